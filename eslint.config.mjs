@@ -1,0 +1,97 @@
+// Lint holds the layering of ARCHITECTURE.md: the control plane never touches a host, the host never
+// opens the database, and the pure libraries stay pure. Zero warnings are allowed (`--max-warnings 0`).
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+const io = ['typeorm', 'pg', 'bullmq', 'ioredis', 'dockerode', '@nestjs/*', 'fastify', '@unraid/libvirt', 'ssh2'];
+const nodeIo = ['fs', 'child_process', 'net', 'dgram', 'http', 'https', 'os', 'cluster', 'worker_threads'].flatMap(
+  (m) => [m, `node:${m}`, `${m}/*`, `node:${m}/*`],
+);
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'coverage/**', '.berth/**'] },
+  ...nx.configs['flat/base'],
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      // Nest injects constructor parameters by their runtime class: those imports must stay values.
+      '@typescript-eslint/only-throw-error': 'error',
+      eqeqeq: ['error', 'always'],
+      'no-console': 'error',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: [],
+          enforceBuildableLibDependency: false,
+          depConstraints: [
+            { sourceTag: 'scope:control', onlyDependOnLibsWithTags: ['scope:control', 'scope:shared'] },
+            { sourceTag: 'scope:host', onlyDependOnLibsWithTags: ['scope:host', 'scope:shared'] },
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: io },
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: io },
+            { sourceTag: 'type:platform', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:migrations', onlyDependOnLibsWithTags: [] },
+            {
+              sourceTag: 'type:db',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:migrations'],
+            },
+            {
+              sourceTag: 'type:network',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
+              bannedExternalImports: ['typeorm', 'pg', '@nestjs/*', 'fastify'],
+            },
+            {
+              sourceTag: 'type:drivers',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:network'],
+              bannedExternalImports: ['typeorm', 'pg', '@nestjs/*', 'fastify'],
+            },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:domain',
+                'type:platform',
+                'type:db',
+                'type:drivers',
+                'type:network',
+              ],
+            },
+            { sourceTag: 'type:tests', onlyDependOnLibsWithTags: ['*'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Pure libraries: no node I/O either (Nx's bannedExternalImports covers npm packages only).
+    files: ['libs/domain/**/*.ts', 'libs/contracts/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: nodeIo, message: 'pure library: no I/O' }] }] },
+  },
+  {
+    // No driver imports another driver (Nova's hacking rule): each reaches the others only through the registry.
+    files: ['libs/drivers/src/docker/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['../fake/*', '../libvirt/*'] }] },
+  },
+  {
+    files: ['libs/drivers/src/fake/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['../docker/*', '../libvirt/*'] }] },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['tools/**', 'bench/**', 'tests/**', '**/*.spec.ts', '**/*.medium.ts', '**/*.system.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  prettier,
+);

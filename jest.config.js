@@ -1,0 +1,42 @@
+// Three tiers, as in Immich: unit (pure logic, adapters faked), medium (real PostgreSQL and Redis),
+// system (the built stack on the real daemons). deploy/test.sh runs them in that order.
+'use strict';
+const { swcOptions } = require('./tools/swc-options.cjs');
+const { compilerOptions } = require('./tsconfig.base.json');
+
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
+    `^${alias.replace('/', '\\/')}$`,
+    `<rootDir>/${target.replace(/^\.\//, '')}`,
+  ]),
+);
+
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', swcOptions({ sourceMaps: 'inline' })] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  setupFiles: ['reflect-metadata'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,migrations,tools}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'medium',
+      testMatch: ['<rootDir>/{apps,libs,tests}/**/*.medium.ts'],
+      globalSetup: '<rootDir>/tests/medium/global-setup.ts',
+      testTimeout: 30_000,
+    },
+    {
+      ...common,
+      displayName: 'system',
+      testMatch: ['<rootDir>/tests/system/**/*.system.ts'],
+      globalSetup: '<rootDir>/tests/medium/global-setup.ts',
+      testTimeout: 120_000,
+    },
+  ],
+};

@@ -1,0 +1,4 @@
+export * from './instance';
+export * from './jobs';
+export * from './queues';
+export * from './reports';

@@ -1,0 +1,120 @@
+import type { ComputeCommandType, PowerState } from '@berth/contracts';
+
+/**
+ * The instance state machine, in one place as Nova keeps vm_states and task_states.
+ * `status` is what users see; `taskState` names the operation in flight (null when idle);
+ * `powerState` is what the hypervisor last reported. A transition is a compare-and-swap on the row:
+ * the API asks `beginAction` and writes only if the row still holds the state it checked.
+ */
+export const INSTANCE_STATUSES = [
+  'BUILDING',
+  'ACTIVE',
+  'SHUTOFF',
+  'MIGRATING',
+  'VERIFY_MIGRATION',
+  'ERROR',
+  'DELETED',
+] as const;
+export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
+
+export const TASK_STATES = ['scheduling', 'spawning', 'powering-off', 'powering-on', 'rebooting', 'deleting'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** Actions a user asks for on an existing instance. */
+export const POWER_ACTIONS = ['stop', 'start', 'reboot'] as const;
+export type PowerAction = (typeof POWER_ACTIONS)[number];
+export type InstanceAction = PowerAction | 'delete';
+
+interface ActionRule {
+  from: readonly InstanceStatus[];
+  taskState: TaskState;
+  command: ComputeCommandType;
+  /** Delete may interrupt any task, as in Nova; the agent serialises commands per instance. */
+  interruptsTask: boolean;
+}
+
+export const ACTION_RULES: Readonly<Record<InstanceAction, ActionRule>> = {
+  stop: { from: ['ACTIVE'], taskState: 'powering-off', command: 'instance.stop', interruptsTask: false },
+  start: { from: ['SHUTOFF'], taskState: 'powering-on', command: 'instance.start', interruptsTask: false },
+  reboot: { from: ['ACTIVE'], taskState: 'rebooting', command: 'instance.reboot', interruptsTask: false },
+  delete: {
+    from: INSTANCE_STATUSES.filter((s) => s !== 'DELETED'),
+    taskState: 'deleting',
+    command: 'instance.delete',
+    interruptsTask: true,
+  },
+};
+
+export type ActionCheck = { ok: true; taskState: TaskState } | { ok: false; reason: string };
+
+export function beginAction(
+  current: { status: InstanceStatus; taskState: TaskState | null },
+  action: InstanceAction,
+): ActionCheck {
+  const rule = ACTION_RULES[action];
+  if (current.taskState === 'deleting') return { ok: false, reason: 'the instance is being deleted' };
+  if (current.taskState !== null && !rule.interruptsTask) {
+    return { ok: false, reason: `cannot ${action} while the instance is ${current.taskState}` };
+  }
+  if (!rule.from.includes(current.status)) {
+    return { ok: false, reason: `cannot ${action} an instance in status ${current.status}` };
+  }
+  return { ok: true, taskState: rule.taskState };
+}
+
+/** The task state a host command runs under; a report for that command applies only while it holds. */
+export const TASK_OF_COMMAND: Readonly<Record<ComputeCommandType, TaskState>> = {
+  'instance.create': 'spawning',
+  'instance.start': 'powering-on',
+  'instance.stop': 'powering-off',
+  'instance.reboot': 'rebooting',
+  'instance.delete': 'deleting',
+};
+
+export interface Settlement {
+  expectedTask: TaskState;
+  status: InstanceStatus;
+  powerState: PowerState;
+}
+
+/**
+ * Where an instance lands when its host reports the outcome of a command. A failed build or delete
+ * is ERROR; a failed power action leaves the status that matches what the hypervisor now reports.
+ */
+export function settle(command: ComputeCommandType, succeeded: boolean, powerState: PowerState): Settlement {
+  const expectedTask = TASK_OF_COMMAND[command];
+  if (succeeded) {
+    switch (command) {
+      case 'instance.create':
+      case 'instance.start':
+      case 'instance.reboot':
+        return { expectedTask, status: 'ACTIVE', powerState };
+      case 'instance.stop':
+        return { expectedTask, status: 'SHUTOFF', powerState };
+      case 'instance.delete':
+        return { expectedTask, status: 'DELETED', powerState: 'NOSTATE' };
+    }
+  }
+  switch (command) {
+    case 'instance.create':
+    case 'instance.delete':
+      return { expectedTask, status: 'ERROR', powerState };
+    case 'instance.start':
+    case 'instance.stop':
+    case 'instance.reboot':
+      return { expectedTask, status: statusFromPower(powerState), powerState };
+  }
+}
+
+function statusFromPower(powerState: PowerState): InstanceStatus {
+  switch (powerState) {
+    case 'RUNNING':
+      return 'ACTIVE';
+    case 'SHUTDOWN':
+      return 'SHUTOFF';
+    case 'NOSTATE':
+    case 'CRASHED':
+    case 'PAUSED':
+      return 'ERROR';
+  }
+}

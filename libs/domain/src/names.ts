@@ -1,0 +1,19 @@
+/**
+ * Naming rules. An instance name becomes the guest's hostname, so it must be one RFC 1123 label.
+ * Other resources are referenced by name in requests (flavor "m1.small"), so they also allow dots
+ * and underscores, but never whitespace, slashes or anything a shell or XML would treat specially.
+ */
+export const INSTANCE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+export const INSTANCE_NAME_RULE = '1-63 letters, digits and hyphens, not starting or ending with a hyphen';
+
+export const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const RESOURCE_NAME_RULE = '1-63 letters, digits, ".", "_" and "-", starting with a letter or digit';
+
+/** Host names are also queue names and interface-name inputs: lower case only. */
+export const HOST_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

@@ -1,0 +1,6 @@
+export * from './config';
+export * from './exec';
+export * from './failpoints';
+export * from './logger';
+export * from './process';
+export * from './revert';
