@@ -11,12 +11,22 @@ export interface PlaceInstanceJob {
 }
 export const PLACE_INSTANCE = 'instance.place';
 
-/** Scheduler or API -> one compute host. The BullMQ job name is `type`. */
-export type ComputeCommand =
-  | { v: typeof CONTRACT_VERSION; type: 'instance.create'; operationId: string; instance: InstanceSpec }
-  | { v: typeof CONTRACT_VERSION; type: 'instance.start'; operationId: string; instance: InstanceSpec }
-  | { v: typeof CONTRACT_VERSION; type: 'instance.reboot'; operationId: string; instance: InstanceSpec }
-  | { v: typeof CONTRACT_VERSION; type: 'instance.stop'; operationId: string; instanceId: string }
-  | { v: typeof CONTRACT_VERSION; type: 'instance.delete'; operationId: string; instanceId: string };
+export const COMPUTE_COMMANDS = [
+  'instance.create',
+  'instance.start',
+  'instance.stop',
+  'instance.reboot',
+  'instance.delete',
+] as const;
+export type ComputeCommandType = (typeof COMPUTE_COMMANDS)[number];
 
-export type ComputeCommandType = ComputeCommand['type'];
+/**
+ * Scheduler or API -> one compute host; the BullMQ job name is `type`. Every command carries the
+ * whole spec, so a host can unplug a port even when the container behind it has vanished.
+ */
+export interface ComputeCommand {
+  v: typeof CONTRACT_VERSION;
+  type: ComputeCommandType;
+  operationId: string;
+  instance: InstanceSpec;
+}

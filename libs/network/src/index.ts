@@ -1,1 +1,9 @@
-export const x = 2;
+export * from './container-port';
+export * from './datapath';
+export * from './guards';
+export * from './host-net';
+export * from './instance-address';
+export * from './link';
+export * from './names';
+export * from './offload';
+export * from './ovs';

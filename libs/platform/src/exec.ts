@@ -29,7 +29,8 @@ export const runCommand: CommandRunner = (argv, options = {}) =>
       reject(new Error('runCommand: empty argv'));
       return;
     }
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    const hasInput = options.input !== undefined;
+    const child = spawn(file, args, { stdio: [hasInput ? 'pipe' : 'ignore', 'pipe', 'pipe'], shell: false });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -45,5 +46,9 @@ export const runCommand: CommandRunner = (argv, options = {}) =>
       if (code === 0) resolve(Buffer.concat(stdout).toString('utf8'));
       else reject(new CommandError(argv, code, signal ? `${err}killed by ${signal}` : err));
     });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      // A program may exit before reading all its input; its exit status tells what happened.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
   });

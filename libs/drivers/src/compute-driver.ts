@@ -1,0 +1,83 @@
+import type { InstanceKind, InstanceSpec, PowerState } from '@berth/contracts';
+
+/**
+ * The contract every hypervisor driver keeps (docker, libvirt, fake). Each method says what holds
+ * after it succeeds and after it fails, as Nova's virt driver does; one shared test suite
+ * (testing/driver-contract.ts) holds every driver to it.
+ *
+ * Every method is idempotent: the agent may run a command twice (at-least-once delivery), so each
+ * checks what already exists before it changes anything.
+ */
+export interface ComputeDriver {
+  /** Registry key, e.g. "docker". */
+  readonly name: string;
+  readonly kind: InstanceKind;
+  readonly capabilities: DriverCapabilities;
+
+  /** Checks that the hypervisor answers and prepares host-wide state (the OVS bridge). */
+  init(): Promise<void>;
+
+  /**
+   * Creates the instance and starts it with its port plugged.
+   * After success: it runs, and its interface has the port's MAC and address on the port's VLAN.
+   * After failure: nothing of it remains on the host (no container or domain, veth, OVS port),
+   * and the error is a DriverError naming the step that failed.
+   * If it already runs as specified, succeeds without change; a partial earlier attempt is removed first.
+   */
+  spawn(spec: InstanceSpec, onStep: StepListener): Promise<void>;
+
+  /**
+   * Stops the instance and unplugs its port. After success: SHUTDOWN, no veth or OVS port.
+   * An instance that is already stopped succeeds. One that does not exist fails (step "stop").
+   */
+  powerOff(spec: InstanceSpec, onStep: StepListener): Promise<void>;
+
+  /**
+   * Starts a stopped instance and plugs its port again with the same MAC and address.
+   * After success: RUNNING and plugged. After failure: stopped and unplugged, as before.
+   */
+  powerOn(spec: InstanceSpec, onStep: StepListener): Promise<void>;
+
+  /** powerOff then powerOn; the address survives because it comes from the spec. */
+  reboot(spec: InstanceSpec, onStep: StepListener): Promise<void>;
+
+  /**
+   * Removes the instance and everything it holds on the host. After success: NOSTATE, nothing left.
+   * An instance that does not exist succeeds (its leftovers, if any, are still removed).
+   */
+  destroy(spec: InstanceSpec, onStep: StepListener): Promise<void>;
+
+  /** NOSTATE when the host has no such instance. */
+  powerState(instanceId: string): Promise<PowerState>;
+
+  /** The instances this driver holds on this host (and only this host's, when hosts share a daemon). */
+  listInstances(): Promise<Array<{ instanceId: string; powerState: PowerState }>>;
+
+  /** The interface as the instance itself sees it, or null when it is not running. */
+  readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null>;
+}
+
+/** Optional abilities, declared so the API can refuse early and clearly (Nova's capabilities). */
+export interface DriverCapabilities {
+  /** Limits can change while the instance runs. */
+  liveResize: boolean;
+  /** Snapshot + move to another host. */
+  coldMigrate: boolean;
+}
+
+/** Called as each step of a command starts, so the operation shows progress. */
+export type StepListener = (step: string) => Promise<void>;
+
+export const noSteps: StepListener = () => Promise.resolve();
+
+/** A driver command failed at `step`; anything it had done on the host was undone. */
+export class DriverError extends Error {
+  constructor(
+    readonly step: string,
+    message: string,
+    readonly undoFailures: string[] = [],
+  ) {
+    super(message);
+    this.name = 'DriverError';
+  }
+}

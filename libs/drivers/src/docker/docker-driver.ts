@@ -1,0 +1,215 @@
+import type { InstanceSpec, PowerState } from '@berth/contracts';
+import {
+  ensureBridge,
+  hostVethName,
+  INSTANCE_IFNAME,
+  linkExists,
+  plugContainerPort,
+  probeDatapath,
+  readInstanceInterface,
+  unplugContainerPort,
+  type DatapathType,
+  type HostNet,
+} from '@berth/network';
+import type { Reverter } from '@berth/platform';
+import type Docker from 'dockerode';
+import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
+import { runSteps } from '../run-steps';
+import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE } from './container-config';
+import { isNotFound, isNotModified } from './docker-errors';
+
+export interface DockerDriverOptions {
+  docker: Docker;
+  net: HostNet;
+  /** Labels every container, so hosts that share one dockerd (tests) never touch each other's. */
+  hostName: string;
+  stopTimeoutSec: number;
+}
+
+/** Containers treated as VMs, as nova-docker did: Docker runs them, Berth plumbs their network. */
+export class DockerDriver implements ComputeDriver {
+  readonly name = 'docker';
+  readonly kind = 'container' as const;
+  readonly capabilities: DriverCapabilities = { liveResize: false, coldMigrate: false };
+  private datapath: DatapathType = 'netdev';
+
+  constructor(private readonly options: DockerDriverOptions) {}
+
+  private get docker() {
+    return this.options.docker;
+  }
+
+  private get net() {
+    return this.options.net;
+  }
+
+  async init(): Promise<void> {
+    await this.docker.ping();
+    this.datapath = await ensureBridge(this.net, await probeDatapath());
+  }
+
+  async spawn(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+    const existing = await this.inspect(spec.id);
+    if (existing?.State.Running && (await this.isPlugged(spec))) return;
+    if (existing) await this.remove(spec);
+
+    await runSteps(onStep, async (step, reverter) => {
+      await step('image');
+      await this.ensureImage(spec.imageRef);
+      await step('create');
+      this.options.net.failpoints.check('docker.create');
+      const container = await this.docker.createContainer(
+        containerConfig(spec, this.options.hostName, this.options.stopTimeoutSec),
+      );
+      reverter.add(`remove container ${container.id}`, () => this.remove(spec));
+      await step('start');
+      await container.start();
+      await step('network');
+      await this.plug(spec, reverter);
+    });
+  }
+
+  async powerOff(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+    await runSteps(onStep, async (step) => {
+      await step('stop');
+      const container = this.docker.getContainer(containerName(spec.id));
+      try {
+        await container.stop({ t: this.options.stopTimeoutSec });
+      } catch (error) {
+        if (isNotFound(error)) throw new DriverError('stop', `instance ${spec.id} does not exist on this host`);
+        if (!isNotModified(error)) throw error;
+      }
+      await step('unplug');
+      await unplugContainerPort(this.net, spec.port.id);
+    });
+  }
+
+  async powerOn(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+    const existing = await this.inspect(spec.id);
+    if (!existing) throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
+    if (existing.State.Running && (await this.isPlugged(spec))) return;
+
+    await runSteps(onStep, async (step, reverter) => {
+      await unplugContainerPort(this.net, spec.port.id);
+      await step('start');
+      const container = this.docker.getContainer(containerName(spec.id));
+      try {
+        await container.start();
+      } catch (error) {
+        if (!isNotModified(error)) throw error;
+      }
+      reverter.add('stop container', () => this.stopQuietly(spec));
+      await step('network');
+      await this.plug(spec, reverter);
+    });
+  }
+
+  async reboot(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+    await this.powerOff(spec, onStep);
+    await this.powerOn(spec, onStep);
+  }
+
+  async destroy(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+    await runSteps(onStep, async (step) => {
+      await step('delete');
+      await this.remove(spec);
+    });
+  }
+
+  async powerState(instanceId: string): Promise<PowerState> {
+    const info = await this.inspect(instanceId);
+    return info ? powerStateOf(info.State) : 'NOSTATE';
+  }
+
+  async listInstances(): Promise<Array<{ instanceId: string; powerState: PowerState }>> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_HOST}=${this.options.hostName}`] },
+    });
+    return containers.flatMap((c) => {
+      const instanceId = c.Labels[LABEL_INSTANCE];
+      return instanceId ? [{ instanceId, powerState: powerStateOfListed(c.State) }] : [];
+    });
+  }
+
+  async readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null> {
+    const info = await this.inspect(spec.id);
+    if (!info?.State.Running) return null;
+    return readInstanceInterface(this.net, info.State.Pid, INSTANCE_IFNAME);
+  }
+
+  private async plug(spec: InstanceSpec, reverter: Reverter): Promise<void> {
+    const info = await this.inspect(spec.id);
+    if (!info?.State.Running) throw new Error('the container exited right after it started');
+    await plugContainerPort(
+      this.net,
+      { instanceId: spec.id, pid: info.State.Pid, port: spec.port, datapath: this.datapath },
+      reverter,
+    );
+  }
+
+  private async isPlugged(spec: InstanceSpec): Promise<boolean> {
+    return linkExists(this.net, hostVethName(spec.port.id));
+  }
+
+  private async ensureImage(ref: string): Promise<void> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    const stream = await this.docker.pull(ref);
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Removes the container (if any) and its port; safe to repeat. */
+  private async remove(spec: InstanceSpec): Promise<void> {
+    try {
+      await this.docker.getContainer(containerName(spec.id)).remove({ force: true, v: true });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    await unplugContainerPort(this.net, spec.port.id);
+  }
+
+  private async stopQuietly(spec: InstanceSpec): Promise<void> {
+    try {
+      await this.docker.getContainer(containerName(spec.id)).stop({ t: this.options.stopTimeoutSec });
+    } catch (error) {
+      if (!isNotFound(error) && !isNotModified(error)) throw error;
+    }
+    await unplugContainerPort(this.net, spec.port.id);
+  }
+
+  private async inspect(instanceId: string): Promise<Docker.ContainerInspectInfo | null> {
+    try {
+      return await this.docker.getContainer(containerName(instanceId)).inspect();
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+}
+
+function powerStateOf(state: Docker.ContainerInspectInfo['State']): PowerState {
+  if (state.Paused) return 'PAUSED';
+  if (state.Running) return 'RUNNING';
+  if (state.Dead || state.OOMKilled) return 'CRASHED';
+  return 'SHUTDOWN';
+}
+
+function powerStateOfListed(state: string): PowerState {
+  switch (state) {
+    case 'running':
+      return 'RUNNING';
+    case 'paused':
+      return 'PAUSED';
+    case 'dead':
+      return 'CRASHED';
+    default:
+      return 'SHUTDOWN';
+  }
+}

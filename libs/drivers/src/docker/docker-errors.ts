@@ -1,0 +1,12 @@
+/** dockerode reports HTTP failures as errors carrying the Engine API status code. */
+export function dockerStatus(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'statusCode' in error) {
+    const code = (error as { statusCode: unknown }).statusCode;
+    return typeof code === 'number' ? code : undefined;
+  }
+  return undefined;
+}
+
+export const isNotFound = (error: unknown) => dockerStatus(error) === 404;
+/** "container already started / already stopped". */
+export const isNotModified = (error: unknown) => dockerStatus(error) === 304;

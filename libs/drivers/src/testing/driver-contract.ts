@@ -1,0 +1,103 @@
+import type { InstanceSpec } from '@berth/contracts';
+import { randomUUID } from 'node:crypto';
+import { DriverError, noSteps, type ComputeDriver } from '../compute-driver';
+
+/**
+ * The one contract suite every driver passes (fake in the unit tier, docker and libvirt on the real
+ * daemons). A harness supplies the driver, a spec factory, a way to list what the host still holds
+ * for an instance, and a driver whose `failingStep` step is armed to fail.
+ */
+export interface DriverContractHarness {
+  driver: () => ComputeDriver;
+  spec: (id: string) => InstanceSpec;
+  /** Host objects that still exist for the instance (containers, domains, veths, OVS ports...). */
+  leftovers: (spec: InstanceSpec) => Promise<string[]>;
+  /** A driver armed to fail at `failingStep` during spawn. */
+  failingDriver: () => ComputeDriver;
+  failingStep: string;
+}
+
+export function describeDriverContract(name: string, harness: DriverContractHarness): void {
+  describe(`ComputeDriver contract: ${name}`, () => {
+    let driver: ComputeDriver;
+    const created: InstanceSpec[] = [];
+
+    const newSpec = () => {
+      const spec = harness.spec(randomUUID());
+      created.push(spec);
+      return spec;
+    };
+
+    beforeAll(async () => {
+      driver = harness.driver();
+      await driver.init();
+    });
+
+    afterAll(async () => {
+      for (const spec of created) await driver.destroy(spec, noSteps);
+    });
+
+    it('spawns a running instance whose interface has the port MAC and address', async () => {
+      const spec = newSpec();
+      const steps: string[] = [];
+      await driver.spawn(spec, (s) => Promise.resolve(void steps.push(s)));
+      expect(await driver.powerState(spec.id)).toBe('RUNNING');
+      expect(await driver.readInterface(spec)).toEqual({
+        mac: spec.port.mac,
+        addresses: [`${spec.port.ip}/${spec.port.prefixLength}`],
+      });
+      expect(steps.length).toBeGreaterThan(0);
+      expect(await driver.listInstances()).toContainEqual({ instanceId: spec.id, powerState: 'RUNNING' });
+    });
+
+    it('spawn is idempotent: a second spawn of a running instance changes nothing', async () => {
+      const spec = newSpec();
+      await driver.spawn(spec, noSteps);
+      await driver.spawn(spec, noSteps);
+      expect((await driver.listInstances()).filter((i) => i.instanceId === spec.id)).toHaveLength(1);
+      expect(await driver.powerState(spec.id)).toBe('RUNNING');
+    });
+
+    it('powers off, on and reboots, keeping the address', async () => {
+      const spec = newSpec();
+      await driver.spawn(spec, noSteps);
+      await driver.powerOff(spec, noSteps);
+      expect(await driver.powerState(spec.id)).toBe('SHUTDOWN');
+      expect(await driver.readInterface(spec)).toBeNull();
+      await driver.powerOff(spec, noSteps);
+      await driver.powerOn(spec, noSteps);
+      expect(await driver.powerState(spec.id)).toBe('RUNNING');
+      await driver.reboot(spec, noSteps);
+      expect(await driver.powerState(spec.id)).toBe('RUNNING');
+      expect((await driver.readInterface(spec))?.addresses).toEqual([`${spec.port.ip}/${spec.port.prefixLength}`]);
+    });
+
+    it('destroys everything and is idempotent', async () => {
+      const spec = newSpec();
+      await driver.spawn(spec, noSteps);
+      await driver.destroy(spec, noSteps);
+      await driver.destroy(spec, noSteps);
+      expect(await driver.powerState(spec.id)).toBe('NOSTATE');
+      expect(await harness.leftovers(spec)).toEqual([]);
+      expect((await driver.listInstances()).map((i) => i.instanceId)).not.toContain(spec.id);
+    });
+
+    it('fails a power action on an instance that does not exist, naming the step', async () => {
+      const spec = newSpec();
+      await expect(driver.powerOff(spec, noSteps)).rejects.toMatchObject({ name: 'DriverError', step: 'stop' });
+      await expect(driver.powerOn(spec, noSteps)).rejects.toBeInstanceOf(DriverError);
+    });
+
+    it(`a spawn that fails at "${harness.failingStep}" leaves nothing behind`, async () => {
+      const failing = harness.failingDriver();
+      await failing.init();
+      const spec = newSpec();
+      await expect(failing.spawn(spec, noSteps)).rejects.toMatchObject({
+        name: 'DriverError',
+        step: harness.failingStep,
+      });
+      expect(await failing.powerState(spec.id)).toBe('NOSTATE');
+      expect(await harness.leftovers(spec)).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,75 @@
+import type { PortSpec } from '@berth/contracts';
+import type { Reverter } from '@berth/platform';
+import { assertIPv4, assertMac, assertPid, assertPrefixLength, assertVlan } from './guards';
+import type { HostNet } from './host-net';
+import { configureInstanceAddress } from './instance-address';
+import { createVethPair, deleteLink, moveIntoNamespace } from './link';
+import { hostVethName, INSTANCE_IFNAME, peerVethName } from './names';
+import { disableTxOffload } from './offload';
+import { addAccessPort, deletePort, type DatapathType } from './ovs';
+
+export interface ContainerPortTarget {
+  instanceId: string;
+  /** Any process in the container's network namespace (its init). */
+  pid: number;
+  port: PortSpec;
+  datapath: DatapathType;
+}
+
+/**
+ * Plugs a container into OVS, the nova-docker way: a veth pair whose host end becomes an access
+ * port on the port's VLAN, whose other end moves into the container as eth0 with the port's MAC,
+ * static address and default route. Each step registers its undo on `reverter`; if a step fails
+ * the caller's revert removes what was made (deleting the host end removes both ends).
+ */
+export async function plugContainerPort(net: HostNet, target: ContainerPortTarget, reverter: Reverter): Promise<void> {
+  const { port, pid } = target;
+  assertPid(pid);
+  assertMac(port.mac);
+  assertIPv4(port.ip, 'ip');
+  assertIPv4(port.gateway, 'gateway');
+  assertPrefixLength(port.prefixLength);
+  assertVlan(port.vlan);
+  const hostEnd = hostVethName(port.id);
+  const peerEnd = peerVethName(port.id);
+
+  net.failpoints.check('network.veth');
+  await createVethPair(net, hostEnd, peerEnd, port.mac);
+  reverter.add(`delete veth ${hostEnd}`, () => deleteLink(net, hostEnd));
+
+  if (target.datapath === 'netdev') await disableTxOffload(net, peerEnd);
+  await moveIntoNamespace(net, peerEnd, pid, INSTANCE_IFNAME, hostEnd);
+
+  net.failpoints.check('network.ovs-port');
+  await addAccessPort(net, {
+    name: hostEnd,
+    vlan: port.vlan,
+    externalIds: {
+      'berth-instance': target.instanceId,
+      'berth-port': port.id,
+      'iface-id': port.id,
+      'attached-mac': port.mac,
+    },
+  });
+  reverter.add(`delete OVS port ${hostEnd}`, () => deletePort(net, hostEnd));
+
+  net.failpoints.check('network.address');
+  await configureInstanceAddress(net, pid, {
+    ifname: INSTANCE_IFNAME,
+    ip: port.ip,
+    prefixLength: port.prefixLength,
+    gateway: port.gateway,
+  });
+}
+
+/**
+ * Removes a container's port from the host: the OVS port and the veth. Idempotent. Deleting the veth
+ * explicitly matters: the kernel tears down a dead namespace's interfaces asynchronously, so
+ * a veth can outlive its container for a moment and collide with the next plug of the same port.
+ */
+export async function unplugContainerPort(net: HostNet, portId: string): Promise<void> {
+  const hostEnd = hostVethName(portId);
+  await deletePort(net, hostEnd);
+  await deleteLink(net, hostEnd);
+  await deleteLink(net, peerVethName(portId));
+}

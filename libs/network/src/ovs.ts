@@ -1,0 +1,81 @@
+import { CommandError } from '@berth/platform';
+import type { HostNet } from './host-net';
+
+export type DatapathType = 'system' | 'netdev';
+
+export function vsctl(net: HostNet, args: readonly string[]): Promise<string> {
+  return net.run(['ovs-vsctl', ...(net.ovsDb ? [`--db=${net.ovsDb}`] : []), '--timeout=10', ...args]);
+}
+
+/** ovs-vsctl prints strings quoted when they need it; this undoes that. */
+function unquote(value: string): string {
+  const v = value.trim();
+  return v.startsWith('"') ? (JSON.parse(v) as string) : v;
+}
+
+export async function bridgeDatapathType(net: HostNet): Promise<DatapathType | null> {
+  try {
+    const type = unquote(await vsctl(net, ['get', 'Bridge', net.bridge, 'datapath_type']));
+    return type === 'netdev' ? 'netdev' : 'system';
+  } catch (error) {
+    if (error instanceof CommandError && /no row|no bridge/i.test(error.stderr)) return null;
+    throw error;
+  }
+}
+
+/**
+ * Creates the integration bridge if it is missing, with the datapath the host supports; an existing
+ * bridge is left as the operator made it. Returns the datapath type in use.
+ */
+export async function ensureBridge(net: HostNet, preferred: DatapathType): Promise<DatapathType> {
+  const existing = await bridgeDatapathType(net);
+  if (existing) return existing;
+  await vsctl(net, [
+    '--may-exist',
+    'add-br',
+    net.bridge,
+    '--',
+    'set',
+    'Bridge',
+    net.bridge,
+    `datapath_type=${preferred}`,
+  ]);
+  return preferred;
+}
+
+export interface AccessPort {
+  name: string;
+  vlan: number;
+  externalIds: Record<string, string>;
+}
+
+/** Adds `port` to the bridge as an access port on `vlan`, tagged with Berth's external ids. */
+export async function addAccessPort(net: HostNet, port: AccessPort): Promise<void> {
+  const ids = Object.entries(port.externalIds).map(([k, v]) => `external_ids:${k}=${JSON.stringify(v)}`);
+  await vsctl(net, [
+    '--may-exist',
+    'add-port',
+    net.bridge,
+    port.name,
+    `tag=${port.vlan}`,
+    '--',
+    'set',
+    'Interface',
+    port.name,
+    ...ids,
+  ]);
+}
+
+export async function deletePort(net: HostNet, name: string): Promise<void> {
+  await vsctl(net, ['--if-exists', 'del-port', net.bridge, name]);
+}
+
+export async function listPorts(net: HostNet): Promise<string[]> {
+  const out = await vsctl(net, ['list-ports', net.bridge]);
+  return out.split('\n').filter(Boolean);
+}
+
+export async function portVlan(net: HostNet, name: string): Promise<number | null> {
+  const tag = (await vsctl(net, ['get', 'Port', name, 'tag'])).trim();
+  return tag === '[]' ? null : Number(tag);
+}

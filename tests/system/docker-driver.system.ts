@@ -1,0 +1,60 @@
+import type { InstanceSpec } from '@berth/contracts';
+import { DockerDriver } from '@berth/drivers';
+import { describeDriverContract } from '@berth/drivers/testing';
+import { hostNet, hostVethName, linkExists, listPorts, peerVethName } from '@berth/network';
+import { Failpoints } from '@berth/platform';
+import { randomBytes, randomUUID } from 'node:crypto';
+import Docker from 'dockerode';
+import { testEnv } from './support/test-env';
+
+const env = testEnv();
+const docker = new Docker({ socketPath: env.dockerSocket });
+const hostName = `contract-${randomBytes(3).toString('hex')}`;
+let nextIp = 10;
+
+const spec = (id: string): InstanceSpec => ({
+  id,
+  name: 'contract',
+  kind: 'container',
+  vcpus: 1,
+  ramMb: 64,
+  diskGb: 1,
+  imageRef: env.image,
+  pidsLimit: 64,
+  port: {
+    id: randomUUID(),
+    networkId: 'contract',
+    mac: `02:be:00:00:01:${(nextIp % 256).toString(16).padStart(2, '0')}`,
+    ip: `10.250.0.${nextIp++}`,
+    prefixLength: 24,
+    gateway: '10.250.0.1',
+    vlan: 3900,
+  },
+});
+
+const driverWith = (failpoints: Failpoints) =>
+  new DockerDriver({
+    docker,
+    net: hostNet({ bridge: env.bridge, failpoints }),
+    hostName,
+    stopTimeoutSec: 5,
+  });
+
+const net = hostNet({ bridge: env.bridge });
+
+describeDriverContract('docker', {
+  driver: () => driverWith(new Failpoints()),
+  spec,
+  failingDriver: () => driverWith(new Failpoints(['network.address'])),
+  failingStep: 'network',
+  leftovers: async (s) => {
+    const found: string[] = [];
+    const containers = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${s.id}`] } });
+    found.push(...containers.map((c) => `container ${c.Id.slice(0, 12)}`));
+    for (const ifname of [hostVethName(s.port.id), peerVethName(s.port.id)]) {
+      if (await linkExists(net, ifname)) found.push(`link ${ifname}`);
+    }
+    if ((await listPorts(net)).includes(hostVethName(s.port.id))) found.push(`ovs port ${hostVethName(s.port.id)}`);
+    return found;
+  },
+});
