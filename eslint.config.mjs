@@ -39,6 +39,7 @@ export default tseslint.config(
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: io },
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: io },
             { sourceTag: 'type:platform', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:queue', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform'] },
             { sourceTag: 'type:migrations', onlyDependOnLibsWithTags: [] },
             {
               sourceTag: 'type:db',
@@ -60,6 +61,7 @@ export default tseslint.config(
                 'type:contracts',
                 'type:domain',
                 'type:platform',
+                'type:queue',
                 'type:db',
                 'type:drivers',
                 'type:network',

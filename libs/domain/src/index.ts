@@ -6,3 +6,5 @@ export * from './names';
 export * from './scheduling/rank';
 export * from './scheduling/types';
 export * from './scheduling/weighers';
+export * from './operations';
+export * from './errors';

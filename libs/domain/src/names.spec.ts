@@ -1,4 +1,4 @@
-import { HOST_NAME, INSTANCE_NAME, RESOURCE_NAME, isUuid } from './names';
+import { DOCKER_REFERENCE, HOST_NAME, INSTANCE_NAME, RESOURCE_NAME, isUuid } from './names';
 
 describe('naming rules', () => {
   it.each(['web', 'web-1', 'A1', 'a'.repeat(63)])('instance name %j is a valid hostname label', (n) => {
@@ -22,4 +22,18 @@ describe('naming rules', () => {
     expect(isUuid('0b5a7b7e-3f0e-4c43-9a39-0c6f6a1d2e3f')).toBe(true);
     expect(isUuid('0b5a7b7e')).toBe(false);
   });
+});
+
+describe('DOCKER_REFERENCE', () => {
+  it.each([
+    'busybox',
+    'busybox:latest',
+    '127.0.0.1:5000/busybox:latest',
+    'registry.example.com/team/app_v2:1.2.3',
+    `app@sha256:${'a'.repeat(64)}`,
+  ])('accepts %j', (ref) => expect(DOCKER_REFERENCE.test(ref)).toBe(true));
+  it.each(['', '-busybox', 'BusyBox', 'busybox:', 'a b', 'busybox;id', '../etc', 'busybox:$(id)', 'x:y:z'])(
+    'rejects %j',
+    (ref) => expect(DOCKER_REFERENCE.test(ref)).toBe(false),
+  );
 });

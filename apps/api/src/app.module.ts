@@ -1,0 +1,96 @@
+import { createDataSource, InstanceStore, OutboxRelay } from '@berth/db';
+import type { Logger } from '@berth/platform';
+import { connectRedis, QueueProducer } from '@berth/queue';
+import {
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { AuthGuard } from './auth/auth.guard';
+import { ErrorFilter } from './common/error-filter';
+import { LOG } from './common/log';
+import { StrictValidationPipe } from './common/validation';
+import { ApiEnv } from './config';
+import { FlavorsController } from './flavors/flavors.controller';
+import { HealthController } from './health/health.controller';
+import { HostsController } from './hosts/hosts.controller';
+import { ImagesController } from './images/images.controller';
+import { InstancesController } from './instances/instances.controller';
+import { InstancesService } from './instances/instances.service';
+import { NetworksController } from './networks/networks.controller';
+import { OperationsController } from './operations/operations.controller';
+
+/** Starts the outbox relay with the app and stops it, the queue and the database with it. */
+@Injectable()
+class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly relay: OutboxRelay,
+    private readonly producer: QueueProducer,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async onApplicationBootstrap() {
+    await this.relay.start();
+  }
+
+  async onApplicationShutdown() {
+    await this.relay.stop();
+    await this.producer.close();
+    await this.dataSource.destroy();
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(env: ApiEnv, log: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [
+        HealthController,
+        FlavorsController,
+        ImagesController,
+        NetworksController,
+        InstancesController,
+        OperationsController,
+        HostsController,
+      ],
+      providers: [
+        { provide: ApiEnv, useValue: env },
+        { provide: LOG, useValue: log },
+        {
+          provide: DataSource,
+          useFactory: () =>
+            createDataSource({
+              url: env.BERTH_DATABASE_URL,
+              poolSize: env.BERTH_DB_POOL_SIZE,
+              applicationName: 'berth-api',
+            }).initialize(),
+        },
+        {
+          provide: QueueProducer,
+          useFactory: () => new QueueProducer(connectRedis(env.BERTH_REDIS_URL), env.BERTH_QUEUE_PREFIX),
+        },
+        {
+          provide: OutboxRelay,
+          inject: [DataSource, QueueProducer],
+          useFactory: (dataSource: DataSource, producer: QueueProducer) =>
+            new OutboxRelay(dataSource, producer, log, {
+              databaseUrl: env.BERTH_DATABASE_URL,
+              pollMs: 1000,
+              batchSize: 100,
+            }),
+        },
+        { provide: InstanceStore, inject: [DataSource], useFactory: (ds: DataSource) => new InstanceStore(ds) },
+        InstancesService,
+        Lifecycle,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useFactory: () => new ErrorFilter(log) },
+        { provide: APP_PIPE, useClass: StrictValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import type { Logger } from '@berth/platform';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { AppModule } from './app.module';
+import { NestLogAdapter } from './common/log';
+import type { ApiEnv } from './config';
+
+/** Requests larger than this are refused with 413 before they are parsed. */
+const BODY_LIMIT_BYTES = 256 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+export const API_VERSION = '0.1.0';
+
+/** Builds the API application (not listening): used by main and by the medium tests. */
+export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    // Honour a caller's request id so one id follows a request across systems; make one otherwise.
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env, log), adapter, {
+    logger: new NestLogAdapter(log),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    log.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+  const document = openApiDocument(app);
+  fastify.get('/docs', async () => document);
+  await app.init();
+  return app;
+}
+
+export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Berth API')
+    .setDescription(
+      'Containers and virtual machines on a private cloud. Authenticate with `Authorization: Bearer <token>`.',
+    )
+    .setVersion(API_VERSION)
+    .addBearerAuth()
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}

@@ -1,0 +1,56 @@
+import { EnvInt } from '@berth/platform';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+/** The API's settings, read from the environment at start. */
+export class ApiEnv {
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  BERTH_DATABASE_URL!: string;
+
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
+  BERTH_REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'must be 1-32 of a-z, 0-9, "_" and "-"' })
+  BERTH_QUEUE_PREFIX = 'berth';
+
+  @IsString()
+  BERTH_API_HOST = '127.0.0.1';
+
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  BERTH_API_PORT = 8080;
+
+  /** The bootstrap admin's token. If unset, one is generated at first start and written to BERTH_ADMIN_TOKEN_FILE. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{32,128}$/, { message: 'must be 32-128 characters of A-Z, a-z, 0-9, "_" and "-"' })
+  BERTH_ADMIN_TOKEN?: string;
+
+  @IsString()
+  BERTH_ADMIN_TOKEN_FILE = '.berth/admin-token';
+
+  /** pids limit given to every container unless its flavor says otherwise. */
+  @EnvInt()
+  @IsInt()
+  @Min(16)
+  @Max(1_000_000)
+  BERTH_DEFAULT_PIDS_LIMIT = 1024;
+
+  @EnvInt()
+  @IsInt()
+  @Min(2)
+  @Max(200)
+  BERTH_DB_POOL_SIZE = 20;
+
+  /** A host that has not sent a heartbeat for this long shows as down (same setting as the scheduler's). */
+  @EnvInt()
+  @IsInt()
+  @Min(5)
+  @Max(3600)
+  BERTH_HOST_DOWN_AFTER_SEC = 60;
+
+  @IsOptional()
+  @IsString()
+  @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
+  BERTH_LOG_LEVEL = 'info';
+}

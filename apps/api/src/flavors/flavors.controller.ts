@@ -1,0 +1,67 @@
+import { FlavorEntity } from '@berth/db';
+import { BerthError } from '@berth/domain';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { actorOf, AdminWrites, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
+import { recordedChange } from '../common/recorded';
+import { UuidPipe } from '../common/uuid-pipe';
+import { CreateFlavorDto, FlavorList, FlavorView } from './flavor.dto';
+
+/** Flavors are cloud-wide sizes: everyone reads them, the cloud admin writes them. */
+@ApiTags('flavors')
+@ApiBearerAuth()
+@AdminWrites()
+@Controller('v1/flavors')
+export class FlavorsController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: FlavorView })
+  async create(
+    @Body() dto: CreateFlavorDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<FlavorView> {
+    const flavor = await recordedChange(
+      this.dataSource,
+      actorOf(principal, requestId),
+      'flavor.create',
+      'flavor',
+      (m) => m.getRepository(FlavorEntity).save(m.getRepository(FlavorEntity).create({ ...dto })),
+    );
+    return FlavorView.of(flavor);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: FlavorList })
+  async list(): Promise<FlavorList> {
+    const flavors = await this.dataSource.getRepository(FlavorEntity).find({ order: { name: 'ASC' } });
+    return { items: flavors.map((f) => FlavorView.of(f)) };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: FlavorView })
+  async get(@Param('id', UuidPipe) id: string): Promise<FlavorView> {
+    const flavor = await this.dataSource.getRepository(FlavorEntity).findOneBy({ id });
+    if (!flavor) throw BerthError.notFound('flavor', id);
+    return FlavorView.of(flavor);
+  }
+
+  /** Instances keep the sizes they were built with; deleting a flavor never changes them. */
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async remove(
+    @Param('id', UuidPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<void> {
+    await recordedChange(this.dataSource, actorOf(principal, requestId), 'flavor.delete', 'flavor', async (m) => {
+      const flavor = await m.getRepository(FlavorEntity).findOneBy({ id });
+      if (!flavor) throw BerthError.notFound('flavor', id);
+      await m.getRepository(FlavorEntity).delete({ id });
+      return flavor;
+    });
+  }
+}

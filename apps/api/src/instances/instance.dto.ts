@@ -1,0 +1,137 @@
+import { INSTANCE_KINDS, POWER_STATES, type Fault, type InstanceKind, type PowerState } from '@berth/contracts';
+import type { InstanceRecord } from '@berth/db';
+import {
+  INSTANCE_NAME,
+  INSTANCE_NAME_RULE,
+  INSTANCE_STATUSES,
+  POWER_ACTIONS,
+  TASK_STATES,
+  type InstanceStatus,
+  type PowerAction,
+  type TaskState,
+} from '@berth/domain';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+
+/** Instance kinds this API accepts today; "vm" joins with the libvirt driver. */
+export const ACCEPTED_KINDS = ['container'] as const satisfies readonly InstanceKind[];
+
+export class CreateInstanceDto {
+  @ApiProperty({ example: 'web-1', description: `Becomes the hostname: ${INSTANCE_NAME_RULE}` })
+  @IsString()
+  @Matches(INSTANCE_NAME, { message: `name must be ${INSTANCE_NAME_RULE}` })
+  name!: string;
+
+  @ApiProperty({ enum: ACCEPTED_KINDS })
+  @IsIn(ACCEPTED_KINDS, { message: `kind must be one of: ${ACCEPTED_KINDS.join(', ')}` })
+  kind!: InstanceKind;
+
+  @ApiProperty({ example: 'm1.small', description: 'Flavor id or name' })
+  @IsString()
+  @Length(1, 64)
+  flavor!: string;
+
+  @ApiProperty({ example: 'busybox', description: 'Image id or name' })
+  @IsString()
+  @Length(1, 64)
+  image!: string;
+
+  @ApiProperty({ example: 'vlan100', description: 'Network id or name' })
+  @IsString()
+  @Length(1, 64)
+  network!: string;
+
+  @ApiPropertyOptional({
+    example: '10.0.0.42',
+    description: "A free address in the network's pool (default: the lowest free one)",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(15)
+  ip?: string;
+}
+
+export class InstanceActionDto {
+  @ApiProperty({ enum: POWER_ACTIONS })
+  @IsIn(POWER_ACTIONS, { message: `action must be one of: ${POWER_ACTIONS.join(', ')}` })
+  action!: PowerAction;
+}
+
+class Ref {
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) id!: string | null;
+  @ApiProperty() name!: string;
+}
+
+class FlavorRef extends Ref {
+  @ApiProperty() vcpus!: number;
+  @ApiProperty() ramMb!: number;
+  @ApiProperty() diskGb!: number;
+}
+
+class ImageRef extends Ref {
+  @ApiProperty() ref!: string;
+}
+
+class FaultView {
+  @ApiProperty({ description: 'The step that failed' }) step!: string;
+  @ApiProperty() message!: string;
+  @ApiProperty() at!: string;
+}
+
+export class InstanceView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: INSTANCE_KINDS }) kind!: InstanceKind;
+  @ApiProperty({ format: 'uuid' }) projectId!: string;
+  @ApiProperty({ enum: INSTANCE_STATUSES }) status!: InstanceStatus;
+  @ApiProperty({ enum: TASK_STATES, nullable: true, type: String }) taskState!: TaskState | null;
+  @ApiProperty({ enum: POWER_STATES }) powerState!: PowerState;
+  @ApiProperty({ nullable: true, type: String, description: 'Compute host name' }) host!: string | null;
+  @ApiProperty({ type: Ref, nullable: true }) network!: Ref | null;
+  @ApiProperty({ nullable: true, type: String }) ip!: string | null;
+  @ApiProperty({ nullable: true, type: String }) mac!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) vlan!: number | null;
+  @ApiProperty({ type: FlavorRef }) flavor!: FlavorRef;
+  @ApiProperty({ type: ImageRef }) image!: ImageRef;
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty() updatedAt!: Date;
+  @ApiProperty({ nullable: true, type: Date }) launchedAt!: Date | null;
+  @ApiPropertyOptional({ type: FaultView, description: 'Present in status ERROR' }) fault?: Fault;
+
+  static of(r: InstanceRecord): InstanceView {
+    return {
+      id: r.id,
+      name: r.name,
+      kind: r.kind,
+      projectId: r.projectId,
+      status: r.status,
+      taskState: r.taskState,
+      powerState: r.powerState,
+      host: r.hostName,
+      network: r.networkId && r.networkName ? { id: r.networkId, name: r.networkName } : null,
+      ip: r.ip,
+      mac: r.mac,
+      vlan: r.vlan,
+      flavor: { id: r.flavorId, name: r.flavorName, vcpus: r.vcpus, ramMb: r.ramMb, diskGb: r.diskGb },
+      image: { id: r.imageId, name: r.imageName, ref: r.imageRef },
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      launchedAt: r.launchedAt,
+      ...(r.status === 'ERROR' && r.fault ? { fault: r.fault } : {}),
+    };
+  }
+}
+
+export class InstancePage {
+  @ApiProperty({ type: [InstanceView] }) items!: InstanceView[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+export class InstanceAccepted {
+  @ApiProperty({ type: InstanceView }) instance!: InstanceView;
+  @ApiProperty({ format: 'uuid', description: 'Poll GET /v1/operations/{id}' }) operationId!: string;
+}
+
+export class OperationAccepted {
+  @ApiProperty({ format: 'uuid', description: 'Poll GET /v1/operations/{id}' }) operationId!: string;
+}

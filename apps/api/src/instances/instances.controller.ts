@@ -1,0 +1,90 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
+import { decodeCursor, PageQuery, toPage } from '../common/pagination';
+import { UuidPipe } from '../common/uuid-pipe';
+import {
+  CreateInstanceDto,
+  InstanceAccepted,
+  InstanceActionDto,
+  InstancePage,
+  InstanceView,
+  OperationAccepted,
+} from './instance.dto';
+import { InstancesService } from './instances.service';
+
+const DEFAULT_PAGE = 100;
+
+/** Instances: created, powered and deleted asynchronously; each change answers 202 with an operation. */
+@ApiTags('instances')
+@ApiBearerAuth()
+@Controller('v1/instances')
+export class InstancesController {
+  constructor(private readonly instances: InstancesService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: InstanceAccepted })
+  async create(
+    @Body() dto: CreateInstanceDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<InstanceAccepted> {
+    const { instance, operationId } = await this.instances.create(dto, {
+      ...actorOf(principal, requestId),
+      projectId: principal.projectId,
+    });
+    return { instance: InstanceView.of(instance), operationId };
+  }
+
+  @Get()
+  @ApiOkResponse({ type: InstancePage })
+  async list(@Query() query: PageQuery, @CurrentPrincipal() principal: Principal): Promise<InstancePage> {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const found = await this.instances.list(projectScope(principal), limit + 1, decodeCursor(query.cursor));
+    return toPage(found, limit, (r) => InstanceView.of(r));
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: InstanceView })
+  async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<InstanceView> {
+    return InstanceView.of(await this.instances.get(id, projectScope(principal)));
+  }
+
+  /** stop, start or reboot. A request that conflicts with the instance's state gets 409. */
+  @Post(':id/actions')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: OperationAccepted })
+  async act(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: InstanceActionDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<OperationAccepted> {
+    const operationId = await this.instances.request(
+      id,
+      projectScope(principal),
+      dto.action,
+      actorOf(principal, requestId),
+    );
+    return { operationId };
+  }
+
+  /** Once the operation succeeds the instance answers 404 and its address and capacity are free. */
+  @Delete(':id')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: OperationAccepted })
+  async remove(
+    @Param('id', UuidPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<OperationAccepted> {
+    const operationId = await this.instances.request(
+      id,
+      projectScope(principal),
+      'delete',
+      actorOf(principal, requestId),
+    );
+    return { operationId };
+  }
+}

@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { createDataSource } from '@berth/db';
+import { Matches } from 'class-validator';
+import { createLogger, loadEnv, runMain } from '@berth/platform';
+
+class MigrateEnv {
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  BERTH_DATABASE_URL!: string;
+}
+
+/** Brings the database schema up to date (`node dist/apps/api/src/migrate.js`). Safe to repeat. */
+export async function migrate(databaseUrl: string): Promise<string[]> {
+  const dataSource = await createDataSource({
+    url: databaseUrl,
+    poolSize: 1,
+    applicationName: 'berth-migrate',
+  }).initialize();
+  try {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+if (require.main === module) {
+  runMain('migrate', async () => {
+    const log = createLogger('migrate');
+    const applied = await migrate(loadEnv(MigrateEnv).BERTH_DATABASE_URL);
+    log.info({ applied }, applied.length ? 'migrations applied' : 'schema is up to date');
+    process.exit(0);
+  });
+}

@@ -1,0 +1,98 @@
+import type { ComputeCommand, Fault, InstanceKind } from '@berth/contracts';
+import { DriverError, type ComputeDriver } from '@berth/drivers';
+import { errorMessage, type Logger } from '@berth/platform';
+import { KeyedLock } from './keyed-lock';
+import type { Reporter } from './reporter';
+
+/** How many deleted instance ids the agent remembers to refuse a build that arrives after its delete. */
+const TOMBSTONES = 10_000;
+
+/**
+ * Executes one command from this host's queue with the driver for the instance's kind, and always
+ * reports an outcome. Commands for one instance run one at a time, in arrival order.
+ */
+export class CommandHandler {
+  private readonly locks = new KeyedLock();
+  private readonly deleted = new Set<string>();
+
+  constructor(
+    private readonly drivers: ReadonlyMap<InstanceKind, ComputeDriver>,
+    private readonly reporter: Reporter,
+    private readonly log: Logger,
+  ) {}
+
+  handle(command: ComputeCommand): Promise<void> {
+    return this.locks.run(command.instance.id, () => this.execute(command));
+  }
+
+  private async execute(command: ComputeCommand): Promise<void> {
+    const { instance, operationId, type } = command;
+    const log = this.log.child({ instanceId: instance.id, operationId, command: type });
+    const driver = this.drivers.get(instance.kind);
+    if (!driver) {
+      await this.reporter.result(
+        operationId,
+        instance.id,
+        type,
+        'NOSTATE',
+        fault('driver', `this host has no ${instance.kind} driver`),
+      );
+      return;
+    }
+    if (type === 'instance.create' && this.deleted.has(instance.id)) {
+      await this.reporter.result(
+        operationId,
+        instance.id,
+        type,
+        'NOSTATE',
+        fault('create', 'the instance was deleted before it was built'),
+      );
+      return;
+    }
+    const onStep = (step: string) => this.reporter.step(operationId, step);
+    const started = Date.now();
+    try {
+      switch (type) {
+        case 'instance.create':
+          await driver.spawn(instance, onStep);
+          break;
+        case 'instance.start':
+          await driver.powerOn(instance, onStep);
+          break;
+        case 'instance.stop':
+          await driver.powerOff(instance, onStep);
+          break;
+        case 'instance.reboot':
+          await driver.reboot(instance, onStep);
+          break;
+        case 'instance.delete':
+          await driver.destroy(instance, onStep);
+          this.remember(instance.id);
+          break;
+      }
+      log.info({ ms: Date.now() - started }, 'command succeeded');
+      await this.reporter.result(operationId, instance.id, type, await driver.powerState(instance.id));
+    } catch (error) {
+      const step = error instanceof DriverError ? error.step : 'agent';
+      const undo =
+        error instanceof DriverError && error.undoFailures.length > 0
+          ? ` (undo failed: ${error.undoFailures.join('; ')})`
+          : '';
+      log.warn({ step, err: errorMessage(error), ms: Date.now() - started }, 'command failed');
+      const power = await driver.powerState(instance.id).catch(() => 'NOSTATE' as const);
+      await this.reporter.result(operationId, instance.id, type, power, fault(step, errorMessage(error) + undo));
+    }
+  }
+
+  private remember(instanceId: string): void {
+    this.deleted.add(instanceId);
+    if (this.deleted.size > TOMBSTONES) {
+      const oldest = this.deleted.values().next().value;
+      if (oldest !== undefined) this.deleted.delete(oldest);
+    }
+  }
+}
+
+function fault(step: string, message: string): Fault {
+  return { step, message, at: new Date().toISOString() };
+}

@@ -1,0 +1,76 @@
+import { EnvInt } from '@berth/platform';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { hostname } from 'node:os';
+
+/** The agent's settings, read from the environment at start. One agent runs per compute host. */
+export class AgentEnv {
+  /** Also the name of this host's command queue. */
+  @Matches(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'must be a lower-case hostname label' })
+  BERTH_HOST_NAME = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-');
+
+  /** Where peers and operators reach this host. */
+  @IsString()
+  BERTH_HOST_ADDRESS = '127.0.0.1';
+
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
+  BERTH_REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'must be 1-32 of a-z, 0-9, "_" and "-"' })
+  BERTH_QUEUE_PREFIX = 'berth';
+
+  /** Comma-separated driver names: docker (libvirt comes with VMs). */
+  @Matches(/^(docker|fake)(,(docker|fake))*$/, { message: 'must be a comma-separated list of: docker, fake' })
+  BERTH_DRIVERS = 'docker';
+
+  @IsString()
+  BERTH_DOCKER_SOCKET = '/var/run/docker.sock';
+
+  /** Filesystem whose size is offered as disk capacity. */
+  @IsString()
+  BERTH_DISK_PATH = '/var/lib/docker';
+
+  @Matches(/^[A-Za-z0-9_.-]{1,15}$/, { message: 'must be an interface name (1-15 characters)' })
+  BERTH_OVS_BRIDGE = 'br-int';
+
+  /** ovsdb-server socket for a host running its own OVS, e.g. unix:/run/h1/db.sock. */
+  @IsOptional()
+  @Matches(/^(unix|tcp|ssl):\S+$/, { message: 'must be an OVSDB address such as unix:/path' })
+  BERTH_OVS_DB?: string;
+
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  BERTH_HEARTBEAT_SEC = 10;
+
+  /** RAM kept for the host itself, never offered to instances. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  BERTH_RESERVED_RAM_MB = 512;
+
+  /** Grace period for a graceful stop before the instance is killed. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(600)
+  BERTH_STOP_TIMEOUT_SEC = 10;
+
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  BERTH_AGENT_CONCURRENCY = 4;
+
+  /** Test-only fault injection: comma-separated failpoint names (see libs/platform/src/failpoints.ts). */
+  @IsOptional()
+  @Matches(/^[a-z0-9.,-]*$/, { message: 'must be comma-separated failpoint names' })
+  BERTH_FAILPOINTS?: string;
+
+  @IsOptional()
+  @IsString()
+  @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
+  BERTH_LOG_LEVEL = 'info';
+}

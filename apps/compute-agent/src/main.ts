@@ -1,0 +1,92 @@
+import 'reflect-metadata';
+import { computeQueue, type ComputeCommand, type InstanceKind } from '@berth/contracts';
+import { DockerDriver, DriverRegistry, FakeDriver, type ComputeDriver } from '@berth/drivers';
+import { hostNet, type HostNet } from '@berth/network';
+import { createLogger, errorMessage, Failpoints, loadEnv, runMain } from '@berth/platform';
+import { connectRedis, QueueProducer, startWorker } from '@berth/queue';
+import Docker from 'dockerode';
+import { CommandHandler } from './command-handler';
+import { AgentEnv } from './config';
+import { readHostFacts } from './host-facts';
+import { Reporter } from './reporter';
+
+const AGENT_VERSION = '0.1.0';
+
+interface DriverDeps {
+  env: AgentEnv;
+  net: HostNet;
+  failpoints: Failpoints;
+}
+
+const drivers = new DriverRegistry<DriverDeps>()
+  .register(
+    'docker',
+    ({ env, net }) =>
+      new DockerDriver({
+        docker: new Docker({ socketPath: env.BERTH_DOCKER_SOCKET }),
+        net,
+        hostName: env.BERTH_HOST_NAME,
+        stopTimeoutSec: env.BERTH_STOP_TIMEOUT_SEC,
+      }),
+  )
+  .register('fake', ({ failpoints }) => new FakeDriver('container', failpoints));
+
+/** The compute agent: registers this host, heartbeats, and runs the commands of its own queue. */
+export async function startAgent(env: AgentEnv) {
+  const log = createLogger('compute-agent', env.BERTH_LOG_LEVEL).child({ host: env.BERTH_HOST_NAME });
+  const failpoints = Failpoints.parse(env.BERTH_FAILPOINTS);
+  if (failpoints.list().length > 0) log.warn({ failpoints: failpoints.list() }, 'failpoints armed: for tests only');
+  const net = hostNet({
+    bridge: env.BERTH_OVS_BRIDGE,
+    failpoints,
+    ...(env.BERTH_OVS_DB ? { ovsDb: env.BERTH_OVS_DB } : {}),
+  });
+
+  const byKind = new Map<InstanceKind, ComputeDriver>();
+  for (const name of env.BERTH_DRIVERS.split(',')) {
+    const driver = drivers.create(name, { env, net, failpoints });
+    await driver.init();
+    byKind.set(driver.kind, driver);
+  }
+
+  const redis = connectRedis(env.BERTH_REDIS_URL);
+  const producer = new QueueProducer(redis, env.BERTH_QUEUE_PREFIX);
+  const reporter = new Reporter(producer);
+  const factsOptions = {
+    name: env.BERTH_HOST_NAME,
+    address: env.BERTH_HOST_ADDRESS,
+    drivers: [...byKind.keys()],
+    reservedRamMb: env.BERTH_RESERVED_RAM_MB,
+    diskPath: env.BERTH_DISK_PATH,
+    agentVersion: AGENT_VERSION,
+  };
+  const heartbeat = async () => {
+    try {
+      await reporter.heartbeat(await readHostFacts(factsOptions));
+    } catch (error) {
+      log.warn({ err: errorMessage(error) }, 'heartbeat failed');
+    }
+  };
+  await heartbeat();
+  const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
+
+  const handler = new CommandHandler(byKind, reporter, log);
+  const worker = startWorker<ComputeCommand>(
+    { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX },
+    computeQueue(env.BERTH_HOST_NAME),
+    (job) => handler.handle(job.data),
+    { concurrency: env.BERTH_AGENT_CONCURRENCY, log },
+  );
+  log.info({ drivers: [...byKind.keys()], queue: computeQueue(env.BERTH_HOST_NAME) }, 'compute agent started');
+
+  return {
+    async stop() {
+      clearInterval(timer);
+      await worker.close();
+      await producer.close();
+      redis.disconnect();
+    },
+  };
+}
+
+if (require.main === module) runMain('compute-agent', () => startAgent(loadEnv(AgentEnv)));

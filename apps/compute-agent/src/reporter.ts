@@ -1,0 +1,48 @@
+import {
+  CONTRACT_VERSION,
+  REPORTS_QUEUE,
+  type AgentReport,
+  type ComputeCommandType,
+  type Fault,
+  type HostFacts,
+  type PowerState,
+} from '@berth/contracts';
+import type { QueueProducer } from '@berth/queue';
+
+/** Sends this host's reports to the shared reports queue; the scheduler applies them. */
+export class Reporter {
+  constructor(private readonly producer: QueueProducer) {}
+
+  heartbeat(host: HostFacts): Promise<void> {
+    return this.send({ v: CONTRACT_VERSION, type: 'host.heartbeat', host, at: now() });
+  }
+
+  step(operationId: string, step: string): Promise<void> {
+    return this.send({ v: CONTRACT_VERSION, type: 'operation.step', operationId, step, status: 'started', at: now() });
+  }
+
+  result(
+    operationId: string,
+    instanceId: string,
+    command: ComputeCommandType,
+    powerState: PowerState,
+    fault?: Fault,
+  ): Promise<void> {
+    return this.send({
+      v: CONTRACT_VERSION,
+      type: 'instance.result',
+      operationId,
+      instanceId,
+      command,
+      powerState,
+      at: now(),
+      ...(fault ? { fault } : {}),
+    });
+  }
+
+  private send(report: AgentReport): Promise<void> {
+    return this.producer.add(REPORTS_QUEUE, report.type, report);
+  }
+}
+
+const now = () => new Date().toISOString();

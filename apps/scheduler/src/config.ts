@@ -1,0 +1,57 @@
+import { EnvInt, EnvNumber } from '@berth/platform';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+/** The scheduler's settings, read from the environment at start. */
+export class SchedulerEnv {
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  BERTH_DATABASE_URL!: string;
+
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
+  BERTH_REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'must be 1-32 of a-z, 0-9, "_" and "-"' })
+  BERTH_QUEUE_PREFIX = 'berth';
+
+  /** A host that has not sent a heartbeat for this long is down and leaves scheduling. */
+  @EnvInt()
+  @IsInt()
+  @Min(5)
+  @Max(3600)
+  BERTH_HOST_DOWN_AFTER_SEC = 60;
+
+  /** Allocation ratios a host starts with (Nova's initial_*_allocation_ratio). */
+  @EnvNumber()
+  @IsNumber()
+  @Min(0.1)
+  @Max(64)
+  BERTH_CPU_ALLOCATION_RATIO = 4;
+
+  @EnvNumber()
+  @IsNumber()
+  @Min(0.1)
+  @Max(8)
+  BERTH_RAM_ALLOCATION_RATIO = 1;
+
+  @EnvNumber()
+  @IsNumber()
+  @Min(0.1)
+  @Max(8)
+  BERTH_DISK_ALLOCATION_RATIO = 1;
+
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  BERTH_PLACEMENT_CONCURRENCY = 8;
+
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  BERTH_REPORTS_CONCURRENCY = 16;
+
+  @IsOptional()
+  @IsString()
+  @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
+  BERTH_LOG_LEVEL = 'info';
+}

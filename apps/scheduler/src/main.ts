@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { PLACEMENT_QUEUE, REPORTS_QUEUE, type AgentReport, type PlaceInstanceJob } from '@berth/contracts';
+import { createDataSource, OutboxRelay, PlacementStore, ReportStore } from '@berth/db';
+import { createLogger, loadEnv, runMain } from '@berth/platform';
+import { connectRedis, QueueProducer, startWorker } from '@berth/queue';
+import { SchedulerEnv } from './config';
+import { PlacementService } from './placement/placement-service';
+import { ReportsService } from './reports/reports-service';
+
+/** The scheduler process: placement and reports workers, plus an outbox relay for what they write. */
+export async function startScheduler(env: SchedulerEnv) {
+  const log = createLogger('scheduler', env.BERTH_LOG_LEVEL);
+  const dataSource = createDataSource({
+    url: env.BERTH_DATABASE_URL,
+    poolSize: env.BERTH_PLACEMENT_CONCURRENCY + env.BERTH_REPORTS_CONCURRENCY + 2,
+    applicationName: 'berth-scheduler',
+  });
+  await dataSource.initialize();
+  const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
+  const redis = connectRedis(env.BERTH_REDIS_URL);
+  const producer = new QueueProducer(redis, env.BERTH_QUEUE_PREFIX);
+  const relay = new OutboxRelay(dataSource, producer, log, {
+    databaseUrl: env.BERTH_DATABASE_URL,
+    pollMs: 1000,
+    batchSize: 100,
+  });
+  await relay.start();
+
+  const placement = new PlacementService(new PlacementStore(dataSource, env.BERTH_HOST_DOWN_AFTER_SEC), log);
+  const reports = new ReportsService(
+    new ReportStore(dataSource, {
+      cpu: env.BERTH_CPU_ALLOCATION_RATIO,
+      ram: env.BERTH_RAM_ALLOCATION_RATIO,
+      disk: env.BERTH_DISK_ALLOCATION_RATIO,
+    }),
+  );
+  const workers = [
+    startWorker<PlaceInstanceJob>(queueSettings, PLACEMENT_QUEUE, (job) => placement.place(job.data), {
+      concurrency: env.BERTH_PLACEMENT_CONCURRENCY,
+      log,
+    }),
+    startWorker<AgentReport>(queueSettings, REPORTS_QUEUE, (job) => reports.apply(job.data), {
+      concurrency: env.BERTH_REPORTS_CONCURRENCY,
+      log,
+    }),
+  ];
+  log.info({ prefix: env.BERTH_QUEUE_PREFIX }, 'scheduler started');
+
+  return {
+    async stop() {
+      await Promise.all(workers.map((w) => w.close()));
+      await relay.stop();
+      await producer.close();
+      redis.disconnect();
+      await dataSource.destroy();
+    },
+  };
+}
+
+if (require.main === module) runMain('scheduler', () => startScheduler(loadEnv(SchedulerEnv)));

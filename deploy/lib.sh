@@ -1,0 +1,174 @@
+# Shared by up.sh, test.sh and down.sh. Every step checks before it acts, so running twice is safe,
+# and a daemon that already runs is reused. Daemons are started without systemd (PLATFORM.md).
+set -euo pipefail
+
+BERTH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE="$BERTH_ROOT/.berth"
+mkdir -p "$STATE"
+chmod 700 "$STATE"
+export NX_DAEMON=false NX_NO_CLOUD=true
+
+# Debian's 20.10 client speaks the daemon's API; /usr/local/bin may hold a newer client that does not.
+DOCKER=/usr/bin/docker
+REGISTRY_ADDR=${BERTH_REGISTRY_ADDR:-127.0.0.1:5000}
+DB_USER=berth
+DB_PASSWORD=${BERTH_DB_PASSWORD:-berth}
+DB_NAME=${BERTH_DB_NAME:-berth}
+DB_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:5432/$DB_NAME"
+REDIS_URL=redis://127.0.0.1:6379
+
+APT_PACKAGES=(
+  postgresql redis-server docker.io docker-registry openvswitch-switch iproute2 ethtool busybox-static
+  iperf3 openssh-server util-linux procps curl ca-certificates
+)
+
+log() { printf '[berth %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Records that this run started a daemon, so down.sh stops only what up.sh/test.sh started.
+mark_started() { grep -qx "$1" "$STATE/started" 2>/dev/null || echo "$1" >>"$STATE/started"; }
+
+wait_for() { # seconds description command...
+  local seconds=$1 what=$2; shift 2
+  for _ in $(seq $((seconds * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "$what did not come up within ${seconds}s"
+}
+
+install_packages() {
+  [ "$(id -u)" = 0 ] || die "run as root: Berth drives Docker, OVS and network namespaces"
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+npm_install() {
+  local want have
+  want=$(sha256sum "$BERTH_ROOT/package-lock.json" | cut -d' ' -f1)
+  have=$(cat "$STATE/npm-ci.sha" 2>/dev/null || true)
+  if [ "$want" != "$have" ] || [ ! -d "$BERTH_ROOT/node_modules" ]; then
+    log "npm ci"
+    if ! (cd "$BERTH_ROOT" && npm ci --no-audit --no-fund --loglevel=silent); then
+      # This machine's registry mirror serves only linux-x64 builds of packages with per-platform
+      # binaries (@swc/core-darwin-arm64 answers 404), so the lockfile cannot list them and npm ci
+      # refuses it. npm install from the same lockfile installs exactly the locked versions; it must
+      # not change the lockfile.
+      log "npm ci refused the lockfile; installing the locked versions with npm install"
+      cp "$BERTH_ROOT/package-lock.json" "$STATE/package-lock.json.orig"
+      (cd "$BERTH_ROOT" && npm install --no-audit --no-fund --loglevel=error)
+      cmp -s "$BERTH_ROOT/package-lock.json" "$STATE/package-lock.json.orig" || die "npm install changed package-lock.json"
+    fi
+    echo "$want" >"$STATE/npm-ci.sha"
+  fi
+}
+
+build() {
+  log "building"
+  (cd "$BERTH_ROOT" && node tools/build.mjs >/dev/null)
+}
+
+start_postgres() {
+  local cluster
+  cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2" "$4}')
+  [ -n "$cluster" ] || die "no PostgreSQL cluster found (pg_lsclusters)"
+  set -- $cluster
+  if [ "$3" != online ]; then
+    log "starting PostgreSQL $1/$2"
+    pg_ctlcluster "$1" "$2" start
+    mark_started "postgres $1 $2"
+  fi
+  wait_for 30 PostgreSQL pg_isready -q -h 127.0.0.1
+  runuser -u postgres -- psql -qtAX -v ON_ERROR_STOP=1 <<SQL >/dev/null
+SELECT 'CREATE ROLE $DB_USER LOGIN CREATEDB PASSWORD ''$DB_PASSWORD'''
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER')\gexec
+ALTER ROLE $DB_USER WITH LOGIN CREATEDB PASSWORD '$DB_PASSWORD';
+SELECT 'CREATE DATABASE $DB_NAME OWNER $DB_USER'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$DB_NAME')\gexec
+SQL
+}
+
+start_redis() {
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    log "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no \
+      --maxmemory-policy noeviction --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log"
+    mark_started redis
+    wait_for 10 Redis redis-cli -h 127.0.0.1 -p 6379 ping
+  fi
+  # BullMQ must never lose a job to eviction.
+  redis-cli -h 127.0.0.1 -p 6379 config set maxmemory-policy noeviction >/dev/null
+}
+
+start_ovs() {
+  if ! ovs-vsctl --timeout=2 show >/dev/null 2>&1; then
+    log "starting Open vSwitch"
+    # Without the kernel module, ovs-ctl warns and runs userspace bridges (datapath netdev).
+    /usr/share/openvswitch/scripts/ovs-ctl --system-id=random start >"$STATE/ovs.log" 2>&1 || true
+    mark_started ovs
+    wait_for 20 "Open vSwitch" ovs-vsctl --timeout=2 show
+  fi
+}
+
+start_dockerd() {
+  if ! $DOCKER -H unix:///var/run/docker.sock info >/dev/null 2>&1; then
+    log "starting dockerd"
+    # No Docker networking: instances get NetworkMode none and Berth plugs them into OVS. Docker's
+    # iptables rules would set FORWARD to DROP and cut traffic between namespaces (PLATFORM.md).
+    nohup dockerd --host unix:///var/run/docker.sock --iptables=false --bridge=none \
+      --pidfile /var/run/docker.pid >"$STATE/dockerd.log" 2>&1 &
+    mark_started dockerd
+    wait_for 60 dockerd $DOCKER -H unix:///var/run/docker.sock info
+  fi
+}
+
+start_registry() {
+  if ! curl -sf "http://$REGISTRY_ADDR/v2/" >/dev/null; then
+    log "starting the image registry on $REGISTRY_ADDR"
+    mkdir -p /var/lib/docker-registry
+    cat >"$STATE/registry.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+YAML
+    nohup docker-registry serve "$STATE/registry.yml" >"$STATE/registry.log" 2>&1 &
+    echo $! >"$STATE/registry.pid"
+    mark_started registry
+    wait_for 20 registry curl -sf "http://$REGISTRY_ADDR/v2/"
+  fi
+}
+
+# The busybox base image, built FROM scratch (no public registry is reachable) and pushed.
+build_base_image() {
+  local ctx
+  ctx=$(mktemp -d)
+  cp /bin/busybox "$ctx/busybox"
+  cp "$BERTH_ROOT/deploy/images/busybox/Dockerfile" "$ctx/Dockerfile"
+  $DOCKER build -q -t "$REGISTRY_ADDR/busybox:latest" "$ctx" >/dev/null
+  $DOCKER push -q "$REGISTRY_ADDR/busybox:latest" >/dev/null
+  rm -rf "$ctx"
+  log "image $REGISTRY_ADDR/busybox:latest is in the registry"
+}
+
+migrate() {
+  BERTH_DATABASE_URL="$DB_URL" node "$BERTH_ROOT/dist/apps/api/src/migrate.js" >>"$STATE/migrate.log"
+}
+
+start_daemons() {
+  start_postgres
+  start_redis
+  start_ovs
+  start_dockerd
+  start_registry
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Does up.sh's set-up (packages, npm ci, daemons, build, base image), then runs the checks and every
+# test tier against the real daemons. The last line is jest's own count: "N passed, N failed[, N skipped]".
+source "$(dirname "$0")/lib.sh"
+
+install_packages
+npm_install
+start_daemons
+build
+build_base_image
+
+export BERTH_TEST_DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:5432/postgres"
+export BERTH_TEST_REDIS_URL="$REDIS_URL"
+export BERTH_TEST_IMAGE="$REGISTRY_ADDR/busybox:latest"
+
+status=0
+log "typecheck, lint, format"
+(cd "$BERTH_ROOT" && npm run -s check) || status=1
+
+rm -f "$STATE"/jest-*.json
+run_tier() { # name [jest args...]
+  local tier=$1; shift
+  log "tests: $tier"
+  (cd "$BERTH_ROOT" && npx jest --selectProjects "$tier" --json --outputFile="$STATE/jest-$tier.json" "$@") || status=1
+}
+run_tier unit
+run_tier medium
+run_tier system --runInBand
+
+node "$BERTH_ROOT/tools/jest-summary.mjs" "$STATE"/jest-*.json || status=1
+exit $status

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Brings up the whole of Berth on this machine: installs what is missing, starts PostgreSQL, Redis,
+# Open vSwitch, dockerd and the registry (reusing any already running), migrates, builds, and runs
+# api, scheduler and one compute agent for this host. Idempotent: run it again after a change.
+# Afterwards: `source .berth/env` gives BERTH_URL and BERTH_TOKEN. deploy/down.sh stops it.
+source "$(dirname "$0")/lib.sh"
+
+API_PORT=${BERTH_API_PORT:-8080}
+HOST_NAME=${BERTH_HOST_NAME:-$(hostname | tr 'A-Z' 'a-z' | tr -c 'a-z0-9-\n' '-')}
+
+install_packages
+npm_install
+start_daemons
+build
+migrate
+build_base_image
+
+if [ ! -s "$STATE/admin-token" ]; then
+  (umask 077 && node -e 'process.stdout.write("berth_" + require("crypto").randomBytes(32).toString("base64url") + "\n")' >"$STATE/admin-token")
+fi
+ADMIN_TOKEN=$(cat "$STATE/admin-token")
+
+stop_process() { # name
+  local pidfile="$STATE/$1.pid"
+  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    kill "$(cat "$pidfile")"
+    for _ in $(seq 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$pidfile"
+}
+
+start_process() { # name script [VAR=value...]
+  local name=$1 script=$2; shift 2
+  stop_process "$name"
+  env BERTH_DATABASE_URL="$DB_URL" BERTH_REDIS_URL="$REDIS_URL" "$@" \
+    nohup node --enable-source-maps "$BERTH_ROOT/dist/apps/$script" >>"$STATE/$name.log" 2>&1 &
+  echo $! >"$STATE/$name.pid"
+}
+
+start_process api api/src/main.js BERTH_API_PORT="$API_PORT" BERTH_ADMIN_TOKEN="$ADMIN_TOKEN"
+start_process scheduler scheduler/src/main.js
+start_process compute-agent compute-agent/src/main.js BERTH_HOST_NAME="$HOST_NAME"
+
+BERTH_URL="http://127.0.0.1:$API_PORT"
+wait_for 30 "the API" curl -sf "$BERTH_URL/healthz"
+(umask 077 && cat >"$STATE/env" <<ENV
+# Written by deploy/up.sh. Source it: . .berth/env
+export BERTH_URL=$BERTH_URL
+export BERTH_TOKEN=$ADMIN_TOKEN
+ENV
+)
+
+api() { # method path [json]
+  curl -s -o /dev/null -w '%{http_code}' -X "$1" "$BERTH_URL$2" -H "Authorization: Bearer $ADMIN_TOKEN" \
+    -H 'Content-Type: application/json' ${3:+-d "$3"}
+}
+seed() { # path json
+  local code
+  code=$(api POST "$1" "$2")
+  case "$code" in 201 | 409) ;; *) die "seeding $1 answered $code" ;; esac
+}
+seed /v1/flavors '{"name":"m1.tiny","vcpus":1,"ramMb":256,"diskGb":1}'
+seed /v1/flavors '{"name":"m1.small","vcpus":1,"ramMb":1024,"diskGb":10}'
+seed /v1/flavors '{"name":"m1.medium","vcpus":2,"ramMb":2048,"diskGb":20}'
+seed /v1/images "{\"name\":\"busybox\",\"kind\":\"container\",\"ref\":\"$REGISTRY_ADDR/busybox:latest\"}"
+
+wait_for 30 "the compute agent's heartbeat" sh -c "curl -sf -H 'Authorization: Bearer $ADMIN_TOKEN' '$BERTH_URL/v1/hosts' | grep -q '\"name\":\"$HOST_NAME\",[^}]*\"state\":\"up\"'"
+log "Berth is up at $BERTH_URL with compute host $HOST_NAME. Run: . .berth/env"

@@ -1,0 +1,44 @@
+import { MIGRATIONS } from '@berth/migrations';
+import { DataSource } from 'typeorm';
+import { FlavorEntity, ImageEntity, NetworkEntity } from './entities/catalog.entity';
+import { AllocationEntity, HostEntity } from './entities/host.entity';
+import { InstanceEntity, PortEntity } from './entities/instance.entity';
+import { OperationEntity, OutboxEntity } from './entities/operation.entity';
+import { ProjectEntity, TokenEntity, UserEntity } from './entities/tenancy.entity';
+import { SnakeNamingStrategy } from './naming';
+
+export const ENTITIES = [
+  ProjectEntity,
+  UserEntity,
+  TokenEntity,
+  FlavorEntity,
+  ImageEntity,
+  NetworkEntity,
+  HostEntity,
+  AllocationEntity,
+  InstanceEntity,
+  PortEntity,
+  OperationEntity,
+  OutboxEntity,
+];
+
+export interface DatabaseOptions {
+  url: string;
+  poolSize: number;
+  applicationName: string;
+}
+
+/** The schema only ever changes through migrations/: never `synchronize`. */
+export function createDataSource(options: DatabaseOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    namingStrategy: new SnakeNamingStrategy(),
+    applicationName: options.applicationName,
+    extra: { max: options.poolSize },
+  });
+}

@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity('flavors')
+export class FlavorEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text') name!: string;
+  @Column('int') vcpus!: number;
+  @Column('int') ramMb!: number;
+  @Column('int') diskGb!: number;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('images')
+export class ImageEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text') name!: string;
+  @Column('text') kind!: 'container' | 'vm';
+  @Column('text') ref!: string;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('networks')
+export class NetworkEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text') name!: string;
+  @Column('int') vlan!: number;
+  @Column('cidr') cidr!: string;
+  @Column('inet') gateway!: string;
+  @Column('inet') allocationStart!: string;
+  @Column('inet') allocationEnd!: string;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+}

@@ -1,0 +1,36 @@
+import type { InstanceKind } from '@berth/contracts';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity('hosts')
+export class HostEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text') name!: string;
+  @Column('text') address!: string;
+  @Column('text', { array: true }) drivers!: InstanceKind[];
+  @Column('int') vcpus!: number;
+  @Column('int') ramMb!: number;
+  @Column('int') diskGb!: number;
+  @Column('real') cpuRatio!: number;
+  @Column('real') ramRatio!: number;
+  @Column('real') diskRatio!: number;
+  /** Sum of this host's allocations, kept in the same transaction as every claim and release. */
+  @Column('int') usedVcpus!: number;
+  @Column('int') usedRamMb!: number;
+  @Column('int') usedDiskGb!: number;
+  @Column('boolean') enabled!: boolean;
+  @Column('text', { nullable: true }) disabledReason!: string | null;
+  @Column('text') agentVersion!: string;
+  @Column('timestamptz', { nullable: true }) lastHeartbeatAt!: Date | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('allocations')
+export class AllocationEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('uuid') instanceId!: string;
+  @Column('uuid') hostId!: string;
+  @Column('int') vcpus!: number;
+  @Column('int') ramMb!: number;
+  @Column('int') diskGb!: number;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+}

@@ -1,0 +1,76 @@
+import type { Fault, InstanceKind, InstanceSpec, PowerState } from '@berth/contracts';
+import type { InstanceStatus, TaskState } from '@berth/domain';
+
+/** An instance joined with its port, network and host: what the API shows and what a host needs. */
+export interface InstanceRecord {
+  id: string;
+  projectId: string;
+  userId: string | null;
+  name: string;
+  kind: InstanceKind;
+  status: InstanceStatus;
+  taskState: TaskState | null;
+  powerState: PowerState;
+  hostId: string | null;
+  hostName: string | null;
+  flavorId: string | null;
+  flavorName: string;
+  vcpus: number;
+  ramMb: number;
+  diskGb: number;
+  imageId: string | null;
+  imageName: string;
+  imageRef: string;
+  pidsLimit: number;
+  fault: Fault | null;
+  createdAt: Date;
+  updatedAt: Date;
+  launchedAt: Date | null;
+  portId: string | null;
+  networkId: string | null;
+  networkName: string | null;
+  vlan: number | null;
+  ip: string | null;
+  mac: string | null;
+  prefixLength: number | null;
+  gateway: string | null;
+}
+
+export const INSTANCE_RECORD_SQL = `
+  SELECT i.id, i.project_id AS "projectId", i.user_id AS "userId", i.name, i.kind, i.status,
+         i.task_state AS "taskState", i.power_state AS "powerState", i.host_id AS "hostId", h.name AS "hostName",
+         i.flavor_id AS "flavorId", i.flavor_name AS "flavorName", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb",
+         i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef", i.pids_limit AS "pidsLimit",
+         i.fault, i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
+         p.id AS "portId", n.id AS "networkId", n.name AS "networkName", n.vlan, host(p.ip) AS ip, p.mac::text AS mac,
+         masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway
+    FROM instances i
+    LEFT JOIN ports p ON p.instance_id = i.id
+    LEFT JOIN networks n ON n.id = p.network_id
+    LEFT JOIN hosts h ON h.id = i.host_id`;
+
+/** The spec a host needs to run this instance. */
+export function specOf(r: InstanceRecord): InstanceSpec {
+  if (!r.portId || !r.networkId || !r.mac || !r.ip || r.prefixLength === null || !r.gateway || r.vlan === null) {
+    throw new Error(`instance ${r.id} has no port`);
+  }
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    vcpus: r.vcpus,
+    ramMb: r.ramMb,
+    diskGb: r.diskGb,
+    imageRef: r.imageRef,
+    pidsLimit: r.pidsLimit,
+    port: {
+      id: r.portId,
+      networkId: r.networkId,
+      mac: r.mac,
+      ip: r.ip,
+      prefixLength: r.prefixLength,
+      gateway: r.gateway,
+      vlan: r.vlan,
+    },
+  };
+}

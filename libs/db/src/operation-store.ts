@@ -1,0 +1,75 @@
+import type { Fault } from '@berth/contracts';
+import { finishSteps, startStep, type OperationStep } from '@berth/domain';
+import type { EntityManager } from 'typeorm';
+import { one } from './sql';
+
+/** Who asked: recorded on every operation (the audit trail). */
+export interface Actor {
+  projectId: string | null;
+  userId: string | null;
+  requestId: string | null;
+}
+
+export interface NewOperation {
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  /** Synchronous requests are recorded already finished. */
+  finished?: boolean;
+}
+
+export async function insertOperation(manager: EntityManager, actor: Actor, op: NewOperation): Promise<string> {
+  const row = await one<{ id: string }>(
+    manager,
+    `INSERT INTO operations (request_id, project_id, user_id, action, target_type, target_id, status, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'succeeded' THEN now() END) RETURNING id`,
+    [
+      actor.requestId,
+      actor.projectId,
+      actor.userId,
+      op.action,
+      op.targetType,
+      op.targetId,
+      op.finished ? 'succeeded' : 'running',
+    ],
+  );
+  if (!row) throw new Error('insert into operations returned no row');
+  return row.id;
+}
+
+async function lockSteps(manager: EntityManager, id: string): Promise<OperationStep[] | null> {
+  const row = await one<{ steps: OperationStep[] }>(
+    manager,
+    `SELECT steps FROM operations WHERE id = $1 AND status = 'running' FOR UPDATE`,
+    [id],
+  );
+  return row?.steps ?? null;
+}
+
+/** A step started (reported by a host or the scheduler). No-op once the operation has finished. */
+export async function recordStep(
+  manager: EntityManager,
+  id: string,
+  step: string,
+  at: string,
+  detail?: string,
+): Promise<void> {
+  const steps = await lockSteps(manager, id);
+  if (!steps) return;
+  await manager.query(`UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1`, [
+    id,
+    JSON.stringify(startStep(steps, step, at, detail)),
+  ]);
+}
+
+/** Ends a running operation; a second call (a redelivered report) changes nothing. */
+export async function finishOperation(manager: EntityManager, id: string, fault: Fault | null): Promise<void> {
+  const steps = await lockSteps(manager, id);
+  if (!steps) return;
+  const at = fault?.at ?? new Date().toISOString();
+  const finished = finishSteps(steps, fault ? 'failed' : 'succeeded', at, fault?.step);
+  await manager.query(
+    `UPDATE operations SET status = $2, steps = $3, fault = $4, finished_at = $5, updated_at = $5 WHERE id = $1`,
+    [id, fault ? 'failed' : 'succeeded', JSON.stringify(finished), fault ? JSON.stringify(fault) : null, at],
+  );
+}

@@ -1,0 +1,142 @@
+import { errorMessage, type Logger } from '@berth/platform';
+import { Client } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import { rows } from './sql';
+
+/**
+ * Transactional outbox: a job is written in the same transaction as the state change it belongs
+ * to, and a relay moves it to the queue after commit. A crash between commit and enqueue loses
+ * nothing; a crash after enqueue re-sends the row, which the stable job id makes harmless.
+ */
+export interface OutboxMessage {
+  queue: string;
+  name: string;
+  jobId: string;
+  payload: object;
+}
+
+export async function enqueue(manager: EntityManager, ...messages: OutboxMessage[]): Promise<void> {
+  for (const m of messages) {
+    await manager.query('INSERT INTO outbox (queue, job_name, job_id, payload) VALUES ($1, $2, $3, $4)', [
+      m.queue,
+      m.name,
+      m.jobId,
+      JSON.stringify(m.payload),
+    ]);
+  }
+}
+
+/** Where the relay delivers: the queue producer. */
+export interface JobSink {
+  add(queue: string, name: string, payload: object, jobId: string): Promise<void>;
+}
+
+export interface RelayOptions {
+  databaseUrl: string;
+  /** Safety net if a notification is missed (e.g. while reconnecting). */
+  pollMs: number;
+  batchSize: number;
+}
+
+export class OutboxRelay {
+  private listener: Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sink: JobSink,
+    private readonly log: Logger,
+    private readonly options: RelayOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listen();
+    this.timer = setInterval(() => this.kick(), this.options.pollMs);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.draining;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = null;
+  }
+
+  /** Drains the outbox now; coalesces with a drain already running. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drainLoop().finally(() => {
+      this.draining = null;
+    });
+  }
+
+  /** Moves everything currently in the outbox to the queue. Exposed for tests. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const moved = await this.drainBatch();
+      total += moved;
+      if (moved < this.options.batchSize) return total;
+    }
+  }
+
+  private async drainLoop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.drain();
+      } catch (error) {
+        this.log.warn({ err: errorMessage(error) }, 'outbox relay: drain failed, will retry');
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private drainBatch(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const batch = await rows<{ id: string; queue: string; jobName: string; jobId: string; payload: object }>(
+        manager,
+        `DELETE FROM outbox WHERE id IN (
+           SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+         ) RETURNING id, queue, job_name AS "jobName", job_id AS "jobId", payload`,
+        [this.options.batchSize],
+      );
+      // Rows come back in no particular order; deliver them in the order they were written.
+      batch.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      for (const row of batch) await this.sink.add(row.queue, row.jobName, row.payload, row.jobId);
+      return batch.length;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'berth-outbox-relay' });
+    client.on('notification', () => this.kick());
+    client.on('error', (error) => {
+      this.log.warn({ err: errorMessage(error) }, 'outbox relay: listener lost, reconnecting');
+      this.listener = null;
+      setTimeout(() => void this.reconnect(), 1000);
+    });
+    await client.connect();
+    await client.query('LISTEN berth_outbox');
+    this.listener = client;
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.stopped || this.listener) return;
+    try {
+      await this.listen();
+      this.kick();
+    } catch (error) {
+      this.log.warn({ err: errorMessage(error) }, 'outbox relay: reconnect failed');
+      setTimeout(() => void this.reconnect(), 2000);
+    }
+  }
+}

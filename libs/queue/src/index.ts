@@ -1,0 +1,94 @@
+import { errorMessage, type Logger } from '@berth/platform';
+import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import IORedis from 'ioredis';
+
+export type { Job };
+
+/**
+ * BullMQ delivers at least once: a job whose worker dies is redelivered, so every handler is
+ * idempotent. Failed handlers are retried with backoff; finished jobs are kept an hour so that a
+ * re-sent outbox row with the same job id is recognised and dropped.
+ */
+export const JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 3600, count: 50_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export interface QueueSettings {
+  redisUrl: string;
+  /** Key prefix, so that several Berth stacks (tests) can share one Redis. */
+  prefix: string;
+}
+
+/** A connection BullMQ can block on: workers need `maxRetriesPerRequest: null`. */
+export function connectRedis(url: string): IORedis {
+  return new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+}
+
+export class QueueProducer {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly connection: IORedis,
+    private readonly prefix: string,
+  ) {}
+
+  async add(queue: string, name: string, payload: object, jobId?: string): Promise<void> {
+    await this.queue(queue).add(name, payload, jobId === undefined ? JOB_OPTIONS : { ...JOB_OPTIONS, jobId });
+  }
+
+  queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}
+
+export interface WorkerOptions {
+  concurrency: number;
+  log: Logger;
+}
+
+/** Runs `handler` for each job of `queue`; errors are logged and left to BullMQ's retries. */
+export function startWorker<T>(
+  settings: QueueSettings,
+  queue: string,
+  handler: (job: Job<T>) => Promise<void>,
+  options: WorkerOptions,
+): RunningWorker {
+  const connection = connectRedis(settings.redisUrl);
+  const worker = new Worker<T>(queue, handler, {
+    connection,
+    prefix: settings.prefix,
+    concurrency: options.concurrency,
+    autorun: true,
+  });
+  worker.on('failed', (job, error) =>
+    options.log.warn(
+      { queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: errorMessage(error) },
+      'job failed',
+    ),
+  );
+  worker.on('error', (error) => options.log.error({ queue, err: errorMessage(error) }, 'worker error'));
+  return {
+    close: async () => {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}
+
+export interface RunningWorker {
+  /** Waits for jobs in progress, then stops. */
+  close(): Promise<void>;
+}

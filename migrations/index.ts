@@ -1,0 +1,4 @@
+import { Initial1763800000000 } from './1763800000000-initial';
+
+/** Every migration, oldest first. A landed migration is never edited: add a new one. */
+export const MIGRATIONS = [Initial1763800000000];
