@@ -92,6 +92,11 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // CommonJS configuration files (jest.config.js, tools/*.cjs) load their helpers with require().
+    files: ['**/*.js', '**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['tools/**', 'bench/**', 'tests/**', '**/*.spec.ts', '**/*.medium.ts', '**/*.system.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -1,6 +1,6 @@
 import { createDataSource, InstanceStore, OutboxRelay } from '@berth/db';
 import type { Logger } from '@berth/platform';
-import { connectRedis, QueueProducer } from '@berth/queue';
+import { QueueProducer } from '@berth/queue';
 import {
   Injectable,
   Module,
@@ -72,7 +72,7 @@ export class AppModule {
         },
         {
           provide: QueueProducer,
-          useFactory: () => new QueueProducer(connectRedis(env.BERTH_REDIS_URL), env.BERTH_QUEUE_PREFIX),
+          useFactory: () => new QueueProducer({ redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX }),
         },
         {
           provide: OutboxRelay,

@@ -44,7 +44,7 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
     );
   });
   const document = openApiDocument(app);
-  fastify.get('/docs', async () => document);
+  fastify.get('/docs', (_request, reply) => reply.send(document));
   await app.init();
   return app;
 }

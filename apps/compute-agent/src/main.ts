@@ -3,7 +3,7 @@ import { computeQueue, type ComputeCommand, type InstanceKind } from '@berth/con
 import { DockerDriver, DriverRegistry, FakeDriver, type ComputeDriver } from '@berth/drivers';
 import { hostNet, type HostNet } from '@berth/network';
 import { createLogger, errorMessage, Failpoints, loadEnv, runMain } from '@berth/platform';
-import { connectRedis, QueueProducer, startWorker } from '@berth/queue';
+import { QueueProducer, startWorker } from '@berth/queue';
 import Docker from 'dockerode';
 import { CommandHandler } from './command-handler';
 import { AgentEnv } from './config';
@@ -49,8 +49,8 @@ export async function startAgent(env: AgentEnv) {
     byKind.set(driver.kind, driver);
   }
 
-  const redis = connectRedis(env.BERTH_REDIS_URL);
-  const producer = new QueueProducer(redis, env.BERTH_QUEUE_PREFIX);
+  const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
+  const producer = new QueueProducer(queueSettings);
   const reporter = new Reporter(producer);
   const factsOptions = {
     name: env.BERTH_HOST_NAME,
@@ -72,7 +72,7 @@ export async function startAgent(env: AgentEnv) {
 
   const handler = new CommandHandler(byKind, reporter, log);
   const worker = startWorker<ComputeCommand>(
-    { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX },
+    queueSettings,
     computeQueue(env.BERTH_HOST_NAME),
     (job) => handler.handle(job.data),
     { concurrency: env.BERTH_AGENT_CONCURRENCY, log },
@@ -84,7 +84,6 @@ export async function startAgent(env: AgentEnv) {
       clearInterval(timer);
       await worker.close();
       await producer.close();
-      redis.disconnect();
     },
   };
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { PLACEMENT_QUEUE, REPORTS_QUEUE, type AgentReport, type PlaceInstanceJob } from '@berth/contracts';
 import { createDataSource, OutboxRelay, PlacementStore, ReportStore } from '@berth/db';
 import { createLogger, loadEnv, runMain } from '@berth/platform';
-import { connectRedis, QueueProducer, startWorker } from '@berth/queue';
+import { QueueProducer, startWorker } from '@berth/queue';
 import { SchedulerEnv } from './config';
 import { PlacementService } from './placement/placement-service';
 import { ReportsService } from './reports/reports-service';
@@ -17,8 +17,7 @@ export async function startScheduler(env: SchedulerEnv) {
   });
   await dataSource.initialize();
   const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
-  const redis = connectRedis(env.BERTH_REDIS_URL);
-  const producer = new QueueProducer(redis, env.BERTH_QUEUE_PREFIX);
+  const producer = new QueueProducer(queueSettings);
   const relay = new OutboxRelay(dataSource, producer, log, {
     databaseUrl: env.BERTH_DATABASE_URL,
     pollMs: 1000,
@@ -51,7 +50,6 @@ export async function startScheduler(env: SchedulerEnv) {
       await Promise.all(workers.map((w) => w.close()));
       await relay.stop();
       await producer.close();
-      redis.disconnect();
       await dataSource.destroy();
     },
   };

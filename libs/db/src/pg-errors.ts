@@ -2,10 +2,16 @@
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 
-function pgError(error: unknown): { code?: string; constraint?: string } {
+interface PgError {
+  code?: string;
+  constraint?: string;
+}
+
+/** TypeORM wraps the driver's error in a QueryFailedError; the codes live on the driver's error. */
+function pgError(error: unknown): PgError {
   if (typeof error !== 'object' || error === null) return {};
-  const driverError = (error as { driverError?: unknown }).driverError ?? error;
-  return driverError as { code?: string; constraint?: string };
+  const inner: unknown = 'driverError' in error ? error.driverError : error;
+  return typeof inner === 'object' && inner !== null ? inner : {};
 }
 
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {

@@ -27,13 +27,16 @@ export function connectRedis(url: string): IORedis {
   return new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
 }
 
+/** Adds jobs to any queue; owns one Redis connection shared by all its queues. */
 export class QueueProducer {
   private readonly queues = new Map<string, Queue>();
+  private readonly connection: IORedis;
+  private readonly prefix: string;
 
-  constructor(
-    private readonly connection: IORedis,
-    private readonly prefix: string,
-  ) {}
+  constructor(settings: QueueSettings) {
+    this.connection = connectRedis(settings.redisUrl);
+    this.prefix = settings.prefix;
+  }
 
   async add(queue: string, name: string, payload: object, jobId?: string): Promise<void> {
     await this.queue(queue).add(name, payload, jobId === undefined ? JOB_OPTIONS : { ...JOB_OPTIONS, jobId });
@@ -51,6 +54,7 @@ export class QueueProducer {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
+    this.connection.disconnect();
   }
 }
 

@@ -1,3 +1,4 @@
+import { one } from '@berth/db';
 import type { Logger } from '@berth/platform';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -18,16 +19,15 @@ export async function bootstrapAdmin(
     await m.query(`SELECT pg_advisory_xact_lock(hashtext('berth.bootstrap-admin'))`);
     await m.query(`INSERT INTO projects (name) VALUES ('admin') ON CONFLICT (name) DO NOTHING`);
     await m.query(`INSERT INTO users (name) VALUES ('admin') ON CONFLICT (name) DO NOTHING`);
-    const [ids] = (await m.query(
+    const ids = await one<{ project: string; user: string }>(
+      m,
       `SELECT (SELECT id FROM projects WHERE name = 'admin') AS project, (SELECT id FROM users WHERE name = 'admin') AS "user"`,
-    )) as Array<{ project: string; user: string }>;
+    );
     if (!ids) throw new Error('bootstrap: admin project or user missing');
 
     let token = options.token;
     if (!token) {
-      const [existing] = (await m.query(
-        `SELECT 1 FROM tokens WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1`,
-      )) as unknown[];
+      const existing = await one(m, `SELECT 1 FROM tokens WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1`);
       if (existing) return;
       token = generateToken();
       await mkdir(dirname(options.tokenFile), { recursive: true });

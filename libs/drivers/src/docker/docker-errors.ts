@@ -1,8 +1,7 @@
 /** dockerode reports HTTP failures as errors carrying the Engine API status code. */
 export function dockerStatus(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'statusCode' in error) {
-    const code = (error as { statusCode: unknown }).statusCode;
-    return typeof code === 'number' ? code : undefined;
+    return typeof error.statusCode === 'number' ? error.statusCode : undefined;
   }
   return undefined;
 }

@@ -1,0 +1,88 @@
+import { createLogger, loadEnv } from '@berth/platform';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import IORedis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { createApiApp } from '../../apps/api/src/app';
+import { bootstrapAdmin } from '../../apps/api/src/auth/bootstrap-admin';
+import { generateToken } from '../../apps/api/src/auth/tokens';
+import { ApiEnv } from '../../apps/api/src/config';
+import { freshDatabase, type TestDatabase } from './database';
+import { testRedisUrl } from './settings';
+
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, unknown>;
+}
+
+/** The API in-process on its own fresh database and queue prefix, called through Fastify's inject. */
+export class TestApi {
+  private constructor(
+    readonly app: NestFastifyApplication,
+    readonly db: TestDatabase,
+    readonly env: ApiEnv,
+    readonly adminToken: string,
+  ) {}
+
+  static async start(): Promise<TestApi> {
+    const db = await freshDatabase();
+    const adminToken = generateToken();
+    const env = loadEnv(ApiEnv, {
+      BERTH_DATABASE_URL: db.url,
+      BERTH_REDIS_URL: testRedisUrl(),
+      BERTH_QUEUE_PREFIX: `t${randomBytes(5).toString('hex')}`,
+      BERTH_ADMIN_TOKEN: adminToken,
+      BERTH_DB_POOL_SIZE: '10',
+    });
+    const log = createLogger('api-test', 'silent');
+    const app = await createApiApp(env, log);
+    await bootstrapAdmin(app.get(DataSource), { token: adminToken, tokenFile: '/dev/null' }, log);
+    return new TestApi(app, db, env, adminToken);
+  }
+
+  get dataSource(): DataSource {
+    return this.app.get(DataSource);
+  }
+
+  async call<T = any>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = { authorization: `Bearer ${this.adminToken}` },
+  ): Promise<Answer<T>> {
+    const res = await this.app.inject({
+      method,
+      url,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    return {
+      status: res.statusCode,
+      body: res.body ? (JSON.parse(res.body) as T) : (undefined as T),
+      headers: res.headers,
+    };
+  }
+
+  /**
+   * Counts rows, to prove that a refused request wrote nothing. The outbox is left out: the relay
+   * drains it at any moment, and its rows only ever commit with an instance or operation row.
+   */
+  async counts(): Promise<Record<string, number>> {
+    const [row] = (await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM instances)::int AS instances, (SELECT count(*) FROM ports)::int AS ports,
+              (SELECT count(*) FROM operations)::int AS operations, (SELECT count(*) FROM networks)::int AS networks,
+              (SELECT count(*) FROM flavors)::int AS flavors, (SELECT count(*) FROM images)::int AS images`,
+    )) as Array<Record<string, number>>;
+    return row ?? {};
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+    const redis = new IORedis(testRedisUrl());
+    const keys = await redis.keys(`${this.env.BERTH_QUEUE_PREFIX}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    await this.db.drop();
+  }
+}
