@@ -1,3 +1,4 @@
+import { rows } from '@berth/db';
 import { createLogger, loadEnv } from '@berth/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import IORedis from 'ioredis';
@@ -69,12 +70,17 @@ export class TestApi {
    * drains it at any moment, and its rows only ever commit with an instance or operation row.
    */
   async counts(): Promise<Record<string, number>> {
-    const [row] = (await this.dataSource.query(
+    const [row] = await this.sql<Record<string, number>>(
       `SELECT (SELECT count(*) FROM instances)::int AS instances, (SELECT count(*) FROM ports)::int AS ports,
               (SELECT count(*) FROM operations)::int AS operations, (SELECT count(*) FROM networks)::int AS networks,
               (SELECT count(*) FROM flavors)::int AS flavors, (SELECT count(*) FROM images)::int AS images`,
-    )) as Array<Record<string, number>>;
+    );
     return row ?? {};
+  }
+
+  /** Rows of one SQL statement against this test's database. */
+  sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    return rows<T>(this.dataSource.manager, text, params);
   }
 
   async stop(): Promise<void> {

@@ -41,9 +41,7 @@ describe('authentication (real PostgreSQL)', () => {
   });
 
   it('stores tokens hashed, never in clear', async () => {
-    const [row] = (await api.dataSource.query(`SELECT encode(secret_hash, 'escape') AS h FROM tokens`)) as Array<{
-      h: string;
-    }>;
+    const [row] = await api.sql<{ h: string }>(`SELECT encode(secret_hash, 'escape') AS h FROM tokens`);
     expect(row?.h).not.toContain(api.adminToken);
   });
 

@@ -29,10 +29,10 @@ describe('flavors, images and networks (real PostgreSQL)', () => {
       expect((await api.call('GET', `/v1/flavors/${created.body.id}`)).body).toEqual(created.body);
       expect((await api.call('DELETE', `/v1/flavors/${created.body.id}`)).status).toBe(204);
       expect((await api.call('GET', `/v1/flavors/${created.body.id}`)).status).toBe(404);
-      const ops = (await api.dataSource.query(
+      const ops = await api.sql<{ action: string; status: string }>(
         `SELECT action, status FROM operations WHERE target_id = $1 ORDER BY started_at`,
         [created.body.id],
-      )) as unknown[];
+      );
       expect(ops).toEqual([
         { action: 'flavor.create', status: 'succeeded' },
         { action: 'flavor.delete', status: 'succeeded' },

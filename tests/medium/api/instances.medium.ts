@@ -162,9 +162,7 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
       seen.push(...page.body.items.map((i) => i.id));
       cursor = page.body.nextCursor;
     } while (cursor);
-    const live = (await api.dataSource.query('SELECT id FROM instances WHERE deleted_at IS NULL')) as Array<{
-      id: string;
-    }>;
+    const live = await api.sql<{ id: string }>('SELECT id FROM instances WHERE deleted_at IS NULL');
     expect(seen.length).toBe(live.length);
     expect(new Set(seen)).toEqual(new Set(live.map((r) => r.id)));
   });

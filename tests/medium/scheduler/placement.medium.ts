@@ -46,11 +46,11 @@ describe('placement on real PostgreSQL', () => {
 
   const usage = async (name: string) =>
     (
-      (await api.dataSource.query(
+      await api.sql<{ used: number; allocated: number }>(
         `SELECT used_ram_mb AS used, (SELECT coalesce(sum(a.ram_mb), 0)::int FROM allocations a WHERE a.host_id = h.id) AS allocated
            FROM hosts h WHERE name = $1`,
         [name],
-      )) as Array<{ used: number; allocated: number }>
+      )
     )[0];
 
   it('explains "no valid host" host by host', async () => {
@@ -110,9 +110,9 @@ describe('placement on real PostgreSQL', () => {
     await reports.heartbeat(host('five', 640));
     const jobs = await Promise.all(Array.from({ length: 12 }, (_, i) => newInstance(`race-${i}`)));
     await Promise.all(jobs.map((j) => placement.place({ v: 1, ...j })));
-    const states = (await api.dataSource.query(
+    const states = await api.sql<{ status: string; n: number }>(
       `SELECT status, count(*)::int AS n FROM instances WHERE name LIKE 'race-%' GROUP BY status ORDER BY status`,
-    )) as unknown[];
+    );
     expect(states).toEqual([
       { status: 'BUILDING', n: 5 },
       { status: 'ERROR', n: 7 },
@@ -199,10 +199,10 @@ describe('placement on real PostgreSQL', () => {
       await reports.result(deleted);
       await reports.result({ ...deleted, operationId, command: 'instance.create', powerState: 'RUNNING' });
       expect((await api.call('GET', `/v1/instances/${instanceId}`)).status).toBe(404);
-      const [row] = (await api.dataSource.query(
+      const [row] = await api.sql<{ status: string; ports: number }>(
         `SELECT status, (SELECT count(*)::int FROM ports WHERE instance_id = $1) AS ports FROM instances WHERE id = $1`,
         [instanceId],
-      )) as unknown[];
+      );
       expect(row).toEqual({ status: 'DELETED', ports: 0 });
       expect(await usage('roomy')).toEqual(before);
       expect((await api.call('GET', `/v1/operations/${del.body.operationId}`)).body.status).toBe('succeeded');
