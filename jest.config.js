@@ -29,14 +29,14 @@ module.exports = {
       displayName: 'medium',
       testMatch: ['<rootDir>/{apps,libs,tests}/**/*.medium.ts'],
       globalSetup: '<rootDir>/tests/medium/global-setup.ts',
-      testTimeout: 30_000,
+      setupFilesAfterEnv: ['<rootDir>/tests/medium/timeouts.ts'],
     },
     {
       ...common,
       displayName: 'system',
       testMatch: ['<rootDir>/tests/system/**/*.system.ts'],
-      globalSetup: '<rootDir>/tests/medium/global-setup.ts',
-      testTimeout: 120_000,
+      globalSetup: '<rootDir>/tests/system/global-setup.ts',
+      setupFilesAfterEnv: ['<rootDir>/tests/system/support/timeouts.ts'],
     },
   ],
 };

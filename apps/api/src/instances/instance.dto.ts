@@ -88,6 +88,13 @@ export class InstanceView {
   @ApiProperty({ enum: POWER_STATES }) powerState!: PowerState;
   @ApiProperty({ nullable: true, type: String, description: 'Compute host name' }) host!: string | null;
   @ApiProperty({ type: Ref, nullable: true }) network!: Ref | null;
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'Its host interface is "bvh" + the first 12 hex digits of this id',
+  })
+  portId!: string | null;
   @ApiProperty({ nullable: true, type: String }) ip!: string | null;
   @ApiProperty({ nullable: true, type: String }) mac!: string | null;
   @ApiProperty({ nullable: true, type: Number }) vlan!: number | null;
@@ -109,6 +116,7 @@ export class InstanceView {
       powerState: r.powerState,
       host: r.hostName,
       network: r.networkId && r.networkName ? { id: r.networkId, name: r.networkName } : null,
+      portId: r.portId,
       ip: r.ip,
       mac: r.mac,
       vlan: r.vlan,

@@ -1,0 +1,234 @@
+import { runCommand } from '@berth/platform';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import IORedis from 'ioredis';
+import { generateToken } from '../../../apps/api/src/auth/tokens';
+import { freshDatabase, type TestDatabase } from '../../medium/database';
+import { testRedisUrl } from '../../medium/settings';
+import { testEnv } from './test-env';
+
+const ROOT = resolve(__dirname, '../../..');
+const LOG_DIR = resolve(ROOT, '.berth/test-logs');
+
+export interface StackOptions {
+  /** Failpoints armed in the compute agent (BERTH_FAILPOINTS). */
+  failpoints?: string[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The whole Berth stack as real processes (the built api, scheduler and compute agent) on the real
+ * daemons, with its own database, queue prefix and compute host name, so stacks never touch each
+ * other's containers or queues.
+ */
+export class TestStack {
+  private constructor(
+    readonly url: string,
+    readonly token: string,
+    readonly hostName: string,
+    private readonly prefix: string,
+    private readonly db: TestDatabase,
+    private readonly processes: ChildProcess[],
+  ) {}
+
+  static async start(options: StackOptions = {}): Promise<TestStack> {
+    const id = randomBytes(4).toString('hex');
+    const db = await freshDatabase();
+    const port = await freePort();
+    const token = generateToken();
+    const hostName = `sys-${id}`;
+    const prefix = `s${id}`;
+    const env = testEnv();
+    const common = {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      BERTH_DATABASE_URL: db.url,
+      BERTH_REDIS_URL: testRedisUrl(),
+      BERTH_QUEUE_PREFIX: prefix,
+      BERTH_LOG_LEVEL: 'debug',
+    };
+    mkdirSync(LOG_DIR, { recursive: true });
+    const run = (name: string, script: string, extra: Record<string, string>) => {
+      const child = spawn(process.execPath, ['--enable-source-maps', resolve(ROOT, 'dist/apps', script)], {
+        env: { ...common, ...extra },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const log = createWriteStream(resolve(LOG_DIR, `${hostName}-${name}.log`));
+      child.stdout?.pipe(log);
+      child.stderr?.pipe(log);
+      return child;
+    };
+    const processes = [
+      run('api', 'api/src/main.js', {
+        BERTH_API_PORT: String(port),
+        BERTH_ADMIN_TOKEN: token,
+        BERTH_ADMIN_TOKEN_FILE: '/dev/null',
+      }),
+      run('scheduler', 'scheduler/src/main.js', {}),
+      run('agent', 'compute-agent/src/main.js', {
+        BERTH_HOST_NAME: hostName,
+        BERTH_DOCKER_SOCKET: env.dockerSocket,
+        BERTH_OVS_BRIDGE: env.bridge,
+        BERTH_HEARTBEAT_SEC: '2',
+        BERTH_STOP_TIMEOUT_SEC: '5',
+        ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
+      }),
+    ];
+    const stack = new TestStack(`http://127.0.0.1:${port}`, token, hostName, prefix, db, processes);
+    try {
+      await stack.until('the compute host to register', async () => {
+        const hosts = await stack.call('GET', '/v1/hosts').catch(() => null);
+        return hosts?.body?.items?.some(
+          (h: { name: string; state: string }) => h.name === hostName && h.state === 'up',
+        );
+      });
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+    return stack;
+  }
+
+  async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** Polls until `check` returns a truthy value, for at most `timeoutMs`. */
+  async until<T>(what: string, check: () => Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await check();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(50);
+    }
+  }
+
+  /** Waits for the operation to finish and returns it. */
+  async operation(operationId: string, timeoutMs = 60_000): Promise<any> {
+    return this.until(
+      `operation ${operationId}`,
+      async () => {
+        const op = await this.call('GET', `/v1/operations/${operationId}`);
+        return op.body.status === 'running' ? null : op.body;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Creates an instance and waits for its build to finish; returns the instance as the API then shows it. */
+  async createInstance(body: Record<string, unknown>): Promise<any> {
+    const res = await this.call('POST', '/v1/instances', {
+      kind: 'container',
+      flavor: 'm1.tiny',
+      image: 'busybox',
+      ...body,
+    });
+    if (res.status !== 202) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
+    await this.operation(res.body.operationId);
+    return (await this.call('GET', `/v1/instances/${res.body.instance.id}`)).body;
+  }
+
+  /** Runs an action and waits for it; fails the test if the operation fails. */
+  async act(instanceId: string, action: string): Promise<any> {
+    const res = await this.call('POST', `/v1/instances/${instanceId}/actions`, { action });
+    if (res.status !== 202) throw new Error(`${action} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    const op = await this.operation(res.body.operationId);
+    if (op.status !== 'succeeded') throw new Error(`${action} failed: ${JSON.stringify(op.fault)}`);
+    return (await this.call('GET', `/v1/instances/${instanceId}`)).body;
+  }
+
+  async remove(instanceId: string): Promise<any> {
+    const res = await this.call('DELETE', `/v1/instances/${instanceId}`);
+    if (res.status !== 202) throw new Error(`delete answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return this.operation(res.body.operationId);
+  }
+
+  /** Removes every instance this stack still has, then stops its processes and drops its database. */
+  async stop(): Promise<void> {
+    try {
+      const list = await this.call('GET', '/v1/instances?limit=500');
+      for (const instance of list.body?.items ?? []) await this.remove(instance.id as string);
+    } catch {
+      // the stack may not have come up; the processes are stopped below either way
+    }
+    await Promise.all(
+      this.processes.map(
+        (child) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+          }),
+      ),
+    );
+    const redis = new IORedis(testRedisUrl());
+    const keys = await redis.keys(`${this.prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    await this.db.drop();
+  }
+}
+
+/**
+ * What the host holds for a container instance, read from the daemons themselves: containers with
+ * its label, OVS interfaces carrying its id, and veths named after its port.
+ */
+export async function hostObjects(instanceId: string, portId: string): Promise<string[]> {
+  const found: string[] = [];
+  const containers = await runCommand([
+    '/usr/bin/docker',
+    'ps',
+    '-aq',
+    '--filter',
+    `label=berth.instance=${instanceId}`,
+  ]);
+  found.push(...lines(containers).map((c) => `container ${c}`));
+  const ovs = await runCommand([
+    'ovs-vsctl',
+    '--bare',
+    '--columns=name',
+    'find',
+    'Interface',
+    `external_ids:berth-instance=${instanceId}`,
+  ]);
+  found.push(...lines(ovs).map((p) => `ovs interface ${p}`));
+  const suffix = portId.replace(/-/g, '').slice(0, 12);
+  const links = await runCommand(['ip', '-o', 'link', 'show']);
+  found.push(
+    ...lines(links)
+      .filter((l) => l.includes(suffix))
+      .map((l) => `link ${l.split(':')[1]?.trim()}`),
+  );
+  return found;
+}
+
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);

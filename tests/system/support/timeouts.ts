@@ -1,0 +1,2 @@
+// Builds and network round trips on real daemons; no assertion depends on time.
+jest.setTimeout(120_000);
