@@ -1,22 +1,33 @@
 import { FlavorEntity } from '@berth/db';
 import { BerthError } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { actorOf, AdminWrites, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
 import { recordedChange } from '../common/recorded';
+import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import { CreateFlavorDto, FlavorList, FlavorView } from './flavor.dto';
 
 /** Flavors are cloud-wide sizes: everyone reads them, the cloud admin writes them. */
 @ApiTags('flavors')
 @ApiBearerAuth()
+@ApiErrors(401)
 @AdminWrites()
 @Controller('v1/flavors')
 export class FlavorsController {
   constructor(private readonly dataSource: DataSource) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a flavor (admin)' })
+  @ApiErrors(400, 403, 409, 413)
   @ApiCreatedResponse({ type: FlavorView })
   async create(
     @Body() dto: CreateFlavorDto,
@@ -34,6 +45,7 @@ export class FlavorsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List flavors' })
   @ApiOkResponse({ type: FlavorList })
   async list(): Promise<FlavorList> {
     const flavors = await this.dataSource.getRepository(FlavorEntity).find({ order: { name: 'ASC' } });
@@ -41,6 +53,8 @@ export class FlavorsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Show a flavor' })
+  @ApiErrors(400, 404)
   @ApiOkResponse({ type: FlavorView })
   async get(@Param('id', UuidPipe) id: string): Promise<FlavorView> {
     const flavor = await this.dataSource.getRepository(FlavorEntity).findOneBy({ id });
@@ -50,6 +64,8 @@ export class FlavorsController {
 
   /** Instances keep the sizes they were built with; deleting a flavor never changes them. */
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a flavor (admin); instances keep their sizes' })
+  @ApiErrors(400, 403, 404)
   @HttpCode(204)
   @ApiNoContentResponse()
   async remove(

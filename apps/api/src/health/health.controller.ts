@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Public } from '../auth/principal';
 
 /** Liveness: the process answers. */
@@ -8,6 +8,7 @@ import { Public } from '../auth/principal';
 export class HealthController {
   @Public()
   @Get('healthz')
+  @ApiOperation({ summary: 'Liveness' })
   @ApiOkResponse({ description: 'The API process is up' })
   healthz(): { status: 'ok' } {
     return { status: 'ok' };

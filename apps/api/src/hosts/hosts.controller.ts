@@ -1,8 +1,9 @@
 import { rows } from '@berth/db';
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { ApiEnv } from '../config';
+import { ApiErrors } from '../common/api-errors';
 import { AdminOnly } from '../auth/principal';
 
 class Resources {
@@ -39,6 +40,7 @@ export class HostList {
 /** Compute hosts register themselves through their agent's heartbeat. Operators only. */
 @ApiTags('hosts')
 @ApiBearerAuth()
+@ApiErrors(401)
 @AdminOnly()
 @Controller('v1/hosts')
 export class HostsController {
@@ -48,6 +50,8 @@ export class HostsController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'List compute hosts with capacity, usage and state (admin)' })
+  @ApiErrors(403)
   @ApiOkResponse({ type: HostList })
   async list(): Promise<HostList> {
     const items = await rows<HostView>(

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
 import { decodeCursor, PageQuery, toPage } from '../common/pagination';
+import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import {
   CreateInstanceDto,
@@ -18,11 +19,14 @@ const DEFAULT_PAGE = 100;
 /** Instances: created, powered and deleted asynchronously; each change answers 202 with an operation. */
 @ApiTags('instances')
 @ApiBearerAuth()
+@ApiErrors(401)
 @Controller('v1/instances')
 export class InstancesController {
   constructor(private readonly instances: InstancesService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create an instance: allocates its address now, builds it asynchronously' })
+  @ApiErrors(400, 404, 409, 413)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: InstanceAccepted })
   async create(
@@ -38,6 +42,8 @@ export class InstancesController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List instances, oldest first, a page at a time' })
+  @ApiErrors(400)
   @ApiOkResponse({ type: InstancePage })
   async list(@Query() query: PageQuery, @CurrentPrincipal() principal: Principal): Promise<InstancePage> {
     const limit = query.limit ?? DEFAULT_PAGE;
@@ -46,6 +52,8 @@ export class InstancesController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Show an instance' })
+  @ApiErrors(400, 404)
   @ApiOkResponse({ type: InstanceView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<InstanceView> {
     return InstanceView.of(await this.instances.get(id, projectScope(principal)));
@@ -53,6 +61,8 @@ export class InstancesController {
 
   /** stop, start or reboot. A request that conflicts with the instance's state gets 409. */
   @Post(':id/actions')
+  @ApiOperation({ summary: 'Stop, start or reboot an instance' })
+  @ApiErrors(400, 404, 409)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: OperationAccepted })
   async act(
@@ -72,6 +82,8 @@ export class InstancesController {
 
   /** Once the operation succeeds the instance answers 404 and its address and capacity are free. */
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete an instance and free its address and capacity' })
+  @ApiErrors(400, 404, 409)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: OperationAccepted })
   async remove(

@@ -1,10 +1,18 @@
 import { rows } from '@berth/db';
 import { BerthError, formatIPv4, planNetwork, poolSize } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { actorOf, AdminWrites, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
 import { recordedChange } from '../common/recorded';
+import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import { CreateNetworkDto, NetworkList, NetworkView } from './network.dto';
 
@@ -24,12 +32,15 @@ function view(row: NetworkRow): NetworkView {
 /** Provider networks: a VLAN and a subnet each. Berth hands out their addresses itself (no DHCP). */
 @ApiTags('networks')
 @ApiBearerAuth()
+@ApiErrors(401)
 @AdminWrites()
 @Controller('v1/networks')
 export class NetworksController {
   constructor(private readonly dataSource: DataSource) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a provider network: a VLAN and an IPv4 subnet (admin)' })
+  @ApiErrors(400, 403, 409, 413)
   @ApiCreatedResponse({ type: NetworkView })
   async create(
     @Body() dto: CreateNetworkDto,
@@ -67,6 +78,7 @@ export class NetworksController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List networks with their address use' })
   @ApiOkResponse({ type: NetworkList })
   async list(): Promise<NetworkList> {
     const found = await rows<NetworkRow>(this.dataSource.manager, `${NETWORK_VIEW_SQL} ORDER BY n.name`);
@@ -74,6 +86,8 @@ export class NetworksController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Show a network' })
+  @ApiErrors(400, 404)
   @ApiOkResponse({ type: NetworkView })
   async get(@Param('id', UuidPipe) id: string): Promise<NetworkView> {
     const [found] = await rows<NetworkRow>(this.dataSource.manager, `${NETWORK_VIEW_SQL} WHERE n.id = $1`, [id]);
@@ -83,6 +97,8 @@ export class NetworksController {
 
   /** Refused while any port (an instance's address) is on the network. */
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a network that has no ports (admin)' })
+  @ApiErrors(400, 403, 404, 409)
   @HttpCode(204)
   @ApiNoContentResponse()
   async remove(

@@ -1,9 +1,10 @@
 import { OperationEntity } from '@berth/db';
 import { BerthError, OPERATION_STATUSES, type OperationStatus } from '@berth/domain';
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal, projectScope, type Principal } from '../auth/principal';
+import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 
 class StepView {
@@ -39,11 +40,14 @@ export class OperationView {
 /** Operations: what a client polls after a 202, and the audit trail of every change. */
 @ApiTags('operations')
 @ApiBearerAuth()
+@ApiErrors(401)
 @Controller('v1/operations')
 export class OperationsController {
   constructor(private readonly dataSource: DataSource) {}
 
   @Get(':id')
+  @ApiOperation({ summary: 'Show an operation: status, steps and fault' })
+  @ApiErrors(400, 404)
   @ApiOkResponse({ type: OperationView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<OperationView> {
     const scope = projectScope(principal);

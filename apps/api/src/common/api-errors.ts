@@ -1,0 +1,37 @@
+import { ERROR_CODES } from '@berth/domain';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+
+class ErrorDetail {
+  @ApiProperty({ example: 'vlan' }) field!: string;
+  @ApiProperty({ example: 'max', description: 'The rule the field broke' }) rule!: string;
+  @ApiProperty({ example: 'vlan must not be greater than 4094' }) message!: string;
+}
+
+class ErrorContent {
+  @ApiProperty({ enum: [...ERROR_CODES, 'internal'] }) code!: string;
+  @ApiProperty() message!: string;
+  @ApiProperty({ type: [ErrorDetail] }) details!: ErrorDetail[];
+}
+
+/** The body of every 4xx and 5xx answer. */
+export class ErrorView {
+  @ApiProperty({ type: ErrorContent }) error!: ErrorContent;
+  @ApiProperty({ description: 'Also in the x-request-id header' }) requestId!: string;
+}
+
+const WHEN: Record<number, string> = {
+  400: 'A field broke a rule; details name each field and rule. Nothing was changed.',
+  401: 'No valid bearer token.',
+  403: 'The token may not do this.',
+  404: 'No such resource (or not visible to this token); for a referenced resource, details name the field.',
+  409: 'Conflicts with the current state (duplicate name, address in use, instance busy). Nothing was changed.',
+  413: 'The request body is larger than 256 KiB.',
+};
+
+/** Documents the error answers an endpoint can give, all with the same body. */
+export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((status) => ApiResponse({ status, type: ErrorView, description: WHEN[status] })),
+  );
+}

@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { buildOpenApiDocument, renderOpenApiJson } from './openapi';
+import { renderApiReference } from './openapi-markdown';
+
+const docs = resolve(__dirname, '../../../docs');
+
+describe('the committed API reference', () => {
+  it('is what the code generates (run `npm run docs` after changing the API)', async () => {
+    const doc = await buildOpenApiDocument();
+    expect(readFileSync(resolve(docs, 'openapi.json'), 'utf8')).toBe(renderOpenApiJson(doc));
+    expect(readFileSync(resolve(docs, 'api.md'), 'utf8')).toBe(renderApiReference(doc));
+  });
+});

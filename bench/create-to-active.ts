@@ -1,0 +1,164 @@
+/**
+ * bench/create-to-active: 20 sequential container creates, timed from POST /v1/instances to ACTIVE,
+ * against the stack deploy/up.sh runs. Interleaved with each, the same work done by hand: docker run
+ * --network none and the same ip/ethtool/ovs-vsctl/nsenter commands Berth runs. Writes the medians
+ * and their ratio to docs/benchmarks.md.
+ *
+ *   deploy/up.sh && . .berth/env && node dist/bench/create-to-active.js [count]
+ */
+import { runCommand } from '@berth/platform';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { machineLine, writeSection } from './support/report';
+import { median, ms, percentile } from './support/stats';
+
+const DOCKER = '/usr/bin/docker';
+const count = Number(process.argv[2] ?? 20);
+const url = process.env['BERTH_URL'];
+const token = process.env['BERTH_TOKEN'];
+const bridge = process.env['BERTH_OVS_BRIDGE'] ?? 'br-int';
+const vlan = 3901;
+const net = `10.${randomInt(200, 250)}.${randomInt(0, 255)}`;
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function berthCreate(i: number): Promise<{ ms: number; id: string }> {
+  const started = performance.now();
+  const created = await api('POST', '/v1/instances', {
+    name: `bench-${i}`,
+    kind: 'container',
+    flavor: 'm1.tiny',
+    image: 'busybox',
+    network: 'bench',
+  });
+  for (;;) {
+    const instance = await api('GET', `/v1/instances/${created.instance.id}`);
+    if (instance.status === 'ACTIVE') return { ms: performance.now() - started, id: instance.id };
+    if (instance.status === 'ERROR') throw new Error(`bench-${i}: ${JSON.stringify(instance.fault)}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** What an operator would type for one container, step for step what the agent does. */
+async function handCreate(i: number, image: string): Promise<{ ms: number; name: string; veth: string }> {
+  const name = `bench-hand-${i}-${randomBytes(3).toString('hex')}`;
+  const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
+  const [veth, peer] = [`bvh${suffix}`, `bvp${suffix}`];
+  const mac = `02:be:ff:00:00:${i.toString(16).padStart(2, '0')}`;
+  const started = performance.now();
+  await runCommand([
+    DOCKER,
+    'run',
+    '-d',
+    '--network',
+    'none',
+    '--init',
+    '--name',
+    name,
+    '--label',
+    'berth.bench=1',
+    '--memory',
+    '256m',
+    '--memory-swap',
+    '256m',
+    '--cpus',
+    '1',
+    '--pids-limit',
+    '1024',
+    '--security-opt',
+    'no-new-privileges',
+    image,
+  ]);
+  const pid = (await runCommand([DOCKER, 'inspect', '-f', '{{.State.Pid}}', name])).trim();
+  await runCommand(['ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', peer, 'address', mac]);
+  await runCommand(['ethtool', '-K', peer, 'tx', 'off']);
+  await runCommand(['ip', '-batch', '-'], {
+    input: `link set dev ${peer} netns ${pid} name eth0\nlink set dev ${veth} up\n`,
+  });
+  await runCommand(['ovs-vsctl', '--may-exist', 'add-port', bridge, veth, `tag=${vlan}`]);
+  await runCommand(['nsenter', `--target=${pid}`, '--net', 'ip', '-batch', '-'], {
+    input: `link set dev lo up\naddr add ${net}.${200 + i}/24 dev eth0\nlink set dev eth0 up\nroute add default via ${net}.1 dev eth0\n`,
+  });
+  return { ms: performance.now() - started, name, veth };
+}
+
+async function berthDelete(id: string): Promise<void> {
+  const del = await api('DELETE', `/v1/instances/${id}`);
+  for (;;) {
+    const op = await api('GET', `/v1/operations/${del.operationId}`);
+    if (op.status === 'succeeded') return;
+    if (op.status === 'failed') throw new Error(`delete ${id}: ${JSON.stringify(op.fault)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function handDelete(made: { name: string; veth: string }): Promise<void> {
+  await runCommand(['ovs-vsctl', '--if-exists', 'del-port', bridge, made.veth]);
+  await runCommand([DOCKER, 'rm', '-f', made.name]);
+  await runCommand(['ip', 'link', 'del', made.veth]).catch(() => undefined);
+}
+
+async function main(): Promise<void> {
+  if (!url || !token) throw new Error('set BERTH_URL and BERTH_TOKEN (deploy/up.sh, then: . .berth/env)');
+  const network = await api('POST', '/v1/networks', {
+    name: 'bench',
+    vlan,
+    cidr: `${net}.0/24`,
+    gateway: `${net}.1`,
+    allocationEnd: `${net}.199`,
+  });
+  const image = (await api('GET', '/v1/images')).items.find((i: any) => i.name === 'busybox').ref as string;
+  const berth: number[] = [];
+  const hand: number[] = [];
+  try {
+    // Each instance is removed right after it is timed, so every create sees the same, empty host.
+    await berthDelete((await berthCreate(99)).id); // warm-up, not counted
+    for (let i = 0; i < count; i += 1) {
+      const b = await berthCreate(i);
+      berth.push(b.ms);
+      await berthDelete(b.id);
+      const h = await handCreate(i, image);
+      hand.push(h.ms);
+      await handDelete(h);
+    }
+  } finally {
+    await api('DELETE', `/v1/networks/${network.id}`).catch((error: unknown) => console.error(String(error)));
+  }
+
+  const ratio = median(berth) / median(hand);
+  const table = [
+    '| | median | p90 | min | max |',
+    '|---|---|---|---|---|',
+    `| Berth: POST /v1/instances → ACTIVE | ${ms(median(berth))} | ${ms(percentile(berth, 90))} | ${ms(Math.min(...berth))} | ${ms(Math.max(...berth))} |`,
+    `| by hand: docker run --network none + plumbing | ${ms(median(hand))} | ${ms(percentile(hand, 90))} | ${ms(Math.min(...hand))} | ${ms(Math.max(...hand))} |`,
+  ].join('\n');
+  console.log(table);
+  console.log(`ratio ${ratio.toFixed(2)}`);
+  writeSection(
+    'create-to-active',
+    `## create-to-active
+
+\`node dist/bench/create-to-active.js ${count}\`: ${count} sequential container creates (flavor m1.tiny, image busybox),
+each timed from \`POST /v1/instances\` to the API showing ACTIVE (polled every 5 ms) and deleted before the next,
+interleaved with the same work
+by hand: \`docker run -d --network none --init\` with the same limits, then the same \`ip\`, \`ethtool\`,
+\`ovs-vsctl\` and \`nsenter\` commands the agent runs. ${machineLine()}
+
+${table}
+
+**Ratio Berth / by hand (medians): ${ratio.toFixed(2)}** (target for issue 2: at most 1.5).`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
