@@ -147,10 +147,9 @@ async function main(): Promise<void> {
     `## create-to-active
 
 \`node dist/bench/create-to-active.js ${count}\`: ${count} sequential container creates (flavor m1.tiny, image busybox),
-each timed from \`POST /v1/instances\` to the API showing ACTIVE (polled every 5 ms) and deleted before the next,
-interleaved with the same work
-by hand: \`docker run -d --network none --init\` with the same limits, then the same \`ip\`, \`ethtool\`,
-\`ovs-vsctl\` and \`nsenter\` commands the agent runs. ${machineLine()}
+each timed from \`POST /v1/instances\` to the API showing ACTIVE (polled every 5 ms) and deleted before the next.
+Interleaved with them, the same work by hand: \`docker run -d --network none --init\` with the same limits, then
+the same \`ip\`, \`ethtool\`, \`ovs-vsctl\` and \`nsenter\` commands the agent runs. ${machineLine()}
 
 ${table}
 

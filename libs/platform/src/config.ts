@@ -26,7 +26,10 @@ export function loadEnv<T extends object>(
 function describe(error: ValidationError, env: Record<string, string | undefined>): string[] {
   const got = env[error.property];
   const shown = got === undefined ? 'it is not set' : `got ${JSON.stringify(got)}`;
-  return Object.values(error.constraints ?? {}).map((message) => `${error.property}: ${message} (${shown})`);
+  // class-validator's own messages start with the property name; say it once.
+  return Object.values(error.constraints ?? {}).map(
+    (message) => `${error.property}: ${message.replace(`${error.property} `, '')} (${shown})`,
+  );
 }
 
 /** Parses "true/false/1/0/yes/no"; anything else stays a string so @IsBoolean reports it. */
