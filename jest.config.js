@@ -29,6 +29,7 @@ module.exports = {
       displayName: 'medium',
       testMatch: ['<rootDir>/{apps,libs,tests}/**/*.medium.ts'],
       globalSetup: '<rootDir>/tests/medium/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/medium/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/medium/timeouts.ts'],
     },
     {
@@ -36,6 +37,7 @@ module.exports = {
       displayName: 'system',
       testMatch: ['<rootDir>/tests/system/**/*.system.ts'],
       globalSetup: '<rootDir>/tests/system/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/medium/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/system/support/timeouts.ts'],
     },
   ],
