@@ -1,9 +1,8 @@
-import type { InstanceSpec } from '@berth/contracts';
 import { DockerDriver } from '@berth/drivers';
-import { describeDriverContract } from '@berth/drivers/testing';
+import { describeDriverContract, sampleSpec } from '@berth/drivers/testing';
 import { hostNet, hostVethName, linkExists, listPorts, peerVethName } from '@berth/network';
 import { Failpoints } from '@berth/platform';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { testEnv } from './support/test-env';
 
@@ -12,25 +11,18 @@ const docker = new Docker({ socketPath: env.dockerSocket });
 const hostName = `contract-${randomBytes(3).toString('hex')}`;
 let nextIp = 10;
 
-const spec = (id: string): InstanceSpec => ({
-  id,
-  name: 'contract',
-  kind: 'container',
-  vcpus: 1,
-  ramMb: 64,
-  diskGb: 1,
-  imageRef: env.image,
-  pidsLimit: 64,
-  port: {
-    id: randomUUID(),
-    networkId: 'contract',
-    mac: `02:be:00:00:01:${(nextIp % 256).toString(16).padStart(2, '0')}`,
-    ip: `10.250.0.${nextIp++}`,
-    prefixLength: 24,
-    gateway: '10.250.0.1',
-    vlan: 3900,
-  },
-});
+const spec = (id: string) =>
+  sampleSpec({
+    id,
+    name: 'contract',
+    imageRef: env.image,
+    port: {
+      mac: `02:be:00:00:01:${(nextIp % 256).toString(16).padStart(2, '0')}`,
+      ip: `10.250.0.${nextIp++}`,
+      gateway: '10.250.0.1',
+      vlan: 3900,
+    },
+  });
 
 const driverWith = (failpoints: Failpoints) =>
   new DockerDriver({

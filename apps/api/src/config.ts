@@ -1,17 +1,8 @@
-import { EnvInt } from '@berth/platform';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ControlPlaneEnv, EnvInt } from '@berth/platform';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 /** The API's settings, read from the environment at start. */
-export class ApiEnv {
-  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
-  BERTH_DATABASE_URL!: string;
-
-  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
-  BERTH_REDIS_URL = 'redis://127.0.0.1:6379';
-
-  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'must be 1-32 of a-z, 0-9, "_" and "-"' })
-  BERTH_QUEUE_PREFIX = 'berth';
-
+export class ApiEnv extends ControlPlaneEnv {
   @IsString()
   BERTH_API_HOST = '127.0.0.1';
 
@@ -48,9 +39,4 @@ export class ApiEnv {
   @Min(5)
   @Max(3600)
   BERTH_HOST_DOWN_AFTER_SEC = 60;
-
-  @IsOptional()
-  @IsString()
-  @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
-  BERTH_LOG_LEVEL = 'info';
 }

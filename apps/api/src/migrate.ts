@@ -1,12 +1,6 @@
 import 'reflect-metadata';
 import { createDataSource } from '@berth/db';
-import { Matches } from 'class-validator';
-import { createLogger, loadEnv, runMain } from '@berth/platform';
-
-class MigrateEnv {
-  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
-  BERTH_DATABASE_URL!: string;
-}
+import { ControlPlaneEnv, createLogger, loadEnv, runMain } from '@berth/platform';
 
 /** Brings the database schema up to date (`node dist/apps/api/src/migrate.js`). Safe to repeat. */
 export async function migrate(databaseUrl: string): Promise<string[]> {
@@ -26,7 +20,7 @@ export async function migrate(databaseUrl: string): Promise<string[]> {
 if (require.main === module) {
   runMain('migrate', async () => {
     const log = createLogger('migrate');
-    const applied = await migrate(loadEnv(MigrateEnv).BERTH_DATABASE_URL);
+    const applied = await migrate(loadEnv(ControlPlaneEnv).BERTH_DATABASE_URL);
     log.info({ applied }, applied.length ? 'migrations applied' : 'schema is up to date');
     process.exit(0);
   });

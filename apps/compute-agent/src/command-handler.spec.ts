@@ -1,28 +1,11 @@
-import type { ComputeCommand, ComputeCommandType, Fault, InstanceSpec, PowerState } from '@berth/contracts';
+import type { ComputeCommand, ComputeCommandType, Fault, PowerState } from '@berth/contracts';
 import { FakeDriver } from '@berth/drivers';
+import { sampleSpec } from '@berth/drivers/testing';
 import { createLogger, Failpoints } from '@berth/platform';
 import { CommandHandler } from './command-handler';
 import type { Reporter } from './reporter';
 
-const spec: InstanceSpec = {
-  id: 'a4b2c1d0-0000-4000-8000-000000000001',
-  name: 'web',
-  kind: 'container',
-  vcpus: 1,
-  ramMb: 64,
-  diskGb: 1,
-  imageRef: 'busybox',
-  pidsLimit: 64,
-  port: {
-    id: 'b4b2c1d0-0000-4000-8000-000000000001',
-    networkId: 'n',
-    mac: '02:be:00:00:00:01',
-    ip: '10.0.0.2',
-    prefixLength: 24,
-    gateway: '10.0.0.1',
-    vlan: 100,
-  },
-};
+const spec = sampleSpec();
 
 type Result = { command: ComputeCommandType; power: PowerState; fault?: Fault };
 

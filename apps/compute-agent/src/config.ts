@@ -1,9 +1,9 @@
-import { EnvInt } from '@berth/platform';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { BerthEnv, EnvInt } from '@berth/platform';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { hostname } from 'node:os';
 
 /** The agent's settings, read from the environment at start. One agent runs per compute host. */
-export class AgentEnv {
+export class AgentEnv extends BerthEnv {
   /** Also the name of this host's command queue. */
   @Matches(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'must be a lower-case hostname label' })
   BERTH_HOST_NAME = hostname()
@@ -13,12 +13,6 @@ export class AgentEnv {
   /** Where peers and operators reach this host. */
   @IsString()
   BERTH_HOST_ADDRESS = '127.0.0.1';
-
-  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
-  BERTH_REDIS_URL = 'redis://127.0.0.1:6379';
-
-  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'must be 1-32 of a-z, 0-9, "_" and "-"' })
-  BERTH_QUEUE_PREFIX = 'berth';
 
   /** Comma-separated driver names: docker (libvirt comes with VMs). */
   @Matches(/^(docker|fake)(,(docker|fake))*$/, { message: 'must be a comma-separated list of: docker, fake' })
@@ -68,9 +62,4 @@ export class AgentEnv {
   @IsOptional()
   @Matches(/^[a-z0-9.,-]*$/, { message: 'must be comma-separated failpoint names' })
   BERTH_FAILPOINTS?: string;
-
-  @IsOptional()
-  @IsString()
-  @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
-  BERTH_LOG_LEVEL = 'info';
 }

@@ -1,17 +1,8 @@
-import { EnvInt, EnvNumber } from '@berth/platform';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ControlPlaneEnv, EnvInt, EnvNumber } from '@berth/platform';
+import { IsInt, IsNumber, Max, Min } from 'class-validator';
 
 /** The scheduler's settings, read from the environment at start. */
-export class SchedulerEnv {
-  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
-  BERTH_DATABASE_URL!: string;
-
-  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
-  BERTH_REDIS_URL = 'redis://127.0.0.1:6379';
-
-  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'must be 1-32 of a-z, 0-9, "_" and "-"' })
-  BERTH_QUEUE_PREFIX = 'berth';
-
+export class SchedulerEnv extends ControlPlaneEnv {
   /** A host that has not sent a heartbeat for this long is down and leaves scheduling. */
   @EnvInt()
   @IsInt()
@@ -49,9 +40,4 @@ export class SchedulerEnv {
   @Min(1)
   @Max(256)
   BERTH_REPORTS_CONCURRENCY = 16;
-
-  @IsOptional()
-  @IsString()
-  @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
-  BERTH_LOG_LEVEL = 'info';
 }

@@ -4,3 +4,4 @@ export * from './failpoints';
 export * from './logger';
 export * from './process';
 export * from './revert';
+export * from './env';

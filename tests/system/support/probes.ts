@@ -22,18 +22,25 @@ export async function insideView(instanceId: string): Promise<{ mac: string; add
   };
 }
 
-/** The VLAN tag of the instance's OVS port, found by the instance id Berth stamps on it. */
+/** The OVS interfaces carrying the instance id Berth stamps on them. */
+export async function ovsInterfaces(instanceId: string): Promise<string[]> {
+  const out = await runCommand([
+    'ovs-vsctl',
+    '--bare',
+    '--columns=name',
+    'find',
+    'Interface',
+    `external_ids:berth-instance=${instanceId}`,
+  ]);
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+/** The VLAN tag of the instance's OVS port. */
 export async function ovsTag(instanceId: string): Promise<number | null> {
-  const name = (
-    await runCommand([
-      'ovs-vsctl',
-      '--bare',
-      '--columns=name',
-      'find',
-      'Interface',
-      `external_ids:berth-instance=${instanceId}`,
-    ])
-  ).trim();
+  const [name] = await ovsInterfaces(instanceId);
   if (!name) return null;
   return Number((await runCommand(['ovs-vsctl', 'get', 'Port', name, 'tag'])).trim());
 }

@@ -8,6 +8,7 @@ import IORedis from 'ioredis';
 import { generateToken } from '../../../apps/api/src/auth/tokens';
 import { freshDatabase, type TestDatabase } from '../../medium/database';
 import { testRedisUrl } from '../../medium/settings';
+import { ovsInterfaces } from './probes';
 import { testEnv } from './test-env';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -208,15 +209,7 @@ export async function hostObjects(instanceId: string, portId: string): Promise<s
     `label=berth.instance=${instanceId}`,
   ]);
   found.push(...lines(containers).map((c) => `container ${c}`));
-  const ovs = await runCommand([
-    'ovs-vsctl',
-    '--bare',
-    '--columns=name',
-    'find',
-    'Interface',
-    `external_ids:berth-instance=${instanceId}`,
-  ]);
-  found.push(...lines(ovs).map((p) => `ovs interface ${p}`));
+  found.push(...(await ovsInterfaces(instanceId)).map((p) => `ovs interface ${p}`));
   const suffix = portId.replace(/-/g, '').slice(0, 12);
   const links = await runCommand(['ip', '-o', 'link', 'show']);
   found.push(

@@ -1,5 +1,4 @@
 import { FlavorEntity } from '@berth/db';
-import { BerthError } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -11,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { actorOf, AdminWrites, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
-import { recordedChange } from '../common/recorded';
+import { Catalog } from '../common/catalog';
 import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import { CreateFlavorDto, FlavorList, FlavorView } from './flavor.dto';
@@ -23,7 +22,11 @@ import { CreateFlavorDto, FlavorList, FlavorView } from './flavor.dto';
 @AdminWrites()
 @Controller('v1/flavors')
 export class FlavorsController {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly catalog: Catalog<FlavorEntity>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.catalog = new Catalog(dataSource, FlavorEntity, 'flavor');
+  }
 
   @Post()
   @ApiOperation({ summary: 'Create a flavor (admin)' })
@@ -34,14 +37,7 @@ export class FlavorsController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<FlavorView> {
-    const flavor = await recordedChange(
-      this.dataSource,
-      actorOf(principal, requestId),
-      'flavor.create',
-      'flavor',
-      (m) => m.getRepository(FlavorEntity).save(m.getRepository(FlavorEntity).create({ ...dto })),
-    );
-    return FlavorView.of(flavor);
+    return FlavorView.of(await this.catalog.create(actorOf(principal, requestId), { ...dto }));
   }
 
   @Get()
@@ -57,9 +53,7 @@ export class FlavorsController {
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: FlavorView })
   async get(@Param('id', UuidPipe) id: string): Promise<FlavorView> {
-    const flavor = await this.dataSource.getRepository(FlavorEntity).findOneBy({ id });
-    if (!flavor) throw BerthError.notFound('flavor', id);
-    return FlavorView.of(flavor);
+    return FlavorView.of(await this.catalog.get(id));
   }
 
   /** Instances keep the sizes they were built with; deleting a flavor never changes them. */
@@ -73,11 +67,6 @@ export class FlavorsController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<void> {
-    await recordedChange(this.dataSource, actorOf(principal, requestId), 'flavor.delete', 'flavor', async (m) => {
-      const flavor = await m.getRepository(FlavorEntity).findOneBy({ id });
-      if (!flavor) throw BerthError.notFound('flavor', id);
-      await m.getRepository(FlavorEntity).delete({ id });
-      return flavor;
-    });
+    await this.catalog.remove(actorOf(principal, requestId), id);
   }
 }

@@ -1,5 +1,4 @@
 import { ImageEntity } from '@berth/db';
-import { BerthError } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -11,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { actorOf, AdminWrites, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
-import { recordedChange } from '../common/recorded';
+import { Catalog } from '../common/catalog';
 import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import { CreateImageDto, ImageList, ImageView } from './image.dto';
@@ -23,7 +22,11 @@ import { CreateImageDto, ImageList, ImageView } from './image.dto';
 @AdminWrites()
 @Controller('v1/images')
 export class ImagesController {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly catalog: Catalog<ImageEntity>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.catalog = new Catalog(dataSource, ImageEntity, 'image');
+  }
 
   @Post()
   @ApiOperation({ summary: 'Register an image (admin)' })
@@ -34,10 +37,7 @@ export class ImagesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<ImageView> {
-    const image = await recordedChange(this.dataSource, actorOf(principal, requestId), 'image.create', 'image', (m) =>
-      m.getRepository(ImageEntity).save(m.getRepository(ImageEntity).create({ ...dto })),
-    );
-    return ImageView.of(image);
+    return ImageView.of(await this.catalog.create(actorOf(principal, requestId), { ...dto }));
   }
 
   @Get()
@@ -53,9 +53,7 @@ export class ImagesController {
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: ImageView })
   async get(@Param('id', UuidPipe) id: string): Promise<ImageView> {
-    const image = await this.dataSource.getRepository(ImageEntity).findOneBy({ id });
-    if (!image) throw BerthError.notFound('image', id);
-    return ImageView.of(image);
+    return ImageView.of(await this.catalog.get(id));
   }
 
   /** Running instances keep their image reference; deleting an image never stops them. */
@@ -69,11 +67,6 @@ export class ImagesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<void> {
-    await recordedChange(this.dataSource, actorOf(principal, requestId), 'image.delete', 'image', async (m) => {
-      const image = await m.getRepository(ImageEntity).findOneBy({ id });
-      if (!image) throw BerthError.notFound('image', id);
-      await m.getRepository(ImageEntity).delete({ id });
-      return image;
-    });
+    await this.catalog.remove(actorOf(principal, requestId), id);
   }
 }

@@ -1,1 +1,2 @@
 export * from './driver-contract';
+export * from './sample-spec';

@@ -1,0 +1,37 @@
+import type { Actor } from '@berth/db';
+import { BerthError } from '@berth/domain';
+import type { DataSource, DeepPartial, EntityTarget, FindOptionsWhere, ObjectLiteral } from 'typeorm';
+import { recordedChange } from './recorded';
+
+/**
+ * Create, show and delete for cloud-wide catalog entries (flavors, images), each change recorded as
+ * an operation in the same transaction. `kind` names the entry in errors and operations.
+ */
+export class Catalog<E extends ObjectLiteral & { id: string }> {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly entity: EntityTarget<E>,
+    private readonly kind: string,
+  ) {}
+
+  create(actor: Actor, values: DeepPartial<E>): Promise<E> {
+    return recordedChange(this.dataSource, actor, `${this.kind}.create`, this.kind, (m) =>
+      m.getRepository(this.entity).save(m.getRepository(this.entity).create(values)),
+    );
+  }
+
+  async get(id: string): Promise<E> {
+    const found = await this.dataSource.getRepository(this.entity).findOneBy({ id } as FindOptionsWhere<E>);
+    if (!found) throw BerthError.notFound(this.kind, id);
+    return found;
+  }
+
+  async remove(actor: Actor, id: string): Promise<void> {
+    await recordedChange(this.dataSource, actor, `${this.kind}.delete`, this.kind, async (m) => {
+      const found = await m.getRepository(this.entity).findOneBy({ id } as FindOptionsWhere<E>);
+      if (!found) throw BerthError.notFound(this.kind, id);
+      await m.getRepository(this.entity).delete(id);
+      return found;
+    });
+  }
+}

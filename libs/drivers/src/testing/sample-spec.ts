@@ -1,0 +1,30 @@
+import type { InstanceSpec, PortSpec } from '@berth/contracts';
+import { randomUUID } from 'node:crypto';
+
+/** An InstanceSpec for driver and agent tests; every call gets fresh instance and port ids. */
+export function sampleSpec(
+  overrides: Partial<Omit<InstanceSpec, 'port'>> & { port?: Partial<PortSpec> } = {},
+): InstanceSpec {
+  const { port, ...rest } = overrides;
+  return {
+    id: randomUUID(),
+    name: 'sample',
+    kind: 'container',
+    vcpus: 1,
+    ramMb: 64,
+    diskGb: 1,
+    imageRef: 'busybox',
+    pidsLimit: 64,
+    ...rest,
+    port: {
+      id: randomUUID(),
+      networkId: 'sample-network',
+      mac: '02:be:00:00:00:01',
+      ip: '10.0.0.2',
+      prefixLength: 24,
+      gateway: '10.0.0.1',
+      vlan: 100,
+      ...port,
+    },
+  };
+}
