@@ -11,6 +11,24 @@ import { ApiEnv } from '../../apps/api/src/config';
 import { freshDatabase, type TestDatabase } from './database';
 import { testRedisUrl } from './settings';
 
+/**
+ * Polls `check` until it returns a value. The bound only ends a broken run; no assertion depends
+ * on how fast anything happens.
+ */
+export async function eventually<T>(
+  check: () => Promise<T | null | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== null && value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export interface Answer<T = any> {
   status: number;
   body: T;
@@ -76,6 +94,19 @@ export class TestApi {
               (SELECT count(*) FROM flavors)::int AS flavors, (SELECT count(*) FROM images)::int AS images`,
     );
     return row ?? {};
+  }
+
+  /** Lifts every quota of a project (default: the admin's), for tests that create many instances. */
+  async unlimitedQuota(project = 'admin'): Promise<void> {
+    const [row] = await this.sql<{ id: string }>('SELECT id FROM projects WHERE name = $1', [project]);
+    const res = await this.call('PUT', `/v1/projects/${row?.id}/quotas`, {
+      instances: -1,
+      vcpus: -1,
+      ramMb: -1,
+      diskGb: -1,
+      ips: -1,
+    });
+    if (res.status !== 200) throw new Error(`could not lift quotas: ${JSON.stringify(res.body)}`);
   }
 
   /** Rows of one SQL statement against this test's database. */

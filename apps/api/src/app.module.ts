@@ -23,6 +23,10 @@ import { InstancesController } from './instances/instances.controller';
 import { InstancesService } from './instances/instances.service';
 import { NetworksController } from './networks/networks.controller';
 import { OperationsController } from './operations/operations.controller';
+import { ProjectsController } from './projects/projects.controller';
+import { TokensController } from './tokens/tokens.controller';
+import { UsageController } from './usage/usage.controller';
+import { UsersController } from './users/users.controller';
 
 /** Starts the outbox relay with the app and stops it, the queue and the database with it. */
 @Injectable()
@@ -57,6 +61,10 @@ export class AppModule {
         InstancesController,
         OperationsController,
         HostsController,
+        ProjectsController,
+        UsersController,
+        TokensController,
+        UsageController,
       ],
       providers: [
         { provide: ApiEnv, useValue: env },
@@ -84,7 +92,11 @@ export class AppModule {
               batchSize: 100,
             }),
         },
-        { provide: InstanceStore, inject: [DataSource], useFactory: (ds: DataSource) => new InstanceStore(ds) },
+        {
+          provide: InstanceStore,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new InstanceStore(ds, env.quotaDefaults),
+        },
         InstancesService,
         Lifecycle,
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -13,6 +13,18 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 export const API_VERSION = '0.1.0';
 
+export interface Route {
+  method: string;
+  url: string;
+}
+
+const ROUTES = new WeakMap<NestFastifyApplication, Route[]>();
+
+/** Every route the router registered, as "GET /v1/instances/:id"; the RBAC test walks all of them. */
+export function routesOf(app: NestFastifyApplication): Route[] {
+  return [...(ROUTES.get(app) ?? [])];
+}
+
 /** Builds the API application (not listening): used by main and by the medium tests. */
 export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -28,6 +40,13 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
     logger: new NestLogAdapter(log),
   });
   const fastify = app.getHttpAdapter().getInstance();
+  const routes: Route[] = [];
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD' && method !== 'OPTIONS') routes.push({ method, url: route.url });
+    }
+  });
+  ROUTES.set(app, routes);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

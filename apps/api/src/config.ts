@@ -1,3 +1,4 @@
+import type { QuotaSet } from '@berth/domain';
 import { ControlPlaneEnv, EnvInt } from '@berth/platform';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
@@ -39,4 +40,40 @@ export class ApiEnv extends ControlPlaneEnv {
   @Min(5)
   @Max(3600)
   BERTH_HOST_DOWN_AFTER_SEC = 60;
+
+  /** Quota a project has until an admin sets its own (-1: unlimited). */
+  @EnvInt()
+  @IsInt()
+  @Min(-1)
+  BERTH_QUOTA_INSTANCES = 20;
+
+  @EnvInt()
+  @IsInt()
+  @Min(-1)
+  BERTH_QUOTA_VCPUS = 40;
+
+  @EnvInt()
+  @IsInt()
+  @Min(-1)
+  BERTH_QUOTA_RAM_MB = 51_200;
+
+  @EnvInt()
+  @IsInt()
+  @Min(-1)
+  BERTH_QUOTA_DISK_GB = 1000;
+
+  @EnvInt()
+  @IsInt()
+  @Min(-1)
+  BERTH_QUOTA_IPS = 50;
+
+  get quotaDefaults(): QuotaSet {
+    return {
+      instances: this.BERTH_QUOTA_INSTANCES,
+      vcpus: this.BERTH_QUOTA_VCPUS,
+      ramMb: this.BERTH_QUOTA_RAM_MB,
+      diskGb: this.BERTH_QUOTA_DISK_GB,
+      ips: this.BERTH_QUOTA_IPS,
+    };
+  }
 }

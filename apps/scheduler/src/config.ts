@@ -40,4 +40,11 @@ export class SchedulerEnv extends ControlPlaneEnv {
   @Min(1)
   @Max(256)
   BERTH_REPORTS_CONCURRENCY = 16;
+
+  /** How often host capacity counters are checked against their allocations (and repaired). */
+  @EnvInt()
+  @IsInt()
+  @Min(10)
+  @Max(86_400)
+  BERTH_USAGE_AUDIT_SEC = 300;
 }

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { PLACEMENT_QUEUE, REPORTS_QUEUE, type AgentReport, type PlaceInstanceJob } from '@berth/contracts';
-import { createDataSource, OutboxRelay, PlacementStore, ReportStore } from '@berth/db';
-import { createLogger, loadEnv, runMain } from '@berth/platform';
+import { auditHostUsage, createDataSource, OutboxRelay, PlacementStore, ReportStore } from '@berth/db';
+import type { DataSource } from 'typeorm';
+import { createLogger, errorMessage, loadEnv, runMain, type Logger } from '@berth/platform';
 import { QueueProducer, startWorker } from '@berth/queue';
 import { SchedulerEnv } from './config';
 import { PlacementService } from './placement/placement-service';
@@ -43,16 +44,29 @@ export async function startScheduler(env: SchedulerEnv) {
       log,
     }),
   ];
+  const audit = setInterval(() => void auditCapacity(dataSource, log), env.BERTH_USAGE_AUDIT_SEC * 1000);
   log.info({ prefix: env.BERTH_QUEUE_PREFIX }, 'scheduler started');
 
   return {
     async stop() {
+      clearInterval(audit);
       await Promise.all(workers.map((w) => w.close()));
       await relay.stop();
       await producer.close();
       await dataSource.destroy();
     },
   };
+}
+
+/** Host counters are changed with their allocations in one transaction; drift is a bug or a hand edit. */
+async function auditCapacity(dataSource: DataSource, log: Logger): Promise<void> {
+  try {
+    const { drift } = await auditHostUsage(dataSource, true);
+    for (const d of drift)
+      log.warn({ host: d.host, recorded: d.recorded, actual: d.actual }, 'capacity drift repaired');
+  } catch (error) {
+    log.warn({ err: errorMessage(error) }, 'capacity audit failed');
+  }
 }
 
 if (require.main === module) runMain('scheduler', () => startScheduler(loadEnv(SchedulerEnv)));

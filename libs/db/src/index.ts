@@ -14,3 +14,5 @@ export * from './pg-errors';
 export * from './placement-store';
 export * from './report-store';
 export * from './sql';
+export * from './quotas';
+export * from './usage-audit';

@@ -18,7 +18,9 @@ import {
   parseIPv4,
   pickAddress,
   planNetwork,
+  quotaExcesses,
   type InstanceAction,
+  type QuotaSet,
 } from '@berth/domain';
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -27,10 +29,13 @@ import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-rec
 import { finishOperation, insertOperation, type Actor } from './operation-store';
 import { enqueue } from './outbox';
 import { isUniqueViolation } from './pg-errors';
+import { lockProjectQuota } from './quotas';
 import { one, rows } from './sql';
 
 export interface NewInstance {
-  actor: Actor & { projectId: string };
+  actor: Actor;
+  /** The project the instance belongs to (the caller's own, or one an admin named). */
+  projectId: string;
   name: string;
   kind: InstanceKind;
   flavor: { id: string; name: string; vcpus: number; ramMb: number; diskGb: number };
@@ -48,12 +53,17 @@ export interface Page {
 
 /** Instances and their ports: creation with address allocation, reads, and state transitions. */
 export class InstanceStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** Quota limits of a project that has not set its own. */
+    private readonly quotaDefaults: QuotaSet,
+  ) {}
 
   /**
    * Records a new instance in BUILDING/scheduling with its port, its operation and the placement
-   * job, in one transaction. The network row is locked while its address is chosen, so two
-   * creates never pick the same address. A MAC collision (32 random bits) is retried.
+   * job, in one transaction. The project row is locked while its quota is checked and the network
+   * row while the address is chosen (always in that order), so parallel creates can neither pass a
+   * quota nor pick the same address. A MAC collision (32 random bits) is retried.
    */
   async create(input: NewInstance): Promise<{ instanceId: string; operationId: string }> {
     for (let attempt = 1; ; attempt += 1) {
@@ -67,6 +77,10 @@ export class InstanceStore {
   }
 
   private async createOnce(m: EntityManager, input: NewInstance): Promise<{ instanceId: string; operationId: string }> {
+    const { limits, usage } = await lockProjectQuota(m, input.projectId, this.quotaDefaults);
+    const excesses = quotaExcesses(limits, usage, { instances: 1, ...resourcesOf(input.flavor), ips: 1 });
+    if (excesses.length > 0) throw BerthError.quotaExceeded(excesses);
+
     const network = await one<{ cidr: string; gateway: string; allocationStart: string; allocationEnd: string }>(
       m,
       `SELECT cidr::text AS cidr, host(gateway) AS gateway, host(allocation_start) AS "allocationStart",
@@ -93,7 +107,7 @@ export class InstanceStore {
                               disk_gb, image_id, image_name, image_ref, pids_limit)
        VALUES ($1, $2, $3, $4, 'BUILDING', 'scheduling', $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
       [
-        input.actor.projectId,
+        input.projectId,
         input.actor.userId,
         input.name,
         input.kind,
@@ -115,11 +129,15 @@ export class InstanceStore {
       formatIPv4(address.value),
       macFromRandom(randomBytes(4)),
     ]);
-    const operationId = await insertOperation(m, input.actor, {
-      action: 'instance.create',
-      targetType: 'instance',
-      targetId: instance.id,
-    });
+    const operationId = await insertOperation(
+      m,
+      { ...input.actor, projectId: input.projectId },
+      {
+        action: 'instance.create',
+        targetType: 'instance',
+        targetId: instance.id,
+      },
+    );
     const job: PlaceInstanceJob = { v: CONTRACT_VERSION, operationId, instanceId: instance.id };
     await enqueue(m, {
       queue: PLACEMENT_QUEUE,
@@ -168,11 +186,15 @@ export class InstanceStore {
       const check = beginAction(instance, action);
       if (!check.ok) throw BerthError.conflict(check.reason, 'action', 'state');
 
-      const operationId = await insertOperation(m, actor, {
-        action: `instance.${action}`,
-        targetType: 'instance',
-        targetId: id,
-      });
+      const operationId = await insertOperation(
+        m,
+        { ...actor, projectId: instance.projectId },
+        {
+          action: `instance.${action}`,
+          targetType: 'instance',
+          targetId: id,
+        },
+      );
       if (action === 'delete' && instance.hostId === null) {
         await markInstanceDeleted(m, id, operationId);
         await finishOperation(m, operationId, null);
@@ -196,3 +218,9 @@ export class InstanceStore {
     });
   }
 }
+
+const resourcesOf = (f: { vcpus: number; ramMb: number; diskGb: number }) => ({
+  vcpus: f.vcpus,
+  ramMb: f.ramMb,
+  diskGb: f.diskGb,
+});

@@ -1,4 +1,5 @@
 import type { FieldError } from './field-error';
+import { describeExcess, type QuotaExcess } from './quotas';
 
 /**
  * Errors a request can end in, as plain values with a code. The API maps each code to an HTTP
@@ -10,6 +11,7 @@ export const ERROR_CODES = [
   'conflict',
   'unauthenticated',
   'forbidden',
+  'quota_exceeded',
   'payload_too_large',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -19,9 +21,19 @@ export class BerthError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details: readonly FieldError[] = [],
+    /** For quota_exceeded: each resource that would pass its limit. */
+    readonly quota: readonly QuotaExcess[] = [],
   ) {
     super(message);
     this.name = 'BerthError';
+  }
+
+  static quotaExceeded(excesses: readonly QuotaExcess[]): BerthError {
+    return new BerthError('quota_exceeded', excesses.map(describeExcess).join('; '), [], excesses);
+  }
+
+  static forbidden(message: string): BerthError {
+    return new BerthError('forbidden', message);
   }
 
   static invalid(errors: readonly FieldError[]): BerthError {

@@ -8,3 +8,5 @@ export * from './scheduling/types';
 export * from './scheduling/weighers';
 export * from './operations';
 export * from './errors';
+export * from './quotas';
+export * from './roles';

@@ -4,7 +4,7 @@ import { createLogger } from '@berth/platform';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { PlacementService } from '../../../apps/scheduler/src/placement/placement-service';
-import { TestApi } from '../api-harness';
+import { eventually, TestApi } from '../api-harness';
 import { testRedisUrl } from '../settings';
 
 const host = (name: string, ramMb: number): HostFacts => ({
@@ -24,6 +24,7 @@ describe('placement on real PostgreSQL', () => {
 
   beforeAll(async () => {
     api = await TestApi.start();
+    await api.unlimitedQuota();
     placement = new PlacementService(new PlacementStore(api.dataSource, 60), createLogger('test', 'silent'));
     reports = new ReportStore(api.dataSource, { cpu: 4, ram: 1, disk: 1 });
     await api.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
@@ -80,11 +81,7 @@ describe('placement on real PostgreSQL', () => {
     const redis = new IORedis(testRedisUrl(), { maxRetriesPerRequest: null });
     const queue = new Queue(computeQueue('roomy'), { connection: redis, prefix: api.env.BERTH_QUEUE_PREFIX });
     try {
-      let job = await queue.getJob(jobId(operationId, 'create'));
-      for (let i = 0; !job && i < 50; i += 1) {
-        await new Promise((r) => setTimeout(r, 20));
-        job = await queue.getJob(jobId(operationId, 'create'));
-      }
+      const job = await eventually(() => queue.getJob(jobId(operationId, 'create')), 'the job in Redis');
       const command = job?.data as ComputeCommand;
       expect(command).toMatchObject({ type: 'instance.create', operationId });
       expect(command.instance).toMatchObject({

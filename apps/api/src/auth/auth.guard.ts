@@ -5,14 +5,16 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { DataSource, IsNull } from 'typeorm';
 import { LOG } from '../common/log';
-import { ADMIN_ONLY, PUBLIC_ROUTE, type AdminRule, type AuthedRequest } from './principal';
+import { POLICY, POLICY_ACTION, type PolicyAction } from './policy';
+import type { AuthedRequest } from './principal';
 import { hashToken, TOKEN_PATTERN } from './tokens';
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 
 /**
- * Resolves `Authorization: Bearer <token>` to a principal on every request. A missing, malformed,
- * unknown, expired or revoked token is a 401; the token itself is never logged.
+ * The one place where requests are authenticated and authorised by role. It resolves
+ * `Authorization: Bearer <token>` to a principal (a missing, malformed, unknown, expired or revoked
+ * token is a 401, and the token is never logged), then applies the handler's policy action.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -23,15 +25,19 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthedRequest>();
+    const action = this.reflector.get<PolicyAction | undefined>(POLICY_ACTION, context.getHandler());
+    if (!action) {
+      this.log.error({ url: request.url, method: request.method }, 'route has no policy action: refused');
+      throw BerthError.forbidden('this route has no policy');
+    }
+    const access = POLICY[action];
+    if (access === 'public') return true;
+
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? BEARER.exec(header) : null;
-    const token = match?.[1];
+    const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
     if (!token || !TOKEN_PATTERN.test(token))
       return this.refuse(request, header ? 'malformed credentials' : 'no credentials');
-
     const row = await this.dataSource.getRepository(TokenEntity).findOne({
       where: { secretHash: hashToken(token), revokedAt: IsNull() },
     });
@@ -40,14 +46,16 @@ export class AuthGuard implements CanActivate {
     }
     request.principal = { tokenId: row.id, userId: row.userId, projectId: row.projectId, role: row.role };
 
-    const rule = this.reflector.getAllAndOverride<AdminRule | undefined>(ADMIN_ONLY, targets);
-    if (row.role !== 'admin' && (rule === 'all' || (rule === 'writes' && request.method !== 'GET'))) {
-      throw new BerthError(
-        'forbidden',
-        rule === 'all' ? 'only a cloud admin may use this' : 'only a cloud admin may change this resource',
-      );
+    switch (access) {
+      case 'authenticated':
+        return true;
+      case 'member':
+        if (row.role === 'reader') throw BerthError.forbidden('a reader token may not change anything');
+        return true;
+      case 'admin':
+        if (row.role !== 'admin') throw BerthError.forbidden('only a cloud admin may do this');
+        return true;
     }
-    return true;
   }
 
   private refuse(request: AuthedRequest, reason: string): never {

@@ -1,6 +1,6 @@
-import { ERROR_CODES } from '@berth/domain';
+import { ERROR_CODES, QUOTA_RESOURCES } from '@berth/domain';
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
 
 class ErrorDetail {
   @ApiProperty({ example: 'vlan' }) field!: string;
@@ -8,10 +8,18 @@ class ErrorDetail {
   @ApiProperty({ example: 'vlan must not be greater than 4094' }) message!: string;
 }
 
+class QuotaExcessView {
+  @ApiProperty({ enum: QUOTA_RESOURCES }) resource!: string;
+  @ApiProperty({ description: '-1: unlimited' }) limit!: number;
+  @ApiProperty() used!: number;
+  @ApiProperty() requested!: number;
+}
+
 class ErrorContent {
   @ApiProperty({ enum: [...ERROR_CODES, 'internal'] }) code!: string;
   @ApiProperty() message!: string;
   @ApiProperty({ type: [ErrorDetail] }) details!: ErrorDetail[];
+  @ApiPropertyOptional({ type: [QuotaExcessView], description: 'With code quota_exceeded' }) quota?: QuotaExcessView[];
 }
 
 /** The body of every 4xx and 5xx answer. */
@@ -23,7 +31,7 @@ export class ErrorView {
 const WHEN: Record<number, string> = {
   400: 'A field broke a rule; details name each field and rule. Nothing was changed.',
   401: 'No valid bearer token.',
-  403: 'The token may not do this.',
+  403: 'The token may not do this (code forbidden), or the project is over quota (code quota_exceeded).',
   404: 'No such resource (or not visible to this token); for a referenced resource, details name the field.',
   409: 'Conflicts with the current state (duplicate name, address in use, instance busy). Nothing was changed.',
   413: 'The request body is larger than 256 KiB.',

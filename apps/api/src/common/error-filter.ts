@@ -1,4 +1,4 @@
-import { BerthError, type ErrorCode } from '@berth/domain';
+import { BerthError, type ErrorCode, type QuotaExcess } from '@berth/domain';
 import type { Logger } from '@berth/platform';
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -9,6 +9,8 @@ export interface ErrorBody {
     code: ErrorCode | 'internal';
     message: string;
     details: Array<{ field: string; rule: string; message: string }>;
+    /** With code quota_exceeded: each resource that would pass its limit. */
+    quota?: QuotaExcess[];
   };
   requestId: string;
 }
@@ -21,6 +23,7 @@ export function statusOf(code: ErrorCode): number {
     case 'unauthenticated':
       return 401;
     case 'forbidden':
+    case 'quota_exceeded':
       return 403;
     case 'not_found':
       return 404;
@@ -60,7 +63,12 @@ export class ErrorFilter implements ExceptionFilter {
     let body: ErrorBody['error'];
     if (exception instanceof BerthError) {
       status = statusOf(exception.code);
-      body = { code: exception.code, message: exception.message, details: [...exception.details] };
+      body = {
+        code: exception.code,
+        message: exception.message,
+        details: [...exception.details],
+        ...(exception.quota.length > 0 ? { quota: [...exception.quota] } : {}),
+      };
     } else {
       status = statusOfForeign(exception);
       const code = codeOfStatus(status);

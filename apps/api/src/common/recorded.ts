@@ -5,7 +5,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 /** Unique constraints users can hit, and the field each one is about. */
 const UNIQUE_FIELDS: Record<string, { field: string; message: string }> = {
   flavors_name_key: { field: 'name', message: 'a flavor with this name already exists' },
-  images_name_key: { field: 'name', message: 'an image with this name already exists' },
+  images_public_name: { field: 'name', message: 'a public image with this name already exists' },
+  images_private_name: { field: 'name', message: 'this project already has an image with this name' },
+  projects_name_key: { field: 'name', message: 'a project with this name already exists' },
+  users_name_key: { field: 'name', message: 'a user with this name already exists' },
   networks_name_key: { field: 'name', message: 'a network with this name already exists' },
   networks_vlan_key: { field: 'vlan', message: 'another network already uses this VLAN' },
 };

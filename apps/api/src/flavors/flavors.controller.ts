@@ -9,8 +9,9 @@ import {
   ApiOperation,
 } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { actorOf, AdminWrites, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
+import { actorOf, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
 import { Catalog } from '../common/catalog';
+import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import { CreateFlavorDto, FlavorList, FlavorView } from './flavor.dto';
@@ -19,7 +20,6 @@ import { CreateFlavorDto, FlavorList, FlavorView } from './flavor.dto';
 @ApiTags('flavors')
 @ApiBearerAuth()
 @ApiErrors(401)
-@AdminWrites()
 @Controller('v1/flavors')
 export class FlavorsController {
   private readonly catalog: Catalog<FlavorEntity>;
@@ -29,6 +29,7 @@ export class FlavorsController {
   }
 
   @Post()
+  @Policy('flavor:create')
   @ApiOperation({ summary: 'Create a flavor (admin)' })
   @ApiErrors(400, 403, 409, 413)
   @ApiCreatedResponse({ type: FlavorView })
@@ -41,6 +42,7 @@ export class FlavorsController {
   }
 
   @Get()
+  @Policy('flavor:list')
   @ApiOperation({ summary: 'List flavors' })
   @ApiOkResponse({ type: FlavorList })
   async list(): Promise<FlavorList> {
@@ -49,6 +51,7 @@ export class FlavorsController {
   }
 
   @Get(':id')
+  @Policy('flavor:get')
   @ApiOperation({ summary: 'Show a flavor' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: FlavorView })
@@ -58,6 +61,7 @@ export class FlavorsController {
 
   /** Instances keep the sizes they were built with; deleting a flavor never changes them. */
   @Delete(':id')
+  @Policy('flavor:delete')
   @ApiOperation({ summary: 'Delete a flavor (admin); instances keep their sizes' })
   @ApiErrors(400, 403, 404)
   @HttpCode(204)

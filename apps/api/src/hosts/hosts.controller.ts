@@ -3,8 +3,8 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { ApiEnv } from '../config';
+import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
-import { AdminOnly } from '../auth/principal';
 
 class Resources {
   @ApiProperty() vcpus!: number;
@@ -41,7 +41,6 @@ export class HostList {
 @ApiTags('hosts')
 @ApiBearerAuth()
 @ApiErrors(401)
-@AdminOnly()
 @Controller('v1/hosts')
 export class HostsController {
   constructor(
@@ -50,6 +49,7 @@ export class HostsController {
   ) {}
 
   @Get()
+  @Policy('host:list')
   @ApiOperation({ summary: 'List compute hosts with capacity, usage and state (admin)' })
   @ApiErrors(403)
   @ApiOkResponse({ type: HostList })

@@ -1,10 +1,12 @@
 import type { ImageEntity } from '@berth/db';
 import { DOCKER_REFERENCE, DOCKER_REFERENCE_RULE, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
-import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 
 /** Image kinds this API accepts today; "vm" joins with the libvirt driver. */
 export const IMAGE_KINDS = ['container'] as const;
+export const VISIBILITIES = ['public', 'private'] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
 
 export class CreateImageDto {
   @ApiProperty({ example: 'busybox', pattern: RESOURCE_NAME.source })
@@ -21,6 +23,22 @@ export class CreateImageDto {
   @MaxLength(255)
   @Matches(DOCKER_REFERENCE, { message: `ref must be ${DOCKER_REFERENCE_RULE}` })
   ref!: string;
+
+  @ApiPropertyOptional({
+    enum: VISIBILITIES,
+    description: 'public: every project sees it (cloud admin only). Default: public for the admin, private otherwise',
+  })
+  @IsOptional()
+  @IsIn(VISIBILITIES, { message: `visibility must be one of: ${VISIBILITIES.join(', ')}` })
+  visibility?: Visibility;
+
+  @ApiPropertyOptional({
+    description: "For a private image: its project, id or name (cloud admin only; default: the token's project)",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  project?: string;
 }
 
 export class ImageView {
@@ -28,10 +46,21 @@ export class ImageView {
   @ApiProperty() name!: string;
   @ApiProperty({ enum: ['container', 'vm'] }) kind!: 'container' | 'vm';
   @ApiProperty() ref!: string;
+  @ApiProperty({ enum: VISIBILITIES }) visibility!: Visibility;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The owning project of a private image' })
+  projectId!: string | null;
   @ApiProperty() createdAt!: Date;
 
   static of(i: ImageEntity): ImageView {
-    return { id: i.id, name: i.name, kind: i.kind, ref: i.ref, createdAt: i.createdAt };
+    return {
+      id: i.id,
+      name: i.name,
+      kind: i.kind,
+      ref: i.ref,
+      visibility: i.projectId === null ? 'public' : 'private',
+      projectId: i.projectId,
+      createdAt: i.createdAt,
+    };
   }
 }
 

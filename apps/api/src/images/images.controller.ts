@@ -1,64 +1,94 @@
 import { ImageEntity } from '@berth/db';
+import { BerthError } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
-  ApiTags,
   ApiOperation,
+  ApiTags,
 } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { actorOf, AdminWrites, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
-import { Catalog } from '../common/catalog';
+import { Policy } from '../auth/policy';
+import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
+import { findVisibleImage, targetProject } from '../common/projects';
+import { recordedChange } from '../common/recorded';
 import { UuidPipe } from '../common/uuid-pipe';
 import { CreateImageDto, ImageList, ImageView } from './image.dto';
 
-/** Images name what an instance boots: for containers, a reference into a registry the hosts reach. */
+/**
+ * Images name what an instance boots: for containers, a reference into a registry the hosts reach.
+ * Public images are the cloud admin's; members register images private to their project.
+ */
 @ApiTags('images')
 @ApiBearerAuth()
 @ApiErrors(401)
-@AdminWrites()
 @Controller('v1/images')
 export class ImagesController {
-  private readonly catalog: Catalog<ImageEntity>;
-
-  constructor(private readonly dataSource: DataSource) {
-    this.catalog = new Catalog(dataSource, ImageEntity, 'image');
-  }
+  constructor(private readonly dataSource: DataSource) {}
 
   @Post()
-  @ApiOperation({ summary: 'Register an image (admin)' })
-  @ApiErrors(400, 403, 409, 413)
+  @Policy('image:create')
+  @ApiOperation({ summary: 'Register an image: public (admin) or private to a project' })
+  @ApiErrors(400, 403, 404, 409, 413)
   @ApiCreatedResponse({ type: ImageView })
   async create(
     @Body() dto: CreateImageDto,
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<ImageView> {
-    return ImageView.of(await this.catalog.create(actorOf(principal, requestId), { ...dto }));
+    const visibility = dto.visibility ?? (principal.role === 'admin' ? 'public' : 'private');
+    if (visibility === 'public' && principal.role !== 'admin')
+      throw BerthError.forbidden('only a cloud admin may publish an image');
+    if (visibility === 'public' && dto.project !== undefined) {
+      throw BerthError.invalid([
+        { field: 'project', rule: 'visibility', message: 'a public image belongs to no project' },
+      ]);
+    }
+    const projectId = visibility === 'private' ? await targetProject(this.dataSource, principal, dto.project) : null;
+    const image = await recordedChange(
+      this.dataSource,
+      { ...actorOf(principal, requestId), projectId: projectId ?? principal.projectId },
+      'image.create',
+      'image',
+      (m) =>
+        m
+          .getRepository(ImageEntity)
+          .save(m.getRepository(ImageEntity).create({ name: dto.name, kind: dto.kind, ref: dto.ref, projectId })),
+    );
+    return ImageView.of(image);
   }
 
   @Get()
-  @ApiOperation({ summary: 'List images' })
+  @Policy('image:list')
+  @ApiOperation({ summary: 'List the images the caller may use' })
   @ApiOkResponse({ type: ImageList })
-  async list(): Promise<ImageList> {
-    const images = await this.dataSource.getRepository(ImageEntity).find({ order: { name: 'ASC' } });
-    return { items: images.map((i) => ImageView.of(i)) };
+  async list(@CurrentPrincipal() principal: Principal): Promise<ImageList> {
+    const scope = projectScope(principal);
+    const query = this.dataSource
+      .getRepository(ImageEntity)
+      .createQueryBuilder('i')
+      .orderBy('i.name')
+      .addOrderBy('i.id');
+    if (scope !== null) query.where('i.project_id IS NULL OR i.project_id = :scope', { scope });
+    return { items: (await query.getMany()).map((i) => ImageView.of(i)) };
   }
 
   @Get(':id')
+  @Policy('image:get')
   @ApiOperation({ summary: 'Show an image' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: ImageView })
-  async get(@Param('id', UuidPipe) id: string): Promise<ImageView> {
-    return ImageView.of(await this.catalog.get(id));
+  async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ImageView> {
+    return ImageView.of(await findVisibleImage(this.dataSource, principal, id, 'id'));
   }
 
   /** Running instances keep their image reference; deleting an image never stops them. */
   @Delete(':id')
-  @ApiOperation({ summary: 'Delete an image (admin); running instances are not affected' })
+  @Policy('image:delete')
+  @ApiOperation({ summary: "Delete an image: the admin any, a member its project's private ones" })
   @ApiErrors(400, 403, 404)
   @HttpCode(204)
   @ApiNoContentResponse()
@@ -67,6 +97,18 @@ export class ImagesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<void> {
-    await this.catalog.remove(actorOf(principal, requestId), id);
+    const image = await findVisibleImage(this.dataSource, principal, id, 'id');
+    if (image.projectId === null && principal.role !== 'admin')
+      throw BerthError.forbidden('only a cloud admin may delete a public image');
+    await recordedChange(
+      this.dataSource,
+      { ...actorOf(principal, requestId), projectId: image.projectId ?? principal.projectId },
+      'image.delete',
+      'image',
+      async (m) => {
+        await m.getRepository(ImageEntity).delete({ id: image.id });
+        return image;
+      },
+    );
   }
 }

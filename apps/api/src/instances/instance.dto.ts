@@ -11,7 +11,8 @@ import {
   type TaskState,
 } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { PageQuery } from '../common/pagination';
 
 /** Instance kinds this API accepts today; "vm" joins with the libvirt driver. */
 export const ACCEPTED_KINDS = ['container'] as const satisfies readonly InstanceKind[];
@@ -42,6 +43,14 @@ export class CreateInstanceDto {
   network!: string;
 
   @ApiPropertyOptional({
+    description: "Project id or name to create in (cloud admin only; default: the token's project)",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  project?: string;
+
+  @ApiPropertyOptional({
     example: '10.0.0.42',
     description: "A free address in the network's pool (default: the lowest free one)",
   })
@@ -49,6 +58,13 @@ export class CreateInstanceDto {
   @IsString()
   @MaxLength(15)
   ip?: string;
+}
+
+export class InstanceQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Admin: one project only. Others always see their own project' })
+  @IsOptional()
+  @IsUUID('all', { message: 'project must be a UUID' })
+  project?: string;
 }
 
 export class InstanceActionDto {

@@ -1,13 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
-import { decodeCursor, PageQuery, toPage } from '../common/pagination';
+import { decodeCursor, toPage } from '../common/pagination';
+import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import {
   CreateInstanceDto,
   InstanceAccepted,
   InstanceActionDto,
+  InstanceQuery,
   InstancePage,
   InstanceView,
   OperationAccepted,
@@ -25,6 +27,7 @@ export class InstancesController {
   constructor(private readonly instances: InstancesService) {}
 
   @Post()
+  @Policy('instance:create')
   @ApiOperation({ summary: 'Create an instance: allocates its address now, builds it asynchronously' })
   @ApiErrors(400, 404, 409, 413)
   @HttpCode(202)
@@ -34,24 +37,24 @@ export class InstancesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<InstanceAccepted> {
-    const { instance, operationId } = await this.instances.create(dto, {
-      ...actorOf(principal, requestId),
-      projectId: principal.projectId,
-    });
+    const { instance, operationId } = await this.instances.create(dto, principal, actorOf(principal, requestId));
     return { instance: InstanceView.of(instance), operationId };
   }
 
   @Get()
+  @Policy('instance:list')
   @ApiOperation({ summary: 'List instances, oldest first, a page at a time' })
   @ApiErrors(400)
   @ApiOkResponse({ type: InstancePage })
-  async list(@Query() query: PageQuery, @CurrentPrincipal() principal: Principal): Promise<InstancePage> {
+  async list(@Query() query: InstanceQuery, @CurrentPrincipal() principal: Principal): Promise<InstancePage> {
     const limit = query.limit ?? DEFAULT_PAGE;
-    const found = await this.instances.list(projectScope(principal), limit + 1, decodeCursor(query.cursor));
+    const scope = projectScope(principal) ?? query.project;
+    const found = await this.instances.list(scope ?? null, limit + 1, decodeCursor(query.cursor));
     return toPage(found, limit, (r) => InstanceView.of(r));
   }
 
   @Get(':id')
+  @Policy('instance:get')
   @ApiOperation({ summary: 'Show an instance' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: InstanceView })
@@ -61,6 +64,7 @@ export class InstancesController {
 
   /** stop, start or reboot. A request that conflicts with the instance's state gets 409. */
   @Post(':id/actions')
+  @Policy('instance:action')
   @ApiOperation({ summary: 'Stop, start or reboot an instance' })
   @ApiErrors(400, 404, 409)
   @HttpCode(202)
@@ -82,6 +86,7 @@ export class InstancesController {
 
   /** Once the operation succeeds the instance answers 404 and its address and capacity are free. */
   @Delete(':id')
+  @Policy('instance:delete')
   @ApiOperation({ summary: 'Delete an instance and free its address and capacity' })
   @ApiErrors(400, 404, 409)
   @HttpCode(202)

@@ -1,9 +1,11 @@
-import { FlavorEntity, ImageEntity, InstanceStore, NetworkEntity, type Actor, type InstanceRecord } from '@berth/db';
+import { FlavorEntity, InstanceStore, NetworkEntity, type Actor, type InstanceRecord } from '@berth/db';
 import { BerthError, type InstanceAction } from '@berth/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ApiEnv } from '../config';
+import type { Principal } from '../auth/principal';
+import { findVisibleImage, targetProject } from '../common/projects';
 import { findByRef } from '../common/references';
+import { ApiEnv } from '../config';
 import type { CreateInstanceDto } from './instance.dto';
 
 @Injectable()
@@ -17,11 +19,16 @@ export class InstancesService {
   /** Resolves the request's references, then records the instance, its port and its placement job at once. */
   async create(
     dto: CreateInstanceDto,
-    actor: Actor & { projectId: string },
+    principal: Principal,
+    actor: Actor,
   ): Promise<{ instance: InstanceRecord; operationId: string }> {
+    const projectId = await targetProject(this.dataSource, principal, dto.project);
     const flavor = await findByRef(this.dataSource.getRepository(FlavorEntity), dto.flavor, 'flavor', 'flavor');
-    const image = await findByRef(this.dataSource.getRepository(ImageEntity), dto.image, 'image', 'image');
+    const image = await findVisibleImage(this.dataSource, principal, dto.image, 'image');
     const network = await findByRef(this.dataSource.getRepository(NetworkEntity), dto.network, 'network', 'network');
+    if (image.projectId !== null && image.projectId !== projectId) {
+      throw BerthError.notFound('image', dto.image, 'image');
+    }
     if (image.kind !== dto.kind) {
       throw BerthError.invalid([
         {
@@ -33,6 +40,7 @@ export class InstancesService {
     }
     const { instanceId, operationId } = await this.store.create({
       actor,
+      projectId,
       name: dto.name,
       kind: dto.kind,
       flavor,

@@ -10,8 +10,9 @@ import {
   ApiOperation,
 } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { actorOf, AdminWrites, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
+import { actorOf, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
 import { recordedChange } from '../common/recorded';
+import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import { CreateNetworkDto, NetworkList, NetworkView } from './network.dto';
@@ -33,12 +34,12 @@ function view(row: NetworkRow): NetworkView {
 @ApiTags('networks')
 @ApiBearerAuth()
 @ApiErrors(401)
-@AdminWrites()
 @Controller('v1/networks')
 export class NetworksController {
   constructor(private readonly dataSource: DataSource) {}
 
   @Post()
+  @Policy('network:create')
   @ApiOperation({ summary: 'Create a provider network: a VLAN and an IPv4 subnet (admin)' })
   @ApiErrors(400, 403, 409, 413)
   @ApiCreatedResponse({ type: NetworkView })
@@ -78,6 +79,7 @@ export class NetworksController {
   }
 
   @Get()
+  @Policy('network:list')
   @ApiOperation({ summary: 'List networks with their address use' })
   @ApiOkResponse({ type: NetworkList })
   async list(): Promise<NetworkList> {
@@ -86,6 +88,7 @@ export class NetworksController {
   }
 
   @Get(':id')
+  @Policy('network:get')
   @ApiOperation({ summary: 'Show a network' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: NetworkView })
@@ -97,6 +100,7 @@ export class NetworksController {
 
   /** Refused while any port (an instance's address) is on the network. */
   @Delete(':id')
+  @Policy('network:delete')
   @ApiOperation({ summary: 'Delete a network that has no ports (admin)' })
   @ApiErrors(400, 403, 404, 409)
   @HttpCode(204)

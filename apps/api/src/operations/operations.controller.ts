@@ -1,11 +1,14 @@
-import { OperationEntity } from '@berth/db';
+import { OperationEntity, rows } from '@berth/db';
 import { BerthError, OPERATION_STATUSES, type OperationStatus } from '@berth/domain';
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal, projectScope, type Principal } from '../auth/principal';
+import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
+import { decodeCursor, PageQuery, toPage } from '../common/pagination';
 import { UuidPipe } from '../common/uuid-pipe';
+import { IsIn, IsISO8601, IsOptional, IsUUID, Matches } from 'class-validator';
 
 class StepView {
   @ApiProperty() name!: string;
@@ -19,6 +22,43 @@ class OperationFault {
   @ApiProperty() step!: string;
   @ApiProperty() message!: string;
   @ApiProperty() at!: string;
+}
+
+export class OperationQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Admin: one project. Others always see their own project only' })
+  @IsOptional()
+  @IsUUID('all', { message: 'project must be a UUID' })
+  project?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { message: 'user must be a UUID' })
+  user?: string;
+
+  @ApiPropertyOptional({ example: 'instance.delete' })
+  @IsOptional()
+  @Matches(/^[a-z-]+(\.[a-z-]+)?$/, { message: 'action must look like instance.delete' })
+  action?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The resource acted on' })
+  @IsOptional()
+  @IsUUID('all', { message: 'target must be a UUID' })
+  target?: string;
+
+  @ApiPropertyOptional({ enum: OPERATION_STATUSES })
+  @IsOptional()
+  @IsIn(OPERATION_STATUSES, { message: `status must be one of: ${OPERATION_STATUSES.join(', ')}` })
+  status?: OperationStatus;
+
+  @ApiPropertyOptional({ example: '2026-11-22T00:00:00Z', description: 'Started at or after' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time' })
+  since?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-23T00:00:00Z', description: 'Started before' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
+  until?: string;
 }
 
 export class OperationView {
@@ -37,6 +77,17 @@ export class OperationView {
   @ApiProperty({ nullable: true, type: Date }) finishedAt!: Date | null;
 }
 
+export class OperationPage {
+  @ApiProperty({ type: [OperationView] }) items!: OperationView[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+const OPERATION_VIEW_SQL = `
+  SELECT id, request_id AS "requestId", project_id AS "projectId", user_id AS "userId", action, target_type AS "targetType",
+         target_id AS "targetId", status, steps, fault, started_at AS "startedAt", updated_at AS "updatedAt",
+         finished_at AS "finishedAt"
+    FROM operations`;
+
 /** Operations: what a client polls after a 202, and the audit trail of every change. */
 @ApiTags('operations')
 @ApiBearerAuth()
@@ -45,7 +96,43 @@ export class OperationView {
 export class OperationsController {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** The audit trail: who did what to which resource, when, and whether it worked. Newest first. */
+  @Get()
+  @Policy('operation:list')
+  @ApiOperation({
+    summary: 'The audit trail, newest first, filtered by project, user, action, target, status and time',
+  })
+  @ApiErrors(400)
+  @ApiOkResponse({ type: OperationPage })
+  async list(@Query() query: OperationQuery, @CurrentPrincipal() principal: Principal): Promise<OperationPage> {
+    const scope = projectScope(principal) ?? query.project ?? null;
+    const limit = query.limit ?? 100;
+    const found = await rows<OperationView>(
+      this.dataSource.manager,
+      `${OPERATION_VIEW_SQL}
+        WHERE ($1::uuid IS NULL OR project_id = $1) AND ($2::uuid IS NULL OR user_id = $2)
+          AND ($3::text IS NULL OR action = $3) AND ($4::uuid IS NULL OR target_id = $4)
+          AND ($5::text IS NULL OR status = $5) AND ($6::timestamptz IS NULL OR started_at >= $6)
+          AND ($7::timestamptz IS NULL OR started_at < $7)
+          AND ($8::uuid IS NULL OR (started_at, id) < (SELECT started_at, id FROM operations WHERE id = $8))
+        ORDER BY started_at DESC, id DESC LIMIT $9`,
+      [
+        scope,
+        query.user ?? null,
+        query.action ?? null,
+        query.target ?? null,
+        query.status ?? null,
+        query.since ?? null,
+        query.until ?? null,
+        decodeCursor(query.cursor) ?? null,
+        limit + 1,
+      ],
+    );
+    return toPage(found, limit, (o) => o);
+  }
+
   @Get(':id')
+  @Policy('operation:get')
   @ApiOperation({ summary: 'Show an operation: status, steps and fault' })
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: OperationView })

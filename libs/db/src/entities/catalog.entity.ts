@@ -16,6 +16,8 @@ export class ImageEntity {
   @Column('text') name!: string;
   @Column('text') kind!: 'container' | 'vm';
   @Column('text') ref!: string;
+  /** Null for a public image; otherwise the only project that sees it. */
+  @Column('uuid', { nullable: true }) projectId!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }
 

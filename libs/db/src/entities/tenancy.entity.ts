@@ -1,13 +1,17 @@
+import type { Role } from '@berth/domain';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
-
-export const ROLES = ['admin', 'member', 'reader'] as const;
-export type Role = (typeof ROLES)[number];
 
 @Entity('projects')
 export class ProjectEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('text') name!: string;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+  /** Quota limits: null takes the configured default, -1 is unlimited. */
+  @Column('int', { nullable: true }) quotaInstances!: number | null;
+  @Column('int', { nullable: true }) quotaVcpus!: number | null;
+  @Column('int', { nullable: true }) quotaRamMb!: number | null;
+  @Column('int', { nullable: true }) quotaDiskGb!: number | null;
+  @Column('int', { nullable: true }) quotaIps!: number | null;
 }
 
 @Entity('users')

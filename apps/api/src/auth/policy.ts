@@ -1,0 +1,59 @@
+import { SetMetadata } from '@nestjs/common';
+
+/**
+ * Who may call what, in one table (as Nova keeps its policy in code). A handler names its action with
+ * @Policy; the AuthGuard looks the action up here. A handler without an action is refused.
+ *
+ * - public: no token
+ * - authenticated: any valid token (reads; self-service on one's own tokens)
+ * - member: a member of the project, or the cloud admin; readers get 403
+ * - admin: the cloud admin only
+ *
+ * Which project's rows a caller sees is decided by the stores (projectScope): another project's
+ * resource answers 404, never 403, so its existence does not leak.
+ */
+export const ACCESS_LEVELS = ['public', 'authenticated', 'member', 'admin'] as const;
+export type Access = (typeof ACCESS_LEVELS)[number];
+
+export const POLICY = {
+  'health:get': 'public',
+  'flavor:create': 'admin',
+  'flavor:list': 'authenticated',
+  'flavor:get': 'authenticated',
+  'flavor:delete': 'admin',
+  'image:create': 'member',
+  'image:list': 'authenticated',
+  'image:get': 'authenticated',
+  'image:delete': 'member',
+  'network:create': 'admin',
+  'network:list': 'authenticated',
+  'network:get': 'authenticated',
+  'network:delete': 'admin',
+  'instance:create': 'member',
+  'instance:list': 'authenticated',
+  'instance:get': 'authenticated',
+  'instance:action': 'member',
+  'instance:delete': 'member',
+  'operation:list': 'authenticated',
+  'operation:get': 'authenticated',
+  'host:list': 'admin',
+  'project:create': 'admin',
+  'project:list': 'admin',
+  'project:get': 'authenticated',
+  'quota:get': 'authenticated',
+  'quota:update': 'admin',
+  'user:create': 'admin',
+  'user:list': 'admin',
+  'token:create': 'authenticated',
+  'token:list': 'authenticated',
+  'token:revoke': 'authenticated',
+  'usage:audit': 'admin',
+  'usage:repair': 'admin',
+} as const satisfies Record<string, Access>;
+
+export type PolicyAction = keyof typeof POLICY;
+
+export const POLICY_ACTION = 'berth:policy-action';
+
+/** Names the policy action a handler performs. */
+export const Policy = (action: PolicyAction) => SetMetadata(POLICY_ACTION, action);

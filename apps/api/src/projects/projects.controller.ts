@@ -1,0 +1,127 @@
+import { ProjectEntity, projectQuota, rows } from '@berth/db';
+import { BerthError } from '@berth/domain';
+import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { Policy } from '../auth/policy';
+import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
+import { ApiErrors } from '../common/api-errors';
+import { recordedChange } from '../common/recorded';
+import { UuidPipe } from '../common/uuid-pipe';
+import { ApiEnv } from '../config';
+import { CreateProjectDto, ProjectList, ProjectView, QuotaView, UpdateQuotasDto } from './project.dto';
+
+/** Projects are the tenants. The cloud admin creates them and sets their quotas. */
+@ApiTags('projects')
+@ApiBearerAuth()
+@ApiErrors(401)
+@Controller('v1/projects')
+export class ProjectsController {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly env: ApiEnv,
+  ) {}
+
+  @Post()
+  @Policy('project:create')
+  @ApiOperation({ summary: 'Create a project (admin)' })
+  @ApiErrors(400, 403, 409)
+  @ApiCreatedResponse({ type: ProjectView })
+  async create(
+    @Body() dto: CreateProjectDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<ProjectView> {
+    const project = await recordedChange(
+      this.dataSource,
+      actorOf(principal, requestId),
+      'project.create',
+      'project',
+      (m) => m.getRepository(ProjectEntity).save(m.getRepository(ProjectEntity).create({ name: dto.name })),
+    );
+    return ProjectView.of(project);
+  }
+
+  @Get()
+  @Policy('project:list')
+  @ApiOperation({ summary: 'List projects (admin)' })
+  @ApiErrors(403)
+  @ApiOkResponse({ type: ProjectList })
+  async list(): Promise<ProjectList> {
+    const projects = await this.dataSource.getRepository(ProjectEntity).find({ order: { name: 'ASC' } });
+    return { items: projects.map((p) => ProjectView.of(p)) };
+  }
+
+  @Get(':id')
+  @Policy('project:get')
+  @ApiOperation({ summary: "Show a project: the admin any, others their token's project" })
+  @ApiErrors(400, 404)
+  @ApiOkResponse({ type: ProjectView })
+  async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ProjectView> {
+    return ProjectView.of(await this.visible(id, principal));
+  }
+
+  @Get(':id/quotas')
+  @Policy('quota:get')
+  @ApiOperation({ summary: "A project's quota limits and what it uses now" })
+  @ApiErrors(400, 404)
+  @ApiOkResponse({ type: QuotaView })
+  async quotas(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<QuotaView> {
+    await this.visible(id, principal);
+    const quota = await projectQuota(this.dataSource.manager, id, this.env.quotaDefaults);
+    if (!quota) throw BerthError.notFound('project', id);
+    return QuotaView.of(quota.limits, quota.usage);
+  }
+
+  /** A limit below current use is accepted: nothing is removed, further creates are refused. */
+  @Put(':id/quotas')
+  @Policy('quota:update')
+  @ApiOperation({ summary: "Set a project's quota limits (admin)" })
+  @ApiErrors(400, 403, 404)
+  @ApiOkResponse({ type: QuotaView })
+  async setQuotas(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: UpdateQuotasDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<QuotaView> {
+    const columns: Record<keyof UpdateQuotasDto, string> = {
+      instances: 'quota_instances',
+      vcpus: 'quota_vcpus',
+      ramMb: 'quota_ram_mb',
+      diskGb: 'quota_disk_gb',
+      ips: 'quota_ips',
+    };
+    const changes = (Object.keys(columns) as Array<keyof UpdateQuotasDto>).filter((k) => dto[k] !== undefined);
+    if (changes.length === 0) {
+      throw BerthError.invalid([
+        { field: 'body', rule: 'notEmpty', message: 'name at least one of instances, vcpus, ramMb, diskGb, ips' },
+      ]);
+    }
+    const quota = await recordedChange(
+      this.dataSource,
+      { ...actorOf(principal, requestId), projectId: id },
+      'quota.update',
+      'project',
+      async (m) => {
+        const set = changes.map((k, i) => `${columns[k]} = $${i + 2}`).join(', ');
+        const updated = await rows<{ id: string }>(m, `UPDATE projects SET ${set} WHERE id = $1 RETURNING id`, [
+          id,
+          ...changes.map((k) => dto[k]),
+        ]);
+        if (updated.length === 0) throw BerthError.notFound('project', id);
+        const result = await projectQuota(m, id, this.env.quotaDefaults);
+        if (!result) throw BerthError.notFound('project', id);
+        return { id, ...result };
+      },
+    );
+    return QuotaView.of(quota.limits, quota.usage);
+  }
+
+  private async visible(id: string, principal: Principal): Promise<ProjectEntity> {
+    const scope = projectScope(principal);
+    const project = await this.dataSource.getRepository(ProjectEntity).findOneBy({ id });
+    if (!project || (scope !== null && scope !== id)) throw BerthError.notFound('project', id);
+    return project;
+  }
+}

@@ -1,0 +1,51 @@
+import type { Resources } from '@berth/domain';
+import type { DataSource } from 'typeorm';
+import { rows } from './sql';
+
+export interface HostDrift {
+  host: string;
+  recorded: Resources;
+  actual: Resources;
+}
+
+/**
+ * Recomputes each host's usage from its allocations and compares it with the counters the claims
+ * keep. Claims and releases change both in one transaction, so drift means someone edited the
+ * database by hand or a bug; `repair` sets the counters to the recomputed sums. Project usage needs
+ * no audit: it has no counter, it is counted from the rows at every check.
+ */
+export async function auditHostUsage(
+  dataSource: DataSource,
+  repair: boolean,
+): Promise<{ checked: number; drift: HostDrift[] }> {
+  return dataSource.transaction(async (m) => {
+    const hosts = await rows<{ id: string; host: string; recorded: Resources; actual: Resources }>(
+      m,
+      `WITH locked AS (SELECT * FROM hosts ORDER BY id FOR UPDATE)
+       SELECT h.id, h.name AS host,
+              json_build_object('vcpus', h.used_vcpus, 'ramMb', h.used_ram_mb, 'diskGb', h.used_disk_gb) AS recorded,
+              json_build_object('vcpus', coalesce(sum(a.vcpus), 0), 'ramMb', coalesce(sum(a.ram_mb), 0),
+                                'diskGb', coalesce(sum(a.disk_gb), 0)) AS actual
+         FROM locked h LEFT JOIN allocations a ON a.host_id = h.id
+        GROUP BY h.id, h.name, h.used_vcpus, h.used_ram_mb, h.used_disk_gb
+        ORDER BY h.name`,
+    );
+    const drift = hosts.filter(
+      (h) =>
+        h.recorded.vcpus !== h.actual.vcpus ||
+        h.recorded.ramMb !== h.actual.ramMb ||
+        h.recorded.diskGb !== h.actual.diskGb,
+    );
+    if (repair) {
+      for (const h of drift) {
+        await m.query('UPDATE hosts SET used_vcpus = $2, used_ram_mb = $3, used_disk_gb = $4 WHERE id = $1', [
+          h.id,
+          h.actual.vcpus,
+          h.actual.ramMb,
+          h.actual.diskGb,
+        ]);
+      }
+    }
+    return { checked: hosts.length, drift: drift.map(({ host, recorded, actual }) => ({ host, recorded, actual })) };
+  });
+}

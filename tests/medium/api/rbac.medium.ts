@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import { routesOf } from '../../../apps/api/src/app';
+import { TestApi } from '../api-harness';
+
+/**
+ * The RBAC matrix: every route the router registered, called by eight kinds of caller, each cell
+ * against a fresh resource of project A. The expected status comes from this file's own table, not
+ * from the code's policy table; a route missing here fails the first test.
+ */
+
+type Caller = 'admin' | 'memberA' | 'readerA' | 'memberB' | 'readerB' | 'none' | 'expired' | 'revoked';
+const CALLERS: Caller[] = ['admin', 'memberA', 'readerA', 'memberB', 'readerB', 'none', 'expired', 'revoked'];
+
+type Access = 'public' | 'any' | 'member' | 'admin';
+type Target = 'instance' | 'flavor' | 'image' | 'network' | 'operation' | 'project' | 'token';
+/** Who sees the target: everyone, the members of its project (A), or only the user who owns it. */
+type Ownership = 'cloud' | 'project' | 'user';
+
+interface Who {
+  token?: string;
+  tokenId?: string;
+  role?: 'admin' | 'member' | 'reader';
+  project?: string;
+  projectName?: string;
+  user?: string;
+  userName?: string;
+}
+
+interface RouteCase {
+  access: Access;
+  ok: number;
+  target?: Target;
+  ownership?: Ownership;
+  body?: (who: Who) => unknown;
+}
+
+const unique = () => `r${randomBytes(4).toString('hex')}`;
+
+const CASES: Record<string, RouteCase> = {
+  'GET /docs': { access: 'public', ok: 200 },
+  'GET /healthz': { access: 'public', ok: 200 },
+  'POST /v1/flavors': { access: 'admin', ok: 201, body: () => ({ name: unique(), vcpus: 1, ramMb: 64, diskGb: 1 }) },
+  'GET /v1/flavors': { access: 'any', ok: 200 },
+  'GET /v1/flavors/:id': { access: 'any', ok: 200, target: 'flavor', ownership: 'cloud' },
+  'DELETE /v1/flavors/:id': { access: 'admin', ok: 204, target: 'flavor', ownership: 'cloud' },
+  'POST /v1/images': { access: 'member', ok: 201, body: () => ({ name: unique(), kind: 'container', ref: 'busybox' }) },
+  'GET /v1/images': { access: 'any', ok: 200 },
+  'GET /v1/images/:id': { access: 'any', ok: 200, target: 'image', ownership: 'project' },
+  'DELETE /v1/images/:id': { access: 'member', ok: 204, target: 'image', ownership: 'project' },
+  'POST /v1/networks': {
+    access: 'admin',
+    ok: 201,
+    body: () => ({ name: unique(), vlan: nextVlan(), cidr: '10.66.0.0/24', gateway: '10.66.0.1' }),
+  },
+  'GET /v1/networks': { access: 'any', ok: 200 },
+  'GET /v1/networks/:id': { access: 'any', ok: 200, target: 'network', ownership: 'cloud' },
+  'DELETE /v1/networks/:id': { access: 'admin', ok: 204, target: 'network', ownership: 'cloud' },
+  'POST /v1/instances': {
+    access: 'member',
+    ok: 202,
+    body: () => ({ name: 'web', kind: 'container', flavor: 'm1.tiny', image: 'busybox', network: 'lan' }),
+  },
+  'GET /v1/instances': { access: 'any', ok: 200 },
+  'GET /v1/instances/:id': { access: 'any', ok: 200, target: 'instance', ownership: 'project' },
+  'POST /v1/instances/:id/actions': {
+    access: 'member',
+    ok: 202,
+    target: 'instance',
+    ownership: 'project',
+    body: () => ({ action: 'stop' }),
+  },
+  'DELETE /v1/instances/:id': { access: 'member', ok: 202, target: 'instance', ownership: 'project' },
+  'GET /v1/operations': { access: 'any', ok: 200 },
+  'GET /v1/operations/:id': { access: 'any', ok: 200, target: 'operation', ownership: 'project' },
+  'GET /v1/hosts': { access: 'admin', ok: 200 },
+  'POST /v1/projects': { access: 'admin', ok: 201, body: () => ({ name: unique() }) },
+  'GET /v1/projects': { access: 'admin', ok: 200 },
+  'GET /v1/projects/:id': { access: 'any', ok: 200, target: 'project', ownership: 'project' },
+  'GET /v1/projects/:id/quotas': { access: 'any', ok: 200, target: 'project', ownership: 'project' },
+  'PUT /v1/projects/:id/quotas': {
+    access: 'admin',
+    ok: 200,
+    target: 'project',
+    ownership: 'project',
+    body: () => ({ instances: -1 }),
+  },
+  'POST /v1/users': { access: 'admin', ok: 201, body: () => ({ name: unique() }) },
+  'GET /v1/users': { access: 'admin', ok: 200 },
+  'POST /v1/tokens': {
+    access: 'any',
+    ok: 201,
+    body: (who) => ({ user: who.userName ?? 'nobody', project: who.projectName ?? 'nowhere', role: 'reader' }),
+  },
+  'GET /v1/tokens': { access: 'any', ok: 200 },
+  'DELETE /v1/tokens/:id': { access: 'any', ok: 204, target: 'token', ownership: 'user' },
+  'GET /v1/usage/audit': { access: 'admin', ok: 200 },
+  'POST /v1/usage/audit/repair': { access: 'admin', ok: 200 },
+};
+
+let vlan = 1000;
+const nextVlan = () => (vlan += 1);
+
+/** The status a caller must get, from the rules of the issue, in the order they apply. */
+function expected(c: RouteCase, caller: Caller, who: Who): number {
+  if (c.access === 'public') return c.ok;
+  if (caller === 'none' || caller === 'expired' || caller === 'revoked') return 401;
+  if (c.access === 'admin' && who.role !== 'admin') return 403;
+  if (c.access === 'member' && who.role === 'reader') return 403;
+  if (who.role !== 'admin') {
+    if (c.ownership === 'project' && caller.endsWith('B')) return 404;
+    if (c.ownership === 'user' && caller !== 'memberA') return 404;
+  }
+  return c.ok;
+}
+
+describe('RBAC matrix over every route (real PostgreSQL)', () => {
+  let api: TestApi;
+  const who: Record<Caller, Who> = {} as Record<Caller, Who>;
+  let projectA: { id: string; name: string };
+  let hostId: string;
+
+  const admin = <T = any>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) =>
+    api.call<T>(method, url, body);
+
+  async function mint(
+    user: { id: string; name: string },
+    project: { id: string; name: string },
+    role: 'member' | 'reader',
+  ): Promise<Who> {
+    const res = await admin('POST', '/v1/tokens', { user: user.id, project: project.id, role });
+    expect(res.status).toBe(201);
+    return {
+      token: res.body.token,
+      tokenId: res.body.id,
+      role,
+      project: project.id,
+      projectName: project.name,
+      user: user.id,
+      userName: user.name,
+    };
+  }
+
+  beforeAll(async () => {
+    api = await TestApi.start();
+    projectA = (await admin('POST', '/v1/projects', { name: 'project-a' })).body;
+    const projectB = (await admin('POST', '/v1/projects', { name: 'project-b' })).body;
+    for (const p of [projectA, projectB])
+      await admin('PUT', `/v1/projects/${p.id}/quotas`, { instances: -1, vcpus: -1, ramMb: -1, diskGb: -1, ips: -1 });
+    const users = await Promise.all(
+      ['ma', 'ra', 'mb', 'rb'].map(async (name) => (await admin('POST', '/v1/users', { name })).body),
+    );
+    const [ma, ra, mb, rb] = users as Array<{ id: string; name: string }>;
+    const [adminProject] =
+      (await api.sql<{ id: string; name: string }>(`SELECT id, name FROM projects WHERE name = 'admin'`)) ?? [];
+    const [adminUser] = await api.sql<{ id: string; name: string }>(`SELECT id, name FROM users WHERE name = 'admin'`);
+    who.admin = {
+      token: api.adminToken,
+      role: 'admin',
+      project: adminProject?.id,
+      projectName: adminProject?.name,
+      user: adminUser?.id,
+      userName: adminUser?.name,
+    };
+    who.memberA = await mint(ma!, projectA, 'member');
+    who.readerA = await mint(ra!, projectA, 'reader');
+    who.memberB = await mint(mb!, projectB, 'member');
+    who.readerB = await mint(rb!, projectB, 'reader');
+    who.none = {};
+    const expired = await mint(ma!, projectA, 'member');
+    await api.sql(`UPDATE tokens SET expires_at = now() - interval '1 minute' WHERE id = $1`, [expired.tokenId]);
+    who.expired = { token: expired.token };
+    const revoked = await mint(ma!, projectA, 'member');
+    expect((await admin('DELETE', `/v1/tokens/${revoked.tokenId}`)).status).toBe(204);
+    who.revoked = { token: revoked.token };
+
+    await admin('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 64, diskGb: 1 });
+    await admin('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: 'busybox' });
+    await admin('POST', '/v1/networks', { name: 'lan', vlan: 100, cidr: '10.65.0.0/22', gateway: '10.65.0.1' });
+    [{ id: hostId }] = (await api.sql<{ id: string }>(
+      `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio, last_heartbeat_at)
+       VALUES ('rbac-host', '192.0.2.1', '{container}', 64, 65536, 1000, 1, 1, 1, now()) RETURNING id`,
+    )) as [{ id: string }];
+  });
+  afterAll(() => api?.stop());
+
+  /** A fresh resource of project A (or cloud-wide) for one cell. */
+  async function fresh(target: Target): Promise<string> {
+    switch (target) {
+      case 'flavor':
+        return (await admin('POST', '/v1/flavors', { name: unique(), vcpus: 1, ramMb: 64, diskGb: 1 })).body.id;
+      case 'image':
+        return (
+          await admin('POST', '/v1/images', {
+            name: unique(),
+            kind: 'container',
+            ref: 'busybox',
+            visibility: 'private',
+            project: projectA.id,
+          })
+        ).body.id;
+      case 'network':
+        return (
+          await admin('POST', '/v1/networks', {
+            name: unique(),
+            vlan: nextVlan(),
+            cidr: '10.67.0.0/24',
+            gateway: '10.67.0.1',
+          })
+        ).body.id;
+      case 'project':
+        return projectA.id;
+      case 'token':
+        return (await admin('POST', '/v1/tokens', { user: who.memberA.user, project: projectA.id, role: 'reader' }))
+          .body.id;
+      case 'instance':
+      case 'operation': {
+        const res = await admin('POST', '/v1/instances', {
+          name: 'target',
+          kind: 'container',
+          flavor: 'm1.tiny',
+          image: 'busybox',
+          network: 'lan',
+          project: projectA.id,
+        });
+        expect(res.status).toBe(202);
+        await api.sql(
+          `UPDATE instances SET status = 'ACTIVE', task_state = NULL, power_state = 'RUNNING', host_id = $2 WHERE id = $1`,
+          [res.body.instance.id, hostId],
+        );
+        return target === 'instance' ? res.body.instance.id : res.body.operationId;
+      }
+    }
+  }
+
+  it('covers exactly the routes the router has', () => {
+    const routes = routesOf(api.app).map((r) => `${r.method} ${r.url}`);
+    expect([...routes].sort()).toEqual(Object.keys(CASES).sort());
+  });
+
+  describe.each(Object.entries(CASES))('%s', (route, c) => {
+    it.each(CALLERS)('answers the exact status to %s', async (caller) => {
+      const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'DELETE', string];
+      const url = c.target ? template.replace(':id', await fresh(c.target)) : template;
+      const identity = who[caller];
+      const headers: Record<string, string> = identity.token ? { authorization: `Bearer ${identity.token}` } : {};
+      const res = await api.call(method, url, c.body?.(identity), headers);
+      expect({ status: res.status, body: res.status >= 400 ? res.body : 'ok' }).toMatchObject({
+        status: expected(c, caller, identity),
+      });
+    });
+  });
+
+  describe('lists never show another project', () => {
+    it.each(['memberB', 'readerB', 'memberA', 'readerA'] as const)('as %s', async (caller) => {
+      const identity = who[caller];
+      const headers = { authorization: `Bearer ${identity.token}` };
+      const instances = (await api.call('GET', '/v1/instances?limit=500', undefined, headers)).body.items as any[];
+      const operations = (await api.call('GET', '/v1/operations?limit=500', undefined, headers)).body.items as any[];
+      const images = (await api.call('GET', '/v1/images', undefined, headers)).body.items as any[];
+      const tokens = (await api.call('GET', '/v1/tokens', undefined, headers)).body.items as any[];
+      expect(instances.filter((i) => i.projectId !== identity.project)).toEqual([]);
+      expect(operations.filter((o) => o.projectId !== identity.project)).toEqual([]);
+      expect(images.filter((i) => i.projectId !== null && i.projectId !== identity.project)).toEqual([]);
+      expect(tokens.filter((t) => t.userId !== identity.user)).toEqual([]);
+      if (caller.endsWith('A')) {
+        expect(instances.length).toBeGreaterThan(0);
+        expect(operations.length).toBeGreaterThan(0);
+      }
+      // Even naming project A explicitly shows a project-B caller nothing of A.
+      const asked = await api.call('GET', `/v1/instances?project=${projectA.id}`, undefined, headers);
+      expect(asked.body.items.filter((i: any) => i.projectId !== identity.project)).toEqual([]);
+    });
+
+    it('shows the admin every project', async () => {
+      const projects = new Set(
+        ((await admin('GET', '/v1/instances?limit=500')).body.items as any[]).map((i) => i.projectId),
+      );
+      expect(projects.has(projectA.id)).toBe(true);
+      expect(projects.has(who.memberB.project)).toBe(true);
+    });
+  });
+});
