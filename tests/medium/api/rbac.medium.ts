@@ -250,6 +250,28 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
     });
   });
 
+  describe('ids of the wrong shape get a clean 400 on every route that takes one, never a 500', () => {
+    const bad = [
+      'not-a-uuid',
+      '1',
+      '..%2F..%2Fetc%2Fpasswd',
+      `${'f'.repeat(300)}`,
+      '00000000-0000-4000-8000-00000000000g',
+      '%00',
+    ];
+    it.each(Object.entries(CASES).filter(([route]) => route.includes(':id')))('%s', async (route, c) => {
+      const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'DELETE', string];
+      for (const id of bad) {
+        const res = await admin(method, template.replace(':id', id), c.body?.(who.admin));
+        expect({ id, status: res.status, field: res.body?.error?.details?.[0]?.field }).toEqual({
+          id,
+          status: 400,
+          field: 'id',
+        });
+      }
+    });
+  });
+
   describe('lists never show another project', () => {
     it.each(['memberB', 'readerB', 'memberA', 'readerA'] as const)('as %s', async (caller) => {
       const identity = who[caller];
