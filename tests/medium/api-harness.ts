@@ -1,5 +1,5 @@
 import { rows } from '@berth/db';
-import { createLogger, loadEnv } from '@berth/platform';
+import { createLogger, loadEnv, type Logger } from '@berth/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import IORedis from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -44,7 +44,7 @@ export class TestApi {
     readonly adminToken: string,
   ) {}
 
-  static async start(): Promise<TestApi> {
+  static async start(options: { log?: Logger } = {}): Promise<TestApi> {
     const db = await freshDatabase();
     const adminToken = generateToken();
     const env = loadEnv(ApiEnv, {
@@ -54,7 +54,7 @@ export class TestApi {
       BERTH_ADMIN_TOKEN: adminToken,
       BERTH_DB_POOL_SIZE: '10',
     });
-    const log = createLogger('api-test', 'silent');
+    const log = options.log ?? createLogger('api-test', 'silent');
     const app = await createApiApp(env, log);
     await bootstrapAdmin(app.get(DataSource), { token: adminToken, tokenFile: '/dev/null' }, log);
     return new TestApi(app, db, env, adminToken);

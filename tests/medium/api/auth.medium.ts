@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { TestApi } from '../api-harness';
 
 describe('authentication (real PostgreSQL)', () => {
@@ -78,5 +79,24 @@ describe('authentication (real PostgreSQL)', () => {
     const res = await api.call('GET', '/v1/nothing');
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('not_found');
+  });
+});
+
+describe('failed authentication in the log', () => {
+  it('is logged with its reason and never with the token', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const api = await TestApi.start({ log });
+    try {
+      const secret = `berth_${'s'.repeat(43)}`;
+      await api.call('GET', '/v1/instances', undefined, { authorization: `Bearer ${secret}` });
+      await api.call('GET', '/v1/instances', undefined, { authorization: `Bearer ${api.adminToken}x` });
+      const failures = lines.filter((l) => l.includes('authentication failed'));
+      expect(failures).toHaveLength(2);
+      expect(failures.every((l) => l.includes('unknown or revoked token'))).toBe(true);
+      expect(lines.filter((l) => l.includes(secret) || l.includes(api.adminToken))).toEqual([]);
+    } finally {
+      await api.stop();
+    }
   });
 });
