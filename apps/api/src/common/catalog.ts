@@ -1,13 +1,13 @@
 import type { Actor } from '@berth/db';
 import { BerthError } from '@berth/domain';
-import type { DataSource, DeepPartial, EntityTarget, FindOptionsWhere, ObjectLiteral } from 'typeorm';
+import type { DataSource, DeepPartial, EntityTarget, FindOptionsOrder, FindOptionsWhere, ObjectLiteral } from 'typeorm';
 import { recordedChange } from './recorded';
 
 /**
- * Create, show and delete for cloud-wide catalog entries (flavors, images), each change recorded as
- * an operation in the same transaction. `kind` names the entry in errors and operations.
+ * Create, list, show and delete for named cloud-wide entries (flavors, projects, users), each change
+ * recorded as an operation in the same transaction. `kind` names the entry in errors and operations.
  */
-export class Catalog<E extends ObjectLiteral & { id: string }> {
+export class Catalog<E extends ObjectLiteral & { id: string; name: string }> {
   constructor(
     private readonly dataSource: DataSource,
     private readonly entity: EntityTarget<E>,
@@ -18,6 +18,10 @@ export class Catalog<E extends ObjectLiteral & { id: string }> {
     return recordedChange(this.dataSource, actor, `${this.kind}.create`, this.kind, (m) =>
       m.getRepository(this.entity).save(m.getRepository(this.entity).create(values)),
     );
+  }
+
+  list(): Promise<E[]> {
+    return this.dataSource.getRepository(this.entity).find({ order: { name: 'ASC' } as FindOptionsOrder<E> });
   }
 
   async get(id: string): Promise<E> {

@@ -46,8 +46,7 @@ export class FlavorsController {
   @ApiOperation({ summary: 'List flavors' })
   @ApiOkResponse({ type: FlavorList })
   async list(): Promise<FlavorList> {
-    const flavors = await this.dataSource.getRepository(FlavorEntity).find({ order: { name: 'ASC' } });
-    return { items: flavors.map((f) => FlavorView.of(f)) };
+    return { items: (await this.catalog.list()).map((f) => FlavorView.of(f)) };
   }
 
   @Get(':id')

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
+import { Catalog } from '../common/catalog';
 import { recordedChange } from '../common/recorded';
 import { UuidPipe } from '../common/uuid-pipe';
 import { ApiEnv } from '../config';
@@ -17,10 +18,14 @@ import { CreateProjectDto, ProjectList, ProjectView, QuotaView, UpdateQuotasDto 
 @ApiErrors(401)
 @Controller('v1/projects')
 export class ProjectsController {
+  private readonly projects: Catalog<ProjectEntity>;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: ApiEnv,
-  ) {}
+  ) {
+    this.projects = new Catalog(dataSource, ProjectEntity, 'project');
+  }
 
   @Post()
   @Policy('project:create')
@@ -32,14 +37,7 @@ export class ProjectsController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<ProjectView> {
-    const project = await recordedChange(
-      this.dataSource,
-      actorOf(principal, requestId),
-      'project.create',
-      'project',
-      (m) => m.getRepository(ProjectEntity).save(m.getRepository(ProjectEntity).create({ name: dto.name })),
-    );
-    return ProjectView.of(project);
+    return ProjectView.of(await this.projects.create(actorOf(principal, requestId), { name: dto.name }));
   }
 
   @Get()
@@ -48,8 +46,7 @@ export class ProjectsController {
   @ApiErrors(403)
   @ApiOkResponse({ type: ProjectList })
   async list(): Promise<ProjectList> {
-    const projects = await this.dataSource.getRepository(ProjectEntity).find({ order: { name: 'ASC' } });
-    return { items: projects.map((p) => ProjectView.of(p)) };
+    return { items: (await this.projects.list()).map((p) => ProjectView.of(p)) };
   }
 
   @Get(':id')

@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { actorOf, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
-import { recordedChange } from '../common/recorded';
+import { Catalog } from '../common/catalog';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'alice', pattern: RESOURCE_NAME.source })
@@ -36,7 +36,11 @@ export class UserList {
 @ApiErrors(401)
 @Controller('v1/users')
 export class UsersController {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly users: Catalog<UserEntity>;
+
+  constructor(dataSource: DataSource) {
+    this.users = new Catalog(dataSource, UserEntity, 'user');
+  }
 
   @Post()
   @Policy('user:create')
@@ -48,10 +52,7 @@ export class UsersController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<UserView> {
-    const user = await recordedChange(this.dataSource, actorOf(principal, requestId), 'user.create', 'user', (m) =>
-      m.getRepository(UserEntity).save(m.getRepository(UserEntity).create({ name: dto.name })),
-    );
-    return UserView.of(user);
+    return UserView.of(await this.users.create(actorOf(principal, requestId), { name: dto.name }));
   }
 
   @Get()
@@ -60,7 +61,6 @@ export class UsersController {
   @ApiErrors(403)
   @ApiOkResponse({ type: UserList })
   async list(): Promise<UserList> {
-    const users = await this.dataSource.getRepository(UserEntity).find({ order: { name: 'ASC' } });
-    return { items: users.map((u) => UserView.of(u)) };
+    return { items: (await this.users.list()).map((u) => UserView.of(u)) };
   }
 }
