@@ -65,7 +65,7 @@ export class TestApi {
   }
 
   async call<T = any>(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     body?: unknown,
     headers: Record<string, string> = { authorization: `Bearer ${this.adminToken}` },

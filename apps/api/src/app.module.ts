@@ -1,4 +1,4 @@
-import { createDataSource, InstanceStore, OutboxRelay } from '@berth/db';
+import { createDataSource, InstanceStore, OutboxRelay, ReservationStore } from '@berth/db';
 import type { Logger } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
 import {
@@ -22,7 +22,11 @@ import { ImagesController } from './images/images.controller';
 import { InstancesController } from './instances/instances.controller';
 import { InstancesService } from './instances/instances.service';
 import { NetworksController } from './networks/networks.controller';
+import { AggregatesController } from './aggregates/aggregates.controller';
 import { OperationsController } from './operations/operations.controller';
+import { ReservationsController } from './reservations/reservations.controller';
+import { SchedulingController } from './scheduling/scheduling.controller';
+import { ServerGroupsController } from './server-groups/server-groups.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { UsageController } from './usage/usage.controller';
@@ -65,6 +69,10 @@ export class AppModule {
         UsersController,
         TokensController,
         UsageController,
+        AggregatesController,
+        ServerGroupsController,
+        SchedulingController,
+        ReservationsController,
       ],
       providers: [
         { provide: ApiEnv, useValue: env },
@@ -96,6 +104,15 @@ export class AppModule {
           provide: InstanceStore,
           inject: [DataSource],
           useFactory: (ds: DataSource) => new InstanceStore(ds, env.quotaDefaults),
+        },
+        {
+          provide: ReservationStore,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new ReservationStore(ds, {
+              maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST,
+              downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC,
+            }),
         },
         InstancesService,
         Lifecycle,

@@ -1,9 +1,10 @@
 import type { QuotaSet } from '@berth/domain';
-import { ControlPlaneEnv, EnvInt } from '@berth/platform';
+import { SchedulingEnv } from '@berth/db';
+import { EnvInt } from '@berth/platform';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 /** The API's settings, read from the environment at start. */
-export class ApiEnv extends ControlPlaneEnv {
+export class ApiEnv extends SchedulingEnv {
   @IsString()
   BERTH_API_HOST = '127.0.0.1';
 
@@ -33,13 +34,6 @@ export class ApiEnv extends ControlPlaneEnv {
   @Min(2)
   @Max(200)
   BERTH_DB_POOL_SIZE = 20;
-
-  /** A host that has not sent a heartbeat for this long shows as down (same setting as the scheduler's). */
-  @EnvInt()
-  @IsInt()
-  @Min(5)
-  @Max(3600)
-  BERTH_HOST_DOWN_AFTER_SEC = 60;
 
   /** Quota a project has until an admin sets its own (-1: unlimited). */
   @EnvInt()

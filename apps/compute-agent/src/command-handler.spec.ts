@@ -18,7 +18,12 @@ function harness(failpoints: string[] = []) {
       Promise.resolve(void results.push({ command, power, ...(fault ? { fault } : {}) })),
   } as unknown as Reporter;
   const driver = new FakeDriver('container', new Failpoints(failpoints));
-  const handler = new CommandHandler(new Map([['container', driver]]), reporter, createLogger('test', 'silent'));
+  const handler = new CommandHandler(
+    new Map([['container', driver]]),
+    reporter,
+    createLogger('test', 'silent'),
+    'host-a',
+  );
   const send = (type: ComputeCommandType, instance = spec) =>
     handler.handle({ v: 1, type, operationId: `op-${type}`, instance } satisfies ComputeCommand);
   return { results, steps, send, driver };

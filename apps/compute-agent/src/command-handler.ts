@@ -1,4 +1,4 @@
-import type { ComputeCommand, Fault, InstanceKind } from '@berth/contracts';
+import type { ComputeCommand, Fault, HostCommand, ImagePullCommand, InstanceKind } from '@berth/contracts';
 import { DriverError, type ComputeDriver } from '@berth/drivers';
 import { errorMessage, type Logger } from '@berth/platform';
 import { KeyedLock } from './keyed-lock';
@@ -19,10 +19,43 @@ export class CommandHandler {
     private readonly drivers: ReadonlyMap<InstanceKind, ComputeDriver>,
     private readonly reporter: Reporter,
     private readonly log: Logger,
+    private readonly hostName: string,
   ) {}
 
-  handle(command: ComputeCommand): Promise<void> {
-    return this.locks.run(command.instance.id, () => this.execute(command));
+  handle(command: HostCommand): Promise<void> {
+    switch (command.type) {
+      case 'image.pull':
+        return this.locks.run(`image:${command.imageRef}`, () => this.pull(command));
+      case 'instance.create':
+      case 'instance.start':
+      case 'instance.stop':
+      case 'instance.reboot':
+      case 'instance.delete':
+        return this.locks.run(command.instance.id, () => this.execute(command));
+    }
+  }
+
+  /** Pre-warm: pulls the image, reporting progress on this host's step of the operation. */
+  private async pull(command: ImagePullCommand): Promise<void> {
+    const step = `pull ${this.hostName}`;
+    const driver = this.drivers.get('container');
+    if (!driver) {
+      await this.reporter.imagePulled(
+        command.operationId,
+        this.hostName,
+        command.imageRef,
+        'this host has no container driver',
+      );
+      return;
+    }
+    try {
+      await this.reporter.step(command.operationId, step, 'starting');
+      await driver.cacheImage(command.imageRef, (detail) => this.reporter.step(command.operationId, step, detail));
+      await this.reporter.imagePulled(command.operationId, this.hostName, command.imageRef);
+    } catch (error) {
+      this.log.warn({ image: command.imageRef, err: errorMessage(error) }, 'image pull failed');
+      await this.reporter.imagePulled(command.operationId, this.hostName, command.imageRef, errorMessage(error));
+    }
   }
 
   private async execute(command: ComputeCommand): Promise<void> {

@@ -18,6 +18,12 @@ export class AgentEnv extends BerthEnv {
   @Matches(/^(docker|fake)(,(docker|fake))*$/, { message: 'must be a comma-separated list of: docker, fake' })
   BERTH_DRIVERS = 'docker';
 
+  /** The VLANs this host's integration bridge carries (its trunk to the physical network). */
+  @Matches(/^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$/, {
+    message: 'must be VLAN ranges such as 1-4094 or 100-199,300',
+  })
+  BERTH_HOST_VLANS = '1-4094';
+
   @IsString()
   BERTH_DOCKER_SOCKET = '/var/run/docker.sock';
 

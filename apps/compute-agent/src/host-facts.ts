@@ -4,6 +4,9 @@ import { cpus, totalmem } from 'node:os';
 
 export interface HostFactsOptions {
   name: string;
+  vlanRanges: string;
+  /** What the host's drivers hold, read at each heartbeat. */
+  cachedImages: () => Promise<string[]>;
   address: string;
   drivers: InstanceKind[];
   reservedRamMb: number;
@@ -22,5 +25,7 @@ export async function readHostFacts(options: HostFactsOptions): Promise<HostFact
     ramMb: Math.max(0, Math.floor(totalmem() / 1024 / 1024) - options.reservedRamMb),
     diskGb: Math.floor((disk.blocks * disk.bsize) / 1024 ** 3),
     agentVersion: options.agentVersion,
+    vlanRanges: options.vlanRanges,
+    cachedImages: await options.cachedImages(),
   };
 }

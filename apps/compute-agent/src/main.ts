@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { computeQueue, type ComputeCommand, type InstanceKind } from '@berth/contracts';
+import { computeQueue, type HostCommand, type InstanceKind } from '@berth/contracts';
 import { DockerDriver, DriverRegistry, FakeDriver, type ComputeDriver } from '@berth/drivers';
 import { hostNet, type HostNet } from '@berth/network';
 import { createLogger, errorMessage, Failpoints, loadEnv, runMain } from '@berth/platform';
@@ -54,6 +54,8 @@ export async function startAgent(env: AgentEnv) {
   const reporter = new Reporter(producer);
   const factsOptions = {
     name: env.BERTH_HOST_NAME,
+    vlanRanges: env.BERTH_HOST_VLANS,
+    cachedImages: async () => (await Promise.all([...byKind.values()].map((d) => d.cachedImages()))).flat(),
     address: env.BERTH_HOST_ADDRESS,
     drivers: [...byKind.keys()],
     reservedRamMb: env.BERTH_RESERVED_RAM_MB,
@@ -70,8 +72,8 @@ export async function startAgent(env: AgentEnv) {
   await heartbeat();
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
-  const handler = new CommandHandler(byKind, reporter, log);
-  const worker = startWorker<ComputeCommand>(
+  const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME);
+  const worker = startWorker<HostCommand>(
     queueSettings,
     computeQueue(env.BERTH_HOST_NAME),
     (job) => handler.handle(job.data),

@@ -17,8 +17,28 @@ export class Reporter {
     return this.send({ v: CONTRACT_VERSION, type: 'host.heartbeat', host, at: now() });
   }
 
-  step(operationId: string, step: string): Promise<void> {
-    return this.send({ v: CONTRACT_VERSION, type: 'operation.step', operationId, step, status: 'started', at: now() });
+  step(operationId: string, step: string, detail?: string): Promise<void> {
+    return this.send({
+      v: CONTRACT_VERSION,
+      type: 'operation.step',
+      operationId,
+      step,
+      status: 'started',
+      at: now(),
+      ...(detail === undefined ? {} : { detail }),
+    });
+  }
+
+  imagePulled(operationId: string, host: string, imageRef: string, error?: string): Promise<void> {
+    return this.send({
+      v: CONTRACT_VERSION,
+      type: 'image.result',
+      operationId,
+      host,
+      imageRef,
+      at: now(),
+      ...(error === undefined ? {} : { error }),
+    });
   }
 
   result(

@@ -1,15 +1,9 @@
-import { ControlPlaneEnv, EnvInt, EnvNumber } from '@berth/platform';
+import { SchedulingEnv } from '@berth/db';
+import { EnvInt, EnvNumber } from '@berth/platform';
 import { IsInt, IsNumber, Max, Min } from 'class-validator';
 
 /** The scheduler's settings, read from the environment at start. */
-export class SchedulerEnv extends ControlPlaneEnv {
-  /** A host that has not sent a heartbeat for this long is down and leaves scheduling. */
-  @EnvInt()
-  @IsInt()
-  @Min(5)
-  @Max(3600)
-  BERTH_HOST_DOWN_AFTER_SEC = 60;
-
+export class SchedulerEnv extends SchedulingEnv {
   /** Allocation ratios a host starts with (Nova's initial_*_allocation_ratio). */
   @EnvNumber()
   @IsNumber()
@@ -47,4 +41,18 @@ export class SchedulerEnv extends ControlPlaneEnv {
   @Min(10)
   @Max(86_400)
   BERTH_USAGE_AUDIT_SEC = 300;
+
+  /** How stale the scheduler's copy of the hosts may get before it is read again in full. */
+  @EnvInt()
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  BERTH_HOST_CACHE_MS = 1000;
+
+  /** How often ended reservations are released. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  BERTH_RESERVATION_SWEEP_SEC = 10;
 }

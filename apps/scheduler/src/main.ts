@@ -1,14 +1,24 @@
 import 'reflect-metadata';
-import { PLACEMENT_QUEUE, REPORTS_QUEUE, type AgentReport, type PlaceInstanceJob } from '@berth/contracts';
-import { auditHostUsage, createDataSource, OutboxRelay, PlacementStore, ReportStore } from '@berth/db';
-import type { DataSource } from 'typeorm';
+import { PLACEMENT_QUEUE, REPORTS_QUEUE, type AgentReport, type PlaceInstancesJob } from '@berth/contracts';
+import {
+  auditHostUsage,
+  createDataSource,
+  OutboxRelay,
+  PlacementStore,
+  policyOptionsOf,
+  ReportStore,
+  ReservationStore,
+} from '@berth/db';
+import { schedulerPolicy } from '@berth/domain';
 import { createLogger, errorMessage, loadEnv, runMain, type Logger } from '@berth/platform';
 import { QueueProducer, startWorker } from '@berth/queue';
+import type { DataSource } from 'typeorm';
 import { SchedulerEnv } from './config';
+import { HostStateCache } from './placement/host-cache';
 import { PlacementService } from './placement/placement-service';
 import { ReportsService } from './reports/reports-service';
 
-/** The scheduler process: placement and reports workers, plus an outbox relay for what they write. */
+/** The scheduler process: placement and reports workers, an outbox relay for what they write, periodic audits. */
 export async function startScheduler(env: SchedulerEnv) {
   const log = createLogger('scheduler', env.BERTH_LOG_LEVEL);
   const dataSource = createDataSource({
@@ -26,16 +36,21 @@ export async function startScheduler(env: SchedulerEnv) {
   });
   await relay.start();
 
-  const placement = new PlacementService(new PlacementStore(dataSource, env.BERTH_HOST_DOWN_AFTER_SEC), log);
+  const limits = { maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST, downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC };
+  const placementStore = new PlacementStore(dataSource, limits);
+  const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
+  const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const reports = new ReportsService(
     new ReportStore(dataSource, {
       cpu: env.BERTH_CPU_ALLOCATION_RATIO,
       ram: env.BERTH_RAM_ALLOCATION_RATIO,
       disk: env.BERTH_DISK_ALLOCATION_RATIO,
     }),
+    placement,
   );
+  const reservations = new ReservationStore(dataSource, limits);
   const workers = [
-    startWorker<PlaceInstanceJob>(queueSettings, PLACEMENT_QUEUE, (job) => placement.place(job.data), {
+    startWorker<PlaceInstancesJob>(queueSettings, PLACEMENT_QUEUE, (job) => placement.place(job.data), {
       concurrency: env.BERTH_PLACEMENT_CONCURRENCY,
       log,
     }),
@@ -44,12 +59,15 @@ export async function startScheduler(env: SchedulerEnv) {
       log,
     }),
   ];
-  const audit = setInterval(() => void auditCapacity(dataSource, log), env.BERTH_USAGE_AUDIT_SEC * 1000);
+  const timers = [
+    setInterval(() => void auditCapacity(dataSource, log), env.BERTH_USAGE_AUDIT_SEC * 1000),
+    setInterval(() => void releaseEnded(reservations, log), env.BERTH_RESERVATION_SWEEP_SEC * 1000),
+  ];
   log.info({ prefix: env.BERTH_QUEUE_PREFIX }, 'scheduler started');
 
   return {
     async stop() {
-      clearInterval(audit);
+      timers.forEach(clearInterval);
       await Promise.all(workers.map((w) => w.close()));
       await relay.stop();
       await producer.close();
@@ -66,6 +84,15 @@ async function auditCapacity(dataSource: DataSource, log: Logger): Promise<void>
       log.warn({ host: d.host, recorded: d.recorded, actual: d.actual }, 'capacity drift repaired');
   } catch (error) {
     log.warn({ err: errorMessage(error) }, 'capacity audit failed');
+  }
+}
+
+async function releaseEnded(reservations: ReservationStore, log: Logger): Promise<void> {
+  try {
+    for (const id of await reservations.releaseExpired())
+      log.info({ reservationId: id }, 'reservation window ended: slots released');
+  } catch (error) {
+    log.warn({ err: errorMessage(error) }, 'reservation sweep failed');
   }
 }
 

@@ -1,15 +1,35 @@
-import type { InstanceSpec } from './instance';
+import type { InstanceKind, InstanceSpec } from './instance';
 
 /** Version of the job and report payloads below. A change that old readers cannot parse bumps it. */
 export const CONTRACT_VERSION = 1;
 
-/** API -> scheduler: find a host for an instance in BUILDING/scheduling. */
-export interface PlaceInstanceJob {
-  v: typeof CONTRACT_VERSION;
-  operationId: string;
-  instanceId: string;
+/** What every instance of one create request asks of a host (Nova's RequestSpec). */
+export interface RequestSpec {
+  kind: InstanceKind;
+  projectId: string;
+  vcpus: number;
+  ramMb: number;
+  diskGb: number;
+  zone: string | null;
+  extraSpecs: Record<string, string>;
+  vlan: number;
+  imageRef: string;
+  serverGroupId: string | null;
+  reservationId: string | null;
 }
-export const PLACE_INSTANCE = 'instance.place';
+
+/**
+ * API -> scheduler: find hosts for the instances of one create request, all in BUILDING/scheduling.
+ * At least `minCount` must be placed or none is (all or nothing); the others are a best effort.
+ */
+export interface PlaceInstancesJob {
+  v: typeof CONTRACT_VERSION;
+  /** Each instance of the request, with the operation that tracks its build. */
+  members: Array<{ instanceId: string; operationId: string }>;
+  minCount: number;
+  request: RequestSpec;
+}
+export const PLACE_INSTANCES = 'instances.place';
 
 export const COMPUTE_COMMANDS = [
   'instance.create',
@@ -30,3 +50,15 @@ export interface ComputeCommand {
   operationId: string;
   instance: InstanceSpec;
 }
+
+/** API -> one compute host: pull an image ahead of need (pre-warm before a peak). */
+export interface ImagePullCommand {
+  v: typeof CONTRACT_VERSION;
+  type: 'image.pull';
+  operationId: string;
+  imageRef: string;
+}
+export const IMAGE_PULL = 'image.pull';
+
+/** Everything a compute host's queue carries. */
+export type HostCommand = ComputeCommand | ImagePullCommand;

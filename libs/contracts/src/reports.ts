@@ -10,6 +10,10 @@ export interface HostFacts {
   ramMb: number;
   diskGb: number;
   agentVersion: string;
+  /** The VLANs this host's integration bridge carries, e.g. "1-4094" or "100-199,300". */
+  vlanRanges: string;
+  /** Image references this host holds and can start without a pull. */
+  cachedImages: string[];
 }
 
 /** Compute agent -> reports queue -> scheduler's reports worker -> database. */
@@ -34,6 +38,16 @@ export type AgentReport =
       powerState: PowerState;
       at: string;
       fault?: Fault;
+    }
+  | {
+      v: typeof CONTRACT_VERSION;
+      type: 'image.result';
+      operationId: string;
+      host: string;
+      imageRef: string;
+      at: string;
+      /** Absent when the pull succeeded. */
+      error?: string;
     };
 
 export type AgentReportType = AgentReport['type'];

@@ -1,8 +1,8 @@
 import { MIGRATIONS } from '@berth/migrations';
 import { DataSource } from 'typeorm';
 import { FlavorEntity, ImageEntity, NetworkEntity } from './entities/catalog.entity';
-import { AllocationEntity, HostEntity } from './entities/host.entity';
-import { InstanceEntity, PortEntity } from './entities/instance.entity';
+import { AggregateEntity, AllocationEntity, HostEntity } from './entities/host.entity';
+import { InstanceEntity, PortEntity, ServerGroupEntity } from './entities/instance.entity';
 import { OperationEntity, OutboxEntity } from './entities/operation.entity';
 import { ProjectEntity, TokenEntity, UserEntity } from './entities/tenancy.entity';
 import { SnakeNamingStrategy } from './naming';
@@ -15,7 +15,9 @@ export const ENTITIES = [
   ImageEntity,
   NetworkEntity,
   HostEntity,
+  AggregateEntity,
   AllocationEntity,
+  ServerGroupEntity,
   InstanceEntity,
   PortEntity,
   OperationEntity,

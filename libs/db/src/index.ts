@@ -16,3 +16,7 @@ export * from './report-store';
 export * from './sql';
 export * from './quotas';
 export * from './usage-audit';
+export * from './host-state';
+export * from './reservation-store';
+export * from './scheduling-env';
+export * from './image-pulls';

@@ -2,11 +2,11 @@ import {
   CONTRACT_VERSION,
   computeQueue,
   jobId,
-  PLACE_INSTANCE,
+  PLACE_INSTANCES,
   PLACEMENT_QUEUE,
   type ComputeCommand,
   type InstanceKind,
-  type PlaceInstanceJob,
+  type PlaceInstancesJob,
 } from '@berth/contracts';
 import {
   ACTION_RULES,
@@ -19,8 +19,10 @@ import {
   pickAddress,
   planNetwork,
   quotaExcesses,
+  UNLIMITED,
   type InstanceAction,
   type QuotaSet,
+  type Resources,
 } from '@berth/domain';
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -32,17 +34,37 @@ import { isUniqueViolation } from './pg-errors';
 import { lockProjectQuota } from './quotas';
 import { one, rows } from './sql';
 
-export interface NewInstance {
+export interface NewInstances {
   actor: Actor;
-  /** The project the instance belongs to (the caller's own, or one an admin named). */
+  /** The project the instances belong to (the caller's own, or one an admin named). */
   projectId: string;
+  /** The name of a single instance, or the base of `name-1` ... `name-N`. */
   name: string;
+  /** Instances asked for (maxCount); fewer are made if the quota allows fewer, down to minCount. */
+  count: number;
+  minCount: number;
   kind: InstanceKind;
-  flavor: { id: string; name: string; vcpus: number; ramMb: number; diskGb: number };
+  flavor: {
+    id: string;
+    name: string;
+    vcpus: number;
+    ramMb: number;
+    diskGb: number;
+    extraSpecs: Record<string, string>;
+  };
   image: { id: string; name: string; ref: string };
-  networkId: string;
+  network: { id: string; vlan: number };
+  /** A requested address; only for a single instance. */
   ip?: string | undefined;
   pidsLimit: number;
+  zone: string | null;
+  serverGroupId: string | null;
+  reservationId: string | null;
+}
+
+export interface Created {
+  instanceId: string;
+  operationId: string;
 }
 
 export interface Page {
@@ -60,12 +82,12 @@ export class InstanceStore {
   ) {}
 
   /**
-   * Records a new instance in BUILDING/scheduling with its port, its operation and the placement
-   * job, in one transaction. The project row is locked while its quota is checked and the network
-   * row while the address is chosen (always in that order), so parallel creates can neither pass a
-   * quota nor pick the same address. A MAC collision (32 random bits) is retried.
+   * Records new instances in BUILDING/scheduling with their ports, operations and one placement job,
+   * in one transaction. The project row is locked while the quota is checked and the network row
+   * while addresses are chosen (always in that order), so parallel creates can neither pass a quota
+   * nor pick the same address. A MAC collision (32 random bits) is retried.
    */
-  async create(input: NewInstance): Promise<{ instanceId: string; operationId: string }> {
+  async create(input: NewInstances): Promise<Created[]> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await this.dataSource.transaction((manager) => this.createOnce(manager, input));
@@ -76,40 +98,81 @@ export class InstanceStore {
     }
   }
 
-  private async createOnce(m: EntityManager, input: NewInstance): Promise<{ instanceId: string; operationId: string }> {
+  private async createOnce(m: EntityManager, input: NewInstances): Promise<Created[]> {
+    const size = { vcpus: input.flavor.vcpus, ramMb: input.flavor.ramMb, diskGb: input.flavor.diskGb };
     const { limits, usage } = await lockProjectQuota(m, input.projectId, this.quotaDefaults);
-    const excesses = quotaExcesses(limits, usage, { instances: 1, ...resourcesOf(input.flavor), ips: 1 });
-    if (excesses.length > 0) throw BerthError.quotaExceeded(excesses);
+    const count = Math.min(input.count, instancesWithinQuota(limits, usage, size));
+    if (count < input.minCount) {
+      const need = input.minCount;
+      throw BerthError.quotaExceeded(
+        quotaExcesses(limits, usage, { instances: need, ...scale(size, need), ips: need }),
+      );
+    }
 
     const network = await one<{ cidr: string; gateway: string; allocationStart: string; allocationEnd: string }>(
       m,
       `SELECT cidr::text AS cidr, host(gateway) AS gateway, host(allocation_start) AS "allocationStart",
               host(allocation_end) AS "allocationEnd"
          FROM networks WHERE id = $1 FOR UPDATE`,
-      [input.networkId],
+      [input.network.id],
     );
-    if (!network) throw BerthError.notFound('network', input.networkId, 'network');
+    if (!network) throw BerthError.notFound('network', input.network.id, 'network');
     const plan = planNetwork(network);
-    if (!plan.ok) throw new Error(`network ${input.networkId} holds an invalid plan: ${JSON.stringify(plan.errors)}`);
-    const used = await rows<{ ip: string }>(m, 'SELECT host(ip) AS ip FROM ports WHERE network_id = $1', [
-      input.networkId,
-    ]);
-    const address = pickAddress(
-      plan.value,
-      used.map((u) => parseIPv4(u.ip) ?? -1),
-      input.ip,
+    if (!plan.ok) throw new Error(`network ${input.network.id} holds an invalid plan: ${JSON.stringify(plan.errors)}`);
+    const used = new Set(
+      (await rows<{ ip: string }>(m, 'SELECT host(ip) AS ip FROM ports WHERE network_id = $1', [input.network.id])).map(
+        (u) => parseIPv4(u.ip) ?? -1,
+      ),
     );
-    if (!address.ok) throw addressError(address.errors);
 
+    const created: Created[] = [];
+    for (let i = 1; i <= count; i += 1) {
+      const address = pickAddress(plan.value, used, count === 1 ? input.ip : undefined);
+      if (!address.ok) throw addressError(address.errors);
+      used.add(address.value);
+      created.push(
+        await this.insertOne(m, input, count === 1 ? input.name : `${input.name}-${i}`, formatIPv4(address.value)),
+      );
+    }
+    const job: PlaceInstancesJob = {
+      v: CONTRACT_VERSION,
+      members: created,
+      minCount: Math.min(input.minCount, count),
+      request: {
+        kind: input.kind,
+        projectId: input.projectId,
+        ...size,
+        zone: input.zone,
+        extraSpecs: input.flavor.extraSpecs,
+        vlan: input.network.vlan,
+        imageRef: input.image.ref,
+        serverGroupId: input.serverGroupId,
+        reservationId: input.reservationId,
+      },
+    };
+    const first = created[0];
+    if (!first) throw new Error('a create made no instance');
+    await enqueue(m, {
+      queue: PLACEMENT_QUEUE,
+      name: PLACE_INSTANCES,
+      jobId: jobId(first.operationId, 'place'),
+      payload: job,
+    });
+    return created;
+  }
+
+  private async insertOne(m: EntityManager, input: NewInstances, name: string, ip: string): Promise<Created> {
     const instance = await one<{ id: string }>(
       m,
       `INSERT INTO instances (project_id, user_id, name, kind, status, task_state, flavor_id, flavor_name, vcpus, ram_mb,
-                              disk_gb, image_id, image_name, image_ref, pids_limit)
-       VALUES ($1, $2, $3, $4, 'BUILDING', 'scheduling', $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+                              disk_gb, image_id, image_name, image_ref, pids_limit, zone, server_group_id, reservation_id,
+                              extra_specs)
+       VALUES ($1, $2, $3, $4, 'BUILDING', 'scheduling', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+       RETURNING id`,
       [
         input.projectId,
         input.actor.userId,
-        input.name,
+        name,
         input.kind,
         input.flavor.id,
         input.flavor.name,
@@ -120,13 +183,17 @@ export class InstanceStore {
         input.image.name,
         input.image.ref,
         input.pidsLimit,
+        input.zone,
+        input.serverGroupId,
+        input.reservationId,
+        JSON.stringify(input.flavor.extraSpecs),
       ],
     );
     if (!instance) throw new Error('insert into instances returned no row');
     await m.query('INSERT INTO ports (network_id, instance_id, ip, mac) VALUES ($1, $2, $3, $4)', [
-      input.networkId,
+      input.network.id,
       instance.id,
-      formatIPv4(address.value),
+      ip,
       macFromRandom(randomBytes(4)),
     ]);
     const operationId = await insertOperation(
@@ -138,13 +205,6 @@ export class InstanceStore {
         targetId: instance.id,
       },
     );
-    const job: PlaceInstanceJob = { v: CONTRACT_VERSION, operationId, instanceId: instance.id };
-    await enqueue(m, {
-      queue: PLACEMENT_QUEUE,
-      name: PLACE_INSTANCE,
-      jobId: jobId(operationId, 'place'),
-      payload: job,
-    });
     return { instanceId: instance.id, operationId };
   }
 
@@ -219,8 +279,17 @@ export class InstanceStore {
   }
 }
 
-const resourcesOf = (f: { vcpus: number; ramMb: number; diskGb: number }) => ({
-  vcpus: f.vcpus,
-  ramMb: f.ramMb,
-  diskGb: f.diskGb,
-});
+const scale = (r: Resources, n: number) => ({ vcpus: r.vcpus * n, ramMb: r.ramMb * n, diskGb: r.diskGb * n });
+
+/** The most instances of `size` the quota still allows (each also takes one address). */
+function instancesWithinQuota(limits: QuotaSet, usage: QuotaSet, size: Resources): number {
+  const room = (limit: number, used: number, each: number) =>
+    limit === UNLIMITED || each === 0 ? Number.POSITIVE_INFINITY : Math.floor(Math.max(0, limit - used) / each);
+  return Math.min(
+    room(limits.instances, usage.instances, 1),
+    room(limits.ips, usage.ips, 1),
+    room(limits.vcpus, usage.vcpus, size.vcpus),
+    room(limits.ramMb, usage.ramMb, size.ramMb),
+    room(limits.diskGb, usage.diskGb, size.diskGb),
+  );
+}

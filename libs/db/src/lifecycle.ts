@@ -7,7 +7,7 @@ import { releaseAllocations } from './allocations';
  * and capacity are freed, and any other operation still running on it is closed as interrupted.
  */
 export async function markInstanceDeleted(m: EntityManager, instanceId: string, byOperationId: string): Promise<void> {
-  await releaseAllocations(m, instanceId);
+  await releaseAllocations(m, { instanceId });
   await m.query('DELETE FROM ports WHERE instance_id = $1', [instanceId]);
   await m.query(
     `UPDATE instances SET status = 'DELETED', task_state = NULL, power_state = 'NOSTATE', host_id = NULL,

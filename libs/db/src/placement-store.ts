@@ -5,127 +5,208 @@ import {
   type ComputeCommand,
   type Fault,
   type InstanceKind,
+  type RequestSpec,
 } from '@berth/contracts';
-import type { HostCandidate, Resources } from '@berth/domain';
-import type { DataSource } from 'typeorm';
-import { claimOnHost } from './allocations';
+import type { GroupState, HostCandidate, Resources } from '@berth/domain';
+import type { DataSource, EntityManager } from 'typeorm';
+import { claimOnHost, drawReservationSlot, releaseAllocations, type HostLimits } from './allocations';
+import { loadGroupState, loadHostState, loadHostStates, reservationSlots } from './host-state';
 import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
-import { finishOperation, recordStep } from './operation-store';
+import { markInstanceDeleted } from './lifecycle';
+import { finishOperation } from './operation-store';
 import { enqueue } from './outbox';
-import { one, rows } from './sql';
+import { one } from './sql';
 
 export type ClaimResult = 'claimed' | 'host-full' | 'gone';
 
-class HostFull extends Error {}
+interface FailedBuildRow {
+  taskState: string | null;
+  hostId: string;
+  hostName: string;
+  alternates: string[];
+  kind: InstanceKind;
+  projectId: string;
+  vcpus: number;
+  ramMb: number;
+  diskGb: number;
+  zone: string | null;
+  extraSpecs: Record<string, string>;
+  vlan: number;
+  imageRef: string;
+  serverGroupId: string | null;
+  reservationId: string | null;
+}
 
-/** The scheduler's view of the database: what waits for a host, the hosts, and the claim. */
+/** A build that failed on `hostName` and is to be retried on one of `alternates`. */
+export interface FailedBuild {
+  hostId: string;
+  hostName: string;
+  alternates: string[];
+  resources: Resources;
+  reservationId: string | null;
+  serverGroupId: string | null;
+  request: RequestSpec;
+}
+
+export interface BuildClaim {
+  instanceId: string;
+  operationId: string;
+  host: { id: string; name: string };
+  /** Hosts to rebuild on, in order, if this build fails. */
+  alternates: string[];
+  resources: Resources;
+  reservationId: string | null;
+}
+
+/** The scheduler's view of the database: hosts, groups, reservation slots, and claims. */
 export class PlacementStore {
   constructor(
     private readonly dataSource: DataSource,
-    /** A host without a heartbeat for this long is down. */
-    private readonly downAfterSec: number,
+    readonly limits: HostLimits,
   ) {}
 
-  /** What an instance still waiting for a host asks for, or null if it no longer waits. */
-  pending(instanceId: string): Promise<{ kind: InstanceKind; resources: Resources } | null> {
-    return one<{ kind: InstanceKind; resources: Resources }>(
-      this.dataSource.manager,
-      `SELECT kind, json_build_object('vcpus', vcpus, 'ramMb', ram_mb, 'diskGb', disk_gb) AS resources
-         FROM instances WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling'`,
-      [instanceId],
-    );
+  /** Every host's state; within a decision, pass its manager so the read uses the decision's connection. */
+  hostStates(manager: EntityManager = this.dataSource.manager): Promise<HostCandidate[]> {
+    return loadHostStates(manager, this.limits.downAfterSec);
   }
 
-  async candidates(): Promise<HostCandidate[]> {
-    const hosts = await rows<{
-      id: string;
-      name: string;
-      enabled: boolean;
-      up: boolean;
-      drivers: InstanceKind[];
-      vcpus: number;
-      ramMb: number;
-      diskGb: number;
-      cpuRatio: number;
-      ramRatio: number;
-      diskRatio: number;
-      usedVcpus: number;
-      usedRamMb: number;
-      usedDiskGb: number;
-    }>(
-      this.dataSource.manager,
-      `SELECT id, name, enabled, coalesce(last_heartbeat_at > now() - make_interval(secs => $1), false) AS up,
-              drivers, vcpus, ram_mb AS "ramMb", disk_gb AS "diskGb", cpu_ratio AS "cpuRatio", ram_ratio AS "ramRatio",
-              disk_ratio AS "diskRatio", used_vcpus AS "usedVcpus", used_ram_mb AS "usedRamMb",
-              used_disk_gb AS "usedDiskGb"
-         FROM hosts ORDER BY name`,
-      [this.downAfterSec],
-    );
-    return hosts.map((h) => ({
-      id: h.id,
-      name: h.name,
-      enabled: h.enabled,
-      up: h.up,
-      drivers: h.drivers,
-      total: { vcpus: h.vcpus, ramMb: h.ramMb, diskGb: h.diskGb },
-      ratios: { cpu: h.cpuRatio, ram: h.ramRatio, disk: h.diskRatio },
-      used: { vcpus: h.usedVcpus, ramMb: h.usedRamMb, diskGb: h.usedDiskGb },
-    }));
+  hostState(id: string, manager: EntityManager = this.dataSource.manager): Promise<HostCandidate | null> {
+    return loadHostState(manager, this.limits.downAfterSec, id);
+  }
+
+  /** Runs one placement decision (one request, or one reschedule) in a single transaction. */
+  decide<T>(work: (tx: PlacementTx) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((m) => work(new PlacementTx(m, this.limits)));
+  }
+}
+
+/** Thrown to roll a placement transaction back (a request below its minCount). */
+export class RollbackPlacement extends Error {}
+
+export class PlacementTx {
+  constructor(
+    readonly manager: EntityManager,
+    private readonly limits: HostLimits,
+  ) {}
+
+  /** The group with its members' hosts, locked until this decision ends. */
+  group(groupId: string): Promise<GroupState | null> {
+    return loadGroupState(this.manager, groupId, true);
+  }
+
+  slots(reservationId: string): Promise<Map<string, number>> {
+    return reservationSlots(this.manager, reservationId);
   }
 
   /**
-   * In one transaction: moves the instance from scheduling to spawning on `host` (compare-and-swap),
-   * claims its resources there (conditional UPDATE) and queues the build command for that host.
+   * Claims a build on a host: locks the instance row and checks it still waits for a host, claims
+   * capacity with a conditional UPDATE (or draws a reservation slot), moves the instance to spawning
+   * there and queues the build command for that host.
    */
-  async claim(instanceId: string, operationId: string, host: HostCandidate): Promise<ClaimResult> {
-    try {
-      return await this.dataSource.transaction(async (m) => {
-        const moved = await rows<{ id: string }>(
-          m,
-          `UPDATE instances SET host_id = $2, task_state = 'spawning', updated_at = now()
-            WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling' RETURNING id`,
-          [instanceId, host.id],
-        );
-        if (moved.length === 0) return 'gone';
-        const record = await one<InstanceRecord>(m, `${INSTANCE_RECORD_SQL} WHERE i.id = $1`, [instanceId]);
-        if (!record) return 'gone';
-        const claimed = await claimOnHost(m, instanceId, host.id, {
-          vcpus: record.vcpus,
-          ramMb: record.ramMb,
-          diskGb: record.diskGb,
-        });
-        if (!claimed) throw new HostFull();
-        await recordStep(m, operationId, 'schedule', new Date().toISOString(), `host ${host.name}`);
-        const command: ComputeCommand = {
-          v: CONTRACT_VERSION,
-          type: 'instance.create',
-          operationId,
-          instance: specOf(record),
-        };
-        await enqueue(m, {
-          queue: computeQueue(host.name),
-          name: command.type,
-          jobId: jobId(operationId, 'create'),
-          payload: command,
-        });
-        return 'claimed';
-      });
-    } catch (error) {
-      if (error instanceof HostFull) return 'host-full';
-      throw error;
-    }
+  async claim(c: BuildClaim): Promise<ClaimResult> {
+    const record = await one<InstanceRecord>(this.manager, `${INSTANCE_RECORD_SQL} WHERE i.id = $1 FOR UPDATE OF i`, [
+      c.instanceId,
+    ]);
+    if (!record || record.status !== 'BUILDING' || record.taskState !== 'scheduling') return 'gone';
+    const claimed = c.reservationId
+      ? await drawReservationSlot(this.manager, c.reservationId, c.instanceId, c.host.id)
+      : await claimOnHost(this.manager, { instanceId: c.instanceId }, c.host.id, c.resources, this.limits);
+    if (!claimed) return 'host-full';
+    await this.manager.query(
+      `UPDATE instances SET host_id = $2, task_state = 'spawning', alternates = $3, updated_at = now() WHERE id = $1`,
+      [c.instanceId, c.host.id, c.alternates],
+    );
+    await this.manager.query(
+      `UPDATE operations SET steps = steps || $2::jsonb, updated_at = now() WHERE id = $1 AND status = 'running'`,
+      [
+        c.operationId,
+        JSON.stringify([
+          { name: 'schedule', status: 'running', startedAt: new Date().toISOString(), detail: `host ${c.host.name}` },
+        ]),
+      ],
+    );
+    const command: ComputeCommand = {
+      v: CONTRACT_VERSION,
+      type: 'instance.create',
+      operationId: c.operationId,
+      instance: specOf(record),
+    };
+    await enqueue(this.manager, {
+      queue: computeQueue(c.host.name),
+      name: command.type,
+      jobId: jobId(c.operationId, `create-${c.host.name}`),
+      payload: command,
+    });
+    return 'claimed';
   }
 
-  /** No host can take the instance: ERROR with the explanation, and the operation fails. */
+  /**
+   * The start of a reschedule: if the instance's build on its host failed and alternates remain,
+   * records the failure, releases the claim there and puts the instance back to scheduling, within
+   * this transaction (rolled back if no alternate takes it). Null when there is nothing to retry.
+   */
+  async beginReschedule(instanceId: string, fault: Fault): Promise<FailedBuild | null> {
+    const row = await one<FailedBuildRow>(
+      this.manager,
+      `SELECT i.task_state AS "taskState", i.host_id AS "hostId", h.name AS "hostName", i.alternates, i.kind,
+              i.project_id AS "projectId", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb", i.zone,
+              i.extra_specs AS "extraSpecs", n.vlan, i.image_ref AS "imageRef", i.server_group_id AS "serverGroupId",
+              i.reservation_id AS "reservationId"
+         FROM instances i JOIN hosts h ON h.id = i.host_id
+         JOIN ports p ON p.instance_id = i.id JOIN networks n ON n.id = p.network_id
+        WHERE i.id = $1 FOR UPDATE OF i`,
+      [instanceId],
+    );
+    if (!row || row.taskState !== 'spawning' || row.alternates.length === 0) return null;
+    await releaseAllocations(this.manager, { instanceId });
+    await this.manager.query(
+      `UPDATE instances SET host_id = NULL, task_state = 'scheduling', alternates = '{}', updated_at = now(),
+              build_failures = build_failures || $2::jsonb
+        WHERE id = $1`,
+      [instanceId, JSON.stringify([{ host: row.hostName, step: fault.step, message: fault.message, at: fault.at }])],
+    );
+    const resources = { vcpus: row.vcpus, ramMb: row.ramMb, diskGb: row.diskGb };
+    return {
+      hostId: row.hostId,
+      hostName: row.hostName,
+      alternates: row.alternates,
+      resources,
+      reservationId: row.reservationId,
+      serverGroupId: row.serverGroupId,
+      request: {
+        kind: row.kind,
+        projectId: row.projectId,
+        ...resources,
+        zone: row.zone,
+        extraSpecs: row.extraSpecs,
+        vlan: row.vlan,
+        imageRef: row.imageRef,
+        serverGroupId: row.serverGroupId,
+        reservationId: null,
+      },
+    };
+  }
+
+  /** No host can take the instance: ERROR with the explanation; its operation fails. */
   async noValidHost(instanceId: string, operationId: string, message: string): Promise<void> {
     const fault: Fault = { step: 'schedule', message, at: new Date().toISOString() };
-    await this.dataSource.transaction(async (m) => {
-      await m.query(
-        `UPDATE instances SET status = 'ERROR', task_state = NULL, fault = $2, updated_at = now()
-          WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling'`,
-        [instanceId, JSON.stringify(fault)],
-      );
-      await finishOperation(m, operationId, fault);
-    });
+    await this.manager.query(
+      `UPDATE instances SET status = 'ERROR', task_state = NULL, fault = $2, updated_at = now()
+        WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling'`,
+      [instanceId, JSON.stringify(fault)],
+    );
+    await finishOperation(this.manager, operationId, fault);
+  }
+
+  /** An instance beyond what fitted of a best-effort request (maxCount): it is not created after all. */
+  async dropUnplaced(instanceId: string, operationId: string, message: string): Promise<void> {
+    const dropped = await one<{ id: string }>(
+      this.manager,
+      `SELECT id FROM instances WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling' FOR UPDATE`,
+      [instanceId],
+    );
+    if (!dropped) return;
+    await markInstanceDeleted(this.manager, instanceId, operationId);
+    await finishOperation(this.manager, operationId, { step: 'schedule', message, at: new Date().toISOString() });
   }
 }

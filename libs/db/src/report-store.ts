@@ -1,6 +1,6 @@
-import type { AgentReport, HostFacts } from '@berth/contracts';
-import { settle } from '@berth/domain';
-import type { DataSource } from 'typeorm';
+import type { AgentReport, Fault, HostFacts } from '@berth/contracts';
+import { settle, type OperationStep } from '@berth/domain';
+import type { DataSource, EntityManager } from 'typeorm';
 import { releaseAllocations } from './allocations';
 import { markInstanceDeleted } from './lifecycle';
 import { finishOperation, recordStep } from './operation-store';
@@ -28,11 +28,12 @@ export class ReportStore {
   async heartbeat(host: HostFacts): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio,
-                          agent_version, last_heartbeat_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
+                          agent_version, vlan_ranges, cached_images, last_heartbeat_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
        ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address, drivers = EXCLUDED.drivers,
          vcpus = EXCLUDED.vcpus, ram_mb = EXCLUDED.ram_mb, disk_gb = EXCLUDED.disk_gb,
-         agent_version = EXCLUDED.agent_version, last_heartbeat_at = now()`,
+         agent_version = EXCLUDED.agent_version, vlan_ranges = EXCLUDED.vlan_ranges,
+         cached_images = EXCLUDED.cached_images, last_heartbeat_at = now()`,
       [
         host.name,
         host.address,
@@ -44,6 +45,8 @@ export class ReportStore {
         this.defaultRatios.ram,
         this.defaultRatios.disk,
         host.agentVersion,
+        host.vlanRanges,
+        host.cachedImages,
       ],
     );
   }
@@ -69,7 +72,9 @@ export class ReportStore {
           await markInstanceDeleted(m, report.instanceId, report.operationId);
         } else {
           const failedBuild = report.command === 'instance.create' && report.fault !== undefined;
-          if (failedBuild) await releaseAllocations(m, report.instanceId);
+          if (failedBuild) await releaseAllocations(m, { instanceId: report.instanceId });
+          const fault =
+            failedBuild && report.fault ? await withEarlierFailures(m, report.instanceId, report.fault) : report.fault;
           await m.query(
             `UPDATE instances SET status = $2, task_state = NULL, power_state = $3, updated_at = now(),
                     fault = CASE WHEN $2 = 'ERROR' THEN $4::jsonb END,
@@ -80,7 +85,7 @@ export class ReportStore {
               report.instanceId,
               outcome.status,
               outcome.powerState,
-              report.fault ? JSON.stringify(report.fault) : null,
+              fault ? JSON.stringify(fault) : null,
               failedBuild,
               report.command === 'instance.create' && !failedBuild,
             ],
@@ -90,4 +95,71 @@ export class ReportStore {
       await finishOperation(m, report.operationId, report.fault ?? null);
     });
   }
+
+  /**
+   * A host finished pulling an image for a pre-warm: its step ends, the host now caches the image,
+   * and the operation finishes once every host has answered.
+   */
+  async imageResult(report: Report<'image.result'>): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const op = await one<{ steps: OperationStep[] }>(
+        m,
+        `SELECT steps FROM operations WHERE id = $1 AND status = 'running' FOR UPDATE`,
+        [report.operationId],
+      );
+      if (!op) return;
+      const name = `pull ${report.host}`;
+      const steps = op.steps.map((s) =>
+        s.name === name && (s.status === 'pending' || s.status === 'running')
+          ? {
+              ...s,
+              status: report.error ? ('failed' as const) : ('succeeded' as const),
+              finishedAt: report.at,
+              ...(report.error ? { detail: report.error } : {}),
+            }
+          : s,
+      );
+      if (!report.error) {
+        await m.query(
+          `UPDATE hosts SET cached_images = array_append(cached_images, $2) WHERE name = $1 AND NOT ($2 = ANY (cached_images))`,
+          [report.host, report.imageRef],
+        );
+      }
+      const open = steps.some((s) => s.status === 'pending' || s.status === 'running');
+      const failed = steps.filter((s) => s.status === 'failed');
+      const fault = failed.length
+        ? { step: 'pull', message: failed.map((s) => `${s.name}: ${s.detail ?? 'failed'}`).join('; '), at: report.at }
+        : null;
+      await m.query(
+        `UPDATE operations SET steps = $2, updated_at = now(),
+                status = CASE WHEN $3 THEN status ELSE $4 END,
+                fault = CASE WHEN $3 THEN fault ELSE $5::jsonb END,
+                finished_at = CASE WHEN $3 THEN finished_at ELSE now() END
+          WHERE id = $1`,
+        [
+          report.operationId,
+          JSON.stringify(steps),
+          open,
+          fault ? 'failed' : 'succeeded',
+          fault ? JSON.stringify(fault) : null,
+        ],
+      );
+    });
+  }
+}
+
+/** The fault of a build that failed on every host it was tried on: each host's failure, in order. */
+async function withEarlierFailures(m: EntityManager, instanceId: string, last: Fault): Promise<Fault> {
+  const row = await one<{ failures: Array<{ host: string; step: string; message: string }>; host: string | null }>(
+    m,
+    `SELECT i.build_failures AS failures, h.name AS host FROM instances i LEFT JOIN hosts h ON h.id = i.host_id WHERE i.id = $1`,
+    [instanceId],
+  );
+  if (!row || row.failures.length === 0) return last;
+  const all = [...row.failures, { host: row.host ?? 'its host', step: last.step, message: last.message }];
+  return {
+    step: last.step,
+    message: `the build failed on every host tried: ${all.map((f) => `${f.host}: ${f.step}: ${f.message}`).join('; ')}`,
+    at: last.at,
+  };
 }

@@ -2,10 +2,12 @@ import type { Resources } from '@berth/domain';
 import type { DataSource } from 'typeorm';
 import { rows } from './sql';
 
+type Usage = Resources & { instances: number };
+
 export interface HostDrift {
   host: string;
-  recorded: Resources;
-  actual: Resources;
+  recorded: Usage;
+  actual: Usage;
 }
 
 /**
@@ -19,15 +21,16 @@ export async function auditHostUsage(
   repair: boolean,
 ): Promise<{ checked: number; drift: HostDrift[] }> {
   return dataSource.transaction(async (m) => {
-    const hosts = await rows<{ id: string; host: string; recorded: Resources; actual: Resources }>(
+    const hosts = await rows<{ id: string; host: string; recorded: Usage; actual: Usage }>(
       m,
       `WITH locked AS (SELECT * FROM hosts ORDER BY id FOR UPDATE)
        SELECT h.id, h.name AS host,
-              json_build_object('vcpus', h.used_vcpus, 'ramMb', h.used_ram_mb, 'diskGb', h.used_disk_gb) AS recorded,
+              json_build_object('vcpus', h.used_vcpus, 'ramMb', h.used_ram_mb, 'diskGb', h.used_disk_gb,
+                                'instances', h.used_instances) AS recorded,
               json_build_object('vcpus', coalesce(sum(a.vcpus), 0), 'ramMb', coalesce(sum(a.ram_mb), 0),
-                                'diskGb', coalesce(sum(a.disk_gb), 0)) AS actual
+                                'diskGb', coalesce(sum(a.disk_gb), 0), 'instances', count(a.id)) AS actual
          FROM locked h LEFT JOIN allocations a ON a.host_id = h.id
-        GROUP BY h.id, h.name, h.used_vcpus, h.used_ram_mb, h.used_disk_gb
+        GROUP BY h.id, h.name, h.used_vcpus, h.used_ram_mb, h.used_disk_gb, h.used_instances
         ORDER BY h.name`,
     );
     const drift = hosts.filter(
@@ -38,12 +41,10 @@ export async function auditHostUsage(
     );
     if (repair) {
       for (const h of drift) {
-        await m.query('UPDATE hosts SET used_vcpus = $2, used_ram_mb = $3, used_disk_gb = $4 WHERE id = $1', [
-          h.id,
-          h.actual.vcpus,
-          h.actual.ramMb,
-          h.actual.diskGb,
-        ]);
+        await m.query(
+          'UPDATE hosts SET used_vcpus = $2, used_ram_mb = $3, used_disk_gb = $4, used_instances = $5 WHERE id = $1',
+          [h.id, h.actual.vcpus, h.actual.ramMb, h.actual.diskGb, h.actual.instances],
+        );
       }
     }
     return { checked: hosts.length, drift: drift.map(({ host, recorded, actual }) => ({ host, recorded, actual })) };

@@ -27,12 +27,3 @@ export function free(host: HostUsage): Resources {
     diskGb: limit.diskGb - host.used.diskGb,
   };
 }
-
-/** Null when `request` fits, otherwise why not, naming each short resource. */
-export function shortfall(host: HostUsage, request: Resources): string | null {
-  const room = free(host);
-  const short = (['vcpus', 'ramMb', 'diskGb'] as const)
-    .filter((r) => request[r] > room[r])
-    .map((r) => `${r} needs ${request[r]}, ${Math.max(room[r], 0)} free`);
-  return short.length === 0 ? null : short.join('; ');
-}

@@ -25,4 +25,17 @@ describe('operation steps', () => {
       { name: 'schedule', status: 'failed', startedAt: 't3', finishedAt: 't3' },
     ]);
   });
+
+  it('updates a pending or running step of the same name in place, leaving the others alone', () => {
+    const pending = [
+      { name: 'pull a', status: 'pending' as const, startedAt: 't0' },
+      { name: 'pull b', status: 'pending' as const, startedAt: 't0' },
+    ];
+    const started = startStep(pending, 'pull a', 't1', '0 of 5 MB');
+    const progressed = startStep(startStep(started, 'pull b', 't2'), 'pull a', 't3', '4 of 5 MB');
+    expect(progressed).toEqual([
+      { name: 'pull a', status: 'running', startedAt: 't1', detail: '4 of 5 MB' },
+      { name: 'pull b', status: 'running', startedAt: 't2' },
+    ]);
+  });
 });

@@ -7,13 +7,32 @@ export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 
 export interface OperationStep {
   name: string;
-  status: 'running' | 'succeeded' | 'failed';
+  /** pending: created ahead, not started yet (one step per host of a pre-warm). */
+  status: 'pending' | 'running' | 'succeeded' | 'failed';
   startedAt: string;
   finishedAt?: string;
   detail?: string;
 }
 
+/**
+ * A step started, or reports progress. A step of that name already pending or running is updated in
+ * place (steps of a multi-host operation run side by side); otherwise the running step is closed as
+ * succeeded and the new one appended.
+ */
 export function startStep(steps: readonly OperationStep[], name: string, at: string, detail?: string): OperationStep[] {
+  const open = steps.findIndex((s) => s.name === name && (s.status === 'pending' || s.status === 'running'));
+  if (open >= 0) {
+    return steps.map((s, i) =>
+      i === open
+        ? {
+            ...s,
+            status: 'running',
+            startedAt: s.status === 'pending' ? at : s.startedAt,
+            ...(detail === undefined ? {} : { detail }),
+          }
+        : s,
+    );
+  }
   if (steps.some((s) => s.name === name && s.startedAt === at)) return [...steps];
   return [
     ...closeRunning(steps, 'succeeded', at),
@@ -36,5 +55,6 @@ export function finishSteps(
 }
 
 function closeRunning(steps: readonly OperationStep[], status: 'succeeded' | 'failed', at: string): OperationStep[] {
+  // Pending steps (other hosts of a multi-host operation) are not this step's to close.
   return steps.map((s) => (s.status === 'running' ? { ...s, status, finishedAt: at } : s));
 }

@@ -55,6 +55,12 @@ export interface ComputeDriver {
 
   /** The interface as the instance itself sees it, or null when it is not running. */
   readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null>;
+
+  /** Fetches an image so that later builds start without a pull. `onProgress` hears how far it got. */
+  cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void>;
+
+  /** The image references this host holds. */
+  cachedImages(): Promise<string[]>;
 }
 
 /** Optional abilities, declared so the API can refuse early and clearly (Nova's capabilities). */

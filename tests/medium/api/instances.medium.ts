@@ -64,7 +64,24 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
     const queue = new Queue(PLACEMENT_QUEUE, { connection: redis, prefix: api.env.BERTH_QUEUE_PREFIX });
     try {
       const job = await eventually(() => queue.getJob(jobId(res.body.operationId, 'place')), 'the job in Redis');
-      expect(job?.data).toEqual({ v: 1, operationId: res.body.operationId, instanceId: res.body.instance.id });
+      expect(job.data).toEqual({
+        v: 1,
+        members: [{ instanceId: res.body.instance.id, operationId: res.body.operationId }],
+        minCount: 1,
+        request: {
+          kind: 'container',
+          projectId: res.body.instance.projectId,
+          vcpus: 1,
+          ramMb: 128,
+          diskGb: 1,
+          zone: null,
+          extraSpecs: {},
+          vlan: 100,
+          imageRef: 'busybox',
+          serverGroupId: null,
+          reservationId: null,
+        },
+      });
       // The relay deletes the row in the transaction that sent the job, which commits just after.
       const empty = async () =>
         (await api.sql<{ n: number }>('SELECT count(*)::int AS n FROM outbox'))[0]?.n === 0 ? true : null;

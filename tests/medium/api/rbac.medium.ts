@@ -12,7 +12,18 @@ type Caller = 'admin' | 'memberA' | 'readerA' | 'memberB' | 'readerB' | 'none' |
 const CALLERS: Caller[] = ['admin', 'memberA', 'readerA', 'memberB', 'readerB', 'none', 'expired', 'revoked'];
 
 type Access = 'public' | 'any' | 'member' | 'admin';
-type Target = 'instance' | 'flavor' | 'image' | 'network' | 'operation' | 'project' | 'token';
+type Target =
+  | 'instance'
+  | 'flavor'
+  | 'image'
+  | 'network'
+  | 'operation'
+  | 'project'
+  | 'token'
+  | 'host'
+  | 'aggregate'
+  | 'serverGroup'
+  | 'reservation';
 /** Who sees the target: everyone, the members of its project (A), or only the user who owns it. */
 type Ownership = 'cloud' | 'project' | 'user';
 
@@ -29,6 +40,8 @@ interface Who {
 interface RouteCase {
   access: Access;
   ok: number;
+  /** Appended to the URL (a required query). */
+  query?: string;
   target?: Target;
   ownership?: Ownership;
   body?: (who: Who) => unknown;
@@ -94,6 +107,50 @@ const CASES: Record<string, RouteCase> = {
   'GET /v1/tokens': { access: 'any', ok: 200 },
   'DELETE /v1/tokens/:id': { access: 'any', ok: 204, target: 'token', ownership: 'user' },
   'GET /v1/usage/audit': { access: 'admin', ok: 200 },
+  'GET /v1/hosts/:id': { access: 'admin', ok: 200, target: 'host', ownership: 'cloud' },
+  'PATCH /v1/hosts/:id': {
+    access: 'admin',
+    ok: 200,
+    target: 'host',
+    ownership: 'cloud',
+    body: () => ({ zone: 'zone-a' }),
+  },
+  'POST /v1/aggregates': { access: 'admin', ok: 201, body: () => ({ name: unique(), metadata: { disk: 'ssd' } }) },
+  'GET /v1/aggregates': { access: 'admin', ok: 200 },
+  'GET /v1/aggregates/:id': { access: 'admin', ok: 200, target: 'aggregate', ownership: 'cloud' },
+  'PUT /v1/aggregates/:id': {
+    access: 'admin',
+    ok: 200,
+    target: 'aggregate',
+    ownership: 'cloud',
+    body: () => ({ metadata: { disk: 'nvme' } }),
+  },
+  'DELETE /v1/aggregates/:id': { access: 'admin', ok: 204, target: 'aggregate', ownership: 'cloud' },
+  'POST /v1/server-groups': { access: 'member', ok: 201, body: () => ({ name: unique(), policy: 'anti-affinity' }) },
+  'GET /v1/server-groups': { access: 'any', ok: 200 },
+  'GET /v1/server-groups/:id': { access: 'any', ok: 200, target: 'serverGroup', ownership: 'project' },
+  'DELETE /v1/server-groups/:id': { access: 'member', ok: 204, target: 'serverGroup', ownership: 'project' },
+  'POST /v1/scheduler/dry-run': {
+    access: 'admin',
+    ok: 200,
+    body: () => ({ name: 'web', kind: 'container', flavor: 'm1.tiny', image: 'busybox', network: 'lan' }),
+  },
+  'GET /v1/capacity': { access: 'admin', ok: 200, query: '?flavor=m1.tiny' },
+  'POST /v1/reservations': {
+    access: 'admin',
+    ok: 201,
+    body: () => ({ flavor: 'm1.tiny', count: 1, endsAt: new Date(Date.now() + 3_600_000).toISOString() }),
+  },
+  'GET /v1/reservations': { access: 'any', ok: 200 },
+  'GET /v1/reservations/:id': { access: 'any', ok: 200, target: 'reservation', ownership: 'project' },
+  'DELETE /v1/reservations/:id': { access: 'admin', ok: 204, target: 'reservation', ownership: 'project' },
+  'POST /v1/images/:id/prewarm': {
+    access: 'admin',
+    ok: 202,
+    target: 'image',
+    ownership: 'project',
+    body: () => ({ hosts: ['rbac-host'] }),
+  },
   'POST /v1/usage/audit/repair': { access: 'admin', ok: 200 },
 };
 
@@ -119,7 +176,7 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
   let projectA: { id: string; name: string };
   let hostId: string;
 
-  const admin = <T = any>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) =>
+  const admin = <T = any>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown) =>
     api.call<T>(method, url, body);
 
   async function mint(
@@ -212,6 +269,23 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       case 'token':
         return (await admin('POST', '/v1/tokens', { user: who.memberA.user, project: projectA.id, role: 'reader' }))
           .body.id;
+      case 'host':
+        return hostId;
+      case 'aggregate':
+        return (await admin('POST', '/v1/aggregates', { name: unique() })).body.id;
+      case 'serverGroup':
+        return (await admin('POST', '/v1/server-groups', { name: unique(), policy: 'affinity', project: projectA.id }))
+          .body.id;
+      case 'reservation': {
+        const res = await admin('POST', '/v1/reservations', {
+          flavor: 'm1.tiny',
+          count: 1,
+          project: projectA.id,
+          endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        });
+        expect(res.status).toBe(201);
+        return res.body.id;
+      }
       case 'instance':
       case 'operation': {
         const res = await admin('POST', '/v1/instances', {
@@ -239,8 +313,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
 
   describe.each(Object.entries(CASES))('%s', (route, c) => {
     it.each(CALLERS)('answers the exact status to %s', async (caller) => {
-      const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'DELETE', string];
-      const url = c.target ? template.replace(':id', await fresh(c.target)) : template;
+      const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', string];
+      const url = (c.target ? template.replace(':id', await fresh(c.target)) : template) + (c.query ?? '');
       const identity = who[caller];
       const headers: Record<string, string> = identity.token ? { authorization: `Bearer ${identity.token}` } : {};
       const res = await api.call(method, url, c.body?.(identity), headers);
@@ -260,7 +334,7 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       '%00',
     ];
     it.each(Object.entries(CASES).filter(([route]) => route.includes(':id')))('%s', async (route, c) => {
-      const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'DELETE', string];
+      const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', string];
       for (const id of bad) {
         const res = await admin(method, template.replace(':id', id), c.body?.(who.admin));
         expect({ id, status: res.status, field: res.body?.error?.details?.[0]?.field }).toEqual({

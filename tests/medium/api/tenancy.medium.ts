@@ -296,7 +296,11 @@ describe('tenancy: quotas, tokens and the audit trail (real PostgreSQL)', () => 
       );
       const report = (await api.call('GET', '/v1/usage/audit')).body;
       expect(report.hostDrift).toEqual([
-        { host: 'drifty', recorded: { vcpus: 3, ramMb: 0, diskGb: 0 }, actual: { vcpus: 0, ramMb: 0, diskGb: 0 } },
+        {
+          host: 'drifty',
+          recorded: { vcpus: 3, ramMb: 0, diskGb: 0, instances: 0 },
+          actual: { vcpus: 0, ramMb: 0, diskGb: 0, instances: 0 },
+        },
       ]);
       expect(report.projects).toContainEqual(
         expect.objectContaining({ name: 'shop', usage: expect.objectContaining({ instances: expect.any(Number) }) }),

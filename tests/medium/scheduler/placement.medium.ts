@@ -1,208 +1,329 @@
-import { computeQueue, jobId, type ComputeCommand, type HostFacts } from '@berth/contracts';
+import {
+  computeQueue,
+  jobId,
+  PLACEMENT_QUEUE,
+  type ComputeCommand,
+  type HostFacts,
+  type PlaceInstancesJob,
+} from '@berth/contracts';
 import { PlacementStore, ReportStore } from '@berth/db';
+import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
+import { HostStateCache } from '../../../apps/scheduler/src/placement/host-cache';
 import { PlacementService } from '../../../apps/scheduler/src/placement/placement-service';
 import { eventually, TestApi } from '../api-harness';
 import { testRedisUrl } from '../settings';
 
-const host = (name: string, ramMb: number): HostFacts => ({
+const facts = (name: string, ramMb: number, over: Partial<HostFacts> = {}): HostFacts => ({
   name,
   address: '192.0.2.1',
   drivers: ['container'],
-  vcpus: 8,
+  vcpus: 64,
   ramMb,
-  diskGb: 100,
+  diskGb: 1000,
   agentVersion: 'test',
+  vlanRanges: '1-4094',
+  cachedImages: [],
+  ...over,
 });
 
 describe('placement on real PostgreSQL', () => {
   let api: TestApi;
   let placement: PlacementService;
   let reports: ReportStore;
+  let redis: IORedis;
+  const queues = new Map<string, Queue>();
+
+  const queue = (name: string) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: redis, prefix: api.env.BERTH_QUEUE_PREFIX });
+      queues.set(name, q);
+    }
+    return q;
+  };
 
   beforeAll(async () => {
     api = await TestApi.start();
     await api.unlimitedQuota();
-    placement = new PlacementService(new PlacementStore(api.dataSource, 60), createLogger('test', 'silent'));
+    redis = new IORedis(testRedisUrl(), { maxRetriesPerRequest: null });
+    const store = new PlacementStore(api.dataSource, { maxInstancesPerHost: 50, downAfterSec: 60 });
+    // A cache that reloads for every decision: each test sees the hosts it just changed.
+    const cache = new HostStateCache(store, -1);
+    placement = new PlacementService(
+      store,
+      cache,
+      schedulerPolicy({ ...DEFAULT_POLICY_OPTIONS, subsetSize: 1 }),
+      createLogger('test', 'silent'),
+    );
     reports = new ReportStore(api.dataSource, { cpu: 4, ram: 1, disk: 1 });
     await api.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
     await api.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: 'busybox' });
     await api.call('POST', '/v1/networks', { name: 'lan', vlan: 100, cidr: '10.7.0.0/16', gateway: '10.7.0.1' });
   });
-  afterAll(() => api.stop());
+  afterAll(async () => {
+    await Promise.all([...queues.values()].map((q) => q.close()));
+    redis.disconnect();
+    await api.stop();
+  });
 
-  async function newInstance(name: string) {
+  /** Only these hosts take part in the next placements. */
+  async function onlyHosts(...names: string[]): Promise<void> {
+    await api.sql(`UPDATE hosts SET enabled = (name = ANY ($1))`, [names]);
+  }
+
+  /** Creates through the API and returns the placement job exactly as the API queued it. */
+  async function create(body: Record<string, unknown>): Promise<{ job: PlaceInstancesJob; ids: string[] }> {
     const res = await api.call('POST', '/v1/instances', {
-      name,
       kind: 'container',
       flavor: 'm1.tiny',
       image: 'busybox',
       network: 'lan',
+      ...body,
     });
     expect(res.status).toBe(202);
-    return { instanceId: res.body.instance.id as string, operationId: res.body.operationId as string };
+    const first = res.body.operationId as string;
+    const job = await eventually(() => queue(PLACEMENT_QUEUE).getJob(jobId(first, 'place')), 'the placement job');
+    return {
+      job: job.data as PlaceInstancesJob,
+      ids: (res.body.instances as Array<{ instance: { id: string } }>).map((b) => b.instance.id),
+    };
   }
 
+  const instance = async (id: string) => (await api.call('GET', `/v1/instances/${id}`)).body;
   const usage = async (name: string) =>
     (
-      await api.sql<{ used: number; allocated: number }>(
-        `SELECT used_ram_mb AS used, (SELECT coalesce(sum(a.ram_mb), 0)::int FROM allocations a WHERE a.host_id = h.id) AS allocated
+      await api.sql<{ used: number; allocated: number; instances: number }>(
+        `SELECT used_ram_mb AS used, used_instances AS instances,
+                (SELECT coalesce(sum(a.ram_mb), 0)::int FROM allocations a WHERE a.host_id = h.id) AS allocated
            FROM hosts h WHERE name = $1`,
         [name],
       )
     )[0];
 
   it('explains "no valid host" host by host', async () => {
-    await reports.heartbeat(host('small', 64));
-    const { instanceId, operationId } = await newInstance('nowhere');
-    await placement.place({ v: 1, instanceId, operationId });
-    const instance = await api.call('GET', `/v1/instances/${instanceId}`);
-    expect(instance.body).toMatchObject({
+    await reports.heartbeat(facts('small', 64));
+    await onlyHosts('small');
+    const { job, ids } = await create({ name: 'nowhere' });
+    await placement.place(job);
+    expect(await instance(ids[0]!)).toMatchObject({
       status: 'ERROR',
       taskState: null,
       fault: { step: 'schedule', message: 'No valid host: small: Capacity: ramMb needs 128, 64 free' },
     });
-    expect((await api.call('GET', `/v1/operations/${operationId}`)).body).toMatchObject({
-      status: 'failed',
-      steps: [expect.objectContaining({ name: 'schedule', status: 'failed' })],
-    });
   });
 
-  it('claims on the roomiest host and sends that host the full spec of the instance', async () => {
-    await reports.heartbeat(host('roomy', 4096));
-    const { instanceId, operationId } = await newInstance('placed');
-    await placement.place({ v: 1, instanceId, operationId });
-    const instance = (await api.call('GET', `/v1/instances/${instanceId}`)).body;
-    expect(instance).toMatchObject({ status: 'BUILDING', taskState: 'spawning', host: 'roomy' });
-    expect(await usage('roomy')).toEqual({ used: 128, allocated: 128 });
+  it('claims on the roomiest host and sends that host the full spec, with alternates kept', async () => {
+    await reports.heartbeat(facts('roomy', 4096));
+    await reports.heartbeat(facts('second', 2048));
+    await onlyHosts('roomy', 'second');
+    const { job, ids } = await create({ name: 'placed' });
+    await placement.place(job);
+    const placed = await instance(ids[0]!);
+    expect(placed).toMatchObject({ status: 'BUILDING', taskState: 'spawning', host: 'roomy' });
+    expect(await usage('roomy')).toEqual({ used: 128, allocated: 128, instances: 1 });
+    const [alt] = await api.sql<{ alternates: string[] }>('SELECT alternates FROM instances WHERE id = $1', [ids[0]]);
+    const [second] = await api.sql<{ id: string }>(`SELECT id FROM hosts WHERE name = 'second'`);
+    expect(alt?.alternates).toEqual([second?.id]);
 
-    const redis = new IORedis(testRedisUrl(), { maxRetriesPerRequest: null });
-    const queue = new Queue(computeQueue('roomy'), { connection: redis, prefix: api.env.BERTH_QUEUE_PREFIX });
-    try {
-      const job = await eventually(() => queue.getJob(jobId(operationId, 'create')), 'the job in Redis');
-      const command = job?.data as ComputeCommand;
-      expect(command).toMatchObject({ type: 'instance.create', operationId });
-      expect(command.instance).toMatchObject({
-        id: instanceId,
-        name: 'placed',
-        imageRef: 'busybox',
-        ramMb: 128,
-        pidsLimit: 1024,
-        port: { ip: instance.ip, mac: instance.mac, vlan: 100, prefixLength: 16, gateway: '10.7.0.1' },
-      });
-    } finally {
-      await queue.close();
-      redis.disconnect();
-    }
+    const command = (
+      await eventually(
+        () => queue(computeQueue('roomy')).getJob(jobId(job.members[0]!.operationId, 'create-roomy')),
+        'the build',
+      )
+    ).data as ComputeCommand;
+    expect(command.instance).toMatchObject({
+      id: ids[0],
+      name: 'placed',
+      ramMb: 128,
+      port: { ip: placed.ip, mac: placed.mac, vlan: 100 },
+    });
 
-    // A redelivered placement job finds nothing to do.
-    await placement.place({ v: 1, instanceId, operationId });
-    expect(await usage('roomy')).toEqual({ used: 128, allocated: 128 });
+    await placement.place(job); // a redelivered job finds nothing left to do
+    expect(await usage('roomy')).toEqual({ used: 128, allocated: 128, instances: 1 });
   });
 
   it('never overbooks: 12 parallel placements into room for 5', async () => {
-    await api.dataSource.query(`UPDATE hosts SET enabled = false`);
-    await reports.heartbeat(host('five', 640));
-    const jobs = await Promise.all(Array.from({ length: 12 }, (_, i) => newInstance(`race-${i}`)));
-    await Promise.all(jobs.map((j) => placement.place({ v: 1, ...j })));
-    const states = await api.sql<{ status: string; n: number }>(
+    await reports.heartbeat(facts('five', 640));
+    await onlyHosts('five');
+    const jobs = await Promise.all(Array.from({ length: 12 }, (_, i) => create({ name: `race-${i}` })));
+    await Promise.all(jobs.map((j) => placement.place(j.job)));
+    const states = await api.sql(
       `SELECT status, count(*)::int AS n FROM instances WHERE name LIKE 'race-%' GROUP BY status ORDER BY status`,
     );
     expect(states).toEqual([
       { status: 'BUILDING', n: 5 },
       { status: 'ERROR', n: 7 },
     ]);
-    expect(await usage('five')).toEqual({ used: 640, allocated: 640 });
-    await api.dataSource.query(`UPDATE hosts SET enabled = true`);
+    expect(await usage('five')).toEqual({ used: 640, allocated: 640, instances: 5 });
   });
 
-  describe('reports from the host', () => {
-    async function spawning(name: string) {
-      await api.dataSource.query(`UPDATE hosts SET enabled = (name = 'roomy')`);
-      const ids = await newInstance(name);
-      await placement.place({ v: 1, ...ids });
-      return ids;
-    }
-    const at = () => new Date().toISOString();
-
-    it('a build that succeeded makes the instance ACTIVE, once, however often it is reported', async () => {
-      const { instanceId, operationId } = await spawning('built');
-      await reports.step({ v: 1, type: 'operation.step', operationId, step: 'create', status: 'started', at: at() });
-      const result = {
-        v: 1 as const,
-        type: 'instance.result' as const,
-        operationId,
-        instanceId,
-        command: 'instance.create' as const,
-        powerState: 'RUNNING' as const,
-        at: at(),
-      };
-      await reports.result(result);
-      const first = (await api.call('GET', `/v1/instances/${instanceId}`)).body;
-      const firstOp = (await api.call('GET', `/v1/operations/${operationId}`)).body;
-      await reports.result(result);
-      expect((await api.call('GET', `/v1/instances/${instanceId}`)).body).toEqual(first);
-      expect((await api.call('GET', `/v1/operations/${operationId}`)).body).toEqual(firstOp);
-      expect(first).toMatchObject({
-        status: 'ACTIVE',
-        taskState: null,
-        powerState: 'RUNNING',
-        launchedAt: expect.any(String),
-      });
-      expect(firstOp.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
-        'schedule:succeeded',
-        'create:succeeded',
-      ]);
+  describe('requests of several instances', () => {
+    beforeAll(async () => {
+      await reports.heartbeat(facts('three', 384));
     });
 
-    it('a build that failed is ERROR with the fault, and its claim is released', async () => {
-      const before = await usage('roomy');
-      const { instanceId, operationId } = await spawning('broken');
-      const fault = { step: 'network', message: 'injected', at: at() };
-      await reports.result({
-        v: 1,
-        type: 'instance.result',
-        operationId,
-        instanceId,
-        command: 'instance.create',
-        powerState: 'NOSTATE',
-        at: at(),
-        fault,
-      });
-      expect((await api.call('GET', `/v1/instances/${instanceId}`)).body).toMatchObject({
-        status: 'ERROR',
-        host: null,
-        fault,
-      });
-      expect(await usage('roomy')).toEqual(before);
-      expect((await api.call('GET', `/v1/operations/${operationId}`)).body).toMatchObject({ status: 'failed', fault });
+    it('places none of count=5 when only 3 fit (all or nothing)', async () => {
+      await onlyHosts('three');
+      const { job, ids } = await create({ name: 'all', count: 5 });
+      await placement.place(job);
+      for (const id of ids) {
+        expect(await instance(id)).toMatchObject({
+          status: 'ERROR',
+          fault: { message: expect.stringContaining('(needed 5, 3 fitted)') },
+        });
+      }
+      expect(await usage('three')).toEqual({ used: 0, allocated: 0, instances: 0 });
     });
 
-    it('a finished delete frees the address and the claim; a late build report changes nothing', async () => {
-      const before = await usage('roomy');
-      const { instanceId, operationId } = await spawning('short-lived');
-      const del = await api.call('DELETE', `/v1/instances/${instanceId}`);
-      const deleted = {
-        v: 1 as const,
-        type: 'instance.result' as const,
-        operationId: del.body.operationId as string,
-        instanceId,
-        command: 'instance.delete' as const,
-        powerState: 'NOSTATE' as const,
-        at: at(),
-      };
-      await reports.result(deleted);
-      await reports.result({ ...deleted, operationId, command: 'instance.create', powerState: 'RUNNING' });
-      expect((await api.call('GET', `/v1/instances/${instanceId}`)).status).toBe(404);
-      const [row] = await api.sql<{ status: string; ports: number }>(
-        `SELECT status, (SELECT count(*)::int FROM ports WHERE instance_id = $1) AS ports FROM instances WHERE id = $1`,
-        [instanceId],
+    it('places 3 of minCount=2, maxCount=5 and drops the other 2 (best effort)', async () => {
+      await onlyHosts('three');
+      const { job, ids } = await create({ name: 'some', minCount: 2, maxCount: 5 });
+      expect(ids).toHaveLength(5);
+      await placement.place(job);
+      const results = await Promise.all(ids.map(async (id) => (await api.call('GET', `/v1/instances/${id}`)).status));
+      expect(results.filter((s) => s === 200)).toHaveLength(3);
+      expect(results.filter((s) => s === 404)).toHaveLength(2);
+      expect(await usage('three')).toEqual({ used: 384, allocated: 384, instances: 3 });
+      const ops = await api.sql<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM operations WHERE target_id = ANY ($1) AND action = 'instance.create' GROUP BY status ORDER BY status`,
+        [ids],
       );
-      expect(row).toEqual({ status: 'DELETED', ports: 0 });
-      expect(await usage('roomy')).toEqual(before);
-      expect((await api.call('GET', `/v1/operations/${del.body.operationId}`)).body.status).toBe('succeeded');
+      expect(ops).toEqual([
+        { status: 'failed', n: 2 },
+        { status: 'running', n: 3 },
+      ]);
+      await api.sql(`DELETE FROM allocations WHERE host_id = (SELECT id FROM hosts WHERE name = 'three')`);
+      await api.sql(
+        `UPDATE hosts SET used_ram_mb = 0, used_vcpus = 0, used_disk_gb = 0, used_instances = 0 WHERE name = 'three'`,
+      );
+    });
+  });
+
+  describe('server groups', () => {
+    beforeAll(async () => {
+      for (const name of ['g1', 'g2', 'g3']) await reports.heartbeat(facts(name, 8192));
+    });
+
+    it('hard anti-affinity with more members than hosts places one per host and fails the rest cleanly', async () => {
+      await onlyHosts('g1', 'g2');
+      await api.call('POST', '/v1/server-groups', { name: 'apart', policy: 'anti-affinity' });
+      const jobs = [];
+      for (let i = 0; i < 3; i += 1) jobs.push(await create({ name: `apart-${i}`, serverGroup: 'apart' }));
+      await Promise.all(jobs.map((j) => placement.place(j.job)));
+      const members = (await api.call('GET', '/v1/server-groups')).body.items[0].members as Array<{
+        host: string | null;
+      }>;
+      expect(
+        members
+          .map((m) => m.host)
+          .filter(Boolean)
+          .sort(),
+      ).toEqual(['g1', 'g2']);
+      const failed = (await Promise.all(jobs.map((j) => instance(j.ids[0]!)))).filter((i) => i.status === 'ERROR');
+      expect(failed).toHaveLength(1);
+      expect(failed[0].fault.message).toMatch(
+        /ServerGroup: a member of server group apart already runs here \(anti-affinity\)/,
+      );
+    });
+
+    it('anti-affinity asked for 3 at once on 2 hosts fails all three (all or nothing)', async () => {
+      await onlyHosts('g1', 'g2');
+      await api.call('POST', '/v1/server-groups', { name: 'batch-apart', policy: 'anti-affinity' });
+      const { job, ids } = await create({ name: 'ba', count: 3, serverGroup: 'batch-apart' });
+      await placement.place(job);
+      for (const id of ids) expect((await instance(id)).status).toBe('ERROR');
+    });
+
+    it('soft anti-affinity spreads five members over three hosts as far as it can', async () => {
+      await onlyHosts('g1', 'g2', 'g3');
+      await api.call('POST', '/v1/server-groups', { name: 'spread', policy: 'soft-anti-affinity' });
+      const { job } = await create({ name: 'sp', count: 5, serverGroup: 'spread' });
+      await placement.place(job);
+      const members = (await api.call('GET', '/v1/server-groups')).body.items.find((g: any) => g.name === 'spread')
+        .members as Array<{ host: string }>;
+      const perHost = new Map<string, number>();
+      for (const m of members) perHost.set(m.host, (perHost.get(m.host) ?? 0) + 1);
+      expect([...perHost.values()].sort()).toEqual([1, 2, 2]);
+    });
+  });
+
+  describe('reschedule', () => {
+    it('rebuilds on an alternate when the build fails, and gives up with every host failure listed', async () => {
+      for (const name of ['r1', 'r2']) await reports.heartbeat(facts(name, 1024));
+      await onlyHosts('r1', 'r2');
+      const { job, ids } = await create({ name: 'flaky' });
+      const id = ids[0]!;
+      const op = job.members[0]!.operationId;
+      await placement.place(job);
+      const first = (await instance(id)).host as string;
+      const fail = async (message: string) => {
+        const fault = { step: 'network', message, at: new Date().toISOString() };
+        const rescheduled = await placement.rescheduleFailedBuild(id, op, fault);
+        if (!rescheduled) {
+          await reports.result({
+            v: 1,
+            type: 'instance.result',
+            operationId: op,
+            instanceId: id,
+            command: 'instance.create',
+            powerState: 'NOSTATE',
+            at: fault.at,
+            fault,
+          });
+        }
+        return rescheduled;
+      };
+      expect(await fail('veth refused')).toBe(true);
+      const second = await instance(id);
+      expect(second).toMatchObject({ status: 'BUILDING', taskState: 'spawning' });
+      expect(second.host).not.toBe(first);
+      expect(await usage(first)).toEqual({ used: 0, allocated: 0, instances: 0 });
+      expect((await usage(second.host))?.instances).toBe(1);
+
+      expect(await fail('disk full')).toBe(false);
+      const failed = await instance(id);
+      expect(failed).toMatchObject({ status: 'ERROR', host: null });
+      expect(failed.fault.message).toBe(
+        `the build failed on every host tried: ${first}: network: veth refused; ${second.host}: network: disk full`,
+      );
+      for (const name of ['r1', 'r2']) expect(await usage(name)).toEqual({ used: 0, allocated: 0, instances: 0 });
+    });
+  });
+
+  describe('reservations', () => {
+    it('hold their capacity against a burst from another project, and serve their own', async () => {
+      await reports.heartbeat(facts('peak', 1280));
+      await onlyHosts('peak');
+      const shop = (await api.call('POST', '/v1/projects', { name: 'shop' })).body;
+      await api.unlimitedQuota('shop');
+      const reservation = await api.call('POST', '/v1/reservations', {
+        flavor: 'm1.tiny',
+        count: 6,
+        project: shop.id,
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+      expect(reservation.status).toBe(201);
+      expect(reservation.body).toMatchObject({ count: 6, free: 6, slots: [{ host: 'peak', slots: 6 }] });
+
+      const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => create({ name: `other-${i}` })));
+      await Promise.all(burst.map((b) => placement.place(b.job)));
+      const others = await Promise.all(burst.map((b) => instance(b.ids[0]!)));
+      expect(others.filter((i) => i.status === 'BUILDING')).toHaveLength(4);
+      expect(others.filter((i) => i.status === 'ERROR')).toHaveLength(6);
+
+      const draws = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          create({ name: `shop-${i}`, project: shop.id, reservation: reservation.body.id }),
+        ),
+      );
+      await Promise.all(draws.map((d) => placement.place(d.job)));
+      const drawn = await Promise.all(draws.map((d) => instance(d.ids[0]!)));
+      expect(drawn.every((i) => i.status === 'BUILDING' && i.host === 'peak')).toBe(true);
+      expect((await api.call('GET', `/v1/reservations/${reservation.body.id}`)).body).toMatchObject({ free: 0 });
+      expect(await usage('peak')).toEqual({ used: 1280, allocated: 1280, instances: 10 });
     });
   });
 });

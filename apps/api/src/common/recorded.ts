@@ -9,6 +9,11 @@ const UNIQUE_FIELDS: Record<string, { field: string; message: string }> = {
   images_private_name: { field: 'name', message: 'this project already has an image with this name' },
   projects_name_key: { field: 'name', message: 'a project with this name already exists' },
   users_name_key: { field: 'name', message: 'a user with this name already exists' },
+  aggregates_name_key: { field: 'name', message: 'an aggregate with this name already exists' },
+  server_groups_project_id_name_key: {
+    field: 'name',
+    message: 'this project already has a server group with this name',
+  },
   networks_name_key: { field: 'name', message: 'a network with this name already exists' },
   networks_vlan_key: { field: 'vlan', message: 'another network already uses this VLAN' },
 };

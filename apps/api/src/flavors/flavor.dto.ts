@@ -1,7 +1,8 @@
 import type { FlavorEntity } from '@berth/db';
 import { RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
-import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsStringMap } from '../common/string-map';
 
 export class CreateFlavorDto {
   @ApiProperty({ example: 'm1.small', pattern: RESOURCE_NAME.source })
@@ -26,6 +27,16 @@ export class CreateFlavorDto {
   @Min(0)
   @Max(65_536)
   diskGb!: number;
+
+  @ApiPropertyOptional({
+    example: { 'aggregate:disk': 'ssd' },
+    description: 'Scheduling hints: aggregate:<key>=<value> needs a host in an aggregate with that metadata',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
+  @IsOptional()
+  @IsStringMap()
+  extraSpecs?: Record<string, string>;
 }
 
 export class FlavorView {
@@ -34,10 +45,19 @@ export class FlavorView {
   @ApiProperty() vcpus!: number;
   @ApiProperty() ramMb!: number;
   @ApiProperty() diskGb!: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) extraSpecs!: Record<string, string>;
   @ApiProperty() createdAt!: Date;
 
   static of(f: FlavorEntity): FlavorView {
-    return { id: f.id, name: f.name, vcpus: f.vcpus, ramMb: f.ramMb, diskGb: f.diskGb, createdAt: f.createdAt };
+    return {
+      id: f.id,
+      name: f.name,
+      vcpus: f.vcpus,
+      ramMb: f.ramMb,
+      diskGb: f.diskGb,
+      extraSpecs: f.extraSpecs,
+      createdAt: f.createdAt,
+    };
   }
 }
 

@@ -38,7 +38,9 @@ export class FlavorsController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<FlavorView> {
-    return FlavorView.of(await this.catalog.create(actorOf(principal, requestId), { ...dto }));
+    return FlavorView.of(
+      await this.catalog.create(actorOf(principal, requestId), { ...dto, extraSpecs: dto.extraSpecs ?? {} }),
+    );
   }
 
   @Get()

@@ -1,10 +1,15 @@
 import { rows } from '@berth/db';
-import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags, ApiOperation } from '@nestjs/swagger';
+import { BerthError, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
+import { Body, Controller, Get, Param, Patch } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsBoolean, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { ApiEnv } from '../config';
 import { Policy } from '../auth/policy';
+import { actorOf, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
+import { recordedChange } from '../common/recorded';
+import { UuidPipe } from '../common/uuid-pipe';
+import { ApiEnv } from '../config';
 
 class Resources {
   @ApiProperty() vcpus!: number;
@@ -18,6 +23,10 @@ class Ratios {
   @ApiProperty() disk!: number;
 }
 
+class Usage extends Resources {
+  @ApiProperty({ description: 'Instances and reservation slots allocated here' }) instances!: number;
+}
+
 export class HostView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
@@ -25,10 +34,14 @@ export class HostView {
   @ApiProperty({ enum: ['up', 'down'], description: 'down when heartbeats stopped' }) state!: 'up' | 'down';
   @ApiProperty() enabled!: boolean;
   @ApiProperty({ nullable: true, type: String }) disabledReason!: string | null;
+  @ApiProperty() zone!: string;
+  @ApiProperty({ example: '1-4094', description: 'VLANs the host reaches, as its agent reports' }) vlanRanges!: string;
   @ApiProperty({ type: [String], example: ['container'] }) drivers!: string[];
+  @ApiProperty({ type: [String], description: 'Images the host holds' }) cachedImages!: string[];
+  @ApiProperty({ type: [String], description: 'Aggregates the host is in' }) aggregates!: string[];
   @ApiProperty({ type: Resources, description: 'Physical totals the agent reported' }) capacity!: Resources;
   @ApiProperty({ type: Ratios }) allocationRatios!: Ratios;
-  @ApiProperty({ type: Resources, description: 'Sum of the allocations on this host' }) usage!: Resources;
+  @ApiProperty({ type: Usage, description: 'Sum of the allocations on this host' }) usage!: Usage;
   @ApiProperty({ nullable: true, type: Date }) lastHeartbeatAt!: Date | null;
   @ApiProperty() agentVersion!: string;
 }
@@ -37,10 +50,48 @@ export class HostList {
   @ApiProperty({ type: [HostView] }) items!: HostView[];
 }
 
+/** What an operator may change on a host; the rest comes from its agent. */
+export class UpdateHostDto {
+  @ApiPropertyOptional({ description: 'false takes the host out of scheduling; its instances keep running' })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ example: 'disk replacement, ticket 4711' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  disabledReason?: string;
+
+  @ApiPropertyOptional({ example: 'zone-a' })
+  @IsOptional()
+  @IsString()
+  @Matches(RESOURCE_NAME, { message: `zone must be ${RESOURCE_NAME_RULE}` })
+  zone?: string;
+
+  @ApiPropertyOptional({ minimum: 0.1, maximum: 64 }) @IsOptional() @IsNumber() @Min(0.1) @Max(64) cpuRatio?: number;
+  @ApiPropertyOptional({ minimum: 0.1, maximum: 8 }) @IsOptional() @IsNumber() @Min(0.1) @Max(8) ramRatio?: number;
+  @ApiPropertyOptional({ minimum: 0.1, maximum: 8 }) @IsOptional() @IsNumber() @Min(0.1) @Max(8) diskRatio?: number;
+}
+
+const HOST_VIEW_SQL = `
+  SELECT h.id, h.name, h.address,
+         CASE WHEN h.last_heartbeat_at > now() - make_interval(secs => $1) THEN 'up' ELSE 'down' END AS state,
+         h.enabled, h.disabled_reason AS "disabledReason", h.zone, h.vlan_ranges AS "vlanRanges", h.drivers,
+         h.cached_images AS "cachedImages",
+         coalesce((SELECT array_agg(a.name ORDER BY a.name) FROM aggregate_hosts ah JOIN aggregates a ON a.id = ah.aggregate_id
+                    WHERE ah.host_id = h.id), '{}') AS aggregates,
+         json_build_object('vcpus', h.vcpus, 'ramMb', h.ram_mb, 'diskGb', h.disk_gb) AS capacity,
+         json_build_object('cpu', h.cpu_ratio, 'ram', h.ram_ratio, 'disk', h.disk_ratio) AS "allocationRatios",
+         json_build_object('vcpus', h.used_vcpus, 'ramMb', h.used_ram_mb, 'diskGb', h.used_disk_gb,
+                           'instances', h.used_instances) AS usage,
+         h.last_heartbeat_at AS "lastHeartbeatAt", h.agent_version AS "agentVersion"
+    FROM hosts h`;
+
 /** Compute hosts register themselves through their agent's heartbeat. Operators only. */
 @ApiTags('hosts')
 @ApiBearerAuth()
-@ApiErrors(401)
+@ApiErrors(401, 403)
 @Controller('v1/hosts')
 export class HostsController {
   constructor(
@@ -51,21 +102,60 @@ export class HostsController {
   @Get()
   @Policy('host:list')
   @ApiOperation({ summary: 'List compute hosts with capacity, usage and state (admin)' })
-  @ApiErrors(403)
   @ApiOkResponse({ type: HostList })
   async list(): Promise<HostList> {
-    const items = await rows<HostView>(
-      this.dataSource.manager,
-      `SELECT id, name, address,
-              CASE WHEN last_heartbeat_at > now() - make_interval(secs => $1) THEN 'up' ELSE 'down' END AS state,
-              enabled, disabled_reason AS "disabledReason", drivers,
-              json_build_object('vcpus', vcpus, 'ramMb', ram_mb, 'diskGb', disk_gb) AS capacity,
-              json_build_object('cpu', cpu_ratio, 'ram', ram_ratio, 'disk', disk_ratio) AS "allocationRatios",
-              json_build_object('vcpus', used_vcpus, 'ramMb', used_ram_mb, 'diskGb', used_disk_gb) AS usage,
-              last_heartbeat_at AS "lastHeartbeatAt", agent_version AS "agentVersion"
-         FROM hosts ORDER BY name`,
-      [this.env.BERTH_HOST_DOWN_AFTER_SEC],
-    );
-    return { items };
+    return {
+      items: await rows<HostView>(this.dataSource.manager, `${HOST_VIEW_SQL} ORDER BY h.name`, [
+        this.env.BERTH_HOST_DOWN_AFTER_SEC,
+      ]),
+    };
+  }
+
+  @Get(':id')
+  @Policy('host:get')
+  @ApiOperation({ summary: 'Show a compute host (admin)' })
+  @ApiErrors(400, 404)
+  @ApiOkResponse({ type: HostView })
+  async get(@Param('id', UuidPipe) id: string): Promise<HostView> {
+    const [host] = await rows<HostView>(this.dataSource.manager, `${HOST_VIEW_SQL} WHERE h.id = $2`, [
+      this.env.BERTH_HOST_DOWN_AFTER_SEC,
+      id,
+    ]);
+    if (!host) throw BerthError.notFound('host', id);
+    return host;
+  }
+
+  /** A ratio lowered below what the host already holds moves nothing; the host just takes no more. */
+  @Patch(':id')
+  @Policy('host:update')
+  @ApiOperation({ summary: 'Disable or enable a host, set its zone or allocation ratios (admin)' })
+  @ApiErrors(400, 404)
+  @ApiOkResponse({ type: HostView })
+  async update(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: UpdateHostDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<HostView> {
+    const set: Array<[string, unknown]> = [];
+    if (dto.enabled !== undefined)
+      set.push(['enabled', dto.enabled], ['disabled_reason', dto.enabled ? null : (dto.disabledReason ?? null)]);
+    else if (dto.disabledReason !== undefined) set.push(['disabled_reason', dto.disabledReason]);
+    if (dto.zone !== undefined) set.push(['zone', dto.zone]);
+    if (dto.cpuRatio !== undefined) set.push(['cpu_ratio', dto.cpuRatio]);
+    if (dto.ramRatio !== undefined) set.push(['ram_ratio', dto.ramRatio]);
+    if (dto.diskRatio !== undefined) set.push(['disk_ratio', dto.diskRatio]);
+    if (set.length === 0)
+      throw BerthError.invalid([{ field: 'body', rule: 'notEmpty', message: 'name at least one field to change' }]);
+    await recordedChange(this.dataSource, actorOf(principal, requestId), 'host.update', 'host', async (m) => {
+      const assignments = set.map(([column], i) => `${column} = $${i + 2}`).join(', ');
+      const updated = await rows<{ id: string }>(m, `UPDATE hosts SET ${assignments} WHERE id = $1 RETURNING id`, [
+        id,
+        ...set.map(([, v]) => v),
+      ]);
+      if (updated.length === 0) throw BerthError.notFound('host', id);
+      return { id };
+    });
+    return this.get(id);
   }
 }

@@ -1,8 +1,10 @@
-import { ImageEntity } from '@berth/db';
-import { BerthError } from '@berth/domain';
+import { ImageEntity, requestImagePulls, rows } from '@berth/db';
+import { BerthError, HOST_NAME } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiPropertyOptional,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -16,7 +18,29 @@ import { ApiErrors } from '../common/api-errors';
 import { findVisibleImage, targetProject } from '../common/projects';
 import { recordedChange } from '../common/recorded';
 import { UuidPipe } from '../common/uuid-pipe';
+import { ApiEnv } from '../config';
+import { OperationAccepted } from '../instances/instance.dto';
 import { CreateImageDto, ImageList, ImageView } from './image.dto';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Length, Matches } from 'class-validator';
+
+export class PrewarmDto {
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Host names; default: every host that is up (in `zone`, if given)',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10_000)
+  @IsString({ each: true })
+  @Matches(HOST_NAME, { each: true, message: 'each of hosts must be a host name' })
+  hosts?: string[];
+
+  @ApiPropertyOptional({ example: 'zone-a' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 63)
+  zone?: string;
+}
 
 /**
  * Images name what an instance boots: for containers, a reference into a registry the hosts reach.
@@ -27,7 +51,10 @@ import { CreateImageDto, ImageList, ImageView } from './image.dto';
 @ApiErrors(401)
 @Controller('v1/images')
 export class ImagesController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly env: ApiEnv,
+  ) {}
 
   @Post()
   @Policy('image:create')
@@ -83,6 +110,43 @@ export class ImagesController {
   @ApiOkResponse({ type: ImageView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ImageView> {
     return ImageView.of(await findVisibleImage(this.dataSource, principal, id, 'id'));
+  }
+
+  /** Pulls ahead of a peak; the cache weigher then prefers those hosts. */
+  @Post(':id/prewarm')
+  @Policy('image:prewarm')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Pull an image onto hosts (named, or of a zone, or all) ahead of need (admin)' })
+  @ApiErrors(400, 403, 404, 409)
+  @ApiAcceptedResponse({ type: OperationAccepted })
+  async prewarm(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: PrewarmDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<OperationAccepted> {
+    const image = await findVisibleImage(this.dataSource, principal, id, 'id');
+    const candidates = await rows<{ name: string; zone: string; ready: boolean }>(
+      this.dataSource.manager,
+      `SELECT name, zone, enabled AND last_heartbeat_at > now() - make_interval(secs => $1) AND $2 = ANY (drivers) AS ready
+         FROM hosts ORDER BY name`,
+      [this.env.BERTH_HOST_DOWN_AFTER_SEC, image.kind],
+    );
+    let hosts: string[];
+    if (dto.hosts) {
+      for (const name of dto.hosts)
+        if (!candidates.some((c) => c.name === name)) throw BerthError.notFound('host', name, 'hosts');
+      hosts = [...new Set(dto.hosts)];
+    } else {
+      hosts = candidates.filter((c) => c.ready && (dto.zone === undefined || c.zone === dto.zone)).map((c) => c.name);
+    }
+    if (hosts.length === 0)
+      throw BerthError.conflict(
+        'no host that is up and runs this kind of image matches',
+        dto.zone ? 'zone' : 'hosts',
+        'empty',
+      );
+    return { operationId: await requestImagePulls(this.dataSource, actorOf(principal, requestId), image, hosts) };
   }
 
   /** Running instances keep their image reference; deleting an image never stops them. */

@@ -4,6 +4,8 @@ import {
   INSTANCE_NAME,
   INSTANCE_NAME_RULE,
   INSTANCE_STATUSES,
+  RESOURCE_NAME,
+  RESOURCE_NAME_RULE,
   POWER_ACTIONS,
   TASK_STATES,
   type InstanceStatus,
@@ -11,8 +13,11 @@ import {
   type TaskState,
 } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../common/pagination';
+
+/** The most instances one request may create. */
+export const MAX_BATCH = 100;
 
 /** Instance kinds this API accepts today; "vm" joins with the libvirt driver. */
 export const ACCEPTED_KINDS = ['container'] as const satisfies readonly InstanceKind[];
@@ -41,6 +46,56 @@ export class CreateInstanceDto {
   @IsString()
   @Length(1, 64)
   network!: string;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_BATCH,
+    description: 'Create this many (named name-1 ... name-N); all or none',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_BATCH)
+  count?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_BATCH,
+    description: "At least this many, or none (Nova's min_count)",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_BATCH)
+  minCount?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_BATCH,
+    description: 'Up to this many, as many as quota and capacity allow',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_BATCH)
+  maxCount?: number;
+
+  @ApiPropertyOptional({ example: 'zone-a', description: 'Availability zone to build in' })
+  @IsOptional()
+  @IsString()
+  @Matches(RESOURCE_NAME, { message: `zone must be ${RESOURCE_NAME_RULE}` })
+  zone?: string;
+
+  @ApiPropertyOptional({ description: 'Server group id or name to join' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  serverGroup?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Draw on this reservation (same flavor, inside its window)' })
+  @IsOptional()
+  @IsUUID('all', { message: 'reservation must be a UUID' })
+  reservation?: string;
 
   @ApiPropertyOptional({
     description: "Project id or name to create in (cloud admin only; default: the token's project)",
@@ -151,9 +206,17 @@ export class InstancePage {
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
 }
 
-export class InstanceAccepted {
+export class InstanceBuild {
   @ApiProperty({ type: InstanceView }) instance!: InstanceView;
   @ApiProperty({ format: 'uuid', description: 'Poll GET /v1/operations/{id}' }) operationId!: string;
+}
+
+export class InstanceAccepted extends InstanceBuild {
+  @ApiProperty({
+    type: [InstanceBuild],
+    description: 'Every instance of the request (one unless count, minCount or maxCount)',
+  })
+  instances!: InstanceBuild[];
 }
 
 export class OperationAccepted {

@@ -37,8 +37,13 @@ export class InstancesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<InstanceAccepted> {
-    const { instance, operationId } = await this.instances.create(dto, principal, actorOf(principal, requestId));
-    return { instance: InstanceView.of(instance), operationId };
+    const builds = (await this.instances.create(dto, principal, actorOf(principal, requestId))).map((b) => ({
+      instance: InstanceView.of(b.instance),
+      operationId: b.operationId,
+    }));
+    const [first] = builds;
+    if (!first) throw new Error('a create made no instance');
+    return { ...first, instances: builds };
   }
 
   @Get()

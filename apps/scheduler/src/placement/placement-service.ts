@@ -1,39 +1,197 @@
-import type { PlaceInstanceJob } from '@berth/contracts';
-import type { PlacementStore } from '@berth/db';
-import { explainNoValidHost, rankHosts, type Rejection } from '@berth/domain';
+import type { PlaceInstancesJob, RequestSpec } from '@berth/contracts';
+import { RollbackPlacement, type PlacementStore, type PlacementTx } from '@berth/db';
+import {
+  explainNoValidHost,
+  selectHosts,
+  withReservationSlots,
+  type GroupState,
+  type PlacementRequest,
+  type Rejection,
+  type Resources,
+  type SchedulerPolicy,
+} from '@berth/domain';
 import type { Logger } from '@berth/platform';
+import type { HostStateCache } from './host-cache';
+
+type Member = PlaceInstancesJob['members'][number];
+type Placed = { hostId: string; resources: Resources; fromSlot: boolean };
+
+/** How many times a decision re-selects after losing races for every host it tried. */
+const SELECTION_ROUNDS = 3;
+const DEADLOCK_RETRIES = 5;
+
+const isDeadlock = (error: unknown) =>
+  typeof error === 'object' &&
+  error !== null &&
+  'driverError' in error &&
+  (error.driverError as { code?: string }).code === '40P01';
 
 /**
- * Finds a host for one instance: filter and weigh every host, then claim on the best one. The claim
- * is atomic in PostgreSQL; if another scheduler took the room first, the next host is tried. When
- * none is left the instance goes to ERROR with every host's reason, not a bare "no valid host".
+ * Places the instances of one create request: filter and weigh every host (from the cache), then
+ * claim on the chosen one in PostgreSQL, falling back to the next best when another scheduler took
+ * the room first. All claims of a request commit together, so fewer than minCount placed means none.
  */
 export class PlacementService {
   constructor(
     private readonly store: PlacementStore,
+    private readonly cache: HostStateCache,
+    private readonly policy: SchedulerPolicy,
     private readonly log: Logger,
   ) {}
 
-  async place(job: PlaceInstanceJob): Promise<void> {
-    const request = await this.store.pending(job.instanceId);
-    if (!request) return; // placed already (redelivery) or deleted meanwhile
-    const { ranked, rejected } = rankHosts(request, await this.store.candidates());
-    const lostRaces: Rejection[] = [];
-    for (const host of ranked) {
-      const result = await this.store.claim(job.instanceId, job.operationId, host);
-      switch (result) {
-        case 'claimed':
-          this.log.info({ instanceId: job.instanceId, operationId: job.operationId, host: host.name }, 'placed');
-          return;
-        case 'gone':
-          return;
-        case 'host-full':
-          lostRaces.push({ host: host.name, filter: 'Claim', reason: 'capacity was claimed by another request' });
-          break;
+  async place(job: PlaceInstancesJob): Promise<void> {
+    // Two requests of several instances can lock the same hosts in opposite orders; PostgreSQL
+    // then aborts one of them, which is decided again from the start.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.placeOnce(job);
+      } catch (error) {
+        if (attempt >= DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
+        this.log.info({ attempt }, 'placement deadlocked with another; deciding again');
       }
     }
-    const message = explainNoValidHost([...rejected, ...lostRaces]);
-    this.log.warn({ instanceId: job.instanceId, operationId: job.operationId, reason: message }, 'no valid host');
-    await this.store.noValidHost(job.instanceId, job.operationId, message);
   }
+
+  private async placeOnce(job: PlaceInstancesJob): Promise<void> {
+    await this.cache.hosts();
+    const applied: Placed[] = [];
+    try {
+      await this.store.decide(async (tx) => {
+        const group = job.request.serverGroupId ? await tx.group(job.request.serverGroupId) : null;
+        const members = new Map(group?.members ?? []);
+        const slots = job.request.reservationId ? await tx.slots(job.request.reservationId) : null;
+        const misses: Array<{ member: Member; message: string }> = [];
+        for (const member of job.members) {
+          const request = placementRequest(job.request, group ? { ...group, members } : null);
+          const outcome = await this.placeOne(tx, member, request, job.request.reservationId, slots);
+          if (outcome.placed) {
+            applied.push(outcome.placed);
+            members.set(outcome.placed.hostId, (members.get(outcome.placed.hostId) ?? 0) + 1);
+            if (slots) slots.set(outcome.placed.hostId, (slots.get(outcome.placed.hostId) ?? 1) - 1);
+          } else if (outcome.message) {
+            misses.push({ member, message: outcome.message });
+          }
+        }
+        if (applied.length < job.minCount) {
+          throw new NotEnough(job.minCount, applied.length, misses[0]?.message ?? 'No valid host');
+        }
+        // Beyond minCount a request is a best effort: what did not fit is not created.
+        for (const miss of misses) {
+          if (job.minCount < job.members.length)
+            await tx.dropUnplaced(
+              miss.member.instanceId,
+              miss.member.operationId,
+              `not placed (best effort beyond minCount): ${miss.message}`,
+            );
+          else await tx.noValidHost(miss.member.instanceId, miss.member.operationId, miss.message);
+        }
+      });
+      this.log.info({ placed: applied.length, asked: job.members.length }, 'placed');
+    } catch (error) {
+      for (const p of applied) if (!p.fromSlot) this.cache.applyClaim(p.hostId, p.resources, -1);
+      if (!(error instanceof NotEnough)) throw error;
+      this.log.warn({ asked: job.members.length, minCount: job.minCount, placed: error.placed }, 'no valid host');
+      const message =
+        job.members.length > 1 ? `${error.message} (needed ${error.needed}, ${error.placed} fitted)` : error.message;
+      await this.store.decide(async (tx) => {
+        for (const m of job.members) await tx.noValidHost(m.instanceId, m.operationId, message);
+      });
+    }
+  }
+
+  /**
+   * A build failed on its host: record why, release the claim there and rebuild on the next
+   * alternate that still takes it. False when none does (the caller then reports ERROR).
+   */
+  async rescheduleFailedBuild(
+    instanceId: string,
+    operationId: string,
+    fault: { step: string; message: string; at: string },
+  ): Promise<boolean> {
+    try {
+      return await this.store.decide(async (tx) => {
+        const failed = await tx.beginReschedule(instanceId, fault);
+        if (!failed) return false;
+        // The failed host's allocation is released, slot or not: its room is back in the common pool.
+        this.cache.applyClaim(failed.hostId, failed.resources, -1);
+        const group = failed.serverGroupId ? await tx.group(failed.serverGroupId) : null;
+        const request = placementRequest(failed.request, group);
+        for (const [i, id] of failed.alternates.entries()) {
+          const host = await this.cache.host(id, tx.manager);
+          if (!host || selectHosts(request, [host], { ...this.policy, subsetSize: 1, alternates: 0 }).chosen === null)
+            continue;
+          const result = await tx.claim({
+            instanceId,
+            operationId,
+            host,
+            alternates: failed.alternates.slice(i + 1),
+            resources: failed.resources,
+            reservationId: null,
+          });
+          if (result === 'claimed') {
+            this.cache.applyClaim(host.id, failed.resources);
+            this.log.info({ instanceId, from: failed.hostName, to: host.name }, 'rescheduled');
+            return true;
+          }
+        }
+        throw new RollbackPlacement('no alternate took the build');
+      });
+    } catch (error) {
+      if (error instanceof RollbackPlacement) return false;
+      throw error;
+    }
+  }
+
+  private async placeOne(
+    tx: PlacementTx,
+    member: Member,
+    request: PlacementRequest,
+    reservationId: string | null,
+    slots: Map<string, number> | null,
+  ): Promise<{ placed?: Placed; message?: string }> {
+    const lost: Rejection[] = [];
+    let last: Rejection[] = [];
+    for (let round = 0; round < SELECTION_ROUNDS; round += 1) {
+      const all = await this.cache.hosts(tx.manager);
+      const hosts = slots ? withReservationSlots(all, slots, request.resources) : all;
+      const selection = selectHosts(request, hosts, this.policy);
+      last = selection.rejected;
+      if (!selection.chosen) break;
+      const tries = [selection.chosen, ...selection.alternates];
+      for (const [i, host] of tries.entries()) {
+        const alternates = tries.filter((_, j) => j !== i).map((h) => h.id);
+        const result = await tx.claim({ ...member, host, alternates, resources: request.resources, reservationId });
+        if (result === 'gone') return {};
+        if (result === 'claimed') {
+          if (!reservationId) this.cache.applyClaim(host.id, request.resources);
+          return { placed: { hostId: host.id, resources: request.resources, fromSlot: reservationId !== null } };
+        }
+        lost.push({ host: host.name, filter: 'Claim', code: 'race', reason: 'another request took the room first' });
+        await this.cache.reload(host.id, tx.manager);
+      }
+    }
+    return { message: explainNoValidHost([...last, ...lost]) };
+  }
+}
+
+class NotEnough extends Error {
+  constructor(
+    readonly needed: number,
+    readonly placed: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function placementRequest(spec: RequestSpec, group: GroupState | null): PlacementRequest {
+  return {
+    kind: spec.kind,
+    resources: { vcpus: spec.vcpus, ramMb: spec.ramMb, diskGb: spec.diskGb },
+    zone: spec.zone,
+    extraSpecs: spec.extraSpecs,
+    vlan: spec.vlan,
+    imageRef: spec.imageRef,
+    group,
+  };
 }

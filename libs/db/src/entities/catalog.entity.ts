@@ -7,6 +7,8 @@ export class FlavorEntity {
   @Column('int') vcpus!: number;
   @Column('int') ramMb!: number;
   @Column('int') diskGb!: number;
+  /** Scheduling hints, e.g. {"aggregate:disk": "ssd"}; a flavor never changes once made. */
+  @Column('jsonb') extraSpecs!: Record<string, string>;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }
 

@@ -17,6 +17,10 @@ export class HostEntity {
   @Column('int') usedVcpus!: number;
   @Column('int') usedRamMb!: number;
   @Column('int') usedDiskGb!: number;
+  @Column('int') usedInstances!: number;
+  @Column('text') zone!: string;
+  @Column('text') vlanRanges!: string;
+  @Column('text', { array: true }) cachedImages!: string[];
   @Column('boolean') enabled!: boolean;
   @Column('text', { nullable: true }) disabledReason!: string | null;
   @Column('text') agentVersion!: string;
@@ -24,10 +28,19 @@ export class HostEntity {
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }
 
+@Entity('aggregates')
+export class AggregateEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text') name!: string;
+  @Column('jsonb') metadata!: Record<string, string>;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+}
+
 @Entity('allocations')
 export class AllocationEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
-  @Column('uuid') instanceId!: string;
+  @Column('uuid', { nullable: true }) instanceId!: string | null;
+  @Column('uuid', { nullable: true }) reservationId!: string | null;
   @Column('uuid') hostId!: string;
   @Column('int') vcpus!: number;
   @Column('int') ramMb!: number;

@@ -1,5 +1,5 @@
 import type { Fault, InstanceKind, PowerState } from '@berth/contracts';
-import type { InstanceStatus, TaskState } from '@berth/domain';
+import type { GroupPolicy, InstanceStatus, TaskState } from '@berth/domain';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
@@ -31,6 +31,15 @@ export class InstanceEntity {
   @Column('timestamptz') updatedAt!: Date;
   @Column('timestamptz', { nullable: true }) launchedAt!: Date | null;
   @Column('timestamptz', { nullable: true }) deletedAt!: Date | null;
+}
+
+@Entity('server_groups')
+export class ServerGroupEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('uuid') projectId!: string;
+  @Column('text') name!: string;
+  @Column('text') policy!: GroupPolicy;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }
 
 @Entity('ports')

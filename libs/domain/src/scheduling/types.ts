@@ -1,35 +1,71 @@
 import type { InstanceKind } from '@berth/contracts';
 import type { HostUsage, Resources } from '../capacity';
+import type { VlanRanges } from './vlan-ranges';
 
-/** A host as the scheduler sees it: capacity, usage and state, all read in one query. */
+export const GROUP_POLICIES = ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'] as const;
+export type GroupPolicy = (typeof GROUP_POLICIES)[number];
+
+/** A host as the scheduler sees it: capacity, usage, state and what it offers, from one read. */
 export interface HostCandidate extends HostUsage {
   id: string;
   name: string;
   enabled: boolean;
   up: boolean;
   drivers: readonly InstanceKind[];
+  zone: string;
+  vlans: VlanRanges;
+  cachedImages: ReadonlySet<string>;
+  /** Metadata of the host's aggregates: key -> every value the host's aggregates give it. */
+  aggregates: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Instances (and reservation slots) allocated here. */
+  instances: number;
 }
 
+export interface GroupState {
+  name: string;
+  policy: GroupPolicy;
+  /** Host id -> how many members of the group it holds now. */
+  members: ReadonlyMap<string, number>;
+}
+
+/** What one instance asks of a host (Nova's RequestSpec). */
 export interface PlacementRequest {
   kind: InstanceKind;
   resources: Resources;
-}
-
-/** One rule a host must pass; a pure function of the request and the host. */
-export interface HostFilter {
-  name: string;
-  /** Null when the host passes, otherwise the reason it does not. */
-  reject(request: PlacementRequest, host: HostCandidate): string | null;
-}
-
-/** Scores a host that passed every filter; higher is better. Scores are normalised to 0..1. */
-export interface HostWeigher {
-  name: string;
-  weigh(request: PlacementRequest, host: HostCandidate): number;
+  zone: string | null;
+  /** Flavor extra specs; `aggregate:<key>` entries must match the host's aggregate metadata. */
+  extraSpecs: Readonly<Record<string, string>>;
+  /** The VLAN of the instance's network; null for capacity that is not tied to one (reservations). */
+  vlan: number | null;
+  /** The image to start; null when none is known yet (reservations). */
+  imageRef: string | null;
+  group: GroupState | null;
 }
 
 export interface Rejection {
   host: string;
   filter: string;
+  /** Stable within a filter, so that many hosts can be counted per reason. */
+  code: string;
   reason: string;
 }
+
+/** One rule a host must pass: a pure function of the request and the host. */
+export interface HostFilter {
+  name: string;
+  reject(request: PlacementRequest, host: HostCandidate): { code: string; reason: string } | null;
+}
+
+/** Scores a host that passed every filter, from 0 (worst) to 1 (best). */
+export interface HostWeigher {
+  name: string;
+  weigh(request: PlacementRequest, host: HostCandidate): number;
+}
+
+export interface WeigherSetting {
+  weigher: HostWeigher;
+  /** Positive prefers high scores; negative inverts (e.g. pack instead of spread); 0 turns it off. */
+  multiplier: number;
+}
+
+export type { Resources };

@@ -138,6 +138,18 @@ export class DockerDriver implements ComputeDriver {
     return readInstanceInterface(this.net, info.State.Pid, INSTANCE_IFNAME);
   }
 
+  async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
+    await this.pull(ref, onProgress);
+  }
+
+  /** Every tag the daemon holds; an implicit ":latest" is also listed without it, as users write it. */
+  async cachedImages(): Promise<string[]> {
+    const images = await this.docker.listImages();
+    return images
+      .flatMap((i) => (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'))
+      .flatMap((t) => (t.endsWith(':latest') ? [t, t.slice(0, -7)] : [t]));
+  }
+
   private async plug(spec: InstanceSpec, reverter: Reverter): Promise<void> {
     const info = await this.inspect(spec.id);
     if (!info?.State.Running) throw new Error('the container exited right after it started');
@@ -159,10 +171,30 @@ export class DockerDriver implements ComputeDriver {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    await this.pull(ref, () => Promise.resolve());
+  }
+
+  /** docker pull, reporting bytes and layers done at most once a second. */
+  private async pull(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
     const stream = await this.docker.pull(ref);
+    const progress = new PullProgress();
+    let last = 0;
+    let reporting: Promise<void> = Promise.resolve();
     await new Promise<void>((resolve, reject) => {
-      this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+      this.docker.modem.followProgress(
+        stream,
+        (error: Error | null) => (error ? reject(error) : resolve()),
+        (event: PullEvent) => {
+          progress.add(event);
+          if (Date.now() - last >= 1000) {
+            last = Date.now();
+            reporting = reporting.then(() => onProgress(progress.describe())).catch(() => undefined);
+          }
+        },
+      );
     });
+    await reporting;
+    await onProgress(progress.describe(true));
   }
 
   /** Removes the container (if any) and its port; safe to repeat. */
@@ -191,6 +223,41 @@ export class DockerDriver implements ComputeDriver {
       if (isNotFound(error)) return null;
       throw error;
     }
+  }
+}
+
+interface PullEvent {
+  id?: string;
+  status?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+
+/** Sums docker's per-layer pull events into "12.0 of 45.5 MB, 2 of 5 layers". */
+class PullProgress {
+  private readonly layers = new Map<string, { current: number; total: number; done: boolean }>();
+
+  add(event: PullEvent): void {
+    if (!event.id || !event.status) return;
+    const layer = this.layers.get(event.id) ?? { current: 0, total: 0, done: false };
+    if (event.progressDetail?.total) {
+      layer.total = event.progressDetail.total;
+      layer.current = event.progressDetail.current ?? layer.current;
+    }
+    if (/^(Pull complete|Already exists|Download complete)$/.test(event.status)) {
+      layer.done = true;
+      layer.current = layer.total;
+    }
+    this.layers.set(event.id, layer);
+  }
+
+  describe(finished = false): string {
+    const all = [...this.layers.values()];
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    const current = all.reduce((s, l) => s + l.current, 0);
+    const total = all.reduce((s, l) => s + l.total, 0);
+    const done = all.filter((l) => l.done).length;
+    const percent = total > 0 ? ` (${Math.round((100 * current) / total)}%)` : '';
+    return `${finished ? 'pulled ' : ''}${mb(current)} of ${mb(total)} MB${percent}, ${done} of ${all.length} layers`;
   }
 }
 

@@ -17,6 +17,7 @@ export class FakeDriver implements ComputeDriver {
   readonly name = 'fake';
   readonly capabilities: DriverCapabilities = { liveResize: false, coldMigrate: false };
   private readonly instances = new Map<string, FakeInstance>();
+  private readonly images = new Set<string>();
 
   constructor(
     readonly kind: InstanceKind = 'container',
@@ -88,6 +89,16 @@ export class FakeDriver implements ComputeDriver {
     if (!instance?.plugged) return Promise.resolve(null);
     const { port } = instance.spec;
     return Promise.resolve({ mac: port.mac, addresses: [`${port.ip}/${port.prefixLength}`] });
+  }
+
+  async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
+    this.failpoints.check('fake.pull');
+    await onProgress('cached');
+    this.images.add(ref);
+  }
+
+  cachedImages(): Promise<string[]> {
+    return Promise.resolve([...this.images]);
   }
 
   /** Whether anything of the instance is left (for the contract suite's leftover checks). */

@@ -4,8 +4,8 @@ import type { HostFilter } from '../types';
 export const computeEnabledFilter: HostFilter = {
   name: 'ComputeEnabled',
   reject: (_request, host) => {
-    if (!host.enabled) return 'host is disabled';
-    if (!host.up) return 'host is down (no recent heartbeat)';
+    if (!host.enabled) return { code: 'disabled', reason: 'host is disabled' };
+    if (!host.up) return { code: 'down', reason: 'host is down (no recent heartbeat)' };
     return null;
   },
 };

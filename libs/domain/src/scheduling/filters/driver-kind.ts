@@ -6,5 +6,8 @@ export const driverKindFilter: HostFilter = {
   reject: (request, host) =>
     host.drivers.includes(request.kind)
       ? null
-      : `host has no ${request.kind} driver (offers ${host.drivers.join(', ') || 'none'})`,
+      : {
+          code: request.kind,
+          reason: `host has no ${request.kind} driver (offers ${host.drivers.join(', ') || 'none'})`,
+        },
 };

@@ -1,0 +1,178 @@
+import { AggregateEntity, HostEntity, rows } from '@berth/db';
+import { BerthError, isUuid, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Policy } from '../auth/policy';
+import { actorOf, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
+import { ApiErrors } from '../common/api-errors';
+import { recordedChange } from '../common/recorded';
+import { IsStringMap } from '../common/string-map';
+import { UuidPipe } from '../common/uuid-pipe';
+
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+export class UpdateAggregateDto {
+  @ApiPropertyOptional({
+    ...stringMap,
+    example: { disk: 'ssd' },
+    description: 'Matched by flavor extra specs aggregate:<key>=<value>',
+  })
+  @IsOptional()
+  @IsStringMap()
+  metadata?: Record<string, string>;
+
+  @ApiPropertyOptional({ type: [String], description: 'Host names or ids; replaces the members' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10_000)
+  @IsString({ each: true })
+  @Length(1, 64, { each: true })
+  hosts?: string[];
+}
+
+export class CreateAggregateDto extends UpdateAggregateDto {
+  @ApiProperty({ example: 'ssd-hosts', pattern: RESOURCE_NAME.source })
+  @IsString()
+  @Matches(RESOURCE_NAME, { message: `name must be ${RESOURCE_NAME_RULE}` })
+  name!: string;
+}
+
+export class AggregateView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty(stringMap) metadata!: Record<string, string>;
+  @ApiProperty({ type: [String], description: 'Member host names' }) hosts!: string[];
+  @ApiProperty() createdAt!: Date;
+}
+
+export class AggregateList {
+  @ApiProperty({ type: [AggregateView] }) items!: AggregateView[];
+}
+
+const AGGREGATE_SQL = `
+  SELECT a.id, a.name, a.metadata, a.created_at AS "createdAt",
+         coalesce((SELECT array_agg(h.name ORDER BY h.name) FROM aggregate_hosts ah JOIN hosts h ON h.id = ah.host_id
+                    WHERE ah.aggregate_id = a.id), '{}') AS hosts
+    FROM aggregates a`;
+
+/** Aggregates group hosts and give them metadata that flavors can ask for (Nova's host aggregates). */
+@ApiTags('aggregates')
+@ApiBearerAuth()
+@ApiErrors(401, 403)
+@Controller('v1/aggregates')
+export class AggregatesController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Post()
+  @Policy('aggregate:create')
+  @ApiOperation({ summary: 'Create an aggregate (admin)' })
+  @ApiErrors(400, 404, 409)
+  @ApiCreatedResponse({ type: AggregateView })
+  async create(
+    @Body() dto: CreateAggregateDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<AggregateView> {
+    const created = await recordedChange(
+      this.dataSource,
+      actorOf(principal, requestId),
+      'aggregate.create',
+      'aggregate',
+      async (m) => {
+        const aggregate = await m
+          .getRepository(AggregateEntity)
+          .save(m.getRepository(AggregateEntity).create({ name: dto.name, metadata: dto.metadata ?? {} }));
+        if (dto.hosts) await setMembers(m, aggregate.id, dto.hosts);
+        return aggregate;
+      },
+    );
+    return this.get(created.id);
+  }
+
+  @Get()
+  @Policy('aggregate:list')
+  @ApiOperation({ summary: 'List aggregates (admin)' })
+  @ApiOkResponse({ type: AggregateList })
+  async list(): Promise<AggregateList> {
+    return { items: await rows<AggregateView>(this.dataSource.manager, `${AGGREGATE_SQL} ORDER BY a.name`) };
+  }
+
+  @Get(':id')
+  @Policy('aggregate:get')
+  @ApiOperation({ summary: 'Show an aggregate (admin)' })
+  @ApiErrors(400, 404)
+  @ApiOkResponse({ type: AggregateView })
+  async get(@Param('id', UuidPipe) id: string): Promise<AggregateView> {
+    const [found] = await rows<AggregateView>(this.dataSource.manager, `${AGGREGATE_SQL} WHERE a.id = $1`, [id]);
+    if (!found) throw BerthError.notFound('aggregate', id);
+    return found;
+  }
+
+  @Put(':id')
+  @Policy('aggregate:update')
+  @ApiOperation({ summary: "Replace an aggregate's metadata and/or its hosts (admin)" })
+  @ApiErrors(400, 404)
+  @ApiOkResponse({ type: AggregateView })
+  async update(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: UpdateAggregateDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<AggregateView> {
+    await recordedChange(this.dataSource, actorOf(principal, requestId), 'aggregate.update', 'aggregate', async (m) => {
+      const found = await m.getRepository(AggregateEntity).findOneBy({ id });
+      if (!found) throw BerthError.notFound('aggregate', id);
+      if (dto.metadata) await m.getRepository(AggregateEntity).update({ id }, { metadata: dto.metadata });
+      if (dto.hosts) await setMembers(m, id, dto.hosts);
+      return found;
+    });
+    return this.get(id);
+  }
+
+  @Delete(':id')
+  @Policy('aggregate:delete')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an aggregate; its hosts stay (admin)' })
+  @ApiErrors(400, 404)
+  @ApiNoContentResponse()
+  async remove(
+    @Param('id', UuidPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<void> {
+    await recordedChange(this.dataSource, actorOf(principal, requestId), 'aggregate.delete', 'aggregate', async (m) => {
+      const found = await m.getRepository(AggregateEntity).findOneBy({ id });
+      if (!found) throw BerthError.notFound('aggregate', id);
+      await m.getRepository(AggregateEntity).delete({ id });
+      return found;
+    });
+  }
+}
+
+/** Makes `refs` (host names or ids) the aggregate's members; an unknown host is a 404 naming it. */
+async function setMembers(m: EntityManager, aggregateId: string, refs: string[]): Promise<void> {
+  const hosts = await m.getRepository(HostEntity).find({ select: { id: true, name: true } });
+  const ids = refs.map((ref) => {
+    const host = hosts.find((h) => (isUuid(ref) ? h.id === ref.toLowerCase() : h.name === ref));
+    if (!host) throw BerthError.notFound('host', ref, 'hosts');
+    return host.id;
+  });
+  await m.query('DELETE FROM aggregate_hosts WHERE aggregate_id = $1', [aggregateId]);
+  if (ids.length > 0) {
+    await m.query(
+      'INSERT INTO aggregate_hosts (aggregate_id, host_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING',
+      [aggregateId, [...new Set(ids)]],
+    );
+  }
+}

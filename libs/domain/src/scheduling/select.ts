@@ -1,0 +1,141 @@
+import { aggregateExtraSpecsFilter } from './filters/aggregate-extra-specs';
+import { availabilityZoneFilter } from './filters/availability-zone';
+import { capacityFilter } from './filters/capacity';
+import { computeEnabledFilter } from './filters/compute-enabled';
+import { driverKindFilter } from './filters/driver-kind';
+import { networkReachableFilter } from './filters/network-reachable';
+import { numInstancesFilter } from './filters/num-instances';
+import { serverGroupFilter } from './filters/server-group';
+import type { HostCandidate, HostFilter, PlacementRequest, Rejection, WeigherSetting } from './types';
+import { imageCachedWeigher } from './weighers/image-cached';
+import { ramWeigher, vcpuWeigher } from './weighers/resources';
+import { serverGroupWeigher } from './weighers/server-group';
+
+export interface SchedulerPolicy {
+  filters: readonly HostFilter[];
+  weighers: readonly WeigherSetting[];
+  /** Pick at random among this many best hosts, so a burst does not pile onto one (Nova's host_subset_size). */
+  subsetSize: number;
+  /** Hosts kept to rebuild on if the chosen one fails the build. */
+  alternates: number;
+}
+
+export interface PolicyOptions {
+  maxInstancesPerHost: number;
+  ramMultiplier: number;
+  vcpuMultiplier: number;
+  imageMultiplier: number;
+  groupMultiplier: number;
+  subsetSize: number;
+  alternates: number;
+}
+
+export const DEFAULT_POLICY_OPTIONS: PolicyOptions = {
+  maxInstancesPerHost: 50,
+  ramMultiplier: 1,
+  vcpuMultiplier: 1,
+  imageMultiplier: 2,
+  groupMultiplier: 10,
+  subsetSize: 3,
+  alternates: 2,
+};
+
+export function schedulerPolicy(options: PolicyOptions = DEFAULT_POLICY_OPTIONS): SchedulerPolicy {
+  return {
+    filters: [
+      computeEnabledFilter,
+      driverKindFilter,
+      availabilityZoneFilter,
+      networkReachableFilter,
+      aggregateExtraSpecsFilter,
+      serverGroupFilter,
+      numInstancesFilter(options.maxInstancesPerHost),
+      capacityFilter,
+    ],
+    weighers: [
+      { weigher: ramWeigher, multiplier: options.ramMultiplier },
+      { weigher: vcpuWeigher, multiplier: options.vcpuMultiplier },
+      { weigher: imageCachedWeigher, multiplier: options.imageMultiplier },
+      { weigher: serverGroupWeigher, multiplier: options.groupMultiplier },
+    ],
+    subsetSize: options.subsetSize,
+    alternates: options.alternates,
+  };
+}
+
+export interface Selection {
+  /** The host to claim on first, or null when none passed. */
+  chosen: HostCandidate | null;
+  /** The next best hosts, best first, to claim on if the chosen one is full or fails the build. */
+  alternates: HostCandidate[];
+  /** Every host that did not pass, with the first filter that turned it down. */
+  rejected: Rejection[];
+  /** How many hosts passed every filter. */
+  passed: number;
+}
+
+/**
+ * Filters and weighs every host, then picks at random among the best `subsetSize`. Only the best
+ * subsetSize + alternates are kept in order, so a decision over 10,000 hosts costs one linear pass.
+ */
+export function selectHosts(
+  request: PlacementRequest,
+  hosts: readonly HostCandidate[],
+  policy: SchedulerPolicy,
+  random: () => number = Math.random,
+): Selection {
+  const keep = Math.max(1, policy.subsetSize) + policy.alternates;
+  const best: Array<{ host: HostCandidate; score: number }> = [];
+  const rejected: Rejection[] = [];
+  let passed = 0;
+  for (const host of hosts) {
+    const rejection = firstRejection(request, host, policy.filters);
+    if (rejection) {
+      rejected.push(rejection);
+      continue;
+    }
+    passed += 1;
+    let score = 0;
+    for (const { weigher, multiplier } of policy.weighers) {
+      if (multiplier !== 0) score += multiplier * weigher.weigh(request, host);
+    }
+    insertBest(best, { host, score }, keep);
+  }
+  if (best.length === 0) return { chosen: null, alternates: [], rejected, passed };
+  const subset = Math.min(Math.max(1, policy.subsetSize), best.length);
+  const pick = Math.min(subset - 1, Math.floor(random() * subset));
+  const [chosen] = best.splice(pick, 1);
+  return {
+    chosen: chosen?.host ?? null,
+    alternates: best.slice(0, policy.alternates).map((b) => b.host),
+    rejected,
+    passed,
+  };
+}
+
+function firstRejection(
+  request: PlacementRequest,
+  host: HostCandidate,
+  filters: readonly HostFilter[],
+): Rejection | null {
+  for (const filter of filters) {
+    const found = filter.reject(request, host);
+    if (found) return { host: host.name, filter: filter.name, ...found };
+  }
+  return null;
+}
+
+/** Keeps `list` sorted best first (ties by name) and at most `keep` long. */
+function insertBest(
+  list: Array<{ host: HostCandidate; score: number }>,
+  item: { host: HostCandidate; score: number },
+  keep: number,
+): void {
+  const better = (a: typeof item, b: typeof item) =>
+    a.score > b.score || (a.score === b.score && a.host.name < b.host.name);
+  if (list.length === keep && !better(item, list[keep - 1] as typeof item)) return;
+  let i = list.length;
+  while (i > 0 && better(item, list[i - 1] as typeof item)) i -= 1;
+  list.splice(i, 0, item);
+  if (list.length > keep) list.pop();
+}

@@ -1,0 +1,34 @@
+import type { HostCandidate, PlacementRequest } from './types';
+
+/** A roomy, healthy container host; override what a test is about. */
+export function candidate(name: string, over: Partial<HostCandidate> = {}): HostCandidate {
+  return {
+    id: `id-${name}`,
+    name,
+    enabled: true,
+    up: true,
+    drivers: ['container'],
+    zone: 'default',
+    vlans: [[1, 4094]],
+    cachedImages: new Set(),
+    aggregates: new Map(),
+    instances: 0,
+    total: { vcpus: 4, ramMb: 4096, diskGb: 100 },
+    ratios: { cpu: 4, ram: 1, disk: 1 },
+    used: { vcpus: 0, ramMb: 0, diskGb: 0 },
+    ...over,
+  };
+}
+
+export function request(over: Partial<PlacementRequest> = {}): PlacementRequest {
+  return {
+    kind: 'container',
+    resources: { vcpus: 2, ramMb: 1024, diskGb: 10 },
+    zone: null,
+    extraSpecs: {},
+    vlan: 100,
+    imageRef: 'busybox',
+    group: null,
+    ...over,
+  };
+}

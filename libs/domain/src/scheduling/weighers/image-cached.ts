@@ -1,0 +1,7 @@
+import type { HostWeigher } from '../types';
+
+/** A host that already holds the image starts the instance without a pull. */
+export const imageCachedWeigher: HostWeigher = {
+  name: 'ImageCached',
+  weigh: (request, host) => (request.imageRef !== null && host.cachedImages.has(request.imageRef) ? 1 : 0),
+};
