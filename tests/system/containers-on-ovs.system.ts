@@ -89,7 +89,12 @@ describe('containers through the whole stack, on OVS VLANs (real daemons)', () =
       expect(await hostObjects(instance.id, instance.portId)).toEqual([]);
     }
     const hosts = (await stack.call('GET', '/v1/hosts')).body.items;
-    expect(hosts.find((h: any) => h.name === stack.hostName).usage).toEqual({ vcpus: 0, ramMb: 0, diskGb: 0, instances: 0 });
+    expect(hosts.find((h: any) => h.name === stack.hostName).usage).toEqual({
+      vcpus: 0,
+      ramMb: 0,
+      diskGb: 0,
+      instances: 0,
+    });
     const networks = (await stack.call('GET', '/v1/networks')).body.items;
     expect(networks.map((n: any) => n.ipsUsed)).toEqual([0, 0]);
   });

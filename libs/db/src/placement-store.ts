@@ -7,7 +7,7 @@ import {
   type InstanceKind,
   type RequestSpec,
 } from '@berth/contracts';
-import type { GroupState, HostCandidate, Resources } from '@berth/domain';
+import { finishSteps, type GroupState, type HostCandidate, type OperationStep, type Resources } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { claimOnHost, drawReservationSlot, releaseAllocations, type HostLimits } from './allocations';
 import { loadGroupState, loadHostState, loadHostStates, reservationSlots } from './host-state';
@@ -145,7 +145,7 @@ export class PlacementTx {
    * records the failure, releases the claim there and puts the instance back to scheduling, within
    * this transaction (rolled back if no alternate takes it). Null when there is nothing to retry.
    */
-  async beginReschedule(instanceId: string, fault: Fault): Promise<FailedBuild | null> {
+  async beginReschedule(instanceId: string, operationId: string, fault: Fault): Promise<FailedBuild | null> {
     const row = await one<FailedBuildRow>(
       this.manager,
       `SELECT i.task_state AS "taskState", i.host_id AS "hostId", h.name AS "hostName", i.alternates, i.kind,
@@ -165,6 +165,16 @@ export class PlacementTx {
         WHERE id = $1`,
       [instanceId, JSON.stringify([{ host: row.hostName, step: fault.step, message: fault.message, at: fault.at }])],
     );
+    // The failed attempt's step ends as failed; the operation goes on with the next host.
+    const op = await one<{ steps: OperationStep[] }>(this.manager, `SELECT steps FROM operations WHERE id = $1 AND status = 'running' FOR UPDATE`, [
+      operationId,
+    ]);
+    if (op) {
+      const steps = finishSteps(op.steps, 'failed', fault.at, fault.step).map((s) =>
+        s.status === 'failed' && s.finishedAt === fault.at ? { ...s, detail: `${row.hostName}: ${fault.message}` } : s,
+      );
+      await this.manager.query('UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1', [operationId, JSON.stringify(steps)]);
+    }
     const resources = { vcpus: row.vcpus, ramMb: row.ramMb, diskGb: row.diskGb };
     return {
       hostId: row.hostId,

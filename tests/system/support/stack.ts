@@ -17,6 +17,14 @@ const LOG_DIR = resolve(ROOT, '.berth/test-logs');
 export interface StackOptions {
   /** Failpoints armed in the compute agent (BERTH_FAILPOINTS). */
   failpoints?: string[];
+  /** Scheduler processes to run (default 1). */
+  schedulers?: number;
+  /** Run the docker compute agent for this stack's host (default true). */
+  agent?: boolean;
+  /** Lightweight stand-in hosts: agents with the fake driver, each with its own failpoints. */
+  fakeHosts?: Array<{ name: string; failpoints?: string[] }>;
+  /** Settings for every process of the stack. */
+  env?: Record<string, string>;
 }
 
 async function freePort(): Promise<number> {
@@ -43,8 +51,10 @@ export class TestStack {
     readonly token: string,
     readonly hostName: string,
     private readonly prefix: string,
-    private readonly db: TestDatabase,
+    readonly db: TestDatabase,
     private readonly processes: ChildProcess[],
+    /** Whether a real host holds this stack's instances, so that stop() must delete them first. */
+    private readonly realHost: boolean,
   ) {}
 
   static async start(options: StackOptions = {}): Promise<TestStack> {
@@ -61,6 +71,7 @@ export class TestStack {
       BERTH_REDIS_URL: testRedisUrl(),
       BERTH_QUEUE_PREFIX: prefix,
       BERTH_LOG_LEVEL: 'debug',
+      ...options.env,
     };
     mkdirSync(LOG_DIR, { recursive: true });
     const run = (name: string, script: string, extra: Record<string, string>) => {
@@ -79,23 +90,41 @@ export class TestStack {
         BERTH_ADMIN_TOKEN: token,
         BERTH_ADMIN_TOKEN_FILE: '/dev/null',
       }),
-      run('scheduler', 'scheduler/src/main.js', {}),
-      run('agent', 'compute-agent/src/main.js', {
-        BERTH_HOST_NAME: hostName,
-        BERTH_DOCKER_SOCKET: env.dockerSocket,
-        BERTH_OVS_BRIDGE: env.bridge,
-        BERTH_HEARTBEAT_SEC: '2',
-        BERTH_STOP_TIMEOUT_SEC: '5',
-        ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
-      }),
+      ...Array.from({ length: options.schedulers ?? 1 }, (_, i) => run(`scheduler-${i}`, 'scheduler/src/main.js', {})),
+      ...(options.agent === false
+        ? []
+        : [
+            run('agent', 'compute-agent/src/main.js', {
+              BERTH_HOST_NAME: hostName,
+              BERTH_DOCKER_SOCKET: env.dockerSocket,
+              BERTH_OVS_BRIDGE: env.bridge,
+              BERTH_HEARTBEAT_SEC: '2',
+              BERTH_STOP_TIMEOUT_SEC: '5',
+              ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
+            }),
+          ]),
+      ...(options.fakeHosts ?? []).map((fake) =>
+        run(`fake-${fake.name}`, 'compute-agent/src/main.js', {
+          BERTH_HOST_NAME: fake.name,
+          BERTH_DRIVERS: 'fake',
+          BERTH_DISK_PATH: '/',
+          BERTH_HEARTBEAT_SEC: '2',
+          ...(fake.failpoints ? { BERTH_FAILPOINTS: fake.failpoints.join(',') } : {}),
+        }),
+      ),
     ];
-    const stack = new TestStack(`http://127.0.0.1:${port}`, token, hostName, prefix, db, processes);
+    const expected = [...(options.agent === false ? [] : [hostName]), ...(options.fakeHosts ?? []).map((f) => f.name)];
+    const stack = new TestStack(`http://127.0.0.1:${port}`, token, hostName, prefix, db, processes, options.agent !== false);
     try {
-      await stack.until('the compute host to register', async () => {
+      await stack.until('the API', async () => (await stack.call('GET', '/healthz').catch(() => null))?.status === 200);
+      await stack.until('the compute hosts to register', async () => {
         const hosts = await stack.call('GET', '/v1/hosts').catch(() => null);
-        return hosts?.body?.items?.some(
-          (h: { name: string; state: string }) => h.name === hostName && h.state === 'up',
+        const up = new Set(
+          (hosts?.body?.items ?? [])
+            .filter((h: { state: string }) => h.state === 'up')
+            .map((h: { name: string }) => h.name),
         );
+        return expected.every((name) => up.has(name));
       });
     } catch (error) {
       await stack.stop();
@@ -168,13 +197,18 @@ export class TestStack {
     return this.operation(res.body.operationId);
   }
 
-  /** Removes every instance this stack still has, then stops its processes and drops its database. */
+  /**
+   * Removes every instance a real host holds, then stops the processes and drops the database.
+   * Stand-in hosts hold nothing on the machine, so their instances go with the database.
+   */
   async stop(): Promise<void> {
-    try {
-      const list = await this.call('GET', '/v1/instances?limit=500');
-      for (const instance of list.body?.items ?? []) await this.remove(instance.id as string);
-    } catch {
-      // the stack may not have come up; the processes are stopped below either way
+    if (this.realHost) {
+      try {
+        const list = await this.call('GET', '/v1/instances?limit=500');
+        for (const instance of list.body?.items ?? []) await this.remove(instance.id as string);
+      } catch {
+        // the stack may not have come up; the processes are stopped below either way
+      }
     }
     await Promise.all(
       this.processes.map(

@@ -110,7 +110,7 @@ export class PlacementService {
   ): Promise<boolean> {
     try {
       return await this.store.decide(async (tx) => {
-        const failed = await tx.beginReschedule(instanceId, fault);
+        const failed = await tx.beginReschedule(instanceId, operationId, fault);
         if (!failed) return false;
         // The failed host's allocation is released, slot or not: its room is back in the common pool.
         this.cache.applyClaim(failed.hostId, failed.resources, -1);
