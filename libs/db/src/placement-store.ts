@@ -166,14 +166,19 @@ export class PlacementTx {
       [instanceId, JSON.stringify([{ host: row.hostName, step: fault.step, message: fault.message, at: fault.at }])],
     );
     // The failed attempt's step ends as failed; the operation goes on with the next host.
-    const op = await one<{ steps: OperationStep[] }>(this.manager, `SELECT steps FROM operations WHERE id = $1 AND status = 'running' FOR UPDATE`, [
-      operationId,
-    ]);
+    const op = await one<{ steps: OperationStep[] }>(
+      this.manager,
+      `SELECT steps FROM operations WHERE id = $1 AND status = 'running' FOR UPDATE`,
+      [operationId],
+    );
     if (op) {
       const steps = finishSteps(op.steps, 'failed', fault.at, fault.step).map((s) =>
         s.status === 'failed' && s.finishedAt === fault.at ? { ...s, detail: `${row.hostName}: ${fault.message}` } : s,
       );
-      await this.manager.query('UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1', [operationId, JSON.stringify(steps)]);
+      await this.manager.query('UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1', [
+        operationId,
+        JSON.stringify(steps),
+      ]);
     }
     const resources = { vcpus: row.vcpus, ramMb: row.ramMb, diskGb: row.diskGb };
     return {

@@ -114,7 +114,15 @@ export class TestStack {
       ),
     ];
     const expected = [...(options.agent === false ? [] : [hostName]), ...(options.fakeHosts ?? []).map((f) => f.name)];
-    const stack = new TestStack(`http://127.0.0.1:${port}`, token, hostName, prefix, db, processes, options.agent !== false);
+    const stack = new TestStack(
+      `http://127.0.0.1:${port}`,
+      token,
+      hostName,
+      prefix,
+      db,
+      processes,
+      options.agent !== false,
+    );
     try {
       await stack.until('the API', async () => (await stack.call('GET', '/healthz').catch(() => null))?.status === 200);
       await stack.until('the compute hosts to register', async () => {

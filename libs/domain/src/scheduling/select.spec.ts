@@ -12,10 +12,10 @@ const policy = (over: Partial<typeof DEFAULT_POLICY_OPTIONS> = {}) =>
   schedulerPolicy({ ...DEFAULT_POLICY_OPTIONS, subsetSize: 1, ...over });
 
 describe('weighers', () => {
-  it('Ram and Vcpu score the free share', () => {
+  it('Ram and Vcpu score what is free after ratios', () => {
     const host = candidate('a', { used: { vcpus: 4, ramMb: 1024, diskGb: 0 } });
-    expect(ramWeigher.weigh(request(), host)).toBe(0.75);
-    expect(vcpuWeigher.weigh(request(), host)).toBe(0.75);
+    expect(ramWeigher.weigh(request(), host)).toBe(3072);
+    expect(vcpuWeigher.weigh(request(), host)).toBe(12);
   });
   it('ImageCached scores a host holding the image', () => {
     expect(imageCachedWeigher.weigh(request(), candidate('a', { cachedImages: new Set(['busybox']) }))).toBe(1);
@@ -29,12 +29,10 @@ describe('weighers', () => {
     const anti = request({ group: { name: 'g', policy: 'soft-anti-affinity', members } });
     const aff = request({ group: { name: 'g', policy: 'soft-affinity', members } });
     expect([candidate('a'), candidate('b'), candidate('c')].map((h) => serverGroupWeigher.weigh(anti, h))).toEqual([
-      1 / 3,
-      1 / 2,
-      1,
+      -2, -1, -0,
     ]);
     expect([candidate('a'), candidate('b'), candidate('c')].map((h) => serverGroupWeigher.weigh(aff, h))).toEqual([
-      1, 0.5, 0,
+      2, 1, 0,
     ]);
   });
 });
@@ -46,6 +44,15 @@ describe('selectHosts', () => {
     candidate('half', { used: { vcpus: 0, ramMb: 2048, diskGb: 0 } }),
     candidate('off', { enabled: false }),
   ];
+
+  it('prefers the most free RAM, not the largest free share', () => {
+    const big = candidate('big', {
+      total: { vcpus: 4, ramMb: 65536, diskGb: 100 },
+      used: { vcpus: 0, ramMb: 32768, diskGb: 0 },
+    });
+    const small = candidate('small', { total: { vcpus: 4, ramMb: 4096, diskGb: 100 } });
+    expect(selectHosts(request(), [small, big], policy({ vcpuMultiplier: 0 }), first).chosen?.name).toBe('big');
+  });
 
   it('spreads by default: the emptiest host first, the next best as alternates', () => {
     const s = selectHosts(request(), hosts, policy({ vcpuMultiplier: 0 }), first);

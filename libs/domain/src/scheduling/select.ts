@@ -84,23 +84,18 @@ export function selectHosts(
   policy: SchedulerPolicy,
   random: () => number = Math.random,
 ): Selection {
-  const keep = Math.max(1, policy.subsetSize) + policy.alternates;
-  const best: Array<{ host: HostCandidate; score: number }> = [];
   const rejected: Rejection[] = [];
-  let passed = 0;
+  const passing: HostCandidate[] = [];
   for (const host of hosts) {
     const rejection = firstRejection(request, host, policy.filters);
-    if (rejection) {
-      rejected.push(rejection);
-      continue;
-    }
-    passed += 1;
-    let score = 0;
-    for (const { weigher, multiplier } of policy.weighers) {
-      if (multiplier !== 0) score += multiplier * weigher.weigh(request, host);
-    }
-    insertBest(best, { host, score }, keep);
+    if (rejection) rejected.push(rejection);
+    else passing.push(host);
   }
+  const passed = passing.length;
+  const scores = weigh(request, passing, policy.weighers);
+  const keep = Math.max(1, policy.subsetSize) + policy.alternates;
+  const best: Array<{ host: HostCandidate; score: number }> = [];
+  passing.forEach((host, i) => insertBest(best, { host, score: scores[i] ?? 0 }, keep));
   if (best.length === 0) return { chosen: null, alternates: [], rejected, passed };
   const subset = Math.min(Math.max(1, policy.subsetSize), best.length);
   const pick = Math.min(subset - 1, Math.floor(random() * subset));
@@ -111,6 +106,28 @@ export function selectHosts(
     rejected,
     passed,
   };
+}
+
+/** Each weigher's raw scores normalised across the hosts (min 0, max 1), times its multiplier, summed. */
+function weigh(
+  request: PlacementRequest,
+  hosts: readonly HostCandidate[],
+  weighers: readonly WeigherSetting[],
+): number[] {
+  const total = hosts.map(() => 0);
+  for (const { weigher, multiplier } of weighers) {
+    if (multiplier === 0) continue;
+    const raw = hosts.map((host) => weigher.weigh(request, host));
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const v of raw) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    if (max <= min) continue;
+    raw.forEach((v, i) => (total[i] = (total[i] ?? 0) + (multiplier * (v - min)) / (max - min)));
+  }
+  return total;
 }
 
 function firstRejection(

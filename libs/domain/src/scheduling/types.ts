@@ -56,7 +56,10 @@ export interface HostFilter {
   reject(request: PlacementRequest, host: HostCandidate): { code: string; reason: string } | null;
 }
 
-/** Scores a host that passed every filter, from 0 (worst) to 1 (best). */
+/**
+ * Scores a host that passed every filter; higher is better. Raw scores are normalised across the
+ * hosts being compared (min to 0, max to 1) before multipliers apply, as Nova's weighers are.
+ */
 export interface HostWeigher {
   name: string;
   weigh(request: PlacementRequest, host: HostCandidate): number;

@@ -1,16 +1,14 @@
-import { free, schedulable } from '../../capacity';
+import { free } from '../../capacity';
 import type { HostWeigher } from '../types';
 
-const share = (left: number, total: number) => (total > 0 ? Math.max(0, left) / total : 0);
-
-/** The share of the host's RAM still free: a positive multiplier spreads, a negative one packs. */
+/** Free RAM after ratios: a positive multiplier spreads (most room first), a negative one packs. */
 export const ramWeigher: HostWeigher = {
   name: 'Ram',
-  weigh: (_request, host) => share(free(host).ramMb, schedulable(host).ramMb),
+  weigh: (_request, host) => free(host).ramMb,
 };
 
-/** The share of the host's vCPUs still free. */
+/** Free vCPUs after ratios. */
 export const vcpuWeigher: HostWeigher = {
   name: 'Vcpu',
-  weigh: (_request, host) => share(free(host).vcpus, schedulable(host).vcpus),
+  weigh: (_request, host) => free(host).vcpus,
 };
