@@ -1,7 +1,7 @@
 import type { ComputeCommand, Fault, HostCommand, ImagePullCommand, InstanceKind } from '@berth/contracts';
 import { DriverError, type ComputeDriver } from '@berth/drivers';
-import { errorMessage, type Logger } from '@berth/platform';
-import { KeyedLock } from './keyed-lock';
+import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
+
 import type { Reporter } from './reporter';
 
 /** How many deleted instance ids the agent remembers to refuse a build that arrives after its delete. */

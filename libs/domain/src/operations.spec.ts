@@ -10,6 +10,17 @@ describe('operation steps', () => {
     ]);
   });
 
+  it('arrives at the same timeline whatever order the step reports come in', () => {
+    const inOrder = startStep(startStep(startStep([], 'schedule', 't0'), 'create', 't1'), 'start', 't2');
+    const shuffled = startStep(startStep(startStep([], 'schedule', 't0'), 'start', 't2'), 'create', 't1');
+    expect(shuffled).toEqual(inOrder);
+    expect(inOrder).toEqual([
+      { name: 'schedule', status: 'succeeded', startedAt: 't0', finishedAt: 't1' },
+      { name: 'create', status: 'succeeded', startedAt: 't1', finishedAt: 't2' },
+      { name: 'start', status: 'running', startedAt: 't2' },
+    ]);
+  });
+
   it('ignores a step report delivered twice', () => {
     const once = startStep(startStep([], 'image', 't1'), 'create', 't2');
     expect(startStep(once, 'create', 't2')).toEqual(once);

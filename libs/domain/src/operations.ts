@@ -34,10 +34,26 @@ export function startStep(steps: readonly OperationStep[], name: string, at: str
     );
   }
   if (steps.some((s) => s.name === name && s.startedAt === at)) return [...steps];
-  return [
-    ...closeRunning(steps, 'succeeded', at),
+  return inSequence([
+    ...steps,
     { name, status: 'running', startedAt: at, ...(detail === undefined ? {} : { detail }) },
-  ];
+  ]);
+}
+
+/**
+ * Orders the steps by start (reports may arrive out of order) and ends each step where the next one
+ * starts: a running step with a later step is succeeded, and no step ends after its successor began.
+ */
+function inSequence(steps: OperationStep[]): OperationStep[] {
+  const ordered = steps
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => a.s.startedAt.localeCompare(b.s.startedAt) || a.i - b.i);
+  return ordered.map(({ s }, k) => {
+    const next = ordered[k + 1]?.s;
+    if (!next || s.status === 'pending' || s.status === 'failed') return s;
+    if (s.status === 'running') return { ...s, status: 'succeeded', finishedAt: next.startedAt };
+    return s.finishedAt !== undefined && next.startedAt < s.finishedAt ? { ...s, finishedAt: next.startedAt } : s;
+  });
 }
 
 /** Ends the running step, if any: succeeded, or failed with the failing step's name made explicit. */

@@ -5,3 +5,4 @@ export * from './logger';
 export * from './process';
 export * from './revert';
 export * from './env';
+export * from './keyed-lock';

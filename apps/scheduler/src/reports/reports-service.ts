@@ -1,18 +1,29 @@
 import type { AgentReport } from '@berth/contracts';
 import type { ReportStore } from '@berth/db';
+import { KeyedLock } from '@berth/platform';
 import type { PlacementService } from '../placement/placement-service';
 
 /**
- * Applies agents' reports to the database (the conductor's role). A build that failed on its host
- * is first offered to the placement service, which rebuilds it on an alternate if one takes it.
+ * Applies agents' reports to the database (the conductor's role). Reports of one operation are
+ * applied one after another, in the order this scheduler picked them up (the order they were sent).
+ * A build that failed on its host is first offered to the placement service, which rebuilds it on
+ * an alternate if one takes it.
  */
 export class ReportsService {
+  private readonly perOperation = new KeyedLock();
+
   constructor(
     private readonly store: ReportStore,
     private readonly placement: PlacementService,
   ) {}
 
-  async apply(report: AgentReport): Promise<void> {
+  apply(report: AgentReport): Promise<void> {
+    return report.type === 'host.heartbeat'
+      ? this.applyNow(report)
+      : this.perOperation.run(report.operationId, () => this.applyNow(report));
+  }
+
+  private async applyNow(report: AgentReport): Promise<void> {
     switch (report.type) {
       case 'host.heartbeat':
         return this.store.heartbeat(report.host);
