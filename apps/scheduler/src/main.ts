@@ -12,6 +12,7 @@ import {
 import { schedulerPolicy } from '@berth/domain';
 import { createLogger, errorMessage, loadEnv, runMain, type Logger } from '@berth/platform';
 import { QueueProducer, startWorker } from '@berth/queue';
+import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { SchedulerEnv } from './config';
 import { HostStateCache } from './placement/host-cache';
@@ -37,7 +38,13 @@ export async function startScheduler(env: SchedulerEnv) {
   await relay.start();
 
   const limits = { maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST, downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC };
-  const placementStore = new PlacementStore(dataSource, limits);
+  // Claims made on their own run as prepared statements on a pool of their own (the hot path).
+  const claimPool = new Pool({
+    connectionString: env.BERTH_DATABASE_URL,
+    max: env.BERTH_PLACEMENT_CONCURRENCY,
+    application_name: 'berth-scheduler-claims',
+  });
+  const placementStore = new PlacementStore(dataSource, limits, claimPool);
   const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
   const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const reports = new ReportsService(
@@ -71,6 +78,7 @@ export async function startScheduler(env: SchedulerEnv) {
       await Promise.all(workers.map((w) => w.close()));
       await relay.stop();
       await producer.close();
+      await claimPool.end();
       await dataSource.destroy();
     },
   };

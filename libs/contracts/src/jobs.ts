@@ -24,8 +24,11 @@ export interface RequestSpec {
  */
 export interface PlaceInstancesJob {
   v: typeof CONTRACT_VERSION;
-  /** Each instance of the request, with the operation that tracks its build. */
-  members: Array<{ instanceId: string; operationId: string }>;
+  /**
+   * Each instance of the request, with the operation that tracks its build and the spec its host
+   * will need (complete when the instance is recorded, and unchanged while it waits for a host).
+   */
+  members: Array<{ instanceId: string; operationId: string; spec: InstanceSpec }>;
   minCount: number;
   request: RequestSpec;
 }

@@ -30,9 +30,11 @@ const HOST_STATE_SQL = `
          h.drivers, h.zone, h.vlan_ranges AS "vlanRanges", h.cached_images AS "cachedImages", h.used_instances AS instances,
          h.vcpus, h.ram_mb AS "ramMb", h.disk_gb AS "diskGb", h.cpu_ratio AS "cpuRatio", h.ram_ratio AS "ramRatio",
          h.disk_ratio AS "diskRatio", h.used_vcpus AS "usedVcpus", h.used_ram_mb AS "usedRamMb", h.used_disk_gb AS "usedDiskGb",
-         coalesce((SELECT json_agg(a.metadata) FROM aggregate_hosts ah JOIN aggregates a ON a.id = ah.aggregate_id
-                    WHERE ah.host_id = h.id), '[]') AS aggregates
-    FROM hosts h`;
+         coalesce(ag.metadata, '[]') AS aggregates
+    FROM hosts h
+    LEFT JOIN (SELECT ah.host_id, json_agg(a.metadata) AS metadata
+                 FROM aggregate_hosts ah JOIN aggregates a ON a.id = ah.aggregate_id GROUP BY ah.host_id) ag
+      ON ag.host_id = h.id`;
 
 function toCandidate(h: HostRow): HostCandidate {
   const aggregates = new Map<string, Set<string>>();

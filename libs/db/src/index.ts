@@ -20,3 +20,4 @@ export * from './host-state';
 export * from './reservation-store';
 export * from './scheduling-env';
 export * from './image-pulls';
+export * from './claim-statement';

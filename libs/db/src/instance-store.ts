@@ -6,6 +6,7 @@ import {
   PLACEMENT_QUEUE,
   type ComputeCommand,
   type InstanceKind,
+  type InstanceSpec,
   type PlaceInstancesJob,
 } from '@berth/contracts';
 import {
@@ -65,6 +66,7 @@ export interface NewInstances {
 export interface Created {
   instanceId: string;
   operationId: string;
+  spec: InstanceSpec;
 }
 
 export interface Page {
@@ -119,6 +121,7 @@ export class InstanceStore {
     if (!network) throw BerthError.notFound('network', input.network.id, 'network');
     const plan = planNetwork(network);
     if (!plan.ok) throw new Error(`network ${input.network.id} holds an invalid plan: ${JSON.stringify(plan.errors)}`);
+    const subnet = { prefixLength: plan.value.prefixLength, gateway: network.gateway };
     const used = new Set(
       (await rows<{ ip: string }>(m, 'SELECT host(ip) AS ip FROM ports WHERE network_id = $1', [input.network.id])).map(
         (u) => parseIPv4(u.ip) ?? -1,
@@ -131,7 +134,13 @@ export class InstanceStore {
       if (!address.ok) throw addressError(address.errors);
       used.add(address.value);
       created.push(
-        await this.insertOne(m, input, count === 1 ? input.name : `${input.name}-${i}`, formatIPv4(address.value)),
+        await this.insertOne(
+          m,
+          input,
+          count === 1 ? input.name : `${input.name}-${i}`,
+          formatIPv4(address.value),
+          subnet,
+        ),
       );
     }
     const job: PlaceInstancesJob = {
@@ -161,7 +170,13 @@ export class InstanceStore {
     return created;
   }
 
-  private async insertOne(m: EntityManager, input: NewInstances, name: string, ip: string): Promise<Created> {
+  private async insertOne(
+    m: EntityManager,
+    input: NewInstances,
+    name: string,
+    ip: string,
+    subnet: { prefixLength: number; gateway: string },
+  ): Promise<Created> {
     const instance = await one<{ id: string }>(
       m,
       `INSERT INTO instances (project_id, user_id, name, kind, status, task_state, flavor_id, flavor_name, vcpus, ram_mb,
@@ -190,12 +205,13 @@ export class InstanceStore {
       ],
     );
     if (!instance) throw new Error('insert into instances returned no row');
-    await m.query('INSERT INTO ports (network_id, instance_id, ip, mac) VALUES ($1, $2, $3, $4)', [
-      input.network.id,
-      instance.id,
-      ip,
-      macFromRandom(randomBytes(4)),
-    ]);
+    const mac = macFromRandom(randomBytes(4));
+    const port = await one<{ id: string }>(
+      m,
+      'INSERT INTO ports (network_id, instance_id, ip, mac) VALUES ($1, $2, $3, $4) RETURNING id',
+      [input.network.id, instance.id, ip, mac],
+    );
+    if (!port) throw new Error('insert into ports returned no row');
     const operationId = await insertOperation(
       m,
       { ...input.actor, projectId: input.projectId },
@@ -205,7 +221,18 @@ export class InstanceStore {
         targetId: instance.id,
       },
     );
-    return { instanceId: instance.id, operationId };
+    const spec: InstanceSpec = {
+      id: instance.id,
+      name,
+      kind: input.kind,
+      vcpus: input.flavor.vcpus,
+      ramMb: input.flavor.ramMb,
+      diskGb: input.flavor.diskGb,
+      imageRef: input.image.ref,
+      pidsLimit: input.pidsLimit,
+      port: { id: port.id, networkId: input.network.id, mac, ip, vlan: input.network.vlan, ...subnet },
+    };
+    return { instanceId: instance.id, operationId, spec };
   }
 
   /** A live instance, or null if it does not exist, is deleted, or lies outside `projectId` (null: any). */

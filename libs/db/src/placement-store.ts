@@ -5,19 +5,20 @@ import {
   type ComputeCommand,
   type Fault,
   type InstanceKind,
+  type InstanceSpec,
   type RequestSpec,
 } from '@berth/contracts';
 import { finishSteps, type GroupState, type HostCandidate, type OperationStep, type Resources } from '@berth/domain';
+import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import { claimOnHost, drawReservationSlot, releaseAllocations, type HostLimits } from './allocations';
+import { drawReservationSlot, releaseAllocations, type HostLimits } from './allocations';
+import { claimBuild, claimBuildPrepared, type BuildClaim, type ClaimResult } from './claim-statement';
 import { loadGroupState, loadHostState, loadHostStates, reservationSlots } from './host-state';
 import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
 import { markInstanceDeleted } from './lifecycle';
-import { finishOperation } from './operation-store';
+import { finishOperation, recordStep } from './operation-store';
 import { enqueue } from './outbox';
 import { one } from './sql';
-
-export type ClaimResult = 'claimed' | 'host-full' | 'gone';
 
 interface FailedBuildRow {
   taskState: string | null;
@@ -39,6 +40,7 @@ interface FailedBuildRow {
 
 /** A build that failed on `hostName` and is to be retried on one of `alternates`. */
 export interface FailedBuild {
+  spec: InstanceSpec;
   hostId: string;
   hostName: string;
   alternates: string[];
@@ -48,21 +50,13 @@ export interface FailedBuild {
   request: RequestSpec;
 }
 
-export interface BuildClaim {
-  instanceId: string;
-  operationId: string;
-  host: { id: string; name: string };
-  /** Hosts to rebuild on, in order, if this build fails. */
-  alternates: string[];
-  resources: Resources;
-  reservationId: string | null;
-}
-
 /** The scheduler's view of the database: hosts, groups, reservation slots, and claims. */
 export class PlacementStore {
   constructor(
     private readonly dataSource: DataSource,
     readonly limits: HostLimits,
+    /** A pool for claims made on their own, as prepared statements (the scheduler's hot path). */
+    private readonly claimPool?: Pool,
   ) {}
 
   /** Every host's state; within a decision, pass its manager so the read uses the decision's connection. */
@@ -72,6 +66,13 @@ export class PlacementStore {
 
   hostState(id: string, manager: EntityManager = this.dataSource.manager): Promise<HostCandidate | null> {
     return loadHostState(manager, this.limits.downAfterSec, id);
+  }
+
+  /** One build claim on its own: a single statement, so a single round trip and no transaction. */
+  claimAlone(c: BuildClaim, spec: InstanceSpec): Promise<ClaimResult> {
+    return this.claimPool
+      ? claimBuildPrepared(this.claimPool, c, spec, this.limits)
+      : claimBuild(this.dataSource.manager, c, spec, this.limits);
   }
 
   /** Runs one placement decision (one request, or one reschedule) in a single transaction. */
@@ -99,37 +100,28 @@ export class PlacementTx {
   }
 
   /**
-   * Claims a build on a host: locks the instance row and checks it still waits for a host, claims
-   * capacity with a conditional UPDATE (or draws a reservation slot), moves the instance to spawning
-   * there and queues the build command for that host.
+   * Claims a build on a host within this decision's transaction. A reservation draw turns one of the
+   * reservation's slots on that host into the instance's allocation instead of claiming new room.
    */
-  async claim(c: BuildClaim): Promise<ClaimResult> {
-    const record = await one<InstanceRecord>(this.manager, `${INSTANCE_RECORD_SQL} WHERE i.id = $1 FOR UPDATE OF i`, [
-      c.instanceId,
-    ]);
-    if (!record || record.status !== 'BUILDING' || record.taskState !== 'scheduling') return 'gone';
-    const claimed = c.reservationId
-      ? await drawReservationSlot(this.manager, c.reservationId, c.instanceId, c.host.id)
-      : await claimOnHost(this.manager, { instanceId: c.instanceId }, c.host.id, c.resources, this.limits);
-    if (!claimed) return 'host-full';
+  async claim(c: BuildClaim, spec: InstanceSpec): Promise<ClaimResult> {
+    if (!c.reservationId) return claimBuild(this.manager, c, spec, this.limits);
+    const waiting = await one<{ id: string }>(
+      this.manager,
+      `SELECT id FROM instances WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling' FOR UPDATE`,
+      [c.instanceId],
+    );
+    if (!waiting) return 'gone';
+    if (!(await drawReservationSlot(this.manager, c.reservationId, c.instanceId, c.host.id))) return 'host-full';
     await this.manager.query(
       `UPDATE instances SET host_id = $2, task_state = 'spawning', alternates = $3, updated_at = now() WHERE id = $1`,
       [c.instanceId, c.host.id, c.alternates],
     );
-    await this.manager.query(
-      `UPDATE operations SET steps = steps || $2::jsonb, updated_at = now() WHERE id = $1 AND status = 'running'`,
-      [
-        c.operationId,
-        JSON.stringify([
-          { name: 'schedule', status: 'running', startedAt: new Date().toISOString(), detail: `host ${c.host.name}` },
-        ]),
-      ],
-    );
+    await recordStep(this.manager, c.operationId, 'schedule', new Date().toISOString(), `host ${c.host.name}`);
     const command: ComputeCommand = {
       v: CONTRACT_VERSION,
       type: 'instance.create',
       operationId: c.operationId,
-      instance: specOf(record),
+      instance: spec,
     };
     await enqueue(this.manager, {
       queue: computeQueue(c.host.name),
@@ -180,8 +172,11 @@ export class PlacementTx {
         JSON.stringify(steps),
       ]);
     }
+    const record = await one<InstanceRecord>(this.manager, `${INSTANCE_RECORD_SQL} WHERE i.id = $1`, [instanceId]);
+    if (!record) throw new Error(`instance ${instanceId} vanished during its reschedule`);
     const resources = { vcpus: row.vcpus, ramMb: row.ramMb, diskGb: row.diskGb };
     return {
+      spec: specOf(record),
       hostId: row.hostId,
       hostName: row.hostName,
       alternates: row.alternates,

@@ -66,7 +66,31 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
       const job = await eventually(() => queue.getJob(jobId(res.body.operationId, 'place')), 'the job in Redis');
       expect(job.data).toEqual({
         v: 1,
-        members: [{ instanceId: res.body.instance.id, operationId: res.body.operationId }],
+        members: [
+          {
+            instanceId: res.body.instance.id,
+            operationId: res.body.operationId,
+            spec: {
+              id: res.body.instance.id,
+              name: 'relayed',
+              kind: 'container',
+              vcpus: 1,
+              ramMb: 128,
+              diskGb: 1,
+              imageRef: 'busybox',
+              pidsLimit: 1024,
+              port: {
+                id: res.body.instance.portId,
+                networkId: network.id,
+                mac: res.body.instance.mac,
+                ip: res.body.instance.ip,
+                prefixLength: 24,
+                gateway: '10.9.0.1',
+                vlan: 100,
+              },
+            },
+          },
+        ],
         minCount: 1,
         request: {
           kind: 'container',

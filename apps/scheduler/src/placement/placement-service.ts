@@ -1,10 +1,11 @@
 import type { PlaceInstancesJob, RequestSpec } from '@berth/contracts';
-import { RollbackPlacement, type PlacementStore, type PlacementTx } from '@berth/db';
+import { RollbackPlacement, type BuildClaim, type ClaimResult, type PlacementStore } from '@berth/db';
 import {
   explainNoValidHost,
   selectHosts,
   withReservationSlots,
   type GroupState,
+  type HostCandidate,
   type PlacementRequest,
   type Rejection,
   type Resources,
@@ -54,6 +55,11 @@ export class PlacementService {
 
   private async placeOnce(job: PlaceInstancesJob): Promise<void> {
     await this.cache.hosts();
+    const [only] = job.members;
+    if (only && job.members.length === 1 && !job.request.serverGroupId && !job.request.reservationId) {
+      await this.placeAlone(only, placementRequest(job.request, null));
+      return;
+    }
     const applied: Placed[] = [];
     try {
       await this.store.decide(async (tx) => {
@@ -63,7 +69,18 @@ export class PlacementService {
         const misses: Array<{ member: Member; message: string }> = [];
         for (const member of job.members) {
           const request = placementRequest(job.request, group ? { ...group, members } : null);
-          const outcome = await this.placeOne(tx, member, request, job.request.reservationId, slots);
+          const reservationId = job.request.reservationId;
+          const outcome = await this.placeOne(
+            member,
+            request,
+            reservationId,
+            async () => {
+              const all = await this.cache.hosts(tx.manager);
+              return slots ? withReservationSlots(all, slots, request.resources) : all;
+            },
+            (c) => tx.claim(c, member.spec),
+            (hostId) => this.cache.reload(hostId, tx.manager),
+          );
           if (outcome.placed) {
             applied.push(outcome.placed);
             members.set(outcome.placed.hostId, (members.get(outcome.placed.hostId) ?? 0) + 1);
@@ -120,14 +137,17 @@ export class PlacementService {
           const host = await this.cache.host(id, tx.manager);
           if (!host || selectHosts(request, [host], { ...this.policy, subsetSize: 1, alternates: 0 }).chosen === null)
             continue;
-          const result = await tx.claim({
-            instanceId,
-            operationId,
-            host,
-            alternates: failed.alternates.slice(i + 1),
-            resources: failed.resources,
-            reservationId: null,
-          });
+          const result = await tx.claim(
+            {
+              instanceId,
+              operationId,
+              host,
+              alternates: failed.alternates.slice(i + 1),
+              resources: failed.resources,
+              reservationId: null,
+            },
+            failed.spec,
+          );
           if (result === 'claimed') {
             this.cache.applyClaim(host.id, failed.resources);
             this.log.info({ instanceId, from: failed.hostName, to: host.name }, 'rescheduled');
@@ -142,32 +162,62 @@ export class PlacementService {
     }
   }
 
+  /** The common case, one instance with no group or reservation: each claim is one statement, no transaction. */
+  private async placeAlone(member: Member, request: PlacementRequest): Promise<void> {
+    const outcome = await this.placeOne(
+      member,
+      request,
+      null,
+      () => this.cache.hosts(),
+      (c) => this.store.claimAlone(c, member.spec),
+      (hostId) => this.cache.reload(hostId),
+    );
+    if (outcome.placed) {
+      this.log.info({ instanceId: member.instanceId }, 'placed');
+      return;
+    }
+    if (!outcome.message) return;
+    const message = outcome.message;
+    this.log.warn({ instanceId: member.instanceId, reason: message }, 'no valid host');
+    await this.store.decide((tx) => tx.noValidHost(member.instanceId, member.operationId, message));
+  }
+
+  /**
+   * Selects hosts and claims on the best, then on the next best when another request took the room
+   * first, re-selecting (with the lost hosts re-read) up to SELECTION_ROUNDS times.
+   */
   private async placeOne(
-    tx: PlacementTx,
     member: Member,
     request: PlacementRequest,
     reservationId: string | null,
-    slots: Map<string, number> | null,
+    hosts: () => Promise<readonly HostCandidate[]>,
+    claim: (c: BuildClaim) => Promise<ClaimResult>,
+    reread: (hostId: string) => Promise<void>,
   ): Promise<{ placed?: Placed; message?: string }> {
     const lost: Rejection[] = [];
     let last: Rejection[] = [];
     for (let round = 0; round < SELECTION_ROUNDS; round += 1) {
-      const all = await this.cache.hosts(tx.manager);
-      const hosts = slots ? withReservationSlots(all, slots, request.resources) : all;
-      const selection = selectHosts(request, hosts, this.policy);
+      const selection = selectHosts(request, await hosts(), this.policy);
       last = selection.rejected;
       if (!selection.chosen) break;
       const tries = [selection.chosen, ...selection.alternates];
       for (const [i, host] of tries.entries()) {
         const alternates = tries.filter((_, j) => j !== i).map((h) => h.id);
-        const result = await tx.claim({ ...member, host, alternates, resources: request.resources, reservationId });
+        const result = await claim({
+          instanceId: member.instanceId,
+          operationId: member.operationId,
+          host,
+          alternates,
+          resources: request.resources,
+          reservationId,
+        });
         if (result === 'gone') return {};
         if (result === 'claimed') {
           if (!reservationId) this.cache.applyClaim(host.id, request.resources);
           return { placed: { hostId: host.id, resources: request.resources, fromSlot: reservationId !== null } };
         }
         lost.push({ host: host.name, filter: 'Claim', code: 'race', reason: 'another request took the room first' });
-        await this.cache.reload(host.id, tx.manager);
+        await reread(host.id);
       }
     }
     return { message: explainNoValidHost([...last, ...lost]) };

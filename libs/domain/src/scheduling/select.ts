@@ -86,8 +86,9 @@ export function selectHosts(
 ): Selection {
   const rejected: Rejection[] = [];
   const passing: HostCandidate[] = [];
+  const filters = policy.filters.filter((f) => f.appliesTo?.(request) ?? true);
   for (const host of hosts) {
-    const rejection = firstRejection(request, host, policy.filters);
+    const rejection = firstRejection(request, host, filters);
     if (rejection) rejected.push(rejection);
     else passing.push(host);
   }
@@ -95,7 +96,7 @@ export function selectHosts(
   const scores = weigh(request, passing, policy.weighers);
   const keep = Math.max(1, policy.subsetSize) + policy.alternates;
   const best: Array<{ host: HostCandidate; score: number }> = [];
-  passing.forEach((host, i) => insertBest(best, { host, score: scores[i] ?? 0 }, keep));
+  for (let i = 0; i < passing.length; i += 1) insertBest(best, passing[i] as HostCandidate, scores[i] ?? 0, keep);
   if (best.length === 0) return { chosen: null, alternates: [], rejected, passed };
   const subset = Math.min(Math.max(1, policy.subsetSize), best.length);
   const pick = Math.min(subset - 1, Math.floor(random() * subset));
@@ -113,19 +114,23 @@ function weigh(
   request: PlacementRequest,
   hosts: readonly HostCandidate[],
   weighers: readonly WeigherSetting[],
-): number[] {
-  const total = hosts.map(() => 0);
+): Float64Array {
+  const n = hosts.length;
+  const total = new Float64Array(n);
+  const raw = new Float64Array(n);
   for (const { weigher, multiplier } of weighers) {
-    if (multiplier === 0) continue;
-    const raw = hosts.map((host) => weigher.weigh(request, host));
+    if (multiplier === 0 || weigher.appliesTo?.(request) === false) continue;
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
-    for (const v of raw) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
+    for (let i = 0; i < n; i += 1) {
+      const v = weigher.weigh(request, hosts[i] as HostCandidate);
+      raw[i] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
     }
     if (max <= min) continue;
-    raw.forEach((v, i) => (total[i] = (total[i] ?? 0) + (multiplier * (v - min)) / (max - min)));
+    const scale = multiplier / (max - min);
+    for (let i = 0; i < n; i += 1) total[i] = (total[i] as number) + ((raw[i] as number) - min) * scale;
   }
   return total;
 }
@@ -142,17 +147,19 @@ function firstRejection(
   return null;
 }
 
-/** Keeps `list` sorted best first (ties by name) and at most `keep` long. */
+/** Keeps `list` sorted best first (ties by name) and at most `keep` long; allocates only for a host that makes it. */
 function insertBest(
   list: Array<{ host: HostCandidate; score: number }>,
-  item: { host: HostCandidate; score: number },
+  host: HostCandidate,
+  score: number,
   keep: number,
 ): void {
-  const better = (a: typeof item, b: typeof item) =>
-    a.score > b.score || (a.score === b.score && a.host.name < b.host.name);
-  if (list.length === keep && !better(item, list[keep - 1] as typeof item)) return;
+  const better = (a: HostCandidate, sa: number, b: { host: HostCandidate; score: number }) =>
+    sa > b.score || (sa === b.score && a.name < b.host.name);
+  const worst = list[list.length - 1];
+  if (list.length === keep && worst && !better(host, score, worst)) return;
   let i = list.length;
-  while (i > 0 && better(item, list[i - 1] as typeof item)) i -= 1;
-  list.splice(i, 0, item);
+  while (i > 0 && better(host, score, list[i - 1] as { host: HostCandidate; score: number })) i -= 1;
+  list.splice(i, 0, { host, score });
   if (list.length > keep) list.pop();
 }

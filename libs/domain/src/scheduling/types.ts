@@ -53,6 +53,8 @@ export interface Rejection {
 /** One rule a host must pass: a pure function of the request and the host. */
 export interface HostFilter {
   name: string;
+  /** False when the filter cannot reject anything for this request (no zone asked, say): it is skipped. */
+  appliesTo?(request: PlacementRequest): boolean;
   reject(request: PlacementRequest, host: HostCandidate): { code: string; reason: string } | null;
 }
 
@@ -62,6 +64,8 @@ export interface HostFilter {
  */
 export interface HostWeigher {
   name: string;
+  /** False when every host would score the same for this request: the weigher is skipped. */
+  appliesTo?(request: PlacementRequest): boolean;
   weigh(request: PlacementRequest, host: HostCandidate): number;
 }
 

@@ -8,6 +8,7 @@ export const AGGREGATE_SPEC_PREFIX = 'aggregate:';
  */
 export const aggregateExtraSpecsFilter: HostFilter = {
   name: 'AggregateExtraSpecs',
+  appliesTo: (request) => Object.keys(request.extraSpecs).some((k) => k.startsWith(AGGREGATE_SPEC_PREFIX)),
   reject: (request, host) => {
     for (const [spec, value] of Object.entries(request.extraSpecs)) {
       if (!spec.startsWith(AGGREGATE_SPEC_PREFIX)) continue;

@@ -1,16 +1,27 @@
-import { free } from '../../capacity';
 import type { HostFilter } from '../types';
 
-/** The request must fit in what is left after allocation ratios. The claim re-checks this atomically. */
+/**
+ * The request must fit in what is left after allocation ratios. The claim re-checks this atomically.
+ * It runs for every host of every decision, so the common case (it fits) is plain arithmetic.
+ */
 export const capacityFilter: HostFilter = {
   name: 'Capacity',
   reject: (request, host) => {
-    const room = free(host);
-    const short = (['vcpus', 'ramMb', 'diskGb'] as const).filter((r) => request.resources[r] > room[r]);
-    if (short.length === 0) return null;
+    const want = request.resources;
+    const vcpus = Math.floor(host.total.vcpus * host.ratios.cpu) - host.used.vcpus;
+    const ramMb = Math.floor(host.total.ramMb * host.ratios.ram) - host.used.ramMb;
+    const diskGb = Math.floor(host.total.diskGb * host.ratios.disk) - host.used.diskGb;
+    if (want.vcpus <= vcpus && want.ramMb <= ramMb && want.diskGb <= diskGb) return null;
+    const short = (
+      [
+        ['vcpus', vcpus],
+        ['ramMb', ramMb],
+        ['diskGb', diskGb],
+      ] as const
+    ).filter(([r, room]) => want[r] > room);
     return {
-      code: short.join('+'),
-      reason: short.map((r) => `${r} needs ${request.resources[r]}, ${Math.max(room[r], 0)} free`).join('; '),
+      code: short.map(([r]) => r).join('+'),
+      reason: short.map(([r, room]) => `${r} needs ${want[r]}, ${Math.max(room, 0)} free`).join('; '),
     };
   },
 };

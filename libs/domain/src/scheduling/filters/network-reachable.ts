@@ -4,6 +4,7 @@ import type { HostFilter } from '../types';
 /** The host's integration bridge must carry the instance's VLAN. */
 export const networkReachableFilter: HostFilter = {
   name: 'NetworkReachable',
+  appliesTo: (request) => request.vlan !== null,
   reject: (request, host) =>
     request.vlan === null || reaches(host.vlans, request.vlan)
       ? null

@@ -6,6 +6,7 @@ import type { HostFilter } from '../types';
  */
 export const serverGroupFilter: HostFilter = {
   name: 'ServerGroup',
+  appliesTo: (request) => request.group?.policy === 'affinity' || request.group?.policy === 'anti-affinity',
   reject: (request, host) => {
     const group = request.group;
     if (!group) return null;

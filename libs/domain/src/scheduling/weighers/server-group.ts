@@ -6,6 +6,7 @@ import type { HostWeigher } from '../types';
  */
 export const serverGroupWeigher: HostWeigher = {
   name: 'ServerGroup',
+  appliesTo: (request) => request.group?.policy === 'soft-affinity' || request.group?.policy === 'soft-anti-affinity',
   weigh: (request, host) => {
     const group = request.group;
     if (!group) return 0;
