@@ -58,6 +58,9 @@ const RESERVATION_SQL = `
                             WHERE a.reservation_id = r.id GROUP BY h.name) s), '[]') AS free
     FROM reservations r`;
 
+/** A reservation is visible to the project in `param` (null: to everyone) when it is for that project or for any. */
+const visibleTo = (param: string) => `(${param}::uuid IS NULL OR r.project_id IS NULL OR r.project_id = ${param})`;
+
 /**
  * Reservations hold capacity for a peak: their slots are allocations claimed now, exactly like a
  * build's, so no other request can take them; creates that name the reservation draw from them.
@@ -136,19 +139,23 @@ export class ReservationStore {
     return created;
   }
 
-  /** Null when it does not exist or belongs to another project than `projectId` (null: any). */
+  /**
+   * Null when it does not exist or `projectId` may not see it. A project sees the reservations for it
+   * and those for any project; null sees every one.
+   */
   get(id: string, projectId: string | null): Promise<ReservationRecord | null> {
     return one<ReservationRecord>(
       this.dataSource.manager,
-      `${RESERVATION_SQL} WHERE r.id = $1 AND ($2::uuid IS NULL OR r.project_id = $2)`,
+      `${RESERVATION_SQL} WHERE r.id = $1 AND ${visibleTo('$2')}`,
       [id, projectId],
     );
   }
 
+  /** The reservations `projectId` may see (as `get`), newest first. */
   list(projectId: string | null): Promise<ReservationRecord[]> {
     return rows<ReservationRecord>(
       this.dataSource.manager,
-      `${RESERVATION_SQL} WHERE ($1::uuid IS NULL OR r.project_id = $1) ORDER BY r.created_at DESC, r.id`,
+      `${RESERVATION_SQL} WHERE ${visibleTo('$1')} ORDER BY r.created_at DESC, r.id`,
       [projectId],
     );
   }

@@ -147,9 +147,8 @@ export class InstancesService {
     flavor: FlavorEntity,
     dto: CreateInstanceDto,
   ): Promise<ReservationRecord> {
-    const found = await this.reservations.get(id, null);
-    if (!found || (found.projectId !== null && found.projectId !== projectId))
-      throw BerthError.notFound('reservation', id, 'reservation');
+    const found = await this.reservations.get(id, projectId);
+    if (!found) throw BerthError.notFound('reservation', id, 'reservation');
     const now = Date.now();
     if (found.status !== 'active' || now < found.startsAt.getTime() || now >= found.endsAt.getTime()) {
       throw BerthError.conflict(

@@ -157,13 +157,8 @@ export class ReservationsController {
   @ApiOperation({ summary: "List reservations (admin: all; others: their project's and those for any project)" })
   @ApiOkResponse({ type: ReservationList })
   async list(@CurrentPrincipal() principal: Principal): Promise<ReservationList> {
-    const scope = projectScope(principal);
-    const all = await this.reservations.list(null);
-    return {
-      items: all
-        .filter((r) => scope === null || r.projectId === null || r.projectId === scope)
-        .map((r) => ReservationView.of(r)),
-    };
+    const visible = await this.reservations.list(projectScope(principal));
+    return { items: visible.map((r) => ReservationView.of(r)) };
   }
 
   @Get(':id')
@@ -172,10 +167,8 @@ export class ReservationsController {
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: ReservationView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ReservationView> {
-    const scope = projectScope(principal);
-    const found = await this.reservations.get(id, null);
-    if (!found || (scope !== null && found.projectId !== null && found.projectId !== scope))
-      throw BerthError.notFound('reservation', id);
+    const found = await this.reservations.get(id, projectScope(principal));
+    if (!found) throw BerthError.notFound('reservation', id);
     return ReservationView.of(found);
   }
 
