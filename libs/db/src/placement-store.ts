@@ -4,7 +4,6 @@ import {
   jobId,
   type ComputeCommand,
   type Fault,
-  type InstanceKind,
   type InstanceSpec,
   type RequestSpec,
 } from '@berth/contracts';
@@ -20,22 +19,12 @@ import { finishOperation, recordStep } from './operation-store';
 import { enqueue } from './outbox';
 import { one } from './sql';
 
-interface FailedBuildRow {
+/** The instance's request as the scheduler first saw it, and where its build failed. */
+interface FailedBuildRow extends RequestSpec {
   taskState: string | null;
   hostId: string;
   hostName: string;
   alternates: string[];
-  kind: InstanceKind;
-  projectId: string;
-  vcpus: number;
-  ramMb: number;
-  diskGb: number;
-  zone: string | null;
-  extraSpecs: Record<string, string>;
-  vlan: number;
-  imageRef: string;
-  serverGroupId: string | null;
-  reservationId: string | null;
 }
 
 /** A build that failed on `hostName` and is to be retried on one of `alternates`. */
@@ -174,26 +163,17 @@ export class PlacementTx {
     }
     const record = await one<InstanceRecord>(this.manager, `${INSTANCE_RECORD_SQL} WHERE i.id = $1`, [instanceId]);
     if (!record) throw new Error(`instance ${instanceId} vanished during its reschedule`);
-    const resources = { vcpus: row.vcpus, ramMb: row.ramMb, diskGb: row.diskGb };
+    const { taskState: _, hostId, hostName, alternates, ...request } = row;
     return {
       spec: specOf(record),
-      hostId: row.hostId,
-      hostName: row.hostName,
-      alternates: row.alternates,
-      resources,
-      reservationId: row.reservationId,
-      serverGroupId: row.serverGroupId,
-      request: {
-        kind: row.kind,
-        projectId: row.projectId,
-        ...resources,
-        zone: row.zone,
-        extraSpecs: row.extraSpecs,
-        vlan: row.vlan,
-        imageRef: row.imageRef,
-        serverGroupId: row.serverGroupId,
-        reservationId: null,
-      },
+      hostId,
+      hostName,
+      alternates,
+      resources: { vcpus: request.vcpus, ramMb: request.ramMb, diskGb: request.diskGb },
+      reservationId: request.reservationId,
+      serverGroupId: request.serverGroupId,
+      // A rebuild claims afresh in the common pool: the reservation's slot went with the failed claim.
+      request: { ...request, reservationId: null },
     };
   }
 
