@@ -27,6 +27,7 @@ import {
 } from '@berth/domain';
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { FlavorSpec } from './entities/catalog.entity';
 import { markInstanceDeleted } from './lifecycle';
 import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
 import { finishOperation, insertOperation, type Actor } from './operation-store';
@@ -45,14 +46,7 @@ export interface NewInstances {
   count: number;
   minCount: number;
   kind: InstanceKind;
-  flavor: {
-    id: string;
-    name: string;
-    vcpus: number;
-    ramMb: number;
-    diskGb: number;
-    extraSpecs: Record<string, string>;
-  };
+  flavor: FlavorSpec;
   image: { id: string; name: string; ref: string };
   network: { id: string; vlan: number };
   /** A requested address; only for a single instance. */

@@ -7,6 +7,7 @@ import {
   type SchedulerPolicy,
 } from '@berth/domain';
 import type { DataSource } from 'typeorm';
+import type { FlavorSpec } from './entities/catalog.entity';
 import { claimOnHost, releaseAllocations, type HostLimits } from './allocations';
 import { loadHostState, loadHostStates } from './host-state';
 import { insertOperation, type Actor } from './operation-store';
@@ -15,14 +16,7 @@ import { one, rows } from './sql';
 export interface NewReservation {
   actor: Actor;
   projectId: string | null;
-  flavor: {
-    id: string;
-    name: string;
-    vcpus: number;
-    ramMb: number;
-    diskGb: number;
-    extraSpecs: Record<string, string>;
-  };
+  flavor: FlavorSpec;
   kind: InstanceKind;
   count: number;
   zone: string | null;

@@ -1,5 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+/** What a flavor asks of a host; instances and reservations copy it when they are made. */
+export type FlavorSpec = Pick<FlavorEntity, 'id' | 'name' | 'vcpus' | 'ramMb' | 'diskGb' | 'extraSpecs'>;
+
 @Entity('flavors')
 export class FlavorEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
