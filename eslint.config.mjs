@@ -51,8 +51,19 @@ export default tseslint.config(
               bannedExternalImports: ['typeorm', 'pg', '@nestjs/*', 'fastify'],
             },
             {
+              sourceTag: 'type:cgroups',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
+              bannedExternalImports: ['typeorm', 'pg', '@nestjs/*', 'fastify'],
+            },
+            {
               sourceTag: 'type:drivers',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:network'],
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:domain',
+                'type:platform',
+                'type:network',
+                'type:cgroups',
+              ],
               bannedExternalImports: ['typeorm', 'pg', '@nestjs/*', 'fastify'],
             },
             {
@@ -65,6 +76,7 @@ export default tseslint.config(
                 'type:db',
                 'type:drivers',
                 'type:network',
+                'type:cgroups',
               ],
             },
             { sourceTag: 'type:tests', onlyDependOnLibsWithTags: ['*'] },

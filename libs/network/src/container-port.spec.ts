@@ -73,7 +73,7 @@ describe('plugContainerPort', () => {
 });
 
 describe('unplugContainerPort', () => {
-  it('removes the OVS port and both veth ends, and tolerates their absence', async () => {
+  it('removes the rate limits, the OVS port and both veth ends, and tolerates their absence', async () => {
     const calls: string[] = [];
     const net: HostNet = {
       bridge: 'br-int',
@@ -86,7 +86,13 @@ describe('unplugContainerPort', () => {
       },
     };
     await unplugContainerPort(net, port.id);
+    const tag = 'external_ids:berth-port="3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c"';
     expect(calls).toEqual([
+      'ovs-vsctl --timeout=10 --if-exists get Interface bvh3f1b0d5e6b3a external_ids:berth-meter',
+      'ovs-ofctl -O OpenFlow13 del-flows br-int cookie=0x3f1b0d5e6b3a4b8e/-1',
+      'ovs-vsctl --timeout=10 --if-exists clear Port bvh3f1b0d5e6b3a qos',
+      `ovs-vsctl --timeout=10 --bare --columns=_uuid find QoS ${tag}`,
+      `ovs-vsctl --timeout=10 --bare --columns=_uuid find Queue ${tag}`,
       'ovs-vsctl --timeout=10 --if-exists del-port br-int bvh3f1b0d5e6b3a',
       'ip link del bvh3f1b0d5e6b3a',
       'ip link del bvp3f1b0d5e6b3a',

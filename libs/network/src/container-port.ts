@@ -7,6 +7,7 @@ import { createVethPair, deleteLink, moveIntoNamespace } from './link';
 import { hostVethName, INSTANCE_IFNAME, peerVethName } from './names';
 import { disableTxOffload } from './offload';
 import { addAccessPort, deletePort, type DatapathType } from './ovs';
+import { clearPortRates } from './qos';
 
 export interface ContainerPortTarget {
   instanceId: string;
@@ -63,12 +64,13 @@ export async function plugContainerPort(net: HostNet, target: ContainerPortTarge
 }
 
 /**
- * Removes a container's port from the host: the OVS port and the veth. Idempotent. Deleting the veth
+ * Removes a container's port from the host: its rate limits, the OVS port and the veth. Idempotent. Deleting the veth
  * explicitly matters: the kernel tears down a dead namespace's interfaces asynchronously, so
  * a veth can outlive its container for a moment and collide with the next plug of the same port.
  */
 export async function unplugContainerPort(net: HostNet, portId: string): Promise<void> {
   const hostEnd = hostVethName(portId);
+  await clearPortRates(net, { name: hostEnd, portId });
   await deletePort(net, hostEnd);
   await deleteLink(net, hostEnd);
   await deleteLink(net, peerVethName(portId));

@@ -7,3 +7,4 @@ export * from './link';
 export * from './names';
 export * from './offload';
 export * from './ovs';
+export * from './qos';

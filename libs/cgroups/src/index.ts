@@ -1,0 +1,6 @@
+export * from './block-device';
+export * from './cgroup-limits';
+export * from './io-throttle';
+export * from './lxcfs';
+export * from './mountinfo';
+export * from './proc-cgroup';

@@ -1,0 +1,253 @@
+import { CommandError } from '@berth/platform';
+import { assertIfname } from './guards';
+import type { HostNet } from './host-net';
+import { vsctl, type DatapathType } from './ovs';
+
+/** Bandwidth limits of an instance's port in Mbit/s, from the instance's point of view; null: none. */
+export interface PortRates {
+  /** Traffic to the instance: OVS sends it out of the port, shaped by linux-htb QoS there. */
+  ingressMbps: number | null;
+  /** Traffic from the instance: OVS receives it on the port and polices it (a meter, or ingress policing). */
+  egressMbps: number | null;
+}
+
+export const NO_PORT_RATES: PortRates = { ingressMbps: null, egressMbps: null };
+
+export interface QosTarget {
+  /** The OVS port: the host end of the instance's veth (or its tap). */
+  name: string;
+  /** Berth's port id: tags the QoS rows and names the meter's flow. */
+  portId: string;
+  datapath: DatapathType;
+}
+
+/** Policers drop what exceeds the rate; a burst of 1/5 s keeps TCP near the rate (measured). */
+const burstKbit = (kbps: number) => Math.max(1000, Math.round(kbps / 5));
+
+function assertRate(mbps: number | null, what: string): void {
+  if (mbps !== null && (!Number.isInteger(mbps) || mbps < 1 || mbps > 100_000)) {
+    throw new Error(`${what} must be 1-100000 Mbit/s, got ${mbps}`);
+  }
+}
+
+/** The cookie of the port's meter flow: 64 bits of the port id, so the flow is found without state. */
+export function meterCookie(portId: string): string {
+  const hex = portId.replace(/-/g, '').slice(0, 16);
+  if (!/^[0-9a-f]{16}$/.test(hex)) throw new Error(`not a port id: ${JSON.stringify(portId)}`);
+  return `0x${hex}`;
+}
+
+/**
+ * Sets both directions' limits on the port (null removes one), as the datapath allows: linux-htb
+ * QoS for traffic to the instance; for traffic from it, an OpenFlow meter on a userspace (netdev)
+ * bridge, or OVS ingress policing on a kernel datapath (which needs act_police). Idempotent.
+ */
+export async function setPortRates(net: HostNet, target: QosTarget, rates: PortRates): Promise<void> {
+  assertIfname(target.name);
+  assertRate(rates.ingressMbps, 'ingress rate');
+  assertRate(rates.egressMbps, 'egress rate');
+  await setShaping(net, target, rates.ingressMbps);
+  if (target.datapath === 'netdev') await setMeter(net, target, rates.egressMbps);
+  else await setPolicing(net, target, rates.egressMbps);
+}
+
+/** What the kernel (tc) and OVS hold for the port now. */
+export async function readPortRates(net: HostNet, target: QosTarget): Promise<PortRates> {
+  assertIfname(target.name);
+  return {
+    ingressMbps: await readShaping(net, target.name),
+    egressMbps: target.datapath === 'netdev' ? await readMeter(net, target) : await readPolicing(net, target.name),
+  };
+}
+
+/**
+ * Removes what setPortRates made that outlives the port: QoS and Queue rows (root tables in OVSDB,
+ * never collected), the meter and its flow. Safe to repeat, and safe after the port is gone.
+ */
+export async function clearPortRates(net: HostNet, target: Pick<QosTarget, 'name' | 'portId'>): Promise<void> {
+  assertIfname(target.name);
+  const meter = await interfaceMeter(net, target.name);
+  await ofctl(net, ['del-flows', net.bridge, `cookie=${meterCookie(target.portId)}/-1`]);
+  if (meter !== null) await ofctl(net, ['del-meter', net.bridge, `meter=${meter}`]);
+  await vsctl(net, ['--if-exists', 'clear', 'Port', target.name, 'qos']);
+  const { qos, queues } = await qosRows(net, target.portId);
+  await clearQosRows(net, qos, queues);
+}
+
+/** What of a port's rates is still on the host (QoS and Queue rows, the meter's flow), for leftover checks. */
+export async function portRateLeftovers(net: HostNet, portId: string): Promise<string[]> {
+  const { qos, queues } = await qosRows(net, portId);
+  const flows = (await ofctl(net, ['dump-flows', net.bridge, `cookie=${meterCookie(portId)}/-1`]))
+    .split('\n')
+    .filter((l) => l.includes('cookie='));
+  return [...qos.map((u) => `QoS ${u}`), ...queues.map((u) => `Queue ${u}`), ...flows.map((f) => `flow ${f.trim()}`)];
+}
+
+async function setShaping(net: HostNet, target: QosTarget, mbps: number | null): Promise<void> {
+  const { qos, queues } = await qosRows(net, target.portId);
+  const [q] = qos;
+  const [queue] = queues;
+  if (mbps === null) {
+    if (q === undefined && queue === undefined) return;
+    await vsctl(net, ['--if-exists', 'clear', 'Port', target.name, 'qos']);
+    await clearQosRows(net, qos, queues);
+    return;
+  }
+  const rate = `other_config:max-rate=${mbps * 1_000_000}`;
+  if (q !== undefined && queue !== undefined) {
+    await vsctl(net, [
+      'set',
+      'QoS',
+      q,
+      rate,
+      '--',
+      'set',
+      'Queue',
+      queue,
+      rate,
+      '--',
+      'set',
+      'Port',
+      target.name,
+      `qos=${q}`,
+    ]);
+    return;
+  }
+  await clearQosRows(net, qos, queues);
+  const tag = `external_ids:berth-port=${JSON.stringify(target.portId)}`;
+  await vsctl(net, [
+    'set',
+    'Port',
+    target.name,
+    'qos=@q',
+    '--',
+    '--id=@q',
+    'create',
+    'QoS',
+    'type=linux-htb',
+    rate,
+    tag,
+    'queues:0=@q0',
+    '--',
+    '--id=@q0',
+    'create',
+    'Queue',
+    rate,
+    tag,
+  ]);
+}
+
+async function clearQosRows(net: HostNet, qos: string[], queues: string[]): Promise<void> {
+  for (const u of qos) await vsctl(net, ['--if-exists', 'destroy', 'QoS', u]);
+  for (const u of queues) await vsctl(net, ['--if-exists', 'destroy', 'Queue', u]);
+}
+
+async function qosRows(net: HostNet, portId: string): Promise<{ qos: string[]; queues: string[] }> {
+  const find = async (table: string) =>
+    (
+      await vsctl(net, [
+        '--bare',
+        '--columns=_uuid',
+        'find',
+        table,
+        `external_ids:berth-port=${JSON.stringify(portId)}`,
+      ])
+    )
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+  return { qos: await find('QoS'), queues: await find('Queue') };
+}
+
+/**
+ * The shaping rate the kernel enforces on the device: OVS's linux-htb puts a root class (the QoS
+ * max-rate) over one class per queue (its ceil); the smaller one holds. Null when there is no htb.
+ */
+async function readShaping(net: HostNet, device: string): Promise<number | null> {
+  const out = await net.run(['tc', 'class', 'show', 'dev', device]);
+  const rates: number[] = [];
+  for (const line of out.split('\n')) {
+    if (!line.startsWith('class htb')) continue;
+    const ceil = /\bceil (\S+)/.exec(line)?.[1];
+    const rate = /\brate (\S+)/.exec(line)?.[1];
+    const bits = parseTcRate(line.includes(' root ') ? rate : ceil);
+    if (bits !== null) rates.push(bits);
+  }
+  return rates.length === 0 ? null : Math.min(...rates) / 1_000_000;
+}
+
+/** tc prints rates in SI units: "20Mbit", "512Kbit", "1Gbit", "999bit". */
+export function parseTcRate(text: string | undefined): number | null {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)bit$/.exec(text ?? '');
+  if (!m) return null;
+  const scale = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[2] as '' | 'K' | 'M' | 'G' | 'T'];
+  return Math.round(Number(m[1]) * scale);
+}
+
+function ofctl(net: HostNet, args: readonly string[]): Promise<string> {
+  return net.run(['ovs-ofctl', '-O', 'OpenFlow13', ...args]);
+}
+
+async function interfaceMeter(net: HostNet, name: string): Promise<number | null> {
+  const out = (await vsctl(net, ['--if-exists', 'get', 'Interface', name, 'external_ids:berth-meter'])).trim();
+  const value = out.replace(/^"|"$/g, '');
+  return /^\d+$/.test(value) ? Number(value) : null;
+}
+
+/** The meter's id is the port's OpenFlow port number: unique on the bridge while the port exists. */
+async function setMeter(net: HostNet, target: QosTarget, mbps: number | null): Promise<void> {
+  const cookie = meterCookie(target.portId);
+  const current = await interfaceMeter(net, target.name);
+  if (mbps === null) {
+    await ofctl(net, ['del-flows', net.bridge, `cookie=${cookie}/-1`]);
+    if (current !== null) {
+      await ofctl(net, ['del-meter', net.bridge, `meter=${current}`]);
+      await vsctl(net, ['remove', 'Interface', target.name, 'external_ids', 'berth-meter']);
+    }
+    return;
+  }
+  const ofport = Number((await vsctl(net, ['get', 'Interface', target.name, 'ofport'])).trim());
+  if (!Number.isInteger(ofport) || ofport < 1) throw new Error(`port ${target.name} has no OpenFlow port number`);
+  const kbps = mbps * 1000;
+  const meter = `meter=${ofport},kbps,burst,band=type=drop,rate=${kbps},burst_size=${burstKbit(kbps)}`;
+  try {
+    await ofctl(net, ['add-meter', net.bridge, meter]);
+  } catch (error) {
+    if (!(error instanceof CommandError && /METER_EXISTS/.test(error.stderr))) throw error;
+    await ofctl(net, ['mod-meter', net.bridge, meter]);
+  }
+  await vsctl(net, ['set', 'Interface', target.name, `external_ids:berth-meter=${ofport}`]);
+  // Same match and priority replaces the flow, so this is idempotent.
+  await ofctl(net, [
+    'add-flow',
+    net.bridge,
+    `cookie=${cookie},priority=100,in_port=${ofport},actions=meter:${ofport},NORMAL`,
+  ]);
+}
+
+/** The meter's rate if the port's flow goes through it; null when either is missing. */
+async function readMeter(net: HostNet, target: QosTarget): Promise<number | null> {
+  const meter = await interfaceMeter(net, target.name);
+  if (meter === null) return null;
+  const flows = await ofctl(net, ['dump-flows', net.bridge, `cookie=${meterCookie(target.portId)}/-1`]);
+  if (!flows.includes(`meter:${meter}`)) return null;
+  const out = await ofctl(net, ['dump-meters', net.bridge, `meter=${meter}`]);
+  const kbps = /\brate=(\d+)/.exec(out)?.[1];
+  return kbps === undefined ? null : Number(kbps) / 1000;
+}
+
+async function setPolicing(net: HostNet, target: QosTarget, mbps: number | null): Promise<void> {
+  const kbps = mbps === null ? 0 : mbps * 1000;
+  await vsctl(net, [
+    'set',
+    'Interface',
+    target.name,
+    `ingress_policing_rate=${kbps}`,
+    `ingress_policing_burst=${kbps === 0 ? 0 : burstKbit(kbps)}`,
+  ]);
+}
+
+async function readPolicing(net: HostNet, name: string): Promise<number | null> {
+  const kbps = Number((await vsctl(net, ['get', 'Interface', name, 'ingress_policing_rate'])).trim());
+  return kbps > 0 ? kbps / 1000 : null;
+}
