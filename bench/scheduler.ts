@@ -8,7 +8,7 @@
  *   BERTH_PLACEMENT_CONCURRENCY and BERTH_HOST_SUBSET_SIZE override the scheduler's defaults (8 and 3).
  */
 import 'reflect-metadata';
-import type { PlaceInstancesJob } from '@berth/contracts';
+import type { PlaceInstancesJob, Throttles } from '@berth/contracts';
 import { fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -22,6 +22,16 @@ const DECISIONS = Number(process.argv[2] ?? 2000);
 const CONCURRENCY = Number(process.env['BERTH_PLACEMENT_CONCURRENCY'] ?? 8);
 const ADMIN_URL = process.env['BERTH_BENCH_DATABASE_URL'] ?? 'postgres://berth:berth@127.0.0.1:5432/postgres';
 const DB = 'berth_bench_scheduler';
+const BENCH_THROTTLES: Throttles = {
+  cpuQuota: 100,
+  pidsLimit: 64,
+  diskReadIops: null,
+  diskWriteIops: null,
+  diskReadBps: null,
+  diskWriteBps: null,
+  netIngressMbps: null,
+  netEgressMbps: null,
+};
 
 function urlOf(database: string): string {
   const url = new URL(ADMIN_URL);
@@ -61,8 +71,8 @@ async function seed(hosts: number, count: number): Promise<PlaceInstancesJob[]> 
   const rows = await query<{ instanceId: string; operationId: string; portId: string; ip: string; mac: string }>(
     url,
     `WITH i AS (
-       INSERT INTO instances (project_id, name, kind, status, task_state, flavor_name, vcpus, ram_mb, disk_gb, image_name, image_ref, pids_limit)
-       SELECT $1, 'b' || g, 'container', 'BUILDING', 'scheduling', 'bench', 1, 512, 1, 'busybox', 'busybox', 64 FROM generate_series(1, $3) g
+       INSERT INTO instances (project_id, name, kind, status, task_state, flavor_name, vcpus, ram_mb, disk_gb, image_name, image_ref, throttles)
+       SELECT $1, 'b' || g, 'container', 'BUILDING', 'scheduling', 'bench', 1, 512, 1, 'busybox', 'busybox', $4::jsonb FROM generate_series(1, $3) g
        RETURNING id),
      numbered AS (SELECT id, row_number() OVER () AS n FROM i),
      p AS (
@@ -75,7 +85,7 @@ async function seed(hosts: number, count: number): Promise<PlaceInstancesJob[]> 
        SELECT $1, 'instance.create', 'instance', id, 'running' FROM i RETURNING id, target_id)
      SELECT o.target_id AS "instanceId", o.id AS "operationId", p.id AS "portId", host(p.ip) AS ip, p.mac::text AS mac
        FROM o JOIN p ON p.instance_id = o.target_id`,
-    [project?.id, network?.id, count],
+    [project?.id, network?.id, count, JSON.stringify(BENCH_THROTTLES)],
   );
   return rows.map((r) => ({
     v: 1,
@@ -87,11 +97,9 @@ async function seed(hosts: number, count: number): Promise<PlaceInstancesJob[]> 
           id: r.instanceId,
           name: 'bench',
           kind: 'container' as const,
-          vcpus: 1,
-          ramMb: 512,
           diskGb: 1,
           imageRef: 'busybox',
-          pidsLimit: 64,
+          limits: { ...BENCH_THROTTLES, vcpus: 1, ramMb: 512, cpuPolicy: 'shared' as const, pinnedCpus: [] },
           port: {
             id: r.portId,
             networkId: network?.id ?? '',
@@ -108,6 +116,7 @@ async function seed(hosts: number, count: number): Promise<PlaceInstancesJob[]> 
     request: {
       kind: 'container',
       projectId: project?.id ?? '',
+      cpuPolicy: 'shared',
       vcpus: 1,
       ramMb: 512,
       diskGb: 1,

@@ -16,6 +16,11 @@ done
 [ -f "$STATE/started" ] || exit 0
 tac "$STATE/started" | while read -r what a b; do
   case "$what" in
+    lxcfs)
+      [ -s "$STATE/lxcfs.pid" ] && kill "$(cat "$STATE/lxcfs.pid")" 2>/dev/null || true
+      for _ in $(seq 50); do grep -q " $LXCFS_PATH fuse.lxcfs " /proc/self/mounts || break; sleep 0.1; done
+      umount -l "$LXCFS_PATH" 2>/dev/null || true
+      ;;
     registry) [ -s "$STATE/registry.pid" ] && kill "$(cat "$STATE/registry.pid")" 2>/dev/null || true ;;
     dockerd) [ -s /var/run/docker.pid ] && kill "$(cat /var/run/docker.pid)" 2>/dev/null || true ;;
     ovs) /usr/share/openvswitch/scripts/ovs-ctl stop >/dev/null 2>&1 || true ;;

@@ -19,7 +19,7 @@ REDIS_URL=redis://127.0.0.1:6379
 
 APT_PACKAGES=(
   postgresql redis-server docker.io docker-registry openvswitch-switch iproute2 ethtool busybox-static
-  iperf3 openssh-server util-linux procps curl ca-certificates
+  iperf3 openssh-server util-linux procps curl ca-certificates lxcfs
 )
 
 log() { printf '[berth %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -149,6 +149,25 @@ YAML
   fi
 }
 
+# lxcfs serves each container its own /proc/meminfo, cpuinfo, stat, uptime and loadavg. Berth
+# degrades without it (instances see the host's), so a host where FUSE is missing still works.
+LXCFS_PATH=/var/lib/lxcfs
+lxcfs_serves() { grep -q " $LXCFS_PATH fuse.lxcfs " /proc/self/mounts && [ -r "$LXCFS_PATH/proc/meminfo" ]; }
+start_lxcfs() {
+  lxcfs_serves && return 0
+  if [ ! -e /dev/fuse ]; then
+    log "no /dev/fuse: instances will see the host's /proc"
+    return 0
+  fi
+  # A mount left by an lxcfs that died answers "Transport endpoint is not connected".
+  if grep -q " $LXCFS_PATH fuse.lxcfs " /proc/self/mounts; then umount -l "$LXCFS_PATH"; fi
+  log "starting lxcfs on $LXCFS_PATH"
+  mkdir -p "$LXCFS_PATH"
+  nohup lxcfs --enable-loadavg --enable-cfs -p "$STATE/lxcfs.pid" "$LXCFS_PATH" >"$STATE/lxcfs.log" 2>&1 &
+  mark_started lxcfs
+  wait_for 10 lxcfs lxcfs_serves
+}
+
 # The busybox base image, built FROM scratch (no public registry is reachable) and pushed.
 build_base_image() {
   local ctx
@@ -171,4 +190,5 @@ start_daemons() {
   start_ovs
   start_dockerd
   start_registry
+  start_lxcfs
 }

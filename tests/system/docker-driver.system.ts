@@ -1,6 +1,6 @@
 import { DockerDriver } from '@berth/drivers';
-import { describeDriverContract, sampleSpec } from '@berth/drivers/testing';
-import { hostNet, hostVethName, linkExists, listPorts, peerVethName } from '@berth/network';
+import { describeDriverContract, sampleLimits, sampleSpec } from '@berth/drivers/testing';
+import { hostNet, hostVethName, linkExists, listPorts, peerVethName, portRateLeftovers } from '@berth/network';
 import { Failpoints } from '@berth/platform';
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
@@ -16,6 +16,7 @@ const spec = (id: string) =>
     id,
     name: 'contract',
     imageRef: env.image,
+    limits: sampleLimits({ cpuQuota: 50, diskWriteBps: 50 * 1024 * 1024, netIngressMbps: 500, netEgressMbps: 500 }),
     port: {
       mac: `02:be:00:00:01:${(nextIp % 256).toString(16).padStart(2, '0')}`,
       ip: `10.250.0.${nextIp++}`,
@@ -30,6 +31,8 @@ const driverWith = (failpoints: Failpoints) =>
     net: hostNet({ bridge: env.bridge, failpoints }),
     hostName,
     stopTimeoutSec: 5,
+    sharedCpus: env.sharedCpus,
+    lxcfsRoot: env.lxcfsPath,
   });
 
 const net = hostNet({ bridge: env.bridge });
@@ -39,6 +42,7 @@ describeDriverContract('docker', {
   spec,
   failingDriver: () => driverWith(new Failpoints(['network.address'])),
   failingStep: 'network',
+  limitsFailingDriver: () => driverWith(new Failpoints(['docker.set-limits'])),
   leftovers: async (s) => {
     const found: string[] = [];
     const containers = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${s.id}`] } });
@@ -47,6 +51,7 @@ describeDriverContract('docker', {
       if (await linkExists(net, ifname)) found.push(`link ${ifname}`);
     }
     if ((await listPorts(net)).includes(hostVethName(s.port.id))) found.push(`ovs port ${hostVethName(s.port.id)}`);
+    found.push(...(await portRateLeftovers(net, s.port.id)));
     return found;
   },
 });

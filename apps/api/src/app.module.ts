@@ -103,7 +103,7 @@ export class AppModule {
         {
           provide: InstanceStore,
           inject: [DataSource],
-          useFactory: (ds: DataSource) => new InstanceStore(ds, env.quotaDefaults),
+          useFactory: (ds: DataSource) => new InstanceStore(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
         },
         {
           provide: ReservationStore,

@@ -1,4 +1,11 @@
-import type { ComputeCommand, Fault, HostCommand, ImagePullCommand, InstanceKind } from '@berth/contracts';
+import type {
+  AppliedLimits,
+  ComputeCommand,
+  Fault,
+  HostCommand,
+  ImagePullCommand,
+  InstanceKind,
+} from '@berth/contracts';
 import { DriverError, type ComputeDriver } from '@berth/drivers';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 
@@ -31,6 +38,7 @@ export class CommandHandler {
       case 'instance.stop':
       case 'instance.reboot':
       case 'instance.delete':
+      case 'instance.set-limits':
         return this.locks.run(command.instance.id, () => this.execute(command));
     }
   }
@@ -63,48 +71,23 @@ export class CommandHandler {
     const log = this.log.child({ instanceId: instance.id, operationId, command: type });
     const driver = this.drivers.get(instance.kind);
     if (!driver) {
-      await this.reporter.result(
-        operationId,
-        instance.id,
-        type,
-        'NOSTATE',
-        fault('driver', `this host has no ${instance.kind} driver`),
-      );
+      await this.reporter.result(operationId, instance.id, type, 'NOSTATE', {
+        fault: fault('driver', `this host has no ${instance.kind} driver`),
+      });
       return;
     }
     if (type === 'instance.create' && this.deleted.has(instance.id)) {
-      await this.reporter.result(
-        operationId,
-        instance.id,
-        type,
-        'NOSTATE',
-        fault('create', 'the instance was deleted before it was built'),
-      );
+      await this.reporter.result(operationId, instance.id, type, 'NOSTATE', {
+        fault: fault('create', 'the instance was deleted before it was built'),
+      });
       return;
     }
     const onStep = (step: string) => this.reporter.step(operationId, step);
     const started = Date.now();
     try {
-      switch (type) {
-        case 'instance.create':
-          await driver.spawn(instance, onStep);
-          break;
-        case 'instance.start':
-          await driver.powerOn(instance, onStep);
-          break;
-        case 'instance.stop':
-          await driver.powerOff(instance, onStep);
-          break;
-        case 'instance.reboot':
-          await driver.reboot(instance, onStep);
-          break;
-        case 'instance.delete':
-          await driver.destroy(instance, onStep);
-          this.remember(instance.id);
-          break;
-      }
+      const applied = await this.run(driver, command, onStep);
       log.info({ ms: Date.now() - started }, 'command succeeded');
-      await this.reporter.result(operationId, instance.id, type, await driver.powerState(instance.id));
+      await this.reporter.result(operationId, instance.id, type, await driver.powerState(instance.id), { applied });
     } catch (error) {
       const step = error instanceof DriverError ? error.step : 'agent';
       const undo =
@@ -113,7 +96,37 @@ export class CommandHandler {
           : '';
       log.warn({ step, err: errorMessage(error), ms: Date.now() - started }, 'command failed');
       const power = await driver.powerState(instance.id).catch(() => 'NOSTATE' as const);
-      await this.reporter.result(operationId, instance.id, type, power, fault(step, errorMessage(error) + undo));
+      const applied = await driver.readLimits(instance).catch(() => null);
+      await this.reporter.result(operationId, instance.id, type, power, {
+        fault: fault(step, errorMessage(error) + undo),
+        applied,
+      });
+    }
+  }
+
+  /** Runs the command; returns the limits in effect afterwards (null when the instance does not run). */
+  private async run(
+    driver: ComputeDriver,
+    command: ComputeCommand,
+    onStep: (step: string) => Promise<void>,
+  ): Promise<AppliedLimits | null> {
+    const { instance } = command;
+    switch (command.type) {
+      case 'instance.create':
+        return driver.spawn(instance, onStep);
+      case 'instance.start':
+        return driver.powerOn(instance, onStep);
+      case 'instance.stop':
+        await driver.powerOff(instance, onStep);
+        return null;
+      case 'instance.reboot':
+        return driver.reboot(instance, onStep);
+      case 'instance.set-limits':
+        return driver.setLimits(instance, command.previous ?? instance.limits, onStep);
+      case 'instance.delete':
+        await driver.destroy(instance, onStep);
+        this.remember(instance.id);
+        return null;
     }
   }
 

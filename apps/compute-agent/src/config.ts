@@ -2,6 +2,8 @@ import { BerthEnv, EnvInt } from '@berth/platform';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { hostname } from 'node:os';
 
+const CPU_LIST = /^(\d+(-\d+)?(,\d+(-\d+)?)*)?$/;
+
 /** The agent's settings, read from the environment at start. One agent runs per compute host. */
 export class AgentEnv extends BerthEnv {
   /** Also the name of this host's command queue. */
@@ -30,6 +32,22 @@ export class AgentEnv extends BerthEnv {
   /** Filesystem whose size is offered as disk capacity. */
   @IsString()
   BERTH_DISK_PATH = '/var/lib/docker';
+
+  /**
+   * Host CPUs set aside for dedicated instances, one instance per CPU (Nova's cpu_dedicated_set),
+   * as a kernel CPU list such as 2-7. Empty: none.
+   */
+  @Matches(CPU_LIST, { message: 'must be a kernel CPU list such as 2-7 or 0,2,4-5' })
+  BERTH_CPU_DEDICATED_SET = '';
+
+  /** Host CPUs shared instances float over (Nova's cpu_shared_set). Unset: every online CPU not dedicated. */
+  @IsOptional()
+  @Matches(CPU_LIST, { message: 'must be a kernel CPU list such as 0-1' })
+  BERTH_CPU_SHARED_SET?: string;
+
+  /** Where lxcfs is mounted; instances get their own /proc view from it when it runs. Empty: never use it. */
+  @Matches(/^(\/[^\0]*)?$/, { message: 'must be an absolute path, or empty' })
+  BERTH_LXCFS_PATH = '/var/lib/lxcfs';
 
   @Matches(/^[A-Za-z0-9_.-]{1,15}$/, { message: 'must be an interface name (1-15 characters)' })
   BERTH_OVS_BRIDGE = 'br-int';

@@ -1,6 +1,8 @@
 import type { HostFacts, InstanceKind } from '@berth/contracts';
-import { statfs } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { lxcfsBinds } from '@berth/cgroups';
+import { formatCpuList, type HostCpuSets } from '@berth/domain';
+import { readFile, statfs } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 
 export interface HostFactsOptions {
   name: string;
@@ -12,16 +14,32 @@ export interface HostFactsOptions {
   reservedRamMb: number;
   diskPath: string;
   agentVersion: string;
+  cpuSets: HostCpuSets;
+  /** Where lxcfs is mounted, or null when the operator turned it off. */
+  lxcfsPath: string | null;
 }
 
-/** Reads this host's capacity: CPUs, RAM less the host's reserve, and the size of the instance disk. */
+/** The CPUs the kernel has online, as it lists them ("0-3"). */
+export async function onlineCpus(): Promise<string> {
+  return (await readFile('/sys/devices/system/cpu/online', 'utf8')).trim();
+}
+
+/**
+ * Reads this host's capacity: its shared and dedicated CPU pools, RAM less the host's reserve, the
+ * size of the instance disk, and whether lxcfs serves instances their own /proc.
+ */
 export async function readHostFacts(options: HostFactsOptions): Promise<HostFacts> {
   const disk = await statfs(options.diskPath);
+  const { shared, dedicated } = options.cpuSets;
   return {
     name: options.name,
     address: options.address,
     drivers: options.drivers,
-    vcpus: cpus().length,
+    vcpus: shared.length,
+    pcpus: dedicated.length,
+    cpuSharedSet: formatCpuList(shared),
+    cpuDedicatedSet: formatCpuList(dedicated),
+    lxcfs: options.lxcfsPath !== null && (await lxcfsBinds(options.lxcfsPath)) !== null,
     ramMb: Math.max(0, Math.floor(totalmem() / 1024 / 1024) - options.reservedRamMb),
     diskGb: Math.floor((disk.blocks * disk.bsize) / 1024 ** 3),
     agentVersion: options.agentVersion,

@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 import { computeQueue, type HostCommand, type InstanceKind } from '@berth/contracts';
 import { DockerDriver, DriverRegistry, FakeDriver, type ComputeDriver } from '@berth/drivers';
+import { formatCpuList, hostCpuSets, type HostCpuSets } from '@berth/domain';
 import { hostNet, type HostNet } from '@berth/network';
 import { createLogger, errorMessage, Failpoints, loadEnv, runMain } from '@berth/platform';
 import { QueueProducer, startWorker } from '@berth/queue';
 import Docker from 'dockerode';
 import { CommandHandler } from './command-handler';
 import { AgentEnv } from './config';
-import { readHostFacts } from './host-facts';
+import { onlineCpus, readHostFacts } from './host-facts';
 import { Reporter } from './reporter';
 
 const AGENT_VERSION = '0.1.0';
@@ -16,17 +17,20 @@ interface DriverDeps {
   env: AgentEnv;
   net: HostNet;
   failpoints: Failpoints;
+  cpuSets: HostCpuSets;
 }
 
 const drivers = new DriverRegistry<DriverDeps>()
   .register(
     'docker',
-    ({ env, net }) =>
+    ({ env, net, cpuSets }) =>
       new DockerDriver({
         docker: new Docker({ socketPath: env.BERTH_DOCKER_SOCKET }),
         net,
         hostName: env.BERTH_HOST_NAME,
         stopTimeoutSec: env.BERTH_STOP_TIMEOUT_SEC,
+        sharedCpus: formatCpuList(cpuSets.shared),
+        lxcfsRoot: env.BERTH_LXCFS_PATH || null,
       }),
   )
   .register('fake', ({ failpoints }) => new FakeDriver('container', failpoints));
@@ -42,9 +46,10 @@ export async function startAgent(env: AgentEnv) {
     ...(env.BERTH_OVS_DB ? { ovsDb: env.BERTH_OVS_DB } : {}),
   });
 
+  const cpuSets = hostCpuSets(await onlineCpus(), env.BERTH_CPU_DEDICATED_SET, env.BERTH_CPU_SHARED_SET);
   const byKind = new Map<InstanceKind, ComputeDriver>();
   for (const name of env.BERTH_DRIVERS.split(',')) {
-    const driver = drivers.create(name, { env, net, failpoints });
+    const driver = drivers.create(name, { env, net, failpoints, cpuSets });
     await driver.init();
     byKind.set(driver.kind, driver);
   }
@@ -61,6 +66,8 @@ export async function startAgent(env: AgentEnv) {
     reservedRamMb: env.BERTH_RESERVED_RAM_MB,
     diskPath: env.BERTH_DISK_PATH,
     agentVersion: AGENT_VERSION,
+    cpuSets,
+    lxcfsPath: env.BERTH_LXCFS_PATH || null,
   };
   const heartbeat = async () => {
     try {
@@ -79,7 +86,20 @@ export async function startAgent(env: AgentEnv) {
     (job) => handler.handle(job.data),
     { concurrency: env.BERTH_AGENT_CONCURRENCY, log },
   );
-  log.info({ drivers: [...byKind.keys()], queue: computeQueue(env.BERTH_HOST_NAME) }, 'compute agent started');
+  const facts = await readHostFacts(factsOptions);
+  if (env.BERTH_LXCFS_PATH && !facts.lxcfs) {
+    log.warn({ path: env.BERTH_LXCFS_PATH }, 'lxcfs is not mounted: instances will see the host in /proc');
+  }
+  log.info(
+    {
+      drivers: [...byKind.keys()],
+      queue: computeQueue(env.BERTH_HOST_NAME),
+      cpuSharedSet: facts.cpuSharedSet,
+      cpuDedicatedSet: facts.cpuDedicatedSet,
+      lxcfs: facts.lxcfs,
+    },
+    'compute agent started',
+  );
 
   return {
     async stop() {

@@ -2,6 +2,7 @@ import {
   CONTRACT_VERSION,
   REPORTS_QUEUE,
   type AgentReport,
+  type AppliedLimits,
   type ComputeCommandType,
   type Fault,
   type HostFacts,
@@ -46,8 +47,9 @@ export class Reporter {
     instanceId: string,
     command: ComputeCommandType,
     powerState: PowerState,
-    fault?: Fault,
+    outcome: { fault?: Fault; applied?: AppliedLimits | null } = {},
   ): Promise<void> {
+    const { fault, applied } = outcome;
     return this.send({
       v: CONTRACT_VERSION,
       type: 'instance.result',
@@ -57,6 +59,7 @@ export class Reporter {
       powerState,
       at: now(),
       ...(fault ? { fault } : {}),
+      ...(applied === undefined ? {} : { applied }),
     });
   }
 

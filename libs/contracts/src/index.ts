@@ -1,4 +1,5 @@
 export * from './instance';
 export * from './jobs';
+export * from './limits';
 export * from './queues';
 export * from './reports';

@@ -1,4 +1,5 @@
 /** Vocabulary shared by every process. States and their rules live in libs/domain. */
+import type { InstanceLimits } from './limits';
 
 export const INSTANCE_KINDS = ['container', 'vm'] as const;
 export type InstanceKind = (typeof INSTANCE_KINDS)[number];
@@ -26,11 +27,10 @@ export interface InstanceSpec {
   id: string;
   name: string;
   kind: InstanceKind;
-  vcpus: number;
-  ramMb: number;
   diskGb: number;
   imageRef: string;
-  pidsLimit: number;
+  /** Size, CPU placement and throttles, applied at creation and changed live by instance.set-limits. */
+  limits: InstanceLimits;
   port: PortSpec;
 }
 

@@ -1,4 +1,5 @@
 import type { InstanceKind, InstanceSpec } from './instance';
+import type { CpuPolicy, InstanceLimits } from './limits';
 
 /** Version of the job and report payloads below. A change that old readers cannot parse bumps it. */
 export const CONTRACT_VERSION = 1;
@@ -7,6 +8,7 @@ export const CONTRACT_VERSION = 1;
 export interface RequestSpec {
   kind: InstanceKind;
   projectId: string;
+  cpuPolicy: CpuPolicy;
   vcpus: number;
   ramMb: number;
   diskGb: number;
@@ -40,6 +42,7 @@ export const COMPUTE_COMMANDS = [
   'instance.stop',
   'instance.reboot',
   'instance.delete',
+  'instance.set-limits',
 ] as const;
 export type ComputeCommandType = (typeof COMPUTE_COMMANDS)[number];
 
@@ -52,6 +55,8 @@ export interface ComputeCommand {
   type: ComputeCommandType;
   operationId: string;
   instance: InstanceSpec;
+  /** instance.set-limits: the limits in effect before, which the host restores if the change fails. */
+  previous?: InstanceLimits;
 }
 
 /** API -> one compute host: pull an image ahead of need (pre-warm before a peak). */

@@ -1,12 +1,21 @@
 import type { InstanceKind, PowerState, Fault } from './instance';
 import type { CONTRACT_VERSION, ComputeCommandType } from './jobs';
+import type { AppliedLimits } from './limits';
 
 /** What an agent knows about its host; sent at start and with every heartbeat. */
 export interface HostFacts {
   name: string;
   address: string;
   drivers: InstanceKind[];
+  /** CPUs shared instances float over (the VCPU inventory, before the allocation ratio). */
   vcpus: number;
+  /** CPUs dedicated instances are pinned to, one instance per CPU (the PCPU inventory). */
+  pcpus: number;
+  /** Kernel CPU lists ("0-3,8") of the two sets; they never overlap. */
+  cpuSharedSet: string;
+  cpuDedicatedSet: string;
+  /** lxcfs runs, so instances see their own limits in /proc. */
+  lxcfs: boolean;
   ramMb: number;
   diskGb: number;
   agentVersion: string;
@@ -38,6 +47,8 @@ export type AgentReport =
       powerState: PowerState;
       at: string;
       fault?: Fault;
+      /** The limits in effect, read back from the host after the command; null when not running. */
+      applied?: AppliedLimits | null;
     }
   | {
       v: typeof CONTRACT_VERSION;

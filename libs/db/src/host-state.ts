@@ -14,12 +14,14 @@ interface HostRow {
   cachedImages: string[];
   instances: number;
   vcpus: number;
+  pcpus: number;
   ramMb: number;
   diskGb: number;
   cpuRatio: number;
   ramRatio: number;
   diskRatio: number;
   usedVcpus: number;
+  usedPcpus: number;
   usedRamMb: number;
   usedDiskGb: number;
   aggregates: Array<Record<string, string>>;
@@ -28,8 +30,9 @@ interface HostRow {
 const HOST_STATE_SQL = `
   SELECT h.id, h.name, h.enabled, coalesce(h.last_heartbeat_at > now() - make_interval(secs => $1), false) AS up,
          h.drivers, h.zone, h.vlan_ranges AS "vlanRanges", h.cached_images AS "cachedImages", h.used_instances AS instances,
-         h.vcpus, h.ram_mb AS "ramMb", h.disk_gb AS "diskGb", h.cpu_ratio AS "cpuRatio", h.ram_ratio AS "ramRatio",
-         h.disk_ratio AS "diskRatio", h.used_vcpus AS "usedVcpus", h.used_ram_mb AS "usedRamMb", h.used_disk_gb AS "usedDiskGb",
+         h.vcpus, h.pcpus, h.ram_mb AS "ramMb", h.disk_gb AS "diskGb", h.cpu_ratio AS "cpuRatio", h.ram_ratio AS "ramRatio",
+         h.disk_ratio AS "diskRatio", h.used_vcpus AS "usedVcpus",
+         h.used_pcpus AS "usedPcpus", h.used_ram_mb AS "usedRamMb", h.used_disk_gb AS "usedDiskGb",
          coalesce(ag.metadata, '[]') AS aggregates
     FROM hosts h
     LEFT JOIN (SELECT ah.host_id, json_agg(a.metadata) AS metadata
@@ -56,9 +59,9 @@ function toCandidate(h: HostRow): HostCandidate {
     cachedImages: new Set(h.cachedImages),
     aggregates,
     instances: h.instances,
-    total: { vcpus: h.vcpus, ramMb: h.ramMb, diskGb: h.diskGb },
+    total: { vcpus: h.vcpus, pcpus: h.pcpus, ramMb: h.ramMb, diskGb: h.diskGb },
     ratios: { cpu: h.cpuRatio, ram: h.ramRatio, disk: h.diskRatio },
-    used: { vcpus: h.usedVcpus, ramMb: h.usedRamMb, diskGb: h.usedDiskGb },
+    used: { vcpus: h.usedVcpus, pcpus: h.usedPcpus, ramMb: h.usedRamMb, diskGb: h.usedDiskGb },
   };
 }
 

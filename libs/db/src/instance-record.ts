@@ -1,5 +1,15 @@
-import type { Fault, InstanceKind, InstanceSpec, PowerState } from '@berth/contracts';
-import type { InstanceStatus, TaskState } from '@berth/domain';
+import type {
+  AppliedLimits,
+  CpuPolicy,
+  Fault,
+  InstanceKind,
+  InstanceLimits,
+  InstanceSpec,
+  PowerState,
+  Throttles,
+} from '@berth/contracts';
+import type { InstanceStatus, TaskState, ThrottleBounds } from '@berth/domain';
+import type { PendingResize } from './entities/instance.entity';
 
 /** An instance joined with its port, network and host: what the API shows and what a host needs. */
 export interface InstanceRecord {
@@ -18,10 +28,15 @@ export interface InstanceRecord {
   vcpus: number;
   ramMb: number;
   diskGb: number;
+  cpuPolicy: CpuPolicy;
+  throttles: Throttles;
+  limitBounds: ThrottleBounds;
+  pinnedCpus: number[];
+  appliedLimits: AppliedLimits | null;
+  pendingResize: PendingResize | null;
   imageId: string | null;
   imageName: string;
   imageRef: string;
-  pidsLimit: number;
   fault: Fault | null;
   createdAt: Date;
   updatedAt: Date;
@@ -40,7 +55,9 @@ export const INSTANCE_RECORD_SQL = `
   SELECT i.id, i.project_id AS "projectId", i.user_id AS "userId", i.name, i.kind, i.status,
          i.task_state AS "taskState", i.power_state AS "powerState", i.host_id AS "hostId", h.name AS "hostName",
          i.flavor_id AS "flavorId", i.flavor_name AS "flavorName", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb",
-         i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef", i.pids_limit AS "pidsLimit",
+         i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef",
+         i.cpu_policy AS "cpuPolicy", i.throttles, i.limit_bounds AS "limitBounds", i.pinned_cpus AS "pinnedCpus",
+         i.applied_limits AS "appliedLimits", i.pending_resize AS "pendingResize",
          i.fault, i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
          p.id AS "portId", n.id AS "networkId", n.name AS "networkName", n.vlan, host(p.ip) AS ip, p.mac::text AS mac,
          masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway
@@ -58,11 +75,9 @@ export function specOf(r: InstanceRecord): InstanceSpec {
     id: r.id,
     name: r.name,
     kind: r.kind,
-    vcpus: r.vcpus,
-    ramMb: r.ramMb,
     diskGb: r.diskGb,
     imageRef: r.imageRef,
-    pidsLimit: r.pidsLimit,
+    limits: instanceLimitsOf(r),
     port: {
       id: r.portId,
       networkId: r.networkId,
@@ -73,4 +88,11 @@ export function specOf(r: InstanceRecord): InstanceSpec {
       vlan: r.vlan,
     },
   };
+}
+
+/** The limits in effect for the instance (not those of a resize in flight). */
+export function instanceLimitsOf(
+  r: Pick<InstanceRecord, 'vcpus' | 'ramMb' | 'cpuPolicy' | 'throttles' | 'pinnedCpus'>,
+): InstanceLimits {
+  return { ...r.throttles, vcpus: r.vcpus, ramMb: r.ramMb, cpuPolicy: r.cpuPolicy, pinnedCpus: r.pinnedCpus };
 }

@@ -6,6 +6,7 @@ import {
   PLACEMENT_QUEUE,
   type ComputeCommand,
   type InstanceKind,
+  type Throttles,
   type InstanceSpec,
   type PlaceInstancesJob,
 } from '@berth/contracts';
@@ -20,14 +21,26 @@ import {
   pickAddress,
   planNetwork,
   quotaExcesses,
+  resourcesOf,
   UNLIMITED,
+  applyThrottleChanges,
+  flavorThrottles,
+  free,
+  keptCpus,
+  planResize,
+  shortfalls,
   type InstanceAction,
+  type LimitAction,
+  type ThrottleChanges,
   type QuotaSet,
   type Resources,
 } from '@berth/domain';
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { FlavorSpec } from './entities/catalog.entity';
+import { growAllocation } from './allocations';
+import type { PendingResize } from './entities/instance.entity';
+import { loadHostState } from './host-state';
 import { markInstanceDeleted } from './lifecycle';
 import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
 import { finishOperation, insertOperation, type Actor } from './operation-store';
@@ -51,10 +64,23 @@ export interface NewInstances {
   network: { id: string; vlan: number };
   /** A requested address; only for a single instance. */
   ip?: string | undefined;
-  pidsLimit: number;
+  /** The flavor's throttles with the request's overrides, already checked. */
+  throttles: Throttles;
   zone: string | null;
   serverGroupId: string | null;
   reservationId: string | null;
+}
+
+/** A live change of an instance's size (resize, to a flavor) or of its throttles (set-limits). */
+export interface LimitsChange {
+  action: LimitAction;
+  /** The new flavor of a resize; the instance's throttles then start from the flavor's. */
+  flavor: FlavorSpec | null;
+  /** Throttles to change, as the request gave them (checked here). */
+  changes: ThrottleChanges;
+  /** A project member's change must stay within the flavor's bounds; an admin's need not. */
+  bounded: boolean;
+  defaultPidsLimit: number;
 }
 
 export interface Created {
@@ -75,6 +101,8 @@ export class InstanceStore {
     private readonly dataSource: DataSource,
     /** Quota limits of a project that has not set its own. */
     private readonly quotaDefaults: QuotaSet,
+    /** A host silent this long is down: live changes wait for it to come back. */
+    private readonly downAfterSec: number,
   ) {}
 
   /**
@@ -95,7 +123,7 @@ export class InstanceStore {
   }
 
   private async createOnce(m: EntityManager, input: NewInstances): Promise<Created[]> {
-    const size = { vcpus: input.flavor.vcpus, ramMb: input.flavor.ramMb, diskGb: input.flavor.diskGb };
+    const size = resourcesOf(input.flavor);
     const { limits, usage } = await lockProjectQuota(m, input.projectId, this.quotaDefaults);
     const count = Math.min(input.count, instancesWithinQuota(limits, usage, size));
     if (count < input.minCount) {
@@ -144,7 +172,10 @@ export class InstanceStore {
       request: {
         kind: input.kind,
         projectId: input.projectId,
-        ...size,
+        cpuPolicy: input.flavor.cpuPolicy,
+        vcpus: input.flavor.vcpus,
+        ramMb: input.flavor.ramMb,
+        diskGb: input.flavor.diskGb,
         zone: input.zone,
         extraSpecs: input.flavor.extraSpecs,
         vlan: input.network.vlan,
@@ -174,9 +205,10 @@ export class InstanceStore {
     const instance = await one<{ id: string }>(
       m,
       `INSERT INTO instances (project_id, user_id, name, kind, status, task_state, flavor_id, flavor_name, vcpus, ram_mb,
-                              disk_gb, image_id, image_name, image_ref, pids_limit, zone, server_group_id, reservation_id,
-                              extra_specs)
-       VALUES ($1, $2, $3, $4, 'BUILDING', 'scheduling', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                              disk_gb, image_id, image_name, image_ref, throttles, zone, server_group_id, reservation_id,
+                              extra_specs, cpu_policy, limit_bounds)
+       VALUES ($1, $2, $3, $4, 'BUILDING', 'scheduling', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+               $19)
        RETURNING id`,
       [
         input.projectId,
@@ -191,11 +223,13 @@ export class InstanceStore {
         input.image.id,
         input.image.name,
         input.image.ref,
-        input.pidsLimit,
+        JSON.stringify(input.throttles),
         input.zone,
         input.serverGroupId,
         input.reservationId,
         JSON.stringify(input.flavor.extraSpecs),
+        input.flavor.cpuPolicy,
+        JSON.stringify(input.flavor.limitBounds),
       ],
     );
     if (!instance) throw new Error('insert into instances returned no row');
@@ -219,11 +253,16 @@ export class InstanceStore {
       id: instance.id,
       name,
       kind: input.kind,
-      vcpus: input.flavor.vcpus,
-      ramMb: input.flavor.ramMb,
       diskGb: input.flavor.diskGb,
       imageRef: input.image.ref,
-      pidsLimit: input.pidsLimit,
+      // Pinned CPUs are chosen when the instance is claimed on a host.
+      limits: {
+        ...input.throttles,
+        vcpus: input.flavor.vcpus,
+        ramMb: input.flavor.ramMb,
+        cpuPolicy: input.flavor.cpuPolicy,
+        pinnedCpus: [],
+      },
       port: { id: port.id, networkId: input.network.id, mac, ip, vlan: input.network.vlan, ...subnet },
     };
     return { instanceId: instance.id, operationId, spec };
@@ -259,6 +298,114 @@ export class InstanceStore {
    * sends the host its command, all in one transaction. An instance that never reached a host is
    * deleted right here, since no host holds anything of it.
    */
+  /**
+   * Starts a live resize or limits change, in one transaction: checks the change, claims the growth
+   * on the instance's host (409 with what is short when the host lacks room or is down), records
+   * the target, and sends the host its command. The claim holds the larger of the two sizes until
+   * the host reports; then the shrink (on success) or the growth (on failure) is given back.
+   */
+  requestLimits(id: string, projectId: string | null, change: LimitsChange, actor: Actor): Promise<string> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query('SELECT 1 FROM instances WHERE id = $1 FOR UPDATE', [id]);
+      const instance = await this.get(id, projectId, m);
+      if (!instance) throw BerthError.notFound('instance', id);
+      const check = beginAction(instance, change.action);
+      if (!check.ok) throw BerthError.conflict(check.reason, 'action', 'state');
+      if (!instance.hostId || !instance.hostName) {
+        throw BerthError.conflict(`instance ${id} has no host to apply limits on`, 'action', 'state');
+      }
+
+      const flavor = change.flavor;
+      const base = flavor ? flavorThrottles(flavor.throttles, change.defaultPidsLimit) : instance.throttles;
+      const bounds = flavor ? flavor.limitBounds : instance.limitBounds;
+      const throttles = applyThrottleChanges(base, change.changes, change.bounded ? bounds : null);
+      if (!throttles.ok) throw BerthError.invalid(throttles.errors);
+      const to = {
+        flavorId: flavor ? flavor.id : instance.flavorId,
+        flavorName: flavor ? flavor.name : instance.flavorName,
+        vcpus: flavor ? flavor.vcpus : instance.vcpus,
+        ramMb: flavor ? flavor.ramMb : instance.ramMb,
+        diskGb: flavor ? flavor.diskGb : instance.diskGb,
+        cpuPolicy: flavor ? flavor.cpuPolicy : instance.cpuPolicy,
+        throttles: throttles.value,
+        limitBounds: bounds,
+      };
+      if (to.diskGb < instance.diskGb) {
+        throw BerthError.invalid([
+          {
+            field: 'flavor',
+            rule: 'disk',
+            message: `flavor ${to.flavorName} has ${to.diskGb} GB of disk; a disk never shrinks (now ${instance.diskGb} GB)`,
+          },
+        ]);
+      }
+
+      const plan = planResize(resourcesOf(instance), resourcesOf(to));
+      const { limits, usage } = await lockProjectQuota(m, instance.projectId, this.quotaDefaults);
+      const excesses = quotaExcesses(limits, usage, {
+        vcpus: plan.grow.vcpus + plan.grow.pcpus,
+        ramMb: plan.grow.ramMb,
+        diskGb: plan.grow.diskGb,
+      });
+      if (excesses.length > 0) throw BerthError.quotaExceeded(excesses);
+
+      const claimed = await growAllocation(m, id, instance.hostId, plan.grow, this.downAfterSec);
+      if (!claimed) throw await this.noRoom(m, instance.hostId, instance.hostName, plan.grow);
+      const pinnedCpus = [...keptCpus(instance.pinnedCpus, to.cpuPolicy === 'dedicated', to.vcpus), ...claimed];
+      const pending: PendingResize = {
+        to: { ...to, pinnedCpus },
+        grow: plan.grow,
+        shrink: plan.shrink,
+        claimedCpus: claimed,
+        releasedCpus: instance.pinnedCpus.filter((c) => !pinnedCpus.includes(c)),
+      };
+      await m.query(`UPDATE instances SET task_state = $2, pending_resize = $3, updated_at = now() WHERE id = $1`, [
+        id,
+        check.taskState,
+        JSON.stringify(pending),
+      ]);
+      const operationId = await insertOperation(
+        m,
+        { ...actor, projectId: instance.projectId },
+        { action: `instance.${change.action}`, targetType: 'instance', targetId: id },
+      );
+      const current = specOf(instance);
+      const command: ComputeCommand = {
+        v: CONTRACT_VERSION,
+        type: 'instance.set-limits',
+        operationId,
+        instance: {
+          ...current,
+          diskGb: to.diskGb,
+          limits: { ...to.throttles, vcpus: to.vcpus, ramMb: to.ramMb, cpuPolicy: to.cpuPolicy, pinnedCpus },
+        },
+        previous: current.limits,
+      };
+      await enqueue(m, {
+        queue: computeQueue(instance.hostName),
+        name: command.type,
+        jobId: jobId(operationId, change.action),
+        payload: command,
+      });
+      return operationId;
+    });
+  }
+
+  /** The 409 for a change its host cannot take: down, or short of what the growth needs. */
+  private async noRoom(m: EntityManager, hostId: string, hostName: string, grow: Resources): Promise<BerthError> {
+    const host = await loadHostState(m, this.downAfterSec, hostId);
+    if (!host?.up) {
+      return BerthError.conflict(`host ${hostName} is down; limits can change once it is back`, 'action', 'host');
+    }
+    const short = shortfalls(free(host), grow);
+    return BerthError.conflict(
+      `host ${hostName} lacks room to apply this live: it needs ${short.join(', ')}. ` +
+        'Nothing changed; a smaller size fits, or the instance can move to a host with room',
+      'action',
+      'capacity',
+    );
+  }
+
   requestAction(id: string, projectId: string | null, action: InstanceAction, actor: Actor): Promise<string> {
     return this.dataSource.transaction(async (m) => {
       await m.query('SELECT 1 FROM instances WHERE id = $1 FOR UPDATE', [id]);
@@ -300,7 +447,12 @@ export class InstanceStore {
   }
 }
 
-const scale = (r: Resources, n: number) => ({ vcpus: r.vcpus * n, ramMb: r.ramMb * n, diskGb: r.diskGb * n });
+/** What `n` instances of this size count against a quota, where vCPUs count shared and dedicated alike. */
+const scale = (r: Resources, n: number) => ({
+  vcpus: (r.vcpus + r.pcpus) * n,
+  ramMb: r.ramMb * n,
+  diskGb: r.diskGb * n,
+});
 
 /** The most instances of `size` the quota still allows (each also takes one address). */
 function instancesWithinQuota(limits: QuotaSet, usage: QuotaSet, size: Resources): number {
@@ -309,7 +461,7 @@ function instancesWithinQuota(limits: QuotaSet, usage: QuotaSet, size: Resources
   return Math.min(
     room(limits.instances, usage.instances, 1),
     room(limits.ips, usage.ips, 1),
-    room(limits.vcpus, usage.vcpus, size.vcpus),
+    room(limits.vcpus, usage.vcpus, size.vcpus + size.pcpus),
     room(limits.ramMb, usage.ramMb, size.ramMb),
     room(limits.diskGb, usage.diskGb, size.diskGb),
   );

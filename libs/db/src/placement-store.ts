@@ -7,7 +7,14 @@ import {
   type InstanceSpec,
   type RequestSpec,
 } from '@berth/contracts';
-import { finishSteps, type GroupState, type HostCandidate, type OperationStep, type Resources } from '@berth/domain';
+import {
+  finishSteps,
+  resourcesOf,
+  type GroupState,
+  type HostCandidate,
+  type OperationStep,
+  type Resources,
+} from '@berth/domain';
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { drawReservationSlot, releaseAllocations, type HostLimits } from './allocations';
@@ -100,17 +107,19 @@ export class PlacementTx {
       [c.instanceId],
     );
     if (!waiting) return 'gone';
-    if (!(await drawReservationSlot(this.manager, c.reservationId, c.instanceId, c.host.id))) return 'host-full';
+    const pinned = await drawReservationSlot(this.manager, c.reservationId, c.instanceId, c.host.id);
+    if (!pinned) return 'host-full';
     await this.manager.query(
-      `UPDATE instances SET host_id = $2, task_state = 'spawning', alternates = $3, updated_at = now() WHERE id = $1`,
-      [c.instanceId, c.host.id, c.alternates],
+      `UPDATE instances SET host_id = $2, task_state = 'spawning', alternates = $3, pinned_cpus = $4, updated_at = now()
+        WHERE id = $1`,
+      [c.instanceId, c.host.id, c.alternates, pinned],
     );
     await recordStep(this.manager, c.operationId, 'schedule', new Date().toISOString(), `host ${c.host.name}`);
     const command: ComputeCommand = {
       v: CONTRACT_VERSION,
       type: 'instance.create',
       operationId: c.operationId,
-      instance: spec,
+      instance: { ...spec, limits: { ...spec.limits, pinnedCpus: pinned } },
     };
     await enqueue(this.manager, {
       queue: computeQueue(c.host.name),
@@ -130,7 +139,7 @@ export class PlacementTx {
     const row = await one<FailedBuildRow>(
       this.manager,
       `SELECT i.task_state AS "taskState", i.host_id AS "hostId", h.name AS "hostName", i.alternates, i.kind,
-              i.project_id AS "projectId", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb", i.zone,
+              i.project_id AS "projectId", i.cpu_policy AS "cpuPolicy", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb", i.zone,
               i.extra_specs AS "extraSpecs", n.vlan, i.image_ref AS "imageRef", i.server_group_id AS "serverGroupId",
               i.reservation_id AS "reservationId"
          FROM instances i JOIN hosts h ON h.id = i.host_id
@@ -141,7 +150,7 @@ export class PlacementTx {
     if (!row || row.taskState !== 'spawning' || row.alternates.length === 0) return null;
     await releaseAllocations(this.manager, { instanceId });
     await this.manager.query(
-      `UPDATE instances SET host_id = NULL, task_state = 'scheduling', alternates = '{}', updated_at = now(),
+      `UPDATE instances SET host_id = NULL, task_state = 'scheduling', alternates = '{}', pinned_cpus = '{}', updated_at = now(),
               build_failures = build_failures || $2::jsonb
         WHERE id = $1`,
       [instanceId, JSON.stringify([{ host: row.hostName, step: fault.step, message: fault.message, at: fault.at }])],
@@ -169,7 +178,7 @@ export class PlacementTx {
       hostId,
       hostName,
       alternates,
-      resources: { vcpus: request.vcpus, ramMb: request.ramMb, diskGb: request.diskGb },
+      resources: resourcesOf(request),
       reservationId: request.reservationId,
       serverGroupId: request.serverGroupId,
       // A rebuild claims afresh in the common pool: the reservation's slot went with the failed claim.

@@ -24,12 +24,17 @@ export function limitsOf(row: ProjectQuotaRow, defaults: QuotaSet): QuotaSet {
   };
 }
 
-/** What a project holds, counted from the rows themselves: live instances and their ports. */
+/**
+ * What a project holds, counted from the rows themselves: live instances and their ports. An
+ * instance being resized counts at the larger of its two sizes until its host has applied the change.
+ */
 export async function projectUsage(m: EntityManager, projectId: string): Promise<QuotaSet> {
   const usage = await one<QuotaSet>(
     m,
-    `SELECT count(*)::int AS instances, coalesce(sum(i.vcpus), 0)::int AS vcpus, coalesce(sum(i.ram_mb), 0)::int AS "ramMb",
-            coalesce(sum(i.disk_gb), 0)::int AS "diskGb", count(p.id)::int AS ips
+    `SELECT count(*)::int AS instances, coalesce(sum(greatest(i.vcpus, (i.pending_resize->'to'->>'vcpus')::int)), 0)::int AS vcpus,
+            coalesce(sum(greatest(i.ram_mb, (i.pending_resize->'to'->>'ramMb')::int)), 0)::int AS "ramMb",
+            coalesce(sum(greatest(i.disk_gb, (i.pending_resize->'to'->>'diskGb')::int)), 0)::int AS "diskGb",
+            count(p.id)::int AS ips
        FROM instances i LEFT JOIN ports p ON p.instance_id = i.id
       WHERE i.project_id = $1 AND i.deleted_at IS NULL`,
     [projectId],

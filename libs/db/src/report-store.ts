@@ -1,7 +1,8 @@
 import type { AgentReport, Fault, HostFacts } from '@berth/contracts';
-import { settle, type OperationStep } from '@berth/domain';
+import { parseCpuList, settle, type OperationStep } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
-import { releaseAllocations } from './allocations';
+import { releaseAllocations, shrinkAllocation } from './allocations';
+import type { PendingResize } from './entities/instance.entity';
 import { markInstanceDeleted } from './lifecycle';
 import { finishOperation, recordStep } from './operation-store';
 import { one } from './sql';
@@ -28,12 +29,14 @@ export class ReportStore {
   async heartbeat(host: HostFacts): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio,
-                          agent_version, vlan_ranges, cached_images, last_heartbeat_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+                          agent_version, vlan_ranges, cached_images, pcpus, cpu_shared_set, cpu_dedicated_set, lxcfs,
+                          last_heartbeat_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())
        ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address, drivers = EXCLUDED.drivers,
          vcpus = EXCLUDED.vcpus, ram_mb = EXCLUDED.ram_mb, disk_gb = EXCLUDED.disk_gb,
          agent_version = EXCLUDED.agent_version, vlan_ranges = EXCLUDED.vlan_ranges,
-         cached_images = EXCLUDED.cached_images, last_heartbeat_at = now()`,
+         cached_images = EXCLUDED.cached_images, pcpus = EXCLUDED.pcpus, cpu_shared_set = EXCLUDED.cpu_shared_set,
+         cpu_dedicated_set = EXCLUDED.cpu_dedicated_set, lxcfs = EXCLUDED.lxcfs, last_heartbeat_at = now()`,
       [
         host.name,
         host.address,
@@ -47,6 +50,10 @@ export class ReportStore {
         host.agentVersion,
         host.vlanRanges,
         host.cachedImages,
+        host.pcpus,
+        host.cpuSharedSet,
+        parseCpuList(host.cpuDedicatedSet) ?? [],
+        host.lxcfs,
       ],
     );
   }
@@ -73,13 +80,18 @@ export class ReportStore {
         } else {
           const failedBuild = report.command === 'instance.create' && report.fault !== undefined;
           if (failedBuild) await releaseAllocations(m, { instanceId: report.instanceId });
+          if (report.command === 'instance.set-limits') {
+            await finishResize(m, report.instanceId, report.fault === undefined);
+          }
           const fault =
             failedBuild && report.fault ? await withEarlierFailures(m, report.instanceId, report.fault) : report.fault;
           await m.query(
             `UPDATE instances SET status = $2, task_state = NULL, power_state = $3, updated_at = now(),
                     fault = CASE WHEN $2 = 'ERROR' THEN $4::jsonb END,
                     host_id = CASE WHEN $5 THEN NULL ELSE host_id END,
-                    launched_at = CASE WHEN $6 THEN now() ELSE launched_at END
+                    pinned_cpus = CASE WHEN $5 THEN '{}' ELSE pinned_cpus END,
+                    launched_at = CASE WHEN $6 THEN now() ELSE launched_at END,
+                    applied_limits = CASE WHEN $7 THEN $8::jsonb ELSE applied_limits END
               WHERE id = $1`,
             [
               report.instanceId,
@@ -88,6 +100,8 @@ export class ReportStore {
               fault ? JSON.stringify(fault) : null,
               failedBuild,
               report.command === 'instance.create' && !failedBuild,
+              report.applied !== undefined,
+              report.applied ? JSON.stringify(report.applied) : null,
             ],
           );
         }
@@ -146,6 +160,44 @@ export class ReportStore {
       );
     });
   }
+}
+
+/**
+ * The end of a live resize: on success the instance takes its new size and limits and gives back
+ * what it no longer needs (the shrink, and CPUs it no longer pins); on failure its host restored the
+ * old limits, so the growth claimed for the change is given back.
+ */
+async function finishResize(m: EntityManager, instanceId: string, succeeded: boolean): Promise<void> {
+  const row = await one<{ hostId: string | null; pending: PendingResize | null }>(
+    m,
+    'SELECT host_id AS "hostId", pending_resize AS pending FROM instances WHERE id = $1',
+    [instanceId],
+  );
+  if (!row?.pending || !row.hostId) return;
+  const { to, grow, shrink, claimedCpus, releasedCpus } = row.pending;
+  if (!succeeded) {
+    await shrinkAllocation(m, instanceId, row.hostId, grow, claimedCpus);
+    await m.query('UPDATE instances SET pending_resize = NULL WHERE id = $1', [instanceId]);
+    return;
+  }
+  await shrinkAllocation(m, instanceId, row.hostId, shrink, releasedCpus);
+  await m.query(
+    `UPDATE instances SET flavor_id = (SELECT id FROM flavors WHERE id = $2), flavor_name = $3, vcpus = $4, ram_mb = $5, disk_gb = $6, cpu_policy = $7,
+            throttles = $8, limit_bounds = $9, pinned_cpus = $10, pending_resize = NULL
+      WHERE id = $1`,
+    [
+      instanceId,
+      to.flavorId,
+      to.flavorName,
+      to.vcpus,
+      to.ramMb,
+      to.diskGb,
+      to.cpuPolicy,
+      JSON.stringify(to.throttles),
+      JSON.stringify(to.limitBounds),
+      to.pinnedCpus,
+    ],
+  );
 }
 
 /** The fault of a build that failed on every host it was tried on: each host's failure, in order. */

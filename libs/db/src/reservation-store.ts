@@ -1,6 +1,7 @@
-import type { InstanceKind } from '@berth/contracts';
+import type { CpuPolicy, InstanceKind } from '@berth/contracts';
 import {
   BerthError,
+  resourcesOf,
   selectHosts,
   type HostCandidate,
   type PlacementRequest,
@@ -30,6 +31,7 @@ export interface ReservationRecord {
   flavorId: string | null;
   flavorName: string;
   kind: InstanceKind;
+  cpuPolicy: CpuPolicy;
   vcpus: number;
   ramMb: number;
   diskGb: number;
@@ -44,7 +46,8 @@ export interface ReservationRecord {
 }
 
 const RESERVATION_SQL = `
-  SELECT r.id, r.project_id AS "projectId", r.flavor_id AS "flavorId", r.flavor_name AS "flavorName", r.kind, r.vcpus,
+  SELECT r.id, r.project_id AS "projectId", r.flavor_id AS "flavorId", r.flavor_name AS "flavorName", r.kind,
+         r.cpu_policy AS "cpuPolicy", r.vcpus,
          r.ram_mb AS "ramMb", r.disk_gb AS "diskGb", r.zone, r.count, r.starts_at AS "startsAt", r.ends_at AS "endsAt",
          r.status, r.created_at AS "createdAt",
          coalesce((SELECT json_agg(json_build_object('host', s.host, 'slots', s.n) ORDER BY s.host)
@@ -71,8 +74,8 @@ export class ReservationStore {
       const row = await one<{ id: string }>(
         m,
         `INSERT INTO reservations (project_id, flavor_id, flavor_name, kind, vcpus, ram_mb, disk_gb, zone, count, starts_at,
-                                   ends_at, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active') RETURNING id`,
+                                   ends_at, cpu_policy, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active') RETURNING id`,
         [
           input.projectId,
           input.flavor.id,
@@ -85,12 +88,13 @@ export class ReservationStore {
           input.count,
           input.startsAt,
           input.endsAt,
+          input.flavor.cpuPolicy,
         ],
       );
       if (!row) throw new Error('insert into reservations returned no row');
       const request: PlacementRequest = {
         kind: input.kind,
-        resources: { vcpus: input.flavor.vcpus, ramMb: input.flavor.ramMb, diskGb: input.flavor.diskGb },
+        resources: resourcesOf(input.flavor),
         zone: input.zone,
         extraSpecs: input.flavor.extraSpecs,
         vlan: null,
@@ -103,7 +107,8 @@ export class ReservationStore {
       while (claimed < input.count && misses < 3 * input.count + 10) {
         const { chosen } = selectHosts(request, hosts, { ...policy, subsetSize: 1, alternates: 0 });
         if (!chosen) break;
-        const ok = await claimOnHost(m, { reservationId: row.id }, chosen.id, request.resources, this.limits);
+        const ok =
+          (await claimOnHost(m, { reservationId: row.id }, chosen.id, request.resources, this.limits)) !== null;
         const fresh = await loadHostState(m, this.limits.downAfterSec, chosen.id);
         hosts = hosts.map((h) => (h.id === chosen.id && fresh ? fresh : h));
         if (ok) claimed += 1;

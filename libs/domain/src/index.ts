@@ -14,3 +14,5 @@ export * from './errors';
 export * from './quotas';
 export * from './roles';
 export * from './scheduling/claims';
+export * from './limits/cpu-list';
+export * from './limits/throttles';

@@ -17,13 +17,24 @@ export const INSTANCE_STATUSES = [
 ] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
-export const TASK_STATES = ['scheduling', 'spawning', 'powering-off', 'powering-on', 'rebooting', 'deleting'] as const;
+export const TASK_STATES = [
+  'scheduling',
+  'spawning',
+  'powering-off',
+  'powering-on',
+  'rebooting',
+  'resizing',
+  'deleting',
+] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
 /** Actions a user asks for on an existing instance. */
 export const POWER_ACTIONS = ['stop', 'start', 'reboot'] as const;
 export type PowerAction = (typeof POWER_ACTIONS)[number];
-export type InstanceAction = PowerAction | 'delete';
+/** Live changes of size or throttles on the instance's host (a cold resize comes with migration). */
+export const LIMIT_ACTIONS = ['resize', 'set-limits'] as const;
+export type LimitAction = (typeof LIMIT_ACTIONS)[number];
+export type InstanceAction = PowerAction | LimitAction | 'delete';
 
 interface ActionRule {
   from: readonly InstanceStatus[];
@@ -37,6 +48,13 @@ export const ACTION_RULES: Readonly<Record<InstanceAction, ActionRule>> = {
   stop: { from: ['ACTIVE'], taskState: 'powering-off', command: 'instance.stop', interruptsTask: false },
   start: { from: ['SHUTOFF'], taskState: 'powering-on', command: 'instance.start', interruptsTask: false },
   reboot: { from: ['ACTIVE'], taskState: 'rebooting', command: 'instance.reboot', interruptsTask: false },
+  resize: { from: ['ACTIVE', 'SHUTOFF'], taskState: 'resizing', command: 'instance.set-limits', interruptsTask: false },
+  'set-limits': {
+    from: ['ACTIVE', 'SHUTOFF'],
+    taskState: 'resizing',
+    command: 'instance.set-limits',
+    interruptsTask: false,
+  },
   delete: {
     from: INSTANCE_STATUSES.filter((s) => s !== 'DELETED'),
     taskState: 'deleting',
@@ -69,6 +87,7 @@ export const TASK_OF_COMMAND: Readonly<Record<ComputeCommandType, TaskState>> = 
   'instance.stop': 'powering-off',
   'instance.reboot': 'rebooting',
   'instance.delete': 'deleting',
+  'instance.set-limits': 'resizing',
 };
 
 export interface Settlement {
@@ -93,6 +112,8 @@ export function settle(command: ComputeCommandType, succeeded: boolean, powerSta
         return { expectedTask, status: 'SHUTOFF', powerState };
       case 'instance.delete':
         return { expectedTask, status: 'DELETED', powerState: 'NOSTATE' };
+      case 'instance.set-limits':
+        return { expectedTask, status: statusFromPower(powerState), powerState };
     }
   }
   switch (command) {
@@ -102,6 +123,7 @@ export function settle(command: ComputeCommandType, succeeded: boolean, powerSta
     case 'instance.start':
     case 'instance.stop':
     case 'instance.reboot':
+    case 'instance.set-limits':
       return { expectedTask, status: statusFromPower(powerState), powerState };
   }
 }

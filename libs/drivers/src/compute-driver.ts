@@ -1,4 +1,4 @@
-import type { InstanceKind, InstanceSpec, PowerState } from '@berth/contracts';
+import type { AppliedLimits, InstanceKind, InstanceLimits, InstanceSpec, PowerState } from '@berth/contracts';
 
 /**
  * The contract every hypervisor driver keeps (docker, libvirt, fake). Each method says what holds
@@ -18,13 +18,14 @@ export interface ComputeDriver {
   init(): Promise<void>;
 
   /**
-   * Creates the instance and starts it with its port plugged.
-   * After success: it runs, and its interface has the port's MAC and address on the port's VLAN.
-   * After failure: nothing of it remains on the host (no container or domain, veth, OVS port),
-   * and the error is a DriverError naming the step that failed.
+   * Creates the instance and starts it with its port plugged and its limits applied.
+   * After success: it runs, its interface has the port's MAC and address on the port's VLAN, and
+   * every limit was read back from the host as asked (returned). After failure: nothing of it
+   * remains on the host (no container or domain, veth, OVS port, QoS or meter), and the error is a
+   * DriverError naming the step that failed.
    * If it already runs as specified, succeeds without change; a partial earlier attempt is removed first.
    */
-  spawn(spec: InstanceSpec, onStep: StepListener): Promise<void>;
+  spawn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null>;
 
   /**
    * Stops the instance and unplugs its port. After success: SHUTDOWN, no veth or OVS port.
@@ -33,13 +34,25 @@ export interface ComputeDriver {
   powerOff(spec: InstanceSpec, onStep: StepListener): Promise<void>;
 
   /**
-   * Starts a stopped instance and plugs its port again with the same MAC and address.
-   * After success: RUNNING and plugged. After failure: stopped and unplugged, as before.
+   * Starts a stopped instance, plugs its port again with the same MAC and address, and applies its
+   * limits. After success: RUNNING, plugged, limits read back (returned). After failure: stopped
+   * and unplugged, as before.
    */
-  powerOn(spec: InstanceSpec, onStep: StepListener): Promise<void>;
+  powerOn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null>;
 
   /** powerOff then powerOn; the address survives because it comes from the spec. */
-  reboot(spec: InstanceSpec, onStep: StepListener): Promise<void>;
+  reboot(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null>;
+
+  /**
+   * Changes the limits of an existing instance to `spec.limits` without restarting it (the same
+   * process keeps running). After success on a running instance: every limit read back as asked
+   * (returned). On a stopped one: what the hypervisor keeps is changed, the rest applies at the next
+   * start (returns null). After failure: `previous` is in effect again; the error names step "limits".
+   */
+  setLimits(spec: InstanceSpec, previous: InstanceLimits, onStep: StepListener): Promise<AppliedLimits | null>;
+
+  /** The limits in effect, read from the host; null when the instance does not run. */
+  readLimits(spec: InstanceSpec): Promise<AppliedLimits | null>;
 
   /**
    * Removes the instance and everything it holds on the host. After success: NOSTATE, nothing left.

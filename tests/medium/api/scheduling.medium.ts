@@ -1,19 +1,8 @@
-import type { HostFacts } from '@berth/contracts';
 import { ReportStore, ReservationStore } from '@berth/db';
 import { TestApi } from '../api-harness';
+import { hostFacts } from '../host-facts';
 
-const facts = (name: string, over: Partial<HostFacts> = {}): HostFacts => ({
-  name,
-  address: '192.0.2.1',
-  drivers: ['container'],
-  vcpus: 4,
-  ramMb: 1024,
-  diskGb: 100,
-  agentVersion: 'test',
-  vlanRanges: '1-4094',
-  cachedImages: [],
-  ...over,
-});
+const facts = hostFacts;
 
 describe('scheduling API: dry-run, capacity, hosts, aggregates, reservations (real PostgreSQL)', () => {
   let api: TestApi;

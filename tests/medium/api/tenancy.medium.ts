@@ -298,8 +298,8 @@ describe('tenancy: quotas, tokens and the audit trail (real PostgreSQL)', () => 
       expect(report.hostDrift).toEqual([
         {
           host: 'drifty',
-          recorded: { vcpus: 3, ramMb: 0, diskGb: 0, instances: 0 },
-          actual: { vcpus: 0, ramMb: 0, diskGb: 0, instances: 0 },
+          recorded: { vcpus: 3, pcpus: 0, ramMb: 0, diskGb: 0, instances: 0, pinnedCpus: [] },
+          actual: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0, instances: 0, pinnedCpus: [] },
         },
       ]);
       expect(report.projects).toContainEqual(

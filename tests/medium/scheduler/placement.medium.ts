@@ -14,20 +14,11 @@ import IORedis from 'ioredis';
 import { HostStateCache } from '../../../apps/scheduler/src/placement/host-cache';
 import { PlacementService } from '../../../apps/scheduler/src/placement/placement-service';
 import { eventually, TestApi } from '../api-harness';
+import { hostFacts } from '../host-facts';
 import { testRedisUrl } from '../settings';
 
-const facts = (name: string, ramMb: number, over: Partial<HostFacts> = {}): HostFacts => ({
-  name,
-  address: '192.0.2.1',
-  drivers: ['container'],
-  vcpus: 64,
-  ramMb,
-  diskGb: 1000,
-  agentVersion: 'test',
-  vlanRanges: '1-4094',
-  cachedImages: [],
-  ...over,
-});
+const facts = (name: string, ramMb: number, over: Partial<HostFacts> = {}): HostFacts =>
+  hostFacts(name, { vcpus: 64, cpuSharedSet: '0-63', ramMb, diskGb: 1000, ...over });
 
 describe('placement on real PostgreSQL', () => {
   let api: TestApi;
@@ -104,7 +95,9 @@ describe('placement on real PostgreSQL', () => {
     )[0];
 
   it('explains "no valid host" host by host', async () => {
-    await reports.heartbeat(facts('small', 64));
+    // Large enough when empty (else the API refuses the flavor outright), but 192 MB are taken.
+    await reports.heartbeat(facts('small', 256));
+    await api.sql(`UPDATE hosts SET used_ram_mb = 192 WHERE name = 'small'`);
     await onlyHosts('small');
     const { job, ids } = await create({ name: 'nowhere' });
     await placement.place(job);
@@ -137,7 +130,7 @@ describe('placement on real PostgreSQL', () => {
     expect(command.instance).toMatchObject({
       id: ids[0],
       name: 'placed',
-      ramMb: 128,
+      limits: { ramMb: 128, vcpus: 1, cpuPolicy: 'shared', pinnedCpus: [] },
       port: { ip: placed.ip, mac: placed.mac, vlan: 100 },
     });
 

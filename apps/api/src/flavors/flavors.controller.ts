@@ -14,7 +14,9 @@ import { Catalog } from '../common/catalog';
 import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
-import { CreateFlavorDto, FlavorList, FlavorView } from './flavor.dto';
+import { CreateFlavorDto, FlavorList, FlavorView, throttlesOf } from './flavor.dto';
+import { ApiEnv } from '../config';
+import { BerthError, checkBounds, flavorThrottles } from '@berth/domain';
 
 /** Flavors are cloud-wide sizes: everyone reads them, the cloud admin writes them. */
 @ApiTags('flavors')
@@ -24,7 +26,10 @@ import { CreateFlavorDto, FlavorList, FlavorView } from './flavor.dto';
 export class FlavorsController {
   private readonly catalog: Catalog<FlavorEntity>;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly env: ApiEnv,
+  ) {
     this.catalog = new Catalog(dataSource, FlavorEntity, 'flavor');
   }
 
@@ -38,8 +43,29 @@ export class FlavorsController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<FlavorView> {
+    const throttles = throttlesOf(dto);
+    const cpuPolicy = dto.cpuPolicy ?? 'shared';
+    const limitBounds = dto.limitBounds ?? {};
+    const errors = checkBounds(limitBounds, flavorThrottles(throttles, this.env.BERTH_DEFAULT_PIDS_LIMIT));
+    if (cpuPolicy === 'dedicated' && throttles.cpuQuota !== null) {
+      errors.push({
+        field: 'cpuQuota',
+        rule: 'cpuPolicy',
+        message: 'cpuQuota applies to shared CPUs; a dedicated instance owns whole CPUs',
+      });
+    }
+    if (errors.length > 0) throw BerthError.invalid(errors);
     return FlavorView.of(
-      await this.catalog.create(actorOf(principal, requestId), { ...dto, extraSpecs: dto.extraSpecs ?? {} }),
+      await this.catalog.create(actorOf(principal, requestId), {
+        name: dto.name,
+        vcpus: dto.vcpus,
+        ramMb: dto.ramMb,
+        diskGb: dto.diskGb,
+        extraSpecs: dto.extraSpecs ?? {},
+        cpuPolicy,
+        throttles,
+        limitBounds,
+      }),
     );
   }
 

@@ -1,5 +1,5 @@
 import { rows } from '@berth/db';
-import { BerthError, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
+import { BerthError, formatCpuList, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
 import { Body, Controller, Get, Param, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
@@ -12,7 +12,8 @@ import { UuidPipe } from '../common/uuid-pipe';
 import { ApiEnv } from '../config';
 
 class Resources {
-  @ApiProperty() vcpus!: number;
+  @ApiProperty({ description: 'Shared vCPUs (before the allocation ratio)' }) vcpus!: number;
+  @ApiProperty({ description: 'Dedicated CPUs, one instance each, never overcommitted' }) pcpus!: number;
   @ApiProperty() ramMb!: number;
   @ApiProperty() diskGb!: number;
 }
@@ -25,6 +26,13 @@ class Ratios {
 
 class Usage extends Resources {
   @ApiProperty({ description: 'Instances and reservation slots allocated here' }) instances!: number;
+  @ApiProperty({ type: [Number], description: 'Dedicated CPUs held by instances and reservation slots' })
+  pinnedCpus!: number[];
+}
+
+class CpuSets {
+  @ApiProperty({ example: '0-1', description: 'CPUs shared instances float over (kernel CPU list)' }) shared!: string;
+  @ApiProperty({ example: '2-7', description: 'CPUs dedicated instances are pinned to' }) dedicated!: string;
 }
 
 export class HostView {
@@ -42,6 +50,8 @@ export class HostView {
   @ApiProperty({ type: Resources, description: 'Physical totals the agent reported' }) capacity!: Resources;
   @ApiProperty({ type: Ratios }) allocationRatios!: Ratios;
   @ApiProperty({ type: Usage, description: 'Sum of the allocations on this host' }) usage!: Usage;
+  @ApiProperty({ type: CpuSets }) cpuSets!: CpuSets;
+  @ApiProperty({ description: 'lxcfs runs there: instances see their own limits in /proc' }) lxcfs!: boolean;
   @ApiProperty({ nullable: true, type: Date }) lastHeartbeatAt!: Date | null;
   @ApiProperty() agentVersion!: string;
 }
@@ -81,12 +91,21 @@ const HOST_VIEW_SQL = `
          h.cached_images AS "cachedImages",
          coalesce((SELECT array_agg(a.name ORDER BY a.name) FROM aggregate_hosts ah JOIN aggregates a ON a.id = ah.aggregate_id
                     WHERE ah.host_id = h.id), '{}') AS aggregates,
-         json_build_object('vcpus', h.vcpus, 'ramMb', h.ram_mb, 'diskGb', h.disk_gb) AS capacity,
+         json_build_object('vcpus', h.vcpus, 'pcpus', h.pcpus, 'ramMb', h.ram_mb, 'diskGb', h.disk_gb) AS capacity,
          json_build_object('cpu', h.cpu_ratio, 'ram', h.ram_ratio, 'disk', h.disk_ratio) AS "allocationRatios",
-         json_build_object('vcpus', h.used_vcpus, 'ramMb', h.used_ram_mb, 'diskGb', h.used_disk_gb,
-                           'instances', h.used_instances) AS usage,
+         json_build_object('vcpus', h.used_vcpus, 'pcpus', h.used_pcpus, 'ramMb', h.used_ram_mb,
+                           'diskGb', h.used_disk_gb, 'instances', h.used_instances,
+                           'pinnedCpus', (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest(h.pinned_cpus) c)) AS usage,
+         json_build_object('shared', h.cpu_shared_set, 'dedicated', h.cpu_dedicated_set) AS "cpuSets", h.lxcfs,
          h.last_heartbeat_at AS "lastHeartbeatAt", h.agent_version AS "agentVersion"
     FROM hosts h`;
+
+type HostRow = Omit<HostView, 'cpuSets'> & { cpuSets: { shared: string; dedicated: number[] } };
+
+const hostView = (h: HostRow): HostView => ({
+  ...h,
+  cpuSets: { shared: h.cpuSets.shared, dedicated: formatCpuList(h.cpuSets.dedicated) },
+});
 
 /** Compute hosts register themselves through their agent's heartbeat. Operators only. */
 @ApiTags('hosts')
@@ -105,9 +124,11 @@ export class HostsController {
   @ApiOkResponse({ type: HostList })
   async list(): Promise<HostList> {
     return {
-      items: await rows<HostView>(this.dataSource.manager, `${HOST_VIEW_SQL} ORDER BY h.name`, [
-        this.env.BERTH_HOST_DOWN_AFTER_SEC,
-      ]),
+      items: (
+        await rows<HostRow>(this.dataSource.manager, `${HOST_VIEW_SQL} ORDER BY h.name`, [
+          this.env.BERTH_HOST_DOWN_AFTER_SEC,
+        ])
+      ).map(hostView),
     };
   }
 
@@ -117,12 +138,12 @@ export class HostsController {
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: HostView })
   async get(@Param('id', UuidPipe) id: string): Promise<HostView> {
-    const [host] = await rows<HostView>(this.dataSource.manager, `${HOST_VIEW_SQL} WHERE h.id = $2`, [
+    const [host] = await rows<HostRow>(this.dataSource.manager, `${HOST_VIEW_SQL} WHERE h.id = $2`, [
       this.env.BERTH_HOST_DOWN_AFTER_SEC,
       id,
     ]);
     if (!host) throw BerthError.notFound('host', id);
-    return host;
+    return hostView(host);
   }
 
   /** A ratio lowered below what the host already holds moves nothing; the host just takes no more. */

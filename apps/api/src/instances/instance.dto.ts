@@ -1,20 +1,53 @@
-import { INSTANCE_KINDS, POWER_STATES, type Fault, type InstanceKind, type PowerState } from '@berth/contracts';
-import type { InstanceRecord } from '@berth/db';
+import {
+  CPU_POLICIES,
+  INSTANCE_KINDS,
+  POWER_STATES,
+  THROTTLES,
+  type CpuPolicy,
+  type Fault,
+  type InstanceKind,
+  type PowerState,
+} from '@berth/contracts';
+import { instanceLimitsOf, type InstanceRecord } from '@berth/db';
 import {
   INSTANCE_NAME,
   INSTANCE_NAME_RULE,
   INSTANCE_STATUSES,
   RESOURCE_NAME,
   RESOURCE_NAME_RULE,
+  LIMIT_ACTIONS,
   POWER_ACTIONS,
   TASK_STATES,
   type InstanceStatus,
+  type LimitAction,
+  type ThrottleChanges,
   type PowerAction,
   type TaskState,
 } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { PageQuery } from '../common/pagination';
+
+const LIMITS_SCHEMA = {
+  type: 'object',
+  example: { netEgressMbps: 100, diskWriteBps: 52428800 },
+  description:
+    'Throttles to set (null: unlimited, where the rule allows). Members stay within the flavor limitBounds; ' +
+    `admins within the cloud-wide rules. Keys: ${THROTTLES.join(', ')}`,
+  additionalProperties: { type: 'integer', nullable: true },
+} as const;
 
 /** The most instances one request may create. */
 export const MAX_BATCH = 100;
@@ -113,6 +146,11 @@ export class CreateInstanceDto {
   @IsString()
   @MaxLength(15)
   ip?: string;
+
+  @ApiPropertyOptional(LIMITS_SCHEMA)
+  @IsOptional()
+  @IsObject({ message: 'limits must be an object' })
+  limits?: ThrottleChanges;
 }
 
 export class InstanceQuery extends PageQuery {
@@ -122,10 +160,28 @@ export class InstanceQuery extends PageQuery {
   project?: string;
 }
 
+const ACTIONS = [...POWER_ACTIONS, ...LIMIT_ACTIONS] as const;
+
 export class InstanceActionDto {
-  @ApiProperty({ enum: POWER_ACTIONS })
-  @IsIn(POWER_ACTIONS, { message: `action must be one of: ${POWER_ACTIONS.join(', ')}` })
-  action!: PowerAction;
+  @ApiProperty({
+    enum: ACTIONS,
+    description:
+      'stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). ' +
+      'A resize or set-limits the host lacks room for answers 409 and changes nothing',
+  })
+  @IsIn(ACTIONS, { message: `action must be one of: ${ACTIONS.join(', ')}` })
+  action!: PowerAction | LimitAction;
+
+  @ApiPropertyOptional({ example: 'm1.large', description: 'resize: the flavor (id or name) to resize to' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  flavor?: string;
+
+  @ApiPropertyOptional(LIMITS_SCHEMA)
+  @IsOptional()
+  @IsObject({ message: 'limits must be an object' })
+  limits?: ThrottleChanges;
 }
 
 class Ref {
@@ -141,6 +197,38 @@ class FlavorRef extends Ref {
 
 class ImageRef extends Ref {
   @ApiProperty() ref!: string;
+}
+
+class LimitsView {
+  @ApiProperty() vcpus!: number;
+  @ApiProperty() ramMb!: number;
+  @ApiProperty({ enum: CPU_POLICIES }) cpuPolicy!: CpuPolicy;
+  @ApiProperty({ type: [Number], description: 'Host CPUs a dedicated instance owns' }) pinnedCpus!: number[];
+  @ApiProperty({ description: 'Percent of its vCPUs a shared instance may use' }) cpuQuota!: number;
+  @ApiProperty() pidsLimit!: number;
+  @ApiProperty({ nullable: true, type: Number }) diskReadIops!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) diskWriteIops!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'bytes/s' }) diskReadBps!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'bytes/s' }) diskWriteBps!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Mbit/s to the instance' }) netIngressMbps!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Mbit/s from the instance' }) netEgressMbps!: number | null;
+}
+
+class AppliedLimitsView {
+  @ApiProperty({ example: '2-3', description: 'CPUs it may run on, as the kernel lists them' }) cpuset!: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'CPU time cap in CPUs (CFS quota/period)' })
+  cpus!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) ramMb!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) pidsLimit!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) diskReadIops!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) diskWriteIops!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) diskReadBps!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) diskWriteBps!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) netIngressMbps!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) netEgressMbps!: number | null;
+  @ApiProperty({ enum: ['lxcfs', 'host'], description: "What /proc shows inside: its own limits, or the host's" })
+  procView!: 'lxcfs' | 'host';
+  @ApiProperty({ description: 'When the host read these back' }) readAt!: string;
 }
 
 class FaultView {
@@ -171,6 +259,14 @@ export class InstanceView {
   @ApiProperty({ nullable: true, type: Number }) vlan!: number | null;
   @ApiProperty({ type: FlavorRef }) flavor!: FlavorRef;
   @ApiProperty({ type: ImageRef }) image!: ImageRef;
+  @ApiProperty({ type: LimitsView, description: 'What the instance is promised: its flavor with its overrides' })
+  limits!: LimitsView;
+  @ApiProperty({
+    type: AppliedLimitsView,
+    nullable: true,
+    description: 'What its host read back from the kernel and OVS after the last change; null while not running',
+  })
+  appliedLimits!: AppliedLimitsView | null;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
   @ApiProperty({ nullable: true, type: Date }) launchedAt!: Date | null;
@@ -193,6 +289,8 @@ export class InstanceView {
       vlan: r.vlan,
       flavor: { id: r.flavorId, name: r.flavorName, vcpus: r.vcpus, ramMb: r.ramMb, diskGb: r.diskGb },
       image: { id: r.imageId, name: r.imageName, ref: r.imageRef },
+      limits: instanceLimitsOf(r),
+      appliedLimits: r.appliedLimits,
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
       launchedAt: r.launchedAt,

@@ -1,3 +1,4 @@
+import { BerthError, LIMIT_ACTIONS } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
@@ -67,10 +68,13 @@ export class InstancesController {
     return InstanceView.of(await this.instances.get(id, projectScope(principal)));
   }
 
-  /** stop, start or reboot. A request that conflicts with the instance's state gets 409. */
+  /**
+   * stop, start or reboot; resize or set-limits live on the instance's host (claimed now: 409 with
+   * what is short if the host lacks room). A request that conflicts with the instance's state gets 409.
+   */
   @Post(':id/actions')
   @Policy('instance:action')
-  @ApiOperation({ summary: 'Stop, start or reboot an instance' })
+  @ApiOperation({ summary: 'Stop, start or reboot an instance, or resize it or change its limits live' })
   @ApiErrors(400, 404, 409)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: OperationAccepted })
@@ -80,12 +84,15 @@ export class InstancesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
-    const operationId = await this.instances.request(
-      id,
-      projectScope(principal),
-      dto.action,
-      actorOf(principal, requestId),
-    );
+    const actor = actorOf(principal, requestId);
+    if ((LIMIT_ACTIONS as readonly string[]).includes(dto.action)) {
+      return { operationId: await this.instances.requestLimits(id, dto, principal, actor) };
+    }
+    if (dto.flavor !== undefined || dto.limits !== undefined) {
+      const field = dto.flavor !== undefined ? 'flavor' : 'limits';
+      throw BerthError.invalid([{ field, rule: 'action', message: `${field} is not used by ${dto.action}` }]);
+    }
+    const operationId = await this.instances.request(id, projectScope(principal), dto.action, actor);
     return { operationId };
   }
 

@@ -7,16 +7,28 @@ import {
   type Actor,
   type Created,
   type InstanceRecord,
+  rows,
   type ReservationRecord,
 } from '@berth/db';
-import { BerthError, INSTANCE_NAME, isUuid, type InstanceAction } from '@berth/domain';
+import type { InstanceKind, Throttles } from '@berth/contracts';
+import {
+  applyThrottleChanges,
+  BerthError,
+  flavorThrottles,
+  INSTANCE_NAME,
+  isUuid,
+  RESOURCE_NAMES,
+  resourcesOf,
+  type InstanceAction,
+  type LimitAction,
+} from '@berth/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Principal } from '../auth/principal';
+import { projectScope, type Principal } from '../auth/principal';
 import { findVisibleImage, targetProject } from '../common/projects';
 import { findByRef } from '../common/references';
 import { ApiEnv } from '../config';
-import type { CreateInstanceDto } from './instance.dto';
+import type { CreateInstanceDto, InstanceActionDto } from './instance.dto';
 
 /** A create request with every reference resolved and checked: what creates and dry-runs act on. */
 export interface ResolvedCreate {
@@ -29,6 +41,8 @@ export interface ResolvedCreate {
   image: { id: string; name: string; ref: string };
   network: NetworkEntity;
   ip: string | undefined;
+  /** The flavor's throttles with the request's overrides, checked against the bounds. */
+  throttles: Throttles;
   zone: string | null;
   group: ServerGroupEntity | null;
   reservation: ReservationRecord | null;
@@ -72,6 +86,13 @@ export class InstancesService {
         },
       ]);
     }
+    const throttles = applyThrottleChanges(
+      flavorThrottles(flavor.throttles, this.env.BERTH_DEFAULT_PIDS_LIMIT),
+      dto.limits ?? {},
+      principal.role === 'admin' ? null : flavor.limitBounds,
+    );
+    if (!throttles.ok) throw BerthError.invalid(throttles.errors);
+    await this.assertSomeHostHolds(flavor, dto.kind);
     const group = dto.serverGroup === undefined ? null : await this.group(dto.serverGroup, projectId);
     const reservation =
       dto.reservation === undefined ? null : await this.reservation(dto.reservation, projectId, flavor, dto);
@@ -85,6 +106,7 @@ export class InstancesService {
       image,
       network,
       ip: dto.ip,
+      throttles: throttles.value,
       zone: dto.zone ?? reservation?.zone ?? null,
       group,
       reservation,
@@ -109,7 +131,7 @@ export class InstancesService {
       image: r.image,
       network: r.network,
       ip: r.ip,
-      pidsLimit: this.env.BERTH_DEFAULT_PIDS_LIMIT,
+      throttles: r.throttles,
       zone: r.zone,
       serverGroupId: r.group?.id ?? null,
       reservationId: r.reservation?.id ?? null,
@@ -131,6 +153,81 @@ export class InstancesService {
 
   request(id: string, projectId: string | null, action: InstanceAction, actor: Actor): Promise<string> {
     return this.store.requestAction(id, projectId, action, actor);
+  }
+
+  /** resize (to a flavor) or set-limits, applied live on the instance's host. */
+  async requestLimits(id: string, dto: InstanceActionDto, principal: Principal, actor: Actor): Promise<string> {
+    const action = dto.action as LimitAction;
+    if (action === 'resize' && dto.flavor === undefined) {
+      throw BerthError.invalid([{ field: 'flavor', rule: 'required', message: 'flavor is required for a resize' }]);
+    }
+    if (action === 'set-limits') {
+      if (dto.flavor !== undefined) {
+        throw BerthError.invalid([
+          { field: 'flavor', rule: 'action', message: 'flavor is for a resize; set-limits changes throttles only' },
+        ]);
+      }
+      if (dto.limits === undefined || Object.keys(dto.limits).length === 0) {
+        throw BerthError.invalid([
+          { field: 'limits', rule: 'required', message: 'limits must name a throttle to set' },
+        ]);
+      }
+    }
+    const scope = projectScope(principal);
+    // A tenant learns nothing of a flavor before it is known that the instance is theirs.
+    await this.get(id, scope);
+    const flavor =
+      dto.flavor === undefined
+        ? null
+        : await findByRef(this.dataSource.getRepository(FlavorEntity), dto.flavor, 'flavor', 'flavor');
+    return this.store.requestLimits(
+      id,
+      scope,
+      {
+        action,
+        flavor,
+        changes: dto.limits ?? {},
+        bounded: principal.role !== 'admin',
+        defaultPidsLimit: this.env.BERTH_DEFAULT_PIDS_LIMIT,
+      },
+      actor,
+    );
+  }
+
+  /**
+   * Refuses (409) a flavor no enabled host of the kind could hold even empty, so that the request
+   * fails now with the reason instead of becoming an instance in ERROR. With no host at all, the
+   * build waits for the scheduler's verdict as before.
+   */
+  private async assertSomeHostHolds(flavor: FlavorEntity, kind: InstanceKind): Promise<void> {
+    const need = resourcesOf(flavor);
+    const [largest] = await rows<{
+      n: number;
+      fits: number;
+      vcpus: number;
+      pcpus: number;
+      ramMb: number;
+      diskGb: number;
+    }>(
+      this.dataSource.manager,
+      `SELECT count(*)::int AS n,
+              count(*) FILTER (WHERE floor(vcpus * cpu_ratio) >= $2 AND pcpus >= $3 AND floor(ram_mb * ram_ratio) >= $4
+                                 AND floor(disk_gb * disk_ratio) >= $5)::int AS fits,
+              coalesce(max(floor(vcpus * cpu_ratio)), 0)::int AS vcpus, coalesce(max(pcpus), 0)::int AS pcpus,
+              coalesce(max(floor(ram_mb * ram_ratio)), 0)::int AS "ramMb",
+              coalesce(max(floor(disk_gb * disk_ratio)), 0)::int AS "diskGb"
+         FROM hosts WHERE enabled AND $1 = ANY (drivers)`,
+      [kind, need.vcpus, need.pcpus, need.ramMb, need.diskGb],
+    );
+    if (!largest || largest.n === 0 || largest.fits > 0) return;
+    const short = RESOURCE_NAMES.filter((k) => need[k] > largest[k]).map(
+      (k) => `${k} ${need[k]} (the most any host offers: ${largest[k]})`,
+    );
+    throw BerthError.conflict(
+      `no ${kind} host is large enough for flavor ${flavor.name}, even empty: ${short.join(', ')}`,
+      'flavor',
+      'capacity',
+    );
   }
 
   private async group(ref: string, projectId: string): Promise<ServerGroupEntity> {

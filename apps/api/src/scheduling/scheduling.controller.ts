@@ -13,6 +13,7 @@ import {
   type HostCandidate,
   type PlacementRequest,
   type Selection,
+  resourcesOf,
 } from '@berth/domain';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
@@ -126,7 +127,7 @@ export class SchedulingController {
     const members = new Map(group?.members ?? []);
     const slots = r.reservation ? await reservationSlots(m, r.reservation.id) : null;
     const policy = { ...schedulerPolicy(policyOptionsOf(this.env)), subsetSize: 1 };
-    const size = { vcpus: r.flavor.vcpus, ramMb: r.flavor.ramMb, diskGb: r.flavor.diskGb };
+    const size = resourcesOf(r.flavor);
     const placements = new Map<string, number>();
     let first: Selection | null = null;
     let explanation: string | null = null;
@@ -177,7 +178,7 @@ export class SchedulingController {
   async capacity(@Query() query: CapacityQuery): Promise<CapacityView> {
     const flavor = await findByRef(this.dataSource.getRepository(FlavorEntity), query.flavor, 'flavor', 'flavor');
     const kind = query.kind ?? 'container';
-    const size = { vcpus: flavor.vcpus, ramMb: flavor.ramMb, diskGb: flavor.diskGb };
+    const size = resourcesOf(flavor);
     const request: PlacementRequest = {
       kind,
       resources: size,

@@ -10,6 +10,7 @@ import {
   type Rejection,
   type Resources,
   type SchedulerPolicy,
+  resourcesOf,
 } from '@berth/domain';
 import type { Logger } from '@berth/platform';
 import type { HostStateCache } from './host-cache';
@@ -237,7 +238,7 @@ class NotEnough extends Error {
 export function placementRequest(spec: RequestSpec, group: GroupState | null): PlacementRequest {
   return {
     kind: spec.kind,
-    resources: { vcpus: spec.vcpus, ramMb: spec.ramMb, diskGb: spec.diskGb },
+    resources: resourcesOf(spec),
     zone: spec.zone,
     extraSpecs: spec.extraSpecs,
     vlan: spec.vlan,

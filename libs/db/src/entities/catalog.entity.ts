@@ -1,7 +1,12 @@
+import type { CpuPolicy } from '@berth/contracts';
+import type { FlavorThrottles, ThrottleBounds } from '@berth/domain';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /** What a flavor asks of a host; instances and reservations copy it when they are made. */
-export type FlavorSpec = Pick<FlavorEntity, 'id' | 'name' | 'vcpus' | 'ramMb' | 'diskGb' | 'extraSpecs'>;
+export type FlavorSpec = Pick<
+  FlavorEntity,
+  'id' | 'name' | 'vcpus' | 'ramMb' | 'diskGb' | 'extraSpecs' | 'cpuPolicy' | 'throttles' | 'limitBounds'
+>;
 
 @Entity('flavors')
 export class FlavorEntity {
@@ -12,6 +17,11 @@ export class FlavorEntity {
   @Column('int') diskGb!: number;
   /** Scheduling hints, e.g. {"aggregate:disk": "ssd"}; a flavor never changes once made. */
   @Column('jsonb') extraSpecs!: Record<string, string>;
+  @Column('text') cpuPolicy!: CpuPolicy;
+  /** Unset throttles are absent or null: cpuQuota then means 100, pidsLimit the cloud's default. */
+  @Column('jsonb') throttles!: Partial<FlavorThrottles>;
+  /** Per throttle, the range a project member may pick for an instance; absent: fixed by the flavor. */
+  @Column('jsonb') limitBounds!: ThrottleBounds;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }
 

@@ -10,11 +10,19 @@ export class HostEntity {
   @Column('int') vcpus!: number;
   @Column('int') ramMb!: number;
   @Column('int') diskGb!: number;
+  /** Dedicated CPUs, one instance each, never overcommitted. */
+  @Column('int') pcpus!: number;
+  @Column('text') cpuSharedSet!: string;
+  @Column('int', { array: true }) cpuDedicatedSet!: number[];
+  /** The dedicated CPUs instances (and reservation slots) hold; as many as usedPcpus. */
+  @Column('int', { array: true }) pinnedCpus!: number[];
+  @Column('boolean') lxcfs!: boolean;
   @Column('real') cpuRatio!: number;
   @Column('real') ramRatio!: number;
   @Column('real') diskRatio!: number;
   /** Sum of this host's allocations, kept in the same transaction as every claim and release. */
   @Column('int') usedVcpus!: number;
+  @Column('int') usedPcpus!: number;
   @Column('int') usedRamMb!: number;
   @Column('int') usedDiskGb!: number;
   @Column('int') usedInstances!: number;
@@ -43,6 +51,8 @@ export class AllocationEntity {
   @Column('uuid', { nullable: true }) reservationId!: string | null;
   @Column('uuid') hostId!: string;
   @Column('int') vcpus!: number;
+  @Column('int') pcpus!: number;
+  @Column('int', { array: true }) pinnedCpus!: number[];
   @Column('int') ramMb!: number;
   @Column('int') diskGb!: number;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;

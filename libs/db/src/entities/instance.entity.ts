@@ -1,11 +1,34 @@
-import type { Fault, InstanceKind, PowerState } from '@berth/contracts';
-import type { GroupPolicy, InstanceStatus, TaskState } from '@berth/domain';
+import type { AppliedLimits, CpuPolicy, Fault, InstanceKind, PowerState, Throttles } from '@berth/contracts';
+import type { GroupPolicy, InstanceStatus, Resources, TaskState, ThrottleBounds } from '@berth/domain';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * An instance embeds the flavor and image it was built from (as Nova embeds the flavor), so
  * deleting or changing a flavor or image never changes a running instance.
  */
+/**
+ * A live resize in flight. The growth was claimed when it was asked for; on success the instance
+ * takes `to` and gives back `shrink` and `releasedCpus`; on failure it gives back `grow` and
+ * `claimedCpus`.
+ */
+export interface PendingResize {
+  to: {
+    flavorId: string | null;
+    flavorName: string;
+    vcpus: number;
+    ramMb: number;
+    diskGb: number;
+    cpuPolicy: CpuPolicy;
+    throttles: Throttles;
+    limitBounds: ThrottleBounds;
+    pinnedCpus: number[];
+  };
+  grow: Resources;
+  shrink: Resources;
+  claimedCpus: number[];
+  releasedCpus: number[];
+}
+
 @Entity('instances')
 export class InstanceEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
@@ -25,7 +48,16 @@ export class InstanceEntity {
   @Column('uuid', { nullable: true }) imageId!: string | null;
   @Column('text') imageName!: string;
   @Column('text') imageRef!: string;
-  @Column('int') pidsLimit!: number;
+  @Column('text') cpuPolicy!: CpuPolicy;
+  /** Resolved throttles: the flavor's with this instance's overrides. */
+  @Column('jsonb') throttles!: Throttles;
+  /** The flavor's bounds, copied so that later changes stay within what the instance was sold. */
+  @Column('jsonb') limitBounds!: ThrottleBounds;
+  @Column('int', { array: true }) pinnedCpus!: number[];
+  /** What its host last read back from the kernel and OVS; null while it does not run. */
+  @Column('jsonb', { nullable: true }) appliedLimits!: AppliedLimits | null;
+  /** A live resize its host is applying: the target, and what to release or give back after. */
+  @Column('jsonb', { nullable: true }) pendingResize!: PendingResize | null;
   @Column('jsonb', { nullable: true }) fault!: Fault | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz') updatedAt!: Date;

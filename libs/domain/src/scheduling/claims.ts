@@ -1,3 +1,4 @@
+import { addResources } from '../capacity';
 import { aggregateExtraSpecsFilter } from './filters/aggregate-extra-specs';
 import { availabilityZoneFilter } from './filters/availability-zone';
 import { computeEnabledFilter } from './filters/compute-enabled';
@@ -9,11 +10,7 @@ export function withClaim(host: HostCandidate, size: Resources, sign: 1 | -1 = 1
   return {
     ...host,
     instances: host.instances + sign,
-    used: {
-      vcpus: host.used.vcpus + sign * size.vcpus,
-      ramMb: host.used.ramMb + sign * size.ramMb,
-      diskGb: host.used.diskGb + sign * size.diskGb,
-    },
+    used: addResources(host.used, size, sign),
   };
 }
 

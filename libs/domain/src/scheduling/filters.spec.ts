@@ -122,9 +122,13 @@ describe('NumInstances', () => {
 
 describe('Capacity', () => {
   it('applies allocation ratios: 4 CPUs at ratio 4 hold 16 vCPUs', () =>
-    expect(capacityFilter.reject(request(), candidate('a', { used: { vcpus: 14, ramMb: 0, diskGb: 0 } }))).toBeNull());
+    expect(
+      capacityFilter.reject(request(), candidate('a', { used: { vcpus: 14, pcpus: 0, ramMb: 0, diskGb: 0 } })),
+    ).toBeNull());
   it('names every short resource', () =>
-    expect(capacityFilter.reject(request(), candidate('a', { used: { vcpus: 15, ramMb: 3500, diskGb: 0 } }))).toEqual({
+    expect(
+      capacityFilter.reject(request(), candidate('a', { used: { vcpus: 15, pcpus: 0, ramMb: 3500, diskGb: 0 } })),
+    ).toEqual({
       code: 'vcpus+ramMb',
       reason: 'vcpus needs 2, 1 free; ramMb needs 1024, 596 free',
     }));

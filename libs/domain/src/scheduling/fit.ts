@@ -6,5 +6,8 @@ export function instancesThatFit(host: HostCandidate, size: Resources, maxInstan
   const room = free(host);
   const by = (r: keyof Resources) =>
     size[r] === 0 ? Number.POSITIVE_INFINITY : Math.floor(Math.max(0, room[r]) / size[r]);
-  return Math.max(0, Math.min(by('vcpus'), by('ramMb'), by('diskGb'), maxInstancesPerHost - host.instances));
+  return Math.max(
+    0,
+    Math.min(by('vcpus'), by('pcpus'), by('ramMb'), by('diskGb'), maxInstancesPerHost - host.instances),
+  );
 }

@@ -1,5 +1,7 @@
 import type { InstanceSpec } from '@berth/contracts';
+import type { LxcfsBind } from '@berth/cgroups';
 import type Docker from 'dockerode';
+import { dockerBlkio, dockerResources, type HostLimitContext } from './limits';
 
 export const LABEL_INSTANCE = 'berth.instance';
 export const LABEL_HOST = 'berth.host';
@@ -10,30 +12,33 @@ export function containerName(instanceId: string): string {
   return `berth-${instanceId}`;
 }
 
+/** What a container's config takes from its host besides the instance. */
+export interface ContainerContext extends HostLimitContext {
+  hostName: string;
+  stopTimeoutSec: number;
+  /** lxcfs files to bind over /proc, or null where lxcfs is missing (the instance then sees the host's /proc). */
+  lxcfs: readonly LxcfsBind[] | null;
+}
+
 /**
  * The container for an instance: no Docker network (Berth plugs it into OVS itself), tini as PID 1
- * so a stop is a signal and not a 10 s timeout, memory without swap, CPU quota, a pids limit and
- * nothing privileged: no added capabilities, no-new-privileges.
+ * so a stop is a signal and not a 10 s timeout, its limits (cpuset, CPU quota and shares, memory
+ * without swap, pids, block IO), its own /proc through lxcfs where the host has it, and nothing
+ * privileged: no added capabilities, no-new-privileges.
  */
-export function containerConfig(
-  spec: InstanceSpec,
-  hostName: string,
-  stopTimeoutSec: number,
-): Docker.ContainerCreateOptions {
-  const memory = spec.ramMb * 1024 * 1024;
+export function containerConfig(spec: InstanceSpec, ctx: ContainerContext): Docker.ContainerCreateOptions {
   return {
     name: containerName(spec.id),
     Image: spec.imageRef,
     Hostname: spec.name,
-    Labels: { [LABEL_INSTANCE]: spec.id, [LABEL_HOST]: hostName, [LABEL_PORT]: spec.port.id },
-    StopTimeout: stopTimeoutSec,
+    Labels: { [LABEL_INSTANCE]: spec.id, [LABEL_HOST]: ctx.hostName, [LABEL_PORT]: spec.port.id },
+    StopTimeout: ctx.stopTimeoutSec,
     HostConfig: {
       NetworkMode: 'none',
       Init: true,
-      Memory: memory,
-      MemorySwap: memory,
-      NanoCpus: spec.vcpus * 1e9,
-      PidsLimit: spec.pidsLimit,
+      ...dockerResources(spec.limits, ctx),
+      ...dockerBlkio(spec.limits, ctx.blockDevice),
+      Binds: (ctx.lxcfs ?? []).map((b) => `${b.source}:${b.target}:ro`),
       Privileged: false,
       CapAdd: [],
       SecurityOpt: ['no-new-privileges'],

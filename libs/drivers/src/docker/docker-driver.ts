@@ -1,4 +1,12 @@
-import type { InstanceSpec, PowerState } from '@berth/contracts';
+import type { AppliedLimits, InstanceLimits, InstanceSpec, PowerState } from '@berth/contracts';
+import {
+  blockDeviceOf,
+  cgroupsOfProcess,
+  lxcfsBinds,
+  readCgroupLimits,
+  writeIoThrottle,
+  type BlockDevice,
+} from '@berth/cgroups';
 import {
   ensureBridge,
   hostVethName,
@@ -7,6 +15,8 @@ import {
   plugContainerPort,
   probeDatapath,
   readInstanceInterface,
+  readPortRates,
+  setPortRates,
   unplugContainerPort,
   type DatapathType,
   type HostNet,
@@ -17,6 +27,16 @@ import { DriverError, type ComputeDriver, type DriverCapabilities, type StepList
 import { runSteps } from '../run-steps';
 import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE } from './container-config';
 import { isNotFound, isNotModified } from './docker-errors';
+import {
+  appliedFrom,
+  dockerResources,
+  expectedApplied,
+  ioThrottleOf,
+  mismatches,
+  portRatesOf,
+  throttlesDisk,
+  type HostLimitContext,
+} from './limits';
 
 export interface DockerDriverOptions {
   docker: Docker;
@@ -24,14 +44,20 @@ export interface DockerDriverOptions {
   /** Labels every container, so hosts that share one dockerd (tests) never touch each other's. */
   hostName: string;
   stopTimeoutSec: number;
+  /** Kernel CPU list that shared instances float over (dedicated ones are pinned to their own CPUs). */
+  sharedCpus: string;
+  /** Where lxcfs is mounted; null leaves instances with the host's /proc. */
+  lxcfsRoot: string | null;
 }
 
 /** Containers treated as VMs, as nova-docker did: Docker runs them, Berth plumbs their network. */
 export class DockerDriver implements ComputeDriver {
   readonly name = 'docker';
   readonly kind = 'container' as const;
-  readonly capabilities: DriverCapabilities = { liveResize: false, coldMigrate: false };
+  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: false };
   private datapath: DatapathType = 'netdev';
+  /** The disk under Docker's data root; block IO throttles apply to it. Null when there is none (tmpfs). */
+  private blockDevice: BlockDevice | null = null;
 
   constructor(private readonly options: DockerDriverOptions) {}
 
@@ -46,26 +72,46 @@ export class DockerDriver implements ComputeDriver {
   async init(): Promise<void> {
     await this.docker.ping();
     this.datapath = await ensureBridge(this.net, await probeDatapath());
+    const info = (await this.docker.info()) as { DockerRootDir: string };
+    this.blockDevice = await blockDeviceOf(info.DockerRootDir).catch(() => null);
   }
 
-  async spawn(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+  /** What an instance's limits depend on, besides the instance. */
+  get hostLimits(): HostLimitContext {
+    return { sharedCpus: this.options.sharedCpus, blockDevice: this.blockDevice };
+  }
+
+  async spawn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     const existing = await this.inspect(spec.id);
-    if (existing?.State.Running && (await this.isPlugged(spec))) return;
+    if (existing?.State.Running && (await this.isPlugged(spec))) {
+      return runSteps(onStep, async (step) => {
+        await step('limits');
+        return this.applyLimits(spec, existing.State.Pid);
+      });
+    }
     if (existing) await this.remove(spec);
 
-    await runSteps(onStep, async (step, reverter) => {
+    return runSteps(onStep, async (step, reverter) => {
       await step('image');
       await this.ensureImage(spec.imageRef);
       await step('create');
       this.options.net.failpoints.check('docker.create');
+      const lxcfs = this.options.lxcfsRoot ? await lxcfsBinds(this.options.lxcfsRoot) : null;
       const container = await this.docker.createContainer(
-        containerConfig(spec, this.options.hostName, this.options.stopTimeoutSec),
+        containerConfig(spec, {
+          ...this.hostLimits,
+          hostName: this.options.hostName,
+          stopTimeoutSec: this.options.stopTimeoutSec,
+          lxcfs,
+        }),
       );
       reverter.add(`remove container ${container.id}`, () => this.remove(spec));
       await step('start');
       await container.start();
       await step('network');
-      await this.plug(spec, reverter);
+      const pid = await this.plug(spec, reverter);
+      await step('limits');
+      return this.applyLimits(spec, pid);
     });
   }
 
@@ -84,12 +130,17 @@ export class DockerDriver implements ComputeDriver {
     });
   }
 
-  async powerOn(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+  async powerOn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     const existing = await this.inspect(spec.id);
     if (!existing) throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
-    if (existing.State.Running && (await this.isPlugged(spec))) return;
+    if (existing.State.Running && (await this.isPlugged(spec))) {
+      return runSteps(onStep, async (step) => {
+        await step('limits');
+        return this.applyLimits(spec, existing.State.Pid);
+      });
+    }
 
-    await runSteps(onStep, async (step, reverter) => {
+    return runSteps(onStep, async (step, reverter) => {
       await unplugContainerPort(this.net, spec.port.id);
       await step('start');
       const container = this.docker.getContainer(containerName(spec.id));
@@ -100,13 +151,33 @@ export class DockerDriver implements ComputeDriver {
       }
       reverter.add('stop container', () => this.stopQuietly(spec));
       await step('network');
-      await this.plug(spec, reverter);
+      const pid = await this.plug(spec, reverter);
+      await step('limits');
+      return this.applyLimits(spec, pid);
     });
   }
 
-  async reboot(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+  async reboot(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     await this.powerOff(spec, onStep);
-    await this.powerOn(spec, onStep);
+    return this.powerOn(spec, onStep);
+  }
+
+  async setLimits(spec: InstanceSpec, previous: InstanceLimits, onStep: StepListener): Promise<AppliedLimits | null> {
+    return runSteps(onStep, async (step, reverter) => {
+      await step('limits');
+      const before = await this.inspect(spec.id);
+      if (!before) throw new DriverError('limits', `instance ${spec.id} does not exist on this host`);
+      reverter.add('restore the previous limits', () => this.changeLimits({ ...spec, limits: previous }));
+      const applied = await this.changeLimits(spec);
+      this.options.net.failpoints.check('docker.set-limits');
+      return applied;
+    });
+  }
+
+  async readLimits(spec: InstanceSpec): Promise<AppliedLimits | null> {
+    const info = await this.inspect(spec.id);
+    if (!info?.State.Running) return null;
+    return this.readApplied(spec, info);
   }
 
   async destroy(spec: InstanceSpec, onStep: StepListener): Promise<void> {
@@ -150,7 +221,8 @@ export class DockerDriver implements ComputeDriver {
       .flatMap((t) => (t.endsWith(':latest') ? [t, t.slice(0, -7)] : [t]));
   }
 
-  private async plug(spec: InstanceSpec, reverter: Reverter): Promise<void> {
+  /** Plugs the running container's port; returns its init's PID. */
+  private async plug(spec: InstanceSpec, reverter: Reverter): Promise<number> {
     const info = await this.inspect(spec.id);
     if (!info?.State.Running) throw new Error('the container exited right after it started');
     await plugContainerPort(
@@ -158,6 +230,48 @@ export class DockerDriver implements ComputeDriver {
       { instanceId: spec.id, pid: info.State.Pid, port: spec.port, datapath: this.datapath },
       reverter,
     );
+    return info.State.Pid;
+  }
+
+  /**
+   * Changes what `docker update` holds (kept across restarts), then, if the container runs, what
+   * Docker cannot change live: block IO throttles and the port's rates. Returns what was read back.
+   */
+  private async changeLimits(spec: InstanceSpec): Promise<AppliedLimits | null> {
+    const container = this.docker.getContainer(containerName(spec.id));
+    await container.update(dockerResources(spec.limits, this.hostLimits));
+    const info = await container.inspect();
+    return info.State.Running ? this.applyLimits(spec, info.State.Pid) : null;
+  }
+
+  /**
+   * Writes the limits Docker cannot keep for a running container (block IO on the data disk, OVS
+   * rates on the port), then reads every limit back from the kernel and OVS: a difference from
+   * what was asked is an error, so "applied" always means applied.
+   */
+  private async applyLimits(spec: InstanceSpec, pid: number): Promise<AppliedLimits> {
+    const device = this.blockDevice;
+    if (device) await writeIoThrottle(await cgroupsOfProcess(pid), device.id, ioThrottleOf(spec.limits));
+    else if (throttlesDisk(spec.limits)) throw new Error('this host has no block device under Docker to throttle');
+    await setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits));
+    this.options.net.failpoints.check('docker.limits');
+    const info = await this.inspect(spec.id);
+    if (!info?.State.Running) throw new Error('the container stopped while its limits were applied');
+    const applied = await this.readApplied(spec, info);
+    const wrong = mismatches(expectedApplied(spec.limits, this.hostLimits, true), applied);
+    if (wrong.length > 0) throw new Error(`limits not in effect: ${wrong.join('; ')}`);
+    return applied;
+  }
+
+  private async readApplied(spec: InstanceSpec, info: Docker.ContainerInspectInfo): Promise<AppliedLimits> {
+    const cg = await readCgroupLimits(await cgroupsOfProcess(info.State.Pid), this.blockDevice?.id ?? '');
+    const rates = (await this.isPlugged(spec)) ? await readPortRates(this.net, this.qosTarget(spec)) : null;
+    const procView = info.Mounts.some((m) => m.Destination === '/proc/meminfo') ? 'lxcfs' : 'host';
+    return appliedFrom(cg, rates, procView);
+  }
+
+  private qosTarget(spec: InstanceSpec) {
+    return { name: hostVethName(spec.port.id), portId: spec.port.id, datapath: this.datapath };
   }
 
   private async isPlugged(spec: InstanceSpec): Promise<boolean> {

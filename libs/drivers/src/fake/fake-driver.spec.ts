@@ -7,6 +7,7 @@ const spec = (id: string) => sampleSpec({ id });
 
 const driver = new FakeDriver();
 const failing = new FakeDriver('container', new Failpoints(['fake.network']));
+const limitsFailing = new FakeDriver('container', new Failpoints(['fake.set-limits']));
 
 describeDriverContract('fake', {
   driver: () => driver,
@@ -14,4 +15,5 @@ describeDriverContract('fake', {
   leftovers: (s) => Promise.resolve([driver, failing].filter((d) => d.holds(s.id)).map((d) => `${d.name}:${s.id}`)),
   failingDriver: () => failing,
   failingStep: 'network',
+  limitsFailingDriver: () => limitsFailing,
 });

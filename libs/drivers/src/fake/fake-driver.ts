@@ -1,4 +1,5 @@
-import type { InstanceKind, InstanceSpec, PowerState } from '@berth/contracts';
+import type { AppliedLimits, InstanceKind, InstanceLimits, InstanceSpec, PowerState } from '@berth/contracts';
+import { formatCpuList } from '@berth/domain';
 import { Failpoints } from '@berth/platform';
 import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
 import { runSteps } from '../run-steps';
@@ -9,13 +10,17 @@ interface FakeInstance {
   plugged: boolean;
 }
 
+/** The CPUs the fake host's shared instances float over. */
+const FAKE_SHARED_CPUS = '0-3';
+
 /**
  * An in-memory driver that keeps the full contract, for unit tests of the agent and for hosts in
- * placement-only tests (as Nova's fake driver). Failpoints "fake.<step>" fail a step on demand.
+ * placement-only tests (as Nova's fake driver). Failpoints "fake.<step>" fail a step on demand. Its "kernel" holds exactly the
+ * limits it was given, so callers see the contract's shape, not real enforcement.
  */
 export class FakeDriver implements ComputeDriver {
   readonly name = 'fake';
-  readonly capabilities: DriverCapabilities = { liveResize: false, coldMigrate: false };
+  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: false };
   private readonly instances = new Map<string, FakeInstance>();
   private readonly images = new Set<string>();
 
@@ -28,11 +33,11 @@ export class FakeDriver implements ComputeDriver {
     return Promise.resolve();
   }
 
-  async spawn(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+  async spawn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     const existing = this.instances.get(spec.id);
-    if (existing?.power === 'RUNNING' && existing.plugged) return;
+    if (existing?.power === 'RUNNING' && existing.plugged) return this.readLimits(spec);
     this.instances.delete(spec.id);
-    await runSteps(onStep, async (step, reverter) => {
+    return runSteps(onStep, async (step, reverter) => {
       await step('create');
       this.failpoints.check('fake.create');
       this.instances.set(spec.id, { spec, power: 'SHUTDOWN', plugged: false });
@@ -42,6 +47,8 @@ export class FakeDriver implements ComputeDriver {
       await step('network');
       this.failpoints.check('fake.network');
       this.set(spec.id, { plugged: true });
+      await step('limits');
+      return this.readLimits(spec);
     });
   }
 
@@ -54,19 +61,56 @@ export class FakeDriver implements ComputeDriver {
     });
   }
 
-  async powerOn(spec: InstanceSpec, onStep: StepListener): Promise<void> {
-    await runSteps(onStep, async (step) => {
+  async powerOn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
+    return runSteps(onStep, async (step) => {
       await step('start');
       if (!this.instances.has(spec.id))
         throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
       this.failpoints.check('fake.start');
-      this.set(spec.id, { power: 'RUNNING', plugged: true });
+      this.set(spec.id, { spec, power: 'RUNNING', plugged: true });
+      return this.readLimits(spec);
     });
   }
 
-  async reboot(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+  async reboot(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     await this.powerOff(spec, onStep);
-    await this.powerOn(spec, onStep);
+    return this.powerOn(spec, onStep);
+  }
+
+  async setLimits(spec: InstanceSpec, previous: InstanceLimits, onStep: StepListener): Promise<AppliedLimits | null> {
+    return runSteps(onStep, async (step, reverter) => {
+      await step('limits');
+      const current = this.instances.get(spec.id);
+      if (!current) throw new DriverError('limits', `instance ${spec.id} does not exist on this host`);
+      this.set(spec.id, { spec });
+      reverter.add('restore the previous limits', () =>
+        Promise.resolve(this.set(spec.id, { spec: { ...spec, limits: previous } })),
+      );
+      this.failpoints.check('fake.set-limits');
+      return this.readLimits(spec);
+    });
+  }
+
+  /** The limits the fake "kernel" holds: exactly those of the spec it last applied. */
+  readLimits(spec: InstanceSpec): Promise<AppliedLimits | null> {
+    const instance = this.instances.get(spec.id);
+    if (instance?.power !== 'RUNNING') return Promise.resolve(null);
+    const limits = instance.spec.limits;
+    const dedicated = limits.cpuPolicy === 'dedicated';
+    return Promise.resolve({
+      cpuset: dedicated ? formatCpuList(limits.pinnedCpus) : FAKE_SHARED_CPUS,
+      cpus: dedicated ? null : (limits.vcpus * limits.cpuQuota) / 100,
+      ramMb: limits.ramMb,
+      pidsLimit: limits.pidsLimit,
+      diskReadIops: limits.diskReadIops,
+      diskWriteIops: limits.diskWriteIops,
+      diskReadBps: limits.diskReadBps,
+      diskWriteBps: limits.diskWriteBps,
+      netIngressMbps: instance.plugged ? limits.netIngressMbps : null,
+      netEgressMbps: instance.plugged ? limits.netEgressMbps : null,
+      procView: 'host',
+      readAt: new Date().toISOString(),
+    });
   }
 
   async destroy(spec: InstanceSpec, onStep: StepListener): Promise<void> {

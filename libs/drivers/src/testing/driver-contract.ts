@@ -1,4 +1,4 @@
-import type { InstanceSpec } from '@berth/contracts';
+import type { AppliedLimits, InstanceSpec } from '@berth/contracts';
 import { randomUUID } from 'node:crypto';
 import { DriverError, noSteps, type ComputeDriver } from '../compute-driver';
 
@@ -15,7 +15,16 @@ export interface DriverContractHarness {
   /** A driver armed to fail at `failingStep` during spawn. */
   failingDriver: () => ComputeDriver;
   failingStep: string;
+  /** A driver armed to fail in setLimits after the new limits took effect (so it must restore them). */
+  limitsFailingDriver: () => ComputeDriver;
 }
+
+/** The limits a driver reports, without the time they were read. */
+const limitsOf = (applied: AppliedLimits | null) => {
+  if (!applied) return null;
+  const { readAt: _readAt, ...rest } = applied;
+  return rest;
+};
 
 export function describeDriverContract(name: string, harness: DriverContractHarness): void {
   describe(`ComputeDriver contract: ${name}`, () => {
@@ -86,6 +95,43 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
       const spec = newSpec();
       await expect(driver.powerOff(spec, noSteps)).rejects.toMatchObject({ name: 'DriverError', step: 'stop' });
       await expect(driver.powerOn(spec, noSteps)).rejects.toBeInstanceOf(DriverError);
+    });
+
+    it('spawn applies the limits and reports what it read back, as readLimits does', async () => {
+      const spec = newSpec();
+      const applied = await driver.spawn(spec, noSteps);
+      expect(applied).toMatchObject({ ramMb: spec.limits.ramMb, pidsLimit: spec.limits.pidsLimit });
+      expect(limitsOf(await driver.readLimits(spec))).toEqual(limitsOf(applied));
+    });
+
+    it('setLimits changes a running instance without a restart, and a stopped one at its next start', async () => {
+      const spec = newSpec();
+      await driver.spawn(spec, noSteps);
+      const grown = { ...spec, limits: { ...spec.limits, ramMb: spec.limits.ramMb * 2, pidsLimit: 128 } };
+      const applied = await driver.setLimits(grown, spec.limits, noSteps);
+      expect(applied).toMatchObject({ ramMb: grown.limits.ramMb, pidsLimit: 128 });
+      expect(await driver.powerState(spec.id)).toBe('RUNNING');
+
+      await driver.powerOff(grown, noSteps);
+      expect(await driver.setLimits(spec, grown.limits, noSteps)).toBeNull();
+      expect(await driver.readLimits(spec)).toBeNull();
+      expect(await driver.powerOn(spec, noSteps)).toMatchObject({ ramMb: spec.limits.ramMb, pidsLimit: 64 });
+    });
+
+    it('a setLimits that fails restores the previous limits and names step "limits"', async () => {
+      const failing = harness.limitsFailingDriver();
+      await failing.init();
+      const spec = newSpec();
+      await failing.spawn(spec, noSteps);
+      const before = limitsOf(await failing.readLimits(spec));
+      const changed = { ...spec, limits: { ...spec.limits, ramMb: spec.limits.ramMb * 2, pidsLimit: 100 } };
+      await expect(failing.setLimits(changed, spec.limits, noSteps)).rejects.toMatchObject({
+        name: 'DriverError',
+        step: 'limits',
+      });
+      expect(limitsOf(await failing.readLimits(spec))).toEqual(before);
+      await failing.destroy(spec, noSteps);
+      await expect(driver.setLimits(newSpec(), spec.limits, noSteps)).rejects.toMatchObject({ step: 'limits' });
     });
 
     it(`a spawn that fails at "${harness.failingStep}" leaves nothing behind`, async () => {

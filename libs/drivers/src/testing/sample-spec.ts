@@ -1,4 +1,4 @@
-import type { InstanceSpec, PortSpec } from '@berth/contracts';
+import type { InstanceLimits, InstanceSpec, PortSpec } from '@berth/contracts';
 import { randomUUID } from 'node:crypto';
 
 /** An InstanceSpec for driver and agent tests; every call gets fresh instance and port ids. */
@@ -10,11 +10,9 @@ export function sampleSpec(
     id: randomUUID(),
     name: 'sample',
     kind: 'container',
-    vcpus: 1,
-    ramMb: 64,
     diskGb: 1,
     imageRef: 'busybox',
-    pidsLimit: 64,
+    limits: sampleLimits(),
     ...rest,
     port: {
       id: randomUUID(),
@@ -26,5 +24,24 @@ export function sampleSpec(
       vlan: 100,
       ...port,
     },
+  };
+}
+
+/** Small shared limits with no throttles: 1 vCPU at full quota, 64 MB, 64 processes. */
+export function sampleLimits(overrides: Partial<InstanceLimits> = {}): InstanceLimits {
+  return {
+    vcpus: 1,
+    ramMb: 64,
+    cpuPolicy: 'shared',
+    pinnedCpus: [],
+    cpuQuota: 100,
+    pidsLimit: 64,
+    diskReadIops: null,
+    diskWriteIops: null,
+    diskReadBps: null,
+    diskWriteBps: null,
+    netIngressMbps: null,
+    netEgressMbps: null,
+    ...overrides,
   };
 }

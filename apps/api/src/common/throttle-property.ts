@@ -1,0 +1,34 @@
+import type { ThrottleName } from '@berth/contracts';
+import { THROTTLE_RULES } from '@berth/domain';
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+const DESCRIPTIONS: Readonly<Record<ThrottleName, string>> = {
+  cpuQuota: 'Percent of its vCPUs a shared instance may use (CFS quota); default 100',
+  pidsLimit: "Most processes and threads at once; default: the cloud's BERTH_DEFAULT_PIDS_LIMIT",
+  diskReadIops: 'Read IO operations per second on the disk under the instance',
+  diskWriteIops: 'Write IO operations per second',
+  diskReadBps: 'Read bytes per second',
+  diskWriteBps: 'Write bytes per second',
+  netIngressMbps: 'Traffic to the instance, Mbit/s (linux-htb QoS on its OVS port)',
+  netEgressMbps: 'Traffic from the instance, Mbit/s (an OpenFlow meter or ingress policing)',
+};
+
+/** A flavor's throttle: optional, an integer within the cloud-wide rule; absent or null means none. */
+export function ThrottleProperty(name: ThrottleName): PropertyDecorator {
+  const rule = THROTTLE_RULES[name];
+  return applyDecorators(
+    ApiPropertyOptional({
+      minimum: rule.min,
+      maximum: rule.max,
+      nullable: true,
+      type: Number,
+      description: `${DESCRIPTIONS[name]} (${rule.unit})`,
+    }),
+    IsOptional(),
+    IsInt({ message: `${name} must be an integer` }),
+    Min(rule.min, { message: `${name} must not be less than ${rule.min} (${rule.unit})` }),
+    Max(rule.max, { message: `${name} must not be greater than ${rule.max} (${rule.unit})` }),
+  );
+}
