@@ -23,6 +23,11 @@ export interface StackOptions {
   agent?: boolean;
   /** Lightweight stand-in hosts: agents with the fake driver, each with its own failpoints. */
   fakeHosts?: Array<{ name: string; failpoints?: string[] }>;
+  /**
+   * More docker hosts, each an agent of its own on the same dockerd and OVS (named `<name>-<stack id>`),
+   * with settings of its own, e.g. a dedicated CPU pool.
+   */
+  extraHosts?: Array<{ name: string; env: Record<string, string> }>;
   /** Settings for every process of the stack. */
   env?: Record<string, string>;
 }
@@ -55,6 +60,8 @@ export class TestStack {
     private readonly processes: ChildProcess[],
     /** Whether a real host holds this stack's instances, so that stop() must delete them first. */
     private readonly realHost: boolean,
+    /** The names of `extraHosts`, in order. */
+    readonly extraHostNames: string[],
   ) {}
 
   static async start(options: StackOptions = {}): Promise<TestStack> {
@@ -84,6 +91,15 @@ export class TestStack {
       child.stderr?.pipe(log);
       return child;
     };
+    const dockerAgent = (extra: Record<string, string>) => ({
+      BERTH_DOCKER_SOCKET: env.dockerSocket,
+      BERTH_OVS_BRIDGE: env.bridge,
+      BERTH_HEARTBEAT_SEC: '2',
+      BERTH_STOP_TIMEOUT_SEC: '5',
+      ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
+      ...extra,
+    });
+    const extraHosts = (options.extraHosts ?? []).map((h) => ({ ...h, name: `${h.name}-${id}` }));
     const processes = [
       run('api', 'api/src/main.js', {
         BERTH_API_PORT: String(port),
@@ -93,16 +109,10 @@ export class TestStack {
       ...Array.from({ length: options.schedulers ?? 1 }, (_, i) => run(`scheduler-${i}`, 'scheduler/src/main.js', {})),
       ...(options.agent === false
         ? []
-        : [
-            run('agent', 'compute-agent/src/main.js', {
-              BERTH_HOST_NAME: hostName,
-              BERTH_DOCKER_SOCKET: env.dockerSocket,
-              BERTH_OVS_BRIDGE: env.bridge,
-              BERTH_HEARTBEAT_SEC: '2',
-              BERTH_STOP_TIMEOUT_SEC: '5',
-              ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
-            }),
-          ]),
+        : [run('agent', 'compute-agent/src/main.js', dockerAgent({ BERTH_HOST_NAME: hostName }))]),
+      ...extraHosts.map((h) =>
+        run(`agent-${h.name}`, 'compute-agent/src/main.js', dockerAgent({ ...h.env, BERTH_HOST_NAME: h.name })),
+      ),
       ...(options.fakeHosts ?? []).map((fake) =>
         run(`fake-${fake.name}`, 'compute-agent/src/main.js', {
           BERTH_HOST_NAME: fake.name,
@@ -113,7 +123,11 @@ export class TestStack {
         }),
       ),
     ];
-    const expected = [...(options.agent === false ? [] : [hostName]), ...(options.fakeHosts ?? []).map((f) => f.name)];
+    const expected = [
+      ...(options.agent === false ? [] : [hostName]),
+      ...extraHosts.map((h) => h.name),
+      ...(options.fakeHosts ?? []).map((f) => f.name),
+    ];
     const stack = new TestStack(
       `http://127.0.0.1:${port}`,
       token,
@@ -121,7 +135,8 @@ export class TestStack {
       prefix,
       db,
       processes,
-      options.agent !== false,
+      options.agent !== false || extraHosts.length > 0,
+      extraHosts.map((h) => h.name),
     );
     try {
       await stack.until('the API', async () => (await stack.call('GET', '/healthz').catch(() => null))?.status === 200);
