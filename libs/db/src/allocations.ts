@@ -131,7 +131,7 @@ async function giveBack(m: EntityManager, hostId: string, r: Resources, cpus: nu
   await m.query(
     `UPDATE hosts SET used_vcpus = used_vcpus - $2, used_pcpus = used_pcpus - $3, used_ram_mb = used_ram_mb - $4,
             used_disk_gb = used_disk_gb - $5, used_instances = used_instances - $6,
-            pinned_cpus = ARRAY(SELECT c FROM unnest(pinned_cpus) c WHERE c <> ALL ($7::int[]))
+            pinned_cpus = ARRAY(SELECT c FROM unnest(pinned_cpus) WITH ORDINALITY u(c, i) WHERE c <> ALL ($7::int[]) ORDER BY i)
       WHERE id = $1`,
     [hostId, r.vcpus, r.pcpus, r.ramMb, r.diskGb, instances, cpus],
   );
@@ -179,7 +179,7 @@ export async function shrinkAllocation(
 ): Promise<void> {
   await m.query(
     `UPDATE allocations SET vcpus = vcpus - $3, pcpus = pcpus - $4, ram_mb = ram_mb - $5, disk_gb = disk_gb - $6,
-            pinned_cpus = ARRAY(SELECT c FROM unnest(pinned_cpus) c WHERE c <> ALL ($7::int[]))
+            pinned_cpus = ARRAY(SELECT c FROM unnest(pinned_cpus) WITH ORDINALITY u(c, i) WHERE c <> ALL ($7::int[]) ORDER BY i)
       WHERE instance_id = $1 AND host_id = $2`,
     [instanceId, hostId, shrink.vcpus, shrink.pcpus, shrink.ramMb, shrink.diskGb, cpus],
   );

@@ -102,8 +102,9 @@ export function shortfalls(room: Resources, need: Resources): string[] {
 
 /**
  * The CPUs an instance keeps through a live resize: a dedicated instance that stays dedicated keeps
- * its lowest CPUs up to its new size (so a shrink moves nothing that stays), any other keeps none.
+ * those it has held longest (its pinned list is in the order it got them), up to its new size, so
+ * a grow and a shrink back return it to where it started; any other keeps none.
  */
 export function keptCpus(pinned: readonly number[], toDedicated: boolean, toVcpus: number): number[] {
-  return toDedicated ? [...pinned].sort((a, b) => a - b).slice(0, toVcpus) : [];
+  return toDedicated ? pinned.slice(0, toVcpus) : [];
 }

@@ -1,89 +1,29 @@
-import {
-  computeQueue,
-  jobId,
-  PLACEMENT_QUEUE,
-  type ComputeCommand,
-  type HostFacts,
-  type PlaceInstancesJob,
-} from '@berth/contracts';
-import { PlacementStore, ReportStore } from '@berth/db';
-import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
-import { createLogger } from '@berth/platform';
-import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
-import { HostStateCache } from '../../../apps/scheduler/src/placement/host-cache';
-import { PlacementService } from '../../../apps/scheduler/src/placement/placement-service';
-import { eventually, TestApi } from '../api-harness';
+import { computeQueue, jobId, type ComputeCommand, type HostFacts } from '@berth/contracts';
+import type { ReportStore } from '@berth/db';
+import type { PlacementService } from '../../../apps/scheduler/src/placement/placement-service';
+import { eventually, type TestApi } from '../api-harness';
 import { hostFacts } from '../host-facts';
-import { testRedisUrl } from '../settings';
+import { PlacementHarness } from './placement-harness';
 
 const facts = (name: string, ramMb: number, over: Partial<HostFacts> = {}): HostFacts =>
   hostFacts(name, { vcpus: 64, cpuSharedSet: '0-63', ramMb, diskGb: 1000, ...over });
 
 describe('placement on real PostgreSQL', () => {
+  let h: PlacementHarness;
   let api: TestApi;
   let placement: PlacementService;
   let reports: ReportStore;
-  let redis: IORedis;
-  const queues = new Map<string, Queue>();
-
-  const queue = (name: string) => {
-    let q = queues.get(name);
-    if (!q) {
-      q = new Queue(name, { connection: redis, prefix: api.env.BERTH_QUEUE_PREFIX });
-      queues.set(name, q);
-    }
-    return q;
-  };
 
   beforeAll(async () => {
-    api = await TestApi.start();
-    await api.unlimitedQuota();
-    redis = new IORedis(testRedisUrl(), { maxRetriesPerRequest: null });
-    const store = new PlacementStore(api.dataSource, { maxInstancesPerHost: 50, downAfterSec: 60 });
-    // A cache that reloads for every decision: each test sees the hosts it just changed.
-    const cache = new HostStateCache(store, -1);
-    placement = new PlacementService(
-      store,
-      cache,
-      schedulerPolicy({ ...DEFAULT_POLICY_OPTIONS, subsetSize: 1 }),
-      createLogger('test', 'silent'),
-    );
-    reports = new ReportStore(api.dataSource, { cpu: 4, ram: 1, disk: 1 });
-    await api.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
-    await api.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: 'busybox' });
-    await api.call('POST', '/v1/networks', { name: 'lan', vlan: 100, cidr: '10.7.0.0/16', gateway: '10.7.0.1' });
+    h = await PlacementHarness.start();
+    ({ api, placement, reports } = h);
   });
-  afterAll(async () => {
-    await Promise.all([...queues.values()].map((q) => q.close()));
-    redis.disconnect();
-    await api.stop();
-  });
+  afterAll(() => h.stop());
 
-  /** Only these hosts take part in the next placements. */
-  async function onlyHosts(...names: string[]): Promise<void> {
-    await api.sql(`UPDATE hosts SET enabled = (name = ANY ($1))`, [names]);
-  }
-
-  /** Creates through the API and returns the placement job exactly as the API queued it. */
-  async function create(body: Record<string, unknown>): Promise<{ job: PlaceInstancesJob; ids: string[] }> {
-    const res = await api.call('POST', '/v1/instances', {
-      kind: 'container',
-      flavor: 'm1.tiny',
-      image: 'busybox',
-      network: 'lan',
-      ...body,
-    });
-    expect(res.status).toBe(202);
-    const first = res.body.operationId as string;
-    const job = await eventually(() => queue(PLACEMENT_QUEUE).getJob(jobId(first, 'place')), 'the placement job');
-    return {
-      job: job.data as PlaceInstancesJob,
-      ids: (res.body.instances as Array<{ instance: { id: string } }>).map((b) => b.instance.id),
-    };
-  }
-
-  const instance = async (id: string) => (await api.call('GET', `/v1/instances/${id}`)).body;
+  const queue = (name: string) => h.queue(name);
+  const onlyHosts = (...names: string[]) => h.onlyHosts(...names);
+  const create = (body: Record<string, unknown>) => h.create(body);
+  const instance = (id: string) => h.instance(id);
   const usage = async (name: string) =>
     (
       await api.sql<{ used: number; allocated: number; instances: number }>(
