@@ -59,9 +59,11 @@ seed() { # path json
   code=$(api POST "$1" "$2")
   case "$code" in 201 | 409) ;; *) die "seeding $1 answered $code" ;; esac
 }
-seed /v1/flavors '{"name":"m1.tiny","vcpus":1,"ramMb":256,"diskGb":1}'
-seed /v1/flavors '{"name":"m1.small","vcpus":1,"ramMb":1024,"diskGb":10}'
-seed /v1/flavors '{"name":"m1.medium","vcpus":2,"ramMb":2048,"diskGb":20}'
+# Tenants may cap their own instances' bandwidth and disk IO (any value; unlimited by default).
+bounds='"limitBounds":{"netIngressMbps":{},"netEgressMbps":{},"diskReadBps":{},"diskWriteBps":{},"diskReadIops":{},"diskWriteIops":{}}'
+seed /v1/flavors "{\"name\":\"m1.tiny\",\"vcpus\":1,\"ramMb\":256,\"diskGb\":1,$bounds}"
+seed /v1/flavors "{\"name\":\"m1.small\",\"vcpus\":1,\"ramMb\":1024,\"diskGb\":10,$bounds}"
+seed /v1/flavors "{\"name\":\"m1.medium\",\"vcpus\":2,\"ramMb\":2048,\"diskGb\":20,$bounds}"
 seed /v1/images "{\"name\":\"busybox\",\"kind\":\"container\",\"ref\":\"$REGISTRY_ADDR/busybox:latest\"}"
 
 wait_for 30 "the compute agent's heartbeat" sh -c "curl -sf -H 'Authorization: Bearer $ADMIN_TOKEN' '$BERTH_URL/v1/hosts' | grep -q '\"name\":\"$HOST_NAME\",[^}]*\"state\":\"up\"'"
