@@ -91,6 +91,8 @@ describe('containers through the whole stack, on OVS VLANs (real daemons)', () =
     const hosts = (await stack.call('GET', '/v1/hosts')).body.items;
     expect(hosts.find((h: any) => h.name === stack.hostName).usage).toEqual({
       vcpus: 0,
+      pcpus: 0,
+      pinnedCpus: [],
       ramMb: 0,
       diskGb: 0,
       instances: 0,
@@ -128,7 +130,7 @@ describe.each([
     expect(instance).toMatchObject({ status: 'ERROR', host: null, fault: { step: 'network' } });
     expect(await hostObjects(instance.id, instance.portId)).toEqual([]);
     const host = (await stack.call('GET', '/v1/hosts')).body.items[0];
-    expect(host.usage).toEqual({ vcpus: 0, ramMb: 0, diskGb: 0, instances: 0 });
+    expect(host.usage).toEqual({ vcpus: 0, pcpus: 0, pinnedCpus: [], ramMb: 0, diskGb: 0, instances: 0 });
 
     expect((await stack.remove(instance.id)).status).toBe('succeeded');
     const networks = (await stack.call('GET', '/v1/networks')).body.items;

@@ -149,6 +149,7 @@ describe('reschedule through the real processes, with stand-in hosts', () => {
       'create:succeeded',
       'start:succeeded',
       'network:succeeded',
+      'limits:succeeded',
     ]);
     const instance = (await stack.call('GET', `/v1/instances/${res.body.instance.id}`)).body;
     expect(instance).toMatchObject({ status: 'ACTIVE', host: 'steady' });
