@@ -103,9 +103,10 @@ describe('containers through the whole stack, on OVS VLANs (real daemons)', () =
 });
 
 describe.each([
-  ['network.ovs-port', 'the OVS port is refused'],
-  ['network.address', 'the address cannot be set, after veth and OVS port exist'],
-])('a build that fails at %s (%s)', (failpoint) => {
+  ['network.ovs-port', 'network', 'the OVS port is refused'],
+  ['network.address', 'network', 'the address cannot be set, after veth and OVS port exist'],
+  ['docker.limits', 'limits', 'the limits are written (IO throttles, QoS, meter) but not read back'],
+])('a build that fails at %s (step %s: %s)', (failpoint, step) => {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await TestStack.start({ failpoints: [failpoint] });
@@ -120,14 +121,15 @@ describe.each([
       flavor: 'm1.tiny',
       image: 'busybox',
       network: 'vlan100',
+      limits: { netIngressMbps: 50, netEgressMbps: 50, diskWriteBps: 50 * 1024 * 1024 },
     });
     const op = await stack.operation(res.body.operationId);
     expect(op).toMatchObject({
       status: 'failed',
-      fault: { step: 'network', message: `injected failure at ${failpoint}` },
+      fault: { step, message: `injected failure at ${failpoint}` },
     });
     const instance = (await stack.call('GET', `/v1/instances/${res.body.instance.id}`)).body;
-    expect(instance).toMatchObject({ status: 'ERROR', host: null, fault: { step: 'network' } });
+    expect(instance).toMatchObject({ status: 'ERROR', host: null, fault: { step }, appliedLimits: null });
     expect(await hostObjects(instance.id, instance.portId)).toEqual([]);
     const host = (await stack.call('GET', '/v1/hosts')).body.items[0];
     expect(host.usage).toEqual({ vcpus: 0, pcpus: 0, pinnedCpus: [], ramMb: 0, diskGb: 0, instances: 0 });

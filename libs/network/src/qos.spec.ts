@@ -1,6 +1,6 @@
 import { Failpoints, type CommandRunner } from '@berth/platform';
 import type { HostNet } from './host-net';
-import { meterCookie, parseTcRate, setPortRates } from './qos';
+import { clearPortRates, meterCookie, parseTcRate, setPortRates } from './qos';
 
 const PORT = '3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c';
 
@@ -87,4 +87,17 @@ describe('setPortRates', () => {
   });
 
   it('refuses a port id that cannot be a cookie', () => expect(() => meterCookie('../x')).toThrow());
+});
+
+describe('clearPortRates', () => {
+  it('deletes the meter its flow names even when the port, and the meter id on it, are already gone', async () => {
+    const { calls, net } = recorder([
+      ['dump-flows', ` cookie=${meterCookie(PORT)}, priority=100,in_port=34 actions=meter:34,NORMAL`],
+    ]);
+    await clearPortRates(net, { name: 'bvh3f1b0d5e6b3a', portId: PORT });
+    expect(calls).toContain('ovs-ofctl -O OpenFlow13 del-meter br-int meter=34');
+    expect(calls.indexOf('ovs-ofctl -O OpenFlow13 del-meter br-int meter=34')).toBeGreaterThan(
+      calls.findIndex((c) => c.includes('del-flows')),
+    );
+  });
 });

@@ -66,21 +66,44 @@ export async function readPortRates(net: HostNet, target: QosTarget): Promise<Po
  */
 export async function clearPortRates(net: HostNet, target: Pick<QosTarget, 'name' | 'portId'>): Promise<void> {
   assertIfname(target.name);
-  const meter = await interfaceMeter(net, target.name);
+  // The port (and the meter id on its Interface row) may already be gone, as when a failed build's
+  // undo deletes the port first; its flow outlives it and names the meter.
+  const meters = new Set(await flowMeters(net, target.portId));
+  const recorded = await interfaceMeter(net, target.name);
+  if (recorded !== null) meters.add(recorded);
   await ofctl(net, ['del-flows', net.bridge, `cookie=${meterCookie(target.portId)}/-1`]);
-  if (meter !== null) await ofctl(net, ['del-meter', net.bridge, `meter=${meter}`]);
+  for (const meter of meters) await ofctl(net, ['del-meter', net.bridge, `meter=${meter}`]);
   await vsctl(net, ['--if-exists', 'clear', 'Port', target.name, 'qos']);
   const { qos, queues } = await qosRows(net, target.portId);
   await clearQosRows(net, qos, queues);
 }
 
-/** What of a port's rates is still on the host (QoS and Queue rows, the meter's flow), for leftover checks. */
+/**
+ * What of a port's rates is still on the host, for leftover checks: its QoS and Queue rows and its
+ * meter flow, and any meter on the bridge that no flow uses (a meter names no port once its flow is gone).
+ */
 export async function portRateLeftovers(net: HostNet, portId: string): Promise<string[]> {
   const { qos, queues } = await qosRows(net, portId);
   const flows = (await ofctl(net, ['dump-flows', net.bridge, `cookie=${meterCookie(portId)}/-1`]))
     .split('\n')
     .filter((l) => l.includes('cookie='));
-  return [...qos.map((u) => `QoS ${u}`), ...queues.map((u) => `Queue ${u}`), ...flows.map((f) => `flow ${f.trim()}`)];
+  const meters = [...(await ofctl(net, ['dump-meters', net.bridge])).matchAll(/^meter=(\d+)/gm)].map((m) =>
+    Number(m[1]),
+  );
+  const used = new Set(metersIn(await ofctl(net, ['dump-flows', net.bridge])));
+  return [
+    ...qos.map((u) => `QoS ${u}`),
+    ...queues.map((u) => `Queue ${u}`),
+    ...flows.map((f) => `flow ${f.trim()}`),
+    ...meters.filter((m) => !used.has(m)).map((m) => `meter ${m} (no flow uses it)`),
+  ];
+}
+
+const metersIn = (flows: string) => [...flows.matchAll(/meter:(\d+)/g)].map((m) => Number(m[1]));
+
+/** The meters the port's flows send its traffic through. */
+async function flowMeters(net: HostNet, portId: string): Promise<number[]> {
+  return metersIn(await ofctl(net, ['dump-flows', net.bridge, `cookie=${meterCookie(portId)}/-1`]));
 }
 
 async function setShaping(net: HostNet, target: QosTarget, mbps: number | null): Promise<void> {

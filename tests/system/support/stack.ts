@@ -8,6 +8,7 @@ import IORedis from 'ioredis';
 import { generateToken } from '../../../apps/api/src/auth/tokens';
 import { freshDatabase, type TestDatabase } from '../../medium/database';
 import { testRedisUrl } from '../../medium/settings';
+import { hostNet, portRateLeftovers } from '@berth/network';
 import { ovsInterfaces } from './probes';
 import { testEnv } from './test-env';
 
@@ -254,7 +255,8 @@ export class TestStack {
 
 /**
  * What the host holds for a container instance, read from the daemons themselves: containers with
- * its label, OVS interfaces carrying its id, and veths named after its port.
+ * its label, OVS interfaces carrying its id, veths named after its port, and its port's QoS and
+ * Queue rows and meter flow.
  */
 export async function hostObjects(instanceId: string, portId: string): Promise<string[]> {
   const found: string[] = [];
@@ -274,6 +276,7 @@ export async function hostObjects(instanceId: string, portId: string): Promise<s
       .filter((l) => l.includes(suffix))
       .map((l) => `link ${l.split(':')[1]?.trim()}`),
   );
+  found.push(...(await portRateLeftovers(hostNet({ bridge: testEnv().bridge }), portId)));
   return found;
 }
 
