@@ -1,8 +1,9 @@
-import { DockerDriver } from '@berth/drivers';
+import { DockerDriver, noSteps } from '@berth/drivers';
 import { describeDriverContract, sampleLimits, sampleSpec } from '@berth/drivers/testing';
 import { hostNet, hostVethName, linkExists, listPorts, peerVethName, portRateLeftovers } from '@berth/network';
-import { Failpoints } from '@berth/platform';
-import { randomBytes } from 'node:crypto';
+import { Failpoints, runCommand } from '@berth/platform';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { totalmem } from 'node:os';
 import Docker from 'dockerode';
 import { testEnv } from './support/test-env';
 
@@ -54,4 +55,26 @@ describeDriverContract('docker', {
     found.push(...(await portRateLeftovers(net, s.port.id)));
     return found;
   },
+});
+
+describe('docker driver on a host without lxcfs', () => {
+  const driver = new DockerDriver({
+    docker,
+    net: hostNet({ bridge: env.bridge }),
+    hostName,
+    stopTimeoutSec: 5,
+    sharedCpus: env.sharedCpus,
+    lxcfsRoot: '/nonexistent/lxcfs',
+  });
+  const s = spec(randomUUID());
+  beforeAll(() => driver.init());
+  afterAll(() => driver.destroy(s, noSteps));
+
+  it("degrades to the host's /proc: the instance runs with every other limit applied", async () => {
+    const applied = await driver.spawn(s, noSteps);
+    expect(applied).toMatchObject({ procView: 'host', ramMb: s.limits.ramMb, cpus: 0.5 });
+    const meminfo = await runCommand(['/usr/bin/docker', 'exec', `berth-${s.id}`, 'cat', '/proc/meminfo']);
+    const total = Number(/^MemTotal:\s+(\d+) kB$/m.exec(meminfo)?.[1]);
+    expect(total).toBe(Math.floor(totalmem() / 1024));
+  });
 });
