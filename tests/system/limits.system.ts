@@ -44,15 +44,19 @@ async function directWrite(
   return { bytesPerSec: Number(size) / seconds, opsPerSec: count / seconds };
 }
 
+let iperfPort = 5201;
+
 /** iperf3 from `client` to `server` over their VLAN (reverse: server to client), in Mbit/s received. */
 async function iperf(client: any, server: any, reverse: boolean): Promise<number> {
   const serverPid = await containerPid(server.id);
-  const daemon = spawn('nsenter', [`--target=${serverPid}`, '--net', 'iperf3', '-s', '-1', '-p', '5201'], {
+  // A port of its own each time, so a server still exiting from the last run is never the one reached.
+  const port = String((iperfPort += 1));
+  const daemon = spawn('nsenter', [`--target=${serverPid}`, '--net', 'iperf3', '-s', '-1', '-p', port], {
     stdio: 'ignore',
   });
   try {
     const clientPid = await containerPid(client.id);
-    const argv = ['nsenter', `--target=${clientPid}`, '--net', 'iperf3', '-c', server.ip, '-p', '5201', '-t', '4'];
+    const argv = ['nsenter', `--target=${clientPid}`, '--net', 'iperf3', '-c', server.ip, '-p', port, '-t', '4'];
     const run = () => runCommand([...argv, '-J', ...(reverse ? ['-R'] : [])], { timeoutMs: 30_000 });
     let out: string | null = null;
     for (let attempt = 0; out === null && attempt < 20; attempt += 1) {

@@ -45,6 +45,19 @@ describe('setPortRates', () => {
     expect(calls.some((c) => c.includes('ingress_policing'))).toBe(false);
   });
 
+  it("changes the port's own meter in place, without adding it again or re-recording it", async () => {
+    const { calls, net } = recorder([['ofport', '7\n"7"\n']]);
+    await setPortRates(
+      net,
+      { name: 'bvh3f1b0d5e6b3a', portId: PORT, datapath: 'netdev' },
+      { ingressMbps: null, egressMbps: 40 },
+    );
+    expect(calls.filter((c) => c.includes('meter=7'))).toEqual([
+      'ovs-ofctl -O OpenFlow13 mod-meter br-int meter=7,kbps,burst,band=type=drop,rate=40000,burst_size=8000',
+    ]);
+    expect(calls.some((c) => c.includes('external_ids:berth-meter=7'))).toBe(false);
+  });
+
   it('on a kernel datapath: ingress policing instead of a meter', async () => {
     const { calls, net } = recorder();
     await setPortRates(
@@ -59,10 +72,8 @@ describe('setPortRates', () => {
   });
 
   it('updates existing QoS rows in place instead of making new ones', async () => {
-    const { calls, net } = recorder([
-      ['find QoS', 'qos-uuid\n'],
-      ['find Queue', 'queue-uuid\n'],
-    ]);
+    const found = (uuid: string) => JSON.stringify({ data: [[['uuid', uuid]]], headings: ['_uuid'] });
+    const { calls, net } = recorder([['find QoS', `${found('qos-uuid')}\n${found('queue-uuid')}\n`]]);
     await setPortRates(
       net,
       { name: 'bvh3f1b0d5e6b3a', portId: PORT, datapath: 'system' },

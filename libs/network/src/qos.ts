@@ -165,21 +165,26 @@ async function clearQosRows(net: HostNet, qos: string[], queues: string[]): Prom
   for (const u of queues) await vsctl(net, ['--if-exists', 'destroy', 'Queue', u]);
 }
 
+/** The QoS and Queue rows tagged with the port id, in one ovs-vsctl call. */
 async function qosRows(net: HostNet, portId: string): Promise<{ qos: string[]; queues: string[] }> {
-  const find = async (table: string) =>
-    (
-      await vsctl(net, [
-        '--bare',
-        '--columns=_uuid',
-        'find',
-        table,
-        `external_ids:berth-port=${JSON.stringify(portId)}`,
-      ])
-    )
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
-  return { qos: await find('QoS'), queues: await find('Queue') };
+  const tag = `external_ids:berth-port=${JSON.stringify(portId)}`;
+  const out = await vsctl(net, [
+    '--format=json',
+    '--columns=_uuid',
+    'find',
+    'QoS',
+    tag,
+    '--',
+    '--columns=_uuid',
+    'find',
+    'Queue',
+    tag,
+  ]);
+  const [qos = [], queues = []] = out
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => (JSON.parse(l) as { data: Array<[[string, string]]> }).data.map((row) => row[0][1]));
+  return { qos, queues };
 }
 
 /**
@@ -217,29 +222,50 @@ async function interfaceMeter(net: HostNet, name: string): Promise<number | null
   return /^\d+$/.test(value) ? Number(value) : null;
 }
 
+/** The port's OpenFlow port number and the meter id recorded on it (null when none), in one call. */
+async function portMeter(net: HostNet, name: string): Promise<{ ofport: number; recorded: number | null }> {
+  const [ofport = '', recorded = ''] = (
+    await vsctl(net, [
+      'get',
+      'Interface',
+      name,
+      'ofport',
+      '--',
+      '--if-exists',
+      'get',
+      'Interface',
+      name,
+      'external_ids:berth-meter',
+    ])
+  ).split('\n');
+  const meter = recorded.trim().replace(/^"|"$/g, '');
+  return { ofport: Number(ofport.trim()), recorded: /^\d+$/.test(meter) ? Number(meter) : null };
+}
+
 /** The meter's id is the port's OpenFlow port number: unique on the bridge while the port exists. */
 async function setMeter(net: HostNet, target: QosTarget, mbps: number | null): Promise<void> {
   const cookie = meterCookie(target.portId);
-  const current = await interfaceMeter(net, target.name);
+  const { ofport, recorded } = await portMeter(net, target.name);
   if (mbps === null) {
     await ofctl(net, ['del-flows', net.bridge, `cookie=${cookie}/-1`]);
-    if (current !== null) {
-      await ofctl(net, ['del-meter', net.bridge, `meter=${current}`]);
+    if (recorded !== null) {
+      await ofctl(net, ['del-meter', net.bridge, `meter=${recorded}`]);
       await vsctl(net, ['remove', 'Interface', target.name, 'external_ids', 'berth-meter']);
     }
     return;
   }
-  const ofport = Number((await vsctl(net, ['get', 'Interface', target.name, 'ofport'])).trim());
   if (!Number.isInteger(ofport) || ofport < 1) throw new Error(`port ${target.name} has no OpenFlow port number`);
   const kbps = mbps * 1000;
   const meter = `meter=${ofport},kbps,burst,band=type=drop,rate=${kbps},burst_size=${burstKbit(kbps)}`;
+  // A meter this port already made is modified; otherwise added (modified if a leftover holds the id).
+  const [first, second] = recorded === ofport ? ['mod-meter', 'add-meter'] : ['add-meter', 'mod-meter'];
   try {
-    await ofctl(net, ['add-meter', net.bridge, meter]);
+    await ofctl(net, [first, net.bridge, meter]);
   } catch (error) {
-    if (!(error instanceof CommandError && /METER_EXISTS/.test(error.stderr))) throw error;
-    await ofctl(net, ['mod-meter', net.bridge, meter]);
+    if (!(error instanceof CommandError && /METER_EXISTS|UNKNOWN_METER/.test(error.stderr))) throw error;
+    await ofctl(net, [second, net.bridge, meter]);
   }
-  await vsctl(net, ['set', 'Interface', target.name, `external_ids:berth-meter=${ofport}`]);
+  if (recorded !== ofport) await vsctl(net, ['set', 'Interface', target.name, `external_ids:berth-meter=${ofport}`]);
   // Same match and priority replaces the flow, so this is idempotent.
   await ofctl(net, [
     'add-flow',
@@ -248,12 +274,10 @@ async function setMeter(net: HostNet, target: QosTarget, mbps: number | null): P
   ]);
 }
 
-/** The meter's rate if the port's flow goes through it; null when either is missing. */
+/** The rate of the meter the port's flow sends its traffic through; null when there is no such flow or meter. */
 async function readMeter(net: HostNet, target: QosTarget): Promise<number | null> {
-  const meter = await interfaceMeter(net, target.name);
-  if (meter === null) return null;
-  const flows = await ofctl(net, ['dump-flows', net.bridge, `cookie=${meterCookie(target.portId)}/-1`]);
-  if (!flows.includes(`meter:${meter}`)) return null;
+  const [meter] = await flowMeters(net, target.portId);
+  if (meter === undefined) return null;
   const out = await ofctl(net, ['dump-meters', net.bridge, `meter=${meter}`]);
   const kbps = /\brate=(\d+)/.exec(out)?.[1];
   return kbps === undefined ? null : Number(kbps) / 1000;
