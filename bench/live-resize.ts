@@ -252,7 +252,10 @@ Interleaved with them, the same change typed by hand on a twin container, withou
 
 ${table}
 
-**Ratio Berth / by hand (medians): ${ratio.toFixed(2)}.**
+**Ratio Berth / by hand (medians): ${ratio.toFixed(2)}.** Berth's figure holds what the hand run leaves out:
+the API's transaction and the trip through the outbox and the host's queue and back (the operation ends when the
+host's report is stored), and the read-back of every limit (cgroup files, \`tc class show\`, the meter and its
+flow). The change itself is one \`docker update\`, the blkio files, and about five OVS commands.
 
 Then, on the same container, how closely the kernel holds what was set:
 

@@ -6,6 +6,7 @@ import {
   readCgroupLimits,
   writeIoThrottle,
   type BlockDevice,
+  type ProcessCgroups,
 } from '@berth/cgroups';
 import {
   ensureBridge,
@@ -86,7 +87,7 @@ export class DockerDriver implements ComputeDriver {
     if (existing?.State.Running && (await this.isPlugged(spec))) {
       return runSteps(onStep, async (step) => {
         await step('limits');
-        return this.applyLimits(spec, existing.State.Pid);
+        return this.applyLimits(spec, existing);
       });
     }
     if (existing) await this.remove(spec);
@@ -109,9 +110,9 @@ export class DockerDriver implements ComputeDriver {
       await step('start');
       await container.start();
       await step('network');
-      const pid = await this.plug(spec, reverter);
+      const info = await this.plug(spec, reverter);
       await step('limits');
-      return this.applyLimits(spec, pid);
+      return this.applyLimits(spec, info);
     });
   }
 
@@ -136,7 +137,7 @@ export class DockerDriver implements ComputeDriver {
     if (existing.State.Running && (await this.isPlugged(spec))) {
       return runSteps(onStep, async (step) => {
         await step('limits');
-        return this.applyLimits(spec, existing.State.Pid);
+        return this.applyLimits(spec, existing);
       });
     }
 
@@ -151,9 +152,9 @@ export class DockerDriver implements ComputeDriver {
       }
       reverter.add('stop container', () => this.stopQuietly(spec));
       await step('network');
-      const pid = await this.plug(spec, reverter);
+      const info = await this.plug(spec, reverter);
       await step('limits');
-      return this.applyLimits(spec, pid);
+      return this.applyLimits(spec, info);
     });
   }
 
@@ -221,8 +222,8 @@ export class DockerDriver implements ComputeDriver {
       .flatMap((t) => (t.endsWith(':latest') ? [t, t.slice(0, -7)] : [t]));
   }
 
-  /** Plugs the running container's port; returns its init's PID. */
-  private async plug(spec: InstanceSpec, reverter: Reverter): Promise<number> {
+  /** Plugs the running container's port; returns the container as it then runs. */
+  private async plug(spec: InstanceSpec, reverter: Reverter): Promise<Docker.ContainerInspectInfo> {
     const info = await this.inspect(spec.id);
     if (!info?.State.Running) throw new Error('the container exited right after it started');
     await plugContainerPort(
@@ -230,7 +231,7 @@ export class DockerDriver implements ComputeDriver {
       { instanceId: spec.id, pid: info.State.Pid, port: spec.port, datapath: this.datapath },
       reverter,
     );
-    return info.State.Pid;
+    return info;
   }
 
   /**
@@ -241,7 +242,7 @@ export class DockerDriver implements ComputeDriver {
     const container = this.docker.getContainer(containerName(spec.id));
     await container.update(dockerResources(spec.limits, this.hostLimits));
     const info = await container.inspect();
-    return info.State.Running ? this.applyLimits(spec, info.State.Pid) : null;
+    return info.State.Running ? this.applyLimits(spec, info) : null;
   }
 
   /**
@@ -249,23 +250,35 @@ export class DockerDriver implements ComputeDriver {
    * rates on the port), then reads every limit back from the kernel and OVS: a difference from
    * what was asked is an error, so "applied" always means applied.
    */
-  private async applyLimits(spec: InstanceSpec, pid: number): Promise<AppliedLimits> {
+  private async applyLimits(spec: InstanceSpec, info: Docker.ContainerInspectInfo): Promise<AppliedLimits> {
     const device = this.blockDevice;
-    if (device) await writeIoThrottle(await cgroupsOfProcess(pid), device.id, ioThrottleOf(spec.limits));
-    else if (throttlesDisk(spec.limits)) throw new Error('this host has no block device under Docker to throttle');
-    await setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits));
+    if (!device && throttlesDisk(spec.limits))
+      throw new Error('this host has no block device under Docker to throttle');
+    const cg = await cgroupsOfProcess(info.State.Pid);
+    // The kernel's and OVS's parts are independent: written, then read back, side by side.
+    await Promise.all([
+      device ? writeIoThrottle(cg, device.id, ioThrottleOf(spec.limits)) : undefined,
+      setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits)),
+    ]);
     this.options.net.failpoints.check('docker.limits');
-    const info = await this.inspect(spec.id);
-    if (!info?.State.Running) throw new Error('the container stopped while its limits were applied');
-    const applied = await this.readApplied(spec, info);
+    // A container that stopped meanwhile has no cgroup left to read: the read-back fails.
+    const applied = await this.readApplied(spec, info, cg, true);
     const wrong = mismatches(expectedApplied(spec.limits, this.hostLimits, true), applied);
     if (wrong.length > 0) throw new Error(`limits not in effect: ${wrong.join('; ')}`);
     return applied;
   }
 
-  private async readApplied(spec: InstanceSpec, info: Docker.ContainerInspectInfo): Promise<AppliedLimits> {
-    const cg = await readCgroupLimits(await cgroupsOfProcess(info.State.Pid), this.blockDevice?.id ?? '');
-    const rates = (await this.isPlugged(spec)) ? await readPortRates(this.net, this.qosTarget(spec)) : null;
+  private async readApplied(
+    spec: InstanceSpec,
+    info: Docker.ContainerInspectInfo,
+    known?: ProcessCgroups,
+    plugged?: boolean,
+  ): Promise<AppliedLimits> {
+    const cgroups = known ?? (await cgroupsOfProcess(info.State.Pid));
+    const [cg, rates] = await Promise.all([
+      readCgroupLimits(cgroups, this.blockDevice?.id ?? ''),
+      (plugged ?? (await this.isPlugged(spec))) ? readPortRates(this.net, this.qosTarget(spec)) : null,
+    ]);
     const procView = info.Mounts.some((m) => m.Destination === '/proc/meminfo') ? 'lxcfs' : 'host';
     return appliedFrom(cg, rates, procView);
   }
