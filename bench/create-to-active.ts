@@ -8,27 +8,15 @@
  */
 import { runCommand } from '@berth/platform';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { api, assertStack, finished } from './support/api';
 import { machineLine, writeSection } from './support/report';
 import { median, ms, percentile } from './support/stats';
 
 const DOCKER = '/usr/bin/docker';
 const count = Number(process.argv[2] ?? 20);
-const url = process.env['BERTH_URL'];
-const token = process.env['BERTH_TOKEN'];
 const bridge = process.env['BERTH_OVS_BRIDGE'] ?? 'br-int';
 const vlan = 3901;
 const net = `10.${randomInt(200, 250)}.${randomInt(0, 255)}`;
-
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 async function berthCreate(i: number): Promise<{ ms: number; id: string }> {
   const started = performance.now();
@@ -91,13 +79,7 @@ async function handCreate(i: number, image: string): Promise<{ ms: number; name:
 }
 
 async function berthDelete(id: string): Promise<void> {
-  const del = await api('DELETE', `/v1/instances/${id}`);
-  for (;;) {
-    const op = await api('GET', `/v1/operations/${del.operationId}`);
-    if (op.status === 'succeeded') return;
-    if (op.status === 'failed') throw new Error(`delete ${id}: ${JSON.stringify(op.fault)}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await finished((await api('DELETE', `/v1/instances/${id}`)).operationId);
 }
 
 async function handDelete(made: { name: string; veth: string }): Promise<void> {
@@ -107,7 +89,7 @@ async function handDelete(made: { name: string; veth: string }): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!url || !token) throw new Error('set BERTH_URL and BERTH_TOKEN (deploy/up.sh, then: . .berth/env)');
+  assertStack();
   const network = await api('POST', '/v1/networks', {
     name: 'bench',
     vlan,

@@ -17,36 +17,15 @@ import { runCommand } from '@berth/platform';
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { api, assertStack, finished } from './support/api';
 import { machineLine, writeSection } from './support/report';
 import { median, ms, percentile } from './support/stats';
 
 const DOCKER = '/usr/bin/docker';
 const MIB = 1024 * 1024;
 const count = Number(process.argv[2] ?? 20);
-const url = process.env['BERTH_URL'];
-const token = process.env['BERTH_TOKEN'];
 const bridge = process.env['BERTH_OVS_BRIDGE'] ?? 'br-int';
 const net = `10.${randomInt(200, 250)}.${randomInt(0, 255)}`;
-
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-async function finished(operationId: string): Promise<void> {
-  for (;;) {
-    const op = await api('GET', `/v1/operations/${operationId}`);
-    if (op.status === 'succeeded') return;
-    if (op.status === 'failed') throw new Error(`operation ${operationId}: ${JSON.stringify(op.fault)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function create(name: string): Promise<any> {
   const created = await api('POST', '/v1/instances', {
@@ -169,7 +148,7 @@ async function iperf(client: any, server: any, reverse: boolean): Promise<number
 }
 
 async function main(): Promise<void> {
-  if (!url || !token) throw new Error('set BERTH_URL and BERTH_TOKEN (deploy/up.sh, then: . .berth/env)');
+  assertStack();
   const device = (await blockDeviceOf((await runCommand([DOCKER, 'info', '-f', '{{.DockerRootDir}}'])).trim())).id;
   const network = await api('POST', '/v1/networks', {
     name: 'bench-limits',

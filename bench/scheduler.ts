@@ -8,7 +8,8 @@
  *   BERTH_PLACEMENT_CONCURRENCY and BERTH_HOST_SUBSET_SIZE override the scheduler's defaults (8 and 3).
  */
 import 'reflect-metadata';
-import type { PlaceInstancesJob, Throttles } from '@berth/contracts';
+import type { PlaceInstancesJob } from '@berth/contracts';
+import { flavorThrottles } from '@berth/domain';
 import { fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -22,16 +23,7 @@ const DECISIONS = Number(process.argv[2] ?? 2000);
 const CONCURRENCY = Number(process.env['BERTH_PLACEMENT_CONCURRENCY'] ?? 8);
 const ADMIN_URL = process.env['BERTH_BENCH_DATABASE_URL'] ?? 'postgres://berth:berth@127.0.0.1:5432/postgres';
 const DB = 'berth_bench_scheduler';
-const BENCH_THROTTLES: Throttles = {
-  cpuQuota: 100,
-  pidsLimit: 64,
-  diskReadIops: null,
-  diskWriteIops: null,
-  diskReadBps: null,
-  diskWriteBps: null,
-  netIngressMbps: null,
-  netEgressMbps: null,
-};
+const BENCH_THROTTLES = flavorThrottles({}, 64);
 
 function urlOf(database: string): string {
   const url = new URL(ADMIN_URL);

@@ -1,4 +1,5 @@
 import { jobId, PLACEMENT_QUEUE } from '@berth/contracts';
+import { flavorThrottles } from '@berth/domain';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { eventually, TestApi } from '../api-harness';
@@ -81,14 +82,7 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
                 ramMb: 128,
                 cpuPolicy: 'shared',
                 pinnedCpus: [],
-                cpuQuota: 100,
-                pidsLimit: 1024,
-                diskReadIops: null,
-                diskWriteIops: null,
-                diskReadBps: null,
-                diskWriteBps: null,
-                netIngressMbps: null,
-                netEgressMbps: null,
+                ...flavorThrottles({}, 1024),
               },
               port: {
                 id: res.body.instance.portId,

@@ -1,7 +1,7 @@
 import type { ThrottleName } from '@berth/contracts';
 import { THROTTLE_RULES } from '@berth/domain';
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 const DESCRIPTIONS: Readonly<Record<ThrottleName, string>> = {
@@ -31,4 +31,14 @@ export function ThrottleProperty(name: ThrottleName): PropertyDecorator {
     Min(rule.min, { message: `${name} must not be less than ${rule.min} (${rule.unit})` }),
     Max(rule.max, { message: `${name} must not be greater than ${rule.max} (${rule.unit})` }),
   );
+}
+
+/** The disk and network throttles as views show them (null: unlimited), shared by flavors and instances. */
+export class DiskNetThrottlesView {
+  @ApiProperty({ nullable: true, type: Number, description: 'IO/s' }) diskReadIops!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'IO/s' }) diskWriteIops!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'bytes/s' }) diskReadBps!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'bytes/s' }) diskWriteBps!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Mbit/s to the instance' }) netIngressMbps!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Mbit/s from the instance' }) netEgressMbps!: number | null;
 }

@@ -4,7 +4,7 @@ import { RESOURCE_NAME, RESOURCE_NAME_RULE, type FlavorThrottles, type ThrottleB
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { IsStringMap } from '../common/string-map';
-import { ThrottleProperty } from '../common/throttle-property';
+import { DiskNetThrottlesView, ThrottleProperty } from '../common/throttle-property';
 
 const BOUNDS_SCHEMA = {
   type: 'object',
@@ -83,7 +83,7 @@ export function throttlesOf(dto: CreateFlavorDto): FlavorThrottles {
   return out;
 }
 
-export class FlavorView {
+export class FlavorView extends DiskNetThrottlesView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty() vcpus!: number;
@@ -92,12 +92,6 @@ export class FlavorView {
   @ApiProperty({ enum: CPU_POLICIES }) cpuPolicy!: CpuPolicy;
   @ApiProperty({ nullable: true, type: Number, description: 'null: 100' }) cpuQuota!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: "null: the cloud's default" }) pidsLimit!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) diskReadIops!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) diskWriteIops!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) diskReadBps!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) diskWriteBps!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) netIngressMbps!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) netEgressMbps!: number | null;
   @ApiProperty(BOUNDS_SCHEMA) limitBounds!: ThrottleBounds;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) extraSpecs!: Record<string, string>;
   @ApiProperty() createdAt!: Date;

@@ -39,6 +39,7 @@ import {
   Min,
 } from 'class-validator';
 import { PageQuery } from '../common/pagination';
+import { DiskNetThrottlesView } from '../common/throttle-property';
 
 const LIMITS_SCHEMA = {
   type: 'object',
@@ -199,33 +200,21 @@ class ImageRef extends Ref {
   @ApiProperty() ref!: string;
 }
 
-class LimitsView {
+class LimitsView extends DiskNetThrottlesView {
   @ApiProperty() vcpus!: number;
   @ApiProperty() ramMb!: number;
   @ApiProperty({ enum: CPU_POLICIES }) cpuPolicy!: CpuPolicy;
   @ApiProperty({ type: [Number], description: 'Host CPUs a dedicated instance owns' }) pinnedCpus!: number[];
   @ApiProperty({ description: 'Percent of its vCPUs a shared instance may use' }) cpuQuota!: number;
   @ApiProperty() pidsLimit!: number;
-  @ApiProperty({ nullable: true, type: Number }) diskReadIops!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) diskWriteIops!: number | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'bytes/s' }) diskReadBps!: number | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'bytes/s' }) diskWriteBps!: number | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'Mbit/s to the instance' }) netIngressMbps!: number | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'Mbit/s from the instance' }) netEgressMbps!: number | null;
 }
 
-class AppliedLimitsView {
+class AppliedLimitsView extends DiskNetThrottlesView {
   @ApiProperty({ example: '2-3', description: 'CPUs it may run on, as the kernel lists them' }) cpuset!: string;
   @ApiProperty({ nullable: true, type: Number, description: 'CPU time cap in CPUs (CFS quota/period)' })
   cpus!: number | null;
   @ApiProperty({ nullable: true, type: Number }) ramMb!: number | null;
   @ApiProperty({ nullable: true, type: Number }) pidsLimit!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) diskReadIops!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) diskWriteIops!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) diskReadBps!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) diskWriteBps!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) netIngressMbps!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) netEgressMbps!: number | null;
   @ApiProperty({ enum: ['lxcfs', 'host'], description: "What /proc shows inside: its own limits, or the host's" })
   procView!: 'lxcfs' | 'host';
   @ApiProperty({ description: 'When the host read these back' }) readAt!: string;

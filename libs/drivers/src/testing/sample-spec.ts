@@ -1,4 +1,5 @@
 import type { InstanceLimits, InstanceSpec, PortSpec } from '@berth/contracts';
+import { flavorThrottles } from '@berth/domain';
 import { randomUUID } from 'node:crypto';
 
 /** An InstanceSpec for driver and agent tests; every call gets fresh instance and port ids. */
@@ -30,18 +31,11 @@ export function sampleSpec(
 /** Small shared limits with no throttles: 1 vCPU at full quota, 64 MB, 64 processes. */
 export function sampleLimits(overrides: Partial<InstanceLimits> = {}): InstanceLimits {
   return {
+    ...flavorThrottles({}, 64),
     vcpus: 1,
     ramMb: 64,
     cpuPolicy: 'shared',
     pinnedCpus: [],
-    cpuQuota: 100,
-    pidsLimit: 64,
-    diskReadIops: null,
-    diskWriteIops: null,
-    diskReadBps: null,
-    diskWriteBps: null,
-    netIngressMbps: null,
-    netEgressMbps: null,
     ...overrides,
   };
 }
