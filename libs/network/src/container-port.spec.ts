@@ -88,9 +88,8 @@ describe('unplugContainerPort', () => {
     await unplugContainerPort(net, port.id);
     const tag = 'external_ids:berth-port="3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c"';
     expect(calls).toEqual([
-      'ovs-ofctl -O OpenFlow13 dump-flows br-int cookie=0x3f1b0d5e6b3a4b8e/-1',
+      'ovs-ofctl dump-flows br-int cookie=0x3f1b0d5e6b3a4b8e/-1',
       'ovs-vsctl --timeout=10 --if-exists get Interface bvh3f1b0d5e6b3a external_ids:berth-meter',
-      'ovs-ofctl -O OpenFlow13 del-flows br-int cookie=0x3f1b0d5e6b3a4b8e/-1',
       'ovs-vsctl --timeout=10 --if-exists clear Port bvh3f1b0d5e6b3a qos',
       `ovs-vsctl --timeout=10 --format=json --columns=_uuid find QoS ${tag} -- --columns=_uuid find Queue ${tag}`,
       'ovs-vsctl --timeout=10 --if-exists del-port br-int bvh3f1b0d5e6b3a',

@@ -46,18 +46,21 @@ export async function setPortRates(net: HostNet, target: QosTarget, rates: PortR
   assertIfname(target.name);
   assertRate(rates.ingressMbps, 'ingress rate');
   assertRate(rates.egressMbps, 'egress rate');
-  await setShaping(net, target, rates.ingressMbps);
-  if (target.datapath === 'netdev') await setMeter(net, target, rates.egressMbps);
-  else await setPolicing(net, target, rates.egressMbps);
+  // The two directions touch different rows and tables, so they are set side by side.
+  await Promise.all([
+    setShaping(net, target, rates.ingressMbps),
+    target.datapath === 'netdev' ? setMeter(net, target, rates.egressMbps) : setPolicing(net, target, rates.egressMbps),
+  ]);
 }
 
 /** What the kernel (tc) and OVS hold for the port now. */
 export async function readPortRates(net: HostNet, target: QosTarget): Promise<PortRates> {
   assertIfname(target.name);
-  return {
-    ingressMbps: await readShaping(net, target.name),
-    egressMbps: target.datapath === 'netdev' ? await readMeter(net, target) : await readPolicing(net, target.name),
-  };
+  const [ingressMbps, egressMbps] = await Promise.all([
+    readShaping(net, target.name),
+    target.datapath === 'netdev' ? readMeter(net, target) : readPolicing(net, target.name),
+  ]);
+  return { ingressMbps, egressMbps };
 }
 
 /**
@@ -68,10 +71,11 @@ export async function clearPortRates(net: HostNet, target: Pick<QosTarget, 'name
   assertIfname(target.name);
   // The port (and the meter id on its Interface row) may already be gone, as when a failed build's
   // undo deletes the port first; its flow outlives it and names the meter.
-  const meters = new Set(await flowMeters(net, target.portId));
+  const flows = await hasFlows(net, target.portId);
+  const meters = new Set(flows ? await flowMeters(net, target.portId) : []);
   const recorded = await interfaceMeter(net, target.name);
   if (recorded !== null) meters.add(recorded);
-  await ofctl(net, ['del-flows', net.bridge, `cookie=${meterCookie(target.portId)}/-1`]);
+  if (flows) await delFlows(net, target.portId);
   for (const meter of meters) await ofctl(net, ['del-meter', net.bridge, `meter=${meter}`]);
   await vsctl(net, ['--if-exists', 'clear', 'Port', target.name, 'qos']);
   const { qos, queues } = await qosRows(net, target.portId);
@@ -212,8 +216,20 @@ export function parseTcRate(text: string | undefined): number | null {
   return Math.round(Number(m[1]) * scale);
 }
 
+/** ovs-ofctl speaking OpenFlow 1.3, which meters need (about 12 ms a flow command here, against 4 in 1.0). */
 function ofctl(net: HostNet, args: readonly string[]): Promise<string> {
   return net.run(['ovs-ofctl', '-O', 'OpenFlow13', ...args]);
+}
+
+/** Deletes the port's flows. OpenFlow 1.0 (with Nicira's cookie masks) is enough, and three times faster. */
+async function delFlows(net: HostNet, portId: string): Promise<void> {
+  await net.run(['ovs-ofctl', 'del-flows', net.bridge, `cookie=${meterCookie(portId)}/-1`]);
+}
+
+/** Whether any flow carries the port's cookie (OpenFlow 1.0 lists them, though it cannot show a meter). */
+async function hasFlows(net: HostNet, portId: string): Promise<boolean> {
+  const out = await net.run(['ovs-ofctl', 'dump-flows', net.bridge, `cookie=${meterCookie(portId)}/-1`]);
+  return out.includes('cookie=');
 }
 
 async function interfaceMeter(net: HostNet, name: string): Promise<number | null> {
@@ -247,11 +263,11 @@ async function setMeter(net: HostNet, target: QosTarget, mbps: number | null): P
   const cookie = meterCookie(target.portId);
   const { ofport, recorded } = await portMeter(net, target.name);
   if (mbps === null) {
-    await ofctl(net, ['del-flows', net.bridge, `cookie=${cookie}/-1`]);
-    if (recorded !== null) {
-      await ofctl(net, ['del-meter', net.bridge, `meter=${recorded}`]);
-      await vsctl(net, ['remove', 'Interface', target.name, 'external_ids', 'berth-meter']);
-    }
+    // Nothing recorded: no meter was set through this port (a stray flow would show in the read-back).
+    if (recorded === null) return;
+    await delFlows(net, target.portId);
+    await ofctl(net, ['del-meter', net.bridge, `meter=${recorded}`]);
+    await vsctl(net, ['remove', 'Interface', target.name, 'external_ids', 'berth-meter']);
     return;
   }
   if (!Number.isInteger(ofport) || ofport < 1) throw new Error(`port ${target.name} has no OpenFlow port number`);
@@ -276,6 +292,8 @@ async function setMeter(net: HostNet, target: QosTarget, mbps: number | null): P
 
 /** The rate of the meter the port's flow sends its traffic through; null when there is no such flow or meter. */
 async function readMeter(net: HostNet, target: QosTarget): Promise<number | null> {
+  // The common case, no meter at all, is settled with the fast OpenFlow 1.0 listing.
+  if (!(await hasFlows(net, target.portId))) return null;
   const [meter] = await flowMeters(net, target.portId);
   if (meter === undefined) return null;
   const out = await ofctl(net, ['dump-meters', net.bridge, `meter=${meter}`]);
