@@ -131,7 +131,9 @@ async function main(): Promise<void> {
 \`node dist/bench/create-to-active.js ${count}\`: ${count} sequential container creates (flavor m1.tiny, image busybox),
 each timed from \`POST /v1/instances\` to the API showing ACTIVE (polled every 5 ms) and deleted before the next.
 Interleaved with them, the same work by hand: \`docker run -d --network none --init\` with the same limits, then
-the same \`ip\`, \`ethtool\`, \`ovs-vsctl\` and \`nsenter\` commands the agent runs. ${machineLine()}
+the same \`ip\`, \`ethtool\`, \`ovs-vsctl\` and \`nsenter\` commands the agent runs. Berth's build also binds lxcfs's
+files, writes the disk throttles and reads every limit back from the cgroup files, tc and OVS (its \`limits\` step);
+the hand run does not. ${machineLine()}
 
 ${table}
 
