@@ -27,5 +27,5 @@ run_tier unit
 run_tier medium
 run_tier system --runInBand
 
-node "$BERTH_ROOT/tools/jest-summary.mjs" "$STATE"/jest-*.json || status=1
+node "$BERTH_ROOT/tools/jest-summary.mjs" "$STATE"/jest-{unit,medium,system}.json || status=1
 exit $status

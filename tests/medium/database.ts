@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { migrate } from '../../apps/api/src/migrate';
-import { adminDatabaseUrl, databaseUrl, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX } from './settings';
+import { adminDatabaseUrl, databaseUrl, dropDatabase, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX } from './settings';
 
 export interface TestDatabase {
   name: string;
@@ -38,7 +38,6 @@ export async function freshDatabase(): Promise<TestDatabase> {
   return {
     name,
     url: databaseUrl(name),
-    drop: () =>
-      withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => undefined)),
+    drop: () => withAdmin((client) => dropDatabase(client, name)),
   };
 }

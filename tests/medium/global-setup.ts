@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { adminDatabaseUrl, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX } from './settings';
+import { adminDatabaseUrl, dropDatabase, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX } from './settings';
 
 /**
  * Once per jest run: drop the migrated template and any test databases a crashed run left behind.
@@ -14,7 +14,7 @@ export default async function globalSetup(): Promise<void> {
       `SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2`,
       [TEMPLATE_DATABASE, `${TEST_DATABASE_PREFIX}%`],
     );
-    for (const { datname } of stale.rows) await client.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+    for (const { datname } of stale.rows) await dropDatabase(client, datname);
   } finally {
     await client.end();
   }

@@ -1,3 +1,4 @@
+import type { Client } from 'pg';
 /** Where the medium and system tiers find PostgreSQL and Redis; deploy/test.sh sets these. */
 export const TEMPLATE_DATABASE = 'berth_test_template';
 export const TEST_DATABASE_PREFIX = 'berth_test_';
@@ -14,4 +15,21 @@ export function databaseUrl(name: string): string {
   const url = new URL(adminDatabaseUrl());
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * DROP DATABASE ... WITH (FORCE), retried while PostgreSQL refuses it for want of the right to end
+ * another backend (42501): an autovacuum worker runs as the superuser, which the berth role may not
+ * terminate, and it leaves within moments on its own.
+ */
+export async function dropDatabase(client: Client, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      return;
+    } catch (error) {
+      if (attempt >= 50 || (error as { code?: string }).code !== '42501') throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
