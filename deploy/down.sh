@@ -16,6 +16,9 @@ done
 [ -f "$STATE/started" ] || exit 0
 tac "$STATE/started" | while read -r what a b; do
   case "$what" in
+    libvirt)
+      for d in libvirtd virtlogd; do [ -s "/run/$d.pid" ] && kill "$(cat "/run/$d.pid")" 2>/dev/null || true; done
+      ;;
     lxcfs)
       [ -s "$STATE/lxcfs.pid" ] && kill "$(cat "$STATE/lxcfs.pid")" 2>/dev/null || true
       for _ in $(seq 50); do grep -q " $LXCFS_PATH fuse.lxcfs " /proc/self/mounts || break; sleep 0.1; done

@@ -20,6 +20,10 @@ REDIS_URL=redis://127.0.0.1:6379
 APT_PACKAGES=(
   postgresql redis-server docker.io docker-registry openvswitch-switch iproute2 ethtool busybox-static
   iperf3 openssh-server util-linux procps curl ca-certificates lxcfs
+  # VMs: libvirt with QEMU, libvirt-dev for the @unraid/libvirt addon (built by npm ci), a guest kernel for
+  # the test image, and xorriso for config drives.
+  libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils libvirt-clients libvirt-dev
+  linux-image-amd64 xorriso cpio
 )
 
 log() { printf '[berth %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -149,6 +153,16 @@ YAML
   fi
 }
 
+# libvirtd (with virtlogd for consoles) on qemu:///system, started without systemd.
+start_libvirt() {
+  virsh -c qemu:///system version >/dev/null 2>&1 && return 0
+  log "starting libvirtd"
+  pgrep -x virtlogd >/dev/null || virtlogd -d
+  libvirtd -d
+  mark_started libvirt
+  wait_for 30 libvirtd virsh -c qemu:///system version
+}
+
 # lxcfs serves each container its own /proc/meminfo, cpuinfo, stat, uptime and loadavg. Berth
 # degrades without it (instances see the host's), so a host where FUSE is missing still works.
 LXCFS_PATH=/var/lib/lxcfs
@@ -180,6 +194,12 @@ build_base_image() {
   log "image $REGISTRY_ADDR/busybox:latest is in the registry"
 }
 
+# Berth's test VM: Debian's kernel, a busybox initramfs and a small data disk (deploy/images/vm).
+VM_IMAGE_DIR=/var/lib/berth/images/test-vm
+build_vm_image() {
+  bash "$BERTH_ROOT/deploy/images/vm/build.sh" "$VM_IMAGE_DIR"
+}
+
 migrate() {
   BERTH_DATABASE_URL="$DB_URL" node "$BERTH_ROOT/dist/apps/api/src/migrate.js" >>"$STATE/migrate.log"
 }
@@ -191,4 +211,5 @@ start_daemons() {
   start_dockerd
   start_registry
   start_lxcfs
+  start_libvirt
 }

@@ -8,6 +8,7 @@ npm_install
 start_daemons
 build
 build_base_image
+build_vm_image
 
 export BERTH_TEST_DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:5432/postgres"
 export BERTH_TEST_REDIS_URL="$REDIS_URL"

@@ -14,6 +14,7 @@ start_daemons
 build
 migrate
 build_base_image
+build_vm_image
 
 if [ ! -s "$STATE/admin-token" ]; then
   (umask 077 && node -e 'process.stdout.write("berth_" + require("crypto").randomBytes(32).toString("base64url") + "\n")' >"$STATE/admin-token")
