@@ -13,6 +13,7 @@ build_vm_image
 export BERTH_TEST_DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:5432/postgres"
 export BERTH_TEST_REDIS_URL="$REDIS_URL"
 export BERTH_TEST_IMAGE="$REGISTRY_ADDR/busybox:latest"
+export BERTH_TEST_VM_IMAGE_DIR="$VM_IMAGE_DIR"
 
 status=0
 log "typecheck, lint, format"

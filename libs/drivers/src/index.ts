@@ -3,3 +3,4 @@ export * from './docker/container-config';
 export * from './docker/docker-driver';
 export * from './fake/fake-driver';
 export * from './registry';
+export * from './libvirt';

@@ -9,6 +9,8 @@ export interface TestEnv {
   sharedCpus: string;
   /** Where deploy/lib.sh mounts lxcfs. */
   lxcfsPath: string;
+  /** Berth's test VM image (deploy/images/vm): vmlinuz, initrd.img, disk.qcow2. */
+  vmImageDir: string;
 }
 
 export function testEnv(): TestEnv {
@@ -18,5 +20,6 @@ export function testEnv(): TestEnv {
     image: process.env['BERTH_TEST_IMAGE'] ?? '127.0.0.1:5000/busybox:latest',
     sharedCpus: readFileSync('/sys/devices/system/cpu/online', 'utf8').trim(),
     lxcfsPath: process.env['BERTH_LXCFS_PATH'] ?? '/var/lib/lxcfs',
+    vmImageDir: process.env['BERTH_TEST_VM_IMAGE_DIR'] ?? '/var/lib/berth/images/test-vm',
   };
 }

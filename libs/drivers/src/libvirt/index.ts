@@ -1,0 +1,4 @@
+export * from './disk';
+export * from './domain-xml';
+export * from './seed';
+export * from './virt-type';

@@ -1,0 +1,21 @@
+import { sampleSpec } from '../testing/sample-spec';
+import { nocloudFiles } from './seed';
+
+describe('NoCloud seed', () => {
+  const { port } = sampleSpec();
+
+  it('gives the instance its id, hostname and static address in network-config v2', () => {
+    const files = nocloudFiles('3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c', 'web-1', port);
+    expect(files['meta-data']).toBe('instance-id: "3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c"\nlocal-hostname: "web-1"\n');
+    expect(files['network-config']).toContain(`macaddress: "${port.mac}"`);
+    expect(files['network-config']).toContain(`      - ${port.ip}/${port.prefixLength}\n`);
+    expect(files['network-config']).toContain(`    gateway4: ${port.gateway}\n`);
+  });
+
+  it('keeps a hostile string inside its YAML string: no new key, no new line', () => {
+    const files = nocloudFiles('id', 'x"\nnetwork: {}\n#', port);
+    const lines = files['meta-data']?.split('\n') ?? [];
+    expect(lines.filter(Boolean)).toHaveLength(2);
+    expect(lines[1]).toBe('local-hostname: "x\\"\\nnetwork: {}\\n#"');
+  });
+});
