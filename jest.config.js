@@ -15,7 +15,8 @@ const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest', swcOptions({ sourceMaps: 'inline' })] },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  // 'node' for native addons (@unraid/libvirt loads build/Release/libvirt.node without its extension).
+  moduleFileExtensions: ['ts', 'js', 'json', 'node'],
   moduleNameMapper,
   setupFiles: ['reflect-metadata'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

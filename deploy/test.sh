@@ -27,7 +27,8 @@ run_tier() { # name [jest args...]
 }
 run_tier unit
 run_tier medium
-run_tier system --runInBand
+# The libvirt driver loads @unraid/libvirt, an ES module, with import(): jest needs the VM modules API.
+NODE_OPTIONS=--experimental-vm-modules run_tier system --runInBand
 
 node "$BERTH_ROOT/tools/jest-summary.mjs" "$STATE"/jest-{unit,medium,system}.json || status=1
 exit $status

@@ -64,7 +64,7 @@ export interface AppliedLimits {
   /** Null while the instance has no port plugged (stopped). */
   netIngressMbps: number | null;
   netEgressMbps: number | null;
-  /** What /proc shows inside: the instance's own limits (lxcfs) or the host's. */
-  procView: 'lxcfs' | 'host';
+  /** What /proc shows inside: the container's own limits (lxcfs), the host's, or a VM's own kernel (guest). */
+  procView: 'lxcfs' | 'host' | 'guest';
   readAt: string;
 }

@@ -215,8 +215,11 @@ class AppliedLimitsView extends DiskNetThrottlesView {
   cpus!: number | null;
   @ApiProperty({ nullable: true, type: Number }) ramMb!: number | null;
   @ApiProperty({ nullable: true, type: Number }) pidsLimit!: number | null;
-  @ApiProperty({ enum: ['lxcfs', 'host'], description: "What /proc shows inside: its own limits, or the host's" })
-  procView!: 'lxcfs' | 'host';
+  @ApiProperty({
+    enum: ['lxcfs', 'host', 'guest'],
+    description: "What /proc shows inside: a container's own limits (lxcfs) or the host's; a VM's own kernel (guest)",
+  })
+  procView!: 'lxcfs' | 'host' | 'guest';
   @ApiProperty({ description: 'When the host read these back' }) readAt!: string;
 }
 

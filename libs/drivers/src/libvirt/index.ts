@@ -2,3 +2,4 @@ export * from './disk';
 export * from './domain-xml';
 export * from './seed';
 export * from './virt-type';
+export * from './libvirt-driver';

@@ -1,4 +1,4 @@
-import type { AppliedLimits, InstanceSpec } from '@berth/contracts';
+import type { AppliedLimits, InstanceLimits, InstanceSpec } from '@berth/contracts';
 import { randomUUID } from 'node:crypto';
 import { DriverError, noSteps, type ComputeDriver } from '../compute-driver';
 
@@ -15,9 +15,17 @@ export interface DriverContractHarness {
   /** A driver armed to fail at `failingStep` during spawn. */
   failingDriver: () => ComputeDriver;
   failingStep: string;
+  /**
+   * Waits until a running instance's guest is up (a VM boots its own kernel after the hypervisor
+   * says it runs); containers need nothing.
+   */
+  settle?: (spec: InstanceSpec) => Promise<void>;
   /** A driver armed to fail in setLimits after the new limits took effect (so it must restore them). */
   limitsFailingDriver: () => ComputeDriver;
 }
+
+/** A shared instance's CPU cap in CPUs, as drivers read it back. */
+const cpusOf = (l: InstanceLimits) => (l.vcpus * l.cpuQuota) / 100;
 
 /** The limits a driver reports, without the time they were read. */
 const limitsOf = (applied: AppliedLimits | null) => {
@@ -51,6 +59,7 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
       const steps: string[] = [];
       await driver.spawn(spec, (s) => Promise.resolve(void steps.push(s)));
       expect(await driver.powerState(spec.id)).toBe('RUNNING');
+      await harness.settle?.(spec);
       expect(await driver.readInterface(spec)).toEqual({
         mac: spec.port.mac,
         addresses: [`${spec.port.ip}/${spec.port.prefixLength}`],
@@ -78,6 +87,7 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
       expect(await driver.powerState(spec.id)).toBe('RUNNING');
       await driver.reboot(spec, noSteps);
       expect(await driver.powerState(spec.id)).toBe('RUNNING');
+      await harness.settle?.(spec);
       expect((await driver.readInterface(spec))?.addresses).toEqual([`${spec.port.ip}/${spec.port.prefixLength}`]);
     });
 
@@ -100,22 +110,24 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
     it('spawn applies the limits and reports what it read back, as readLimits does', async () => {
       const spec = newSpec();
       const applied = await driver.spawn(spec, noSteps);
-      expect(applied).toMatchObject({ ramMb: spec.limits.ramMb, pidsLimit: spec.limits.pidsLimit });
+      expect(applied).toMatchObject({ ramMb: spec.limits.ramMb, cpus: cpusOf(spec.limits) });
       expect(limitsOf(await driver.readLimits(spec))).toEqual(limitsOf(applied));
     });
 
     it('setLimits changes a running instance without a restart, and a stopped one at its next start', async () => {
       const spec = newSpec();
       await driver.spawn(spec, noSteps);
-      const grown = { ...spec, limits: { ...spec.limits, ramMb: spec.limits.ramMb * 2, pidsLimit: 128 } };
-      const applied = await driver.setLimits(grown, spec.limits, noSteps);
-      expect(applied).toMatchObject({ ramMb: grown.limits.ramMb, pidsLimit: 128 });
+      // What every driver changes live: the CPU quota and a disk throttle.
+      const cpuQuota = spec.limits.cpuQuota === 50 ? 25 : 50;
+      const throttled = { ...spec, limits: { ...spec.limits, cpuQuota, diskWriteIops: 200 } };
+      const applied = await driver.setLimits(throttled, spec.limits, noSteps);
+      expect(applied).toMatchObject({ cpus: cpusOf(throttled.limits), diskWriteIops: 200 });
       expect(await driver.powerState(spec.id)).toBe('RUNNING');
 
-      await driver.powerOff(grown, noSteps);
-      expect(await driver.setLimits(spec, grown.limits, noSteps)).toBeNull();
+      await driver.powerOff(throttled, noSteps);
+      expect(await driver.setLimits(spec, throttled.limits, noSteps)).toBeNull();
       expect(await driver.readLimits(spec)).toBeNull();
-      expect(await driver.powerOn(spec, noSteps)).toMatchObject({ ramMb: spec.limits.ramMb, pidsLimit: 64 });
+      expect(await driver.powerOn(spec, noSteps)).toMatchObject({ cpus: cpusOf(spec.limits), diskWriteIops: null });
     });
 
     it('a setLimits that fails restores the previous limits and names step "limits"', async () => {
@@ -124,7 +136,10 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
       const spec = newSpec();
       await failing.spawn(spec, noSteps);
       const before = limitsOf(await failing.readLimits(spec));
-      const changed = { ...spec, limits: { ...spec.limits, ramMb: spec.limits.ramMb * 2, pidsLimit: 100 } };
+      const changed = {
+        ...spec,
+        limits: { ...spec.limits, cpuQuota: spec.limits.cpuQuota === 50 ? 25 : 50, diskWriteIops: 200 },
+      };
       await expect(failing.setLimits(changed, spec.limits, noSteps)).rejects.toMatchObject({
         name: 'DriverError',
         step: 'limits',

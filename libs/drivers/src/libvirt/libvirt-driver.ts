@@ -1,0 +1,462 @@
+import type { AppliedLimits, InstanceLimits, InstanceSpec, PowerState } from '@berth/contracts';
+import { formatCpuList, parseCpuList } from '@berth/domain';
+import {
+  clearPortRates,
+  ensureBridge,
+  probeDatapath,
+  readPortRates,
+  setPortRates,
+  deletePort,
+  listPorts,
+  type DatapathType,
+  type HostNet,
+} from '@berth/network';
+import { runCommand, type CommandRunner } from '@berth/platform';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as LibvirtModule from '@unraid/libvirt';
+import { parseStringPromise } from 'xml2js';
+import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
+import { portRatesOf } from '../docker/limits';
+import { runSteps } from '../run-steps';
+import { createOverlay } from './disk';
+import { domainName, domainXml, kernelCmdline, tapName, BERTH_XMLNS } from './domain-xml';
+import { buildSeedIso, nocloudFiles } from './seed';
+import type { VirtType } from './virt-type';
+
+type Libvirt = typeof LibvirtModule;
+type Hypervisor = LibvirtModule.Hypervisor;
+type Domain = LibvirtModule.Domain;
+
+export interface LibvirtDriverOptions {
+  net: HostNet;
+  hostName: string;
+  uri: string;
+  /** kvm or qemu (TCG), as probed by the agent (probeVirtType) or set by the operator. */
+  virtType: VirtType;
+  /** One directory per instance: its overlay disk, config drive, domain XML and console log. */
+  instancesDir: string;
+  stopTimeoutSec: number;
+  sharedCpus: string;
+  /** vCPUs a shared VM may grow to while it runs. */
+  maxVcpus: number;
+  run?: CommandRunner;
+}
+
+const CPU_PERIOD_US = 100_000;
+
+/**
+ * KVM/QEMU guests through libvirt: @unraid/libvirt for the connection and lifecycle, virsh (argv
+ * only) where the binding stops (live vCPU, iotune and CPU quota changes). A VM image is a directory
+ * on the host holding disk.qcow2 and, for direct kernel boot, vmlinuz and initrd.img.
+ */
+export class LibvirtDriver implements ComputeDriver {
+  readonly name = 'libvirt';
+  readonly kind = 'vm' as const;
+  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: false };
+  private hypervisor: Hypervisor | null = null;
+  private datapath: DatapathType = 'netdev';
+
+  constructor(private readonly options: LibvirtDriverOptions) {}
+
+  private get run(): CommandRunner {
+    return this.options.run ?? runCommand;
+  }
+
+  private get net(): HostNet {
+    return this.options.net;
+  }
+
+  async init(): Promise<void> {
+    const libvirt: Libvirt = await import('@unraid/libvirt');
+    this.hypervisor = new libvirt.Hypervisor({ uri: this.options.uri });
+    await this.hypervisor.connectOpen();
+    this.datapath = await ensureBridge(this.net, await probeDatapath());
+    await mkdir(this.options.instancesDir, { recursive: true });
+  }
+
+  async spawn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
+    const existing = await this.lookup(spec.id);
+    if (existing && (await this.stateOf(existing)) === 'RUNNING' && (await this.isPlugged(spec))) {
+      return runSteps(onStep, async (step) => {
+        await step('limits');
+        return this.applyLimits(spec);
+      });
+    }
+    if (existing) await this.remove(spec);
+
+    return runSteps(onStep, async (step, reverter) => {
+      await step('image');
+      const image = await this.image(spec.imageRef);
+      const dir = this.dir(spec.id);
+      await step('disk');
+      await mkdir(dir, { recursive: true });
+      reverter.add(`remove ${dir}`, () => this.remove(spec));
+      await createOverlay(this.run, image.disk, join(dir, 'disk.qcow2'), spec.diskGb);
+      await step('seed');
+      await buildSeedIso(this.run, join(dir, 'seed.iso'), nocloudFiles(spec.id, spec.name, spec.port));
+      await step('define');
+      this.net.failpoints.check('libvirt.define');
+      const xml = domainXml({
+        instanceId: spec.id,
+        title: spec.name,
+        hostName: this.options.hostName,
+        virtType: this.options.virtType,
+        limits: spec.limits,
+        maxVcpus: this.options.maxVcpus,
+        sharedCpus: this.options.sharedCpus,
+        disk: { path: join(dir, 'disk.qcow2'), format: 'qcow2' },
+        seedPath: join(dir, 'seed.iso'),
+        boot: image.kernel
+          ? { kernel: image.kernel, initrd: image.initrd, cmdline: kernelCmdline(spec.port, '') }
+          : null,
+        port: spec.port,
+        bridge: this.net.bridge,
+        consoleLog: join(dir, 'console.log'),
+      });
+      await writeFile(join(dir, 'domain.xml'), xml);
+      const domain = await this.hv.domainDefineXML(xml);
+      await step('start');
+      this.net.failpoints.check('libvirt.start');
+      await domain.create();
+      await step('network');
+      await this.waitForTap(spec);
+      await step('limits');
+      return this.applyLimits(spec);
+    });
+  }
+
+  async powerOff(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+    await runSteps(onStep, async (step) => {
+      await step('stop');
+      const domain = await this.lookup(spec.id);
+      if (!domain) throw new DriverError('stop', `instance ${spec.id} does not exist on this host`);
+      await this.stop(domain);
+      await step('unplug');
+      await this.unplug(spec);
+    });
+  }
+
+  async powerOn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
+    const domain = await this.lookup(spec.id);
+    if (!domain) throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
+    return runSteps(onStep, async (step, reverter) => {
+      if ((await this.stateOf(domain)) !== 'RUNNING') {
+        await step('start');
+        await domain.create();
+        reverter.add('stop the domain', () => this.stop(domain).then(() => this.unplug(spec)));
+      }
+      await step('network');
+      await this.waitForTap(spec);
+      await step('limits');
+      return this.applyLimits(spec);
+    });
+  }
+
+  async reboot(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
+    await this.powerOff(spec, onStep);
+    return this.powerOn(spec, onStep);
+  }
+
+  /**
+   * Live where libvirt can (vCPUs up to the maximum, CPU quota, iotune; bandwidth on the OVS port),
+   * and in the persistent definition for the next start. Memory and dedicated CPUs change only while
+   * the domain is off: a running VM asked for either fails, and keeps what it had.
+   */
+  async setLimits(spec: InstanceSpec, previous: InstanceLimits, onStep: StepListener): Promise<AppliedLimits | null> {
+    return runSteps(onStep, async (step, reverter) => {
+      await step('limits');
+      const domain = await this.lookup(spec.id);
+      if (!domain) throw new DriverError('limits', `instance ${spec.id} does not exist on this host`);
+      const running = (await this.stateOf(domain)) === 'RUNNING';
+      const next = spec.limits;
+      if (
+        running &&
+        (next.ramMb !== previous.ramMb ||
+          next.cpuPolicy !== previous.cpuPolicy ||
+          (next.cpuPolicy === 'dedicated' && formatCpuList(next.pinnedCpus) !== formatCpuList(previous.pinnedCpus)))
+      ) {
+        throw new DriverError('limits', 'memory and dedicated CPUs of a running VM change only while it is stopped');
+      }
+      if (running && next.vcpus > this.options.maxVcpus) {
+        throw new DriverError('limits', `a running VM grows to at most ${this.options.maxVcpus} vCPUs`);
+      }
+      reverter.add('restore the previous limits', () => this.changeLimits(spec.id, previous, running, spec));
+      await this.changeLimits(spec.id, next, running, spec);
+      this.net.failpoints.check('libvirt.set-limits');
+      return running ? this.applyLimits(spec) : null;
+    });
+  }
+
+  async readLimits(spec: InstanceSpec): Promise<AppliedLimits | null> {
+    const domain = await this.lookup(spec.id);
+    if (!domain || (await this.stateOf(domain)) !== 'RUNNING') return null;
+    return this.readApplied(spec, domain);
+  }
+
+  async destroy(spec: InstanceSpec, onStep: StepListener): Promise<void> {
+    await runSteps(onStep, async (step) => {
+      await step('delete');
+      await this.remove(spec);
+    });
+  }
+
+  async powerState(instanceId: string): Promise<PowerState> {
+    const domain = await this.lookup(instanceId);
+    return domain ? this.stateOf(domain) : 'NOSTATE';
+  }
+
+  async listInstances(): Promise<Array<{ instanceId: string; powerState: PowerState }>> {
+    const found: Array<{ instanceId: string; powerState: PowerState }> = [];
+    for (const domain of await this.hv.connectListAllDomains()) {
+      const name = await domain.getName();
+      if (!name.startsWith('berth-')) continue;
+      const meta = await this.metadata(domain);
+      if (meta?.host !== this.options.hostName) continue;
+      found.push({ instanceId: meta.id, powerState: await this.stateOf(domain) });
+    }
+    return found;
+  }
+
+  /** What the guest said on its console about eth0 since it last booted, with the port's MAC. */
+  async readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null> {
+    if ((await this.powerState(spec.id)) !== 'RUNNING') return null;
+    const log = await readFile(join(this.dir(spec.id), 'console.log'), 'utf8').catch(() => '');
+    const boot = log.lastIndexOf('berth-test-vm: userspace up');
+    const said = [...log.slice(Math.max(0, boot)).matchAll(/: eth0 (\d+\.\d+\.\d+\.\d+\/\d+)/g)].map((m) => m[1] ?? '');
+    return said.length > 0 ? { mac: spec.port.mac, addresses: said.slice(-1) } : null;
+  }
+
+  async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
+    await this.image(ref);
+    await onProgress('present on this host');
+  }
+
+  cachedImages(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
+  private get hv(): Hypervisor {
+    if (!this.hypervisor) throw new Error('the libvirt driver is not initialised');
+    return this.hypervisor;
+  }
+
+  private dir(instanceId: string): string {
+    return join(this.options.instancesDir, instanceId);
+  }
+
+  /** The image directory: disk.qcow2, and vmlinuz (+ initrd.img) for direct kernel boot. */
+  private async image(ref: string): Promise<{ disk: string; kernel: string | null; initrd: string | null }> {
+    if (!ref.startsWith('/')) throw new Error(`VM image ${JSON.stringify(ref)} is not a directory path on this host`);
+    const exists = (p: string) =>
+      access(p).then(
+        () => p,
+        () => null,
+      );
+    const disk = await exists(join(ref, 'disk.qcow2'));
+    if (!disk) throw new Error(`VM image ${ref} has no disk.qcow2`);
+    return { disk, kernel: await exists(join(ref, 'vmlinuz')), initrd: await exists(join(ref, 'initrd.img')) };
+  }
+
+  private async lookup(instanceId: string): Promise<Domain | null> {
+    try {
+      return await this.hv.domainLookupByName(domainName(instanceId));
+    } catch (error) {
+      if (/Domain not found/i.test(String((error as Error).message))) return null;
+      throw error;
+    }
+  }
+
+  /** libvirt's virDomainState, by number (the binding's enum is ESM-only). */
+  private async stateOf(domain: Domain): Promise<PowerState> {
+    const { state } = await domain.getInfo();
+    switch (Number(state)) {
+      case 1:
+      case 2:
+        return 'RUNNING';
+      case 3:
+      case 7:
+        return 'PAUSED';
+      case 6:
+        return 'CRASHED';
+      case 4:
+      case 5:
+        return 'SHUTDOWN';
+      default:
+        return 'NOSTATE';
+    }
+  }
+
+  private async metadata(domain: Domain): Promise<{ id: string; host: string } | null> {
+    const xml = await domain.getXMLDesc();
+    const doc = (await parseStringPromise(xml, { explicitArray: false })) as {
+      domain?: {
+        metadata?: Record<string, { $?: Record<string, string>; 'berth:id'?: string; 'berth:host'?: string }>;
+      };
+    };
+    const meta = Object.values(doc.domain?.metadata ?? {}).find((m) => m.$?.['xmlns:berth'] === BERTH_XMLNS);
+    return meta?.['berth:id'] && meta['berth:host'] ? { id: meta['berth:id'], host: meta['berth:host'] } : null;
+  }
+
+  /** Graceful shutdown (ACPI), then destroy after the stop timeout. */
+  private async stop(domain: Domain): Promise<void> {
+    if ((await this.stateOf(domain)) !== 'RUNNING') return;
+    await domain.shutdown().catch(() => undefined);
+    const end = Date.now() + this.options.stopTimeoutSec * 1000;
+    while (Date.now() < end) {
+      if ((await this.stateOf(domain)) !== 'RUNNING') return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await domain.destroy();
+  }
+
+  /** Removes the domain (running or not), its directory, and what its port left in OVS. */
+  private async remove(spec: InstanceSpec): Promise<void> {
+    const domain = await this.lookup(spec.id);
+    if (domain) {
+      if ((await this.stateOf(domain)) !== 'SHUTDOWN') await domain.destroy().catch(() => undefined);
+      await domain.undefine();
+    }
+    await rm(this.dir(spec.id), { recursive: true, force: true });
+    await this.unplug(spec);
+  }
+
+  private async unplug(spec: InstanceSpec): Promise<void> {
+    const tap = tapName(spec.port.id);
+    await clearPortRates(this.net, { name: tap, portId: spec.port.id });
+    await deletePort(this.net, tap);
+  }
+
+  private async isPlugged(spec: InstanceSpec): Promise<boolean> {
+    return (await listPorts(this.net)).includes(tapName(spec.port.id));
+  }
+
+  private async waitForTap(spec: InstanceSpec): Promise<void> {
+    for (let i = 0; i < 50; i += 1) {
+      if (await this.isPlugged(spec)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the VM's tap ${tapName(spec.port.id)} never joined ${this.net.bridge}`);
+  }
+
+  /** virsh for what the binding lacks: vCPU count, CPU quota, iotune, on the live domain and its definition. */
+  private async changeLimits(
+    instanceId: string,
+    l: InstanceLimits,
+    running: boolean,
+    spec: InstanceSpec,
+  ): Promise<void> {
+    const name = domainName(instanceId);
+    const scope = running ? ['--live', '--config'] : ['--config'];
+    const virsh = (...args: string[]) => this.run(['virsh', '-c', this.options.uri, ...args]);
+    await virsh('setvcpus', name, String(l.vcpus), ...scope);
+    if (l.cpuPolicy === 'shared') {
+      await virsh(
+        'schedinfo',
+        name,
+        ...scope,
+        `cpu_shares=${1024 * l.vcpus}`,
+        `vcpu_period=${CPU_PERIOD_US}`,
+        `vcpu_quota=${Math.round((l.cpuQuota * CPU_PERIOD_US) / 100)}`,
+      );
+    }
+    const iops = (v: number | null) => String(v ?? 0);
+    await virsh(
+      'blkdeviotune',
+      name,
+      'vda',
+      ...scope,
+      '--read-bytes-sec',
+      iops(l.diskReadBps),
+      '--write-bytes-sec',
+      iops(l.diskWriteBps),
+      '--read-iops-sec',
+      iops(l.diskReadIops),
+      '--write-iops-sec',
+      iops(l.diskWriteIops),
+    );
+    if (running) await setPortRates(this.net, this.qosTarget(spec), portRatesOf(l));
+  }
+
+  /** Port rates on the tap, then every limit read back and compared, as the docker driver does. */
+  private async applyLimits(spec: InstanceSpec): Promise<AppliedLimits> {
+    await setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits));
+    this.net.failpoints.check('libvirt.limits');
+    const domain = await this.lookup(spec.id);
+    if (!domain) throw new Error('the domain vanished while its limits were applied');
+    const applied = await this.readApplied(spec, domain);
+    const l = spec.limits;
+    const asked: Partial<AppliedLimits> = {
+      cpuset:
+        l.cpuPolicy === 'dedicated'
+          ? formatCpuList(l.pinnedCpus)
+          : formatCpuList(parseCpuList(this.options.sharedCpus) ?? []),
+      cpus: l.cpuPolicy === 'dedicated' ? null : (l.vcpus * l.cpuQuota) / 100,
+      ramMb: l.ramMb,
+      diskReadBps: l.diskReadBps,
+      diskWriteBps: l.diskWriteBps,
+      diskReadIops: l.diskReadIops,
+      diskWriteIops: l.diskWriteIops,
+      netIngressMbps: l.netIngressMbps,
+      netEgressMbps: l.netEgressMbps,
+    };
+    const wrong = (Object.keys(asked) as Array<keyof AppliedLimits>).filter((k) => asked[k] !== applied[k]);
+    if (wrong.length > 0) {
+      throw new Error(
+        `limits not in effect: ${wrong.map((k) => `${k} is ${String(applied[k])}, asked ${String(asked[k])}`).join('; ')}`,
+      );
+    }
+    return applied;
+  }
+
+  /** The live domain's XML (vCPUs, pinning, quota, memory, iotune) and the tap's rates. */
+  private async readApplied(spec: InstanceSpec, domain: Domain): Promise<AppliedLimits> {
+    const { domain: d } = (await parseStringPromise(await domain.getXMLDesc(), { explicitArray: false })) as {
+      domain: LiveDomain;
+    };
+    const vcpu = typeof d.vcpu === 'string' ? { _: d.vcpu } : d.vcpu;
+    const vcpus = Number(vcpu?.$?.current ?? vcpu?._ ?? 0);
+    const pins = list(d.cputune?.vcpupin).map((p) => Number(p.$.cpuset));
+    const quota = d.cputune?.quota === undefined ? null : Number(d.cputune.quota);
+    const period = Number(d.cputune?.period ?? CPU_PERIOD_US);
+    const iotune = list(d.devices?.disk).find((x) => x.target?.$?.dev === 'vda')?.iotune ?? {};
+    const io = (k: keyof IoTune) => (iotune[k] === undefined || Number(iotune[k]) === 0 ? null : Number(iotune[k]));
+    const rates = (await this.isPlugged(spec)) ? await readPortRates(this.net, this.qosTarget(spec)) : null;
+    return {
+      cpuset: pins.length > 0 ? formatCpuList(pins) : formatCpuList(parseCpuList(vcpu?.$?.cpuset ?? '') ?? []),
+      cpus: quota === null || quota < 0 ? null : (vcpus * quota) / period,
+      ramMb: Number((d.currentMemory ?? d.memory)?._ ?? 0) / 1024,
+      pidsLimit: null,
+      diskReadIops: io('read_iops_sec'),
+      diskWriteIops: io('write_iops_sec'),
+      diskReadBps: io('read_bytes_sec'),
+      diskWriteBps: io('write_bytes_sec'),
+      netIngressMbps: rates?.ingressMbps ?? null,
+      netEgressMbps: rates?.egressMbps ?? null,
+      // A guest's own kernel shows its own memory and CPUs.
+      procView: 'guest',
+      readAt: new Date().toISOString(),
+    };
+  }
+
+  private qosTarget(spec: InstanceSpec) {
+    return { name: tapName(spec.port.id), portId: spec.port.id, datapath: this.datapath };
+  }
+}
+
+/** The parts of a live domain's XML (xml2js, explicitArray off) the read-back uses; amounts in KiB. */
+interface IoTune {
+  read_bytes_sec?: string;
+  write_bytes_sec?: string;
+  read_iops_sec?: string;
+  write_iops_sec?: string;
+}
+interface LiveDomain {
+  vcpu?: string | { _?: string; $?: { current?: string; cpuset?: string } };
+  cputune?: { vcpupin?: OneOrMany<{ $: { vcpu: string; cpuset: string } }>; quota?: string; period?: string };
+  memory?: { _?: string };
+  currentMemory?: { _?: string };
+  devices?: { disk?: OneOrMany<{ target?: { $?: { dev?: string } }; iotune?: IoTune }> };
+}
+type OneOrMany<T> = T | T[];
+const list = <T>(v: OneOrMany<T> | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);

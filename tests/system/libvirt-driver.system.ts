@@ -1,0 +1,91 @@
+import { LibvirtDriver, domainName, tapName } from '@berth/drivers';
+import { describeDriverContract, sampleLimits, sampleSpec } from '@berth/drivers/testing';
+import { hostNet, listPorts, portRateLeftovers } from '@berth/network';
+import { Failpoints, runCommand } from '@berth/platform';
+import { randomBytes } from 'node:crypto';
+import { access, readFile, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { testEnv } from './support/test-env';
+
+// The libvirt driver held to the same contract as docker and fake, on libvirtd and QEMU (TCG here),
+// with Berth's test image. Each spawn defines and starts a real domain; settle waits for the guest.
+
+const env = testEnv();
+const hostName = `contract-vm-${randomBytes(3).toString('hex')}`;
+const instancesDir = join('/var/lib/berth/test-instances', hostName);
+let nextIp = 10;
+
+const spec = (id: string) =>
+  sampleSpec({
+    id,
+    name: 'contract-vm',
+    kind: 'vm',
+    imageRef: env.vmImageDir,
+    limits: sampleLimits({ ramMb: 128, cpuQuota: 50 }),
+    port: {
+      mac: `02:be:00:00:02:${(nextIp % 256).toString(16).padStart(2, '0')}`,
+      ip: `10.251.0.${nextIp++}`,
+      gateway: '10.251.0.1',
+      vlan: 3902,
+    },
+  });
+
+const driverWith = (failpoints: Failpoints) =>
+  new LibvirtDriver({
+    net: hostNet({ bridge: env.bridge, failpoints }),
+    hostName,
+    uri: 'qemu:///system',
+    virtType: 'qemu',
+    instancesDir,
+    // A guest still booting ignores ACPI's power button; stop then waits this long before it destroys.
+    stopTimeoutSec: 5,
+    sharedCpus: env.sharedCpus,
+    maxVcpus: 2,
+  });
+
+const net = hostNet({ bridge: env.bridge });
+const virsh = (...args: string[]) => runCommand(['virsh', '-c', 'qemu:///system', ...args]);
+
+describeDriverContract('libvirt', {
+  driver: () => driverWith(new Failpoints()),
+  spec,
+  failingDriver: () => driverWith(new Failpoints(['libvirt.start'])),
+  failingStep: 'start',
+  limitsFailingDriver: () => driverWith(new Failpoints(['libvirt.set-limits'])),
+  settle: async (s) => {
+    const log = join(instancesDir, s.id, 'console.log');
+    const end = Date.now() + 90_000;
+    for (;;) {
+      const text = await readFile(log, 'utf8').catch(() => '');
+      const boot = text.lastIndexOf('berth-test-vm: userspace up');
+      if (boot >= 0 && text.indexOf('berth-test-vm: ready', boot) > 0) return;
+      if (Date.now() > end) throw new Error(`the guest of ${s.id} never got ready:\n${text.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  },
+  leftovers: async (s) => {
+    const found: string[] = [];
+    if (
+      await virsh('dominfo', domainName(s.id)).then(
+        () => true,
+        () => false,
+      )
+    )
+      found.push(`domain ${domainName(s.id)}`);
+    if (
+      await access(join(instancesDir, s.id)).then(
+        () => true,
+        () => false,
+      )
+    )
+      found.push(`directory ${s.id}`);
+    if ((await listPorts(net)).includes(tapName(s.port.id))) found.push(`ovs port ${tapName(s.port.id)}`);
+    found.push(...(await portRateLeftovers(net, s.port.id)));
+    return found;
+  },
+});
+
+afterAll(async () => {
+  await rmdir(instancesDir).catch(() => undefined);
+  await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
+});
