@@ -40,7 +40,7 @@ start_process() { # name script [VAR=value...]
 
 start_process api api/src/main.js BERTH_API_PORT="$API_PORT" BERTH_ADMIN_TOKEN="$ADMIN_TOKEN"
 start_process scheduler scheduler/src/main.js
-start_process compute-agent compute-agent/src/main.js BERTH_HOST_NAME="$HOST_NAME"
+start_process compute-agent compute-agent/src/main.js BERTH_HOST_NAME="$HOST_NAME" BERTH_DRIVERS=docker,libvirt
 
 BERTH_URL="http://127.0.0.1:$API_PORT"
 wait_for 30 "the API" curl -sf "$BERTH_URL/healthz"
@@ -66,6 +66,7 @@ seed /v1/flavors "{\"name\":\"m1.tiny\",\"vcpus\":1,\"ramMb\":256,\"diskGb\":1,$
 seed /v1/flavors "{\"name\":\"m1.small\",\"vcpus\":1,\"ramMb\":1024,\"diskGb\":10,$bounds}"
 seed /v1/flavors "{\"name\":\"m1.medium\",\"vcpus\":2,\"ramMb\":2048,\"diskGb\":20,$bounds}"
 seed /v1/images "{\"name\":\"busybox\",\"kind\":\"container\",\"ref\":\"$REGISTRY_ADDR/busybox:latest\"}"
+seed /v1/images "{\"name\":\"test-vm\",\"kind\":\"vm\",\"ref\":\"$VM_IMAGE_DIR\"}"
 
 wait_for 30 "the compute agent's heartbeat" sh -c "curl -sf -H 'Authorization: Bearer $ADMIN_TOKEN' '$BERTH_URL/v1/hosts' | grep -q '\"name\":\"$HOST_NAME\",[^}]*\"state\":\"up\"'"
 log "Berth is up at $BERTH_URL with compute host $HOST_NAME. Run: . .berth/env"

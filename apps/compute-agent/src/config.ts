@@ -1,5 +1,5 @@
 import { BerthEnv, EnvInt } from '@berth/platform';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { hostname } from 'node:os';
 
 const CPU_LIST = /^(\d+(-\d+)?(,\d+(-\d+)?)*)?$/;
@@ -16,9 +16,29 @@ export class AgentEnv extends BerthEnv {
   @IsString()
   BERTH_HOST_ADDRESS = '127.0.0.1';
 
-  /** Comma-separated driver names: docker (libvirt comes with VMs). */
-  @Matches(/^(docker|fake)(,(docker|fake))*$/, { message: 'must be a comma-separated list of: docker, fake' })
+  /** Comma-separated driver names: docker (containers), libvirt (VMs), fake (tests). */
+  @Matches(/^(docker|libvirt|fake)(,(docker|libvirt|fake))*$/, {
+    message: 'must be a comma-separated list of: docker, libvirt, fake',
+  })
   BERTH_DRIVERS = 'docker';
+
+  @IsString()
+  BERTH_LIBVIRT_URI = 'qemu:///system';
+
+  /** kvm, qemu (TCG), or auto: boot a kernel under KVM once at start and fall back to TCG if it never speaks. */
+  @IsIn(['auto', 'kvm', 'qemu'])
+  BERTH_VIRT_TYPE: 'auto' | 'kvm' | 'qemu' = 'auto';
+
+  /** One directory per VM: its overlay disk, config drive, domain XML and console log. */
+  @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
+  BERTH_INSTANCES_DIR = '/var/lib/berth/instances';
+
+  /** vCPUs a shared VM may grow to while it runs (0: the size of the shared CPU set). */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(256)
+  BERTH_VM_MAX_VCPUS = 0;
 
   /** The VLANs this host's integration bridge carries (its trunk to the physical network). */
   @Matches(/^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$/, {

@@ -1,7 +1,7 @@
 import type { HostFacts, InstanceKind } from '@berth/contracts';
 import { lxcfsBinds } from '@berth/cgroups';
 import { formatCpuList, type HostCpuSets } from '@berth/domain';
-import { readFile, statfs } from 'node:fs/promises';
+import { readdir, readFile, statfs } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 
 export interface HostFactsOptions {
@@ -17,6 +17,13 @@ export interface HostFactsOptions {
   cpuSets: HostCpuSets;
   /** Where lxcfs is mounted, or null when the operator turned it off. */
   lxcfsPath: string | null;
+}
+
+/** The newest kernel in /boot, which the KVM probe boots; null when there is none. */
+export async function newestKernel(): Promise<string | null> {
+  const kernels = (await readdir('/boot').catch(() => [] as string[])).filter((f) => f.startsWith('vmlinuz-'));
+  const newest = kernels.sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).pop();
+  return newest ? `/boot/${newest}` : null;
 }
 
 /** The CPUs the kernel has online, as it lists them ("0-3"). */

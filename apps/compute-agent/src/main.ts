@@ -1,6 +1,14 @@
 import 'reflect-metadata';
 import { computeQueue, type HostCommand, type InstanceKind } from '@berth/contracts';
-import { DockerDriver, DriverRegistry, FakeDriver, type ComputeDriver } from '@berth/drivers';
+import {
+  DockerDriver,
+  DriverRegistry,
+  FakeDriver,
+  LibvirtDriver,
+  probeVirtType,
+  type ComputeDriver,
+  type VirtType,
+} from '@berth/drivers';
 import { formatCpuList, hostCpuSets, type HostCpuSets } from '@berth/domain';
 import { hostNet, type HostNet } from '@berth/network';
 import { createLogger, errorMessage, Failpoints, loadEnv, runMain } from '@berth/platform';
@@ -8,7 +16,7 @@ import { QueueProducer, startWorker } from '@berth/queue';
 import Docker from 'dockerode';
 import { CommandHandler } from './command-handler';
 import { AgentEnv } from './config';
-import { onlineCpus, readHostFacts } from './host-facts';
+import { newestKernel, onlineCpus, readHostFacts } from './host-facts';
 import { Reporter } from './reporter';
 
 const AGENT_VERSION = '0.1.0';
@@ -18,6 +26,7 @@ interface DriverDeps {
   net: HostNet;
   failpoints: Failpoints;
   cpuSets: HostCpuSets;
+  virtType: VirtType;
 }
 
 const drivers = new DriverRegistry<DriverDeps>()
@@ -31,6 +40,20 @@ const drivers = new DriverRegistry<DriverDeps>()
         stopTimeoutSec: env.BERTH_STOP_TIMEOUT_SEC,
         sharedCpus: formatCpuList(cpuSets.shared),
         lxcfsRoot: env.BERTH_LXCFS_PATH || null,
+      }),
+  )
+  .register(
+    'libvirt',
+    ({ env, net, cpuSets, virtType }) =>
+      new LibvirtDriver({
+        net,
+        hostName: env.BERTH_HOST_NAME,
+        uri: env.BERTH_LIBVIRT_URI,
+        virtType,
+        instancesDir: env.BERTH_INSTANCES_DIR,
+        stopTimeoutSec: env.BERTH_STOP_TIMEOUT_SEC,
+        sharedCpus: formatCpuList(cpuSets.shared),
+        maxVcpus: env.BERTH_VM_MAX_VCPUS || Math.max(1, cpuSets.shared.length),
       }),
   )
   .register('fake', ({ failpoints }) => new FakeDriver('container', failpoints));
@@ -47,9 +70,16 @@ export async function startAgent(env: AgentEnv) {
   });
 
   const cpuSets = hostCpuSets(await onlineCpus(), env.BERTH_CPU_DEDICATED_SET, env.BERTH_CPU_SHARED_SET);
+  const names = env.BERTH_DRIVERS.split(',');
+  const virtType: VirtType = !names.includes('libvirt')
+    ? 'qemu'
+    : env.BERTH_VIRT_TYPE === 'auto'
+      ? await probeVirtType(await newestKernel())
+      : env.BERTH_VIRT_TYPE;
+  if (names.includes('libvirt')) log.info({ virtType }, 'VM domain type');
   const byKind = new Map<InstanceKind, ComputeDriver>();
-  for (const name of env.BERTH_DRIVERS.split(',')) {
-    const driver = drivers.create(name, { env, net, failpoints, cpuSets });
+  for (const name of names) {
+    const driver = drivers.create(name, { env, net, failpoints, cpuSets, virtType });
     await driver.init();
     byKind.set(driver.kind, driver);
   }

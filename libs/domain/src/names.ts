@@ -30,4 +30,12 @@ export const DOCKER_REFERENCE = new RegExp(
     '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?' +
     '(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
 );
+/**
+ * A VM image as the hosts hold it: an absolute directory path (disk.qcow2, and vmlinuz and
+ * initrd.img for direct kernel boot), without "." or ".." segments or characters a path never needs.
+ */
+export const VM_IMAGE_PATH = /^(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,63}){1,16}$/;
+export const VM_IMAGE_PATH_RULE =
+  'an absolute directory path on the hosts (segments of letters, digits, ".", "_" and "-", none starting with ".")';
+
 export const DOCKER_REFERENCE_RULE = 'a Docker image reference such as registry:5000/team/app:1.2';

@@ -84,6 +84,16 @@ describe('flavors, images and networks (real PostgreSQL)', () => {
   });
 
   describe('images', () => {
+    it('registers a VM image from a directory on the hosts, which has nothing to pre-warm', async () => {
+      const vm = { name: 'test-vm', kind: 'vm', ref: '/var/lib/berth/images/test-vm' };
+      const res = await api.call('POST', '/v1/images', vm);
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject(vm);
+      const prewarm = await api.call('POST', `/v1/images/${res.body.id}/prewarm`, {});
+      expect(prewarm.status).toBe(409);
+      expect(prewarm.body.error.message).toContain('nothing to pull');
+    });
+
     it('creates a container image from a registry reference', async () => {
       const res = await api.call('POST', '/v1/images', image);
       expect(res.status).toBe(201);
@@ -91,7 +101,10 @@ describe('flavors, images and networks (real PostgreSQL)', () => {
     });
 
     it.each([
-      [{ ...image, name: 'i2', kind: 'vm' }, 'kind', 'isIn'],
+      [{ ...image, name: 'i2', kind: 'vm' }, 'ref', 'matches'],
+      [{ ...image, name: 'i7', kind: 'vm', ref: '/var/lib/../etc' }, 'ref', 'matches'],
+      [{ ...image, name: 'i8', kind: 'vm', ref: 'relative/dir' }, 'ref', 'matches'],
+      [{ ...image, name: 'i9', kind: 'disk' }, 'kind', 'isIn'],
       [{ ...image, name: 'i3', ref: '-busybox' }, 'ref', 'matches'],
       [{ ...image, name: 'i4', ref: 'busybox;id' }, 'ref', 'matches'],
       [{ ...image, name: 'i5', ref: 'Bad/Name' }, 'ref', 'matches'],

@@ -159,7 +159,7 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
     [{ name: 'web_1' }, 400, 'name', 'matches'],
     [{ name: '$(reboot)' }, 400, 'name', 'matches'],
     [{ name: '<x>' }, 400, 'name', 'matches'],
-    [{ kind: 'vm' }, 400, 'kind', 'isIn'],
+    [{ kind: 'vm' }, 400, 'image', 'kind'],
     [{ kind: 'pod' }, 400, 'kind', 'isIn'],
     [{ hostname: 'x' }, 400, 'hostname', 'unknownField'],
     [{ flavor: 7 }, 400, 'flavor', 'isString'],

@@ -1,10 +1,9 @@
 import type { ImageEntity } from '@berth/db';
-import { DOCKER_REFERENCE, DOCKER_REFERENCE_RULE, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
+import { RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 
-/** Image kinds this API accepts today; "vm" joins with the libvirt driver. */
-export const IMAGE_KINDS = ['container'] as const;
+export const IMAGE_KINDS = ['container', 'vm'] as const;
 export const VISIBILITIES = ['public', 'private'] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
 
@@ -18,10 +17,14 @@ export class CreateImageDto {
   @IsIn(IMAGE_KINDS, { message: `kind must be one of: ${IMAGE_KINDS.join(', ')}` })
   kind!: (typeof IMAGE_KINDS)[number];
 
-  @ApiProperty({ example: '127.0.0.1:5000/busybox:latest', description: 'Docker image reference' })
+  @ApiProperty({
+    example: '127.0.0.1:5000/busybox:latest',
+    description:
+      'container: a Docker image reference. vm (cloud admin only): a directory on the hosts holding disk.qcow2, ' +
+      'and vmlinuz (+ initrd.img) for direct kernel boot',
+  })
   @IsString()
   @MaxLength(255)
-  @Matches(DOCKER_REFERENCE, { message: `ref must be ${DOCKER_REFERENCE_RULE}` })
   ref!: string;
 
   @ApiPropertyOptional({

@@ -1,5 +1,12 @@
 import { ImageEntity, requestImagePulls, rows } from '@berth/db';
-import { BerthError, HOST_NAME } from '@berth/domain';
+import {
+  BerthError,
+  DOCKER_REFERENCE,
+  DOCKER_REFERENCE_RULE,
+  HOST_NAME,
+  VM_IMAGE_PATH,
+  VM_IMAGE_PATH_RULE,
+} from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -66,6 +73,16 @@ export class ImagesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<ImageView> {
+    if (dto.kind === 'container' && !DOCKER_REFERENCE.test(dto.ref)) {
+      throw BerthError.invalid([{ field: 'ref', rule: 'matches', message: `ref must be ${DOCKER_REFERENCE_RULE}` }]);
+    }
+    if (dto.kind === 'vm') {
+      // A path on the hosts: only the operator who controls them may name one.
+      if (principal.role !== 'admin') throw BerthError.forbidden('only a cloud admin may register a VM image');
+      if (!VM_IMAGE_PATH.test(dto.ref)) {
+        throw BerthError.invalid([{ field: 'ref', rule: 'matches', message: `ref must be ${VM_IMAGE_PATH_RULE}` }]);
+      }
+    }
     const visibility = dto.visibility ?? (principal.role === 'admin' ? 'public' : 'private');
     if (visibility === 'public' && principal.role !== 'admin')
       throw BerthError.forbidden('only a cloud admin may publish an image');
@@ -126,6 +143,13 @@ export class ImagesController {
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
     const image = await findVisibleImage(this.dataSource, principal, id, 'id');
+    if (image.kind === 'vm') {
+      throw BerthError.conflict(
+        'a VM image is read from a directory on the hosts: there is nothing to pull',
+        'id',
+        'kind',
+      );
+    }
     const candidates = await rows<{ name: string; zone: string; ready: boolean }>(
       this.dataSource.manager,
       `SELECT name, zone, enabled AND last_heartbeat_at > now() - make_interval(secs => $1) AND $2 = ANY (drivers) AS ready

@@ -53,8 +53,8 @@ const LIMITS_SCHEMA = {
 /** The most instances one request may create. */
 export const MAX_BATCH = 100;
 
-/** Instance kinds this API accepts today; "vm" joins with the libvirt driver. */
-export const ACCEPTED_KINDS = ['container'] as const satisfies readonly InstanceKind[];
+/** Instance kinds: containers (Docker) and VMs (libvirt), placed on hosts whose agents run that driver. */
+export const ACCEPTED_KINDS = ['container', 'vm'] as const satisfies readonly InstanceKind[];
 
 export class CreateInstanceDto {
   @ApiProperty({ example: 'web-1', description: `Becomes the hostname: ${INSTANCE_NAME_RULE}` })

@@ -1,0 +1,104 @@
+import { domainName, tapName } from '@berth/drivers';
+import { hostNet, listPorts } from '@berth/network';
+import { runCommand } from '@berth/platform';
+import { randomBytes, randomInt } from 'node:crypto';
+import { access, readFile, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tcpFrom } from './support/probes';
+import { hostObjects, TestStack } from './support/stack';
+import { testEnv } from './support/test-env';
+
+// VMs through the whole stack: the same API, scheduler and networks as containers. A VM and a
+// container on VLAN 100 talk TCP; a container on VLAN 200 with an address in the same subnet cannot.
+
+const env = testEnv();
+const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
+const instancesDir = join('/var/lib/berth/test-instances', `stack-${randomBytes(3).toString('hex')}`);
+const virsh = (...args: string[]) => runCommand(['virsh', '-c', 'qemu:///system', ...args]);
+
+describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OVS)', () => {
+  let stack: TestStack;
+  let vm: any;
+  let peer: any;
+  let stranger: any;
+
+  const consoleOf = (id: string) => readFile(join(instancesDir, id, 'console.log'), 'utf8').catch(() => '');
+  /** Waits until the guest's latest boot says it is ready; returns what that boot printed. */
+  const guestReady = (id: string) =>
+    stack.until(
+      'the guest to be ready',
+      async () => {
+        const log = await consoleOf(id);
+        const boot = log.lastIndexOf('berth-test-vm: userspace up');
+        return boot >= 0 && log.indexOf('berth-test-vm: ready', boot) > 0 ? log.slice(boot) : null;
+      },
+      90_000,
+    );
+
+  beforeAll(async () => {
+    stack = await TestStack.start({
+      env: { BERTH_DRIVERS: 'docker,libvirt', BERTH_VIRT_TYPE: 'qemu', BERTH_INSTANCES_DIR: instancesDir },
+    });
+    for (const [path, body] of [
+      ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 }],
+      ['/v1/images', { name: 'busybox', kind: 'container', ref: env.image }],
+      ['/v1/images', { name: 'test-vm', kind: 'vm', ref: env.vmImageDir }],
+      ['/v1/networks', { name: 'vlan100', vlan: 100, cidr: `${net}.0/24`, gateway: `${net}.1` }],
+      ['/v1/networks', { name: 'vlan200', vlan: 200, cidr: `${net}.0/24`, gateway: `${net}.1` }],
+    ] as const) {
+      expect((await stack.call('POST', path, body)).status).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await rmdir(instancesDir).catch(() => undefined);
+    await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
+  });
+
+  it('builds a VM to ACTIVE on a host with the libvirt driver; its console shows the address the API gave it', async () => {
+    vm = await stack.createInstance({ name: 'vm-1', kind: 'vm', image: 'test-vm', network: 'vlan100' });
+    expect(vm).toMatchObject({ status: 'ACTIVE', powerState: 'RUNNING', host: stack.hostName, vlan: 100 });
+    expect(vm.appliedLimits).toMatchObject({ ramMb: 128, cpus: 1, procView: 'guest' });
+    expect(await guestReady(vm.id)).toContain(`berth-test-vm: eth0 ${vm.ip}/24`);
+    expect((await runCommand(['ovs-vsctl', 'get', 'Port', tapName(vm.portId), 'tag'])).trim()).toBe('100');
+  });
+
+  it('is reached over TCP by a container on VLAN 100 and not by one on VLAN 200', async () => {
+    peer = await stack.createInstance({ name: 'peer', network: 'vlan100' });
+    stranger = await stack.createInstance({ name: 'stranger', network: 'vlan200', ip: `${net}.50` });
+    expect(await stack.until('TCP from the container to the VM', () => tcpFrom(peer.id, vm.ip, 8080), 30_000)).toBe(
+      'hello-from-vm',
+    );
+    expect(await tcpFrom(stranger.id, vm.ip, 8080)).toBeNull();
+  });
+
+  it('keeps its address across stop, start and reboot', async () => {
+    expect(await stack.act(vm.id, 'stop')).toMatchObject({ status: 'SHUTOFF', powerState: 'SHUTDOWN' });
+    expect(await listPorts(hostNet({ bridge: env.bridge }))).not.toContain(tapName(vm.portId));
+    expect(await stack.act(vm.id, 'start')).toMatchObject({ status: 'ACTIVE', ip: vm.ip });
+    expect(await guestReady(vm.id)).toContain(`berth-test-vm: eth0 ${vm.ip}/24`);
+    expect(await stack.act(vm.id, 'reboot')).toMatchObject({ status: 'ACTIVE', ip: vm.ip });
+    expect(await guestReady(vm.id)).toContain(`berth-test-vm: eth0 ${vm.ip}/24`);
+    expect(await stack.until('TCP after the reboot', () => tcpFrom(peer.id, vm.ip, 8080), 30_000)).toBe(
+      'hello-from-vm',
+    );
+  });
+
+  it('after delete leaves no domain, disk, seed, tap or OVS port', async () => {
+    expect((await stack.remove(vm.id)).status).toBe('succeeded');
+    expect(
+      await virsh('dominfo', domainName(vm.id)).then(
+        () => 'present',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+    expect(
+      await access(join(instancesDir, vm.id)).then(
+        () => 'present',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+    expect(await hostObjects(vm.id, vm.portId)).toEqual([]);
+    expect(await listPorts(hostNet({ bridge: env.bridge }))).not.toContain(tapName(vm.portId));
+  });
+});
