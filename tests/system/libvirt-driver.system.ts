@@ -1,10 +1,12 @@
-import { LibvirtDriver, domainName, tapName } from '@berth/drivers';
+import type { InstanceSpec } from '@berth/contracts';
+import { LibvirtDriver, domainName, noSteps, tapName } from '@berth/drivers';
 import { describeDriverContract, sampleLimits, sampleSpec } from '@berth/drivers/testing';
 import { hostNet, listPorts, portRateLeftovers } from '@berth/network';
 import { Failpoints, runCommand } from '@berth/platform';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { access, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseStringPromise } from 'xml2js';
 import { testEnv } from './support/test-env';
 
 // The libvirt driver held to the same contract as docker and fake, on libvirtd and QEMU (TCG here),
@@ -46,6 +48,27 @@ const driverWith = (failpoints: Failpoints) =>
 const net = hostNet({ bridge: env.bridge });
 const virsh = (...args: string[]) => runCommand(['virsh', '-c', 'qemu:///system', ...args]);
 
+const leftovers = async (s: InstanceSpec): Promise<string[]> => {
+  const found: string[] = [];
+  if (
+    await virsh('dominfo', domainName(s.id)).then(
+      () => true,
+      () => false,
+    )
+  )
+    found.push(`domain ${domainName(s.id)}`);
+  if (
+    await access(join(instancesDir, s.id)).then(
+      () => true,
+      () => false,
+    )
+  )
+    found.push(`directory ${s.id}`);
+  if ((await listPorts(net)).includes(tapName(s.port.id))) found.push(`ovs port ${tapName(s.port.id)}`);
+  found.push(...(await portRateLeftovers(net, s.port.id)));
+  return found;
+};
+
 describeDriverContract('libvirt', {
   driver: () => driverWith(new Failpoints()),
   spec,
@@ -63,29 +86,38 @@ describeDriverContract('libvirt', {
       await new Promise((r) => setTimeout(r, 250));
     }
   },
-  leftovers: async (s) => {
-    const found: string[] = [];
-    if (
-      await virsh('dominfo', domainName(s.id)).then(
-        () => true,
-        () => false,
-      )
-    )
-      found.push(`domain ${domainName(s.id)}`);
-    if (
-      await access(join(instancesDir, s.id)).then(
-        () => true,
-        () => false,
-      )
-    )
-      found.push(`directory ${s.id}`);
-    if ((await listPorts(net)).includes(tapName(s.port.id))) found.push(`ovs port ${tapName(s.port.id)}`);
-    found.push(...(await portRateLeftovers(net, s.port.id)));
-    return found;
-  },
+  leftovers,
 });
 
 afterAll(async () => {
   await rmdir(instancesDir).catch(() => undefined);
   await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
+});
+
+describe('libvirt driver: what a user string can do to a domain, and a failure at define', () => {
+  const driver = driverWith(new Failpoints());
+  beforeAll(() => driver.init());
+
+  it('keeps a hostile instance name as literal text in the defined domain', async () => {
+    const s = { ...spec(randomUUID()), name: `x</title><devices/>&amp;'"]]>` };
+    try {
+      await driver.spawn(s, noSteps);
+      const xml = await virsh('dumpxml', domainName(s.id));
+      const parsed = (await parseStringPromise(xml, { explicitArray: false })) as {
+        domain: { title: string; name: string };
+      };
+      expect(parsed.domain).toMatchObject({ name: domainName(s.id), title: s.name });
+    } finally {
+      await driver.destroy(s, noSteps);
+    }
+    expect(await leftovers(s)).toEqual([]);
+  });
+
+  it('a spawn that fails at "define" leaves nothing behind', async () => {
+    const failing = driverWith(new Failpoints(['libvirt.define']));
+    await failing.init();
+    const s = spec(randomUUID());
+    await expect(failing.spawn(s, noSteps)).rejects.toMatchObject({ name: 'DriverError', step: 'define' });
+    expect(await leftovers(s)).toEqual([]);
+  });
 });
