@@ -53,6 +53,8 @@ export class TestApi {
       BERTH_QUEUE_PREFIX: `t${randomBytes(5).toString('hex')}`,
       BERTH_ADMIN_TOKEN: adminToken,
       BERTH_DB_POOL_SIZE: '10',
+      // No agent answers console queries in this tier: fail them fast.
+      BERTH_CONSOLE_TIMEOUT_MS: '300',
     });
     const log = options.log ?? createLogger('api-test', 'silent');
     const app = await createApiApp(env, log);

@@ -35,6 +35,13 @@ export class ApiEnv extends SchedulingEnv {
   @Max(200)
   BERTH_DB_POOL_SIZE = 20;
 
+  /** How long GET /v1/instances/:id/console waits for the instance's host to answer. */
+  @EnvInt()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  BERTH_CONSOLE_TIMEOUT_MS = 10_000;
+
   /** Quota a project has until an admin sets its own (-1: unlimited). */
   @EnvInt()
   @IsInt()

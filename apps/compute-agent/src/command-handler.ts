@@ -1,9 +1,11 @@
 import type {
   AppliedLimits,
   ComputeCommand,
+  ConsoleTail,
   Fault,
   HostCommand,
   ImagePullCommand,
+  InstanceConsoleQuery,
   InstanceKind,
 } from '@berth/contracts';
 import { DriverError, type ComputeDriver } from '@berth/drivers';
@@ -29,10 +31,13 @@ export class CommandHandler {
     private readonly hostName: string,
   ) {}
 
-  handle(command: HostCommand): Promise<void> {
+  /** Runs a command; a console query answers (the job's return value) without waiting for the instance's lock. */
+  handle(command: HostCommand): Promise<ConsoleTail | void> {
     switch (command.type) {
       case 'image.pull':
         return this.locks.run(`image:${command.imageRef}`, () => this.pull(command));
+      case 'instance.console':
+        return this.consoleTail(command);
       case 'instance.create':
       case 'instance.start':
       case 'instance.stop':
@@ -41,6 +46,12 @@ export class CommandHandler {
       case 'instance.set-limits':
         return this.locks.run(command.instance.id, () => this.execute(command));
     }
+  }
+
+  private async consoleTail(query: InstanceConsoleQuery): Promise<ConsoleTail> {
+    const driver = this.drivers.get(query.instance.kind);
+    if (!driver) throw new Error(`this host has no ${query.instance.kind} driver`);
+    return { lines: await driver.consoleTail(query.instance, query.lines) };
   }
 
   /** Pre-warm: pulls the image, reporting progress on this host's step of the operation. */

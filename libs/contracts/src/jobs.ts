@@ -68,5 +68,19 @@ export interface ImagePullCommand {
 }
 export const IMAGE_PULL = 'image.pull';
 
+/** API -> one compute host, answered at once: the last lines of an instance's console. */
+export interface InstanceConsoleQuery {
+  v: typeof CONTRACT_VERSION;
+  type: 'instance.console';
+  instance: InstanceSpec;
+  lines: number;
+}
+export const INSTANCE_CONSOLE = 'instance.console';
+
+/** The answer to an InstanceConsoleQuery (the job's return value). */
+export interface ConsoleTail {
+  lines: string[];
+}
+
 /** Everything a compute host's queue carries. */
-export type HostCommand = ComputeCommand | ImagePullCommand;
+export type HostCommand = ComputeCommand | ImagePullCommand | InstanceConsoleQuery;

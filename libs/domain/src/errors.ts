@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'forbidden',
   'quota_exceeded',
   'payload_too_large',
+  'unavailable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -44,6 +45,11 @@ export class BerthError extends Error {
   static notFound(what: string, ref: string, field?: string): BerthError {
     const details = field ? [{ field, rule: 'exists', message: `${what} ${JSON.stringify(ref)} not found` }] : [];
     return new BerthError('not_found', `${what} ${JSON.stringify(ref)} not found`, details);
+  }
+
+  /** A host or service the request needs did not answer in time; retrying later may work. */
+  static unavailable(message: string): BerthError {
+    return new BerthError('unavailable', message);
   }
 
   static conflict(message: string, field?: string, rule = 'conflict'): BerthError {

@@ -69,6 +69,12 @@ export interface ComputeDriver {
   /** The interface as the instance itself sees it, or null when it is not running. */
   readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null>;
 
+  /**
+   * The last `lines` lines the instance wrote to its console: a container's output (docker logs), a
+   * VM's serial console. Empty when it never wrote any; the instance need not run.
+   */
+  consoleTail(spec: InstanceSpec, lines: number): Promise<string[]>;
+
   /** Fetches an image so that later builds start without a pull. `onProgress` hears how far it got. */
   cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void>;
 

@@ -1,5 +1,5 @@
 import { errorMessage, type Logger } from '@berth/platform';
-import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Queue, QueueEvents, Worker, type Job, type JobsOptions } from 'bullmq';
 import IORedis from 'ioredis';
 
 export type { Job };
@@ -42,6 +42,33 @@ export class QueueProducer {
     await this.queue(queue).add(name, payload, jobId === undefined ? JOB_OPTIONS : { ...JOB_OPTIONS, jobId });
   }
 
+  /**
+   * A question for a worker that answers at once (a console tail), not a change: one attempt, the
+   * worker's return value is the answer, and a worker that does not answer within `timeoutMs` gets
+   * the request withdrawn and the caller an error. Nothing about it is kept.
+   */
+  async request<R>(queue: string, name: string, payload: object, timeoutMs: number): Promise<R> {
+    const connection = this.connection.duplicate();
+    const events = new QueueEvents(queue, { connection, prefix: this.prefix });
+    try {
+      await events.waitUntilReady();
+      const job = await this.queue(queue).add(name, payload, {
+        attempts: 1,
+        removeOnComplete: true,
+        removeOnFail: true,
+      });
+      try {
+        return (await job.waitUntilFinished(events, timeoutMs)) as R;
+      } catch (error) {
+        await job.remove().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await events.close();
+      connection.disconnect();
+    }
+  }
+
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
@@ -67,7 +94,7 @@ export interface WorkerOptions {
 export function startWorker<T>(
   settings: QueueSettings,
   queue: string,
-  handler: (job: Job<T>) => Promise<void>,
+  handler: (job: Job<T>) => Promise<unknown>,
   options: WorkerOptions,
 ): RunningWorker {
   const connection = connectRedis(settings.redisUrl);

@@ -83,6 +83,8 @@ const CASES: Record<string, RouteCase> = {
     body: () => ({ action: 'stop' }),
   },
   'DELETE /v1/instances/:id': { access: 'member', ok: 202, target: 'instance', ownership: 'project' },
+  // No host answers in this tier: an authorised caller gets as far as asking it (503).
+  'GET /v1/instances/:id/console': { access: 'any', ok: 503, target: 'instance', ownership: 'project' },
   'GET /v1/operations': { access: 'any', ok: 200 },
   'GET /v1/operations/:id': { access: 'any', ok: 200, target: 'operation', ownership: 'project' },
   'GET /v1/hosts': { access: 'admin', ok: 200 },

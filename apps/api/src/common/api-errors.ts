@@ -35,6 +35,7 @@ const WHEN: Record<number, string> = {
   404: 'No such resource (or not visible to this token); for a referenced resource, details name the field.',
   409: 'Conflicts with the current state (duplicate name, address in use, instance busy). Nothing was changed.',
   413: 'The request body is larger than 256 KiB.',
+  503: "The instance's host did not answer in time; nothing was changed, try again.",
 };
 
 /** Documents the error answers an endpoint can give, all with the same body. */

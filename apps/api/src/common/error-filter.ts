@@ -31,6 +31,8 @@ export function statusOf(code: ErrorCode): number {
       return 409;
     case 'payload_too_large':
       return 413;
+    case 'unavailable':
+      return 503;
   }
 }
 
@@ -40,6 +42,7 @@ function codeOfStatus(status: number): ErrorCode | 'internal' {
   if (status === 404) return 'not_found';
   if (status === 409) return 'conflict';
   if (status === 413) return 'payload_too_large';
+  if (status === 503) return 'unavailable';
   if (status >= 400 && status < 500) return 'invalid';
   return 'internal';
 }

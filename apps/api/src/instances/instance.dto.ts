@@ -38,6 +38,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { Type } from 'class-transformer';
 import { PageQuery } from '../common/pagination';
 import { DiskNetThrottlesView } from '../common/throttle-property';
 
@@ -162,6 +163,20 @@ export class InstanceQuery extends PageQuery {
 }
 
 const ACTIONS = [...POWER_ACTIONS, ...LIMIT_ACTIONS] as const;
+
+export class ConsoleQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100, description: 'How many of the last lines' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  lines?: number;
+}
+
+export class ConsoleView {
+  @ApiProperty({ type: [String], description: "The console's last lines, oldest first" }) lines!: string[];
+}
 
 export class InstanceActionDto {
   @ApiProperty({

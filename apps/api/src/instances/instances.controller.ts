@@ -7,6 +7,8 @@ import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import {
+  ConsoleQuery,
+  ConsoleView,
   CreateInstanceDto,
   InstanceAccepted,
   InstanceActionDto,
@@ -94,6 +96,20 @@ export class InstancesController {
     }
     const operationId = await this.instances.request(id, projectScope(principal), dto.action, actor);
     return { operationId };
+  }
+
+  /** A container's output or a VM's serial console, read on its host when asked. */
+  @Get(':id/console')
+  @Policy('instance:get')
+  @ApiOperation({ summary: "The last lines of an instance's console (a container's output, a VM's serial console)" })
+  @ApiErrors(400, 404, 409, 503)
+  @ApiOkResponse({ type: ConsoleView })
+  async console(
+    @Param('id', UuidPipe) id: string,
+    @Query() query: ConsoleQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ConsoleView> {
+    return { lines: await this.instances.console(id, projectScope(principal), query.lines ?? 100) };
   }
 
   /** Once the operation succeeds the instance answers 404 and its address and capacity are free. */

@@ -8,9 +8,19 @@ import {
   type Created,
   type InstanceRecord,
   rows,
+  specOf,
   type ReservationRecord,
 } from '@berth/db';
-import type { InstanceKind, Throttles } from '@berth/contracts';
+import {
+  CONTRACT_VERSION,
+  computeQueue,
+  INSTANCE_CONSOLE,
+  type ConsoleTail,
+  type InstanceConsoleQuery,
+  type InstanceKind,
+  type Throttles,
+} from '@berth/contracts';
+import { QueueProducer } from '@berth/queue';
 import {
   applyThrottleChanges,
   BerthError,
@@ -55,6 +65,7 @@ export class InstancesService {
     private readonly store: InstanceStore,
     private readonly reservations: ReservationStore,
     private readonly env: ApiEnv,
+    private readonly producer: QueueProducer,
   ) {}
 
   /** Resolves and checks a create request; nothing is written. */
@@ -153,6 +164,36 @@ export class InstancesService {
 
   request(id: string, projectId: string | null, action: InstanceAction, actor: Actor): Promise<string> {
     return this.store.requestAction(id, projectId, action, actor);
+  }
+
+  /**
+   * The last lines of the instance's console, asked of its host and answered at once (a container's
+   * output, a VM's serial console). 409 before it has a host; 503 when the host does not answer.
+   */
+  async console(id: string, projectId: string | null, lines: number): Promise<string[]> {
+    const instance = await this.get(id, projectId);
+    if (!instance.hostName) {
+      throw BerthError.conflict(`instance ${id} has no host yet, so no console`, 'id', 'host');
+    }
+    const query: InstanceConsoleQuery = {
+      v: CONTRACT_VERSION,
+      type: 'instance.console',
+      instance: specOf(instance),
+      lines,
+    };
+    try {
+      const tail = await this.producer.request<ConsoleTail>(
+        computeQueue(instance.hostName),
+        INSTANCE_CONSOLE,
+        query,
+        this.env.BERTH_CONSOLE_TIMEOUT_MS,
+      );
+      return tail.lines;
+    } catch {
+      throw BerthError.unavailable(
+        `host ${instance.hostName} did not return the console within ${this.env.BERTH_CONSOLE_TIMEOUT_MS} ms`,
+      );
+    }
   }
 
   /** resize (to a flavor) or set-limits, applied live on the instance's host. */

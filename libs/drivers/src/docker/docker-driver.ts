@@ -25,6 +25,7 @@ import {
 import type { Reverter } from '@berth/platform';
 import type Docker from 'dockerode';
 import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
+import { demuxDockerLog, lastLines } from '../console-tail';
 import { runSteps } from '../run-steps';
 import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE } from './container-config';
 import { isNotFound, isNotModified } from './docker-errors';
@@ -208,6 +209,19 @@ export class DockerDriver implements ComputeDriver {
     const info = await this.inspect(spec.id);
     if (!info?.State.Running) return null;
     return readInstanceInterface(this.net, info.State.Pid, INSTANCE_IFNAME);
+  }
+
+  /** What the container wrote to stdout and stderr (its json-file log), last lines first trimmed. */
+  async consoleTail(spec: InstanceSpec, lines: number): Promise<string[]> {
+    try {
+      const log = await this.docker
+        .getContainer(containerName(spec.id))
+        .logs({ stdout: true, stderr: true, follow: false, tail: lines });
+      return lastLines(demuxDockerLog(log), lines);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
   }
 
   async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {

@@ -23,6 +23,7 @@ export class FakeDriver implements ComputeDriver {
   readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: false };
   private readonly instances = new Map<string, FakeInstance>();
   private readonly images = new Set<string>();
+  private readonly consoles = new Map<string, string[]>();
 
   constructor(
     readonly kind: InstanceKind = 'container',
@@ -44,6 +45,7 @@ export class FakeDriver implements ComputeDriver {
       reverter.add('forget instance', () => Promise.resolve(this.instances.delete(spec.id)));
       await step('start');
       this.set(spec.id, { power: 'RUNNING' });
+      this.consoles.set(spec.id, [`${spec.name} started`]);
       await step('network');
       this.failpoints.check('fake.network');
       this.set(spec.id, { plugged: true });
@@ -68,6 +70,7 @@ export class FakeDriver implements ComputeDriver {
         throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
       this.failpoints.check('fake.start');
       this.set(spec.id, { spec, power: 'RUNNING', plugged: true });
+      this.consoles.set(spec.id, [...(this.consoles.get(spec.id) ?? []), `${spec.name} started`]);
       return this.readLimits(spec);
     });
   }
@@ -117,6 +120,7 @@ export class FakeDriver implements ComputeDriver {
     await runSteps(onStep, async (step) => {
       await step('delete');
       this.instances.delete(spec.id);
+      this.consoles.delete(spec.id);
     });
   }
 
@@ -133,6 +137,11 @@ export class FakeDriver implements ComputeDriver {
     if (!instance?.plugged) return Promise.resolve(null);
     const { port } = instance.spec;
     return Promise.resolve({ mac: port.mac, addresses: [`${port.ip}/${port.prefixLength}`] });
+  }
+
+  /** The fake's console: a line per start of the instance. */
+  consoleTail(spec: InstanceSpec, lines: number): Promise<string[]> {
+    return Promise.resolve((this.consoles.get(spec.id) ?? []).slice(-lines));
   }
 
   async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {

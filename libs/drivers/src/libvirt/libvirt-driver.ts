@@ -18,6 +18,7 @@ import type * as LibvirtModule from '@unraid/libvirt';
 import { parseStringPromise } from 'xml2js';
 import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
 import { portRatesOf } from '../docker/limits';
+import { lastLines } from '../console-tail';
 import { runSteps } from '../run-steps';
 import { createOverlay } from './disk';
 import { domainName, domainXml, kernelCmdline, tapName, BERTH_XMLNS } from './domain-xml';
@@ -225,6 +226,12 @@ export class LibvirtDriver implements ComputeDriver {
     const boot = log.lastIndexOf('berth-test-vm: userspace up');
     const said = [...log.slice(Math.max(0, boot)).matchAll(/: eth0 (\d+\.\d+\.\d+\.\d+\/\d+)/g)].map((m) => m[1] ?? '');
     return said.length > 0 ? { mac: spec.port.mac, addresses: said.slice(-1) } : null;
+  }
+
+  /** The guest's serial console, kept in the instance's directory across its boots. */
+  async consoleTail(spec: InstanceSpec, lines: number): Promise<string[]> {
+    const log = await readFile(join(this.dir(spec.id), 'console.log'), 'utf8').catch(() => '');
+    return lastLines(log, lines);
   }
 
   async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {

@@ -105,6 +105,7 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
       const spec = newSpec();
       await expect(driver.powerOff(spec, noSteps)).rejects.toMatchObject({ name: 'DriverError', step: 'stop' });
       await expect(driver.powerOn(spec, noSteps)).rejects.toBeInstanceOf(DriverError);
+      expect(await driver.consoleTail(spec, 10)).toEqual([]);
     });
 
     it('spawn applies the limits and reports what it read back, as readLimits does', async () => {
