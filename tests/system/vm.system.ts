@@ -114,3 +114,55 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     expect(await listPorts(hostNet({ bridge: env.bridge }))).not.toContain(tapName(vm.portId));
   });
 });
+
+describe.each([
+  ['libvirt.define', 'define'],
+  ['libvirt.start', 'start'],
+])('a VM build that fails at %s', (failpoint, step) => {
+  let stack: TestStack;
+  const dir = join('/var/lib/berth/test-instances', `fail-${randomBytes(3).toString('hex')}`);
+  beforeAll(async () => {
+    stack = await TestStack.start({
+      failpoints: [failpoint],
+      env: { BERTH_DRIVERS: 'docker,libvirt', BERTH_VIRT_TYPE: 'qemu', BERTH_INSTANCES_DIR: dir },
+    });
+    await stack.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
+    await stack.call('POST', '/v1/images', { name: 'test-vm', kind: 'vm', ref: env.vmImageDir });
+    await stack.call('POST', '/v1/networks', { name: 'vlan100', vlan: 100, cidr: `${net}.0/24`, gateway: `${net}.1` });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await rmdir(dir).catch(() => undefined);
+    await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
+  });
+
+  it('ends in ERROR naming the step, with no domain, directory, tap or claim left', async () => {
+    const res = await stack.call('POST', '/v1/instances', {
+      name: 'doomed-vm',
+      kind: 'vm',
+      flavor: 'm1.tiny',
+      image: 'test-vm',
+      network: 'vlan100',
+    });
+    const op = await stack.operation(res.body.operationId);
+    expect(op).toMatchObject({ status: 'failed', fault: { step, message: `injected failure at ${failpoint}` } });
+    const instance = (await stack.call('GET', `/v1/instances/${res.body.instance.id}`)).body;
+    expect(instance).toMatchObject({ status: 'ERROR', host: null, fault: { step } });
+    expect(
+      await virsh('dominfo', domainName(instance.id)).then(
+        () => 'present',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+    expect(
+      await access(join(dir, instance.id)).then(
+        () => 'present',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+    expect(await hostObjects(instance.id, instance.portId)).toEqual([]);
+    const host = (await stack.call('GET', '/v1/hosts')).body.items[0];
+    expect(host.usage).toMatchObject({ vcpus: 0, ramMb: 0, instances: 0 });
+    expect((await stack.remove(instance.id)).status).toBe('succeeded');
+  });
+});
