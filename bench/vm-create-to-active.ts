@@ -54,9 +54,15 @@ async function berthCreate(i: number): Promise<{ active: number; ip: number; id:
 }
 
 /** The same VM by hand: overlay, config drive, and virsh create of a hand-written domain. */
+interface VmImage {
+  ref: string;
+  kernelRef: string;
+  initrdRef: string;
+}
+
 async function handCreate(
   i: number,
-  image: string,
+  image: VmImage,
 ): Promise<{ active: number; ip: number; dir: string; name: string }> {
   const dir = `/var/lib/berth/bench-hand/${randomUUID()}`;
   const name = `bench-hand-${i}`;
@@ -71,7 +77,7 @@ async function handCreate(
     '-f',
     'qcow2',
     '-b',
-    join(image, 'disk.qcow2'),
+    image.ref,
     '-F',
     'qcow2',
     join(dir, 'disk.qcow2'),
@@ -99,7 +105,7 @@ async function handCreate(
   await writeFile(
     join(dir, 'domain.xml'),
     `<domain type='qemu'><name>${name}</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
-<os><type arch='x86_64' machine='pc'>hvm</type><kernel>${image}/vmlinuz</kernel><initrd>${image}/initrd.img</initrd>
+<os><type arch='x86_64' machine='pc'>hvm</type><kernel>${image.kernelRef}</kernel><initrd>${image.initrdRef}</initrd>
 <cmdline>console=ttyS0 panic=-1</cmdline></os><features><acpi/></features><devices>
 <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none' io='native'/><source file='${dir}/disk.qcow2'/><target dev='vda' bus='virtio'/></disk>
 <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${dir}/seed.iso'/><target dev='vdb' bus='virtio'/><readonly/></disk>
@@ -115,8 +121,8 @@ async function handCreate(
 
 async function main(): Promise<void> {
   assertStack();
-  const image = (await api('GET', '/v1/images')).items.find((i: any) => i.name === 'test-vm')?.ref as string;
-  if (!image) throw new Error('no test-vm image: run deploy/up.sh');
+  const image = (await api('GET', '/v1/images')).items.find((i: any) => i.name === 'test-vm') as VmImage | undefined;
+  if (!image?.kernelRef) throw new Error('no test-vm image with a kernel: run deploy/up.sh');
   const network = await api('POST', '/v1/networks', {
     name: 'bench-vm',
     vlan,

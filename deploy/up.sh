@@ -66,7 +66,7 @@ seed /v1/flavors "{\"name\":\"m1.tiny\",\"vcpus\":1,\"ramMb\":256,\"diskGb\":1,$
 seed /v1/flavors "{\"name\":\"m1.small\",\"vcpus\":1,\"ramMb\":1024,\"diskGb\":10,$bounds}"
 seed /v1/flavors "{\"name\":\"m1.medium\",\"vcpus\":2,\"ramMb\":2048,\"diskGb\":20,$bounds}"
 seed /v1/images "{\"name\":\"busybox\",\"kind\":\"container\",\"ref\":\"$REGISTRY_ADDR/busybox:latest\"}"
-seed /v1/images "{\"name\":\"test-vm\",\"kind\":\"vm\",\"ref\":\"$VM_IMAGE_DIR\"}"
+seed /v1/images "{\"name\":\"test-vm\",\"kind\":\"vm\",\"ref\":\"$VM_IMAGE_DIR/disk.qcow2\",\"kernelRef\":\"$VM_IMAGE_DIR/vmlinuz\",\"initrdRef\":\"$VM_IMAGE_DIR/initrd.img\"}"
 
 wait_for 30 "the compute agent's heartbeat" sh -c "curl -sf -H 'Authorization: Bearer $ADMIN_TOKEN' '$BERTH_URL/v1/hosts' | grep -q '\"name\":\"$HOST_NAME\",[^}]*\"state\":\"up\"'"
 log "Berth is up at $BERTH_URL with compute host $HOST_NAME. Run: . .berth/env"

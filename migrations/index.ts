@@ -2,6 +2,13 @@ import { Initial1763800000000 } from './1763800000000-initial';
 import { Tenancy1763900000000 } from './1763900000000-tenancy';
 import { Scheduling1764000000000 } from './1764000000000-scheduling';
 import { Limits1764100000000 } from './1764100000000-limits';
+import { VmImages1764200000000 } from './1764200000000-vm-images';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
-export const MIGRATIONS = [Initial1763800000000, Tenancy1763900000000, Scheduling1764000000000, Limits1764100000000];
+export const MIGRATIONS = [
+  Initial1763800000000,
+  Tenancy1763900000000,
+  Scheduling1764000000000,
+  Limits1764100000000,
+  VmImages1764200000000,
+];

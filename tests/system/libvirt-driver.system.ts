@@ -4,7 +4,7 @@ import { describeDriverContract, sampleLimits, sampleSpec } from '@berth/drivers
 import { hostNet, listPorts, portRateLeftovers } from '@berth/network';
 import { Failpoints, runCommand } from '@berth/platform';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { access, readFile, rmdir } from 'node:fs/promises';
+import { access, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseStringPromise } from 'xml2js';
 import { testEnv } from './support/test-env';
@@ -22,7 +22,12 @@ const spec = (id: string) =>
     id,
     name: 'contract-vm',
     kind: 'vm',
-    imageRef: env.vmImageDir,
+    imageRef: join(env.vmImageDir, 'disk.qcow2'),
+    boot: {
+      kernelRef: join(env.vmImageDir, 'vmlinuz'),
+      initrdRef: join(env.vmImageDir, 'initrd.img'),
+      cmdline: 'quiet',
+    },
     limits: sampleLimits({ ramMb: 128, cpuQuota: 50 }),
     port: {
       mac: `02:be:00:00:02:${(nextIp % 256).toString(16).padStart(2, '0')}`,
@@ -39,6 +44,7 @@ const driverWith = (failpoints: Failpoints) =>
     uri: 'qemu:///system',
     virtType: 'qemu',
     instancesDir,
+    imageCacheDir: join(instancesDir, 'image-cache'),
     // A guest still booting ignores ACPI's power button; stop then waits this long before it destroys.
     stopTimeoutSec: 5,
     sharedCpus: env.sharedCpus,
@@ -90,6 +96,7 @@ describeDriverContract('libvirt', {
 });
 
 afterAll(async () => {
+  await rm(join(instancesDir, 'image-cache'), { recursive: true, force: true });
   await rmdir(instancesDir).catch(() => undefined);
   await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
 });

@@ -2,7 +2,7 @@ import { domainName, tapName } from '@berth/drivers';
 import { hostNet, listPorts } from '@berth/network';
 import { runCommand } from '@berth/platform';
 import { randomBytes, randomInt } from 'node:crypto';
-import { access, readFile, rmdir } from 'node:fs/promises';
+import { access, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tcpFrom } from './support/probes';
 import { hostObjects, TestStack } from './support/stack';
@@ -14,6 +14,14 @@ import { testEnv } from './support/test-env';
 const env = testEnv();
 const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
 const instancesDir = join('/var/lib/berth/test-instances', `stack-${randomBytes(3).toString('hex')}`);
+/** Berth's test image, registered by its files; each host caches them on first use. */
+const vmImage = {
+  name: 'test-vm',
+  kind: 'vm',
+  ref: join(env.vmImageDir, 'disk.qcow2'),
+  kernelRef: join(env.vmImageDir, 'vmlinuz'),
+  initrdRef: join(env.vmImageDir, 'initrd.img'),
+};
 const virsh = (...args: string[]) => runCommand(['virsh', '-c', 'qemu:///system', ...args]);
 
 describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OVS)', () => {
@@ -37,12 +45,17 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
 
   beforeAll(async () => {
     stack = await TestStack.start({
-      env: { BERTH_DRIVERS: 'docker,libvirt', BERTH_VIRT_TYPE: 'qemu', BERTH_INSTANCES_DIR: instancesDir },
+      env: {
+        BERTH_DRIVERS: 'docker,libvirt',
+        BERTH_VIRT_TYPE: 'qemu',
+        BERTH_INSTANCES_DIR: instancesDir,
+        BERTH_IMAGE_CACHE_DIR: join(instancesDir, 'image-cache'),
+      },
     });
     for (const [path, body] of [
       ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 }],
       ['/v1/images', { name: 'busybox', kind: 'container', ref: env.image }],
-      ['/v1/images', { name: 'test-vm', kind: 'vm', ref: env.vmImageDir }],
+      ['/v1/images', vmImage],
       ['/v1/networks', { name: 'vlan100', vlan: 100, cidr: `${net}.0/24`, gateway: `${net}.1` }],
       ['/v1/networks', { name: 'vlan200', vlan: 200, cidr: `${net}.0/24`, gateway: `${net}.1` }],
     ] as const) {
@@ -51,6 +64,7 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
   });
   afterAll(async () => {
     await stack?.stop();
+    await rm(join(instancesDir, 'image-cache'), { recursive: true, force: true });
     await rmdir(instancesDir).catch(() => undefined);
     await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
   });
@@ -124,14 +138,20 @@ describe.each([
   beforeAll(async () => {
     stack = await TestStack.start({
       failpoints: [failpoint],
-      env: { BERTH_DRIVERS: 'docker,libvirt', BERTH_VIRT_TYPE: 'qemu', BERTH_INSTANCES_DIR: dir },
+      env: {
+        BERTH_DRIVERS: 'docker,libvirt',
+        BERTH_VIRT_TYPE: 'qemu',
+        BERTH_INSTANCES_DIR: dir,
+        BERTH_IMAGE_CACHE_DIR: join(dir, 'image-cache'),
+      },
     });
     await stack.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
-    await stack.call('POST', '/v1/images', { name: 'test-vm', kind: 'vm', ref: env.vmImageDir });
+    await stack.call('POST', '/v1/images', vmImage);
     await stack.call('POST', '/v1/networks', { name: 'vlan100', vlan: 100, cidr: `${net}.0/24`, gateway: `${net}.1` });
   });
   afterAll(async () => {
     await stack?.stop();
+    await rm(join(dir, 'image-cache'), { recursive: true, force: true });
     await rmdir(dir).catch(() => undefined);
     await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
   });

@@ -57,13 +57,13 @@ export class CommandHandler {
   /** Pre-warm: pulls the image, reporting progress on this host's step of the operation. */
   private async pull(command: ImagePullCommand): Promise<void> {
     const step = `pull ${this.hostName}`;
-    const driver = this.drivers.get('container');
+    const driver = this.drivers.get(command.kind ?? 'container');
     if (!driver) {
       await this.reporter.imagePulled(
         command.operationId,
         this.hostName,
         command.imageRef,
-        'this host has no container driver',
+        `this host has no ${command.kind ?? 'container'} driver`,
       );
       return;
     }

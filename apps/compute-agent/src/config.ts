@@ -33,6 +33,10 @@ export class AgentEnv extends BerthEnv {
   @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
   BERTH_INSTANCES_DIR = '/var/lib/berth/instances';
 
+  /** This host's copies of VM image files, fetched once from their paths or URLs. */
+  @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
+  BERTH_IMAGE_CACHE_DIR = '/var/lib/berth/image-cache';
+
   /** vCPUs a shared VM may grow to while it runs (0: the size of the shared CPU set). */
   @EnvInt()
   @IsInt()

@@ -51,6 +51,7 @@ const drivers = new DriverRegistry<DriverDeps>()
         uri: env.BERTH_LIBVIRT_URI,
         virtType,
         instancesDir: env.BERTH_INSTANCES_DIR,
+        imageCacheDir: env.BERTH_IMAGE_CACHE_DIR,
         stopTimeoutSec: env.BERTH_STOP_TIMEOUT_SEC,
         sharedCpus: formatCpuList(cpuSets.shared),
         maxVcpus: env.BERTH_VM_MAX_VCPUS || Math.max(1, cpuSets.shared.length),

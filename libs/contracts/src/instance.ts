@@ -1,4 +1,15 @@
 /** Vocabulary shared by every process. States and their rules live in libs/domain. */
+
+/**
+ * How a VM image boots besides its disk: a kernel (with an initrd and a command line) for direct
+ * kernel boot, or nothing (the disk boots). Each file is a path on the hosts or an http(s) URL they
+ * can reach; each host caches what it fetched.
+ */
+export interface VmBoot {
+  kernelRef: string | null;
+  initrdRef: string | null;
+  cmdline: string | null;
+}
 import type { InstanceLimits } from './limits';
 
 export const INSTANCE_KINDS = ['container', 'vm'] as const;
@@ -31,6 +42,8 @@ export interface InstanceSpec {
   imageRef: string;
   /** Size, CPU placement and throttles, applied at creation and changed live by instance.set-limits. */
   limits: InstanceLimits;
+  /** A VM's boot files besides its disk (imageRef); absent for containers. */
+  boot?: VmBoot;
   port: PortSpec;
 }
 

@@ -65,6 +65,8 @@ export interface ImagePullCommand {
   type: 'image.pull';
   operationId: string;
   imageRef: string;
+  /** Which driver fetches it; absent (older senders): container. */
+  kind?: InstanceKind;
 }
 export const IMAGE_PULL = 'image.pull';
 

@@ -1,4 +1,11 @@
-import { CONTRACT_VERSION, computeQueue, IMAGE_PULL, jobId, type ImagePullCommand } from '@berth/contracts';
+import {
+  CONTRACT_VERSION,
+  computeQueue,
+  IMAGE_PULL,
+  jobId,
+  type ImagePullCommand,
+  type InstanceKind,
+} from '@berth/contracts';
 import type { DataSource } from 'typeorm';
 import { insertOperation, type Actor } from './operation-store';
 import { enqueue } from './outbox';
@@ -10,7 +17,7 @@ import { enqueue } from './outbox';
 export function requestImagePulls(
   dataSource: DataSource,
   actor: Actor,
-  image: { id: string; ref: string },
+  image: { id: string; ref: string; kind: InstanceKind },
   hosts: readonly string[],
 ): Promise<string> {
   return dataSource.transaction(async (m) => {
@@ -25,7 +32,13 @@ export function requestImagePulls(
       JSON.stringify(hosts.map((host) => ({ name: `pull ${host}`, status: 'pending', startedAt: at }))),
     ]);
     for (const host of hosts) {
-      const command: ImagePullCommand = { v: CONTRACT_VERSION, type: 'image.pull', operationId, imageRef: image.ref };
+      const command: ImagePullCommand = {
+        v: CONTRACT_VERSION,
+        type: 'image.pull',
+        operationId,
+        imageRef: image.ref,
+        kind: image.kind,
+      };
       await enqueue(m, {
         queue: computeQueue(host),
         name: IMAGE_PULL,

@@ -7,6 +7,7 @@ import type {
   InstanceSpec,
   PowerState,
   Throttles,
+  VmBoot,
 } from '@berth/contracts';
 import type { InstanceStatus, TaskState, ThrottleBounds } from '@berth/domain';
 import type { PendingResize } from './entities/instance.entity';
@@ -37,6 +38,7 @@ export interface InstanceRecord {
   imageId: string | null;
   imageName: string;
   imageRef: string;
+  boot: VmBoot | null;
   fault: Fault | null;
   createdAt: Date;
   updatedAt: Date;
@@ -55,7 +57,7 @@ export const INSTANCE_RECORD_SQL = `
   SELECT i.id, i.project_id AS "projectId", i.user_id AS "userId", i.name, i.kind, i.status,
          i.task_state AS "taskState", i.power_state AS "powerState", i.host_id AS "hostId", h.name AS "hostName",
          i.flavor_id AS "flavorId", i.flavor_name AS "flavorName", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb",
-         i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef",
+         i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef", i.boot,
          i.cpu_policy AS "cpuPolicy", i.throttles, i.limit_bounds AS "limitBounds", i.pinned_cpus AS "pinnedCpus",
          i.applied_limits AS "appliedLimits", i.pending_resize AS "pendingResize",
          i.fault, i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
@@ -77,6 +79,7 @@ export function specOf(r: InstanceRecord): InstanceSpec {
     kind: r.kind,
     diskGb: r.diskGb,
     imageRef: r.imageRef,
+    ...(r.boot ? { boot: r.boot } : {}),
     limits: instanceLimitsOf(r),
     port: {
       id: r.portId,

@@ -7,6 +7,7 @@ import {
   type ComputeCommand,
   type InstanceKind,
   type Throttles,
+  type VmBoot,
   type InstanceSpec,
   type PlaceInstancesJob,
 } from '@berth/contracts';
@@ -60,7 +61,7 @@ export interface NewInstances {
   minCount: number;
   kind: InstanceKind;
   flavor: FlavorSpec;
-  image: { id: string; name: string; ref: string };
+  image: { id: string; name: string; ref: string; boot: VmBoot | null };
   network: { id: string; vlan: number };
   /** A requested address; only for a single instance. */
   ip?: string | undefined;
@@ -206,9 +207,9 @@ export class InstanceStore {
       m,
       `INSERT INTO instances (project_id, user_id, name, kind, status, task_state, flavor_id, flavor_name, vcpus, ram_mb,
                               disk_gb, image_id, image_name, image_ref, throttles, zone, server_group_id, reservation_id,
-                              extra_specs, cpu_policy, limit_bounds)
+                              extra_specs, cpu_policy, limit_bounds, boot)
        VALUES ($1, $2, $3, $4, 'BUILDING', 'scheduling', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-               $19)
+               $19, $20)
        RETURNING id`,
       [
         input.projectId,
@@ -230,6 +231,7 @@ export class InstanceStore {
         JSON.stringify(input.flavor.extraSpecs),
         input.flavor.cpuPolicy,
         JSON.stringify(input.flavor.limitBounds),
+        input.image.boot ? JSON.stringify(input.image.boot) : null,
       ],
     );
     if (!instance) throw new Error('insert into instances returned no row');
@@ -255,6 +257,7 @@ export class InstanceStore {
       kind: input.kind,
       diskGb: input.flavor.diskGb,
       imageRef: input.image.ref,
+      ...(input.image.boot ? { boot: input.image.boot } : {}),
       // Pinned CPUs are chosen when the instance is claimed on a host.
       limits: {
         ...input.throttles,

@@ -31,11 +31,31 @@ export const DOCKER_REFERENCE = new RegExp(
     '(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
 );
 /**
- * A VM image as the hosts hold it: an absolute directory path (disk.qcow2, and vmlinuz and
- * initrd.img for direct kernel boot), without "." or ".." segments or characters a path never needs.
+ * A VM image file (disk, kernel, initrd) as the hosts reach it: an absolute path without "." or ".."
+ * segments or characters a path never needs, or an http(s) URL without credentials.
  */
-export const VM_IMAGE_PATH = /^(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,63}){1,16}$/;
-export const VM_IMAGE_PATH_RULE =
-  'an absolute directory path on the hosts (segments of letters, digits, ".", "_" and "-", none starting with ".")';
+const VM_FILE_PATH = /^(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,63}){1,16}$/;
+export const VM_FILE_REF_RULE =
+  'an absolute file path on the hosts (segments of letters, digits, ".", "_" and "-", none starting with ".") ' +
+  'or an http(s) URL without credentials';
+
+export function isVmFileRef(ref: string): boolean {
+  if (VM_FILE_PATH.test(ref)) return true;
+  if (ref.length > 1024 || /\s/.test(ref)) return false;
+  try {
+    const url = new URL(ref);
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      !url.username &&
+      !url.password &&
+      url.pathname.length > 1
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** A kernel command line: printable ASCII on one line. */
+export const KERNEL_CMDLINE = /^[\x20-\x7e]{0,512}$/;
 
 export const DOCKER_REFERENCE_RULE = 'a Docker image reference such as registry:5000/team/app:1.2';

@@ -84,14 +84,18 @@ describe('flavors, images and networks (real PostgreSQL)', () => {
   });
 
   describe('images', () => {
-    it('registers a VM image from a directory on the hosts, which has nothing to pre-warm', async () => {
-      const vm = { name: 'test-vm', kind: 'vm', ref: '/var/lib/berth/images/test-vm' };
+    it('registers a VM image by its disk, kernel and initrd, paths or URLs the hosts reach', async () => {
+      const vm = {
+        name: 'test-vm',
+        kind: 'vm',
+        ref: 'http://images.example:8080/test-vm/disk.qcow2',
+        kernelRef: '/var/lib/berth/images/test-vm/vmlinuz',
+        initrdRef: '/var/lib/berth/images/test-vm/initrd.img',
+        cmdline: 'quiet loglevel=3',
+      };
       const res = await api.call('POST', '/v1/images', vm);
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject(vm);
-      const prewarm = await api.call('POST', `/v1/images/${res.body.id}/prewarm`, {});
-      expect(prewarm.status).toBe(409);
-      expect(prewarm.body.error.message).toContain('nothing to pull');
     });
 
     it('creates a container image from a registry reference', async () => {
@@ -104,6 +108,11 @@ describe('flavors, images and networks (real PostgreSQL)', () => {
       [{ ...image, name: 'i2', kind: 'vm' }, 'ref', 'matches'],
       [{ ...image, name: 'i7', kind: 'vm', ref: '/var/lib/../etc' }, 'ref', 'matches'],
       [{ ...image, name: 'i8', kind: 'vm', ref: 'relative/dir' }, 'ref', 'matches'],
+      [{ ...image, name: 'i10', kind: 'vm', ref: 'http://user:pw@host/disk.qcow2' }, 'ref', 'matches'],
+      [{ ...image, name: 'i11', kind: 'vm', ref: 'file:///etc/shadow' }, 'ref', 'matches'],
+      [{ ...image, name: 'i12', kind: 'vm', ref: '/d.qcow2', initrdRef: '/i.img' }, 'initrdRef', 'kernelRef'],
+      [{ ...image, name: 'i13', kind: 'vm', ref: '/d.qcow2', kernelRef: '/k', cmdline: 'a\nb' }, 'cmdline', 'matches'],
+      [{ ...image, name: 'i14', kernelRef: '/k' }, 'kernelRef', 'kind'],
       [{ ...image, name: 'i9', kind: 'disk' }, 'kind', 'isIn'],
       [{ ...image, name: 'i3', ref: '-busybox' }, 'ref', 'matches'],
       [{ ...image, name: 'i4', ref: 'busybox;id' }, 'ref', 'matches'],

@@ -20,12 +20,33 @@ export class CreateImageDto {
   @ApiProperty({
     example: '127.0.0.1:5000/busybox:latest',
     description:
-      'container: a Docker image reference. vm (cloud admin only): a directory on the hosts holding disk.qcow2, ' +
-      'and vmlinuz (+ initrd.img) for direct kernel boot',
+      'container: a Docker image reference. vm (cloud admin only): its qcow2 disk, a path on the hosts or an ' +
+      'http(s) URL they reach; each host caches it',
   })
   @IsString()
-  @MaxLength(255)
+  @MaxLength(1024)
   ref!: string;
+
+  @ApiPropertyOptional({
+    example: '/var/lib/berth/images/test-vm/vmlinuz',
+    description: 'vm: a kernel to boot directly (path or URL)',
+  })
+  @IsOptional()
+  @IsString()
+  kernelRef?: string;
+
+  @ApiPropertyOptional({ description: 'vm, with kernelRef: its initrd (path or URL)' })
+  @IsOptional()
+  @IsString()
+  initrdRef?: string;
+
+  @ApiPropertyOptional({
+    example: 'quiet',
+    description: "vm, with kernelRef: more of the kernel's command line (Berth adds the console and the address)",
+  })
+  @IsOptional()
+  @IsString()
+  cmdline?: string;
 
   @ApiPropertyOptional({
     enum: VISIBILITIES,
@@ -49,6 +70,9 @@ export class ImageView {
   @ApiProperty() name!: string;
   @ApiProperty({ enum: ['container', 'vm'] }) kind!: 'container' | 'vm';
   @ApiProperty() ref!: string;
+  @ApiProperty({ nullable: true, type: String }) kernelRef!: string | null;
+  @ApiProperty({ nullable: true, type: String }) initrdRef!: string | null;
+  @ApiProperty({ nullable: true, type: String }) cmdline!: string | null;
   @ApiProperty({ enum: VISIBILITIES }) visibility!: Visibility;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The owning project of a private image' })
   projectId!: string | null;
@@ -60,6 +84,9 @@ export class ImageView {
       name: i.name,
       kind: i.kind,
       ref: i.ref,
+      kernelRef: i.kernelRef,
+      initrdRef: i.initrdRef,
+      cmdline: i.cmdline,
       visibility: i.projectId === null ? 'public' : 'private',
       projectId: i.projectId,
       createdAt: i.createdAt,

@@ -4,8 +4,10 @@ import {
   DOCKER_REFERENCE,
   DOCKER_REFERENCE_RULE,
   HOST_NAME,
-  VM_IMAGE_PATH,
-  VM_IMAGE_PATH_RULE,
+  isVmFileRef,
+  KERNEL_CMDLINE,
+  VM_FILE_REF_RULE,
+  type FieldError,
 } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
@@ -73,14 +75,25 @@ export class ImagesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<ImageView> {
+    if (dto.kind === 'container' && dto.ref.length > 255) {
+      throw BerthError.invalid([
+        { field: 'ref', rule: 'maxLength', message: 'ref must be shorter than or equal to 255 characters' },
+      ]);
+    }
     if (dto.kind === 'container' && !DOCKER_REFERENCE.test(dto.ref)) {
       throw BerthError.invalid([{ field: 'ref', rule: 'matches', message: `ref must be ${DOCKER_REFERENCE_RULE}` }]);
     }
     if (dto.kind === 'vm') {
-      // A path on the hosts: only the operator who controls them may name one.
+      // Paths name the hosts' files: only the operator who controls them may register one.
       if (principal.role !== 'admin') throw BerthError.forbidden('only a cloud admin may register a VM image');
-      if (!VM_IMAGE_PATH.test(dto.ref)) {
-        throw BerthError.invalid([{ field: 'ref', rule: 'matches', message: `ref must be ${VM_IMAGE_PATH_RULE}` }]);
+      const errors = vmImageErrors(dto);
+      if (errors.length > 0) throw BerthError.invalid(errors);
+    } else {
+      const vmOnly = (['kernelRef', 'initrdRef', 'cmdline'] as const).filter((f) => dto[f] !== undefined);
+      if (vmOnly.length > 0) {
+        throw BerthError.invalid(
+          vmOnly.map((field) => ({ field, rule: 'kind', message: `${field} is for VM images only` })),
+        );
       }
     }
     const visibility = dto.visibility ?? (principal.role === 'admin' ? 'public' : 'private');
@@ -98,9 +111,17 @@ export class ImagesController {
       'image.create',
       'image',
       (m) =>
-        m
-          .getRepository(ImageEntity)
-          .save(m.getRepository(ImageEntity).create({ name: dto.name, kind: dto.kind, ref: dto.ref, projectId })),
+        m.getRepository(ImageEntity).save(
+          m.getRepository(ImageEntity).create({
+            name: dto.name,
+            kind: dto.kind,
+            ref: dto.ref,
+            kernelRef: dto.kernelRef ?? null,
+            initrdRef: dto.initrdRef ?? null,
+            cmdline: dto.cmdline ?? null,
+            projectId,
+          }),
+        ),
     );
     return ImageView.of(image);
   }
@@ -143,13 +164,6 @@ export class ImagesController {
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
     const image = await findVisibleImage(this.dataSource, principal, id, 'id');
-    if (image.kind === 'vm') {
-      throw BerthError.conflict(
-        'a VM image is read from a directory on the hosts: there is nothing to pull',
-        'id',
-        'kind',
-      );
-    }
     const candidates = await rows<{ name: string; zone: string; ready: boolean }>(
       this.dataSource.manager,
       `SELECT name, zone, enabled AND last_heartbeat_at > now() - make_interval(secs => $1) AND $2 = ANY (drivers) AS ready
@@ -199,4 +213,28 @@ export class ImagesController {
       },
     );
   }
+}
+
+/** A VM image's files must be paths or URLs the hosts reach; an initrd or command line needs a kernel. */
+function vmImageErrors(dto: CreateImageDto): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const field of ['ref', 'kernelRef', 'initrdRef'] as const) {
+    const value = dto[field];
+    if (value !== undefined && !isVmFileRef(value)) {
+      errors.push({ field, rule: 'matches', message: `${field} must be ${VM_FILE_REF_RULE}` });
+    }
+  }
+  for (const field of ['initrdRef', 'cmdline'] as const) {
+    if (dto[field] !== undefined && dto.kernelRef === undefined) {
+      errors.push({ field, rule: 'kernelRef', message: `${field} needs kernelRef (direct kernel boot)` });
+    }
+  }
+  if (dto.cmdline !== undefined && !KERNEL_CMDLINE.test(dto.cmdline)) {
+    errors.push({
+      field: 'cmdline',
+      rule: 'matches',
+      message: 'cmdline must be printable ASCII on one line, at most 512',
+    });
+  }
+  return errors;
 }

@@ -19,6 +19,7 @@ import {
   type InstanceConsoleQuery,
   type InstanceKind,
   type Throttles,
+  type VmBoot,
 } from '@berth/contracts';
 import { QueueProducer } from '@berth/queue';
 import {
@@ -48,7 +49,7 @@ export interface ResolvedCreate {
   count: number;
   minCount: number;
   flavor: FlavorEntity;
-  image: { id: string; name: string; ref: string };
+  image: { id: string; name: string; ref: string; boot: VmBoot | null };
   network: NetworkEntity;
   ip: string | undefined;
   /** The flavor's throttles with the request's overrides, checked against the bounds. */
@@ -114,7 +115,15 @@ export class InstancesService {
       count,
       minCount,
       flavor,
-      image,
+      image: {
+        id: image.id,
+        name: image.name,
+        ref: image.ref,
+        boot:
+          image.kind === 'vm'
+            ? { kernelRef: image.kernelRef, initrdRef: image.initrdRef, cmdline: image.cmdline }
+            : null,
+      },
       network,
       ip: dto.ip,
       throttles: throttles.value,

@@ -30,7 +30,12 @@ export class ImageEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('text') name!: string;
   @Column('text') kind!: 'container' | 'vm';
+  /** container: a Docker reference. vm: the disk (qcow2), a path on the hosts or a URL. */
   @Column('text') ref!: string;
+  /** vm, direct kernel boot: the kernel, its initrd and command line (paths or URLs). */
+  @Column('text', { nullable: true }) kernelRef!: string | null;
+  @Column('text', { nullable: true }) initrdRef!: string | null;
+  @Column('text', { nullable: true }) cmdline!: string | null;
   /** Null for a public image; otherwise the only project that sees it. */
   @Column('uuid', { nullable: true }) projectId!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;

@@ -3,3 +3,4 @@ export * from './domain-xml';
 export * from './seed';
 export * from './virt-type';
 export * from './libvirt-driver';
+export * from './image-cache';

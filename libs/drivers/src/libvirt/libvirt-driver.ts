@@ -12,7 +12,7 @@ import {
   type HostNet,
 } from '@berth/network';
 import { runCommand, type CommandRunner } from '@berth/platform';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as LibvirtModule from '@unraid/libvirt';
 import { parseStringPromise } from 'xml2js';
@@ -21,6 +21,7 @@ import { portRatesOf } from '../docker/limits';
 import { lastLines } from '../console-tail';
 import { runSteps } from '../run-steps';
 import { createOverlay } from './disk';
+import { ImageCache } from './image-cache';
 import { domainName, domainXml, kernelCmdline, tapName, BERTH_XMLNS } from './domain-xml';
 import { buildSeedIso, nocloudFiles } from './seed';
 import type { VirtType } from './virt-type';
@@ -37,6 +38,8 @@ export interface LibvirtDriverOptions {
   virtType: VirtType;
   /** One directory per instance: its overlay disk, config drive, domain XML and console log. */
   instancesDir: string;
+  /** This host's copies of VM image files (ImageCache). */
+  imageCacheDir: string;
   stopTimeoutSec: number;
   sharedCpus: string;
   /** vCPUs a shared VM may grow to while it runs. */
@@ -57,8 +60,11 @@ export class LibvirtDriver implements ComputeDriver {
   readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: false };
   private hypervisor: Hypervisor | null = null;
   private datapath: DatapathType = 'netdev';
+  private readonly cache: ImageCache;
 
-  constructor(private readonly options: LibvirtDriverOptions) {}
+  constructor(private readonly options: LibvirtDriverOptions) {
+    this.cache = new ImageCache(options.imageCacheDir);
+  }
 
   private get run(): CommandRunner {
     return this.options.run ?? runCommand;
@@ -88,7 +94,7 @@ export class LibvirtDriver implements ComputeDriver {
 
     return runSteps(onStep, async (step, reverter) => {
       await step('image');
-      const image = await this.image(spec.imageRef);
+      const image = await this.image(spec);
       const dir = this.dir(spec.id);
       await step('disk');
       await mkdir(dir, { recursive: true });
@@ -109,7 +115,7 @@ export class LibvirtDriver implements ComputeDriver {
         disk: { path: join(dir, 'disk.qcow2'), format: 'qcow2' },
         seedPath: join(dir, 'seed.iso'),
         boot: image.kernel
-          ? { kernel: image.kernel, initrd: image.initrd, cmdline: kernelCmdline(spec.port, '') }
+          ? { kernel: image.kernel, initrd: image.initrd, cmdline: kernelCmdline(spec.port, spec.boot?.cmdline ?? '') }
           : null,
         port: spec.port,
         bridge: this.net.bridge,
@@ -235,12 +241,12 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
-    await this.image(ref);
-    await onProgress('present on this host');
+    await this.cache.file(ref);
+    await onProgress('cached on this host');
   }
 
   cachedImages(): Promise<string[]> {
-    return Promise.resolve([]);
+    return this.cache.refs();
   }
 
   private get hv(): Hypervisor {
@@ -252,17 +258,15 @@ export class LibvirtDriver implements ComputeDriver {
     return join(this.options.instancesDir, instanceId);
   }
 
-  /** The image directory: disk.qcow2, and vmlinuz (+ initrd.img) for direct kernel boot. */
-  private async image(ref: string): Promise<{ disk: string; kernel: string | null; initrd: string | null }> {
-    if (!ref.startsWith('/')) throw new Error(`VM image ${JSON.stringify(ref)} is not a directory path on this host`);
-    const exists = (p: string) =>
-      access(p).then(
-        () => p,
-        () => null,
-      );
-    const disk = await exists(join(ref, 'disk.qcow2'));
-    if (!disk) throw new Error(`VM image ${ref} has no disk.qcow2`);
-    return { disk, kernel: await exists(join(ref, 'vmlinuz')), initrd: await exists(join(ref, 'initrd.img')) };
+  /** The image's files on this host (fetched into the cache once): its disk, and a kernel and initrd to boot directly. */
+  private async image(spec: InstanceSpec): Promise<{ disk: string; kernel: string | null; initrd: string | null }> {
+    const fetch = (ref: string | null | undefined) => (ref ? this.cache.file(ref) : Promise.resolve(null));
+    const [disk, kernel, initrd] = await Promise.all([
+      this.cache.file(spec.imageRef),
+      fetch(spec.boot?.kernelRef),
+      fetch(spec.boot?.initrdRef),
+    ]);
+    return { disk, kernel, initrd };
   }
 
   private async lookup(instanceId: string): Promise<Domain | null> {
