@@ -54,6 +54,8 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     });
     for (const [path, body] of [
       ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 }],
+      ['/v1/flavors', { name: 'm1.tiny2', vcpus: 2, ramMb: 128, diskGb: 1 }],
+      ['/v1/flavors', { name: 'm1.big', vcpus: 1, ramMb: 256, diskGb: 1 }],
       ['/v1/images', { name: 'busybox', kind: 'container', ref: env.image }],
       ['/v1/images', vmImage],
       ['/v1/networks', { name: 'vlan100', vlan: 100, cidr: `${net}.0/24`, gateway: `${net}.1` }],
@@ -94,6 +96,28 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     expect(await stack.act(vm.id, 'reboot')).toMatchObject({ status: 'ACTIVE', ip: vm.ip });
     expect(await guestReady(vm.id)).toContain(`berth-test-vm: eth0 ${vm.ip}/24`);
     expect(await stack.until('TCP after the reboot', () => tcpFrom(peer.id, vm.ip, 8080), 30_000)).toBe(
+      'hello-from-vm',
+    );
+  });
+
+  it('grows to 2 vCPUs live, read back from libvirt; a memory change while it runs fails and keeps what it had', async () => {
+    const up = await stack.call('POST', `/v1/instances/${vm.id}/actions`, { action: 'resize', flavor: 'm1.tiny2' });
+    expect(up.status).toBe(202);
+    expect(await stack.operation(up.body.operationId)).toMatchObject({ status: 'succeeded' });
+    const grown = (await stack.call('GET', `/v1/instances/${vm.id}`)).body;
+    expect(grown).toMatchObject({ status: 'ACTIVE', flavor: { name: 'm1.tiny2' }, appliedLimits: { cpus: 2 } });
+    expect((await virsh('vcpucount', domainName(vm.id), '--live', '--active')).trim()).toBe('2');
+
+    const mem = await stack.call('POST', `/v1/instances/${vm.id}/actions`, { action: 'resize', flavor: 'm1.big' });
+    const op = await stack.operation(mem.body.operationId);
+    expect(op).toMatchObject({ status: 'failed', fault: { step: 'limits' } });
+    expect(op.fault.message).toContain('only while it is stopped');
+    expect((await stack.call('GET', `/v1/instances/${vm.id}`)).body).toMatchObject({
+      status: 'ACTIVE',
+      flavor: { name: 'm1.tiny2' },
+      limits: { ramMb: 128 },
+    });
+    expect(await stack.until('TCP after the resize', () => tcpFrom(peer.id, vm.ip, 8080), 30_000)).toBe(
       'hello-from-vm',
     );
   });
