@@ -26,19 +26,11 @@ import type { Reverter } from '@berth/platform';
 import type Docker from 'dockerode';
 import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
 import { demuxDockerLog, lastLines } from '../console-tail';
+import { expectedApplied, mismatches, portRatesOf } from '../limits';
 import { runSteps } from '../run-steps';
 import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE } from './container-config';
 import { isNotFound, isNotModified } from './docker-errors';
-import {
-  appliedFrom,
-  dockerResources,
-  expectedApplied,
-  ioThrottleOf,
-  mismatches,
-  portRatesOf,
-  throttlesDisk,
-  type HostLimitContext,
-} from './limits';
+import { appliedFrom, dockerResources, ioThrottleOf, throttlesDisk, type HostLimitContext } from './limits';
 
 export interface DockerDriverOptions {
   docker: Docker;
@@ -277,7 +269,8 @@ export class DockerDriver implements ComputeDriver {
     this.options.net.failpoints.check('docker.limits');
     // A container that stopped meanwhile has no cgroup left to read: the read-back fails.
     const applied = await this.readApplied(spec, info, cg, true);
-    const wrong = mismatches(expectedApplied(spec.limits, this.hostLimits, true), applied);
+    const host = { sharedCpus: this.options.sharedCpus, diskThrottles: device !== null, pidsLimits: true };
+    const wrong = mismatches(expectedApplied(spec.limits, host, true), applied);
     if (wrong.length > 0) throw new Error(`limits not in effect: ${wrong.join('; ')}`);
     return applied;
   }

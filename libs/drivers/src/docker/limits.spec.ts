@@ -1,7 +1,10 @@
 import { sampleLimits } from '../testing/sample-spec';
-import { appliedFrom, dockerBlkio, dockerResources, expectedApplied, mismatches } from './limits';
+import { expectedApplied, mismatches } from '../limits';
+import { appliedFrom, dockerBlkio, dockerResources } from './limits';
 
 const ctx = { sharedCpus: '0-3', blockDevice: { id: '254:0', path: '/dev/vda' } };
+/** What a docker host with a disk to throttle holds. */
+const kinds = { sharedCpus: '0-3', diskThrottles: true, pidsLimits: true };
 const MIB = 1024 * 1024;
 
 describe('docker limits', () => {
@@ -20,7 +23,7 @@ describe('docker limits', () => {
   it('pins a dedicated instance to its own CPUs without a quota', () => {
     const limits = sampleLimits({ vcpus: 2, cpuPolicy: 'dedicated', pinnedCpus: [5, 4] });
     expect(dockerResources(limits, ctx)).toMatchObject({ CpusetCpus: '4-5', CpuQuota: -1 });
-    expect(expectedApplied(limits, ctx, true)).toMatchObject({ cpuset: '4-5', cpus: null });
+    expect(expectedApplied(limits, kinds, true)).toMatchObject({ cpuset: '4-5', cpus: null });
   });
 
   it('throttles block IO on the data disk only where a limit is set', () => {
@@ -47,9 +50,9 @@ describe('docker limits', () => {
       { ingressMbps: null, egressMbps: 20 },
       'lxcfs',
     );
-    expect(mismatches(expectedApplied(limits, ctx, true), read)).toEqual([]);
+    expect(mismatches(expectedApplied(limits, kinds, true), read)).toEqual([]);
     const drifted = { ...read, cpuset: '0-1', pidsLimit: null, diskWriteIops: null };
-    expect(mismatches(expectedApplied(limits, ctx, true), drifted)).toEqual([
+    expect(mismatches(expectedApplied(limits, kinds, true), drifted)).toEqual([
       'cpuset is 0-1, asked 0-3',
       'pidsLimit is unlimited, asked 64',
       'diskWriteIops is unlimited, asked 20',

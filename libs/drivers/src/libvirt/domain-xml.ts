@@ -1,6 +1,7 @@
 import type { InstanceLimits, PortSpec } from '@berth/contracts';
 import { formatCpuList } from '@berth/domain';
 import { Builder } from 'xml2js';
+import { CPU_PERIOD_US } from '../limits';
 
 /** The XML namespace of Berth's own metadata inside a domain. */
 export const BERTH_XMLNS = 'https://berth.dev/xmlns/instance/1';
@@ -39,7 +40,6 @@ export interface DomainSpec {
 }
 
 const MIB = 1024 * 1024;
-const CPU_PERIOD_US = 100_000;
 
 /**
  * The domain XML, built as a tree and serialised by xml2js, which escapes every text and attribute
