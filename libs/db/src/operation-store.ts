@@ -1,5 +1,5 @@
 import type { Fault } from '@berth/contracts';
-import { finishSteps, startStep, type OperationStep } from '@berth/domain';
+import { finishSteps, lateStep, startStep, type OperationStep } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
 import { one } from './sql';
 
@@ -46,7 +46,10 @@ async function lockSteps(manager: EntityManager, id: string): Promise<OperationS
   return row?.steps ?? null;
 }
 
-/** A step started (reported by a host or the scheduler). No-op once the operation has finished. */
+/**
+ * A step started (reported by a host or the scheduler). Reports are applied in parallel, so one may
+ * come after the result that finished its operation: it is still recorded, as a finished step.
+ */
 export async function recordStep(
   manager: EntityManager,
   id: string,
@@ -54,11 +57,29 @@ export async function recordStep(
   at: string,
   detail?: string,
 ): Promise<void> {
-  const steps = await lockSteps(manager, id);
-  if (!steps) return;
+  const op = await one<{ steps: OperationStep[]; status: string; finishedAt: Date | null; fault: Fault | null }>(
+    manager,
+    `SELECT steps, status, finished_at AS "finishedAt", fault FROM operations WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  if (!op) return;
+  const steps =
+    op.status === 'running'
+      ? startStep(op.steps, step, at, detail)
+      : lateStep(
+          op.steps,
+          step,
+          at,
+          {
+            at: (op.finishedAt ?? new Date()).toISOString(),
+            outcome: op.status === 'failed' ? 'failed' : 'succeeded',
+            failedStep: op.fault?.step,
+          },
+          detail,
+        );
   await manager.query(`UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1`, [
     id,
-    JSON.stringify(startStep(steps, step, at, detail)),
+    JSON.stringify(steps),
   ]);
 }
 

@@ -1,4 +1,4 @@
-import { finishSteps, startStep } from './operations';
+import { finishSteps, lateStep, startStep } from './operations';
 
 describe('operation steps', () => {
   it('closes the running step when the next one starts', () => {
@@ -19,6 +19,27 @@ describe('operation steps', () => {
       { name: 'create', status: 'succeeded', startedAt: 't1', finishedAt: 't2' },
       { name: 'start', status: 'running', startedAt: 't2' },
     ]);
+  });
+
+  it('adds a step whose report arrives after the operation finished, ended by its successor or the end', () => {
+    const finished = finishSteps(startStep(startStep([], 'create', 't1'), 'network', 't3'), 'succeeded', 't5');
+    const late = lateStep(finished, 'start', 't2', { at: 't5', outcome: 'succeeded' });
+    expect(late).toEqual([
+      { name: 'create', status: 'succeeded', startedAt: 't1', finishedAt: 't2' },
+      { name: 'start', status: 'succeeded', startedAt: 't2', finishedAt: 't3' },
+      { name: 'network', status: 'succeeded', startedAt: 't3', finishedAt: 't5' },
+    ]);
+    const last = lateStep(finished, 'limits', 't4', { at: 't5', outcome: 'succeeded' });
+    expect(last.slice(-2)).toEqual([
+      { name: 'network', status: 'succeeded', startedAt: 't3', finishedAt: 't4' },
+      { name: 'limits', status: 'succeeded', startedAt: 't4', finishedAt: 't5' },
+    ]);
+    expect(lateStep(last, 'limits', 't4', { at: 't5', outcome: 'succeeded' })).toEqual(last);
+  });
+
+  it('leaves the failing step as the failure recorded it when its own report comes late', () => {
+    const failed = finishSteps(startStep([], 'network', 't1'), 'failed', 't3', 'limits');
+    expect(lateStep(failed, 'limits', 't2', { at: 't3', outcome: 'failed', failedStep: 'limits' })).toEqual(failed);
   });
 
   it('ignores a step report delivered twice', () => {

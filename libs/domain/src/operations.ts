@@ -56,6 +56,35 @@ function inSequence(steps: OperationStep[]): OperationStep[] {
   });
 }
 
+/**
+ * A step whose report is applied after its operation finished: reports are applied in parallel, so a
+ * host's result can overtake the report of its last step. The step happened within the operation,
+ * so it is added, ended by its successor or by the operation's end; the failing step, which
+ * finishSteps already recorded, and a report delivered twice change nothing.
+ */
+export function lateStep(
+  steps: readonly OperationStep[],
+  name: string,
+  at: string,
+  end: { at: string; outcome: 'succeeded' | 'failed'; failedStep?: string | undefined },
+  detail?: string,
+): OperationStep[] {
+  const failed = end.outcome === 'failed' && name === end.failedStep;
+  if (steps.some((s) => s.name === name && (s.startedAt === at || (failed && s.status === 'failed')))) {
+    return [...steps];
+  }
+  return inSequence([
+    ...steps,
+    {
+      name,
+      status: failed ? 'failed' : 'succeeded',
+      startedAt: at,
+      finishedAt: at > end.at ? at : end.at,
+      ...(detail === undefined ? {} : { detail }),
+    },
+  ]);
+}
+
 /** Ends the running step, if any: succeeded, or failed with the failing step's name made explicit. */
 export function finishSteps(
   steps: readonly OperationStep[],
