@@ -50,6 +50,7 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
         BERTH_VIRT_TYPE: 'qemu',
         BERTH_INSTANCES_DIR: instancesDir,
         BERTH_IMAGE_CACHE_DIR: join(instancesDir, 'image-cache'),
+        BERTH_POWER_SYNC_SEC: '1',
       },
     });
     for (const [path, body] of [
@@ -120,6 +121,36 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     expect(await stack.until('TCP after the resize', () => tcpFrom(peer.id, vm.ip, 8080), 30_000)).toBe(
       'hello-from-vm',
     );
+  });
+
+  it('follows a guest shut down outside Berth to SHUTOFF, and starts it again with its address', async () => {
+    await virsh('shutdown', domainName(vm.id));
+    const off = await stack.until(
+      'the sync to see the guest off',
+      async () => {
+        const row = (await stack.call('GET', `/v1/instances/${vm.id}`)).body;
+        return row.status === 'SHUTOFF' ? row : null;
+      },
+      60_000,
+    );
+    expect(off).toMatchObject({ powerState: 'SHUTDOWN', taskState: null });
+    expect(await stack.act(vm.id, 'start')).toMatchObject({ status: 'ACTIVE', powerState: 'RUNNING', ip: vm.ip });
+    expect(await guestReady(vm.id)).toContain(`berth-test-vm: eth0 ${vm.ip}/24`);
+  });
+
+  it('puts a container removed outside Berth in ERROR with a fault, and its delete still cleans up', async () => {
+    await runCommand(['/usr/bin/docker', 'rm', '-f', `berth-${stranger.id}`]);
+    const gone = await stack.until(
+      'the sync to see the container gone',
+      async () => {
+        const row = (await stack.call('GET', `/v1/instances/${stranger.id}`)).body;
+        return row.status === 'ERROR' ? row : null;
+      },
+      30_000,
+    );
+    expect(gone).toMatchObject({ powerState: 'NOSTATE', fault: { step: 'sync' } });
+    expect((await stack.remove(stranger.id)).status).toBe('succeeded');
+    expect(await hostObjects(stranger.id, stranger.portId)).toEqual([]);
   });
 
   it("shows the last lines of a VM's serial console and of a container's output", async () => {

@@ -23,6 +23,9 @@ const TOMBSTONES = 10_000;
 export class CommandHandler {
   private readonly locks = new KeyedLock();
   private readonly deleted = new Set<string>();
+  /** Counts command starts and ends; `touched` holds the count at each instance's latest one. */
+  private sequence = 0;
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly drivers: ReadonlyMap<InstanceKind, ComputeDriver>,
@@ -44,8 +47,39 @@ export class CommandHandler {
       case 'instance.reboot':
       case 'instance.delete':
       case 'instance.set-limits':
-        return this.locks.run(command.instance.id, () => this.execute(command));
+        this.touch(command.instance.id);
+        return this.locks.run(command.instance.id, async () => {
+          try {
+            await this.execute(command);
+          } finally {
+            this.touch(command.instance.id);
+          }
+        });
     }
+  }
+
+  /** A point in the command history: `quietSince` compares against it. */
+  mark(): number {
+    return this.sequence;
+  }
+
+  /** No command for this instance is queued or running, and none started or ended after `mark`. */
+  quietSince(instanceId: string, mark: number): boolean {
+    return !this.locks.busy(instanceId) && (this.touched.get(instanceId) ?? 0) <= mark;
+  }
+
+  /** Every instance not quiet since `mark`. */
+  busySince(mark: number): string[] {
+    return [...this.touched.keys()].filter((id) => !this.quietSince(id, mark));
+  }
+
+  /** Forgets history up to `mark`, which no later `quietSince` will ask about. */
+  forget(mark: number): void {
+    for (const [id, seen] of this.touched) if (seen <= mark && !this.locks.busy(id)) this.touched.delete(id);
+  }
+
+  private touch(instanceId: string): void {
+    this.touched.set(instanceId, ++this.sequence);
   }
 
   private async consoleTail(query: InstanceConsoleQuery): Promise<ConsoleTail> {

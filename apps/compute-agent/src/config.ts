@@ -87,6 +87,16 @@ export class AgentEnv extends BerthEnv {
   @Max(300)
   BERTH_HEARTBEAT_SEC = 10;
 
+  /**
+   * How often the agent tells the control plane what its hypervisors hold, so an instance that stopped
+   * or vanished behind Berth's back shows it (0: never).
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  BERTH_POWER_SYNC_SEC = 30;
+
   /** RAM kept for the host itself, never offered to instances. */
   @EnvInt()
   @IsInt()

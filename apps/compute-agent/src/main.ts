@@ -17,6 +17,7 @@ import Docker from 'dockerode';
 import { CommandHandler } from './command-handler';
 import { AgentEnv } from './config';
 import { newestKernel, onlineCpus, readHostFacts } from './host-facts';
+import { PowerSync } from './power-sync';
 import { Reporter } from './reporter';
 
 const AGENT_VERSION = '0.1.0';
@@ -111,6 +112,15 @@ export async function startAgent(env: AgentEnv) {
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
   const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME);
+  const powerSync = new PowerSync(env.BERTH_HOST_NAME, byKind, handler, reporter, log);
+  const syncTimer =
+    env.BERTH_POWER_SYNC_SEC > 0
+      ? setInterval(
+          () =>
+            void powerSync.run().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'power sync failed')),
+          env.BERTH_POWER_SYNC_SEC * 1000,
+        )
+      : null;
   const worker = startWorker<HostCommand>(
     queueSettings,
     computeQueue(env.BERTH_HOST_NAME),
@@ -135,6 +145,7 @@ export async function startAgent(env: AgentEnv) {
   return {
     async stop() {
       clearInterval(timer);
+      if (syncTimer) clearInterval(syncTimer);
       await worker.close();
       await producer.close();
     },

@@ -18,6 +18,12 @@ export class Reporter {
     return this.send({ v: CONTRACT_VERSION, type: 'host.heartbeat', host, at: now() });
   }
 
+  powerStates(
+    sync: Pick<Extract<AgentReport, { type: 'host.power-states' }>, 'host' | 'kinds' | 'instances' | 'busy'>,
+  ): Promise<void> {
+    return this.send({ v: CONTRACT_VERSION, type: 'host.power-states', ...sync, at: now() });
+  }
+
   step(operationId: string, step: string, detail?: string): Promise<void> {
     return this.send({
       v: CONTRACT_VERSION,

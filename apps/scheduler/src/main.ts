@@ -54,6 +54,7 @@ export async function startScheduler(env: SchedulerEnv) {
       disk: env.BERTH_DISK_ALLOCATION_RATIO,
     }),
     placement,
+    log,
   );
   const reservations = new ReservationStore(dataSource, limits);
   const workers = [

@@ -52,6 +52,18 @@ export type AgentReport =
     }
   | {
       v: typeof CONTRACT_VERSION;
+      type: 'host.power-states';
+      host: string;
+      /** The kinds whose driver answered: an instance of another kind is not judged missing. */
+      kinds: InstanceKind[];
+      /** Every instance the host holds, with what its hypervisor says. */
+      instances: Array<{ instanceId: string; powerState: PowerState }>;
+      /** Instances with a command queued or running on the host, or one since the listing began: not judged. */
+      busy: string[];
+      at: string;
+    }
+  | {
+      v: typeof CONTRACT_VERSION;
       type: 'image.result';
       operationId: string;
       host: string;

@@ -1,5 +1,12 @@
-import type { AgentReport, Fault, HostFacts } from '@berth/contracts';
-import { parseCpuList, settle, type OperationStep } from '@berth/domain';
+import type { AgentReport, Fault, HostFacts, PowerState } from '@berth/contracts';
+import {
+  parseCpuList,
+  settle,
+  syncPowerState,
+  type InstanceStatus,
+  type OperationStep,
+  type PowerSync,
+} from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { releaseAllocations, shrinkAllocation } from './allocations';
 import type { PendingResize } from './entities/instance.entity';
@@ -11,6 +18,13 @@ export interface AllocationRatios {
   cpu: number;
   ram: number;
   disk: number;
+}
+
+/** One instance the power-state sync moved. */
+export interface PowerSyncChange {
+  instanceId: string;
+  from: { status: InstanceStatus; powerState: PowerState };
+  to: PowerSync;
 }
 
 type Report<T extends AgentReport['type']> = Extract<AgentReport, { type: T }>;
@@ -56,6 +70,38 @@ export class ReportStore {
         host.lxcfs,
       ],
     );
+  }
+
+  /**
+   * A host's periodic power-state sync. Only idle instances are judged (no task in flight, not
+   * reported busy), and only of the kinds whose hypervisor answered; each row changes under its lock.
+   */
+  async powerStates(report: Report<'host.power-states'>): Promise<PowerSyncChange[]> {
+    const reported = new Map(report.instances.map((i) => [i.instanceId, i.powerState]));
+    return this.dataSource.transaction(async (m) => {
+      const rows = await m.query<Array<{ id: string; status: InstanceStatus; powerState: PowerState }>>(
+        `SELECT i.id, i.status, i.power_state AS "powerState"
+           FROM instances i JOIN hosts h ON h.id = i.host_id
+          WHERE h.name = $1 AND i.task_state IS NULL AND i.kind = ANY ($2)
+            AND i.status IN ('ACTIVE', 'SHUTOFF', 'ERROR') AND NOT (i.id = ANY ($3::uuid[]))
+          ORDER BY i.id
+            FOR UPDATE OF i`,
+        [report.host, report.kinds, report.busy],
+      );
+      const changes: PowerSyncChange[] = [];
+      for (const row of rows) {
+        const next = syncPowerState(row, reported.get(row.id));
+        if (!next) continue;
+        changes.push({ instanceId: row.id, from: { status: row.status, powerState: row.powerState }, to: next });
+        await m.query(
+          `UPDATE instances SET status = $2, power_state = $3, updated_at = now(),
+                  fault = CASE WHEN $4::jsonb IS NULL THEN fault ELSE $4::jsonb END
+            WHERE id = $1`,
+          [row.id, next.status, next.powerState, next.fault ? JSON.stringify({ ...next.fault, at: report.at }) : null],
+        );
+      }
+      return changes;
+    });
   }
 
   async step(report: Report<'operation.step'>): Promise<void> {

@@ -1,4 +1,4 @@
-import { beginAction, INSTANCE_STATUSES, settle, type InstanceStatus } from './instance-states';
+import { beginAction, INSTANCE_STATUSES, settle, syncPowerState, type InstanceStatus } from './instance-states';
 
 describe('beginAction', () => {
   const idle = (status: InstanceStatus) => ({ status, taskState: null });
@@ -55,5 +55,54 @@ describe('settle', () => {
   it('marks a deleted instance DELETED and a failed delete ERROR', () => {
     expect(settle('instance.delete', true, 'SHUTDOWN')).toMatchObject({ status: 'DELETED', powerState: 'NOSTATE' });
     expect(settle('instance.delete', false, 'RUNNING').status).toBe('ERROR');
+  });
+});
+
+describe('syncPowerState', () => {
+  it('follows a guest that shut itself down or crashed to SHUTOFF', () => {
+    expect(syncPowerState({ status: 'ACTIVE', powerState: 'RUNNING' }, 'SHUTDOWN')).toEqual({
+      status: 'SHUTOFF',
+      powerState: 'SHUTDOWN',
+    });
+    expect(syncPowerState({ status: 'ACTIVE', powerState: 'RUNNING' }, 'CRASHED')).toEqual({
+      status: 'SHUTOFF',
+      powerState: 'CRASHED',
+    });
+  });
+
+  it('changes nothing when the record already matches', () => {
+    expect(syncPowerState({ status: 'ACTIVE', powerState: 'RUNNING' }, 'RUNNING')).toBeNull();
+    expect(syncPowerState({ status: 'SHUTOFF', powerState: 'SHUTDOWN' }, 'SHUTDOWN')).toBeNull();
+    expect(syncPowerState({ status: 'ERROR', powerState: 'NOSTATE' }, undefined)).toBeNull();
+  });
+
+  it('keeps a stopped instance found running SHUTOFF, showing the power state', () => {
+    expect(syncPowerState({ status: 'SHUTOFF', powerState: 'SHUTDOWN' }, 'RUNNING')).toEqual({
+      status: 'SHUTOFF',
+      powerState: 'RUNNING',
+    });
+  });
+
+  it('records a pause without changing the status', () => {
+    expect(syncPowerState({ status: 'ACTIVE', powerState: 'RUNNING' }, 'PAUSED')).toEqual({
+      status: 'ACTIVE',
+      powerState: 'PAUSED',
+    });
+  });
+
+  it.each<InstanceStatus>(['ACTIVE', 'SHUTOFF'])(
+    'puts a %s instance whose workload is gone in ERROR with a fault',
+    (status) => {
+      const out = syncPowerState({ status, powerState: 'RUNNING' }, undefined);
+      expect(out).toMatchObject({ status: 'ERROR', powerState: 'NOSTATE', fault: { step: 'sync' } });
+      expect(out?.fault?.message).toMatch(/gone from its host/);
+      expect(syncPowerState({ status, powerState: 'RUNNING' }, 'NOSTATE')).toMatchObject({ status: 'ERROR' });
+    },
+  );
+
+  it('leaves instances in other states alone when their workload is missing', () => {
+    for (const status of ['BUILDING', 'MIGRATING', 'VERIFY_MIGRATION', 'DELETED'] as const) {
+      expect(syncPowerState({ status, powerState: 'NOSTATE' }, undefined)).toBeNull();
+    }
   });
 });

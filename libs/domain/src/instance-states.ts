@@ -140,3 +140,40 @@ function statusFromPower(powerState: PowerState): InstanceStatus {
       return 'ERROR';
   }
 }
+
+/** What the power-state sync makes of an idle instance, given what its host now reports. */
+export interface PowerSync {
+  status: InstanceStatus;
+  powerState: PowerState;
+  /** Set when the instance moves to ERROR because its workload is gone. */
+  fault?: { step: 'sync'; message: string };
+}
+
+/**
+ * The periodic power-state sync (Nova's _sync_power_states): the record follows the hypervisor for an
+ * idle instance. A guest that shut itself down (or crashed) is SHUTOFF, so it can be started again;
+ * a workload gone from its host is ERROR with a fault. An instance recorded SHUTOFF but found
+ * running keeps its status: the record holds the owner's intent, and power_state shows the
+ * difference until someone stops it. `reported` is undefined when the host no longer has it.
+ * Returns null when nothing changes.
+ */
+export function syncPowerState(
+  current: { status: InstanceStatus; powerState: PowerState },
+  reported: PowerState | undefined,
+): PowerSync | null {
+  if (reported === undefined || reported === 'NOSTATE') {
+    if (current.status === 'ERROR') {
+      return current.powerState === 'NOSTATE' ? null : { status: 'ERROR', powerState: 'NOSTATE' };
+    }
+    if (current.status !== 'ACTIVE' && current.status !== 'SHUTOFF') return null;
+    return {
+      status: 'ERROR',
+      powerState: 'NOSTATE',
+      fault: { step: 'sync', message: 'the instance is gone from its host: it was removed outside Berth' },
+    };
+  }
+  const stopped = reported === 'SHUTDOWN' || reported === 'CRASHED';
+  const status = current.status === 'ACTIVE' && stopped ? 'SHUTOFF' : current.status;
+  if (status === current.status && reported === current.powerState) return null;
+  return { status, powerState: reported };
+}

@@ -1,6 +1,6 @@
 import type { AgentReport } from '@berth/contracts';
 import type { ReportStore } from '@berth/db';
-import { KeyedLock } from '@berth/platform';
+import { KeyedLock, type Logger } from '@berth/platform';
 import type { PlacementService } from '../placement/placement-service';
 
 /**
@@ -15,10 +15,11 @@ export class ReportsService {
   constructor(
     private readonly store: ReportStore,
     private readonly placement: PlacementService,
+    private readonly log: Logger,
   ) {}
 
   apply(report: AgentReport): Promise<void> {
-    return report.type === 'host.heartbeat'
+    return report.type === 'host.heartbeat' || report.type === 'host.power-states'
       ? this.applyNow(report)
       : this.perOperation.run(report.operationId, () => this.applyNow(report));
   }
@@ -27,6 +28,14 @@ export class ReportsService {
     switch (report.type) {
       case 'host.heartbeat':
         return this.store.heartbeat(report.host);
+      case 'host.power-states':
+        for (const change of await this.store.powerStates(report)) {
+          this.log.warn(
+            { host: report.host, instanceId: change.instanceId, from: change.from, to: change.to },
+            'power sync: the instance changed outside Berth',
+          );
+        }
+        return;
       case 'operation.step':
         return this.store.step(report);
       case 'image.result':
