@@ -3,6 +3,7 @@ import { Tenancy1763900000000 } from './1763900000000-tenancy';
 import { Scheduling1764000000000 } from './1764000000000-scheduling';
 import { Limits1764100000000 } from './1764100000000-limits';
 import { VmImages1764200000000 } from './1764200000000-vm-images';
+import { DiskWeight1764300000000 } from './1764300000000-disk-weight';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Scheduling1764000000000,
   Limits1764100000000,
   VmImages1764200000000,
+  DiskWeight1764300000000,
 ];

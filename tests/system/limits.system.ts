@@ -253,6 +253,22 @@ describe('resource limits on the real kernel: cpuset, CPU quota, memory, pids, b
       expect(again.opsPerSec).toBeGreaterThan(20 * 5);
       expect(free.opsPerSec).toBeGreaterThan(20 * 5);
     });
+
+    it('sets the disk weight live, keeps it across a restart, and goes back to the default when unset', async () => {
+      expect((await kernel(io.id)).ioWeight).toBe(100);
+      const weighted = await change(io.id, { action: 'set-limits', limits: { diskWeight: 500 } });
+      expect(weighted.op).toMatchObject({ status: 'succeeded' });
+      expect((await kernel(io.id)).ioWeight).toBe(500);
+      expect(weighted.instance).toMatchObject({ limits: { diskWeight: 500 }, appliedLimits: { diskWeight: 500 } });
+
+      expect(await stack.act(io.id, 'stop')).toMatchObject({ status: 'SHUTOFF' });
+      expect(await stack.act(io.id, 'start')).toMatchObject({ status: 'ACTIVE', appliedLimits: { diskWeight: 500 } });
+      expect((await kernel(io.id)).ioWeight).toBe(500);
+
+      const unset = await change(io.id, { action: 'set-limits', limits: { diskWeight: null } });
+      expect(unset.op).toMatchObject({ status: 'succeeded' });
+      expect((await kernel(io.id)).ioWeight).toBe(100);
+    });
   });
 
   describe('bandwidth on the OVS port, measured with iperf3 between two instances on one VLAN', () => {
@@ -335,6 +351,7 @@ describe('resource limits on the real kernel: cpuset, CPU quota, memory, pids, b
     const cases: Array<[Record<string, unknown>, number, string]> = [
       [{ action: 'set-limits', limits: { diskWriteBps: 5 } }, 400, 'limits.diskWriteBps'],
       [{ action: 'set-limits', limits: { netEgressMbps: 0 } }, 400, 'limits.netEgressMbps'],
+      [{ action: 'set-limits', limits: { diskWeight: 50 } }, 400, 'limits.diskWeight'],
       [{ action: 'set-limits', limits: { pidsLimit: null } }, 400, 'limits.pidsLimit'],
       [{ action: 'set-limits', limits: { cpuShares: 5 } }, 400, 'limits.cpuShares'],
       [{ action: 'set-limits', limits: {} }, 400, 'limits'],

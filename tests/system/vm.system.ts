@@ -1,3 +1,4 @@
+import { cgroupsOfProcess, readIoWeight } from '@berth/cgroups';
 import { domainName, tapName } from '@berth/drivers';
 import { hostNet, listPorts } from '@berth/network';
 import { runCommand } from '@berth/platform';
@@ -121,6 +122,22 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     expect(await stack.until('TCP after the resize', () => tcpFrom(peer.id, vm.ip, 8080), 30_000)).toBe(
       'hello-from-vm',
     );
+  });
+
+  it('sets its disk weight live through blkiotune, read back by libvirt and from its QEMU process cgroup', async () => {
+    expect((await stack.call('GET', `/v1/instances/${vm.id}`)).body.appliedLimits.diskWeight).toBe(100);
+    const res = await stack.call('POST', `/v1/instances/${vm.id}/actions`, {
+      action: 'set-limits',
+      limits: { diskWeight: 300 },
+    });
+    expect(res.status).toBe(202);
+    expect(await stack.operation(res.body.operationId)).toMatchObject({ status: 'succeeded' });
+    expect((await stack.call('GET', `/v1/instances/${vm.id}`)).body.appliedLimits.diskWeight).toBe(300);
+    expect(await virsh('blkiotune', domainName(vm.id))).toMatch(/^weight\s*:\s*300$/m);
+    expect(await virsh('blkiotune', domainName(vm.id), '--config')).toMatch(/^weight\s*:\s*300$/m);
+    // And from the kernel itself: the cgroup of the domain's QEMU process.
+    const pid = Number((await readFile(`/run/libvirt/qemu/${domainName(vm.id)}.pid`, 'utf8')).trim());
+    expect(await readIoWeight(await cgroupsOfProcess(pid))).toBe(300);
   });
 
   it('follows a guest shut down outside Berth to SHUTOFF, and starts it again with its address', async () => {

@@ -7,6 +7,7 @@ import {
   V1_IO_FILES,
   type IoThrottle,
 } from './io-throttle';
+import { readIoWeight } from './io-weight';
 import { parseMountinfo } from './mountinfo';
 import { processCgroups, type ProcessCgroups } from './proc-cgroup';
 
@@ -21,6 +22,8 @@ export interface CgroupLimits {
   pidsMax: number | null;
   /** Block IO throttles on the device asked about. */
   io: IoThrottle;
+  /** IO weight under contention; null when the kernel offers no weight control. */
+  ioWeight: number | null;
 }
 
 /** v1 writes "no memory limit" as the page counter's maximum, about 2^63. */
@@ -50,6 +53,7 @@ export async function readCgroupLimits(cg: ProcessCgroups, device: string): Prom
       ...(Object.keys(V1_IO_FILES) as Array<keyof IoThrottle>).map((k) => read(`${cg.dir('io')}/${V1_IO_FILES[k]}`)),
     ]);
     const [readBps = '', writeBps = '', readIops = '', writeIops = ''] = io;
+    const ioWeight = await readIoWeight(cg);
     const memoryBytes = Number(memory);
     return {
       cpuset,
@@ -63,15 +67,17 @@ export async function readCgroupLimits(cg: ProcessCgroups, device: string): Prom
         readIops: parseV1Throttle(readIops, device),
         writeIops: parseV1Throttle(writeIops, device),
       },
+      ioWeight,
     };
   }
   const dir = cg.dir('cpu');
-  const [cpuset, cpuMax, memory, pids, ioMax] = await Promise.all([
+  const [cpuset, cpuMax, memory, pids, ioMax, ioWeight] = await Promise.all([
     read(`${dir}/cpuset.cpus.effective`),
     read(`${dir}/cpu.max`),
     read(`${dir}/memory.max`),
     read(`${dir}/pids.max`),
     read(`${dir}/io.max`).catch(() => ''),
+    readIoWeight(cg),
   ]);
   const [quota = 'max', period = '100000'] = cpuMax.split(/\s+/);
   return {
@@ -81,6 +87,7 @@ export async function readCgroupLimits(cg: ProcessCgroups, device: string): Prom
     memoryBytes: maxOrNumber(memory),
     pidsMax: maxOrNumber(pids),
     io: ioMax ? parseV2IoMax(ioMax, device) : { ...NO_IO_THROTTLE },
+    ioWeight,
   };
 }
 

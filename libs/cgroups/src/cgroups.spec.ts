@@ -1,4 +1,5 @@
 import { formatV2IoMax, parseV1Throttle, parseV2IoMax } from './io-throttle';
+import { parseIoWeight } from './io-weight';
 import { mountOf, parseMountinfo } from './mountinfo';
 import { processCgroups } from './proc-cgroup';
 
@@ -83,5 +84,18 @@ describe('block IO throttle files', () => {
       writeIops: null,
     });
     expect(parseV2IoMax('', '254:0')).toEqual({ readBps: null, writeBps: null, readIops: null, writeIops: null });
+  });
+});
+
+describe('parseIoWeight', () => {
+  it('reads a v1 weight and a v2 default line, ignoring per-device lines', () => {
+    expect(parseIoWeight('300\n')).toBe(300);
+    expect(parseIoWeight('default 100\n8:0 200\n')).toBe(100);
+    expect(parseIoWeight('8:0 200\ndefault 500\n')).toBe(500);
+  });
+
+  it('gives null for an empty or unknown file', () => {
+    expect(parseIoWeight('')).toBeNull();
+    expect(parseIoWeight('8:0 200\n')).toBeNull();
   });
 });

@@ -18,6 +18,12 @@ export interface Throttles {
   /** Bytes per second. */
   diskReadBps: number | null;
   diskWriteBps: number | null;
+  /**
+   * The instance's share of its disk when instances contend for it (100-1000; the kernel's default is
+   * 100): BFQ's weight on a container's cgroup, libvirt's blkiotune weight for a VM. It works only where
+   * the disk's IO scheduler is BFQ.
+   */
+  diskWeight: number | null;
   /** Traffic to the instance, Mbit/s (OVS QoS on its port). */
   netIngressMbps: number | null;
   /** Traffic from the instance, Mbit/s (an OpenFlow meter, or ingress policing on a kernel datapath). */
@@ -31,6 +37,7 @@ export const THROTTLES = [
   'diskWriteIops',
   'diskReadBps',
   'diskWriteBps',
+  'diskWeight',
   'netIngressMbps',
   'netEgressMbps',
 ] as const satisfies ReadonlyArray<keyof Throttles>;
@@ -61,6 +68,8 @@ export interface AppliedLimits {
   diskWriteIops: number | null;
   diskReadBps: number | null;
   diskWriteBps: number | null;
+  /** The disk weight in effect (100 when none was set); null when the host has no IO weight control. */
+  diskWeight: number | null;
   /** Null while the instance has no port plugged (stopped). */
   netIngressMbps: number | null;
   netEgressMbps: number | null;

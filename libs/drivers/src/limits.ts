@@ -35,7 +35,12 @@ export interface HostLimitKinds {
   diskThrottles: boolean;
   /** A pids limit (containers; a VM's processes are its guest's). */
   pidsLimits: boolean;
+  /** IO weight control (BFQ or io.weight); without it an unset weight reads back as none. */
+  diskWeight: boolean;
 }
+
+/** The IO weight an instance has when its flavor sets none: the kernel's default. */
+export const DEFAULT_DISK_WEIGHT = 100;
 
 export type Comparable = Omit<AppliedLimits, 'readAt' | 'procView'>;
 
@@ -53,6 +58,7 @@ export function expectedApplied(limits: InstanceLimits, host: HostLimitKinds, pl
     diskWriteIops: disk(limits.diskWriteIops),
     diskReadBps: disk(limits.diskReadBps),
     diskWriteBps: disk(limits.diskWriteBps),
+    diskWeight: limits.diskWeight ?? (host.diskWeight ? DEFAULT_DISK_WEIGHT : null),
     netIngressMbps: net(limits.netIngressMbps),
     netEgressMbps: net(limits.netEgressMbps),
   };
@@ -60,10 +66,11 @@ export function expectedApplied(limits: InstanceLimits, host: HostLimitKinds, pl
 
 /** Each field where what was read differs from what was asked, as "cpuset is 0-1, asked 1". */
 export function mismatches(expected: Comparable, applied: AppliedLimits): string[] {
-  const show = (v: string | number | null) => (v === null ? 'unlimited' : String(v));
+  const show = (k: keyof Comparable, v: string | number | null) =>
+    v !== null ? String(v) : k === 'diskWeight' ? 'not available on this host' : 'unlimited';
   return (Object.keys(expected) as Array<keyof Comparable>)
     .filter((k) => !sameValue(expected[k], applied[k]))
-    .map((k) => `${k} is ${show(applied[k])}, asked ${show(expected[k])}`);
+    .map((k) => `${k} is ${show(k, applied[k])}, asked ${show(k, expected[k])}`);
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -20,6 +20,7 @@ const applied = (cpuset: string): AppliedLimits => ({
   diskWriteIops: null,
   diskReadBps: null,
   diskWriteBps: null,
+  diskWeight: 100,
   netIngressMbps: null,
   netEgressMbps: null,
   procView: 'lxcfs',

@@ -11,6 +11,7 @@ const DESCRIPTIONS: Readonly<Record<ThrottleName, string>> = {
   diskWriteIops: 'Write IO operations per second',
   diskReadBps: 'Read bytes per second',
   diskWriteBps: 'Write bytes per second',
+  diskWeight: "Share of the disk under contention (blkiotune weight; BFQ); unset: the kernel's default",
   netIngressMbps: 'Traffic to the instance, Mbit/s (linux-htb QoS on its OVS port)',
   netEgressMbps: 'Traffic from the instance, Mbit/s (an OpenFlow meter or ingress policing)',
 };
@@ -39,6 +40,7 @@ export class DiskNetThrottlesView {
   @ApiProperty({ nullable: true, type: Number, description: 'IO/s' }) diskWriteIops!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'bytes/s' }) diskReadBps!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'bytes/s' }) diskWriteBps!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'relative weight (100-1000)' }) diskWeight!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Mbit/s to the instance' }) netIngressMbps!: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Mbit/s from the instance' }) netEgressMbps!: number | null;
 }

@@ -57,6 +57,7 @@ export class CreateFlavorDto {
   @ThrottleProperty('diskWriteIops') diskWriteIops?: number | null;
   @ThrottleProperty('diskReadBps') diskReadBps?: number | null;
   @ThrottleProperty('diskWriteBps') diskWriteBps?: number | null;
+  @ThrottleProperty('diskWeight') diskWeight?: number | null;
   @ThrottleProperty('netIngressMbps') netIngressMbps?: number | null;
   @ThrottleProperty('netEgressMbps') netEgressMbps?: number | null;
 

@@ -43,6 +43,7 @@ describe('throttles', () => {
       diskWriteIops: null,
       diskReadBps: null,
       diskWriteBps: null,
+      diskWeight: null,
       netIngressMbps: null,
       netEgressMbps: 100,
     });

@@ -17,6 +17,7 @@ export const THROTTLE_RULES: Readonly<Record<ThrottleName, ThrottleRule>> = {
   diskWriteIops: { min: 10, max: 1_000_000, nullable: true, unit: 'IO/s' },
   diskReadBps: { min: 1_048_576, max: 100_000_000_000, nullable: true, unit: 'bytes/s' },
   diskWriteBps: { min: 1_048_576, max: 100_000_000_000, nullable: true, unit: 'bytes/s' },
+  diskWeight: { min: 100, max: 1000, nullable: true, unit: 'relative weight, default 100' },
   netIngressMbps: { min: 1, max: 100_000, nullable: true, unit: 'Mbit/s' },
   netEgressMbps: { min: 1, max: 100_000, nullable: true, unit: 'Mbit/s' },
 };
@@ -39,6 +40,7 @@ export function flavorThrottles(flavor: Partial<FlavorThrottles>, defaultPidsLim
     diskWriteIops: flavor.diskWriteIops ?? null,
     diskReadBps: flavor.diskReadBps ?? null,
     diskWriteBps: flavor.diskWriteBps ?? null,
+    diskWeight: flavor.diskWeight ?? null,
     netIngressMbps: flavor.netIngressMbps ?? null,
     netEgressMbps: flavor.netEgressMbps ?? null,
   };

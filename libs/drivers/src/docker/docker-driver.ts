@@ -5,6 +5,7 @@ import {
   lxcfsBinds,
   readCgroupLimits,
   writeIoThrottle,
+  writeIoWeight,
   type BlockDevice,
   type ProcessCgroups,
 } from '@berth/cgroups';
@@ -264,12 +265,18 @@ export class DockerDriver implements ComputeDriver {
     // The kernel's and OVS's parts are independent: written, then read back, side by side.
     await Promise.all([
       device ? writeIoThrottle(cg, device.id, ioThrottleOf(spec.limits)) : undefined,
+      writeIoWeight(cg, spec.limits.diskWeight),
       setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits)),
     ]);
     this.options.net.failpoints.check('docker.limits');
     // A container that stopped meanwhile has no cgroup left to read: the read-back fails.
     const applied = await this.readApplied(spec, info, cg, true);
-    const host = { sharedCpus: this.options.sharedCpus, diskThrottles: device !== null, pidsLimits: true };
+    const host = {
+      sharedCpus: this.options.sharedCpus,
+      diskThrottles: device !== null,
+      pidsLimits: true,
+      diskWeight: applied.diskWeight !== null,
+    };
     const wrong = mismatches(expectedApplied(spec.limits, host, true), applied);
     if (wrong.length > 0) throw new Error(`limits not in effect: ${wrong.join('; ')}`);
     return applied;

@@ -4,7 +4,7 @@ import { appliedFrom, dockerBlkio, dockerResources } from './limits';
 
 const ctx = { sharedCpus: '0-3', blockDevice: { id: '254:0', path: '/dev/vda' } };
 /** What a docker host with a disk to throttle holds. */
-const kinds = { sharedCpus: '0-3', diskThrottles: true, pidsLimits: true };
+const kinds = { sharedCpus: '0-3', diskThrottles: true, pidsLimits: true, diskWeight: true };
 const MIB = 1024 * 1024;
 
 describe('docker limits', () => {
@@ -46,6 +46,7 @@ describe('docker limits', () => {
         memoryBytes: 64 * MIB,
         pidsMax: 64,
         io: { readBps: null, writeBps: null, readIops: null, writeIops: 20 },
+        ioWeight: 100,
       },
       { ingressMbps: null, egressMbps: 20 },
       'lxcfs',
@@ -57,5 +58,15 @@ describe('docker limits', () => {
       'pidsLimit is unlimited, asked 64',
       'diskWriteIops is unlimited, asked 20',
     ]);
+  });
+
+  it('expects the default weight when none is set, and names a weight the host cannot hold', () => {
+    expect(expectedApplied(sampleLimits(), kinds, true).diskWeight).toBe(100);
+    expect(expectedApplied(sampleLimits({ diskWeight: 500 }), kinds, true).diskWeight).toBe(500);
+    const noWeight = { ...kinds, diskWeight: false };
+    expect(expectedApplied(sampleLimits(), noWeight, true).diskWeight).toBeNull();
+    const asked = expectedApplied(sampleLimits({ diskWeight: 500 }), noWeight, true);
+    const read = { ...asked, diskWeight: null, procView: 'host' as const, readAt: '' };
+    expect(mismatches(asked, read)).toEqual(['diskWeight is not available on this host, asked 500']);
   });
 });

@@ -73,6 +73,7 @@ export function appliedFrom(
     diskWriteIops: cg.io.writeIops,
     diskReadBps: cg.io.readBps,
     diskWriteBps: cg.io.writeBps,
+    diskWeight: cg.ioWeight,
     netIngressMbps: rates?.ingressMbps ?? null,
     netEgressMbps: rates?.egressMbps ?? null,
     procView,

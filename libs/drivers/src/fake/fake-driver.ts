@@ -2,6 +2,7 @@ import type { AppliedLimits, InstanceKind, InstanceLimits, InstanceSpec, PowerSt
 import { formatCpuList } from '@berth/domain';
 import { Failpoints } from '@berth/platform';
 import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
+import { DEFAULT_DISK_WEIGHT } from '../limits';
 import { runSteps } from '../run-steps';
 
 interface FakeInstance {
@@ -109,6 +110,7 @@ export class FakeDriver implements ComputeDriver {
       diskWriteIops: limits.diskWriteIops,
       diskReadBps: limits.diskReadBps,
       diskWriteBps: limits.diskWriteBps,
+      diskWeight: limits.diskWeight ?? DEFAULT_DISK_WEIGHT,
       netIngressMbps: instance.plugged ? limits.netIngressMbps : null,
       netEgressMbps: instance.plugged ? limits.netEgressMbps : null,
       procView: 'host',

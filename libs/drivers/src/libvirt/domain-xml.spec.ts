@@ -75,6 +75,13 @@ describe('domain XML', () => {
     expect((await parse(domainXml(spec()))).devices.disk[0].iotune).toBeUndefined();
   });
 
+  it('gives the domain a blkiotune weight only when the instance has one', async () => {
+    expect((await parse(domainXml(spec({ limits: sampleLimits({ diskWeight: 500 }) })))).blkiotune).toEqual({
+      weight: '500',
+    });
+    expect((await parse(domainXml(spec()))).blkiotune).toBeUndefined();
+  });
+
   it("plugs a named tap into the OVS bridge on the port's VLAN, with its MAC and offloads off", async () => {
     const nic = (await parse(domainXml(spec()))).devices.interface;
     expect(nic).toMatchObject({

@@ -92,6 +92,7 @@ export function domainXml(spec: DomainSpec): string {
         },
         _: String(dedicated ? limits.vcpus : Math.max(limits.vcpus, spec.maxVcpus)),
       },
+      ...(limits.diskWeight === null ? {} : { blkiotune: { weight: String(limits.diskWeight) } }),
       cputune,
       os: {
         type: { $: { arch: 'x86_64', machine: 'pc' }, _: 'hvm' },

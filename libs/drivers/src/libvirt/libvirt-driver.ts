@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type * as LibvirtModule from '@unraid/libvirt';
 import { parseStringPromise } from 'xml2js';
 import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
-import { CPU_PERIOD_US, expectedApplied, mismatches, portRatesOf } from '../limits';
+import { CPU_PERIOD_US, DEFAULT_DISK_WEIGHT, expectedApplied, mismatches, portRatesOf } from '../limits';
 import { lastLines } from '../console-tail';
 import { runSteps } from '../run-steps';
 import { createOverlay } from './disk';
@@ -384,6 +384,8 @@ export class LibvirtDriver implements ComputeDriver {
       '--write-iops-sec',
       iops(l.diskWriteIops),
     );
+    // Unset goes back to the kernel's default, which a weight once set would otherwise keep.
+    await virsh('blkiotune', name, ...scope, '--weight', String(l.diskWeight ?? DEFAULT_DISK_WEIGHT));
     if (running) await setPortRates(this.net, this.qosTarget(spec), portRatesOf(l));
   }
 
@@ -394,8 +396,13 @@ export class LibvirtDriver implements ComputeDriver {
     const domain = await this.lookup(spec.id);
     if (!domain) throw new Error('the domain vanished while its limits were applied');
     const applied = await this.readApplied(spec, domain);
-    // Everything is throttled in QEMU or OVS; a VM has no pids limit (its processes are its guest's).
-    const host = { sharedCpus: this.options.sharedCpus, diskThrottles: true, pidsLimits: false };
+    // Throttles are QEMU's and OVS's, the weight its cgroup's; a VM has no pids limit (its processes are its guest's).
+    const host = {
+      sharedCpus: this.options.sharedCpus,
+      diskThrottles: true,
+      pidsLimits: false,
+      diskWeight: applied.diskWeight !== null,
+    };
     const wrong = mismatches(expectedApplied(spec.limits, host, true), applied);
     if (wrong.length > 0) throw new Error(`limits not in effect: ${wrong.join('; ')}`);
     return applied;
@@ -414,6 +421,7 @@ export class LibvirtDriver implements ComputeDriver {
     const iotune = list(d.devices?.disk).find((x) => x.target?.$?.dev === 'vda')?.iotune ?? {};
     const io = (k: keyof IoTune) => (iotune[k] === undefined || Number(iotune[k]) === 0 ? null : Number(iotune[k]));
     const rates = (await this.isPlugged(spec)) ? await readPortRates(this.net, this.qosTarget(spec)) : null;
+    const diskWeight = await this.readWeight(spec.id);
     return {
       cpuset: pins.length > 0 ? formatCpuList(pins) : formatCpuList(parseCpuList(vcpu?.$?.cpuset ?? '') ?? []),
       cpus: quota === null || quota < 0 ? null : (vcpus * quota) / period,
@@ -423,12 +431,20 @@ export class LibvirtDriver implements ComputeDriver {
       diskWriteIops: io('write_iops_sec'),
       diskReadBps: io('read_bytes_sec'),
       diskWriteBps: io('write_bytes_sec'),
+      diskWeight,
       netIngressMbps: rates?.ingressMbps ?? null,
       netEgressMbps: rates?.egressMbps ?? null,
       // A guest's own kernel shows its own memory and CPUs.
       procView: 'guest',
       readAt: new Date().toISOString(),
     };
+  }
+
+  /** The running domain's IO weight as libvirt reads it from its cgroup; null when the host has none. */
+  private async readWeight(instanceId: string): Promise<number | null> {
+    const out = await this.run(['virsh', '-c', this.options.uri, 'blkiotune', domainName(instanceId)]).catch(() => '');
+    const weight = /^weight\s*:\s*(\d+)\s*$/m.exec(out)?.[1];
+    return weight === undefined || Number(weight) === 0 ? null : Number(weight);
   }
 
   private qosTarget(spec: InstanceSpec) {
