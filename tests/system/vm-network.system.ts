@@ -70,6 +70,7 @@ describe('a VM and containers on OVS VLANs (real libvirtd, QEMU, dockerd, OVS)',
       port: vmPort,
       bridge: env.bridge,
       consoleLog: join(dir, 'console.log'),
+      consoleSocket: join(dir, 'console.sock'),
     });
     await writeFile(join(dir, 'domain.xml'), xml);
     await virsh('define', join(dir, 'domain.xml'));

@@ -5,7 +5,7 @@ import { runCommand } from '@berth/platform';
 import { randomBytes, randomInt } from 'node:crypto';
 import { access, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tcpFrom } from './support/probes';
+import { guestExec, serveTcp, tcpFrom } from './support/probes';
 import { hostObjects, TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
 
@@ -31,6 +31,7 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
   let peer: any;
   let stranger: any;
 
+  const consoleSocket = (id: string) => join(instancesDir, id, 'console.sock');
   const consoleOf = (id: string) => readFile(join(instancesDir, id, 'console.log'), 'utf8').catch(() => '');
   /** Waits until the guest's latest boot says it is ready; returns what that boot printed. */
   const guestReady = (id: string) =>
@@ -81,13 +82,37 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     expect((await runCommand(['ovs-vsctl', 'get', 'Port', tapName(vm.portId), 'tag'])).trim()).toBe('100');
   });
 
-  it('is reached over TCP by a container on VLAN 100 and not by one on VLAN 200', async () => {
+  it('talks TCP both ways with a container on VLAN 100; a VM on VLAN 200 is reached by neither', async () => {
     peer = await stack.createInstance({ name: 'peer', network: 'vlan100' });
     stranger = await stack.createInstance({ name: 'stranger', network: 'vlan200', ip: `${net}.50` });
+    // Same subnet, another VLAN: only the VLAN keeps them apart.
+    const vm200 = await stack.createInstance({
+      name: 'vm-200',
+      kind: 'vm',
+      image: 'test-vm',
+      network: 'vlan200',
+      ip: `${net}.60`,
+    });
     expect(await stack.until('TCP from the container to the VM', () => tcpFrom(peer.id, vm.ip, 8080), 30_000)).toBe(
       'hello-from-vm',
     );
+    await serveTcp(peer.id, 9000, 'hello-from-peer');
+    expect(await guestExec(consoleSocket(vm.id), `nc -w 3 ${peer.ip} 9000`)).toEqual({
+      code: 0,
+      output: 'hello-from-peer',
+    });
     expect(await tcpFrom(stranger.id, vm.ip, 8080)).toBeNull();
+
+    await guestReady(vm200.id);
+    // The VLAN 200 VM serves its own VLAN (so the misses below are the VLAN's doing), and nobody on VLAN 100.
+    expect(await stack.until('TCP on VLAN 200', () => tcpFrom(stranger.id, vm200.ip, 8080), 30_000)).toBe(
+      'hello-from-vm',
+    );
+    expect(await tcpFrom(peer.id, vm200.ip, 8080)).toBeNull();
+    const fromVm = await guestExec(consoleSocket(vm.id), `nc -w 3 ${vm200.ip} 8080`);
+    expect(fromVm.code).not.toBe(0);
+    expect(fromVm.output).not.toContain('hello-from-vm');
+    expect((await stack.remove(vm200.id)).status).toBe('succeeded');
   });
 
   it('keeps its address across stop, start and reboot', async () => {

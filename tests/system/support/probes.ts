@@ -1,4 +1,6 @@
 import { runCommand } from '@berth/platform';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 
 /** Looks at an instance from the host's side, the way an operator would by hand. */
 const DOCKER = '/usr/bin/docker';
@@ -81,4 +83,44 @@ export async function pingFrom(fromId: string, ip: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Runs a shell command inside a VM through its serial console's socket on the host (the test image
+ * keeps a shell on ttyS0), as an operator would with `virsh console`. Returns the exit code and
+ * what the command printed. The marker's exit code is expanded by the guest, so its echoed input
+ * never matches.
+ */
+export async function guestExec(
+  socketPath: string,
+  command: string,
+  timeoutMs = 30_000,
+): Promise<{ code: number; output: string }> {
+  const marker = `__berth_${randomBytes(4).toString('hex')}__`;
+  const done = new RegExp(`${marker} (\\d+)`);
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    let seen = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the guest did not finish \`${command}\` in ${timeoutMs} ms; it printed: ${seen.slice(-500)}`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`\n${command}; echo ${marker} $?\n`));
+    socket.on('data', (chunk: string) => {
+      seen += chunk.replace(/\r/g, '');
+      const end = done.exec(seen);
+      if (!end) return;
+      clearTimeout(timer);
+      socket.destroy();
+      // What the command printed: the lines after its echoed input and before the marker's line.
+      const start = seen.indexOf(`echo ${marker} $?\n`);
+      const body = seen.slice(start < 0 ? 0 : start + `echo ${marker} $?\n`.length, end.index);
+      resolve({ code: Number(end[1]), output: body.trim() });
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }

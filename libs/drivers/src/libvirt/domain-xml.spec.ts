@@ -19,6 +19,7 @@ function spec(overrides: Partial<DomainSpec> = {}): DomainSpec {
     port: instance.port,
     bridge: 'br-int',
     consoleLog: '/var/lib/berth/instances/x/console.log',
+    consoleSocket: '/var/lib/berth/instances/x/console.sock',
     ...overrides,
   };
 }
@@ -80,6 +81,15 @@ describe('domain XML', () => {
       weight: '500',
     });
     expect((await parse(domainXml(spec()))).blkiotune).toBeUndefined();
+  });
+
+  it('logs the serial console to a file and offers it on a host socket', async () => {
+    expect((await parse(domainXml(spec()))).devices.serial).toEqual({
+      $: { type: 'unix' },
+      source: { $: { mode: 'bind', path: '/var/lib/berth/instances/x/console.sock' } },
+      log: { $: { file: '/var/lib/berth/instances/x/console.log', append: 'on' } },
+      target: { $: { port: '0' } },
+    });
   });
 
   it("plugs a named tap into the OVS bridge on the port's VLAN, with its MAC and offloads off", async () => {

@@ -36,7 +36,10 @@ export interface DomainSpec {
   boot: { kernel: string; initrd: string | null; cmdline: string } | null;
   port: PortSpec;
   bridge: string;
+  /** Everything the serial console prints, kept across boots. */
   consoleLog: string;
+  /** The serial console's socket on the host (root only): an operator's way into the guest, as virsh console. */
+  consoleSocket: string;
 }
 
 const MIB = 1024 * 1024;
@@ -137,8 +140,9 @@ export function domainXml(spec: DomainSpec): string {
           driver: { $: { name: 'qemu' }, host: { $: offloadsOff }, guest: { $: offloadsOff } },
         },
         serial: {
-          $: { type: 'file' },
-          source: { $: { path: spec.consoleLog, append: 'on' } },
+          $: { type: 'unix' },
+          source: { $: { mode: 'bind', path: spec.consoleSocket } },
+          log: { $: { file: spec.consoleLog, append: 'on' } },
           target: { $: { port: '0' } },
         },
       },

@@ -118,6 +118,7 @@ export class LibvirtDriver implements ComputeDriver {
         port: spec.port,
         bridge: this.net.bridge,
         consoleLog: join(dir, 'console.log'),
+        consoleSocket: join(dir, 'console.sock'),
       });
       await writeFile(join(dir, 'domain.xml'), xml);
       const domain = await this.hv.domainDefineXML(xml);
