@@ -111,7 +111,7 @@ async function handCreate(
 <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${dir}/seed.iso'/><target dev='vdb' bus='virtio'/><readonly/></disk>
 <interface type='bridge'><mac address='${mac}'/><source bridge='${bridge}'/><virtualport type='openvswitch'/><vlan><tag id='${vlan}'/></vlan>
 <model type='virtio'/><driver name='qemu'><host ${off}/><guest ${off}/></driver></interface>
-<serial type='file'><source path='${dir}/console.log'/><target port='0'/></serial></devices></domain>`,
+<serial type='unix'><source mode='bind' path='${dir}/console.sock'/><log file='${dir}/console.log' append='on'/><target port='0'/></serial></devices></domain>`,
   );
   await runCommand(['virsh', '-c', 'qemu:///system', 'create', join(dir, 'domain.xml')]);
   const active = performance.now();
