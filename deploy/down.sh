@@ -13,6 +13,9 @@ for name in compute-agent scheduler api; do
   rm -f "$pidfile"
 done
 
+# The testbed's hosts (deploy/testbed.sh) go before the daemons they lean on.
+if [ -f "$STATE/testbed" ]; then bash "$BERTH_ROOT/deploy/testbed.sh" down; fi
+
 [ -f "$STATE/started" ] || exit 0
 tac "$STATE/started" | while read -r what a b; do
   case "$what" in

@@ -27,8 +27,12 @@ run_tier() { # name [jest args...]
 }
 run_tier unit
 run_tier medium
+# Multi-host tests run on three testbed hosts (namespaces with their own dockerd, OVS and sshd); each
+# test stack starts its own agents in them. They are removed again when the tier ends.
+bash "$BERTH_ROOT/deploy/testbed.sh" up 3 --no-agents || status=1
 # The libvirt driver loads @unraid/libvirt, an ES module, with import(): jest needs the VM modules API.
 NODE_OPTIONS=--experimental-vm-modules run_tier system --runInBand
+bash "$BERTH_ROOT/deploy/testbed.sh" down || status=1
 
 node "$BERTH_ROOT/tools/jest-summary.mjs" "$STATE"/jest-{unit,medium,system}.json || status=1
 exit $status

@@ -47,10 +47,13 @@ export async function ovsTag(instanceId: string): Promise<number | null> {
   return Number((await runCommand(['ovs-vsctl', 'get', 'Port', name, 'tag'])).trim());
 }
 
+/** `docker` speaking to one dockerd: this machine's, or a testbed host's (its socket). */
+const dockerOn = (socket?: string) => (socket ? [DOCKER, '-H', `unix://${socket}`] : [DOCKER]);
+
 /** A TCP server inside the instance that answers every connection with `reply`. */
-export async function serveTcp(instanceId: string, port: number, reply: string): Promise<void> {
+export async function serveTcp(instanceId: string, port: number, reply: string, socket?: string): Promise<void> {
   await runCommand([
-    DOCKER,
+    ...dockerOn(socket),
     'exec',
     '-d',
     container(instanceId),
@@ -65,9 +68,9 @@ export async function serveTcp(instanceId: string, port: number, reply: string):
 }
 
 /** Connects from inside `fromId` and returns what the peer said, or null when it could not connect. */
-export async function tcpFrom(fromId: string, ip: string, port: number): Promise<string | null> {
+export async function tcpFrom(fromId: string, ip: string, port: number, socket?: string): Promise<string | null> {
   try {
-    const out = await runCommand([DOCKER, 'exec', container(fromId), 'nc', '-w', '2', ip, String(port)], {
+    const out = await runCommand([...dockerOn(socket), 'exec', container(fromId), 'nc', '-w', '2', ip, String(port)], {
       timeoutMs: 10_000,
     });
     return out.trim() || null;

@@ -29,6 +29,11 @@ export interface StackOptions {
    * with settings of its own, e.g. a dedicated CPU pool.
    */
   extraHosts?: Array<{ name: string; env: Record<string, string> }>;
+  /**
+   * Hosts of deploy/testbed.sh (1 for tb1, ...) to run this stack's agents on, each inside that host's
+   * namespace with its dockerd and OVS, named `tb<N>-<stack id>` so stacks never share a host.
+   */
+  testbedHosts?: number[];
   /** Settings for every process of the stack. */
   env?: Record<string, string>;
 }
@@ -63,6 +68,8 @@ export class TestStack {
     private readonly realHost: boolean,
     /** The names of `extraHosts`, in order. */
     readonly extraHostNames: string[],
+    /** The names of `testbedHosts`, in order. */
+    readonly testbedHostNames: string[],
   ) {}
 
   static async start(options: StackOptions = {}): Promise<TestStack> {
@@ -82,8 +89,11 @@ export class TestStack {
       ...options.env,
     };
     mkdirSync(LOG_DIR, { recursive: true });
-    const run = (name: string, script: string, extra: Record<string, string>) => {
-      const child = spawn(process.execPath, ['--enable-source-maps', resolve(ROOT, 'dist/apps', script)], {
+    const run = (name: string, script: string, extra: Record<string, string>, netns?: string) => {
+      const node = [process.execPath, '--enable-source-maps', resolve(ROOT, 'dist/apps', script)];
+      // nsenter execs node in the host's namespace: the child's pid is the agent's.
+      const [file, ...args] = netns ? ['nsenter', `--net=/run/netns/${netns}`, ...node] : node;
+      const child = spawn(file ?? process.execPath, args, {
         env: { ...common, ...extra },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -101,6 +111,25 @@ export class TestStack {
       ...extra,
     });
     const extraHosts = (options.extraHosts ?? []).map((h) => ({ ...h, name: `${h.name}-${id}` }));
+    const testbedHosts = (options.testbedHosts ?? []).map((n) => ({ n, name: `tb${n}-${id}` }));
+    const redisOnUnderlay = new URL(testRedisUrl());
+    redisOnUnderlay.hostname = env.testbed.gateway;
+    const testbedAgent = (n: number, name: string) => {
+      const dir = env.testbed.runDir(n);
+      return {
+        BERTH_HOST_NAME: name,
+        BERTH_HOST_ADDRESS: env.testbed.address(n),
+        BERTH_REDIS_URL: redisOnUnderlay.toString(),
+        BERTH_DOCKER_SOCKET: `${dir}/docker.sock`,
+        BERTH_DRIVERS: 'docker',
+        BERTH_DISK_PATH: `/var/lib/berth-testbed/tb${n}/docker`,
+        BERTH_OVS_DB: `unix:${dir}/db.sock`,
+        OVS_RUNDIR: dir,
+        BERTH_HEARTBEAT_SEC: '2',
+        BERTH_STOP_TIMEOUT_SEC: '5',
+        ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
+      };
+    };
     const processes = [
       run('api', 'api/src/main.js', {
         BERTH_API_PORT: String(port),
@@ -113,6 +142,9 @@ export class TestStack {
         : [run('agent', 'compute-agent/src/main.js', dockerAgent({ BERTH_HOST_NAME: hostName }))]),
       ...extraHosts.map((h) =>
         run(`agent-${h.name}`, 'compute-agent/src/main.js', dockerAgent({ ...h.env, BERTH_HOST_NAME: h.name })),
+      ),
+      ...testbedHosts.map((h) =>
+        run(`agent-${h.name}`, 'compute-agent/src/main.js', testbedAgent(h.n, h.name), env.testbed.netns(h.n)),
       ),
       ...(options.fakeHosts ?? []).map((fake) =>
         run(`fake-${fake.name}`, 'compute-agent/src/main.js', {
@@ -127,6 +159,7 @@ export class TestStack {
     const expected = [
       ...(options.agent === false ? [] : [hostName]),
       ...extraHosts.map((h) => h.name),
+      ...testbedHosts.map((h) => h.name),
       ...(options.fakeHosts ?? []).map((f) => f.name),
     ];
     const stack = new TestStack(
@@ -136,8 +169,9 @@ export class TestStack {
       prefix,
       db,
       processes,
-      options.agent !== false || extraHosts.length > 0,
+      options.agent !== false || extraHosts.length > 0 || testbedHosts.length > 0,
       extraHosts.map((h) => h.name),
+      testbedHosts.map((h) => h.name),
     );
     try {
       await stack.until('the API', async () => (await stack.call('GET', '/healthz').catch(() => null))?.status === 200);

@@ -11,7 +11,20 @@ export interface TestEnv {
   lxcfsPath: string;
   /** Berth's test VM image (deploy/images/vm): vmlinuz, initrd.img, disk.qcow2. */
   vmImageDir: string;
+  /** deploy/testbed.sh's hosts, as the test suite's set-up makes them. */
+  testbed: {
+    /** The underlay's gateway: Redis and the registry answer here for the hosts. */
+    gateway: string;
+    /** The busybox image by the registry's underlay address, which the hosts' dockerd trust. */
+    image: string;
+    netns: (host: number) => string;
+    runDir: (host: number) => string;
+    address: (host: number) => string;
+  };
 }
+
+/** deploy/testbed.sh's underlay gateway address. */
+const TESTBED_GATEWAY = '10.250.0.1';
 
 export function testEnv(): TestEnv {
   return {
@@ -21,5 +34,12 @@ export function testEnv(): TestEnv {
     sharedCpus: readFileSync('/sys/devices/system/cpu/online', 'utf8').trim(),
     lxcfsPath: process.env['BERTH_LXCFS_PATH'] ?? '/var/lib/lxcfs',
     vmImageDir: process.env['BERTH_TEST_VM_IMAGE_DIR'] ?? '/var/lib/berth/images/test-vm',
+    testbed: {
+      gateway: TESTBED_GATEWAY,
+      image: `${TESTBED_GATEWAY}:5000/busybox:latest`,
+      netns: (host) => `berth-tb${host}`,
+      runDir: (host) => `/run/berth-testbed/tb${host}`,
+      address: (host) => `10.250.0.${10 + host}`,
+    },
   };
 }
