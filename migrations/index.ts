@@ -4,6 +4,7 @@ import { Scheduling1764000000000 } from './1764000000000-scheduling';
 import { Limits1764100000000 } from './1764100000000-limits';
 import { VmImages1764200000000 } from './1764200000000-vm-images';
 import { DiskWeight1764300000000 } from './1764300000000-disk-weight';
+import { Migrations1764400000000 } from './1764400000000-migrations';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Limits1764100000000,
   VmImages1764200000000,
   DiskWeight1764300000000,
+  Migrations1764400000000,
 ];

@@ -1,4 +1,4 @@
-import { createDataSource, InstanceStore, OutboxRelay, ReservationStore } from '@berth/db';
+import { createDataSource, InstanceStore, MigrationStore, OutboxRelay, ReservationStore } from '@berth/db';
 import type { Logger } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
 import {
@@ -104,6 +104,16 @@ export class AppModule {
           provide: InstanceStore,
           inject: [DataSource],
           useFactory: (ds: DataSource) => new InstanceStore(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
+        },
+        {
+          provide: MigrationStore,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new MigrationStore(
+              ds,
+              { maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST, downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC },
+              env.BERTH_SNAPSHOT_REGISTRY,
+            ),
         },
         {
           provide: ReservationStore,

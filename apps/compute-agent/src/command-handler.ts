@@ -7,8 +7,10 @@ import type {
   ImagePullCommand,
   InstanceConsoleQuery,
   InstanceKind,
+  MigrationCommand,
+  PowerState,
 } from '@berth/contracts';
-import { DriverError, type ComputeDriver } from '@berth/drivers';
+import { DriverError, noSteps, type ComputeDriver } from '@berth/drivers';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 
 import type { Reporter } from './reporter';
@@ -47,14 +49,80 @@ export class CommandHandler {
       case 'instance.reboot':
       case 'instance.delete':
       case 'instance.set-limits':
-        this.touch(command.instance.id);
-        return this.locks.run(command.instance.id, async () => {
-          try {
-            await this.execute(command);
-          } finally {
-            this.touch(command.instance.id);
+        return this.exclusive(command.instance.id, () => this.execute(command));
+      case 'migration.snapshot':
+      case 'migration.fetch':
+      case 'migration.receive':
+      case 'migration.drop':
+      case 'migration.restore':
+        return this.exclusive(command.instance.id, () => this.migrationStep(command));
+    }
+  }
+
+  /** Runs a command of one instance after the ones before it, marking the instance busy meanwhile. */
+  private async exclusive(instanceId: string, task: () => Promise<void>): Promise<void> {
+    this.touch(instanceId);
+    return this.locks.run(instanceId, async () => {
+      try {
+        await task();
+      } finally {
+        this.touch(instanceId);
+      }
+    });
+  }
+
+  /**
+   * One host's part of a cold migration; always reports an outcome, which the conductor turns into
+   * the next step or the revert. Progress of the push and the pull shows on their steps.
+   */
+  private async migrationStep(command: MigrationCommand): Promise<void> {
+    const { instance, operationId, migrationId, type, snapshotRef } = command;
+    const log = this.log.child({ instanceId: instance.id, operationId, migrationId, command: type });
+    const driver = this.drivers.get(instance.kind);
+    const report = (power: PowerState, outcome: { fault?: Fault; applied?: AppliedLimits | null } = {}) =>
+      this.reporter.migrationResult(command, power, outcome);
+    if (!driver) {
+      await report('NOSTATE', { fault: fault('driver', `this host has no ${instance.kind} driver`) });
+      return;
+    }
+    const onStep = (step: string) => this.reporter.step(operationId, step);
+    const progress = (step: string) => (detail: string) => this.reporter.step(operationId, step, detail);
+    const started = Date.now();
+    try {
+      let applied: AppliedLimits | null = null;
+      switch (type) {
+        case 'migration.snapshot':
+          await driver.snapshot(instance, snapshotRef, onStep, progress('push'));
+          break;
+        case 'migration.fetch':
+          await onStep('pull');
+          await driver.cacheImage(snapshotRef, progress('pull')).catch((error: unknown) => {
+            throw new DriverError('pull', errorMessage(error));
+          });
+          break;
+        case 'migration.receive':
+          applied = await driver.spawn(instance, onStep);
+          if (!command.powerOn) {
+            await driver.powerOff(instance, onStep);
+            applied = null;
           }
-        });
+          break;
+        case 'migration.drop':
+          await driver.destroy(instance, noSteps);
+          await driver.forgetSnapshot(snapshotRef, command.forgetSnapshot);
+          break;
+        case 'migration.restore':
+          await driver.forgetSnapshot(snapshotRef, true);
+          if (command.powerOn) applied = await driver.powerOn(instance, onStep);
+          break;
+      }
+      log.info({ ms: Date.now() - started }, 'migration step succeeded');
+      await report(await driver.powerState(instance.id), { applied });
+    } catch (error) {
+      const step = error instanceof DriverError ? error.step : 'agent';
+      log.warn({ step, err: errorMessage(error), ms: Date.now() - started }, 'migration step failed');
+      const power = await driver.powerState(instance.id).catch(() => 'NOSTATE' as const);
+      await report(power, { fault: fault(step, errorMessage(error)) });
     }
   }
 

@@ -6,6 +6,7 @@ import {
   type ComputeCommandType,
   type Fault,
   type HostFacts,
+  type MigrationCommand,
   type PowerState,
 } from '@berth/contracts';
 import type { QueueProducer } from '@berth/queue';
@@ -62,6 +63,26 @@ export class Reporter {
       operationId,
       instanceId,
       command,
+      powerState,
+      at: now(),
+      ...(fault ? { fault } : {}),
+      ...(applied === undefined ? {} : { applied }),
+    });
+  }
+
+  migrationResult(
+    command: MigrationCommand,
+    powerState: PowerState,
+    outcome: { fault?: Fault; applied?: AppliedLimits | null } = {},
+  ): Promise<void> {
+    const { fault, applied } = outcome;
+    return this.send({
+      v: CONTRACT_VERSION,
+      type: 'migration.result',
+      operationId: command.operationId,
+      migrationId: command.migrationId,
+      instanceId: command.instance.id,
+      command: command.type,
       powerState,
       at: now(),
       ...(fault ? { fault } : {}),

@@ -1,8 +1,16 @@
 import 'reflect-metadata';
-import { PLACEMENT_QUEUE, REPORTS_QUEUE, type AgentReport, type PlaceInstancesJob } from '@berth/contracts';
+import {
+  MIGRATE_INSTANCE,
+  PLACEMENT_QUEUE,
+  REPORTS_QUEUE,
+  type AgentReport,
+  type MigrateInstanceJob,
+  type PlaceInstancesJob,
+} from '@berth/contracts';
 import {
   auditHostUsage,
   createDataSource,
+  MigrationStore,
   OutboxRelay,
   PlacementStore,
   policyOptionsOf,
@@ -17,6 +25,7 @@ import type { DataSource } from 'typeorm';
 import { SchedulerEnv } from './config';
 import { HostStateCache } from './placement/host-cache';
 import { PlacementService } from './placement/placement-service';
+import { MigrationService } from './migration/migration-service';
 import { ReportsService } from './reports/reports-service';
 
 /** The scheduler process: placement and reports workers, an outbox relay for what they write, periodic audits. */
@@ -47,6 +56,13 @@ export async function startScheduler(env: SchedulerEnv) {
   const placementStore = new PlacementStore(dataSource, limits, claimPool);
   const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
   const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
+  const migration = new MigrationService(
+    new MigrationStore(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY),
+    placementStore,
+    cache,
+    schedulerPolicy(policyOptionsOf(env)),
+    log,
+  );
   const reports = new ReportsService(
     new ReportStore(dataSource, {
       cpu: env.BERTH_CPU_ALLOCATION_RATIO,
@@ -54,14 +70,23 @@ export async function startScheduler(env: SchedulerEnv) {
       disk: env.BERTH_DISK_ALLOCATION_RATIO,
     }),
     placement,
+    migration,
     log,
   );
   const reservations = new ReservationStore(dataSource, limits);
   const workers = [
-    startWorker<PlaceInstancesJob>(queueSettings, PLACEMENT_QUEUE, (job) => placement.place(job.data), {
-      concurrency: env.BERTH_PLACEMENT_CONCURRENCY,
-      log,
-    }),
+    startWorker<PlaceInstancesJob | MigrateInstanceJob>(
+      queueSettings,
+      PLACEMENT_QUEUE,
+      (job) =>
+        job.name === MIGRATE_INSTANCE
+          ? migration.migrate(job.data as MigrateInstanceJob)
+          : placement.place(job.data as PlaceInstancesJob),
+      {
+        concurrency: env.BERTH_PLACEMENT_CONCURRENCY,
+        log,
+      },
+    ),
     startWorker<AgentReport>(queueSettings, REPORTS_QUEUE, (job) => reports.apply(job.data), {
       concurrency: env.BERTH_REPORTS_CONCURRENCY,
       log,

@@ -1,5 +1,6 @@
 export * from './instance';
 export * from './jobs';
 export * from './limits';
+export * from './migration';
 export * from './queues';
 export * from './reports';

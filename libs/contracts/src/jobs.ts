@@ -1,5 +1,6 @@
 import type { InstanceKind, InstanceSpec } from './instance';
 import type { CpuPolicy, InstanceLimits } from './limits';
+import type { MigrationCommand } from './migration';
 
 /** Version of the job and report payloads below. A change that old readers cannot parse bumps it. */
 export const CONTRACT_VERSION = 1;
@@ -85,4 +86,4 @@ export interface ConsoleTail {
 }
 
 /** Everything a compute host's queue carries. */
-export type HostCommand = ComputeCommand | ImagePullCommand | InstanceConsoleQuery;
+export type HostCommand = ComputeCommand | ImagePullCommand | InstanceConsoleQuery | MigrationCommand;

@@ -1,6 +1,7 @@
 import type { InstanceKind, PowerState, Fault } from './instance';
 import type { CONTRACT_VERSION, ComputeCommandType } from './jobs';
 import type { AppliedLimits } from './limits';
+import type { MigrationCommandType } from './migration';
 
 /** What an agent knows about its host; sent at start and with every heartbeat. */
 export interface HostFacts {
@@ -61,6 +62,20 @@ export type AgentReport =
       /** Instances with a command queued or running on the host, or one since the listing began: not judged. */
       busy: string[];
       at: string;
+    }
+  | {
+      v: typeof CONTRACT_VERSION;
+      type: 'migration.result';
+      operationId: string;
+      migrationId: string;
+      instanceId: string;
+      command: MigrationCommandType;
+      /** What the hypervisor of the reporting host says of the instance afterwards. */
+      powerState: PowerState;
+      at: string;
+      fault?: Fault;
+      /** receive: the limits the target read back. */
+      applied?: AppliedLimits | null;
     }
   | {
       v: typeof CONTRACT_VERSION;

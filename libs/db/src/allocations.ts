@@ -7,8 +7,12 @@ export interface HostLimits {
   downAfterSec: number;
 }
 
-/** Who holds an allocation: an instance, or an unused slot of a reservation. */
-export type Consumer = { instanceId: string } | { reservationId: string };
+/**
+ * Who holds an allocation: an instance, an unused slot of a reservation, or a migration (the
+ * source's claim while the instance is moved; Nova's migration-as-consumer). `hostId` narrows an
+ * instance's release to one host (the target of a migration that is undone).
+ */
+export type Consumer = { instanceId: string; hostId?: string } | { reservationId: string } | { migrationId: string };
 
 /**
  * The part of a claim's host UPDATE that takes dedicated CPUs: the lowest free CPUs of the host's
@@ -72,11 +76,12 @@ async function insertAllocation(
   pinned: number[],
 ): Promise<void> {
   await manager.query(
-    `INSERT INTO allocations (instance_id, reservation_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pinned_cpus)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    `INSERT INTO allocations (instance_id, reservation_id, migration_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pinned_cpus)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       'instanceId' in consumer ? consumer.instanceId : null,
       'reservationId' in consumer ? consumer.reservationId : null,
+      'migrationId' in consumer ? consumer.migrationId : null,
       hostId,
       r.vcpus,
       r.pcpus,
@@ -111,12 +116,17 @@ export async function drawReservationSlot(
 /** Drops the allocations of a consumer and gives the capacity (and pinned CPUs) back to their hosts. */
 export async function releaseAllocations(manager: EntityManager, consumer: Consumer): Promise<void> {
   const [column, id] =
-    'instanceId' in consumer ? ['instance_id', consumer.instanceId] : ['reservation_id', consumer.reservationId];
+    'instanceId' in consumer
+      ? ['instance_id', consumer.instanceId]
+      : 'reservationId' in consumer
+        ? ['reservation_id', consumer.reservationId]
+        : ['migration_id', consumer.migrationId];
+  const onHost = 'instanceId' in consumer && consumer.hostId !== undefined ? consumer.hostId : null;
   const released = await rows<Resources & { hostId: string; pinned: number[] }>(
     manager,
-    `DELETE FROM allocations WHERE ${column} = $1
+    `DELETE FROM allocations WHERE ${column} = $1 AND ($2::uuid IS NULL OR host_id = $2)
      RETURNING host_id AS "hostId", vcpus, pcpus, ram_mb AS "ramMb", disk_gb AS "diskGb", pinned_cpus AS pinned`,
-    [id],
+    [id, onHost],
   );
   const byHost = new Map<string, { total: Resources; cpus: number[]; n: number }>();
   for (const a of released) {

@@ -21,3 +21,4 @@ export * from './reservation-store';
 export * from './scheduling-env';
 export * from './image-pulls';
 export * from './claim-statement';
+export * from './migration-store';

@@ -1,6 +1,6 @@
 import type { PolicyOptions } from '@berth/domain';
 import { ControlPlaneEnv, EnvInt, EnvNumber } from '@berth/platform';
-import { IsInt, IsNumber, Max, Min } from 'class-validator';
+import { IsInt, IsNumber, Matches, Max, Min } from 'class-validator';
 
 /**
  * The scheduling policy, read by every process that decides or explains placement (the scheduler,
@@ -19,6 +19,10 @@ export class SchedulingEnv extends ControlPlaneEnv {
   @Min(1)
   @Max(10_000)
   BERTH_MAX_INSTANCES_PER_HOST = 50;
+
+  /** The registry (host:port) cold-migration snapshots go through; every compute host must reach it. */
+  @Matches(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { message: 'must be a registry address such as 10.0.0.1:5000' })
+  BERTH_SNAPSHOT_REGISTRY = '127.0.0.1:5000';
 
   /** Free-RAM weigher: positive spreads, negative packs, 0 ignores. */
   @EnvNumber()

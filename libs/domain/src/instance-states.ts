@@ -24,6 +24,9 @@ export const TASK_STATES = [
   'powering-on',
   'rebooting',
   'resizing',
+  'migrating',
+  'confirming',
+  'reverting',
   'deleting',
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
@@ -56,7 +59,8 @@ export const ACTION_RULES: Readonly<Record<InstanceAction, ActionRule>> = {
     interruptsTask: false,
   },
   delete: {
-    from: INSTANCE_STATUSES.filter((s) => s !== 'DELETED'),
+    // A migration holds the instance on two hosts: it ends (confirm or revert) before a delete.
+    from: INSTANCE_STATUSES.filter((s) => s !== 'DELETED' && s !== 'MIGRATING' && s !== 'VERIFY_MIGRATION'),
     taskState: 'deleting',
     command: 'instance.delete',
     interruptsTask: true,
@@ -73,6 +77,9 @@ export function beginAction(
   if (current.taskState === 'deleting') return { ok: false, reason: 'the instance is being deleted' };
   if (current.taskState !== null && !rule.interruptsTask) {
     return { ok: false, reason: `cannot ${action} while the instance is ${current.taskState}` };
+  }
+  if (action === 'delete' && (current.status === 'MIGRATING' || current.status === 'VERIFY_MIGRATION')) {
+    return { ok: false, reason: 'the instance is being migrated: confirm or revert the migration first' };
   }
   if (!rule.from.includes(current.status)) {
     return { ok: false, reason: `cannot ${action} an instance in status ${current.status}` };

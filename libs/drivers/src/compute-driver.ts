@@ -80,6 +80,22 @@ export interface ComputeDriver {
 
   /** The image references this host holds. */
   cachedImages(): Promise<string[]>;
+
+  /**
+   * Cold migration, source side (drivers with `coldMigrate`): stops the instance and writes what it
+   * holds to the snapshot `ref` where other hosts can fetch it. After success: stopped, unplugged,
+   * the snapshot complete at `ref`. After failure: stopped and otherwise unchanged, no partial local
+   * snapshot; the error names the step. The target side is cacheImage(ref) then spawn.
+   */
+  snapshot(
+    spec: InstanceSpec,
+    ref: string,
+    onStep: StepListener,
+    onProgress: (detail: string) => Promise<void>,
+  ): Promise<void>;
+
+  /** Removes a snapshot's local copy and, with `registry`, the shared one. A missing snapshot succeeds. */
+  forgetSnapshot(ref: string, registry: boolean): Promise<void>;
 }
 
 /** Optional abilities, declared so the API can refuse early and clearly (Nova's capabilities). */

@@ -34,6 +34,8 @@ export interface StackOptions {
    * namespace with its dockerd and OVS, named `tb<N>-<stack id>` so stacks never share a host.
    */
   testbedHosts?: number[];
+  /** Failpoints armed on one testbed host's agent only (by host number), e.g. a migration target's. */
+  testbedFailpoints?: Record<number, string[]>;
   /** Settings for every process of the stack. */
   env?: Record<string, string>;
 }
@@ -128,6 +130,7 @@ export class TestStack {
         BERTH_HEARTBEAT_SEC: '2',
         BERTH_STOP_TIMEOUT_SEC: '5',
         ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
+        ...(options.testbedFailpoints?.[n] ? { BERTH_FAILPOINTS: options.testbedFailpoints[n].join(',') } : {}),
       };
     };
     const processes = [
@@ -261,12 +264,9 @@ export class TestStack {
    */
   async stop(): Promise<void> {
     if (this.realHost) {
-      try {
-        const list = await this.call('GET', '/v1/instances?limit=500');
-        for (const instance of list.body?.items ?? []) await this.remove(instance.id as string);
-      } catch {
-        // the stack may not have come up; the processes are stopped below either way
-      }
+      const list = await this.call('GET', '/v1/instances?limit=500').catch(() => null);
+      // One instance that cannot be deleted (a test failed mid-migration) must not keep the others.
+      for (const instance of list?.body?.items ?? []) await this.remove(instance.id as string).catch(() => undefined);
     }
     await Promise.all(
       this.processes.map(

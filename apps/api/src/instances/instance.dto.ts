@@ -1,14 +1,16 @@
 import {
   CPU_POLICIES,
   INSTANCE_KINDS,
+  MIGRATION_STATUSES,
   POWER_STATES,
   THROTTLES,
   type CpuPolicy,
   type Fault,
   type InstanceKind,
+  type MigrationStatus,
   type PowerState,
 } from '@berth/contracts';
-import { instanceLimitsOf, type InstanceRecord } from '@berth/db';
+import { instanceLimitsOf, type InstanceRecord, type MigrationRecord } from '@berth/db';
 import {
   INSTANCE_NAME,
   INSTANCE_NAME_RULE,
@@ -16,10 +18,12 @@ import {
   RESOURCE_NAME,
   RESOURCE_NAME_RULE,
   LIMIT_ACTIONS,
+  MIGRATION_ACTIONS,
   POWER_ACTIONS,
   TASK_STATES,
   type InstanceStatus,
   type LimitAction,
+  type MigrationAction,
   type ThrottleChanges,
   type PowerAction,
   type TaskState,
@@ -162,7 +166,7 @@ export class InstanceQuery extends PageQuery {
   project?: string;
 }
 
-const ACTIONS = [...POWER_ACTIONS, ...LIMIT_ACTIONS] as const;
+const ACTIONS = [...POWER_ACTIONS, ...LIMIT_ACTIONS, ...MIGRATION_ACTIONS] as const;
 
 export class ConsoleQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100, description: 'How many of the last lines' })
@@ -183,10 +187,19 @@ export class InstanceActionDto {
     enum: ACTIONS,
     description:
       'stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). ' +
-      'A resize or set-limits the host lacks room for answers 409 and changes nothing',
+      'A resize or set-limits the host lacks room for answers 409 and changes nothing. ' +
+      'Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert',
   })
   @IsIn(ACTIONS, { message: `action must be one of: ${ACTIONS.join(', ')}` })
-  action!: PowerAction | LimitAction;
+  action!: PowerAction | LimitAction | MigrationAction;
+
+  @ApiPropertyOptional({ example: 'tb2', description: 'migrate: the host to move to (default: the scheduler chooses)' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    message: 'host must be a host name (lower-case letters, digits, -)',
+  })
+  host?: string;
 
   @ApiPropertyOptional({ example: 'm1.large', description: 'resize: the flavor (id or name) to resize to' })
   @IsOptional()
@@ -326,4 +339,37 @@ export class InstanceAccepted extends InstanceBuild {
 
 export class OperationAccepted {
   @ApiProperty({ format: 'uuid', description: 'Poll GET /v1/operations/{id}' }) operationId!: string;
+}
+
+/** One move of an instance between hosts, as its record keeps it. */
+export class MigrationView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) instanceId!: string;
+  @ApiProperty({ format: 'uuid', description: 'The migrate operation' }) operationId!: string;
+  @ApiProperty({
+    enum: MIGRATION_STATUSES,
+    description:
+      'queued, pre-migrating (source: stop, commit, push), migrating (target: pull), post-migrating (target: ' +
+      'create, start), finished (awaiting confirm or revert), then confirmed or reverted; error when a step ' +
+      'failed (it was reverted) or a clean-up did',
+  })
+  status!: MigrationStatus;
+  @ApiProperty() sourceHost!: string;
+  @ApiProperty({ nullable: true, type: String }) targetHost!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The host the admin named' }) requestedHost!: string | null;
+  @ApiProperty({ description: 'Whether the instance ran before the move (it runs after it)' }) wasRunning!: boolean;
+  @ApiProperty({ nullable: true, type: String, description: 'Where the snapshot went (containers)' })
+  snapshotRef!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The step that failed' }) failedStep!: string | null;
+  @ApiProperty({ nullable: true, type: FaultView }) fault!: Fault | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+
+  static of(r: MigrationRecord): MigrationView {
+    return { ...r, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
+  }
+}
+
+export class MigrationList {
+  @ApiProperty({ type: [MigrationView] }) items!: MigrationView[];
 }

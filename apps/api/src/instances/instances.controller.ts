@@ -1,4 +1,4 @@
-import { BerthError, LIMIT_ACTIONS } from '@berth/domain';
+import { BerthError, LIMIT_ACTIONS, MIGRATION_ACTIONS, type PowerAction } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
@@ -15,6 +15,8 @@ import {
   InstanceQuery,
   InstancePage,
   InstanceView,
+  MigrationList,
+  MigrationView,
   OperationAccepted,
 } from './instance.dto';
 import { InstancesService } from './instances.service';
@@ -87,6 +89,12 @@ export class InstancesController {
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
     const actor = actorOf(principal, requestId);
+    if ((MIGRATION_ACTIONS as readonly string[]).includes(dto.action)) {
+      return { operationId: await this.instances.requestMigration(id, dto, principal, actor) };
+    }
+    if (dto.host !== undefined) {
+      throw BerthError.invalid([{ field: 'host', rule: 'action', message: `host is not used by ${dto.action}` }]);
+    }
     if ((LIMIT_ACTIONS as readonly string[]).includes(dto.action)) {
       return { operationId: await this.instances.requestLimits(id, dto, principal, actor) };
     }
@@ -94,8 +102,21 @@ export class InstancesController {
       const field = dto.flavor !== undefined ? 'flavor' : 'limits';
       throw BerthError.invalid([{ field, rule: 'action', message: `${field} is not used by ${dto.action}` }]);
     }
-    const operationId = await this.instances.request(id, projectScope(principal), dto.action, actor);
+    const operationId = await this.instances.request(id, projectScope(principal), dto.action as PowerAction, actor);
     return { operationId };
+  }
+
+  /** The instance's cold migrations, newest first, with where each stands or failed. */
+  @Get(':id/migrations')
+  @Policy('instance:get')
+  @ApiOperation({ summary: "An instance's migrations (admin)" })
+  @ApiErrors(403, 404)
+  @ApiOkResponse({ type: MigrationList })
+  async migrations(
+    @Param('id', UuidPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<MigrationList> {
+    return { items: (await this.instances.migrations(id, principal)).map((m) => MigrationView.of(m)) };
   }
 
   /** A container's output or a VM's serial console, read on its host when asked. */

@@ -1,12 +1,14 @@
 import {
   FlavorEntity,
   InstanceStore,
+  MigrationStore,
   NetworkEntity,
   ReservationStore,
   ServerGroupEntity,
   type Actor,
   type Created,
   type InstanceRecord,
+  type MigrationRecord,
   rows,
   specOf,
   type ReservationRecord,
@@ -32,6 +34,7 @@ import {
   resourcesOf,
   type InstanceAction,
   type LimitAction,
+  type MigrationAction,
 } from '@berth/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -64,6 +67,7 @@ export class InstancesService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: InstanceStore,
+    private readonly migrationStore: MigrationStore,
     private readonly reservations: ReservationStore,
     private readonly env: ApiEnv,
     private readonly producer: QueueProducer,
@@ -203,6 +207,32 @@ export class InstancesService {
         `host ${instance.hostName} did not return the console within ${this.env.BERTH_CONSOLE_TIMEOUT_MS} ms`,
       );
     }
+  }
+
+  /**
+   * migrate, confirm or revert: an admin's. A tenant's own instance answers 403, another's 404, as
+   * for any instance they cannot see.
+   */
+  async requestMigration(id: string, dto: InstanceActionDto, principal: Principal, actor: Actor): Promise<string> {
+    await this.get(id, projectScope(principal));
+    if (principal.role !== 'admin') throw BerthError.forbidden(`only an admin may ${dto.action} an instance`);
+    if (dto.flavor !== undefined || dto.limits !== undefined) {
+      const field = dto.flavor !== undefined ? 'flavor' : 'limits';
+      throw BerthError.invalid([{ field, rule: 'action', message: `${field} is not used by ${dto.action}` }]);
+    }
+    if (dto.host !== undefined && dto.action !== 'migrate') {
+      throw BerthError.invalid([{ field: 'host', rule: 'action', message: `host is not used by ${dto.action}` }]);
+    }
+    return this.migrationStore.request(id, dto.action as MigrationAction, actor, {
+      ...(dto.host === undefined ? {} : { host: dto.host }),
+    });
+  }
+
+  /** The instance's migrations (admin). */
+  async migrations(id: string, principal: Principal): Promise<MigrationRecord[]> {
+    await this.get(id, projectScope(principal));
+    if (principal.role !== 'admin') throw BerthError.forbidden('only an admin may see migrations');
+    return this.migrationStore.list(id);
   }
 
   /** resize (to a flavor) or set-limits, applied live on the instance's host. */

@@ -1,6 +1,7 @@
 import type { AgentReport } from '@berth/contracts';
 import type { ReportStore } from '@berth/db';
 import { KeyedLock, type Logger } from '@berth/platform';
+import type { MigrationService } from '../migration/migration-service';
 import type { PlacementService } from '../placement/placement-service';
 
 /**
@@ -15,6 +16,7 @@ export class ReportsService {
   constructor(
     private readonly store: ReportStore,
     private readonly placement: PlacementService,
+    private readonly migration: MigrationService,
     private readonly log: Logger,
   ) {}
 
@@ -40,6 +42,8 @@ export class ReportsService {
         return this.store.step(report);
       case 'image.result':
         return this.store.imageResult(report);
+      case 'migration.result':
+        return this.migration.apply(report);
       case 'instance.result':
         if (
           report.command === 'instance.create' &&

@@ -31,7 +31,9 @@ import { expectedApplied, mismatches, portRatesOf } from '../limits';
 import { runSteps } from '../run-steps';
 import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE } from './container-config';
 import { isNotFound, isNotModified } from './docker-errors';
+import { LayerProgress, type LayerEvent } from './layer-progress';
 import { appliedFrom, dockerResources, ioThrottleOf, throttlesDisk, type HostLimitContext } from './limits';
+import { deleteFromRegistry, splitRef } from './registry-client';
 
 export interface DockerDriverOptions {
   docker: Docker;
@@ -49,7 +51,7 @@ export interface DockerDriverOptions {
 export class DockerDriver implements ComputeDriver {
   readonly name = 'docker';
   readonly kind = 'container' as const;
-  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: false };
+  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: true };
   private datapath: DatapathType = 'netdev';
   /** The disk under Docker's data root; block IO throttles apply to it. Null when there is none (tmpfs). */
   private blockDevice: BlockDevice | null = null;
@@ -317,15 +319,25 @@ export class DockerDriver implements ComputeDriver {
 
   /** docker pull, reporting bytes and layers done at most once a second. */
   private async pull(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
-    const stream = await this.docker.pull(ref);
-    const progress = new PullProgress();
+    this.options.net.failpoints.check('docker.pull');
+    await this.follow(await this.docker.pull(ref), new LayerProgress('pulled'), onProgress);
+  }
+
+  /** Follows a pull or push stream to its end, reporting progress at most once a second. */
+  private async follow(
+    stream: NodeJS.ReadableStream,
+    progress: LayerProgress,
+    onProgress: (detail: string) => Promise<void>,
+  ): Promise<void> {
     let last = 0;
+    let failed: string | null = null;
     let reporting: Promise<void> = Promise.resolve();
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(
         stream,
         (error: Error | null) => (error ? reject(error) : resolve()),
-        (event: PullEvent) => {
+        (event: LayerEvent) => {
+          if (event.error) failed = event.error;
           progress.add(event);
           if (Date.now() - last >= 1000) {
             last = Date.now();
@@ -335,7 +347,53 @@ export class DockerDriver implements ComputeDriver {
       );
     });
     await reporting;
+    // A push that fails midway may end the stream normally, with the error as its last event.
+    if (failed !== null) throw new Error(failed);
     await onProgress(progress.describe(true));
+  }
+
+  /**
+   * Cold migration, source side: stops the instance (unplugging its port), commits its filesystem
+   * to `ref` and pushes it. After failure: the instance is stopped and unchanged, the local snapshot
+   * image is gone, and the error names step stop, commit or push.
+   */
+  async snapshot(
+    spec: InstanceSpec,
+    ref: string,
+    onStep: StepListener,
+    onProgress: (detail: string) => Promise<void>,
+  ): Promise<void> {
+    await runSteps(onStep, async (step, reverter) => {
+      await step('stop');
+      if (!(await this.inspect(spec.id))) throw new Error(`instance ${spec.id} does not exist on this host`);
+      await this.stopQuietly(spec);
+      await step('commit');
+      this.options.net.failpoints.check('docker.commit');
+      const { repo, tag } = splitRef(ref);
+      await this.docker
+        .getContainer(containerName(spec.id))
+        .commit({ repo, tag, comment: `berth snapshot of ${spec.id}` });
+      reverter.add(`remove image ${ref}`, () => this.removeImage(ref));
+      await step('push');
+      this.options.net.failpoints.check('docker.push');
+      // The daemon wants an X-Registry-Auth header even for a registry without auth: an empty one.
+      const stream = await this.docker.getImage(ref).push({ authconfig: { serveraddress: splitRef(ref).registry } });
+      await this.follow(stream, new LayerProgress('pushed'), onProgress);
+    });
+  }
+
+  /** Removes a snapshot's local image and, with `registry`, its manifest in the registry. Missing is fine. */
+  async forgetSnapshot(ref: string, registry: boolean): Promise<void> {
+    await this.removeImage(ref);
+    if (registry) await deleteFromRegistry(ref);
+  }
+
+  private async removeImage(ref: string): Promise<void> {
+    try {
+      await this.docker.getImage(ref).remove({ noprune: false });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
   }
 
   /** Removes the container (if any) and its port; safe to repeat. */
@@ -364,41 +422,6 @@ export class DockerDriver implements ComputeDriver {
       if (isNotFound(error)) return null;
       throw error;
     }
-  }
-}
-
-interface PullEvent {
-  id?: string;
-  status?: string;
-  progressDetail?: { current?: number; total?: number };
-}
-
-/** Sums docker's per-layer pull events into "12.0 of 45.5 MB, 2 of 5 layers". */
-class PullProgress {
-  private readonly layers = new Map<string, { current: number; total: number; done: boolean }>();
-
-  add(event: PullEvent): void {
-    if (!event.id || !event.status) return;
-    const layer = this.layers.get(event.id) ?? { current: 0, total: 0, done: false };
-    if (event.progressDetail?.total) {
-      layer.total = event.progressDetail.total;
-      layer.current = event.progressDetail.current ?? layer.current;
-    }
-    if (/^(Pull complete|Already exists|Download complete)$/.test(event.status)) {
-      layer.done = true;
-      layer.current = layer.total;
-    }
-    this.layers.set(event.id, layer);
-  }
-
-  describe(finished = false): string {
-    const all = [...this.layers.values()];
-    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    const current = all.reduce((s, l) => s + l.current, 0);
-    const total = all.reduce((s, l) => s + l.total, 0);
-    const done = all.filter((l) => l.done).length;
-    const percent = total > 0 ? ` (${Math.round((100 * current) / total)}%)` : '';
-    return `${finished ? 'pulled ' : ''}${mb(current)} of ${mb(total)} MB${percent}, ${done} of ${all.length} layers`;
   }
 }
 

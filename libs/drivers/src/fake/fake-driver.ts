@@ -21,7 +21,7 @@ const FAKE_SHARED_CPUS = '0-3';
  */
 export class FakeDriver implements ComputeDriver {
   readonly name = 'fake';
-  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: false };
+  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: true };
   private readonly instances = new Map<string, FakeInstance>();
   private readonly images = new Set<string>();
   private readonly consoles = new Map<string, string[]>();
@@ -154,6 +154,31 @@ export class FakeDriver implements ComputeDriver {
 
   cachedImages(): Promise<string[]> {
     return Promise.resolve([...this.images]);
+  }
+
+  /** The fake's snapshot: the instance stops and the reference is remembered as an image. */
+  async snapshot(
+    spec: InstanceSpec,
+    ref: string,
+    onStep: StepListener,
+    onProgress: (detail: string) => Promise<void>,
+  ): Promise<void> {
+    await runSteps(onStep, async (step) => {
+      await step('stop');
+      if (!this.instances.has(spec.id)) throw new Error(`instance ${spec.id} does not exist on this host`);
+      this.set(spec.id, { power: 'SHUTDOWN', plugged: false });
+      await step('commit');
+      this.failpoints.check('fake.commit');
+      await step('push');
+      this.failpoints.check('fake.push');
+      await onProgress('pushed');
+      this.images.add(ref);
+    });
+  }
+
+  forgetSnapshot(ref: string): Promise<void> {
+    this.images.delete(ref);
+    return Promise.resolve();
   }
 
   /** Whether anything of the instance is left (for the contract suite's leftover checks). */

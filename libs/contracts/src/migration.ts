@@ -1,0 +1,72 @@
+import type { InstanceSpec } from './instance';
+import type { CONTRACT_VERSION } from './jobs';
+import type { RequestSpec } from './jobs';
+
+/**
+ * Cold migration, run by the scheduler as conductor: each step is one command to one host, and each
+ * host's report moves the migration on (or back). States of the migration record:
+ * queued -> pre-migrating (source: stop, commit, push) -> migrating (target: pull) -> post-migrating
+ * (target: create and start) -> finished (instance VERIFY_MIGRATION) -> confirming -> confirmed, or
+ * -> reverting -> reverted. A failed step reverts on its own and ends in `error`, naming the step.
+ */
+export const MIGRATION_STATUSES = [
+  'queued',
+  'pre-migrating',
+  'migrating',
+  'post-migrating',
+  'finished',
+  'confirming',
+  'confirmed',
+  'reverting',
+  'reverted',
+  'error',
+] as const;
+export type MigrationStatus = (typeof MIGRATION_STATUSES)[number];
+
+/** API -> scheduler: choose a target (or check the named one), claim on it, start the move. */
+export interface MigrateInstanceJob {
+  v: typeof CONTRACT_VERSION;
+  migrationId: string;
+  operationId: string;
+  instanceId: string;
+  sourceHostId: string;
+  /** The host the admin named; absent: the scheduler chooses. */
+  requestedHost: string | null;
+  request: RequestSpec;
+}
+export const MIGRATE_INSTANCE = 'instance.migrate';
+
+export const MIGRATION_COMMANDS = [
+  /** Source: stop the instance, commit it to the snapshot, push the snapshot. */
+  'migration.snapshot',
+  /** Target: pull the snapshot. */
+  'migration.fetch',
+  /** Target: create the instance from the snapshot with the same identity, start it if it ran. */
+  'migration.receive',
+  /** One host: remove the instance and the snapshot's local copy (and, with `forgetSnapshot`, the registry's). */
+  'migration.drop',
+  /** Source, on a revert: remove the snapshot, start the instance again if it ran before. */
+  'migration.restore',
+] as const;
+export type MigrationCommandType = (typeof MIGRATION_COMMANDS)[number];
+
+/** Scheduler -> one compute host, for one step of a migration. */
+export interface MigrationCommand {
+  v: typeof CONTRACT_VERSION;
+  type: MigrationCommandType;
+  operationId: string;
+  migrationId: string;
+  /** As this host must hold it: on the target, with the snapshot as its image and the target's CPUs. */
+  instance: InstanceSpec;
+  /** `<registry>/berth-snapshots/<instance id>:<migration id>`. */
+  snapshotRef: string;
+  /** receive, restore: whether the instance runs afterwards (it did before the move). */
+  powerOn: boolean;
+  /** drop: also delete the snapshot from the registry (after a confirm, or when a move is undone). */
+  forgetSnapshot: boolean;
+}
+
+/** Where a cold migration's snapshot goes: one repository per instance, one tag per migration. */
+export function snapshotRef(registry: string, instanceId: string, migrationId: string): string {
+  return `${registry}/berth-snapshots/${instanceId}:${migrationId}`;
+}

@@ -1,0 +1,437 @@
+import {
+  CONTRACT_VERSION,
+  computeQueue,
+  jobId,
+  MIGRATE_INSTANCE,
+  PLACEMENT_QUEUE,
+  snapshotRef,
+  type AgentReport,
+  type Fault,
+  type InstanceSpec,
+  type MigrateInstanceJob,
+  type MigrationCommand,
+  type MigrationCommandType,
+  type MigrationStatus,
+  type PowerState,
+  type RequestSpec,
+} from '@berth/contracts';
+import {
+  BerthError,
+  beginMigrationAction,
+  conductMigration,
+  type InstanceStatus,
+  type MigrationAction,
+  type MigrationMove,
+  type Resources,
+} from '@berth/domain';
+import type { DataSource, EntityManager } from 'typeorm';
+import { claimOnHost, releaseAllocations, type HostLimits } from './allocations';
+import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
+import { finishOperation, insertOperation, recordStep, type Actor } from './operation-store';
+import { enqueue } from './outbox';
+import { one, rows } from './sql';
+
+/** A migration record as the API shows it. */
+export interface MigrationRecord {
+  id: string;
+  instanceId: string;
+  operationId: string;
+  status: MigrationStatus;
+  sourceHost: string;
+  targetHost: string | null;
+  requestedHost: string | null;
+  wasRunning: boolean;
+  snapshotRef: string | null;
+  failedStep: string | null;
+  fault: Fault | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface MigrationRow extends MigrationRecord {
+  sourceHostId: string;
+  targetHostId: string | null;
+  targetPinnedCpus: number[];
+}
+
+const MIGRATION_SQL = `
+  SELECT m.id, m.instance_id AS "instanceId", m.operation_id AS "operationId", m.status,
+         m.source_host_id AS "sourceHostId", s.name AS "sourceHost", m.target_host_id AS "targetHostId",
+         t.name AS "targetHost", m.requested_host AS "requestedHost", m.was_running AS "wasRunning",
+         m.snapshot_ref AS "snapshotRef", m.target_pinned_cpus AS "targetPinnedCpus", m.failed_step AS "failedStep",
+         m.fault, m.created_at AS "createdAt", m.updated_at AS "updatedAt"
+    FROM instance_migrations m JOIN hosts s ON s.id = m.source_host_id LEFT JOIN hosts t ON t.id = m.target_host_id`;
+
+const OPEN = `m.status NOT IN ('confirmed', 'reverted', 'error')`;
+
+/** Where an idle instance lands after its migration ends: what its hypervisor says decides. */
+const statusOf = (power: PowerState): InstanceStatus => (power === 'RUNNING' ? 'ACTIVE' : 'SHUTOFF');
+
+type MigrationReport = Extract<AgentReport, { type: 'migration.result' }>;
+
+/**
+ * Cold migration in the database: the API starts and ends migrations here, the scheduler claims
+ * targets and, as conductor, turns each host's report into the next command (conductMigration).
+ * Every change is one transaction with the commands it sends (the outbox), under the migration's
+ * row lock, so a report delivered twice finds the state moved on and changes nothing.
+ */
+export class MigrationStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly limits: HostLimits,
+    /** Where snapshots go (host:port of the registry every compute host can reach). */
+    private readonly registry: string,
+  ) {}
+
+  /** API: starts a migration (admin), or confirms or reverts one awaiting verification. */
+  request(instanceId: string, action: MigrationAction, actor: Actor, options: { host?: string } = {}): Promise<string> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query('SELECT 1 FROM instances WHERE id = $1 FOR UPDATE', [instanceId]);
+      const instance = await one<InstanceRecord>(
+        m,
+        `${INSTANCE_RECORD_SQL} WHERE i.id = $1 AND i.status <> 'DELETED'`,
+        [instanceId],
+      );
+      if (!instance) throw BerthError.notFound('instance', instanceId);
+      const check = beginMigrationAction(instance, action);
+      if (!check.ok) throw BerthError.conflict(check.reason, 'action', 'state');
+      const operationId = await insertOperation(
+        m,
+        { ...actor, projectId: instance.projectId },
+        { action: `instance.${action}`, targetType: 'instance', targetId: instanceId },
+      );
+      if (action === 'migrate') await this.start(m, instance, operationId, options.host ?? null);
+      else await this.end(m, instance, operationId, action);
+      await m.query('UPDATE instances SET task_state = $2, updated_at = now() WHERE id = $1', [
+        instanceId,
+        check.taskState,
+      ]);
+      return operationId;
+    });
+  }
+
+  /** The instance's migrations, newest first. */
+  list(instanceId: string): Promise<MigrationRecord[]> {
+    return rows<MigrationRow>(
+      this.dataSource.manager,
+      `${MIGRATION_SQL} WHERE m.instance_id = $1 ORDER BY m.created_at DESC`,
+      [instanceId],
+    ).then((found) => found.map(recordOf));
+  }
+
+  get(id: string): Promise<MigrationRecord | null> {
+    return one<MigrationRow>(this.dataSource.manager, `${MIGRATION_SQL} WHERE m.id = $1`, [id]).then((r) =>
+      r ? recordOf(r) : null,
+    );
+  }
+
+  private async start(m: EntityManager, instance: InstanceRecord, operationId: string, host: string | null) {
+    if (instance.kind === 'vm') {
+      throw BerthError.conflict('cold migration of VMs is not available yet: only containers migrate', 'action');
+    }
+    if (!instance.hostId || !instance.hostName) throw BerthError.conflict('the instance has no host', 'action');
+    if (host !== null) {
+      const named = await one<{ id: string }>(m, 'SELECT id FROM hosts WHERE name = $1', [host]);
+      if (!named) throw BerthError.notFound('host', host, 'host');
+      if (named.id === instance.hostId) {
+        throw BerthError.invalid([
+          { field: 'host', rule: 'other', message: `host ${host} is where the instance already is` },
+        ]);
+      }
+    }
+    const migration = await one<{ id: string }>(
+      m,
+      `INSERT INTO instance_migrations (instance_id, operation_id, source_host_id, requested_host, status, was_running)
+       VALUES ($1, $2, $3, $4, 'queued', $5) RETURNING id`,
+      [
+        instance.id,
+        operationId,
+        instance.hostId,
+        host,
+        instance.status === 'ACTIVE' && instance.powerState === 'RUNNING',
+      ],
+    );
+    if (!migration) throw new Error('insert into instance_migrations returned no row');
+    await m.query(`UPDATE instances SET status = 'MIGRATING', updated_at = now() WHERE id = $1`, [instance.id]);
+    const job: MigrateInstanceJob = {
+      v: CONTRACT_VERSION,
+      migrationId: migration.id,
+      operationId,
+      instanceId: instance.id,
+      sourceHostId: instance.hostId,
+      requestedHost: host,
+      request: await requestSpecOf(m, instance.id),
+    };
+    await enqueue(m, {
+      queue: PLACEMENT_QUEUE,
+      name: MIGRATE_INSTANCE,
+      jobId: jobId(operationId, 'migrate'),
+      payload: job,
+    });
+  }
+
+  /** confirm: the source drops its copy and the snapshot. revert: the target drops its copy, then the source restores. */
+  private async end(m: EntityManager, instance: InstanceRecord, operationId: string, action: 'confirm' | 'revert') {
+    const mig = await one<MigrationRow>(m, `${MIGRATION_SQL} WHERE m.instance_id = $1 AND ${OPEN} FOR UPDATE OF m`, [
+      instance.id,
+    ]);
+    if (!mig || mig.status !== 'finished') {
+      throw BerthError.conflict('the instance has no migration awaiting verification', 'action', 'state');
+    }
+    const next: MigrationStatus = action === 'confirm' ? 'confirming' : 'reverting';
+    await m.query('UPDATE instance_migrations SET status = $2, updated_at = now() WHERE id = $1', [mig.id, next]);
+    await this.send(
+      m,
+      { ...mig, status: next },
+      operationId,
+      'migration.drop',
+      action === 'confirm' ? 'source' : 'target',
+    );
+  }
+
+  /**
+   * Scheduler: claims the instance's resources on `host` for the migration and starts it on the
+   * source. The source's claim passes to the migration record, so both hosts stay held.
+   */
+  claimTarget(
+    job: MigrateInstanceJob,
+    host: { id: string; name: string },
+    resources: Resources,
+  ): Promise<'claimed' | 'host-full' | 'gone'> {
+    return this.dataSource.transaction(async (m) => {
+      const mig = await one<MigrationRow>(
+        m,
+        `${MIGRATION_SQL} WHERE m.id = $1 AND m.status = 'queued' FOR UPDATE OF m`,
+        [job.migrationId],
+      );
+      if (!mig) return 'gone';
+      const pinned = await claimOnHost(m, { instanceId: job.instanceId }, host.id, resources, this.limits);
+      if (!pinned) return 'host-full';
+      await m.query(
+        `UPDATE allocations SET instance_id = NULL, migration_id = $3
+          WHERE instance_id = $1 AND host_id = $2`,
+        [job.instanceId, mig.sourceHostId, mig.id],
+      );
+      const ref = snapshotRef(this.registry, job.instanceId, mig.id);
+      await m.query(
+        `UPDATE instance_migrations SET status = 'pre-migrating', target_host_id = $2, target_pinned_cpus = $3, snapshot_ref = $4,
+                updated_at = now()
+          WHERE id = $1`,
+        [mig.id, host.id, pinned, ref],
+      );
+      await recordStep(m, job.operationId, 'schedule', new Date().toISOString(), `to host ${host.name}`);
+      await this.send(
+        m,
+        { ...mig, targetHostId: host.id, targetHost: host.name, targetPinnedCpus: pinned, snapshotRef: ref },
+        job.operationId,
+        'migration.snapshot',
+        'source',
+      );
+      return 'claimed';
+    });
+  }
+
+  /** Scheduler: no host takes the instance; it stays where it was, and the migration says why. */
+  async noValidHost(job: MigrateInstanceJob, message: string): Promise<void> {
+    const fault: Fault = { step: 'schedule', message, at: new Date().toISOString() };
+    await this.dataSource.transaction(async (m) => {
+      const mig = await one<MigrationRow>(
+        m,
+        `${MIGRATION_SQL} WHERE m.id = $1 AND m.status = 'queued' FOR UPDATE OF m`,
+        [job.migrationId],
+      );
+      if (!mig) return;
+      await m.query(
+        `UPDATE instance_migrations SET status = 'error', failed_step = 'schedule', fault = $2, updated_at = now() WHERE id = $1`,
+        [mig.id, JSON.stringify(fault)],
+      );
+      await m.query(
+        `UPDATE instances SET status = CASE WHEN power_state = 'RUNNING' THEN 'ACTIVE' ELSE 'SHUTOFF' END,
+                task_state = NULL, updated_at = now()
+          WHERE id = $1`,
+        [mig.instanceId],
+      );
+      await finishOperation(m, job.operationId, fault);
+    });
+  }
+
+  /** Scheduler (conductor): a host reported one step; the migration moves on, back, or ends. */
+  apply(report: MigrationReport): Promise<MigrationMove['kind']> {
+    return this.dataSource.transaction(async (m) => {
+      const mig = await one<MigrationRow>(m, `${MIGRATION_SQL} WHERE m.id = $1 FOR UPDATE OF m`, [report.migrationId]);
+      if (!mig) return 'ignore';
+      const move = conductMigration(mig.status, report.command, report.fault === undefined);
+      const instanceId = mig.instanceId;
+      switch (move.kind) {
+        case 'ignore':
+          break;
+        case 'send': {
+          const failure = move.failed && report.fault ? report.fault : null;
+          await m.query(
+            `UPDATE instance_migrations SET status = $2, updated_at = now(),
+                    failed_step = COALESCE($3, failed_step), fault = COALESCE($4::jsonb, fault)
+              WHERE id = $1`,
+            [mig.id, move.status, failure?.step ?? null, failure ? JSON.stringify(failure) : null],
+          );
+          if (failure) {
+            await recordStep(m, report.operationId, 'revert', report.at, `${failure.step} failed: ${failure.message}`);
+          }
+          await this.send(m, { ...mig, status: move.status }, report.operationId, move.command, move.to);
+          break;
+        }
+        case 'finished':
+          await m.query(`UPDATE instance_migrations SET status = 'finished', updated_at = now() WHERE id = $1`, [mig.id]);
+          await m.query(
+            `UPDATE instances SET status = 'VERIFY_MIGRATION', task_state = NULL, host_id = $2, pinned_cpus = $3,
+                    power_state = $4, applied_limits = $5::jsonb, updated_at = now()
+              WHERE id = $1`,
+            [
+              instanceId,
+              mig.targetHostId,
+              mig.targetPinnedCpus,
+              report.powerState,
+              JSON.stringify(report.applied ?? null),
+            ],
+          );
+          await finishOperation(m, report.operationId, null);
+          break;
+        case 'confirmed':
+          await m.query(`UPDATE instance_migrations SET status = 'confirmed', updated_at = now() WHERE id = $1`, [mig.id]);
+          await releaseAllocations(m, { migrationId: mig.id });
+          await this.settleInstance(m, instanceId);
+          await finishOperation(m, report.operationId, null);
+          break;
+        case 'confirm-failed': {
+          // The instance runs on the target; the source's copy and claim stay for an operator.
+          const fault = report.fault ?? failedWithout(report);
+          await m.query(
+            `UPDATE instance_migrations SET status = 'error', failed_step = $2, fault = $3, updated_at = now() WHERE id = $1`,
+            [mig.id, fault.step, JSON.stringify(fault)],
+          );
+          await this.settleInstance(m, instanceId);
+          await finishOperation(m, report.operationId, fault);
+          break;
+        }
+        case 'reverted': {
+          await m.query(`UPDATE instance_migrations SET status = $2, updated_at = now() WHERE id = $1`, [
+            mig.id,
+            mig.fault ? 'error' : 'reverted',
+          ]);
+          if (mig.targetHostId) await releaseAllocations(m, { instanceId, hostId: mig.targetHostId });
+          const [back] = await rows<{ pinned: number[] }>(
+            m,
+            `UPDATE allocations SET instance_id = $2, migration_id = NULL WHERE migration_id = $1 RETURNING pinned_cpus AS pinned`,
+            [mig.id, instanceId],
+          );
+          await m.query(
+            `UPDATE instances SET host_id = $2, pinned_cpus = $3, power_state = $4, status = $5, task_state = NULL,
+                    applied_limits = CASE WHEN $6 THEN $7::jsonb ELSE applied_limits END, updated_at = now()
+              WHERE id = $1`,
+            [
+              instanceId,
+              mig.sourceHostId,
+              back?.pinned ?? [],
+              report.powerState,
+              statusOf(report.powerState),
+              report.applied !== undefined,
+              JSON.stringify(report.applied ?? null),
+            ],
+          );
+          // An automatic revert fails the migrate operation with the step that failed; a revert asked for succeeds.
+          await finishOperation(m, report.operationId, mig.fault);
+          break;
+        }
+        case 'revert-failed': {
+          const fault = report.fault ?? failedWithout(report);
+          await m.query(
+            `UPDATE instance_migrations SET status = 'error', fault = COALESCE(fault, $2), updated_at = now() WHERE id = $1`,
+            [mig.id, JSON.stringify(fault)],
+          );
+          await m.query(
+            `UPDATE instances SET status = 'ERROR', task_state = NULL, power_state = $2, fault = $3, updated_at = now()
+              WHERE id = $1`,
+            [instanceId, report.powerState, JSON.stringify({ ...fault, message: `revert failed: ${fault.message}` })],
+          );
+          await finishOperation(m, report.operationId, fault);
+          break;
+        }
+      }
+      return move.kind;
+    });
+  }
+
+  /** An idle instance after its migration ended: its status follows what its hypervisor said. */
+  private async settleInstance(m: EntityManager, instanceId: string): Promise<void> {
+    await m.query(
+      `UPDATE instances SET status = CASE WHEN power_state = 'RUNNING' THEN 'ACTIVE' ELSE 'SHUTOFF' END,
+              task_state = NULL, updated_at = now()
+        WHERE id = $1`,
+      [instanceId],
+    );
+  }
+
+  /** Queues one step of the migration on the source or the target, with the spec as that host holds it. */
+  private async send(
+    m: EntityManager,
+    mig: MigrationRow,
+    operationId: string,
+    type: MigrationCommandType,
+    to: 'source' | 'target',
+  ): Promise<void> {
+    const host = to === 'source' ? mig.sourceHost : mig.targetHost;
+    if (!host || !mig.snapshotRef) throw new Error(`migration ${mig.id} has no ${to} host or snapshot yet`);
+    const record = await one<InstanceRecord>(m, `${INSTANCE_RECORD_SQL} WHERE i.id = $1`, [mig.instanceId]);
+    if (!record) throw new Error(`instance ${mig.instanceId} vanished during its migration`);
+    const base = specOf(record);
+    const sourcePins = await one<{ pinned: number[] }>(
+      m,
+      `SELECT pinned_cpus AS pinned FROM allocations WHERE migration_id = $1`,
+      [mig.id],
+    );
+    const instance: InstanceSpec =
+      to === 'target'
+        ? { ...base, imageRef: mig.snapshotRef, limits: { ...base.limits, pinnedCpus: mig.targetPinnedCpus } }
+        : { ...base, limits: { ...base.limits, pinnedCpus: sourcePins?.pinned ?? base.limits.pinnedCpus } };
+    const command: MigrationCommand = {
+      v: CONTRACT_VERSION,
+      type,
+      operationId,
+      migrationId: mig.id,
+      instance,
+      snapshotRef: mig.snapshotRef,
+      powerOn: mig.wasRunning,
+      // The registry's copy goes once the move is final (confirm); an undone move's restore removes it.
+      forgetSnapshot: mig.status === 'confirming',
+    };
+    await enqueue(m, {
+      queue: computeQueue(host),
+      name: type,
+      jobId: jobId(operationId, `${type}-${host}`),
+      payload: command,
+    });
+  }
+}
+
+function recordOf(r: MigrationRow): MigrationRecord {
+  const { sourceHostId: _s, targetHostId: _t, targetPinnedCpus: _p, ...record } = r;
+  return record;
+}
+
+function failedWithout(report: MigrationReport): Fault {
+  return { step: report.command, message: 'the host reported a failure without a fault', at: report.at };
+}
+
+/** What the instance asks of a host, as a build did (Nova's RequestSpec), for choosing a target. */
+async function requestSpecOf(m: EntityManager, instanceId: string): Promise<RequestSpec> {
+  const spec = await one<RequestSpec>(
+    m,
+    `SELECT i.kind, i.project_id AS "projectId", i.cpu_policy AS "cpuPolicy", i.vcpus, i.ram_mb AS "ramMb",
+            i.disk_gb AS "diskGb", i.zone, i.extra_specs AS "extraSpecs", n.vlan, i.image_ref AS "imageRef",
+            i.server_group_id AS "serverGroupId", NULL AS "reservationId"
+       FROM instances i JOIN ports p ON p.instance_id = i.id JOIN networks n ON n.id = p.network_id
+      WHERE i.id = $1`,
+    [instanceId],
+  );
+  if (!spec) throw new Error(`instance ${instanceId} has no port`);
+  return spec;
+}

@@ -1,0 +1,83 @@
+import type { MigrationCommandType, MigrationStatus } from '@berth/contracts';
+import type { InstanceStatus, TaskState } from './instance-states';
+
+/** What an operator asks of a migration: start one, or end one that awaits verification. */
+export const MIGRATION_ACTIONS = ['migrate', 'confirm', 'revert'] as const;
+export type MigrationAction = (typeof MIGRATION_ACTIONS)[number];
+
+export type MigrationCheck = { ok: true; taskState: TaskState } | { ok: false; reason: string };
+
+/** Whether the instance may start or end a migration now, and the task it then holds. */
+export function beginMigrationAction(
+  current: { status: InstanceStatus; taskState: TaskState | null },
+  action: MigrationAction,
+): MigrationCheck {
+  if (current.taskState !== null)
+    return { ok: false, reason: `cannot ${action} while the instance is ${current.taskState}` };
+  if (action === 'migrate') {
+    return current.status === 'ACTIVE' || current.status === 'SHUTOFF'
+      ? { ok: true, taskState: 'migrating' }
+      : { ok: false, reason: `cannot migrate an instance in status ${current.status}` };
+  }
+  if (current.status !== 'VERIFY_MIGRATION') {
+    return { ok: false, reason: `cannot ${action}: the instance has no migration awaiting verification` };
+  }
+  return { ok: true, taskState: action === 'confirm' ? 'confirming' : 'reverting' };
+}
+
+/** The conductor's next move after a host reported one step of a migration. */
+export type MigrationMove =
+  /** Send `command` to `to`; the migration is then in `status`. `failed`: this report started a revert. */
+  | { kind: 'send'; status: MigrationStatus; command: MigrationCommandType; to: 'source' | 'target'; failed: boolean }
+  /** On the target, awaiting verification (instance VERIFY_MIGRATION). */
+  | { kind: 'finished' }
+  /** The source is cleaned; the move is final. */
+  | { kind: 'confirmed' }
+  /** The confirm's clean-up of the source failed: the instance runs on the target, the source needs an operator. */
+  | { kind: 'confirm-failed' }
+  /** Back on the source as before. */
+  | { kind: 'reverted' }
+  /** The source could not take the instance back: ERROR, for an operator. */
+  | { kind: 'revert-failed' }
+  /** A report this state does not wait for (delivered twice, or late): nothing changes. */
+  | { kind: 'ignore' };
+
+/**
+ * The migration state machine, as a table: (state, reported command, success) -> next move. Each
+ * command is awaited in exactly one state, so a report delivered twice finds the state moved on and
+ * is ignored. A failure before the move is verified reverts: the target (if it was touched) drops
+ * what it has, then the source takes the instance back.
+ */
+export function conductMigration(
+  status: MigrationStatus,
+  command: MigrationCommandType,
+  succeeded: boolean,
+): MigrationMove {
+  const send = (
+    next: MigrationStatus,
+    what: MigrationCommandType,
+    to: 'source' | 'target',
+    failed = false,
+  ): MigrationMove => ({ kind: 'send', status: next, command: what, to, failed });
+  switch (`${status} ${command}`) {
+    case 'pre-migrating migration.snapshot':
+      return succeeded
+        ? send('migrating', 'migration.fetch', 'target')
+        : send('reverting', 'migration.restore', 'source', true);
+    case 'migrating migration.fetch':
+      return succeeded
+        ? send('post-migrating', 'migration.receive', 'target')
+        : send('reverting', 'migration.drop', 'target', true);
+    case 'post-migrating migration.receive':
+      return succeeded ? { kind: 'finished' } : send('reverting', 'migration.drop', 'target', true);
+    case 'reverting migration.drop':
+      // The source takes the instance back even if the target could not clean up: the instance comes first.
+      return send('reverting', 'migration.restore', 'source');
+    case 'reverting migration.restore':
+      return succeeded ? { kind: 'reverted' } : { kind: 'revert-failed' };
+    case 'confirming migration.drop':
+      return succeeded ? { kind: 'confirmed' } : { kind: 'confirm-failed' };
+    default:
+      return { kind: 'ignore' };
+  }
+}

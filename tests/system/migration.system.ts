@@ -1,0 +1,184 @@
+import { blockDeviceOf, cgroupsOfProcess, readCgroupLimits } from '@berth/cgroups';
+import { randomBytes, randomInt } from 'node:crypto';
+import { serveTcp, tcpFrom } from './support/probes';
+import { TestStack } from './support/stack';
+import { testEnv } from './support/test-env';
+import {
+  docker,
+  dockerSocketOf,
+  onlyTestbedHosts,
+  testbedInsideView,
+  testbedLeftovers,
+  testbedPid,
+  vsctl,
+} from './support/testbed';
+
+// Cold migration of a container between testbed hosts, each with its own dockerd and OVS: docker
+// commit on the source, push to the registry, pull on the target, the same identity there.
+
+const tb = testEnv().testbed;
+const registry = `${tb.gateway}:5000`;
+const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
+const HOSTS = [1, 2, 3];
+const MIB = 1024 * 1024;
+
+async function startStack(testbedFailpoints: Record<number, string[]> = {}): Promise<TestStack> {
+  const stack = await TestStack.start({
+    agent: false,
+    testbedHosts: HOSTS,
+    testbedFailpoints,
+    // Tests switch hosts on and off between builds: the scheduler re-reads them almost at once.
+    env: { BERTH_SNAPSHOT_REGISTRY: registry, BERTH_HOST_CACHE_MS: '50' },
+  });
+  for (const [path, body] of [
+    [
+      '/v1/flavors',
+      {
+        name: 'm1.qos',
+        vcpus: 1,
+        ramMb: 128,
+        diskGb: 1,
+        cpuQuota: 50,
+        diskWriteIops: 500,
+        netIngressMbps: 40,
+        netEgressMbps: 30,
+      },
+    ],
+    ['/v1/images', { name: 'busybox', kind: 'container', ref: tb.image }],
+    ['/v1/networks', { name: 'vlan100', vlan: 100, cidr: `${net}.0/24`, gateway: `${net}.1` }],
+  ] as const) {
+    expect((await stack.call('POST', path, body)).status).toBe(201);
+  }
+  return stack;
+}
+
+/** Creates an instance on testbed host `host` (the others disabled meanwhile). */
+async function createOn(stack: TestStack, host: number, name: string): Promise<any> {
+  await onlyTestbedHosts(stack, host);
+  const made = await stack.createInstance({ name, flavor: 'm1.qos', network: 'vlan100' });
+  await onlyTestbedHosts(stack, ...HOSTS);
+  expect(made).toMatchObject({ status: 'ACTIVE', host: stack.testbedHostNames[host - 1] });
+  return made;
+}
+
+async function migrate(stack: TestStack, id: string, host: number): Promise<any> {
+  const res = await stack.call('POST', `/v1/instances/${id}/actions`, {
+    action: 'migrate',
+    host: stack.testbedHostNames[host - 1],
+  });
+  expect(res.status).toBe(202);
+  return stack.operation(res.body.operationId, 120_000);
+}
+
+/** What identifies the instance and bounds it, as the API read it back from the host. */
+const identity = (i: any) => ({ id: i.id, ip: i.ip, mac: i.mac, vlan: i.vlan, portId: i.portId, limits: i.limits });
+const applied = (i: any) => {
+  const { readAt: _, ...rest } = i.appliedLimits;
+  return rest;
+};
+
+describe('cold migration of a container between hosts (testbed: own dockerd and OVS per host)', () => {
+  let stack: TestStack;
+  let mover: any;
+  let peer: any;
+  const payload = `payload-${randomBytes(6).toString('hex')}`;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    mover = await createOn(stack, 1, 'mover');
+    peer = await createOn(stack, 3, 'peer');
+    await docker(1, 'exec', `berth-${mover.id}`, 'sh', '-c', `echo ${payload} > /data.txt`);
+  });
+  afterAll(() => stack?.stop());
+
+  it('moves to host 2 and awaits verification there, with progress on push and pull', async () => {
+    const op = await migrate(stack, mover.id, 2);
+    expect(op).toMatchObject({ status: 'succeeded' });
+    const names = op.steps.map((s: any) => s.name);
+    for (const step of ['schedule', 'stop', 'commit', 'push', 'pull', 'create', 'start', 'network', 'limits']) {
+      expect(names).toContain(step);
+    }
+    expect(op.steps.find((s: any) => s.name === 'push').detail).toMatch(/^pushed .* MB .*layers$/);
+    expect(op.steps.find((s: any) => s.name === 'pull').detail).toMatch(/^pulled .* MB .*layers$/);
+
+    const moved = (await stack.call('GET', `/v1/instances/${mover.id}`)).body;
+    expect(moved).toMatchObject({ status: 'VERIFY_MIGRATION', host: stack.testbedHostNames[1], taskState: null });
+    const [record] = (await stack.call('GET', `/v1/instances/${mover.id}/migrations`)).body.items;
+    expect(record).toMatchObject({
+      status: 'finished',
+      sourceHost: stack.testbedHostNames[0],
+      targetHost: stack.testbedHostNames[1],
+      snapshotRef: `${registry}/berth-snapshots/${mover.id}:${record.id}`,
+      wasRunning: true,
+    });
+    // Both hosts hold the instance's size until the move is confirmed or reverted.
+    const hosts = (await stack.call('GET', '/v1/hosts')).body.items;
+    for (const name of stack.testbedHostNames.slice(0, 2)) {
+      expect(hosts.find((h: any) => h.name === name).usage).toMatchObject({ ramMb: 128 });
+    }
+  });
+
+  it('keeps id, IP, MAC, VLAN and every limit, read back from the target kernel and OVS, and its data', async () => {
+    const moved = (await stack.call('GET', `/v1/instances/${mover.id}`)).body;
+    expect(identity(moved)).toEqual(identity(mover));
+    expect(applied(moved)).toEqual(applied(mover));
+    expect(await testbedInsideView(2, mover.id)).toEqual({ mac: mover.mac, ip: [`${mover.ip}/24`] });
+    expect((await docker(2, 'exec', `berth-${mover.id}`, 'cat', '/data.txt')).trim()).toBe(payload);
+
+    const device = (await blockDeviceOf('/var/lib/berth-testbed/tb2/docker')).id;
+    const kernel = await readCgroupLimits(await cgroupsOfProcess(await testbedPid(2, mover.id)), device);
+    expect(kernel).toMatchObject({ cpuQuotaUs: 50_000, memoryBytes: 128 * MIB, io: { writeIops: 500 } });
+    const port = `bvh${mover.portId.replace(/-/g, '').slice(0, 12)}`;
+    expect((await vsctl(2, 'get', 'Port', port, 'tag')).trim()).toBe('100');
+    expect((await vsctl(2, 'get', 'Interface', port, 'external_ids:berth-instance')).trim()).toBe(`"${mover.id}"`);
+  });
+
+  it('is reached over TCP at the same address by a peer on host 3', async () => {
+    await serveTcp(mover.id, 9000, 'hello-after-migration', dockerSocketOf(2));
+    expect(
+      await stack.until('TCP to the moved instance', () => tcpFrom(peer.id, mover.ip, 9000, dockerSocketOf(3)), 20_000),
+    ).toBe('hello-after-migration');
+  });
+
+  it('after confirm, host 1 holds nothing of it, its claim there is gone and the snapshot left the registry', async () => {
+    const res = await stack.call('POST', `/v1/instances/${mover.id}/actions`, { action: 'confirm' });
+    expect(res.status).toBe(202);
+    expect(await stack.operation(res.body.operationId)).toMatchObject({ status: 'succeeded' });
+    expect((await stack.call('GET', `/v1/instances/${mover.id}`)).body).toMatchObject({
+      status: 'ACTIVE',
+      host: stack.testbedHostNames[1],
+    });
+    const [record] = (await stack.call('GET', `/v1/instances/${mover.id}/migrations`)).body.items;
+    expect(record.status).toBe('confirmed');
+    expect(await testbedLeftovers(1)).toEqual([]);
+    const images = await docker(1, 'images', '-q', `${registry}/berth-snapshots/${mover.id}`);
+    expect(images.trim()).toBe('');
+    const tag = await fetch(`http://${registry}/v2/berth-snapshots/${mover.id}/manifests/${record.id}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    expect(tag.status).toBe(404);
+    const hosts = (await stack.call('GET', '/v1/hosts')).body.items;
+    expect(hosts.find((h: any) => h.name === stack.testbedHostNames[0]).usage).toMatchObject({
+      ramMb: 0,
+      instances: 0,
+    });
+  });
+
+  it('refuses the host it is on (400), an unknown host (404), and a confirm with no migration open (409)', async () => {
+    const self = await stack.call('POST', `/v1/instances/${mover.id}/actions`, {
+      action: 'migrate',
+      host: stack.testbedHostNames[1],
+    });
+    expect(self.status).toBe(400);
+    expect(self.body.error.details[0]).toMatchObject({ field: 'host', rule: 'other' });
+    const unknown = await stack.call('POST', `/v1/instances/${mover.id}/actions`, { action: 'migrate', host: 'nope' });
+    expect(unknown.status).toBe(404);
+    const confirm = await stack.call('POST', `/v1/instances/${mover.id}/actions`, { action: 'confirm' });
+    expect(confirm.status).toBe(409);
+    expect((await stack.call('GET', `/v1/instances/${mover.id}`)).body).toMatchObject({
+      status: 'ACTIVE',
+      taskState: null,
+    });
+  });
+});

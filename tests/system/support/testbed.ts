@@ -1,0 +1,63 @@
+import { runCommand } from '@berth/platform';
+import type { TestStack } from './stack';
+import { testEnv } from './test-env';
+
+/** Looks at testbed hosts (deploy/testbed.sh) through their own dockerd and OVS, as an operator would. */
+const tb = testEnv().testbed;
+
+export const dockerSocketOf = (host: number) => `${tb.runDir(host)}/docker.sock`;
+
+export function docker(host: number, ...args: string[]): Promise<string> {
+  return runCommand(['/usr/bin/docker', '-H', `unix://${dockerSocketOf(host)}`, ...args], { timeoutMs: 30_000 });
+}
+
+export function vsctl(host: number, ...args: string[]): Promise<string> {
+  return runCommand(['ovs-vsctl', `--db=unix:${tb.runDir(host)}/db.sock`, '--timeout=10', ...args]);
+}
+
+/** What a testbed host holds of Berth's: containers and br-int ports besides the trunk. */
+export async function testbedLeftovers(host: number): Promise<string[]> {
+  const containers = await docker(host, 'ps', '-aq', '--filter', 'label=berth.instance');
+  const ports = await vsctl(host, 'list-ports', 'br-int');
+  return [
+    ...containers
+      .split('\n')
+      .filter(Boolean)
+      .map((c) => `tb${host} container ${c}`),
+    ...ports
+      .split('\n')
+      .filter((p) => p && p !== 'trunk0')
+      .map((p) => `tb${host} port ${p}`),
+  ];
+}
+
+/** The container's init pid on its testbed host. */
+export async function testbedPid(host: number, instanceId: string): Promise<number> {
+  return Number((await docker(host, 'inspect', '-f', '{{.State.Pid}}', `berth-${instanceId}`)).trim());
+}
+
+/** eth0 as the instance itself sees it, on its testbed host. */
+export async function testbedInsideView(host: number, instanceId: string): Promise<{ mac: string; ip: string[] }> {
+  const pid = await testbedPid(host, instanceId);
+  const out = await runCommand(['nsenter', `--target=${pid}`, '--net', 'ip', '-json', 'addr', 'show', 'dev', 'eth0']);
+  const [link] = JSON.parse(out) as Array<{
+    address: string;
+    addr_info: Array<{ family: string; local: string; prefixlen: number }>;
+  }>;
+  return {
+    mac: link?.address ?? '',
+    ip: (link?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+  };
+}
+
+/** Lets only these testbed hosts (by number) take new instances. */
+export async function onlyTestbedHosts(stack: TestStack, ...hosts: number[]): Promise<void> {
+  const all = (await stack.call('GET', '/v1/hosts')).body.items as Array<{ id: string; name: string }>;
+  for (const h of all) {
+    const n = stack.testbedHostNames.indexOf(h.name) + 1;
+    const enabled = hosts.includes(n);
+    const body = enabled ? { enabled: true } : { enabled: false, disabledReason: 'test placement' };
+    const res = await stack.call('PATCH', `/v1/hosts/${h.id}`, body);
+    if (res.status !== 200) throw new Error(`PATCH host ${h.name} answered ${res.status}`);
+  }
+}
