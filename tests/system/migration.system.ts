@@ -165,6 +165,34 @@ describe('cold migration of a container between hosts (testbed: own dockerd and 
     });
   });
 
+  it('moves again (to host 1) and, reverted by the admin, is back on host 2 as it was, host 1 clean', async () => {
+    expect(await migrate(stack, mover.id, 1)).toMatchObject({ status: 'succeeded' });
+    expect((await stack.call('GET', `/v1/instances/${mover.id}`)).body).toMatchObject({
+      status: 'VERIFY_MIGRATION',
+      host: stack.testbedHostNames[0],
+    });
+    const res = await stack.call('POST', `/v1/instances/${mover.id}/actions`, { action: 'revert' });
+    expect(res.status).toBe(202);
+    expect(await stack.operation(res.body.operationId)).toMatchObject({ status: 'succeeded' });
+    const back = (await stack.call('GET', `/v1/instances/${mover.id}`)).body;
+    expect(back).toMatchObject({ status: 'ACTIVE', host: stack.testbedHostNames[1], taskState: null });
+    expect(identity(back)).toEqual(identity(mover));
+    const [record] = (await stack.call('GET', `/v1/instances/${mover.id}/migrations`)).body.items;
+    expect(record).toMatchObject({ status: 'reverted', failedStep: null, targetHost: stack.testbedHostNames[0] });
+    expect((await docker(2, 'exec', `berth-${mover.id}`, 'cat', '/data.txt')).trim()).toBe(payload);
+    expect(await testbedLeftovers(1)).toEqual([]);
+    // The snapshot stopped it, the revert started it again: its server is started afresh.
+    await serveTcp(mover.id, 9001, 'hello-after-revert', dockerSocketOf(2));
+    expect(
+      await stack.until('TCP after the revert', () => tcpFrom(peer.id, mover.ip, 9001, dockerSocketOf(3)), 20_000),
+    ).toBe('hello-after-revert');
+    const hosts = (await stack.call('GET', '/v1/hosts')).body.items;
+    expect(hosts.find((h: any) => h.name === stack.testbedHostNames[0]).usage).toMatchObject({
+      ramMb: 0,
+      instances: 0,
+    });
+  });
+
   it('refuses the host it is on (400), an unknown host (404), and a confirm with no migration open (409)', async () => {
     const self = await stack.call('POST', `/v1/instances/${mover.id}/actions`, {
       action: 'migrate',
@@ -180,5 +208,66 @@ describe('cold migration of a container between hosts (testbed: own dockerd and 
       status: 'ACTIVE',
       taskState: null,
     });
+  });
+});
+
+// A fault at each step, one at a time, on the host that runs it: the move undoes itself.
+describe.each([
+  ['commit', 1, 'docker.commit'],
+  ['push', 1, 'docker.push'],
+  ['pull', 2, 'docker.pull'],
+  ['create', 2, 'docker.create'],
+  ['network', 2, 'network.ovs-port'],
+  ['limits', 2, 'docker.limits'],
+])('a migration whose %s fails (on host %d)', (step, host, failpoint) => {
+  let stack: TestStack;
+  let mover: any;
+  let peer: any;
+  const payload = `payload-${randomBytes(6).toString('hex')}`;
+
+  beforeAll(async () => {
+    stack = await startStack({ [host]: [failpoint] });
+    mover = await createOn(stack, 1, 'mover');
+    peer = await createOn(stack, 3, 'peer');
+    await docker(1, 'exec', `berth-${mover.id}`, 'sh', '-c', `echo ${payload} > /data.txt`);
+  });
+  afterAll(() => stack?.stop());
+
+  it('reverts: ACTIVE on host 1 with its address and data, the record names the step, host 2 holds nothing', async () => {
+    const op = await migrate(stack, mover.id, 2);
+    expect(op).toMatchObject({ status: 'failed', fault: { step } });
+    expect(op.fault.message).toContain(`injected failure at ${failpoint}`);
+    expect(op.steps.map((s: any) => s.name)).toContain('revert');
+
+    const back = (await stack.call('GET', `/v1/instances/${mover.id}`)).body;
+    expect(back).toMatchObject({
+      status: 'ACTIVE',
+      powerState: 'RUNNING',
+      host: stack.testbedHostNames[0],
+      taskState: null,
+    });
+    expect(identity(back)).toEqual(identity(mover));
+    const [record] = (await stack.call('GET', `/v1/instances/${mover.id}/migrations`)).body.items;
+    expect(record).toMatchObject({ status: 'error', failedStep: step, fault: { step } });
+
+    expect((await docker(1, 'exec', `berth-${mover.id}`, 'cat', '/data.txt')).trim()).toBe(payload);
+    await serveTcp(mover.id, 9000, 'hello-after-revert', dockerSocketOf(1));
+    expect(
+      await stack.until('TCP after the revert', () => tcpFrom(peer.id, mover.ip, 9000, dockerSocketOf(3)), 20_000),
+    ).toBe('hello-after-revert');
+
+    expect(await testbedLeftovers(2)).toEqual([]);
+    for (const h of [1, 2]) {
+      expect((await docker(h, 'images', '-q', `${registry}/berth-snapshots/${mover.id}`)).trim()).toBe('');
+    }
+    const tag = await fetch(`http://${registry}/v2/berth-snapshots/${mover.id}/manifests/${record.id}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    expect(tag.status).toBe(404);
+    const hosts = (await stack.call('GET', '/v1/hosts')).body.items;
+    const usage = (n: number) => hosts.find((h: any) => h.name === stack.testbedHostNames[n - 1]).usage;
+    expect(usage(2)).toMatchObject({ ramMb: 0, instances: 0 });
+    expect(usage(1)).toMatchObject({ ramMb: 128, instances: 1 });
   });
 });

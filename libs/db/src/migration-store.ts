@@ -280,7 +280,9 @@ export class MigrationStore {
           break;
         }
         case 'finished':
-          await m.query(`UPDATE instance_migrations SET status = 'finished', updated_at = now() WHERE id = $1`, [mig.id]);
+          await m.query(`UPDATE instance_migrations SET status = 'finished', updated_at = now() WHERE id = $1`, [
+            mig.id,
+          ]);
           await m.query(
             `UPDATE instances SET status = 'VERIFY_MIGRATION', task_state = NULL, host_id = $2, pinned_cpus = $3,
                     power_state = $4, applied_limits = $5::jsonb, updated_at = now()
@@ -296,7 +298,9 @@ export class MigrationStore {
           await finishOperation(m, report.operationId, null);
           break;
         case 'confirmed':
-          await m.query(`UPDATE instance_migrations SET status = 'confirmed', updated_at = now() WHERE id = $1`, [mig.id]);
+          await m.query(`UPDATE instance_migrations SET status = 'confirmed', updated_at = now() WHERE id = $1`, [
+            mig.id,
+          ]);
           await releaseAllocations(m, { migrationId: mig.id });
           await this.settleInstance(m, instanceId);
           await finishOperation(m, report.operationId, null);
