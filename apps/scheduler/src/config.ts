@@ -49,6 +49,16 @@ export class SchedulerEnv extends SchedulingEnv {
   @Max(60_000)
   BERTH_HOST_CACHE_MS = 1000;
 
+  /**
+   * Confirm a migration by itself once it has awaited verification this long (Nova's
+   * resize_confirm_window); 0: never, an operator confirms or reverts.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(30 * 86_400)
+  BERTH_MIGRATION_AUTO_CONFIRM_SEC = 0;
+
   /** How often ended reservations are released. */
   @EnvInt()
   @IsInt()

@@ -56,8 +56,9 @@ export async function startScheduler(env: SchedulerEnv) {
   const placementStore = new PlacementStore(dataSource, limits, claimPool);
   const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
   const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
+  const migrations = new MigrationStore(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
   const migration = new MigrationService(
-    new MigrationStore(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY),
+    migrations,
     placementStore,
     cache,
     schedulerPolicy(policyOptionsOf(env)),
@@ -95,6 +96,14 @@ export async function startScheduler(env: SchedulerEnv) {
   const timers = [
     setInterval(() => void auditCapacity(dataSource, log), env.BERTH_USAGE_AUDIT_SEC * 1000),
     setInterval(() => void releaseEnded(reservations, log), env.BERTH_RESERVATION_SWEEP_SEC * 1000),
+    ...(env.BERTH_MIGRATION_AUTO_CONFIRM_SEC > 0
+      ? [
+          setInterval(
+            () => void autoConfirm(migrations, env.BERTH_MIGRATION_AUTO_CONFIRM_SEC, log),
+            Math.min(60, env.BERTH_MIGRATION_AUTO_CONFIRM_SEC) * 1000,
+          ),
+        ]
+      : []),
   ];
   log.info({ prefix: env.BERTH_QUEUE_PREFIX }, 'scheduler started');
 
@@ -131,3 +140,13 @@ async function releaseEnded(reservations: ReservationStore, log: Logger): Promis
 }
 
 if (require.main === module) runMain('scheduler', () => startScheduler(loadEnv(SchedulerEnv)));
+
+async function autoConfirm(migrations: MigrationStore, afterSec: number, log: Logger): Promise<void> {
+  try {
+    for (const instanceId of await migrations.autoConfirm(afterSec)) {
+      log.info({ instanceId, afterSec }, 'migration confirmed automatically');
+    }
+  } catch (error) {
+    log.warn({ err: errorMessage(error) }, 'automatic migration confirm failed');
+  }
+}

@@ -110,6 +110,30 @@ export class MigrationStore {
     });
   }
 
+  /**
+   * Scheduler: confirms every migration that has awaited verification for `afterSec` or more (Nova's
+   * resize_confirm_window), as the operator would. Returns the instances it confirmed.
+   */
+  async autoConfirm(afterSec: number): Promise<string[]> {
+    const due = await rows<{ instanceId: string }>(
+      this.dataSource.manager,
+      `SELECT instance_id AS "instanceId" FROM instance_migrations
+        WHERE status = 'finished' AND updated_at <= now() - make_interval(secs => $1) ORDER BY updated_at LIMIT 100`,
+      [afterSec],
+    );
+    const confirmed: string[] = [];
+    for (const { instanceId } of due) {
+      try {
+        await this.request(instanceId, 'confirm', { projectId: null, userId: null, requestId: 'auto-confirm' });
+        confirmed.push(instanceId);
+      } catch (error) {
+        // Confirmed or reverted meanwhile by an operator: nothing is due any more.
+        if (!(error instanceof BerthError)) throw error;
+      }
+    }
+    return confirmed;
+  }
+
   /** The instance's migrations, newest first. */
   list(instanceId: string): Promise<MigrationRecord[]> {
     return rows<MigrationRow>(

@@ -169,4 +169,59 @@ describe('migrations on real PostgreSQL', () => {
     expect(record).toMatchObject({ status: 'error', failedStep: 'schedule' });
     expect(record.fault.message).toMatch(/^No valid host: m2: ComputeEnabled/);
   });
+
+  it('walks to VERIFY_MIGRATION on the target, and an automatic confirm releases the source', async () => {
+    const id = await activeOn('m1', 'walker');
+    const before = { m1: await usage('m1'), m2: await usage('m2') };
+    const res = await h.api.call('POST', `/v1/instances/${id}/actions`, { action: 'migrate', host: 'm2' });
+    const job = await eventually(
+      () => h.queue(PLACEMENT_QUEUE).getJob(jobId(res.body.operationId, 'migrate')),
+      'the job',
+    );
+    await conductor.migrate(job.data as MigrateInstanceJob);
+    const [record] = (await h.api.call('GET', `/v1/instances/${id}/migrations`)).body.items;
+    const at = new Date().toISOString();
+    const base = {
+      v: 1 as const,
+      type: 'migration.result' as const,
+      operationId: res.body.operationId,
+      migrationId: record.id,
+      instanceId: id,
+      at,
+    };
+    expect(await store.apply({ ...base, command: 'migration.snapshot', powerState: 'SHUTDOWN' })).toBe('send');
+    expect(await store.apply({ ...base, command: 'migration.fetch', powerState: 'NOSTATE' })).toBe('send');
+    const receive = await eventually(
+      () => h.queue(computeQueue('m2')).getJob(jobId(res.body.operationId, 'migration.receive-m2')),
+      'the receive command',
+    );
+    expect(receive.data.instance.imageRef).toBe(record.snapshotRef);
+    expect(receive.data.powerOn).toBe(true);
+    expect(await store.apply({ ...base, command: 'migration.receive', powerState: 'RUNNING' })).toBe('finished');
+    expect(await h.instance(id)).toMatchObject({ status: 'VERIFY_MIGRATION', host: 'm2', taskState: null });
+    expect((await h.api.call('GET', `/v1/operations/${res.body.operationId}`)).body.status).toBe('succeeded');
+
+    expect(await store.autoConfirm(3600)).toEqual([]);
+    expect(await store.autoConfirm(0)).toEqual([id]);
+    expect(await h.instance(id)).toMatchObject({ status: 'VERIFY_MIGRATION', taskState: 'confirming' });
+    const [confirming] = (await h.api.call('GET', `/v1/operations?action=instance.confirm`)).body.items.filter(
+      (o: any) => o.targetId === id,
+    );
+    expect(confirming).toMatchObject({ status: 'running', requestId: 'auto-confirm' });
+    const drop = await eventually(
+      () => h.queue(computeQueue('m1')).getJob(jobId(confirming.id, 'migration.drop-m1')),
+      'the drop command',
+    );
+    expect(drop.data).toMatchObject({ forgetSnapshot: true });
+    const done = {
+      ...base,
+      operationId: confirming.id,
+      command: 'migration.drop' as const,
+      powerState: 'NOSTATE' as const,
+    };
+    expect(await store.apply(done)).toBe('confirmed');
+    expect(await h.instance(id)).toMatchObject({ status: 'ACTIVE', host: 'm2', taskState: null });
+    expect(await usage('m1')).toEqual({ ram: before.m1!.ram - 128, n: before.m1!.n - 1 });
+    expect(await usage('m2')).toEqual({ ram: before.m2!.ram + 128, n: before.m2!.n + 1 });
+  });
 });
