@@ -57,13 +57,7 @@ export async function startScheduler(env: SchedulerEnv) {
   const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
   const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const migrations = new MigrationStore(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
-  const migration = new MigrationService(
-    migrations,
-    placementStore,
-    cache,
-    schedulerPolicy(policyOptionsOf(env)),
-    log,
-  );
+  const migration = new MigrationService(migrations, placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const reports = new ReportsService(
     new ReportStore(dataSource, {
       cpu: env.BERTH_CPU_ALLOCATION_RATIO,
