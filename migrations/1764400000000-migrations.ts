@@ -25,6 +25,9 @@ export class Migrations1764400000000 implements MigrationInterface {
         target_pinned_cpus integer[] NOT NULL DEFAULT '{}',
         failed_step text,
         fault jsonb,
+        -- A drain's migrations: the drain's operation, and confirmed without waiting for an operator.
+        parent_operation_id uuid REFERENCES operations ON DELETE SET NULL,
+        auto_confirm boolean NOT NULL DEFAULT false,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       );

@@ -209,6 +209,34 @@ describe('cold migration of a container between hosts (testbed: own dockerd and 
       taskState: null,
     });
   });
+
+  it('drains host 2: it leaves scheduling and both its instances move off, confirmed, with a step each', async () => {
+    const second = await createOn(stack, 2, 'second');
+    const host2 = (await stack.call('GET', '/v1/hosts')).body.items.find(
+      (h: any) => h.name === stack.testbedHostNames[1],
+    );
+    const res = await stack.call('POST', `/v1/hosts/${host2.id}/drain`);
+    expect(res.status).toBe(202);
+    const op = await stack.operation(res.body.operationId, 120_000);
+    expect(op).toMatchObject({ status: 'succeeded', action: 'host.drain' });
+    expect(op.steps.map((s: any) => [s.name, s.status]).sort()).toEqual(
+      [mover.id, second.id].map((id) => [`migrate ${id}`, 'succeeded']).sort(),
+    );
+    for (const id of [mover.id, second.id]) {
+      const moved = (await stack.call('GET', `/v1/instances/${id}`)).body;
+      expect(moved).toMatchObject({ status: 'ACTIVE', taskState: null });
+      expect([stack.testbedHostNames[0], stack.testbedHostNames[2]]).toContain(moved.host);
+      const [record] = (await stack.call('GET', `/v1/instances/${id}/migrations`)).body.items;
+      expect(record).toMatchObject({ status: 'confirmed', sourceHost: stack.testbedHostNames[1] });
+    }
+    const movedMover = (await stack.call('GET', `/v1/instances/${mover.id}`)).body;
+    const where = stack.testbedHostNames.indexOf(movedMover.host) + 1;
+    expect((await docker(where, 'exec', `berth-${mover.id}`, 'cat', '/data.txt')).trim()).toBe(payload);
+    expect(identity(movedMover)).toEqual(identity(mover));
+    const after = (await stack.call('GET', `/v1/hosts/${host2.id}`)).body;
+    expect(after).toMatchObject({ enabled: false, disabledReason: 'draining', usage: { ramMb: 0, instances: 0 } });
+    expect(await testbedLeftovers(2)).toEqual([]);
+  });
 });
 
 // A fault at each step, one at a time, on the host that runs it: the move undoes itself.

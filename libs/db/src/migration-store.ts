@@ -27,7 +27,14 @@ import {
 import type { DataSource, EntityManager } from 'typeorm';
 import { claimOnHost, releaseAllocations, type HostLimits } from './allocations';
 import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
-import { finishOperation, insertOperation, recordStep, type Actor } from './operation-store';
+import {
+  addPendingSteps,
+  finishOperation,
+  finishPart,
+  insertOperation,
+  recordStep,
+  type Actor,
+} from './operation-store';
 import { enqueue } from './outbox';
 import { one, rows } from './sql';
 
@@ -52,6 +59,8 @@ interface MigrationRow extends MigrationRecord {
   sourceHostId: string;
   targetHostId: string | null;
   targetPinnedCpus: number[];
+  parentOperationId: string | null;
+  autoConfirm: boolean;
 }
 
 const MIGRATION_SQL = `
@@ -59,7 +68,8 @@ const MIGRATION_SQL = `
          m.source_host_id AS "sourceHostId", s.name AS "sourceHost", m.target_host_id AS "targetHostId",
          t.name AS "targetHost", m.requested_host AS "requestedHost", m.was_running AS "wasRunning",
          m.snapshot_ref AS "snapshotRef", m.target_pinned_cpus AS "targetPinnedCpus", m.failed_step AS "failedStep",
-         m.fault, m.created_at AS "createdAt", m.updated_at AS "updatedAt"
+         m.fault, m.created_at AS "createdAt", m.updated_at AS "updatedAt",
+         m.parent_operation_id AS "parentOperationId", m.auto_confirm AS "autoConfirm"
     FROM instance_migrations m JOIN hosts s ON s.id = m.source_host_id LEFT JOIN hosts t ON t.id = m.target_host_id`;
 
 const OPEN = `m.status NOT IN ('confirmed', 'reverted', 'error')`;
@@ -134,6 +144,61 @@ export class MigrationStore {
     return confirmed;
   }
 
+  /**
+   * API: drains a host. It leaves scheduling at once, and every instance that can move is migrated
+   * off it and confirmed without waiting (one migration each, a step each in the drain's
+   * operation); those that cannot move are failed steps saying why. The drain's operation ends when
+   * the last migration does.
+   */
+  drain(hostId: string, actor: Actor): Promise<string> {
+    return this.dataSource.transaction(async (m) => {
+      const host = await one<{ name: string }>(m, 'SELECT name FROM hosts WHERE id = $1 FOR UPDATE', [hostId]);
+      if (!host) throw BerthError.notFound('host', hostId);
+      await m.query(`UPDATE hosts SET enabled = false, disabled_reason = 'draining' WHERE id = $1`, [hostId]);
+      const drainId = await insertOperation(m, actor, { action: 'host.drain', targetType: 'host', targetId: hostId });
+      const at = new Date().toISOString();
+      const held = await rows<InstanceRecord>(
+        m,
+        `${INSTANCE_RECORD_SQL} WHERE i.host_id = $1 AND i.status <> 'DELETED' ORDER BY i.created_at FOR UPDATE OF i`,
+        [hostId],
+      );
+      if (held.length === 0) {
+        await recordStep(m, drainId, 'disable', at, `host ${host.name} takes no new instances; it holds none`);
+        await finishOperation(m, drainId, null);
+        return drainId;
+      }
+      await addPendingSteps(
+        m,
+        drainId,
+        held.map((i) => `migrate ${i.id}`),
+        at,
+      );
+      for (const instance of held) {
+        const check = beginMigrationAction(instance, 'migrate');
+        const refusal = !check.ok ? check.reason : instance.kind === 'vm' ? 'VMs do not migrate yet' : null;
+        if (refusal !== null || !check.ok) {
+          await finishPart(m, drainId, `migrate ${instance.id}`, {
+            ok: false,
+            detail: `${instance.name}: ${refusal}`,
+            at,
+          });
+          continue;
+        }
+        const operationId = await insertOperation(
+          m,
+          { ...actor, projectId: instance.projectId },
+          { action: 'instance.migrate', targetType: 'instance', targetId: instance.id },
+        );
+        await this.start(m, instance, operationId, null, { parentOperationId: drainId });
+        await m.query('UPDATE instances SET task_state = $2, updated_at = now() WHERE id = $1', [
+          instance.id,
+          check.taskState,
+        ]);
+      }
+      return drainId;
+    });
+  }
+
   /** The instance's migrations, newest first. */
   list(instanceId: string): Promise<MigrationRecord[]> {
     return rows<MigrationRow>(
@@ -149,7 +214,13 @@ export class MigrationStore {
     );
   }
 
-  private async start(m: EntityManager, instance: InstanceRecord, operationId: string, host: string | null) {
+  private async start(
+    m: EntityManager,
+    instance: InstanceRecord,
+    operationId: string,
+    host: string | null,
+    drain: { parentOperationId: string } | null = null,
+  ) {
     if (instance.kind === 'vm') {
       throw BerthError.conflict('cold migration of VMs is not available yet: only containers migrate', 'action');
     }
@@ -165,14 +236,17 @@ export class MigrationStore {
     }
     const migration = await one<{ id: string }>(
       m,
-      `INSERT INTO instance_migrations (instance_id, operation_id, source_host_id, requested_host, status, was_running)
-       VALUES ($1, $2, $3, $4, 'queued', $5) RETURNING id`,
+      `INSERT INTO instance_migrations (instance_id, operation_id, source_host_id, requested_host, status, was_running,
+                                        parent_operation_id, auto_confirm)
+       VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7) RETURNING id`,
       [
         instance.id,
         operationId,
         instance.hostId,
         host,
         instance.status === 'ACTIVE' && instance.powerState === 'RUNNING',
+        drain?.parentOperationId ?? null,
+        drain !== null,
       ],
     );
     if (!migration) throw new Error('insert into instance_migrations returned no row');
@@ -276,6 +350,13 @@ export class MigrationStore {
         [mig.instanceId],
       );
       await finishOperation(m, job.operationId, fault);
+      if (mig.parentOperationId) {
+        await finishPart(m, mig.parentOperationId, `migrate ${mig.instanceId}`, {
+          ok: false,
+          detail: message,
+          at: fault.at,
+        });
+      }
     });
   }
 
@@ -304,6 +385,26 @@ export class MigrationStore {
           break;
         }
         case 'finished':
+          if (mig.autoConfirm) {
+            // A drain's move is final at once: the source drops its copy under the same operation.
+            await m.query(`UPDATE instance_migrations SET status = 'confirming', updated_at = now() WHERE id = $1`, [
+              mig.id,
+            ]);
+            await m.query(
+              `UPDATE instances SET status = 'VERIFY_MIGRATION', task_state = 'confirming', host_id = $2, pinned_cpus = $3,
+                      power_state = $4, applied_limits = $5::jsonb, updated_at = now()
+                WHERE id = $1`,
+              [
+                instanceId,
+                mig.targetHostId,
+                mig.targetPinnedCpus,
+                report.powerState,
+                JSON.stringify(report.applied ?? null),
+              ],
+            );
+            await this.send(m, { ...mig, status: 'confirming' }, report.operationId, 'migration.drop', 'source');
+            break;
+          }
           await m.query(`UPDATE instance_migrations SET status = 'finished', updated_at = now() WHERE id = $1`, [
             mig.id,
           ]);
@@ -384,6 +485,17 @@ export class MigrationStore {
           break;
         }
       }
+      if (mig.parentOperationId && ['confirmed', 'confirm-failed', 'reverted', 'revert-failed'].includes(move.kind)) {
+        const ok = move.kind === 'confirmed';
+        const failure = report.fault ?? mig.fault;
+        await finishPart(m, mig.parentOperationId, `migrate ${instanceId}`, {
+          ok,
+          detail: ok
+            ? `to ${mig.targetHost ?? '?'}`
+            : `${failure?.step ?? report.command} failed: ${failure?.message ?? 'unknown'}`,
+          at: report.at,
+        });
+      }
       return move.kind;
     });
   }
@@ -441,7 +553,14 @@ export class MigrationStore {
 }
 
 function recordOf(r: MigrationRow): MigrationRecord {
-  const { sourceHostId: _s, targetHostId: _t, targetPinnedCpus: _p, ...record } = r;
+  const {
+    sourceHostId: _s,
+    targetHostId: _t,
+    targetPinnedCpus: _p,
+    parentOperationId: _o,
+    autoConfirm: _a,
+    ...record
+  } = r;
   return record;
 }
 

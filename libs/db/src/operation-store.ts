@@ -94,3 +94,52 @@ export async function finishOperation(manager: EntityManager, id: string, fault:
     [id, fault ? 'failed' : 'succeeded', JSON.stringify(finished), fault ? JSON.stringify(fault) : null, at],
   );
 }
+
+/**
+ * Ends one named step of a multi-part operation (a drain's step per instance) and, once no step is
+ * pending or running, the operation itself: failed, naming the failed steps, if any failed.
+ */
+export async function finishPart(
+  manager: EntityManager,
+  id: string,
+  name: string,
+  outcome: { ok: boolean; detail: string; at: string },
+): Promise<void> {
+  const steps = await lockSteps(manager, id);
+  if (!steps) return;
+  const next = steps.map((s) =>
+    s.name === name && (s.status === 'pending' || s.status === 'running')
+      ? {
+          ...s,
+          status: outcome.ok ? ('succeeded' as const) : ('failed' as const),
+          finishedAt: outcome.at,
+          detail: outcome.detail,
+        }
+      : s,
+  );
+  await manager.query(`UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1`, [id, JSON.stringify(next)]);
+  if (next.some((s) => s.status === 'pending' || s.status === 'running')) return;
+  const failed = next.filter((s) => s.status === 'failed');
+  const fault: Fault | null =
+    failed.length === 0
+      ? null
+      : {
+          step: failed[0]?.name ?? name,
+          message: `${failed.length} of ${next.length} did not complete: ${failed.map((s) => `${s.name}: ${s.detail ?? 'failed'}`).join('; ')}`,
+          at: outcome.at,
+        };
+  await manager.query(
+    `UPDATE operations SET status = $2, fault = $3, finished_at = $4, updated_at = $4 WHERE id = $1`,
+    [id, fault ? 'failed' : 'succeeded', fault ? JSON.stringify(fault) : null, outcome.at],
+  );
+}
+
+/** Adds steps in state pending (the parts of an operation that run side by side). */
+export async function addPendingSteps(manager: EntityManager, id: string, names: string[], at: string): Promise<void> {
+  const steps = (await lockSteps(manager, id)) ?? [];
+  const added = names.map((name) => ({ name, status: 'pending' as const, startedAt: at }));
+  await manager.query(`UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1`, [
+    id,
+    JSON.stringify([...steps, ...added]),
+  ]);
+}

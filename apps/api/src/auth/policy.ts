@@ -39,6 +39,7 @@ export const POLICY = {
   'host:list': 'admin',
   'host:get': 'admin',
   'host:update': 'admin',
+  'host:drain': 'admin',
   'aggregate:create': 'admin',
   'aggregate:list': 'admin',
   'aggregate:get': 'admin',

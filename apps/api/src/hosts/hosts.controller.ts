@@ -1,7 +1,15 @@
-import { rows } from '@berth/db';
+import { MigrationStore, rows } from '@berth/db';
 import { BerthError, formatCpuList, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
-import { Body, Controller, Get, Param, Patch } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsBoolean, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
@@ -107,6 +115,10 @@ const hostView = (h: HostRow): HostView => ({
   cpuSets: { shared: h.cpuSets.shared, dedicated: formatCpuList(h.cpuSets.dedicated) },
 });
 
+export class DrainAccepted {
+  @ApiProperty({ format: 'uuid', description: 'The drain: a step per instance on the host' }) operationId!: string;
+}
+
 /** Compute hosts register themselves through their agent's heartbeat. Operators only. */
 @ApiTags('hosts')
 @ApiBearerAuth()
@@ -116,7 +128,28 @@ export class HostsController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: ApiEnv,
+    private readonly migrations: MigrationStore,
   ) {}
+
+  /**
+   * Takes the host out of scheduling and cold-migrates every instance off it (each confirmed as it
+   * lands). The operation has a step per instance and ends with the last; what could not move is a
+   * failed step saying why.
+   */
+  @Post(':id/drain')
+  @Policy('host:drain')
+  @ApiOperation({ summary: 'Disable a host and migrate every instance off it (admin)' })
+  @ApiErrors(400, 404)
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: DrainAccepted })
+  async drain(
+    @Param('id', UuidPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<DrainAccepted> {
+    const actor = { ...actorOf(principal, requestId), projectId: null };
+    return { operationId: await this.migrations.drain(id, actor) };
+  }
 
   @Get()
   @Policy('host:list')
