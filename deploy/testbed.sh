@@ -88,12 +88,12 @@ host_ovs() { # i
   [ -f "$data/conf.db" ] || ovsdb-tool create "$data/conf.db" /usr/share/openvswitch/vswitch.ovsschema 2>/dev/null
   if ! pid_alive "$run/ovsdb-server.pid"; then
     in_ns "$i" ovsdb-server "$data/conf.db" --remote="punix:$run/db.sock" --pidfile="$run/ovsdb-server.pid" \
-      --unixctl="$run/ovsdb-server.ctl" --log-file="$data/ovsdb-server.log" -vconsole:off --detach --no-chdir
+      --unixctl="$run/ovsdb-server.ctl" --log-file="$data/ovsdb-server.log" -vconsole:off --detach --no-chdir 2>/dev/null
     OVS_RUNDIR=$run ovs-vsctl --db="unix:$run/db.sock" --no-wait init
   fi
   if ! pid_alive "$run/ovs-vswitchd.pid"; then
     in_ns "$i" env OVS_RUNDIR="$run" ovs-vswitchd "unix:$run/db.sock" --pidfile="$run/ovs-vswitchd.pid" \
-      --unixctl="$run/ovs-vswitchd.ctl" --log-file="$data/ovs-vswitchd.log" -vconsole:off --detach --no-chdir
+      --unixctl="$run/ovs-vswitchd.ctl" --log-file="$data/ovs-vswitchd.log" -vconsole:off --detach --no-chdir 2>/dev/null
   fi
   # br-int in userspace (no OVS kernel module here), with the trunk carrying every VLAN to the underlay.
   OVS_RUNDIR=$run ovs-vsctl --db="unix:$run/db.sock" --timeout=10 \

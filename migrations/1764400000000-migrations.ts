@@ -18,8 +18,12 @@ export class Migrations1764400000000 implements MigrationInterface {
         source_host_id uuid NOT NULL REFERENCES hosts ON DELETE RESTRICT,
         target_host_id uuid REFERENCES hosts ON DELETE RESTRICT,
         requested_host text,
+        kind text NOT NULL DEFAULT 'migration' CHECK (kind IN ('migration', 'evacuation')),
         status text NOT NULL CHECK (status IN ('queued', 'pre-migrating', 'migrating', 'post-migrating', 'finished',
-                                               'confirming', 'confirmed', 'reverting', 'reverted', 'error')),
+                                               'confirming', 'confirmed', 'reverting', 'reverted', 'error',
+                                               'evacuated', 'cleaning')),
+        -- An evacuation: what the rebuild could not keep.
+        lost text,
         was_running boolean NOT NULL,
         snapshot_ref text,
         target_pinned_cpus integer[] NOT NULL DEFAULT '{}',

@@ -1,4 +1,5 @@
 import { blockDeviceOf, cgroupsOfProcess, readCgroupLimits } from '@berth/cgroups';
+import { runCommand } from '@berth/platform';
 import { randomBytes, randomInt } from 'node:crypto';
 import { serveTcp, tcpFrom } from './support/probes';
 import { TestStack } from './support/stack';
@@ -22,13 +23,16 @@ const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
 const HOSTS = [1, 2, 3];
 const MIB = 1024 * 1024;
 
-async function startStack(testbedFailpoints: Record<number, string[]> = {}): Promise<TestStack> {
+async function startStack(
+  testbedFailpoints: Record<number, string[]> = {},
+  env: Record<string, string> = {},
+): Promise<TestStack> {
   const stack = await TestStack.start({
     agent: false,
     testbedHosts: HOSTS,
     testbedFailpoints,
     // Tests switch hosts on and off between builds: the scheduler re-reads them almost at once.
-    env: { BERTH_SNAPSHOT_REGISTRY: registry, BERTH_HOST_CACHE_MS: '50' },
+    env: { BERTH_SNAPSHOT_REGISTRY: registry, BERTH_HOST_CACHE_MS: '50', ...env },
   });
   for (const [path, body] of [
     [
@@ -297,5 +301,93 @@ describe.each([
     const usage = (n: number) => hosts.find((h: any) => h.name === stack.testbedHostNames[n - 1]).usage;
     expect(usage(2)).toMatchObject({ ramMb: 0, instances: 0 });
     expect(usage(1)).toMatchObject({ ramMb: 128, instances: 1 });
+  });
+});
+
+// A host that dies: it stops heartbeating and is fenced off the VLAN (its trunk link down), and its
+// instances are rebuilt elsewhere. When it comes back, its agent finds the stale copies and they go.
+describe('evacuating a host that died (testbed)', () => {
+  let stack: TestStack;
+  let victim: any;
+  let peer: any;
+  const trunk = (state: 'up' | 'down') => runCommand(['ip', 'link', 'set', 'tbt1', state]);
+
+  beforeAll(async () => {
+    stack = await startStack({}, { BERTH_HOST_DOWN_AFTER_SEC: '5', BERTH_POWER_SYNC_SEC: '1' });
+    victim = await createOn(stack, 1, 'victim');
+    peer = await createOn(stack, 3, 'peer');
+    await docker(1, 'exec', `berth-${victim.id}`, 'sh', '-c', 'echo written-before > /data.txt');
+  });
+  afterAll(async () => {
+    await trunk('up');
+    await stack?.stop();
+  });
+
+  const host1 = () =>
+    stack.call('GET', '/v1/hosts').then((r) => r.body.items.find((h: any) => h.name === stack.testbedHostNames[0]));
+
+  it('is refused while the host is up (409), and changes nothing', async () => {
+    const res = await stack.call('POST', `/v1/hosts/${(await host1()).id}/evacuate`);
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/is up/);
+    expect(await host1()).toMatchObject({ enabled: true });
+    expect((await stack.call('GET', `/v1/instances/${victim.id}`)).body).toMatchObject({
+      status: 'ACTIVE',
+      hostState: 'UP',
+    });
+  });
+
+  it('rebuilds its instance elsewhere with the same identity once it is down, and says what was lost', async () => {
+    await trunk('down');
+    await stack.killAgent(stack.testbedHostNames[0] ?? '');
+    await stack.until(
+      'the host to be down',
+      async () => (await stack.call('GET', `/v1/instances/${victim.id}`)).body.hostState === 'DOWN',
+      30_000,
+    );
+    const res = await stack.call('POST', `/v1/hosts/${(await host1()).id}/evacuate`);
+    expect(res.status).toBe(202);
+    const op = await stack.operation(res.body.operationId, 120_000);
+    expect(op).toMatchObject({ status: 'succeeded', action: 'host.evacuate' });
+    expect(op.steps.map((s: any) => [s.name, s.status])).toEqual([[`evacuate ${victim.id}`, 'succeeded']]);
+
+    const rebuilt = (await stack.call('GET', `/v1/instances/${victim.id}`)).body;
+    expect(rebuilt).toMatchObject({ status: 'ACTIVE', taskState: null, hostState: 'UP' });
+    expect(stack.testbedHostNames.slice(1)).toContain(rebuilt.host);
+    expect(identity(rebuilt)).toEqual(identity(victim));
+    const [record] = (await stack.call('GET', `/v1/instances/${victim.id}/migrations`)).body.items;
+    expect(record).toMatchObject({ kind: 'evacuation', status: 'evacuated', sourceHost: stack.testbedHostNames[0] });
+    expect(record.lost).toContain('rebuilt from its image');
+    const where = stack.testbedHostNames.indexOf(rebuilt.host) + 1;
+    expect(await testbedInsideView(where, victim.id)).toEqual({ mac: victim.mac, ip: [`${victim.ip}/24`] });
+    // Rebuilt from the image: what it wrote is not there, as the record says.
+    await expect(docker(where, 'exec', `berth-${victim.id}`, 'cat', '/data.txt')).rejects.toThrow(/No such file/);
+
+    await serveTcp(victim.id, 9000, 'hello-after-evacuation', dockerSocketOf(where));
+    expect(
+      await stack.until(
+        'TCP to the rebuilt instance',
+        () => tcpFrom(peer.id, victim.ip, 9000, dockerSocketOf(3)),
+        20_000,
+      ),
+    ).toBe('hello-after-evacuation');
+    // The dead host's claim is held until it is back and has cleaned up.
+    expect((await host1()).usage).toMatchObject({ ramMb: 128, instances: 1 });
+  });
+
+  it('when the host is back, its agent removes the stale copy and the claim there goes', async () => {
+    expect(await testbedLeftovers(1)).not.toEqual([]);
+    await trunk('up');
+    stack.restartAgent(stack.testbedHostNames[0] ?? '');
+    await stack.until('the stale copy to go', async () => (await testbedLeftovers(1)).length === 0, 60_000);
+    await stack.until(
+      'the evacuation to end',
+      async () =>
+        (await stack.call('GET', `/v1/instances/${victim.id}/migrations`)).body.items[0].status === 'confirmed',
+      30_000,
+    );
+    expect((await host1()).usage).toMatchObject({ ramMb: 0, instances: 0 });
+    expect(await host1()).toMatchObject({ state: 'up', enabled: false, disabledReason: 'evacuated' });
+    expect((await stack.call('GET', `/v1/instances/${victim.id}`)).body).toMatchObject({ status: 'ACTIVE' });
   });
 });

@@ -92,11 +92,12 @@ export class CommandHandler {
       let applied: AppliedLimits | null = null;
       switch (type) {
         case 'migration.snapshot':
+          if (!snapshotRef) throw new DriverError('snapshot', 'the migration names no snapshot');
           await driver.snapshot(instance, snapshotRef, onStep, progress('push'));
           break;
         case 'migration.fetch':
           await onStep('pull');
-          await driver.cacheImage(snapshotRef, progress('pull')).catch((error: unknown) => {
+          await driver.cacheImage(snapshotRef ?? instance.imageRef, progress('pull')).catch((error: unknown) => {
             throw new DriverError('pull', errorMessage(error));
           });
           break;
@@ -109,10 +110,10 @@ export class CommandHandler {
           break;
         case 'migration.drop':
           await driver.destroy(instance, noSteps);
-          await driver.forgetSnapshot(snapshotRef, command.forgetSnapshot);
+          if (snapshotRef) await driver.forgetSnapshot(snapshotRef, command.forgetSnapshot);
           break;
         case 'migration.restore':
-          await driver.forgetSnapshot(snapshotRef, true);
+          if (snapshotRef) await driver.forgetSnapshot(snapshotRef, true);
           if (command.powerOn) applied = await driver.powerOn(instance, onStep);
           break;
       }

@@ -20,6 +20,10 @@ export const MIGRATION_STATUSES = [
   'reverting',
   'reverted',
   'error',
+  /** An evacuation rebuilt the instance elsewhere; its old host has not cleaned up yet (it is down). */
+  'evacuated',
+  /** The old host is back and removing its stale copy. */
+  'cleaning',
 ] as const;
 export type MigrationStatus = (typeof MIGRATION_STATUSES)[number];
 
@@ -35,6 +39,10 @@ export interface MigrateInstanceJob {
   request: RequestSpec;
 }
 export const MIGRATE_INSTANCE = 'instance.migrate';
+
+/** A move with the source alive (migration), or a rebuild elsewhere of what a down host held (evacuation). */
+export const MIGRATION_KINDS = ['migration', 'evacuation'] as const;
+export type MigrationKind = (typeof MIGRATION_KINDS)[number];
 
 export const MIGRATION_COMMANDS = [
   /** Source: stop the instance, commit it to the snapshot, push the snapshot. */
@@ -58,8 +66,8 @@ export interface MigrationCommand {
   migrationId: string;
   /** As this host must hold it: on the target, with the snapshot as its image and the target's CPUs. */
   instance: InstanceSpec;
-  /** `<registry>/berth-snapshots/<instance id>:<migration id>`. */
-  snapshotRef: string;
+  /** `<registry>/berth-snapshots/<instance id>:<migration id>`; null for an evacuation (rebuilt from the image). */
+  snapshotRef: string | null;
   /** receive, restore: whether the instance runs afterwards (it did before the move). */
   powerOn: boolean;
   /** drop: also delete the snapshot from the registry (after a confirm, or when a move is undone). */

@@ -24,6 +24,9 @@ export interface InstanceRecord {
   powerState: PowerState;
   hostId: string | null;
   hostName: string | null;
+  /** Whether its host takes new instances, and how long ago it last sent a heartbeat (null: no host). */
+  hostEnabled: boolean | null;
+  hostSilentSec: number | null;
   flavorId: string | null;
   flavorName: string;
   vcpus: number;
@@ -56,6 +59,7 @@ export interface InstanceRecord {
 export const INSTANCE_RECORD_SQL = `
   SELECT i.id, i.project_id AS "projectId", i.user_id AS "userId", i.name, i.kind, i.status,
          i.task_state AS "taskState", i.power_state AS "powerState", i.host_id AS "hostId", h.name AS "hostName",
+         h.enabled AS "hostEnabled", floor(extract(epoch FROM now() - h.last_heartbeat_at))::int AS "hostSilentSec",
          i.flavor_id AS "flavorId", i.flavor_name AS "flavorName", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb",
          i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef", i.boot,
          i.cpu_policy AS "cpuPolicy", i.throttles, i.limit_bounds AS "limitBounds", i.pinned_cpus AS "pinnedCpus",

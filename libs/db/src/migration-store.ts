@@ -11,6 +11,7 @@ import {
   type MigrateInstanceJob,
   type MigrationCommand,
   type MigrationCommandType,
+  type MigrationKind,
   type MigrationStatus,
   type PowerState,
   type RequestSpec,
@@ -43,7 +44,10 @@ export interface MigrationRecord {
   id: string;
   instanceId: string;
   operationId: string;
+  kind: MigrationKind;
   status: MigrationStatus;
+  /** An evacuation: what the rebuild could not keep. */
+  lost: string | null;
   sourceHost: string;
   targetHost: string | null;
   requestedHost: string | null;
@@ -64,7 +68,7 @@ interface MigrationRow extends MigrationRecord {
 }
 
 const MIGRATION_SQL = `
-  SELECT m.id, m.instance_id AS "instanceId", m.operation_id AS "operationId", m.status,
+  SELECT m.id, m.instance_id AS "instanceId", m.operation_id AS "operationId", m.kind, m.status, m.lost,
          m.source_host_id AS "sourceHostId", s.name AS "sourceHost", m.target_host_id AS "targetHostId",
          t.name AS "targetHost", m.requested_host AS "requestedHost", m.was_running AS "wasRunning",
          m.snapshot_ref AS "snapshotRef", m.target_pinned_cpus AS "targetPinnedCpus", m.failed_step AS "failedStep",
@@ -73,6 +77,10 @@ const MIGRATION_SQL = `
     FROM instance_migrations m JOIN hosts s ON s.id = m.source_host_id LEFT JOIN hosts t ON t.id = m.target_host_id`;
 
 const OPEN = `m.status NOT IN ('confirmed', 'reverted', 'error')`;
+
+/** The step of a drain's or an evacuation's operation that one instance's move closes. */
+const partOf = (kind: MigrationKind, instanceId: string) =>
+  `${kind === 'evacuation' ? 'evacuate' : 'migrate'} ${instanceId}`;
 
 /** Where an idle instance lands after its migration ends: what its hypervisor says decides. */
 const statusOf = (power: PowerState): InstanceStatus => (power === 'RUNNING' ? 'ACTIVE' : 'SHUTOFF');
@@ -151,11 +159,78 @@ export class MigrationStore {
    * the last migration does.
    */
   drain(hostId: string, actor: Actor): Promise<string> {
+    return this.moveAll(hostId, actor, 'migration');
+  }
+
+  /**
+   * API: evacuates a host that is down (no heartbeat for `downAfterSec`): every instance on it is
+   * rebuilt elsewhere from its image with the same identity (id, port, MAC, address, VLAN, limits);
+   * what it had written to its own disk is lost, and the record says so. The old host's claim stays
+   * until it is back and has removed its stale copies (cleanupEvacuated). Refused while the host is up.
+   */
+  async evacuate(hostId: string, actor: Actor, downAfterSec: number): Promise<string> {
+    const host = await one<{ name: string; up: boolean }>(
+      this.dataSource.manager,
+      `SELECT name, last_heartbeat_at > now() - make_interval(secs => $2) AS up FROM hosts WHERE id = $1`,
+      [hostId, downAfterSec],
+    );
+    if (!host) throw BerthError.notFound('host', hostId);
+    if (host.up) {
+      throw BerthError.conflict(
+        `host ${host.name} is up: evacuate only a host that is down (and fenced); migrate or drain instead`,
+        'host',
+        'down',
+      );
+    }
+    return this.moveAll(hostId, actor, 'evacuation');
+  }
+
+  /**
+   * Scheduler, on a host's power sync: evacuations from that host whose stale copy it still lists
+   * are cleaned there (migration.drop); those it no longer holds only give back the host's claim.
+   */
+  async cleanupEvacuated(report: Extract<AgentReport, { type: 'host.power-states' }>): Promise<number> {
+    const listed = new Set([...report.instances.map((i) => i.instanceId), ...report.busy]);
+    return this.dataSource.transaction(async (m) => {
+      const due = await rows<MigrationRow>(
+        m,
+        `${MIGRATION_SQL} JOIN instances i ON i.id = m.instance_id
+          WHERE m.kind = 'evacuation' AND m.status = 'evacuated' AND s.name = $1 FOR UPDATE OF m`,
+        [report.host],
+      );
+      const kinds = new Map(
+        (
+          await rows<{ id: string; kind: string }>(m, 'SELECT id, kind FROM instances WHERE id = ANY ($1::uuid[])', [
+            due.map((d) => d.instanceId),
+          ])
+        ).map((r) => [r.id, r.kind]),
+      );
+      for (const mig of due) {
+        if (listed.has(mig.instanceId)) {
+          await m.query(`UPDATE instance_migrations SET status = 'cleaning', updated_at = now() WHERE id = $1`, [
+            mig.id,
+          ]);
+          await this.send(m, { ...mig, status: 'cleaning' }, mig.operationId, 'migration.drop', 'source');
+        } else if ((report.kinds as string[]).includes(kinds.get(mig.instanceId) ?? '')) {
+          await m.query(`UPDATE instance_migrations SET status = 'confirmed', updated_at = now() WHERE id = $1`, [
+            mig.id,
+          ]);
+          await releaseAllocations(m, { migrationId: mig.id });
+        }
+      }
+      return due.length;
+    });
+  }
+
+  /** Drain (migrate) or evacuate every instance of a host, one move each under a parent operation. */
+  private moveAll(hostId: string, actor: Actor, kind: MigrationKind): Promise<string> {
     return this.dataSource.transaction(async (m) => {
       const host = await one<{ name: string }>(m, 'SELECT name FROM hosts WHERE id = $1 FOR UPDATE', [hostId]);
       if (!host) throw BerthError.notFound('host', hostId);
-      await m.query(`UPDATE hosts SET enabled = false, disabled_reason = 'draining' WHERE id = $1`, [hostId]);
-      const drainId = await insertOperation(m, actor, { action: 'host.drain', targetType: 'host', targetId: hostId });
+      const reason = kind === 'evacuation' ? 'evacuated' : 'draining';
+      await m.query(`UPDATE hosts SET enabled = false, disabled_reason = $2 WHERE id = $1`, [hostId, reason]);
+      const action = kind === 'evacuation' ? 'host.evacuate' : 'host.drain';
+      const parentId = await insertOperation(m, actor, { action, targetType: 'host', targetId: hostId });
       const at = new Date().toISOString();
       const held = await rows<InstanceRecord>(
         m,
@@ -163,21 +238,25 @@ export class MigrationStore {
         [hostId],
       );
       if (held.length === 0) {
-        await recordStep(m, drainId, 'disable', at, `host ${host.name} takes no new instances; it holds none`);
-        await finishOperation(m, drainId, null);
-        return drainId;
+        await recordStep(m, parentId, 'disable', at, `host ${host.name} takes no new instances; it holds none`);
+        await finishOperation(m, parentId, null);
+        return parentId;
       }
       await addPendingSteps(
         m,
-        drainId,
-        held.map((i) => `migrate ${i.id}`),
+        parentId,
+        held.map((i) => partOf(kind, i.id)),
         at,
       );
       for (const instance of held) {
-        const check = beginMigrationAction(instance, 'migrate');
-        const refusal = !check.ok ? check.reason : instance.kind === 'vm' ? 'VMs do not migrate yet' : null;
-        if (refusal !== null || !check.ok) {
-          await finishPart(m, drainId, `migrate ${instance.id}`, {
+        // An evacuation also rebuilds what was in ERROR on the dead host, as Nova does.
+        const movable =
+          kind === 'evacuation' && instance.status === 'ERROR' && instance.taskState === null
+            ? ({ ok: true, taskState: 'migrating' } as const)
+            : beginMigrationAction(instance, 'migrate');
+        const refusal = !movable.ok ? movable.reason : instance.kind === 'vm' ? 'VMs do not migrate yet' : null;
+        if (refusal !== null || !movable.ok) {
+          await finishPart(m, parentId, partOf(kind, instance.id), {
             ok: false,
             detail: `${instance.name}: ${refusal}`,
             at,
@@ -187,15 +266,19 @@ export class MigrationStore {
         const operationId = await insertOperation(
           m,
           { ...actor, projectId: instance.projectId },
-          { action: 'instance.migrate', targetType: 'instance', targetId: instance.id },
+          {
+            action: `instance.${kind === 'evacuation' ? 'evacuate' : 'migrate'}`,
+            targetType: 'instance',
+            targetId: instance.id,
+          },
         );
-        await this.start(m, instance, operationId, null, { parentOperationId: drainId });
+        await this.start(m, instance, operationId, null, { parentOperationId: parentId, kind });
         await m.query('UPDATE instances SET task_state = $2, updated_at = now() WHERE id = $1', [
           instance.id,
-          check.taskState,
+          movable.taskState,
         ]);
       }
-      return drainId;
+      return parentId;
     });
   }
 
@@ -219,7 +302,7 @@ export class MigrationStore {
     instance: InstanceRecord,
     operationId: string,
     host: string | null,
-    drain: { parentOperationId: string } | null = null,
+    drain: { parentOperationId: string; kind: MigrationKind } | null = null,
   ) {
     if (instance.kind === 'vm') {
       throw BerthError.conflict('cold migration of VMs is not available yet: only containers migrate', 'action');
@@ -237,8 +320,8 @@ export class MigrationStore {
     const migration = await one<{ id: string }>(
       m,
       `INSERT INTO instance_migrations (instance_id, operation_id, source_host_id, requested_host, status, was_running,
-                                        parent_operation_id, auto_confirm)
-       VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7) RETURNING id`,
+                                        parent_operation_id, auto_confirm, kind, lost)
+       VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9) RETURNING id`,
       [
         instance.id,
         operationId,
@@ -247,6 +330,10 @@ export class MigrationStore {
         instance.status === 'ACTIVE' && instance.powerState === 'RUNNING',
         drain?.parentOperationId ?? null,
         drain !== null,
+        drain?.kind ?? 'migration',
+        drain?.kind === 'evacuation'
+          ? `what the instance wrote to its own disk since it was built: it is rebuilt from its image ${instance.imageRef}`
+          : null,
       ],
     );
     if (!migration) throw new Error('insert into instance_migrations returned no row');
@@ -310,20 +397,23 @@ export class MigrationStore {
           WHERE instance_id = $1 AND host_id = $2`,
         [job.instanceId, mig.sourceHostId, mig.id],
       );
-      const ref = snapshotRef(this.registry, job.instanceId, mig.id);
+      // An evacuation rebuilds from the image on the target at once: its source is down.
+      const evacuation = mig.kind === 'evacuation';
+      const ref = evacuation ? null : snapshotRef(this.registry, job.instanceId, mig.id);
+      const status: MigrationStatus = evacuation ? 'post-migrating' : 'pre-migrating';
       await m.query(
-        `UPDATE instance_migrations SET status = 'pre-migrating', target_host_id = $2, target_pinned_cpus = $3, snapshot_ref = $4,
+        `UPDATE instance_migrations SET status = $5, target_host_id = $2, target_pinned_cpus = $3, snapshot_ref = $4,
                 updated_at = now()
           WHERE id = $1`,
-        [mig.id, host.id, pinned, ref],
+        [mig.id, host.id, pinned, ref, status],
       );
       await recordStep(m, job.operationId, 'schedule', new Date().toISOString(), `to host ${host.name}`);
       await this.send(
         m,
-        { ...mig, targetHostId: host.id, targetHost: host.name, targetPinnedCpus: pinned, snapshotRef: ref },
+        { ...mig, status, targetHostId: host.id, targetHost: host.name, targetPinnedCpus: pinned, snapshotRef: ref },
         job.operationId,
-        'migration.snapshot',
-        'source',
+        evacuation ? 'migration.receive' : 'migration.snapshot',
+        evacuation ? 'target' : 'source',
       );
       return 'claimed';
     });
@@ -351,7 +441,7 @@ export class MigrationStore {
       );
       await finishOperation(m, job.operationId, fault);
       if (mig.parentOperationId) {
-        await finishPart(m, mig.parentOperationId, `migrate ${mig.instanceId}`, {
+        await finishPart(m, mig.parentOperationId, partOf(mig.kind, mig.instanceId), {
           ok: false,
           detail: message,
           at: fault.at,
@@ -365,7 +455,7 @@ export class MigrationStore {
     return this.dataSource.transaction(async (m) => {
       const mig = await one<MigrationRow>(m, `${MIGRATION_SQL} WHERE m.id = $1 FOR UPDATE OF m`, [report.migrationId]);
       if (!mig) return 'ignore';
-      const move = conductMigration(mig.status, report.command, report.fault === undefined);
+      const move = conductMigration(mig.status, report.command, report.fault === undefined, mig.kind);
       const instanceId = mig.instanceId;
       switch (move.kind) {
         case 'ignore':
@@ -470,6 +560,52 @@ export class MigrationStore {
           await finishOperation(m, report.operationId, mig.fault);
           break;
         }
+        case 'evacuated':
+          await m.query(`UPDATE instance_migrations SET status = 'evacuated', updated_at = now() WHERE id = $1`, [
+            mig.id,
+          ]);
+          await m.query(
+            `UPDATE instances SET status = $5, task_state = NULL, host_id = $2, pinned_cpus = $3, power_state = $4,
+                    applied_limits = $6::jsonb, fault = NULL, updated_at = now()
+              WHERE id = $1`,
+            [
+              instanceId,
+              mig.targetHostId,
+              mig.targetPinnedCpus,
+              report.powerState,
+              statusOf(report.powerState),
+              JSON.stringify(report.applied ?? null),
+            ],
+          );
+          await finishOperation(m, report.operationId, null);
+          break;
+        case 'evacuation-failed': {
+          const fault = mig.fault ?? report.fault ?? failedWithout(report);
+          await m.query(`UPDATE instance_migrations SET status = 'error', updated_at = now() WHERE id = $1`, [mig.id]);
+          if (mig.targetHostId) await releaseAllocations(m, { instanceId, hostId: mig.targetHostId });
+          await m.query(`UPDATE allocations SET instance_id = $2, migration_id = NULL WHERE migration_id = $1`, [
+            mig.id,
+            instanceId,
+          ]);
+          await m.query(
+            `UPDATE instances SET status = 'ERROR', task_state = NULL, fault = $2, updated_at = now() WHERE id = $1`,
+            [instanceId, JSON.stringify({ ...fault, message: `evacuation failed: ${fault.message}` })],
+          );
+          await finishOperation(m, report.operationId, fault);
+          break;
+        }
+        case 'cleaned':
+          await m.query(`UPDATE instance_migrations SET status = 'confirmed', updated_at = now() WHERE id = $1`, [
+            mig.id,
+          ]);
+          await releaseAllocations(m, { migrationId: mig.id });
+          break;
+        case 'clean-failed':
+          // Tried again at the host's next power sync.
+          await m.query(`UPDATE instance_migrations SET status = 'evacuated', updated_at = now() WHERE id = $1`, [
+            mig.id,
+          ]);
+          break;
         case 'revert-failed': {
           const fault = report.fault ?? failedWithout(report);
           await m.query(
@@ -485,10 +621,11 @@ export class MigrationStore {
           break;
         }
       }
-      if (mig.parentOperationId && ['confirmed', 'confirm-failed', 'reverted', 'revert-failed'].includes(move.kind)) {
-        const ok = move.kind === 'confirmed';
+      const ends = ['confirmed', 'confirm-failed', 'reverted', 'revert-failed', 'evacuated', 'evacuation-failed'];
+      if (mig.parentOperationId && ends.includes(move.kind)) {
+        const ok = move.kind === 'confirmed' || move.kind === 'evacuated';
         const failure = report.fault ?? mig.fault;
-        await finishPart(m, mig.parentOperationId, `migrate ${instanceId}`, {
+        await finishPart(m, mig.parentOperationId, partOf(mig.kind, instanceId), {
           ok,
           detail: ok
             ? `to ${mig.targetHost ?? '?'}`
@@ -519,7 +656,8 @@ export class MigrationStore {
     to: 'source' | 'target',
   ): Promise<void> {
     const host = to === 'source' ? mig.sourceHost : mig.targetHost;
-    if (!host || !mig.snapshotRef) throw new Error(`migration ${mig.id} has no ${to} host or snapshot yet`);
+    if (!host) throw new Error(`migration ${mig.id} has no ${to} host yet`);
+    if (mig.kind === 'migration' && !mig.snapshotRef) throw new Error(`migration ${mig.id} has no snapshot yet`);
     const record = await one<InstanceRecord>(m, `${INSTANCE_RECORD_SQL} WHERE i.id = $1`, [mig.instanceId]);
     if (!record) throw new Error(`instance ${mig.instanceId} vanished during its migration`);
     const base = specOf(record);
@@ -530,7 +668,11 @@ export class MigrationStore {
     );
     const instance: InstanceSpec =
       to === 'target'
-        ? { ...base, imageRef: mig.snapshotRef, limits: { ...base.limits, pinnedCpus: mig.targetPinnedCpus } }
+        ? {
+            ...base,
+            imageRef: mig.snapshotRef ?? base.imageRef,
+            limits: { ...base.limits, pinnedCpus: mig.targetPinnedCpus },
+          }
         : { ...base, limits: { ...base.limits, pinnedCpus: sourcePins?.pinned ?? base.limits.pinnedCpus } };
     const command: MigrationCommand = {
       v: CONTRACT_VERSION,

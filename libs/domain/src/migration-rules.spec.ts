@@ -80,4 +80,17 @@ describe('conductMigration', () => {
     expect(conductMigration('confirming', 'migration.drop', true)).toEqual({ kind: 'confirmed' });
     expect(conductMigration('confirming', 'migration.drop', false)).toEqual({ kind: 'confirm-failed' });
   });
+
+  it('evacuates without the source: rebuild on the target, clean the old host when it is back', () => {
+    expect(conductMigration('post-migrating', 'migration.receive', true, 'evacuation')).toEqual({ kind: 'evacuated' });
+    expect(conductMigration('post-migrating', 'migration.receive', false, 'evacuation')).toMatchObject({
+      command: 'migration.drop',
+      to: 'target',
+      failed: true,
+    });
+    expect(conductMigration('reverting', 'migration.drop', true, 'evacuation')).toEqual({ kind: 'evacuation-failed' });
+    expect(conductMigration('cleaning', 'migration.drop', true, 'evacuation')).toEqual({ kind: 'cleaned' });
+    expect(conductMigration('cleaning', 'migration.drop', false, 'evacuation')).toEqual({ kind: 'clean-failed' });
+    expect(conductMigration('pre-migrating', 'migration.snapshot', true, 'evacuation')).toEqual({ kind: 'ignore' });
+  });
 });

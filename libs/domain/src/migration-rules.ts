@@ -1,4 +1,4 @@
-import type { MigrationCommandType, MigrationStatus } from '@berth/contracts';
+import type { MigrationCommandType, MigrationKind, MigrationStatus } from '@berth/contracts';
 import type { InstanceStatus, TaskState } from './instance-states';
 
 /** What an operator asks of a migration: start one, or end one that awaits verification. */
@@ -39,6 +39,14 @@ export type MigrationMove =
   | { kind: 'reverted' }
   /** The source could not take the instance back: ERROR, for an operator. */
   | { kind: 'revert-failed' }
+  /** An evacuation rebuilt the instance on the target; the down source cleans up when it is back. */
+  | { kind: 'evacuated' }
+  /** An evacuation's rebuild failed and the target dropped it: ERROR, the instance still recorded on its down host. */
+  | { kind: 'evacuation-failed' }
+  /** The evacuated host, back, removed its stale copy: its claim goes. */
+  | { kind: 'cleaned' }
+  /** It could not: the next power sync from that host tries again. */
+  | { kind: 'clean-failed' }
   /** A report this state does not wait for (delivered twice, or late): nothing changes. */
   | { kind: 'ignore' };
 
@@ -52,6 +60,7 @@ export function conductMigration(
   status: MigrationStatus,
   command: MigrationCommandType,
   succeeded: boolean,
+  kind: MigrationKind = 'migration',
 ): MigrationMove {
   const send = (
     next: MigrationStatus,
@@ -59,6 +68,19 @@ export function conductMigration(
     to: 'source' | 'target',
     failed = false,
   ): MigrationMove => ({ kind: 'send', status: next, command: what, to, failed });
+  if (kind === 'evacuation') {
+    // The source is down: nothing is asked of it until it is back (cleaning).
+    switch (`${status} ${command}`) {
+      case 'post-migrating migration.receive':
+        return succeeded ? { kind: 'evacuated' } : send('reverting', 'migration.drop', 'target', true);
+      case 'reverting migration.drop':
+        return { kind: 'evacuation-failed' };
+      case 'cleaning migration.drop':
+        return succeeded ? { kind: 'cleaned' } : { kind: 'clean-failed' };
+      default:
+        return { kind: 'ignore' };
+    }
+  }
   switch (`${status} ${command}`) {
     case 'pre-migrating migration.snapshot':
       return succeeded

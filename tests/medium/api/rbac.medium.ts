@@ -21,6 +21,8 @@ type Target =
   | 'project'
   | 'token'
   | 'host'
+  /** A host of its own, for routes that change what a host takes (drain). */
+  | 'spareHost'
   | 'aggregate'
   | 'serverGroup'
   | 'reservation';
@@ -85,6 +87,7 @@ const CASES: Record<string, RouteCase> = {
   'DELETE /v1/instances/:id': { access: 'member', ok: 202, target: 'instance', ownership: 'project' },
   // No host answers in this tier: an authorised caller gets as far as asking it (503).
   'GET /v1/instances/:id/console': { access: 'any', ok: 503, target: 'instance', ownership: 'project' },
+  'GET /v1/instances/:id/migrations': { access: 'admin', ok: 200, target: 'instance', ownership: 'project' },
   'GET /v1/operations': { access: 'any', ok: 200 },
   'GET /v1/operations/:id': { access: 'any', ok: 200, target: 'operation', ownership: 'project' },
   'GET /v1/hosts': { access: 'admin', ok: 200 },
@@ -117,6 +120,9 @@ const CASES: Record<string, RouteCase> = {
     ownership: 'cloud',
     body: () => ({ zone: 'zone-a' }),
   },
+  'POST /v1/hosts/:id/drain': { access: 'admin', ok: 202, target: 'spareHost', ownership: 'cloud' },
+  // The host heartbeats, so an admin is refused: evacuation is for a host that is down.
+  'POST /v1/hosts/:id/evacuate': { access: 'admin', ok: 409, target: 'spareHost', ownership: 'cloud' },
   'POST /v1/aggregates': { access: 'admin', ok: 201, body: () => ({ name: unique(), metadata: { disk: 'ssd' } }) },
   'GET /v1/aggregates': { access: 'admin', ok: 200 },
   'GET /v1/aggregates/:id': { access: 'admin', ok: 200, target: 'aggregate', ownership: 'cloud' },
@@ -273,6 +279,14 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
           .body.id;
       case 'host':
         return hostId;
+      case 'spareHost': {
+        const [spare] = await api.sql<{ id: string }>(
+          `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio, last_heartbeat_at)
+           VALUES ($1, '192.0.2.2', '{container}', 8, 8192, 100, 1, 1, 1, now()) RETURNING id`,
+          [unique()],
+        );
+        return spare?.id ?? '';
+      }
       case 'aggregate':
         return (await admin('POST', '/v1/aggregates', { name: unique() })).body.id;
       case 'serverGroup':

@@ -72,7 +72,36 @@ export class TestStack {
     readonly extraHostNames: string[],
     /** The names of `testbedHosts`, in order. */
     readonly testbedHostNames: string[],
+    /** How to start each testbed host's agent again (by host name), for tests that take one down. */
+    private readonly agentStarters: ReadonlyMap<string, () => ChildProcess>,
   ) {}
+
+  /** Kills a testbed host's agent (SIGKILL: as a host that died): it stops heartbeating and answering. */
+  async killAgent(hostName: string): Promise<void> {
+    const index = this.agentIndex.get(hostName);
+    const child = index === undefined ? undefined : this.processes[index];
+    if (!child) throw new Error(`no agent for ${hostName}`);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((done) => {
+      child.once('exit', () => done());
+      child.kill('SIGKILL');
+    });
+  }
+
+  /** Starts a testbed host's agent again. */
+  restartAgent(hostName: string): void {
+    const index = this.agentIndex.get(hostName);
+    const start = this.agentStarters.get(hostName);
+    if (index === undefined || !start) throw new Error(`no agent for ${hostName}`);
+    this.processes[index] = start();
+  }
+
+  private get agentIndex(): Map<string, number> {
+    const offset = this.processes.length - this.agentStarters.size - this.fakeCount;
+    return new Map([...this.agentStarters.keys()].map((name, i) => [name, offset + i]));
+  }
+
+  private fakeCount = 0;
 
   static async start(options: StackOptions = {}): Promise<TestStack> {
     const id = randomBytes(4).toString('hex');
@@ -99,7 +128,7 @@ export class TestStack {
         env: { ...common, ...extra },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const log = createWriteStream(resolve(LOG_DIR, `${hostName}-${name}.log`));
+      const log = createWriteStream(resolve(LOG_DIR, `${hostName}-${name}.log`), { flags: 'a' });
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);
       return child;
@@ -133,6 +162,12 @@ export class TestStack {
         ...(options.testbedFailpoints?.[n] ? { BERTH_FAILPOINTS: options.testbedFailpoints[n].join(',') } : {}),
       };
     };
+    const starters = new Map(
+      testbedHosts.map((h) => [
+        h.name,
+        () => run(`agent-${h.name}`, 'compute-agent/src/main.js', testbedAgent(h.n, h.name), env.testbed.netns(h.n)),
+      ]),
+    );
     const processes = [
       run('api', 'api/src/main.js', {
         BERTH_API_PORT: String(port),
@@ -146,9 +181,7 @@ export class TestStack {
       ...extraHosts.map((h) =>
         run(`agent-${h.name}`, 'compute-agent/src/main.js', dockerAgent({ ...h.env, BERTH_HOST_NAME: h.name })),
       ),
-      ...testbedHosts.map((h) =>
-        run(`agent-${h.name}`, 'compute-agent/src/main.js', testbedAgent(h.n, h.name), env.testbed.netns(h.n)),
-      ),
+      ...testbedHosts.map((h) => starters.get(h.name)?.() ?? failToStart(h.name)),
       ...(options.fakeHosts ?? []).map((fake) =>
         run(`fake-${fake.name}`, 'compute-agent/src/main.js', {
           BERTH_HOST_NAME: fake.name,
@@ -175,7 +208,9 @@ export class TestStack {
       options.agent !== false || extraHosts.length > 0 || testbedHosts.length > 0,
       extraHosts.map((h) => h.name),
       testbedHosts.map((h) => h.name),
+      starters,
     );
+    stack.fakeCount = (options.fakeHosts ?? []).length;
     try {
       await stack.until('the API', async () => (await stack.call('GET', '/healthz').catch(() => null))?.status === 200);
       await stack.until('the compute hosts to register', async () => {
@@ -319,3 +354,7 @@ const lines = (text: string) =>
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
+
+function failToStart(name: string): never {
+  throw new Error(`no starter for ${name}`);
+}

@@ -40,6 +40,8 @@ export const POLICY = {
   'host:get': 'admin',
   'host:update': 'admin',
   'host:drain': 'admin',
+  'host:evacuate': 'admin',
+  'instance:migrations': 'admin',
   'aggregate:create': 'admin',
   'aggregate:list': 'admin',
   'aggregate:get': 'admin',

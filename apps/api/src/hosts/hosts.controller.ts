@@ -116,7 +116,8 @@ const hostView = (h: HostRow): HostView => ({
 });
 
 export class DrainAccepted {
-  @ApiProperty({ format: 'uuid', description: 'The drain: a step per instance on the host' }) operationId!: string;
+  @ApiProperty({ format: 'uuid', description: 'The drain or evacuation: a step per instance on the host' })
+  operationId!: string;
 }
 
 /** Compute hosts register themselves through their agent's heartbeat. Operators only. */
@@ -130,6 +131,26 @@ export class HostsController {
     private readonly env: ApiEnv,
     private readonly migrations: MigrationStore,
   ) {}
+
+  /**
+   * Rebuilds every instance of a host that is down on other hosts, from its image, with the same
+   * identity; refused (409) while the host is up. The old host's claim goes once it is back and has
+   * removed its stale copies.
+   */
+  @Post(':id/evacuate')
+  @Policy('host:evacuate')
+  @ApiOperation({ summary: 'Rebuild every instance of a down host elsewhere (admin)' })
+  @ApiErrors(400, 404, 409)
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: DrainAccepted })
+  async evacuate(
+    @Param('id', UuidPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<DrainAccepted> {
+    const actor = { ...actorOf(principal, requestId), projectId: null };
+    return { operationId: await this.migrations.evacuate(id, actor, this.env.BERTH_HOST_DOWN_AFTER_SEC) };
+  }
 
   /**
    * Takes the host out of scheduling and cold-migrates every instance off it (each confirmed as it

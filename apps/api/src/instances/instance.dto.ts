@@ -1,12 +1,14 @@
 import {
   CPU_POLICIES,
   INSTANCE_KINDS,
+  MIGRATION_KINDS,
   MIGRATION_STATUSES,
   POWER_STATES,
   THROTTLES,
   type CpuPolicy,
   type Fault,
   type InstanceKind,
+  type MigrationKind,
   type MigrationStatus,
   type PowerState,
 } from '@berth/contracts';
@@ -257,6 +259,15 @@ class FaultView {
   @ApiProperty() at!: string;
 }
 
+export const HOST_STATES = ['UP', 'DOWN', 'MAINTENANCE'] as const;
+export type HostState = (typeof HOST_STATES)[number];
+
+function hostStateOf(r: InstanceRecord, downAfterSec: number): HostState | null {
+  if (r.hostName === null || r.hostSilentSec === null) return null;
+  if (r.hostSilentSec > downAfterSec) return 'DOWN';
+  return r.hostEnabled ? 'UP' : 'MAINTENANCE';
+}
+
 export class InstanceView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
@@ -266,6 +277,14 @@ export class InstanceView {
   @ApiProperty({ enum: TASK_STATES, nullable: true, type: String }) taskState!: TaskState | null;
   @ApiProperty({ enum: POWER_STATES }) powerState!: PowerState;
   @ApiProperty({ nullable: true, type: String, description: 'Compute host name' }) host!: string | null;
+  @ApiProperty({
+    enum: HOST_STATES,
+    nullable: true,
+    description:
+      "Its host's state, as Nova's host_status: UP, DOWN (no heartbeat for BERTH_HOST_DOWN_AFTER_SEC), " +
+      'MAINTENANCE (disabled, e.g. draining); null without a host',
+  })
+  hostState!: HostState | null;
   @ApiProperty({ type: Ref, nullable: true }) network!: Ref | null;
   @ApiProperty({
     format: 'uuid',
@@ -292,7 +311,7 @@ export class InstanceView {
   @ApiProperty({ nullable: true, type: Date }) launchedAt!: Date | null;
   @ApiPropertyOptional({ type: FaultView, description: 'Present in status ERROR' }) fault?: Fault;
 
-  static of(r: InstanceRecord): InstanceView {
+  static of(r: InstanceRecord, hostDownAfterSec: number): InstanceView {
     return {
       id: r.id,
       name: r.name,
@@ -302,6 +321,7 @@ export class InstanceView {
       taskState: r.taskState,
       powerState: r.powerState,
       host: r.hostName,
+      hostState: hostStateOf(r, hostDownAfterSec),
       network: r.networkId && r.networkName ? { id: r.networkId, name: r.networkName } : null,
       portId: r.portId,
       ip: r.ip,
@@ -345,7 +365,14 @@ export class OperationAccepted {
 export class MigrationView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) instanceId!: string;
-  @ApiProperty({ format: 'uuid', description: 'The migrate operation' }) operationId!: string;
+  @ApiProperty({ format: 'uuid', description: 'The migrate (or evacuate) operation' }) operationId!: string;
+  @ApiProperty({
+    enum: MIGRATION_KINDS,
+    description: 'migration (the source alive), or evacuation (rebuilt elsewhere from its image; its host was down)',
+  })
+  kind!: MigrationKind;
+  @ApiProperty({ nullable: true, type: String, description: 'An evacuation: what the rebuild could not keep' })
+  lost!: string | null;
   @ApiProperty({
     enum: MIGRATION_STATUSES,
     description:

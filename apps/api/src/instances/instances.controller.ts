@@ -20,6 +20,8 @@ import {
   OperationAccepted,
 } from './instance.dto';
 import { InstancesService } from './instances.service';
+import { ApiEnv } from '../config';
+import type { InstanceRecord } from '@berth/db';
 
 const DEFAULT_PAGE = 100;
 
@@ -29,7 +31,14 @@ const DEFAULT_PAGE = 100;
 @ApiErrors(401)
 @Controller('v1/instances')
 export class InstancesController {
-  constructor(private readonly instances: InstancesService) {}
+  constructor(
+    private readonly instances: InstancesService,
+    private readonly env: ApiEnv,
+  ) {}
+
+  private view(r: InstanceRecord): InstanceView {
+    return InstanceView.of(r, this.env.BERTH_HOST_DOWN_AFTER_SEC);
+  }
 
   @Post()
   @Policy('instance:create')
@@ -43,7 +52,7 @@ export class InstancesController {
     @CurrentRequestId() requestId: string,
   ): Promise<InstanceAccepted> {
     const builds = (await this.instances.create(dto, principal, actorOf(principal, requestId))).map((b) => ({
-      instance: InstanceView.of(b.instance),
+      instance: this.view(b.instance),
       operationId: b.operationId,
     }));
     const [first] = builds;
@@ -60,7 +69,7 @@ export class InstancesController {
     const limit = query.limit ?? DEFAULT_PAGE;
     const scope = projectScope(principal) ?? query.project;
     const found = await this.instances.list(scope ?? null, limit + 1, decodeCursor(query.cursor));
-    return toPage(found, limit, (r) => InstanceView.of(r));
+    return toPage(found, limit, (r) => this.view(r));
   }
 
   @Get(':id')
@@ -69,7 +78,7 @@ export class InstancesController {
   @ApiErrors(400, 404)
   @ApiOkResponse({ type: InstanceView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<InstanceView> {
-    return InstanceView.of(await this.instances.get(id, projectScope(principal)));
+    return this.view(await this.instances.get(id, projectScope(principal)));
   }
 
   /**
@@ -108,7 +117,7 @@ export class InstancesController {
 
   /** The instance's cold migrations, newest first, with where each stands or failed. */
   @Get(':id/migrations')
-  @Policy('instance:get')
+  @Policy('instance:migrations')
   @ApiOperation({ summary: "An instance's migrations (admin)" })
   @ApiErrors(403, 404)
   @ApiOkResponse({ type: MigrationList })

@@ -61,6 +61,13 @@ export class MigrationService {
     await this.migrations.noValidHost(job, message);
   }
 
+  /** A host's power sync: if it is back from an evacuation, its stale copies go and so does its claim. */
+  async cleanupEvacuated(report: Extract<AgentReport, { type: 'host.power-states' }>): Promise<void> {
+    const n = await this.migrations.cleanupEvacuated(report);
+    if (n > 0)
+      this.log.warn({ host: report.host, evacuations: n }, 'evacuated host is back: cleaning its stale copies');
+  }
+
   async apply(report: Extract<AgentReport, { type: 'migration.result' }>): Promise<void> {
     const move = await this.migrations.apply(report);
     const detail = { migrationId: report.migrationId, instanceId: report.instanceId, command: report.command, move };

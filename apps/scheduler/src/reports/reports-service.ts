@@ -31,6 +31,7 @@ export class ReportsService {
       case 'host.heartbeat':
         return this.store.heartbeat(report.host);
       case 'host.power-states':
+        await this.migration.cleanupEvacuated(report);
         for (const change of await this.store.powerStates(report)) {
           this.log.warn(
             { host: report.host, instanceId: change.instanceId, from: change.from, to: change.to },
