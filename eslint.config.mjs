@@ -56,6 +56,12 @@ export default tseslint.config(
               bannedExternalImports: ['typeorm', 'pg', '@nestjs/*', 'fastify'],
             },
             {
+              // Host enrollment: the control plane's one way onto a host (SSH), before the host has an agent.
+              sourceTag: 'type:enroll',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
+              bannedExternalImports: ['typeorm', 'pg', '@nestjs/*', 'fastify'],
+            },
+            {
               sourceTag: 'type:drivers',
               onlyDependOnLibsWithTags: [
                 'type:contracts',
@@ -77,6 +83,7 @@ export default tseslint.config(
                 'type:drivers',
                 'type:network',
                 'type:cgroups',
+                'type:enroll',
               ],
             },
             { sourceTag: 'type:tests', onlyDependOnLibsWithTags: ['*'] },

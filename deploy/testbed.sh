@@ -129,6 +129,9 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 Subsystem sftp internal-sftp
+# What sets a testbed host apart from its neighbours on this one machine, as a real host's defaults
+# would: its dockerd, its OVS, and where its agent and its authorized keys live.
+SetEnv DOCKER_HOST=unix://$run/docker.sock OVS_RUNDIR=$run BERTH_AGENT_DIR=$data/agent BERTH_AUTHORIZED_KEYS=$data/ssh/authorized_keys
 CONF
   in_ns "$i" /usr/sbin/sshd -f "$data/ssh/sshd_config" -E "$data/sshd.log"
   wait_for 10 "sshd of $(host_name "$i")" test -s "$run/sshd.pid"
@@ -164,6 +167,8 @@ host_down() { # i
   run=$TB_RUN/$name
   data=$TB_DATA/$name
   stop_pidfile "$run/agent.pid"
+  # An agent started over SSH (enrollment) keeps its pid beside its config.
+  stop_pidfile "$data/agent/agent.pid"
   stop_pidfile "$run/sshd.pid"
   if pid_alive "$run/docker.pid"; then
     local ids

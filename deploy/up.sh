@@ -20,6 +20,11 @@ if [ ! -s "$STATE/admin-token" ]; then
   (umask 077 && node -e 'process.stdout.write("berth_" + require("crypto").randomBytes(32).toString("base64url") + "\n")' >"$STATE/admin-token")
 fi
 ADMIN_TOKEN=$(cat "$STATE/admin-token")
+# The key hosts' SSH private keys are sealed with (enrollment); the api and the scheduler share it.
+if [ ! -s "$STATE/secret-key" ]; then
+  (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64") + "\n")' >"$STATE/secret-key")
+fi
+SECRET_KEY=$(cat "$STATE/secret-key")
 
 stop_process() { # name
   local pidfile="$STATE/$1.pid"
@@ -38,8 +43,9 @@ start_process() { # name script [VAR=value...]
   echo $! >"$STATE/$name.pid"
 }
 
-start_process api api/src/main.js BERTH_API_PORT="$API_PORT" BERTH_ADMIN_TOKEN="$ADMIN_TOKEN"
-start_process scheduler scheduler/src/main.js
+start_process api api/src/main.js BERTH_API_PORT="$API_PORT" BERTH_ADMIN_TOKEN="$ADMIN_TOKEN" BERTH_SECRET_KEY="$SECRET_KEY"
+# Enrolled hosts (deploy/testbed.sh's, over the underlay) reach Redis at the underlay's gateway.
+start_process scheduler scheduler/src/main.js BERTH_SECRET_KEY="$SECRET_KEY" BERTH_AGENT_REDIS_URL=redis://10.250.0.1:6379
 start_process compute-agent compute-agent/src/main.js BERTH_HOST_NAME="$HOST_NAME" BERTH_DRIVERS=docker,libvirt
 
 BERTH_URL="http://127.0.0.1:$API_PORT"

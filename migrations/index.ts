@@ -5,6 +5,7 @@ import { Limits1764100000000 } from './1764100000000-limits';
 import { VmImages1764200000000 } from './1764200000000-vm-images';
 import { DiskWeight1764300000000 } from './1764300000000-disk-weight';
 import { Migrations1764400000000 } from './1764400000000-migrations';
+import { HostEnrollment1764500000000 } from './1764500000000-host-enrollment';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   VmImages1764200000000,
   DiskWeight1764300000000,
   Migrations1764400000000,
+  HostEnrollment1764500000000,
 ];

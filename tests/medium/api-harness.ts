@@ -55,6 +55,7 @@ export class TestApi {
       BERTH_DB_POOL_SIZE: '10',
       // No agent answers console queries in this tier: fail them fast.
       BERTH_CONSOLE_TIMEOUT_MS: '300',
+      BERTH_SECRET_KEY: randomBytes(32).toString('base64'),
     });
     const log = options.log ?? createLogger('api-test', 'silent');
     const app = await createApiApp(env, log);

@@ -1,4 +1,11 @@
-import { createDataSource, InstanceStore, MigrationStore, OutboxRelay, ReservationStore } from '@berth/db';
+import {
+  createDataSource,
+  EnrollmentStore,
+  InstanceStore,
+  MigrationStore,
+  OutboxRelay,
+  ReservationStore,
+} from '@berth/db';
 import type { Logger } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
 import {
@@ -105,6 +112,7 @@ export class AppModule {
           inject: [DataSource],
           useFactory: (ds: DataSource) => new InstanceStore(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
         },
+        { provide: EnrollmentStore, inject: [DataSource], useFactory: (ds: DataSource) => new EnrollmentStore(ds) },
         {
           provide: MigrationStore,
           inject: [DataSource],

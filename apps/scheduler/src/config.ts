@@ -1,6 +1,6 @@
 import { SchedulingEnv } from '@berth/db';
 import { EnvInt, EnvNumber } from '@berth/platform';
-import { IsInt, IsNumber, Max, Min } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
 
 /** The scheduler's settings, read from the environment at start. */
 export class SchedulerEnv extends SchedulingEnv {
@@ -58,6 +58,16 @@ export class SchedulerEnv extends SchedulingEnv {
   @Min(0)
   @Max(30 * 86_400)
   BERTH_MIGRATION_AUTO_CONFIRM_SEC = 0;
+
+  /** The compute agent's program on enrolled hosts (default: this build's, as the hosts of one machine share it). */
+  @IsOptional()
+  @Matches(/^\/[^\0]*\.js$/, { message: "must be the absolute path of the agent's main.js" })
+  BERTH_AGENT_PROGRAM?: string;
+
+  /** Redis as enrolled agents reach it (default: BERTH_REDIS_URL). */
+  @IsOptional()
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
+  BERTH_AGENT_REDIS_URL?: string;
 
   /** How often ended reservations are released. */
   @EnvInt()

@@ -10,7 +10,10 @@ import {
 import {
   auditHostUsage,
   createDataSource,
+  ENROLL_HOST,
+  EnrollmentStore,
   MigrationStore,
+  type EnrollHostJob,
   OutboxRelay,
   PlacementStore,
   policyOptionsOf,
@@ -18,13 +21,15 @@ import {
   ReservationStore,
 } from '@berth/db';
 import { schedulerPolicy } from '@berth/domain';
-import { createLogger, errorMessage, loadEnv, runMain, type Logger } from '@berth/platform';
+import { createLogger, errorMessage, loadEnv, runMain, SecretBox, type Logger } from '@berth/platform';
+import { resolve } from 'node:path';
 import { QueueProducer, startWorker } from '@berth/queue';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { SchedulerEnv } from './config';
 import { HostStateCache } from './placement/host-cache';
 import { PlacementService } from './placement/placement-service';
+import { EnrollmentService } from './enrollment/enrollment-service';
 import { MigrationService } from './migration/migration-service';
 import { ReportsService } from './reports/reports-service';
 
@@ -58,6 +63,21 @@ export async function startScheduler(env: SchedulerEnv) {
   const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const migrations = new MigrationStore(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
   const migration = new MigrationService(migrations, placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
+  const enrollment = new EnrollmentService(
+    new EnrollmentStore(dataSource),
+    env.BERTH_SECRET_KEY ? SecretBox.fromBase64(env.BERTH_SECRET_KEY) : null,
+    {
+      // dist/apps/scheduler/src -> dist/apps/compute-agent/src/main.js
+      agentPath: env.BERTH_AGENT_PROGRAM ?? resolve(__dirname, '../../compute-agent/src/main.js'),
+      agentEnv: {
+        BERTH_REDIS_URL: env.BERTH_AGENT_REDIS_URL ?? env.BERTH_REDIS_URL,
+        BERTH_QUEUE_PREFIX: env.BERTH_QUEUE_PREFIX,
+        BERTH_LOG_LEVEL: env.BERTH_LOG_LEVEL,
+      },
+      heartbeatTimeoutMs: 60_000,
+    },
+    log,
+  );
   const reports = new ReportsService(
     new ReportStore(dataSource, {
       cpu: env.BERTH_CPU_ALLOCATION_RATIO,
@@ -70,13 +90,15 @@ export async function startScheduler(env: SchedulerEnv) {
   );
   const reservations = new ReservationStore(dataSource, limits);
   const workers = [
-    startWorker<PlaceInstancesJob | MigrateInstanceJob>(
+    startWorker<PlaceInstancesJob | MigrateInstanceJob | EnrollHostJob>(
       queueSettings,
       PLACEMENT_QUEUE,
       (job) =>
         job.name === MIGRATE_INSTANCE
           ? migration.migrate(job.data as MigrateInstanceJob)
-          : placement.place(job.data as PlaceInstancesJob),
+          : job.name === ENROLL_HOST
+            ? enrollment.enroll(job.data as EnrollHostJob)
+            : placement.place(job.data as PlaceInstancesJob),
       {
         concurrency: env.BERTH_PLACEMENT_CONCURRENCY,
         log,

@@ -22,3 +22,4 @@ export * from './scheduling-env';
 export * from './image-pulls';
 export * from './claim-statement';
 export * from './migration-store';
+export * from './enrollment-store';

@@ -19,4 +19,12 @@ export class BerthEnv {
 export class ControlPlaneEnv extends BerthEnv {
   @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
   BERTH_DATABASE_URL!: string;
+
+  /**
+   * The key secrets are sealed with at rest (hosts' SSH private keys): 32 random bytes in base64,
+   * the same for the api and the scheduler. Unset: host enrollment is refused.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes in base64 (openssl rand -base64 32)' })
+  BERTH_SECRET_KEY?: string;
 }

@@ -6,3 +6,4 @@ export * from './process';
 export * from './revert';
 export * from './env';
 export * from './keyed-lock';
+export * from './secret-box';

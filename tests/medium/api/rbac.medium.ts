@@ -1,3 +1,4 @@
+import { utils } from 'ssh2';
 import { randomBytes } from 'node:crypto';
 import { routesOf } from '../../../apps/api/src/app';
 import { TestApi } from '../api-harness';
@@ -50,6 +51,8 @@ interface RouteCase {
 }
 
 const unique = () => `r${randomBytes(4).toString('hex')}`;
+/** An operator's SSH key, for enrollments that never connect here (no scheduler runs in this tier). */
+const OPERATOR_KEY = utils.generateKeyPairSync('ed25519').private;
 
 const CASES: Record<string, RouteCase> = {
   'GET /docs': { access: 'public', ok: 200 },
@@ -119,6 +122,11 @@ const CASES: Record<string, RouteCase> = {
     target: 'host',
     ownership: 'cloud',
     body: () => ({ zone: 'zone-a' }),
+  },
+  'POST /v1/hosts': {
+    access: 'admin',
+    ok: 202,
+    body: () => ({ name: unique(), address: '192.0.2.9', privateKey: OPERATOR_KEY }),
   },
   'POST /v1/hosts/:id/drain': { access: 'admin', ok: 202, target: 'spareHost', ownership: 'cloud' },
   // The host heartbeats, so an admin is refused: evacuation is for a host that is down.

@@ -117,6 +117,7 @@ export class TestStack {
       BERTH_REDIS_URL: testRedisUrl(),
       BERTH_QUEUE_PREFIX: prefix,
       BERTH_LOG_LEVEL: 'debug',
+      BERTH_SECRET_KEY: randomBytes(32).toString('base64'),
       ...options.env,
     };
     mkdirSync(LOG_DIR, { recursive: true });

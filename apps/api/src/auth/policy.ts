@@ -40,6 +40,7 @@ export const POLICY = {
   'host:get': 'admin',
   'host:update': 'admin',
   'host:drain': 'admin',
+  'host:enroll': 'admin',
   'host:evacuate': 'admin',
   'instance:migrations': 'admin',
   'aggregate:create': 'admin',

@@ -1,4 +1,7 @@
-import { MigrationStore, rows } from '@berth/db';
+import { EnrollmentStore, MigrationStore, rows } from '@berth/db';
+import { INSTANCE_KINDS, type InstanceKind } from '@berth/contracts';
+import { SecretBox } from '@berth/platform';
+import { utils } from 'ssh2';
 import { BerthError, formatCpuList, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
@@ -10,7 +13,20 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { IsBoolean, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayNotEmpty,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { actorOf, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
@@ -66,6 +82,69 @@ export class HostView {
 
 export class HostList {
   @ApiProperty({ type: [HostView] }) items!: HostView[];
+}
+
+/** A host to enroll over SSH: where it is, who logs in, and the key (sealed at rest, never logged). */
+export class EnrollHostDto {
+  @ApiProperty({ example: 'compute-7', description: 'Its name in Berth (and its agent queue), a host name label' })
+  @Matches(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'name must be a lower-case host name label' })
+  name!: string;
+
+  @ApiProperty({
+    example: '10.250.0.12',
+    description: 'Where the API reaches its SSH server: an IPv4 address or a DNS name',
+  })
+  @Matches(/^(\d{1,3}(\.\d{1,3}){3}|[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*)$/, {
+    message: 'address must be an IPv4 address or a DNS name',
+  })
+  @MaxLength(253)
+  address!: string;
+
+  @ApiPropertyOptional({ default: 22, minimum: 1, maximum: 65535 })
+  @IsOptional()
+  @IsInt({ message: 'port must be an integer' })
+  @Min(1)
+  @Max(65535)
+  port?: number;
+
+  @ApiPropertyOptional({ default: 'root' })
+  @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'username must be a POSIX user name' })
+  username?: string;
+
+  @ApiProperty({ description: 'The private key (OpenSSH or PEM, no passphrase); sealed at rest, never shown again' })
+  @IsString()
+  @MaxLength(16_384)
+  privateKey!: string;
+
+  @ApiPropertyOptional({
+    example: 'SHA256:2rQ8Z3...',
+    description: "The host key's fingerprint to expect; unset: the first one seen is pinned, then enforced",
+  })
+  @IsOptional()
+  @Matches(/^SHA256:[A-Za-z0-9+/]{43}$/, { message: 'hostKeyFingerprint must be an OpenSSH SHA256 fingerprint' })
+  hostKeyFingerprint?: string;
+
+  @ApiPropertyOptional({ type: [String], enum: INSTANCE_KINDS, default: ['container'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsIn(INSTANCE_KINDS, { each: true, message: `drivers must each be one of: ${INSTANCE_KINDS.join(', ')}` })
+  drivers?: InstanceKind[];
+
+  @ApiPropertyOptional({ example: 'zone-a' })
+  @IsOptional()
+  @Matches(RESOURCE_NAME, { message: `zone must be ${RESOURCE_NAME_RULE}` })
+  zone?: string;
+}
+
+export class EnrollAccepted {
+  @ApiProperty({
+    format: 'uuid',
+    description: 'Steps: connect (with the host key), prerequisites, install, start, heartbeat',
+  })
+  operationId!: string;
+  @ApiProperty({ format: 'uuid' }) enrollmentId!: string;
 }
 
 /** What an operator may change on a host; the rest comes from its agent. */
@@ -130,7 +209,54 @@ export class HostsController {
     private readonly dataSource: DataSource,
     private readonly env: ApiEnv,
     private readonly migrations: MigrationStore,
+    private readonly enrollments: EnrollmentStore,
   ) {}
+
+  /**
+   * Enrolls a host over SSH: the scheduler connects with the host key pinned (first seen, or the one
+   * given), checks prerequisites, installs the agent's settings and starts it; the host appears once
+   * it heartbeats. The key is sealed with BERTH_SECRET_KEY and never leaves the database in a job.
+   */
+  @Post()
+  @Policy('host:enroll')
+  @ApiOperation({ summary: 'Enroll a compute host over SSH (admin)' })
+  @ApiErrors(400, 409, 503)
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: EnrollAccepted })
+  async enroll(
+    @Body() dto: EnrollHostDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<EnrollAccepted> {
+    if (!this.env.BERTH_SECRET_KEY) {
+      throw BerthError.unavailable('host enrollment needs BERTH_SECRET_KEY to seal private keys; it is not set');
+    }
+    const parsed = utils.parseKey(dto.privateKey);
+    if (parsed instanceof Error || Array.isArray(parsed) || !parsed.isPrivateKey()) {
+      throw BerthError.invalid([
+        {
+          field: 'privateKey',
+          rule: 'privateKey',
+          message: 'privateKey must be an unencrypted OpenSSH or PEM private key',
+        },
+      ]);
+    }
+    const actor = { ...actorOf(principal, requestId), projectId: null };
+    return this.enrollments.request(
+      {
+        name: dto.name,
+        address: dto.address,
+        port: dto.port ?? 22,
+        username: dto.username ?? 'root',
+        privateKey: dto.privateKey,
+        drivers: dto.drivers ?? ['container'],
+        zone: dto.zone ?? null,
+        hostKeyFingerprint: dto.hostKeyFingerprint ?? null,
+      },
+      actor,
+      SecretBox.fromBase64(this.env.BERTH_SECRET_KEY),
+    );
+  }
 
   /**
    * Rebuilds every instance of a host that is down on other hosts, from its image, with the same

@@ -1,0 +1,3 @@
+export * from './enroll';
+export * from './prerequisites';
+export * from './ssh';
