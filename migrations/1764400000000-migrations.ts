@@ -32,6 +32,8 @@ export class Migrations1764400000000 implements MigrationInterface {
         -- A drain's migrations: the drain's operation, and confirmed without waiting for an operator.
         parent_operation_id uuid REFERENCES operations ON DELETE SET NULL,
         auto_confirm boolean NOT NULL DEFAULT false,
+        -- A cold resize: the size the instance takes on the target, and the one it had.
+        resize jsonb,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       );

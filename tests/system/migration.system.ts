@@ -391,3 +391,75 @@ describe('evacuating a host that died (testbed)', () => {
     expect((await stack.call('GET', `/v1/instances/${victim.id}`)).body).toMatchObject({ status: 'ACTIVE' });
   });
 });
+
+// A resize the host lacks room for moves the instance to a host with room (a cold resize).
+describe('a cold resize (testbed)', () => {
+  let stack: TestStack;
+  let grower: any;
+  const payload = `payload-${randomBytes(6).toString('hex')}`;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    expect(
+      (await stack.call('POST', '/v1/flavors', { name: 'm1.big', vcpus: 2, ramMb: 4096, diskGb: 2, netEgressMbps: 30 }))
+        .status,
+    ).toBe(201);
+    grower = await createOn(stack, 1, 'grower');
+    await docker(1, 'exec', `berth-${grower.id}`, 'sh', '-c', `echo ${payload} > /data.txt`);
+    // Host 1 offers a tenth of its RAM: room for the small size, not for the big one.
+    const host1 = (await stack.call('GET', '/v1/hosts')).body.items.find(
+      (h: any) => h.name === stack.testbedHostNames[0],
+    );
+    expect((await stack.call('PATCH', `/v1/hosts/${host1.id}`, { ramRatio: 0.1 })).status).toBe(200);
+  });
+  afterAll(() => stack?.stop());
+
+  it('answers 409 naming the shortfall and allowMove when the resize does not fit live, and changes nothing', async () => {
+    const res = await stack.call('POST', `/v1/instances/${grower.id}/actions`, { action: 'resize', flavor: 'm1.big' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/lacks room to apply this live: it needs .*MB.*allowMove/);
+    expect((await stack.call('GET', `/v1/instances/${grower.id}`)).body).toMatchObject({
+      status: 'ACTIVE',
+      flavor: { name: 'm1.qos' },
+      host: stack.testbedHostNames[0],
+    });
+    const bad = await stack.call('POST', `/v1/instances/${grower.id}/actions`, { action: 'stop', allowMove: true });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0]).toMatchObject({ field: 'allowMove' });
+  });
+
+  it('with allowMove, moves to a host with room and takes the new size there: read back, same address, same data', async () => {
+    const res = await stack.call('POST', `/v1/instances/${grower.id}/actions`, {
+      action: 'resize',
+      flavor: 'm1.big',
+      allowMove: true,
+    });
+    expect(res.status).toBe(202);
+    const op = await stack.operation(res.body.operationId, 120_000);
+    expect(op).toMatchObject({ status: 'succeeded', action: 'instance.resize' });
+    const grown = (await stack.call('GET', `/v1/instances/${grower.id}`)).body;
+    expect(grown).toMatchObject({
+      status: 'ACTIVE',
+      taskState: null,
+      flavor: { name: 'm1.big', vcpus: 2, ramMb: 4096 },
+      limits: { ramMb: 4096, vcpus: 2, netEgressMbps: 30 },
+      appliedLimits: { ramMb: 4096, cpus: 2, netEgressMbps: 30 },
+      ip: grower.ip,
+      mac: grower.mac,
+    });
+    expect(stack.testbedHostNames.slice(1)).toContain(grown.host);
+    const where = stack.testbedHostNames.indexOf(grown.host) + 1;
+    const kernel = await readCgroupLimits(await cgroupsOfProcess(await testbedPid(where, grower.id)), '');
+    expect(kernel.memoryBytes).toBe(4096 * MIB);
+    expect((await docker(where, 'exec', `berth-${grower.id}`, 'cat', '/data.txt')).trim()).toBe(payload);
+    const [record] = (await stack.call('GET', `/v1/instances/${grower.id}/migrations`)).body.items;
+    expect(record).toMatchObject({ status: 'confirmed', sourceHost: stack.testbedHostNames[0] });
+    expect(await testbedLeftovers(1)).toEqual([]);
+    const hosts = (await stack.call('GET', '/v1/hosts')).body.items;
+    expect(hosts.find((h: any) => h.name === stack.testbedHostNames[0]).usage).toMatchObject({
+      ramMb: 0,
+      instances: 0,
+    });
+    expect(hosts.find((h: any) => h.name === grown.host).usage).toMatchObject({ ramMb: 4096, vcpus: 2 });
+  });
+});

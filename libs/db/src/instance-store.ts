@@ -44,6 +44,7 @@ import type { PendingResize } from './entities/instance.entity';
 import { loadHostState } from './host-state';
 import { markInstanceDeleted } from './lifecycle';
 import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
+import { startMigration, type FlavorSize } from './migration-store';
 import { finishOperation, insertOperation, type Actor } from './operation-store';
 import { enqueue } from './outbox';
 import { isUniqueViolation } from './pg-errors';
@@ -82,6 +83,8 @@ export interface LimitsChange {
   /** A project member's change must stay within the flavor's bounds; an admin's need not. */
   bounded: boolean;
   defaultPidsLimit: number;
+  /** A resize the host lacks room for moves the instance to a host with room (cold: it restarts). */
+  allowMove?: boolean;
 }
 
 export interface Created {
@@ -353,7 +356,21 @@ export class InstanceStore {
       if (excesses.length > 0) throw BerthError.quotaExceeded(excesses);
 
       const claimed = await growAllocation(m, id, instance.hostId, plan.grow, this.downAfterSec);
-      if (!claimed) throw await this.noRoom(m, instance.hostId, instance.hostName, plan.grow);
+      if (!claimed) {
+        const refusal = await this.noRoom(m, instance.hostId, instance.hostName, plan.grow);
+        if (!change.allowMove || change.action !== 'resize' || refusal.details[0]?.rule !== 'capacity') throw refusal;
+        // A cold resize: the same path as a migration, claiming the new size on a host with room.
+        const operationId = await insertOperation(
+          m,
+          { ...actor, projectId: instance.projectId },
+          { action: 'instance.resize', targetType: 'instance', targetId: id },
+        );
+        await startMigration(m, instance, operationId, {
+          host: null,
+          resize: { to, previous: instanceSize(instance) },
+        });
+        return operationId;
+      }
       const pinnedCpus = [...keptCpus(instance.pinnedCpus, to.cpuPolicy === 'dedicated', to.vcpus), ...claimed];
       const pending: PendingResize = {
         to: { ...to, pinnedCpus },
@@ -403,7 +420,7 @@ export class InstanceStore {
     const short = shortfalls(free(host), grow);
     return BerthError.conflict(
       `host ${hostName} lacks room to apply this live: it needs ${short.join(', ')}. ` +
-        'Nothing changed; a smaller size fits, or the instance can move to a host with room',
+        'Nothing changed; a smaller size fits, or resize with allowMove to move it to a host with room (it restarts)',
       'action',
       'capacity',
     );
@@ -468,4 +485,18 @@ function instancesWithinQuota(limits: QuotaSet, usage: QuotaSet, size: Resources
     room(limits.ramMb, usage.ramMb, size.ramMb),
     room(limits.diskGb, usage.diskGb, size.diskGb),
   );
+}
+
+/** The instance's size as a flavor gives it (what a cold resize keeps to undo). */
+function instanceSize(i: InstanceRecord): FlavorSize {
+  return {
+    flavorId: i.flavorId,
+    flavorName: i.flavorName,
+    vcpus: i.vcpus,
+    ramMb: i.ramMb,
+    diskGb: i.diskGb,
+    cpuPolicy: i.cpuPolicy,
+    throttles: i.throttles,
+    limitBounds: i.limitBounds,
+  };
 }

@@ -27,6 +27,7 @@ import {
 } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { claimOnHost, releaseAllocations, type HostLimits } from './allocations';
+import type { PendingResize } from './entities/instance.entity';
 import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
 import {
   addPendingSteps,
@@ -65,6 +66,7 @@ interface MigrationRow extends MigrationRecord {
   targetPinnedCpus: number[];
   parentOperationId: string | null;
   autoConfirm: boolean;
+  resize: ColdResize | null;
 }
 
 const MIGRATION_SQL = `
@@ -73,7 +75,7 @@ const MIGRATION_SQL = `
          t.name AS "targetHost", m.requested_host AS "requestedHost", m.was_running AS "wasRunning",
          m.snapshot_ref AS "snapshotRef", m.target_pinned_cpus AS "targetPinnedCpus", m.failed_step AS "failedStep",
          m.fault, m.created_at AS "createdAt", m.updated_at AS "updatedAt",
-         m.parent_operation_id AS "parentOperationId", m.auto_confirm AS "autoConfirm"
+         m.parent_operation_id AS "parentOperationId", m.auto_confirm AS "autoConfirm", m.resize
     FROM instance_migrations m JOIN hosts s ON s.id = m.source_host_id LEFT JOIN hosts t ON t.id = m.target_host_id`;
 
 const OPEN = `m.status NOT IN ('confirmed', 'reverted', 'error')`;
@@ -118,7 +120,7 @@ export class MigrationStore {
         { ...actor, projectId: instance.projectId },
         { action: `instance.${action}`, targetType: 'instance', targetId: instanceId },
       );
-      if (action === 'migrate') await this.start(m, instance, operationId, options.host ?? null);
+      if (action === 'migrate') await startMigration(m, instance, operationId, { host: options.host ?? null });
       else await this.end(m, instance, operationId, action);
       await m.query('UPDATE instances SET task_state = $2, updated_at = now() WHERE id = $1', [
         instanceId,
@@ -272,7 +274,7 @@ export class MigrationStore {
             targetId: instance.id,
           },
         );
-        await this.start(m, instance, operationId, null, { parentOperationId: parentId, kind });
+        await startMigration(m, instance, operationId, { host: null, parent: { id: parentId, kind } });
         await m.query('UPDATE instances SET task_state = $2, updated_at = now() WHERE id = $1', [
           instance.id,
           movable.taskState,
@@ -295,64 +297,6 @@ export class MigrationStore {
     return one<MigrationRow>(this.dataSource.manager, `${MIGRATION_SQL} WHERE m.id = $1`, [id]).then((r) =>
       r ? recordOf(r) : null,
     );
-  }
-
-  private async start(
-    m: EntityManager,
-    instance: InstanceRecord,
-    operationId: string,
-    host: string | null,
-    drain: { parentOperationId: string; kind: MigrationKind } | null = null,
-  ) {
-    if (instance.kind === 'vm') {
-      throw BerthError.conflict('cold migration of VMs is not available yet: only containers migrate', 'action');
-    }
-    if (!instance.hostId || !instance.hostName) throw BerthError.conflict('the instance has no host', 'action');
-    if (host !== null) {
-      const named = await one<{ id: string }>(m, 'SELECT id FROM hosts WHERE name = $1', [host]);
-      if (!named) throw BerthError.notFound('host', host, 'host');
-      if (named.id === instance.hostId) {
-        throw BerthError.invalid([
-          { field: 'host', rule: 'other', message: `host ${host} is where the instance already is` },
-        ]);
-      }
-    }
-    const migration = await one<{ id: string }>(
-      m,
-      `INSERT INTO instance_migrations (instance_id, operation_id, source_host_id, requested_host, status, was_running,
-                                        parent_operation_id, auto_confirm, kind, lost)
-       VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9) RETURNING id`,
-      [
-        instance.id,
-        operationId,
-        instance.hostId,
-        host,
-        instance.status === 'ACTIVE' && instance.powerState === 'RUNNING',
-        drain?.parentOperationId ?? null,
-        drain !== null,
-        drain?.kind ?? 'migration',
-        drain?.kind === 'evacuation'
-          ? `what the instance wrote to its own disk since it was built: it is rebuilt from its image ${instance.imageRef}`
-          : null,
-      ],
-    );
-    if (!migration) throw new Error('insert into instance_migrations returned no row');
-    await m.query(`UPDATE instances SET status = 'MIGRATING', updated_at = now() WHERE id = $1`, [instance.id]);
-    const job: MigrateInstanceJob = {
-      v: CONTRACT_VERSION,
-      migrationId: migration.id,
-      operationId,
-      instanceId: instance.id,
-      sourceHostId: instance.hostId,
-      requestedHost: host,
-      request: await requestSpecOf(m, instance.id),
-    };
-    await enqueue(m, {
-      queue: PLACEMENT_QUEUE,
-      name: MIGRATE_INSTANCE,
-      jobId: jobId(operationId, 'migrate'),
-      payload: job,
-    });
   }
 
   /** confirm: the source drops its copy and the snapshot. revert: the target drops its copy, then the source restores. */
@@ -475,6 +419,7 @@ export class MigrationStore {
           break;
         }
         case 'finished':
+          if (mig.resize) await setSize(m, instanceId, mig.resize.to);
           if (mig.autoConfirm) {
             // A drain's move is final at once: the source drops its copy under the same operation.
             await m.query(`UPDATE instance_migrations SET status = 'confirming', updated_at = now() WHERE id = $1`, [
@@ -532,6 +477,7 @@ export class MigrationStore {
           break;
         }
         case 'reverted': {
+          if (mig.resize) await setSize(m, instanceId, mig.resize.previous);
           await m.query(`UPDATE instance_migrations SET status = $2, updated_at = now() WHERE id = $1`, [
             mig.id,
             mig.fault ? 'error' : 'reverted',
@@ -671,7 +617,19 @@ export class MigrationStore {
         ? {
             ...base,
             imageRef: mig.snapshotRef ?? base.imageRef,
-            limits: { ...base.limits, pinnedCpus: mig.targetPinnedCpus },
+            // A cold resize lands with its new size; a migration with the size it has.
+            ...(mig.resize ? { diskGb: mig.resize.to.diskGb } : {}),
+            limits: {
+              ...(mig.resize
+                ? {
+                    ...mig.resize.to.throttles,
+                    vcpus: mig.resize.to.vcpus,
+                    ramMb: mig.resize.to.ramMb,
+                    cpuPolicy: mig.resize.to.cpuPolicy,
+                  }
+                : base.limits),
+              pinnedCpus: mig.targetPinnedCpus,
+            },
           }
         : { ...base, limits: { ...base.limits, pinnedCpus: sourcePins?.pinned ?? base.limits.pinnedCpus } };
     const command: MigrationCommand = {
@@ -694,6 +652,110 @@ export class MigrationStore {
   }
 }
 
+/** The size a cold resize gives the instance on its target, and the size it had (kept for a revert). */
+export type FlavorSize = Omit<PendingResize['to'], 'pinnedCpus'>;
+export interface ColdResize {
+  to: FlavorSize;
+  previous: FlavorSize;
+}
+
+/**
+ * Records a migration of the instance and queues its placement, in the caller's transaction: a
+ * migration asked for (host: the named target), a drain's or an evacuation's part (parent), or a
+ * cold resize (resize: the new size, claimed on the target; confirmed as soon as it lands).
+ */
+export async function startMigration(
+  m: EntityManager,
+  instance: InstanceRecord,
+  operationId: string,
+  options: { host: string | null; parent?: { id: string; kind: MigrationKind }; resize?: ColdResize },
+): Promise<void> {
+  const { host, parent, resize } = options;
+  if (instance.kind === 'vm') {
+    throw BerthError.conflict('cold migration of VMs is not available yet: only containers migrate', 'action');
+  }
+  if (!instance.hostId || !instance.hostName) throw BerthError.conflict('the instance has no host', 'action');
+  if (host !== null) {
+    const named = await one<{ id: string }>(m, 'SELECT id FROM hosts WHERE name = $1', [host]);
+    if (!named) throw BerthError.notFound('host', host, 'host');
+    if (named.id === instance.hostId) {
+      throw BerthError.invalid([
+        { field: 'host', rule: 'other', message: `host ${host} is where the instance already is` },
+      ]);
+    }
+  }
+  const kind = parent?.kind ?? 'migration';
+  const migration = await one<{ id: string }>(
+    m,
+    `INSERT INTO instance_migrations (instance_id, operation_id, source_host_id, requested_host, status, was_running,
+                                      parent_operation_id, auto_confirm, kind, lost, resize)
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10) RETURNING id`,
+    [
+      instance.id,
+      operationId,
+      instance.hostId,
+      host,
+      instance.status === 'ACTIVE' && instance.powerState === 'RUNNING',
+      parent?.id ?? null,
+      parent !== undefined || resize !== undefined,
+      kind,
+      kind === 'evacuation'
+        ? `what the instance wrote to its own disk since it was built: it is rebuilt from its image ${instance.imageRef}`
+        : null,
+      resize ? JSON.stringify(resize) : null,
+    ],
+  );
+  if (!migration) throw new Error('insert into instance_migrations returned no row');
+  await m.query(
+    `UPDATE instances SET status = 'MIGRATING', task_state = 'migrating', updated_at = now() WHERE id = $1`,
+    [instance.id],
+  );
+  const request = await requestSpecOf(m, instance.id);
+  const job: MigrateInstanceJob = {
+    v: CONTRACT_VERSION,
+    migrationId: migration.id,
+    operationId,
+    instanceId: instance.id,
+    sourceHostId: instance.hostId,
+    requestedHost: host,
+    request: resize
+      ? {
+          ...request,
+          vcpus: resize.to.vcpus,
+          ramMb: resize.to.ramMb,
+          diskGb: resize.to.diskGb,
+          cpuPolicy: resize.to.cpuPolicy,
+        }
+      : request,
+  };
+  await enqueue(m, {
+    queue: PLACEMENT_QUEUE,
+    name: MIGRATE_INSTANCE,
+    jobId: jobId(operationId, 'migrate'),
+    payload: job,
+  });
+}
+
+/** Writes a flavor size onto the instance row (a cold resize landing, or undone). */
+async function setSize(m: EntityManager, instanceId: string, size: FlavorSize): Promise<void> {
+  await m.query(
+    `UPDATE instances SET flavor_id = $2, flavor_name = $3, vcpus = $4, ram_mb = $5, disk_gb = $6, cpu_policy = $7,
+            throttles = $8, limit_bounds = $9, updated_at = now()
+      WHERE id = $1`,
+    [
+      instanceId,
+      size.flavorId,
+      size.flavorName,
+      size.vcpus,
+      size.ramMb,
+      size.diskGb,
+      size.cpuPolicy,
+      JSON.stringify(size.throttles),
+      JSON.stringify(size.limitBounds),
+    ],
+  );
+}
+
 function recordOf(r: MigrationRow): MigrationRecord {
   const {
     sourceHostId: _s,
@@ -701,6 +763,7 @@ function recordOf(r: MigrationRow): MigrationRecord {
     targetPinnedCpus: _p,
     parentOperationId: _o,
     autoConfirm: _a,
+    resize: _r,
     ...record
   } = r;
   return record;

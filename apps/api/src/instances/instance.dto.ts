@@ -32,6 +32,7 @@ import {
 } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsObject,
@@ -194,6 +195,15 @@ export class InstanceActionDto {
   })
   @IsIn(ACTIONS, { message: `action must be one of: ${ACTIONS.join(', ')}` })
   action!: PowerAction | LimitAction | MigrationAction;
+
+  @ApiPropertyOptional({
+    description:
+      'resize: when the host lacks room for the new size, move the instance to a host that has it (a cold ' +
+      'resize: it restarts there with the same address, confirmed as it lands). Without it such a resize is a 409',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'allowMove must be a boolean' })
+  allowMove?: boolean;
 
   @ApiPropertyOptional({ example: 'tb2', description: 'migrate: the host to move to (default: the scheduler chooses)' })
   @IsOptional()

@@ -98,6 +98,11 @@ export class InstancesController {
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
     const actor = actorOf(principal, requestId);
+    if (dto.allowMove !== undefined && dto.action !== 'resize') {
+      throw BerthError.invalid([
+        { field: 'allowMove', rule: 'action', message: `allowMove is not used by ${dto.action}` },
+      ]);
+    }
     if ((MIGRATION_ACTIONS as readonly string[]).includes(dto.action)) {
       return { operationId: await this.instances.requestMigration(id, dto, principal, actor) };
     }

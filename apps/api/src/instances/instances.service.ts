@@ -268,6 +268,7 @@ export class InstancesService {
         changes: dto.limits ?? {},
         bounded: principal.role !== 'admin',
         defaultPidsLimit: this.env.BERTH_DEFAULT_PIDS_LIMIT,
+        ...(dto.allowMove ? { allowMove: true } : {}),
       },
       actor,
     );
