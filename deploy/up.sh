@@ -45,7 +45,9 @@ start_process() { # name script [VAR=value...]
 
 start_process api api/src/main.js BERTH_API_PORT="$API_PORT" BERTH_ADMIN_TOKEN="$ADMIN_TOKEN" BERTH_SECRET_KEY="$SECRET_KEY"
 # Enrolled hosts (deploy/testbed.sh's, over the underlay) reach Redis at the underlay's gateway.
-start_process scheduler scheduler/src/main.js BERTH_SECRET_KEY="$SECRET_KEY" BERTH_AGENT_REDIS_URL=redis://10.250.0.1:6379
+# Migration snapshots go through the registry's underlay address, which testbed hosts reach (deploy/testbed.sh).
+start_process scheduler scheduler/src/main.js BERTH_SECRET_KEY="$SECRET_KEY" BERTH_AGENT_REDIS_URL=redis://10.250.0.1:6379 \
+  BERTH_SNAPSHOT_REGISTRY=10.250.0.1:5000
 start_process compute-agent compute-agent/src/main.js BERTH_HOST_NAME="$HOST_NAME" BERTH_DRIVERS=docker,libvirt
 
 BERTH_URL="http://127.0.0.1:$API_PORT"
