@@ -49,6 +49,7 @@ const driverWith = (failpoints: Failpoints) =>
     stopTimeoutSec: 5,
     sharedCpus: env.sharedCpus,
     maxVcpus: 2,
+    migrationKeyPath: '/nonexistent/migration_key',
   });
 
 const net = hostNet({ bridge: env.bridge });

@@ -7,6 +7,7 @@ import type {
   ImagePullCommand,
   InstanceConsoleQuery,
   InstanceKind,
+  DiskArtifact,
   MigrationCommand,
   PowerState,
 } from '@berth/contracts';
@@ -79,8 +80,10 @@ export class CommandHandler {
     const { instance, operationId, migrationId, type, snapshotRef } = command;
     const log = this.log.child({ instanceId: instance.id, operationId, migrationId, command: type });
     const driver = this.drivers.get(instance.kind);
-    const report = (power: PowerState, outcome: { fault?: Fault; applied?: AppliedLimits | null } = {}) =>
-      this.reporter.migrationResult(command, power, outcome);
+    const report = (
+      power: PowerState,
+      outcome: { fault?: Fault; applied?: AppliedLimits | null; artifact?: DiskArtifact } = {},
+    ) => this.reporter.migrationResult(command, power, outcome);
     if (!driver) {
       await report('NOSTATE', { fault: fault('driver', `this host has no ${instance.kind} driver`) });
       return;
@@ -90,17 +93,23 @@ export class CommandHandler {
     const started = Date.now();
     try {
       let applied: AppliedLimits | null = null;
+      let artifact: DiskArtifact | null = null;
       switch (type) {
         case 'migration.snapshot':
           if (!snapshotRef) throw new DriverError('snapshot', 'the migration names no snapshot');
-          await driver.snapshot(instance, snapshotRef, onStep, progress('push'));
+          artifact = await driver.snapshot(instance, snapshotRef, onStep, progress('push'));
           break;
-        case 'migration.fetch':
-          await onStep('pull');
-          await driver.cacheImage(snapshotRef ?? instance.imageRef, progress('pull')).catch((error: unknown) => {
-            throw new DriverError('pull', errorMessage(error));
-          });
+        case 'migration.fetch': {
+          // A container's image comes from the registry; a VM's disk from its source host over SSH.
+          const step = instance.kind === 'vm' ? 'copy' : 'pull';
+          await onStep(step);
+          await driver
+            .fetchSnapshot(instance, snapshotRef ?? instance.imageRef, command.peer ?? null, progress(step))
+            .catch((error: unknown) => {
+              throw new DriverError(step, errorMessage(error));
+            });
           break;
+        }
         case 'migration.receive':
           applied = await driver.spawn(instance, onStep);
           if (!command.powerOn) {
@@ -118,7 +127,7 @@ export class CommandHandler {
           break;
       }
       log.info({ ms: Date.now() - started }, 'migration step succeeded');
-      await report(await driver.powerState(instance.id), { applied });
+      await report(await driver.powerState(instance.id), { applied, ...(artifact ? { artifact } : {}) });
     } catch (error) {
       const step = error instanceof DriverError ? error.step : 'agent';
       log.warn({ step, err: errorMessage(error), ms: Date.now() - started }, 'migration step failed');

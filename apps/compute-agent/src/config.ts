@@ -37,6 +37,10 @@ export class AgentEnv extends BerthEnv {
   @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
   BERTH_IMAGE_CACHE_DIR = '/var/lib/berth/image-cache';
 
+  /** The cloud's SSH key for fetching a migrating VM's disk from its source host (enrollment installs it). */
+  @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
+  BERTH_MIGRATION_KEY = '/etc/berth/migration_key';
+
   /** vCPUs a shared VM may grow to while it runs (0: the size of the shared CPU set). */
   @EnvInt()
   @IsInt()

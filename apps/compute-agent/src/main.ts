@@ -56,6 +56,7 @@ const drivers = new DriverRegistry<DriverDeps>()
         stopTimeoutSec: env.BERTH_STOP_TIMEOUT_SEC,
         sharedCpus: formatCpuList(cpuSets.shared),
         maxVcpus: env.BERTH_VM_MAX_VCPUS || Math.max(1, cpuSets.shared.length),
+        migrationKeyPath: env.BERTH_MIGRATION_KEY,
       }),
   )
   .register('fake', ({ failpoints }) => new FakeDriver('container', failpoints));

@@ -5,6 +5,7 @@ import {
   type AppliedLimits,
   type ComputeCommandType,
   type Fault,
+  type DiskArtifact,
   type HostFacts,
   type MigrationCommand,
   type PowerState,
@@ -73,9 +74,9 @@ export class Reporter {
   migrationResult(
     command: MigrationCommand,
     powerState: PowerState,
-    outcome: { fault?: Fault; applied?: AppliedLimits | null } = {},
+    outcome: { fault?: Fault; applied?: AppliedLimits | null; artifact?: DiskArtifact } = {},
   ): Promise<void> {
-    const { fault, applied } = outcome;
+    const { fault, applied, artifact } = outcome;
     return this.send({
       v: CONTRACT_VERSION,
       type: 'migration.result',
@@ -87,6 +88,7 @@ export class Reporter {
       at: now(),
       ...(fault ? { fault } : {}),
       ...(applied === undefined ? {} : { applied }),
+      ...(artifact ? { artifact } : {}),
     });
   }
 

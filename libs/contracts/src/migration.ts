@@ -58,6 +58,22 @@ export const MIGRATION_COMMANDS = [
 ] as const;
 export type MigrationCommandType = (typeof MIGRATION_COMMANDS)[number];
 
+/** A VM's moved disk: its overlay on the source, with its size and SHA-256 for the target to check. */
+export interface DiskArtifact {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** The source host's SSH, as the target reaches it for a VM's disk, with the key pinned for it. */
+export interface SshPeer {
+  address: string;
+  port: number;
+  username: string;
+  /** OpenSSH SHA256 fingerprint the source must present; null: not pinned (accepted, and reported). */
+  fingerprint: string | null;
+}
+
 /** Scheduler -> one compute host, for one step of a migration. */
 export interface MigrationCommand {
   v: typeof CONTRACT_VERSION;
@@ -66,15 +82,35 @@ export interface MigrationCommand {
   migrationId: string;
   /** As this host must hold it: on the target, with the snapshot as its image and the target's CPUs. */
   instance: InstanceSpec;
-  /** `<registry>/berth-snapshots/<instance id>:<migration id>`; null for an evacuation (rebuilt from the image). */
+  /**
+   * A container's: `<registry>/berth-snapshots/<instance id>:<migration id>`. A VM's, once exported:
+   * `sftp://<source>:<port><overlay path>#sha256=<hex>&bytes=<n>`. Null for an evacuation (rebuilt from the image).
+   */
   snapshotRef: string | null;
   /** receive, restore: whether the instance runs afterwards (it did before the move). */
   powerOn: boolean;
   /** drop: also delete the snapshot from the registry (after a confirm, or when a move is undone). */
   forgetSnapshot: boolean;
+  /** fetch of a VM's disk: where the source is. */
+  peer?: SshPeer;
 }
 
 /** Where a cold migration's snapshot goes: one repository per instance, one tag per migration. */
 export function snapshotRef(registry: string, instanceId: string, migrationId: string): string {
   return `${registry}/berth-snapshots/${instanceId}:${migrationId}`;
+}
+
+/** `sftp://<address>:<port><path>#sha256=<hex>&bytes=<n>`: the artifact as the migration record keeps it. */
+export function artifactRef(address: string, port: number, a: DiskArtifact): string {
+  return `sftp://${address}:${port}${a.path}#sha256=${a.sha256}&bytes=${a.bytes}`;
+}
+
+export function parseArtifactRef(ref: string): { address: string; port: number; artifact: DiskArtifact } {
+  const m = /^sftp:\/\/([^/:]+):(\d+)(\/[^#]+)#sha256=([0-9a-f]{64})&bytes=(\d+)$/.exec(ref);
+  if (!m) throw new Error(`not a disk artifact reference: ${ref}`);
+  return {
+    address: m[1] ?? '',
+    port: Number(m[2]),
+    artifact: { path: m[3] ?? '', sha256: m[4] ?? '', bytes: Number(m[5]) },
+  };
 }

@@ -1,7 +1,7 @@
 import type { InstanceKind, PowerState, Fault } from './instance';
 import type { CONTRACT_VERSION, ComputeCommandType } from './jobs';
 import type { AppliedLimits } from './limits';
-import type { MigrationCommandType } from './migration';
+import type { DiskArtifact, MigrationCommandType } from './migration';
 
 /** What an agent knows about its host; sent at start and with every heartbeat. */
 export interface HostFacts {
@@ -76,6 +76,8 @@ export type AgentReport =
       fault?: Fault;
       /** receive: the limits the target read back. */
       applied?: AppliedLimits | null;
+      /** snapshot of a VM: the exported disk the target is to fetch. */
+      artifact?: DiskArtifact;
     }
   | {
       v: typeof CONTRACT_VERSION;

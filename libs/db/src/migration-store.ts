@@ -5,7 +5,9 @@ import {
   MIGRATE_INSTANCE,
   PLACEMENT_QUEUE,
   snapshotRef,
+  artifactRef,
   type AgentReport,
+  type SshPeer,
   type Fault,
   type InstanceSpec,
   type MigrateInstanceJob,
@@ -79,6 +81,9 @@ const MIGRATION_SQL = `
     FROM instance_migrations m JOIN hosts s ON s.id = m.source_host_id LEFT JOIN hosts t ON t.id = m.target_host_id`;
 
 const OPEN = `m.status NOT IN ('confirmed', 'reverted', 'error')`;
+
+/** Hosts reach each other's SSH on its standard port (a VM's disk moves over it). */
+const SSH_PORT = 22;
 
 /** The step of a drain's or an evacuation's operation that one instance's move closes. */
 const partOf = (kind: MigrationKind, instanceId: string) =>
@@ -256,7 +261,7 @@ export class MigrationStore {
           kind === 'evacuation' && instance.status === 'ERROR' && instance.taskState === null
             ? ({ ok: true, taskState: 'migrating' } as const)
             : beginMigrationAction(instance, 'migrate');
-        const refusal = !movable.ok ? movable.reason : instance.kind === 'vm' ? 'VMs do not migrate yet' : null;
+        const refusal = !movable.ok ? movable.reason : null;
         if (refusal !== null || !movable.ok) {
           await finishPart(m, parentId, partOf(kind, instance.id), {
             ok: false,
@@ -415,7 +420,22 @@ export class MigrationStore {
           if (failure) {
             await recordStep(m, report.operationId, 'revert', report.at, `${failure.step} failed: ${failure.message}`);
           }
-          await this.send(m, { ...mig, status: move.status }, report.operationId, move.command, move.to);
+          // A VM's snapshot is its exported disk on the source: the target fetches it from there.
+          let ref = mig.snapshotRef;
+          if (report.command === 'migration.snapshot' && report.artifact) {
+            const source = await one<{ address: string }>(m, 'SELECT address FROM hosts WHERE id = $1', [
+              mig.sourceHostId,
+            ]);
+            ref = artifactRef(source?.address ?? '', SSH_PORT, report.artifact);
+            await m.query('UPDATE instance_migrations SET snapshot_ref = $2 WHERE id = $1', [mig.id, ref]);
+          }
+          await this.send(
+            m,
+            { ...mig, status: move.status, snapshotRef: ref },
+            report.operationId,
+            move.command,
+            move.to,
+          );
           break;
         }
         case 'finished':
@@ -593,6 +613,25 @@ export class MigrationStore {
     );
   }
 
+  /** The source host's SSH for a target fetching a VM's disk, with the key pinned for it (if known). */
+  private async peer(m: EntityManager, mig: MigrationRow): Promise<SshPeer> {
+    const source = await one<{ address: string; fingerprint: string | null; username: string | null }>(
+      m,
+      `SELECT h.address, k.fingerprint,
+              (SELECT e.username FROM host_enrollments e WHERE e.name = h.name AND e.status = 'enrolled'
+                ORDER BY e.created_at DESC LIMIT 1) AS username
+         FROM hosts h LEFT JOIN known_host_keys k ON k.address = h.address AND k.port = $2
+        WHERE h.id = $1`,
+      [mig.sourceHostId, SSH_PORT],
+    );
+    return {
+      address: source?.address ?? '',
+      port: SSH_PORT,
+      username: source?.username ?? 'root',
+      fingerprint: source?.fingerprint ?? null,
+    };
+  }
+
   /** Queues one step of the migration on the source or the target, with the spec as that host holds it. */
   private async send(
     m: EntityManager,
@@ -616,7 +655,8 @@ export class MigrationStore {
       to === 'target'
         ? {
             ...base,
-            imageRef: mig.snapshotRef ?? base.imageRef,
+            // A container starts from its snapshot image; a VM from its own fetched disk on its image.
+            imageRef: base.kind === 'container' && mig.snapshotRef ? mig.snapshotRef : base.imageRef,
             // A cold resize lands with its new size; a migration with the size it has.
             ...(mig.resize ? { diskGb: mig.resize.to.diskGb } : {}),
             limits: {
@@ -642,6 +682,7 @@ export class MigrationStore {
       powerOn: mig.wasRunning,
       // The registry's copy goes once the move is final (confirm); an undone move's restore removes it.
       forgetSnapshot: mig.status === 'confirming',
+      ...(type === 'migration.fetch' && base.kind === 'vm' ? { peer: await this.peer(m, mig) } : {}),
     };
     await enqueue(m, {
       queue: computeQueue(host),
@@ -671,9 +712,6 @@ export async function startMigration(
   options: { host: string | null; parent?: { id: string; kind: MigrationKind }; resize?: ColdResize },
 ): Promise<void> {
   const { host, parent, resize } = options;
-  if (instance.kind === 'vm') {
-    throw BerthError.conflict('cold migration of VMs is not available yet: only containers migrate', 'action');
-  }
   if (!instance.hostId || !instance.hostName) throw BerthError.conflict('the instance has no host', 'action');
   if (host !== null) {
     const named = await one<{ id: string }>(m, 'SELECT id FROM hosts WHERE name = $1', [host]);

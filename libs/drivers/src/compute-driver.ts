@@ -1,4 +1,12 @@
-import type { AppliedLimits, InstanceKind, InstanceLimits, InstanceSpec, PowerState } from '@berth/contracts';
+import type {
+  AppliedLimits,
+  DiskArtifact,
+  InstanceKind,
+  InstanceLimits,
+  InstanceSpec,
+  PowerState,
+  SshPeer,
+} from '@berth/contracts';
 
 /**
  * The contract every hypervisor driver keeps (docker, libvirt, fake). Each method says what holds
@@ -91,6 +99,17 @@ export interface ComputeDriver {
     spec: InstanceSpec,
     ref: string,
     onStep: StepListener,
+    onProgress: (detail: string) => Promise<void>,
+  ): Promise<DiskArtifact | null>;
+
+  /**
+   * Cold migration, target side: fetches the snapshot (a container's image from the registry; a VM's
+   * disk from the source over SSH, checked against its SHA-256) so that spawn then starts from it.
+   */
+  fetchSnapshot(
+    spec: InstanceSpec,
+    ref: string,
+    peer: SshPeer | null,
     onProgress: (detail: string) => Promise<void>,
   ): Promise<void>;
 

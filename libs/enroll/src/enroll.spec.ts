@@ -64,6 +64,7 @@ describe('the agent settings written to a host', () => {
       BERTH_DISK_PATH: '/var/lib/berth-testbed/tb2/docker',
       OVS_RUNDIR: '/run/berth-testbed/tb2',
       BERTH_OVS_DB: 'unix:/run/berth-testbed/tb2/db.sock',
+      BERTH_MIGRATION_KEY: '/var/lib/berth-testbed/tb2/agent/migration_key',
     });
   });
 

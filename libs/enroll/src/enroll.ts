@@ -94,6 +94,7 @@ export function agentEnv(plan: EnrollPlan, probe: HostProbe): Record<string, str
     ...(probe.dockerRoot ? { BERTH_DISK_PATH: probe.dockerRoot } : {}),
     OVS_RUNDIR: probe.ovsRundir,
     BERTH_OVS_DB: `unix:${probe.ovsRundir}/db.sock`,
+    BERTH_MIGRATION_KEY: `${probe.agentDir}/migration_key`,
   };
 }
 

@@ -101,6 +101,8 @@ export async function guestExec(
 ): Promise<{ code: number; output: string }> {
   const marker = `__berth_${randomBytes(4).toString('hex')}__`;
   const done = new RegExp(`${marker} (\\d+)`);
+  // Printed by the guest on a line of its own before the command runs; its echoed input never is.
+  const begin = `${marker}begin`;
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     let seen = '';
@@ -109,17 +111,24 @@ export async function guestExec(
       reject(new Error(`the guest did not finish \`${command}\` in ${timeoutMs} ms; it printed: ${seen.slice(-500)}`));
     }, timeoutMs);
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write(`\n${command}; echo ${marker} $?\n`));
+    socket.on('connect', () => socket.write(`\necho ${begin}; ${command}; echo ${marker} $?\n`));
     socket.on('data', (chunk: string) => {
       seen += chunk.replace(/\r/g, '');
       const end = done.exec(seen);
       if (!end) return;
       clearTimeout(timer);
       socket.destroy();
-      // What the command printed: the lines after its echoed input and before the marker's line.
-      const start = seen.indexOf(`echo ${marker} $?\n`);
-      const body = seen.slice(start < 0 ? 0 : start + `echo ${marker} $?\n`.length, end.index);
-      resolve({ code: Number(end[1]), output: body.trim() });
+      // What the command printed: the lines between the begin line the guest printed and the end marker.
+      const lines = seen.slice(0, end.index).split('\n');
+      // A prompt may precede it on that line; the echoed input holds "echo" before it.
+      const from = lines.findLastIndex((l) => l.endsWith(begin) && !l.includes(`echo ${begin}`));
+      resolve({
+        code: Number(end[1]),
+        output: lines
+          .slice(from + 1)
+          .join('\n')
+          .trim(),
+      });
     });
     socket.on('error', (error) => {
       clearTimeout(timer);

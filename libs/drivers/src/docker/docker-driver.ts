@@ -362,7 +362,7 @@ export class DockerDriver implements ComputeDriver {
     ref: string,
     onStep: StepListener,
     onProgress: (detail: string) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<null> {
     await runSteps(onStep, async (step, reverter) => {
       await step('stop');
       if (!(await this.inspect(spec.id))) throw new Error(`instance ${spec.id} does not exist on this host`);
@@ -380,6 +380,17 @@ export class DockerDriver implements ComputeDriver {
       const stream = await this.docker.getImage(ref).push({ authconfig: { serveraddress: splitRef(ref).registry } });
       await this.follow(stream, new LayerProgress('pushed'), onProgress);
     });
+    return null;
+  }
+
+  /** A container's snapshot is an image in the registry: pulled as any image is. */
+  async fetchSnapshot(
+    _spec: InstanceSpec,
+    ref: string,
+    _peer: unknown,
+    onProgress: (detail: string) => Promise<void>,
+  ): Promise<void> {
+    await this.pull(ref, onProgress);
   }
 
   /** Removes a snapshot's local image and, with `registry`, its manifest in the registry. Missing is fine. */

@@ -162,7 +162,7 @@ export class FakeDriver implements ComputeDriver {
     ref: string,
     onStep: StepListener,
     onProgress: (detail: string) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<null> {
     await runSteps(onStep, async (step) => {
       await step('stop');
       if (!this.instances.has(spec.id)) throw new Error(`instance ${spec.id} does not exist on this host`);
@@ -174,6 +174,11 @@ export class FakeDriver implements ComputeDriver {
       await onProgress('pushed');
       this.images.add(ref);
     });
+    return null;
+  }
+
+  async fetchSnapshot(_spec: InstanceSpec, ref: string, _peer: unknown, onProgress: (d: string) => Promise<void>) {
+    await this.cacheImage(ref, onProgress);
   }
 
   forgetSnapshot(ref: string): Promise<void> {

@@ -4,3 +4,4 @@ export * from './seed';
 export * from './virt-type';
 export * from './libvirt-driver';
 export * from './image-cache';
+export * from './disk-transfer';

@@ -1,4 +1,4 @@
-import type { AppliedLimits, InstanceLimits, InstanceSpec, PowerState } from '@berth/contracts';
+import type { AppliedLimits, DiskArtifact, InstanceLimits, InstanceSpec, PowerState, SshPeer } from '@berth/contracts';
 import { formatCpuList, parseCpuList } from '@berth/domain';
 import {
   clearPortRates,
@@ -12,7 +12,7 @@ import {
   type HostNet,
 } from '@berth/network';
 import { runCommand, type CommandRunner } from '@berth/platform';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as LibvirtModule from '@unraid/libvirt';
 import { parseStringPromise } from 'xml2js';
@@ -21,6 +21,7 @@ import { CPU_PERIOD_US, DEFAULT_DISK_WEIGHT, expectedApplied, mismatches, portRa
 import { lastLines } from '../console-tail';
 import { runSteps } from '../run-steps';
 import { createOverlay } from './disk';
+import { fetchOverSsh, parseArtifactRef, sha256File } from './disk-transfer';
 import { ImageCache } from './image-cache';
 import { domainName, domainXml, kernelCmdline, tapName, BERTH_XMLNS } from './domain-xml';
 import { buildSeedIso, nocloudFiles } from './seed';
@@ -44,8 +45,13 @@ export interface LibvirtDriverOptions {
   sharedCpus: string;
   /** vCPUs a shared VM may grow to while it runs. */
   maxVcpus: number;
+  /** The cloud's SSH key for fetching a migrating VM's disk from its source host (installed at enrollment). */
+  migrationKeyPath: string;
   run?: CommandRunner;
 }
+
+/** Left in an instance's directory by a migration's fetch: spawn starts from the disk it brought, not a new one. */
+const RECEIVED = 'received';
 
 /**
  * KVM/QEMU guests through libvirt: @unraid/libvirt for the connection and lifecycle, virsh (argv
@@ -55,7 +61,7 @@ export interface LibvirtDriverOptions {
 export class LibvirtDriver implements ComputeDriver {
   readonly name = 'libvirt';
   readonly kind = 'vm' as const;
-  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: false };
+  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: true };
   private hypervisor: Hypervisor | null = null;
   private datapath: DatapathType = 'netdev';
   private readonly cache: ImageCache;
@@ -97,7 +103,12 @@ export class LibvirtDriver implements ComputeDriver {
       await step('disk');
       await mkdir(dir, { recursive: true });
       reverter.add(`remove ${dir}`, () => this.remove(spec));
-      await createOverlay(this.run, image.disk, join(dir, 'disk.qcow2'), spec.diskGb);
+      // A migration's target starts from the disk it fetched (fetchSnapshot), already on this host's base.
+      const received = await readFile(join(dir, RECEIVED), 'utf8').then(
+        () => true,
+        () => false,
+      );
+      if (!received) await createOverlay(this.run, image.disk, join(dir, 'disk.qcow2'), spec.diskGb);
       await step('seed');
       await buildSeedIso(this.run, join(dir, 'seed.iso'), nocloudFiles(spec.id, spec.name, spec.port));
       await step('define');
@@ -128,7 +139,9 @@ export class LibvirtDriver implements ComputeDriver {
       await step('network');
       await this.waitForTap(spec);
       await step('limits');
-      return this.applyLimits(spec);
+      const applied = await this.applyLimits(spec);
+      await rm(join(dir, RECEIVED), { force: true });
+      return applied;
     });
   }
 
@@ -144,7 +157,9 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   async powerOn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
-    const domain = await this.lookup(spec.id);
+    // A domain a migration's export undefined comes back from its kept definition (a revert's restore).
+    const kept = await readFile(join(this.dir(spec.id), 'domain.xml'), 'utf8').catch(() => null);
+    const domain = (await this.lookup(spec.id)) ?? (kept ? await this.hv.domainDefineXML(kept) : null);
     if (!domain) throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
     return runSteps(onStep, async (step, reverter) => {
       if ((await this.stateOf(domain)) !== 'RUNNING') {
@@ -248,11 +263,59 @@ export class LibvirtDriver implements ComputeDriver {
     return this.cache.refs();
   }
 
-  /** Not yet for VMs (capabilities.coldMigrate is false, so the API refuses before a host is asked). */
-  snapshot(): Promise<void> {
-    return Promise.reject(new DriverError('snapshot', 'cold migration of VMs is not available on this host yet'));
+  /**
+   * Cold migration, source side: shuts the guest down, checksums its overlay disk, and undefines the
+   * domain while keeping its directory (disk, config drive, definition), so the target can define the
+   * same name and a revert can define it here again (powerOn). Returns the disk for the target to fetch.
+   */
+  async snapshot(spec: InstanceSpec, _ref: string, onStep: StepListener): Promise<DiskArtifact> {
+    return runSteps(onStep, async (step) => {
+      await step('stop');
+      const domain = await this.lookup(spec.id);
+      if (!domain) throw new Error(`instance ${spec.id} does not exist on this host`);
+      await this.stop(domain);
+      await this.unplug(spec);
+      await step('export');
+      this.net.failpoints.check('libvirt.export');
+      const path = join(this.dir(spec.id), 'disk.qcow2');
+      const { sha256, bytes } = await sha256File(path);
+      // The definition as it stands now (live changes included) is what a revert defines again.
+      await writeFile(join(this.dir(spec.id), 'domain.xml'), await domain.getXMLDesc());
+      await domain.undefine();
+      return { path, sha256, bytes };
+    });
   }
 
+  /**
+   * Cold migration, target side: makes sure this host caches the image's files, copies the overlay from
+   * the source over SSH (checked against its SHA-256) and points it at this host's copy of its base.
+   */
+  async fetchSnapshot(
+    spec: InstanceSpec,
+    ref: string,
+    peer: SshPeer | null,
+    onProgress: (detail: string) => Promise<void>,
+  ): Promise<void> {
+    if (!peer) throw new Error('a VM disk is fetched from its source host: no peer was given');
+    const { artifact } = parseArtifactRef(ref);
+    const image = await this.image(spec);
+    this.net.failpoints.check('libvirt.fetch');
+    const dir = this.dir(spec.id);
+    await mkdir(dir, { recursive: true });
+    const part = join(dir, 'disk.qcow2.part');
+    try {
+      const key = await readFile(this.options.migrationKeyPath, 'utf8');
+      await fetchOverSsh(peer, key, artifact, part, onProgress);
+      await this.run(['qemu-img', 'rebase', '-u', '-F', 'qcow2', '-b', image.disk, part]);
+      await rename(part, join(dir, 'disk.qcow2'));
+      await writeFile(join(dir, RECEIVED), `${ref}\n`);
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** A VM's snapshot is its own disk, removed with its directory: nothing else to forget. */
   forgetSnapshot(): Promise<void> {
     return Promise.resolve();
   }
@@ -277,7 +340,15 @@ export class LibvirtDriver implements ComputeDriver {
     return { disk, kernel, initrd };
   }
 
+  /** This host's domain of the instance; a domain of that name that another host defined is not ours. */
   private async lookup(instanceId: string): Promise<Domain | null> {
+    const domain = await this.anyDomain(instanceId);
+    if (!domain) return null;
+    const meta = await this.metadata(domain);
+    return meta && meta.host !== this.options.hostName ? null : domain;
+  }
+
+  private async anyDomain(instanceId: string): Promise<Domain | null> {
     try {
       return await this.hv.domainLookupByName(domainName(instanceId));
     } catch (error) {
@@ -337,6 +408,9 @@ export class LibvirtDriver implements ComputeDriver {
       await domain.undefine();
     }
     await rm(this.dir(spec.id), { recursive: true, force: true });
+    // Where a libvirtd and an OVS serve several agents (tests), the tap of a domain another host now
+    // runs (a migration's target) is that host's.
+    if (!domain && (await this.anyDomain(spec.id))) return;
     await this.unplug(spec);
   }
 
