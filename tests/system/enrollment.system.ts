@@ -1,6 +1,7 @@
 import { runCommand } from '@berth/platform';
 import { randomBytes, randomInt } from 'node:crypto';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { utils } from 'ssh2';
 import { testRedisUrl } from '../medium/settings';
@@ -24,6 +25,7 @@ describe('enrolling a host over SSH (testbed host 2: real sshd, dockerd and OVS)
   const operator = utils.generateKeyPairSync('ed25519', { comment: 'berth-test-operator' });
   const name = `enrolled-${randomBytes(3).toString('hex')}`;
   let before = '';
+  let agentUser = '';
 
   const enroll = (body: Record<string, unknown>) =>
     stack.call('POST', '/v1/hosts', { name, address: tb.address(HOST), privateKey: operator.private, ...body });
@@ -55,6 +57,7 @@ describe('enrolling a host over SSH (testbed host 2: real sshd, dockerd and OVS)
     if (/^\d+/.test(pid.trim())) await runCommand(['kill', pid.trim()]).catch(() => undefined);
     await db?.end();
     await stack?.stop();
+    if (agentUser) await runCommand(['redis-cli', 'ACL', 'DELUSER', agentUser]);
     await rm(agentDir, { recursive: true, force: true });
     // Only the operator's key goes; what the testbed had stays.
     const now = await readFile(authorizedKeys, 'utf8').catch(() => '');
@@ -119,6 +122,21 @@ describe('enrolling a host over SSH (testbed host 2: real sshd, dockerd and OVS)
     expect(env).toContain(`BERTH_HOST_NAME='${name}'`);
     expect(env).toContain(`BERTH_DOCKER_SOCKET='${tb.runDir(HOST)}/docker.sock'`);
     expect(env).not.toContain('PRIVATE KEY');
+    // Its own Redis user: its queue and the reports queue, and nothing of another host's.
+    const prefix = /^BERTH_QUEUE_PREFIX='([^']+)'$/m.exec(env)?.[1] ?? '';
+    const url = /^BERTH_REDIS_URL='([^']+)'$/m.exec(env)?.[1] ?? '';
+    agentUser = `${prefix}.agent.${name}`;
+    expect(decodeURIComponent(new URL(url).username)).toBe(agentUser);
+    expect(new URL(url).password).toMatch(/^[0-9a-f]{64}$/);
+    const asAgent = new IORedis(url.replace(tb.gateway, '127.0.0.1'), { maxRetriesPerRequest: 1 });
+    try {
+      expect(await asAgent.llen(`${prefix}:compute.${name}:wait`)).toBeGreaterThanOrEqual(0);
+      await expect(asAgent.llen(`${prefix}:compute.${stack.testbedHostNames[0]}:wait`)).rejects.toThrow(/NOPERM/);
+      await expect(asAgent.set(`${prefix}:anything`, 'x')).rejects.toThrow(/NOPERM/);
+      await expect(asAgent.call('ACL', 'LIST')).rejects.toThrow(/NOPERM/);
+    } finally {
+      asAgent.disconnect();
+    }
     expect(await readFile(authorizedKeys, 'utf8')).toMatch(/ssh-ed25519 \S+ berth-migration/);
 
     // The operator's key is sealed at rest and in no log, job or queue record.

@@ -23,7 +23,7 @@ import {
 import { schedulerPolicy } from '@berth/domain';
 import { createLogger, errorMessage, loadEnv, runMain, SecretBox, type Logger } from '@berth/platform';
 import { resolve } from 'node:path';
-import { QueueProducer, startWorker } from '@berth/queue';
+import { agentRedisUser, dropAgentRedisUser, QueueProducer, startWorker } from '@berth/queue';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { SchedulerEnv } from './config';
@@ -69,11 +69,15 @@ export async function startScheduler(env: SchedulerEnv) {
     {
       // dist/apps/scheduler/src -> dist/apps/compute-agent/src/main.js
       agentPath: env.BERTH_AGENT_PROGRAM ?? resolve(__dirname, '../../compute-agent/src/main.js'),
-      agentEnv: {
-        BERTH_REDIS_URL: env.BERTH_AGENT_REDIS_URL ?? env.BERTH_REDIS_URL,
-        BERTH_QUEUE_PREFIX: env.BERTH_QUEUE_PREFIX,
-        BERTH_LOG_LEVEL: env.BERTH_LOG_LEVEL,
-      },
+      agentEnv: { BERTH_QUEUE_PREFIX: env.BERTH_QUEUE_PREFIX, BERTH_LOG_LEVEL: env.BERTH_LOG_LEVEL },
+      redisUser: (host) =>
+        agentRedisUser(
+          env.BERTH_REDIS_URL,
+          env.BERTH_AGENT_REDIS_URL ?? env.BERTH_REDIS_URL,
+          env.BERTH_QUEUE_PREFIX,
+          host,
+        ),
+      dropRedisUser: (username) => dropAgentRedisUser(env.BERTH_REDIS_URL, username),
       heartbeatTimeoutMs: 60_000,
     },
     log,

@@ -123,3 +123,4 @@ export interface RunningWorker {
   /** Waits for jobs in progress, then stops. */
   close(): Promise<void>;
 }
+export * from './agent-credentials';

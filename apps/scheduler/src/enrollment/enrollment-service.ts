@@ -7,8 +7,12 @@ import { utils } from 'ssh2';
 export interface EnrollmentSettings {
   /** The agent's program on every host. */
   agentPath: string;
-  /** What each agent gets besides its host's own settings: Redis as hosts reach it, the queue prefix. */
+  /** What each agent gets besides its host's own settings and Redis user: the queue prefix, the log level. */
   agentEnv: Record<string, string>;
+  /** Makes the host's own Redis user (see agentRedisUser) and answers the URL its agent connects with. */
+  redisUser: (hostName: string) => Promise<{ username: string; url: string }>;
+  /** Removes that user again, when the enrollment fails. */
+  dropRedisUser: (username: string) => Promise<void>;
   /** How long a started agent has to send its first heartbeat. */
   heartbeatTimeoutMs: number;
 }
@@ -37,6 +41,7 @@ export class EnrollmentService {
     const log = this.log.child({ enrollmentId: e.id, host: e.name, address: e.address });
     let fingerprint: string | null = null;
     let step = 'connect';
+    let redisUser: string | null = null;
     try {
       await this.store.step(e.operationId, 'connect', `${e.username}@${e.address}:${e.port}`);
       const ssh = await SshSession.connect({
@@ -55,6 +60,8 @@ export class EnrollmentService {
           `host key ${ssh.fingerprint} (${e.pinned === null ? 'first seen: pinned' : 'matches the pinned key'})`,
         );
         const migrationKey = await this.store.migrationKey(this.box, newKeyPair);
+        const redis = await this.settings.redisUser(e.name);
+        redisUser = redis.username;
         await enroll(
           ssh,
           {
@@ -62,7 +69,7 @@ export class EnrollmentService {
             address: e.address,
             drivers: e.drivers,
             agentPath: this.settings.agentPath,
-            agentEnv: this.settings.agentEnv,
+            agentEnv: { ...this.settings.agentEnv, BERTH_REDIS_URL: redis.url },
             migrationKey,
           },
           async (name, detail) => {
@@ -83,6 +90,7 @@ export class EnrollmentService {
         error instanceof EnrollError ? error.step : error instanceof HostKeyMismatch ? 'connect' : step;
       const fault: Fault = { step: failedStep, message: errorMessage(error), at: new Date().toISOString() };
       log.warn({ step: failedStep, err: fault.message }, 'host enrollment failed');
+      if (redisUser) await this.settings.dropRedisUser(redisUser).catch(() => undefined);
       await this.store.finish(e, fingerprint, fault);
     }
   }
