@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A multi-host testbed on this one machine: N compute hosts, each a network namespace with its own
-# dockerd, Open vSwitch (ovsdb-server + ovs-vswitchd), sshd and compute agent. An underlay bridge in
+# dockerd, libvirtd, Open vSwitch (ovsdb-server + ovs-vswitchd), sshd and compute agent. An underlay bridge in
 # the root namespace joins them: it carries the hosts' management addresses, the registry and Redis
 # (at the underlay's gateway address), and a VLAN trunk between the hosts' br-int, so one VLAN spans
 # hosts. Only addresses inside these namespaces and the underlay are used.
@@ -112,6 +112,27 @@ host_dockerd() { # i
   wait_for 60 "dockerd of $(host_name "$i")" $DOCKER -H "unix://$run/docker.sock" info
 }
 
+# libvirtd (with its virtlogd) of host i: in the host's network namespace and a mount namespace of its own, in
+# which libvirt's fixed directories (/run/libvirt, /var/lib/libvirt, /etc/libvirt, ...) are the host's. Agents reach
+# it at qemu+unix:///system?socket=$data/libvirt/run/libvirt-sock; its taps join the host's OVS (OVS_RUNDIR).
+host_libvirt() { # i
+  local i=$1 run=$TB_RUN/$(host_name "$1") lv=$TB_DATA/$(host_name "$1")/libvirt
+  pid_alive "$lv/run/libvirtd.pid" && return 0
+  mkdir -p "$lv"/{run,lib,cache,log,etc}
+  [ -f "$lv/etc/libvirtd.conf" ] || cp -a /etc/libvirt/. "$lv/etc/"
+  in_ns "$i" unshare --mount --propagation private sh -ec '
+    mount --bind "$1/run" /run/libvirt
+    mount --bind "$1/lib" /var/lib/libvirt
+    mount --bind "$1/cache" /var/cache/libvirt
+    mount --bind "$1/log" /var/log/libvirt
+    mount --bind "$1/etc" /etc/libvirt
+    export OVS_RUNDIR="$2"
+    virtlogd -d --pid-file "$1/run/virtlogd.pid"
+    libvirtd -d --pid-file "$1/run/libvirtd.pid"
+  ' libvirt "$lv" "$run"
+  wait_for 30 "libvirtd of $(host_name "$i")" virsh -c "qemu+unix:///system?socket=$lv/run/libvirt-sock" version
+}
+
 host_sshd() { # i
   local i=$1 run=$TB_RUN/$(host_name "$1") data=$TB_DATA/$(host_name "$1")
   pid_alive "$run/sshd.pid" && return 0
@@ -145,8 +166,10 @@ host_agent() { # i
   pid_alive "$run/agent.pid" && return 0
   # nsenter itself in the background (not in_ns, a function, which would fork a subshell): $! is the agent.
   nsenter --net="/run/netns/$(netns_of "$i")" env BERTH_HOST_NAME="$name" BERTH_HOST_ADDRESS="$(address_of "$i")" \
-    BERTH_REDIS_URL="redis://$GATEWAY:6379" BERTH_DOCKER_SOCKET="$run/docker.sock" BERTH_DRIVERS=docker \
+    BERTH_REDIS_URL="redis://$GATEWAY:6379" BERTH_DOCKER_SOCKET="$run/docker.sock" \
     BERTH_DISK_PATH="$data/docker" OVS_RUNDIR="$run" BERTH_OVS_DB="unix:$run/db.sock" \
+    BERTH_DRIVERS=docker,libvirt BERTH_LIBVIRT_URI="qemu+unix:///system?socket=$data/libvirt/run/libvirt-sock" \
+    BERTH_INSTANCES_DIR="$data/instances" BERTH_IMAGE_CACHE_DIR="$data/image-cache" BERTH_VIRT_TYPE=qemu \
     nohup node --enable-source-maps "$BERTH_ROOT/dist/apps/compute-agent/src/main.js" >>"$data/agent.log" 2>&1 &
   echo $! >"$run/agent.pid"
 }
@@ -156,6 +179,7 @@ host_up() { # i agents?
   host_links "$i"
   host_ovs "$i"
   host_dockerd "$i"
+  host_libvirt "$i"
   host_sshd "$i"
   if [ "$2" = yes ]; then host_agent "$i"; fi
   log "host $(host_name "$i") is up at $(address_of "$i")"
@@ -176,6 +200,15 @@ host_down() { # i
     [ -z "$ids" ] || $DOCKER -H "unix://$run/docker.sock" rm -f $ids >/dev/null 2>&1 || true
   fi
   stop_pidfile "$run/docker.pid"
+  local lv=$data/libvirt uri="qemu+unix:///system?socket=$data/libvirt/run/libvirt-sock"
+  if pid_alive "$lv/run/libvirtd.pid"; then
+    for d in $(virsh -c "$uri" list --all --name 2>/dev/null); do
+      virsh -c "$uri" destroy "$d" >/dev/null 2>&1 || true
+      virsh -c "$uri" undefine "$d" >/dev/null 2>&1 || true
+    done
+  fi
+  stop_pidfile "$lv/run/libvirtd.pid"
+  stop_pidfile "$lv/run/virtlogd.pid"
   stop_pidfile "$run/ovs-vswitchd.pid"
   stop_pidfile "$run/ovsdb-server.pid"
   ip link del "tbm$i" 2>/dev/null || true
@@ -214,6 +247,7 @@ status() {
     for d in ovsdb-server ovs-vswitchd docker sshd agent; do
       pid_alive "$run/$d.pid" && parts+=("$d") || parts+=("$d:down")
     done
+    pid_alive "$TB_DATA/tb$i/libvirt/run/libvirtd.pid" && parts+=(libvirtd) || parts+=(libvirtd:down)
     echo "tb$i $(address_of "$i") ${parts[*]}"
   done
 }

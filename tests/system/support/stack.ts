@@ -2,6 +2,7 @@ import { runCommand } from '@berth/platform';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import IORedis from 'ioredis';
@@ -36,6 +37,8 @@ export interface StackOptions {
   testbedHosts?: number[];
   /** Failpoints armed on one testbed host's agent only (by host number), e.g. a migration target's. */
   testbedFailpoints?: Record<number, string[]>;
+  /** Testbed agents also run VMs, on their host's own libvirtd (deploy/testbed.sh), in a directory of this stack's. */
+  testbedVms?: boolean;
   /** Settings for every process of the stack. */
   env?: Record<string, string>;
 }
@@ -101,7 +104,14 @@ export class TestStack {
     return new Map([...this.agentStarters.keys()].map((name, i) => [name, offset + i]));
   }
 
+  /** Where this stack's VMs live on testbed host `n` (testbedVms). */
+  testbedInstancesDir(n: number): string {
+    return `/var/lib/berth-testbed/tb${n}/stack-${this.prefix.slice(1)}/instances`;
+  }
+
   private fakeCount = 0;
+  /** Directories this stack's testbed agents keep VMs and image copies in, removed at stop. */
+  private testbedDirs: string[] = [];
 
   static async start(options: StackOptions = {}): Promise<TestStack> {
     const id = randomBytes(4).toString('hex');
@@ -148,6 +158,16 @@ export class TestStack {
     redisOnUnderlay.hostname = env.testbed.gateway;
     const testbedAgent = (n: number, name: string) => {
       const dir = env.testbed.runDir(n);
+      const data = env.testbed.dataDir(n);
+      const vms: Record<string, string> = options.testbedVms
+        ? {
+            BERTH_DRIVERS: 'docker,libvirt',
+            BERTH_LIBVIRT_URI: env.testbed.libvirtUri(n),
+            BERTH_VIRT_TYPE: 'qemu',
+            BERTH_INSTANCES_DIR: `${data}/stack-${id}/instances`,
+            BERTH_IMAGE_CACHE_DIR: `${data}/stack-${id}/image-cache`,
+          }
+        : {};
       return {
         BERTH_HOST_NAME: name,
         BERTH_HOST_ADDRESS: env.testbed.address(n),
@@ -161,6 +181,7 @@ export class TestStack {
         BERTH_STOP_TIMEOUT_SEC: '5',
         ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
         ...(options.testbedFailpoints?.[n] ? { BERTH_FAILPOINTS: options.testbedFailpoints[n].join(',') } : {}),
+        ...vms,
       };
     };
     const starters = new Map(
@@ -212,6 +233,7 @@ export class TestStack {
       starters,
     );
     stack.fakeCount = (options.fakeHosts ?? []).length;
+    if (options.testbedVms) stack.testbedDirs = testbedHosts.map((h) => `${env.testbed.dataDir(h.n)}/stack-${id}`);
     try {
       await stack.until('the API', async () => (await stack.call('GET', '/healthz').catch(() => null))?.status === 200);
       await stack.until('the compute hosts to register', async () => {
@@ -315,6 +337,7 @@ export class TestStack {
           }),
       ),
     );
+    for (const dir of this.testbedDirs) await rm(dir, { recursive: true, force: true });
     const redis = new IORedis(testRedisUrl());
     const keys = await redis.keys(`${this.prefix}:*`);
     if (keys.length > 0) await redis.del(...keys);

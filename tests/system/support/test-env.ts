@@ -19,6 +19,9 @@ export interface TestEnv {
     image: string;
     netns: (host: number) => string;
     runDir: (host: number) => string;
+    dataDir: (host: number) => string;
+    /** The host's own libvirtd. */
+    libvirtUri: (host: number) => string;
     address: (host: number) => string;
   };
 }
@@ -39,6 +42,8 @@ export function testEnv(): TestEnv {
       image: `${TESTBED_GATEWAY}:5000/busybox:latest`,
       netns: (host) => `berth-tb${host}`,
       runDir: (host) => `/run/berth-testbed/tb${host}`,
+      dataDir: (host) => `/var/lib/berth-testbed/tb${host}`,
+      libvirtUri: (host) => `qemu+unix:///system?socket=/var/lib/berth-testbed/tb${host}/libvirt/run/libvirt-sock`,
       address: (host) => `10.250.0.${10 + host}`,
     },
   };
