@@ -1,8 +1,8 @@
-import { runCommand } from '@berth/platform';
 import { randomInt } from 'node:crypto';
 import { serveTcp, tcpFrom } from './support/probes';
 import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
+import { testbedLeftovers } from './support/testbed';
 
 // Three compute hosts of deploy/testbed.sh, each a namespace with its own dockerd and OVS, joined by
 // an underlay whose trunk carries the VLANs: one VLAN spans the hosts, and another stays apart.
@@ -11,31 +11,6 @@ const env = testEnv();
 const tb = env.testbed;
 const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
 const HOSTS = [1, 2, 3];
-
-/** What a testbed host's own dockerd and OVS hold of Berth's: containers and br-int ports besides the trunk. */
-async function leftovers(host: number): Promise<string[]> {
-  const dir = tb.runDir(host);
-  const containers = await runCommand([
-    '/usr/bin/docker',
-    '-H',
-    `unix://${dir}/docker.sock`,
-    'ps',
-    '-aq',
-    '--filter',
-    'label=berth.instance',
-  ]);
-  const ports = await runCommand(['ovs-vsctl', `--db=unix:${dir}/db.sock`, 'list-ports', 'br-int']);
-  return [
-    ...containers
-      .split('\n')
-      .filter(Boolean)
-      .map((c) => `tb${host} container ${c}`),
-    ...ports
-      .split('\n')
-      .filter((p) => p && p !== 'trunk0')
-      .map((p) => `tb${host} port ${p}`),
-  ];
-}
 
 describe('the testbed: three hosts, one VLAN across them (real dockerd and OVS per host)', () => {
   let stack: TestStack;
@@ -100,6 +75,6 @@ describe('the testbed: three hosts, one VLAN across them (real dockerd and OVS p
     expect(await tcpFrom(stranger.id, a.ip, 9000, socketOf(stranger))).toBeNull();
 
     for (const id of [a.id, b.id, stranger.id]) expect((await stack.remove(id)).status).toBe('succeeded');
-    for (const host of HOSTS) expect(await leftovers(host)).toEqual([]);
+    for (const host of HOSTS) expect(await testbedLeftovers(host)).toEqual([]);
   });
 });

@@ -214,14 +214,10 @@ export class MigrationStore {
       );
       for (const mig of due) {
         if (listed.has(mig.instanceId)) {
-          await m.query(`UPDATE instance_migrations SET status = 'cleaning', updated_at = now() WHERE id = $1`, [
-            mig.id,
-          ]);
+          await setMigrationStatus(m, mig.id, 'cleaning');
           await this.send(m, { ...mig, status: 'cleaning' }, mig.operationId, 'migration.drop', 'source');
         } else if ((report.kinds as string[]).includes(kinds.get(mig.instanceId) ?? '')) {
-          await m.query(`UPDATE instance_migrations SET status = 'confirmed', updated_at = now() WHERE id = $1`, [
-            mig.id,
-          ]);
+          await setMigrationStatus(m, mig.id, 'confirmed');
           await releaseAllocations(m, { migrationId: mig.id });
         }
       }
@@ -441,46 +437,18 @@ export class MigrationStore {
         case 'finished':
           if (mig.resize) await setSize(m, instanceId, mig.resize.to);
           if (mig.autoConfirm) {
-            // A drain's move is final at once: the source drops its copy under the same operation.
-            await m.query(`UPDATE instance_migrations SET status = 'confirming', updated_at = now() WHERE id = $1`, [
-              mig.id,
-            ]);
-            await m.query(
-              `UPDATE instances SET status = 'VERIFY_MIGRATION', task_state = 'confirming', host_id = $2, pinned_cpus = $3,
-                      power_state = $4, applied_limits = $5::jsonb, updated_at = now()
-                WHERE id = $1`,
-              [
-                instanceId,
-                mig.targetHostId,
-                mig.targetPinnedCpus,
-                report.powerState,
-                JSON.stringify(report.applied ?? null),
-              ],
-            );
+            // A drain's (or a cold resize's) move is final at once: the source drops its copy under the same operation.
+            await setMigrationStatus(m, mig.id, 'confirming');
+            await landOnTarget(m, mig, report, 'VERIFY_MIGRATION', 'confirming');
             await this.send(m, { ...mig, status: 'confirming' }, report.operationId, 'migration.drop', 'source');
             break;
           }
-          await m.query(`UPDATE instance_migrations SET status = 'finished', updated_at = now() WHERE id = $1`, [
-            mig.id,
-          ]);
-          await m.query(
-            `UPDATE instances SET status = 'VERIFY_MIGRATION', task_state = NULL, host_id = $2, pinned_cpus = $3,
-                    power_state = $4, applied_limits = $5::jsonb, updated_at = now()
-              WHERE id = $1`,
-            [
-              instanceId,
-              mig.targetHostId,
-              mig.targetPinnedCpus,
-              report.powerState,
-              JSON.stringify(report.applied ?? null),
-            ],
-          );
+          await setMigrationStatus(m, mig.id, 'finished');
+          await landOnTarget(m, mig, report, 'VERIFY_MIGRATION', null);
           await finishOperation(m, report.operationId, null);
           break;
         case 'confirmed':
-          await m.query(`UPDATE instance_migrations SET status = 'confirmed', updated_at = now() WHERE id = $1`, [
-            mig.id,
-          ]);
+          await setMigrationStatus(m, mig.id, 'confirmed');
           await releaseAllocations(m, { migrationId: mig.id });
           await this.settleInstance(m, instanceId);
           await finishOperation(m, report.operationId, null);
@@ -527,27 +495,13 @@ export class MigrationStore {
           break;
         }
         case 'evacuated':
-          await m.query(`UPDATE instance_migrations SET status = 'evacuated', updated_at = now() WHERE id = $1`, [
-            mig.id,
-          ]);
-          await m.query(
-            `UPDATE instances SET status = $5, task_state = NULL, host_id = $2, pinned_cpus = $3, power_state = $4,
-                    applied_limits = $6::jsonb, fault = NULL, updated_at = now()
-              WHERE id = $1`,
-            [
-              instanceId,
-              mig.targetHostId,
-              mig.targetPinnedCpus,
-              report.powerState,
-              statusOf(report.powerState),
-              JSON.stringify(report.applied ?? null),
-            ],
-          );
+          await setMigrationStatus(m, mig.id, 'evacuated');
+          await landOnTarget(m, mig, report, statusOf(report.powerState), null);
           await finishOperation(m, report.operationId, null);
           break;
         case 'evacuation-failed': {
           const fault = mig.fault ?? report.fault ?? failedWithout(report);
-          await m.query(`UPDATE instance_migrations SET status = 'error', updated_at = now() WHERE id = $1`, [mig.id]);
+          await setMigrationStatus(m, mig.id, 'error');
           if (mig.targetHostId) await releaseAllocations(m, { instanceId, hostId: mig.targetHostId });
           await m.query(`UPDATE allocations SET instance_id = $2, migration_id = NULL WHERE migration_id = $1`, [
             mig.id,
@@ -561,16 +515,12 @@ export class MigrationStore {
           break;
         }
         case 'cleaned':
-          await m.query(`UPDATE instance_migrations SET status = 'confirmed', updated_at = now() WHERE id = $1`, [
-            mig.id,
-          ]);
+          await setMigrationStatus(m, mig.id, 'confirmed');
           await releaseAllocations(m, { migrationId: mig.id });
           break;
         case 'clean-failed':
           // Tried again at the host's next power sync.
-          await m.query(`UPDATE instance_migrations SET status = 'evacuated', updated_at = now() WHERE id = $1`, [
-            mig.id,
-          ]);
+          await setMigrationStatus(m, mig.id, 'evacuated');
           break;
         case 'revert-failed': {
           const fault = report.fault ?? failedWithout(report);
@@ -772,6 +722,34 @@ export async function startMigration(
     jobId: jobId(operationId, 'migrate'),
     payload: job,
   });
+}
+
+async function setMigrationStatus(m: EntityManager, id: string, status: MigrationStatus): Promise<void> {
+  await m.query('UPDATE instance_migrations SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
+}
+
+/** The instance as its target reported it: there, on the target's CPUs, with what it read back. */
+async function landOnTarget(
+  m: EntityManager,
+  mig: MigrationRow,
+  report: MigrationReport,
+  status: InstanceStatus,
+  taskState: 'confirming' | null,
+): Promise<void> {
+  await m.query(
+    `UPDATE instances SET status = $2, task_state = $3, host_id = $4, pinned_cpus = $5, power_state = $6,
+            applied_limits = $7::jsonb, fault = NULL, updated_at = now()
+      WHERE id = $1`,
+    [
+      mig.instanceId,
+      status,
+      taskState,
+      mig.targetHostId,
+      mig.targetPinnedCpus,
+      report.powerState,
+      JSON.stringify(report.applied ?? null),
+    ],
+  );
 }
 
 /** Writes a flavor size onto the instance row (a cold resize landing, or undone). */

@@ -4,7 +4,6 @@ import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
 import { MigrationService } from '../../../apps/scheduler/src/migration/migration-service';
 import { HostStateCache } from '../../../apps/scheduler/src/placement/host-cache';
-import type { PlacementService } from '../../../apps/scheduler/src/placement/placement-service';
 import { PlacementStore } from '@berth/db';
 import { eventually } from '../api-harness';
 import { hostFacts } from '../host-facts';
@@ -14,7 +13,6 @@ import { PlacementHarness } from './placement-harness';
 
 describe('migrations on real PostgreSQL', () => {
   let h: PlacementHarness;
-  let placement: PlacementService;
   let reports: ReportStore;
   let conductor: MigrationService;
   let store: MigrationStore;
@@ -22,7 +20,7 @@ describe('migrations on real PostgreSQL', () => {
 
   beforeAll(async () => {
     h = await PlacementHarness.start();
-    ({ placement, reports } = h);
+    ({ reports } = h);
     const limits = { maxInstancesPerHost: 50, downAfterSec: 60 };
     store = new MigrationStore(h.api.dataSource, limits, 'registry.test:5000');
     const placementStore = new PlacementStore(h.api.dataSource, limits);
@@ -41,18 +39,7 @@ describe('migrations on real PostgreSQL', () => {
 
   async function activeOn(host: string, name: string): Promise<string> {
     await h.onlyHosts(host);
-    const { job, ids } = await h.create({ name });
-    await placement.place(job);
-    const id = ids[0]!;
-    await reports.result({
-      v: 1,
-      type: 'instance.result',
-      operationId: job.members[0]!.operationId,
-      instanceId: id,
-      command: 'instance.create',
-      powerState: 'RUNNING',
-      at: new Date().toISOString(),
-    });
+    const id = await h.activeInstance(name);
     await h.onlyHosts('m1', 'm2');
     return id;
   }

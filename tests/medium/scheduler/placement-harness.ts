@@ -77,6 +77,24 @@ export class PlacementHarness {
     };
   }
 
+  /** Creates an instance, places it (on the hosts that take part), and reports it built and running. */
+  async activeInstance(name: string): Promise<string> {
+    const { job, ids } = await this.create({ name });
+    await this.placement.place(job);
+    const id = ids[0];
+    if (!id) throw new Error('the create made no instance');
+    await this.reports.result({
+      v: 1,
+      type: 'instance.result',
+      operationId: job.members[0]?.operationId ?? '',
+      instanceId: id,
+      command: 'instance.create',
+      powerState: 'RUNNING',
+      at: new Date().toISOString(),
+    });
+    return id;
+  }
+
   async instance(id: string): Promise<any> {
     return (await this.api.call('GET', `/v1/instances/${id}`)).body;
   }

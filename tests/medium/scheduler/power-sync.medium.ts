@@ -1,6 +1,5 @@
 import type { AgentReport, PowerState } from '@berth/contracts';
 import type { ReportStore } from '@berth/db';
-import type { PlacementService } from '../../../apps/scheduler/src/placement/placement-service';
 import { hostFacts } from '../host-facts';
 import { PlacementHarness } from './placement-harness';
 
@@ -8,12 +7,11 @@ type Sync = Extract<AgentReport, { type: 'host.power-states' }>;
 
 describe('power-state sync on real PostgreSQL', () => {
   let h: PlacementHarness;
-  let placement: PlacementService;
   let reports: ReportStore;
 
   beforeAll(async () => {
     h = await PlacementHarness.start();
-    ({ placement, reports } = h);
+    ({ reports } = h);
     await reports.heartbeat(hostFacts('sync1', { vcpus: 64, cpuSharedSet: '0-63', ramMb: 8192, diskGb: 1000 }));
     await h.onlyHosts('sync1');
   });
@@ -21,18 +19,7 @@ describe('power-state sync on real PostgreSQL', () => {
 
   /** An ACTIVE instance on sync1, built as the host would report it. */
   async function active(name: string): Promise<string> {
-    const { job, ids } = await h.create({ name });
-    await placement.place(job);
-    const id = ids[0]!;
-    await reports.result({
-      v: 1,
-      type: 'instance.result',
-      operationId: job.members[0]!.operationId,
-      instanceId: id,
-      command: 'instance.create',
-      powerState: 'RUNNING',
-      at: new Date().toISOString(),
-    });
+    const id = await h.activeInstance(name);
     expect(await h.instance(id)).toMatchObject({ status: 'ACTIVE', powerState: 'RUNNING', host: 'sync1' });
     return id;
   }
