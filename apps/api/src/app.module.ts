@@ -112,7 +112,11 @@ export class AppModule {
           inject: [DataSource],
           useFactory: (ds: DataSource) => new InstanceStore(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
         },
-        { provide: EnrollmentStore, inject: [DataSource], useFactory: (ds: DataSource) => new EnrollmentStore(ds) },
+        {
+          provide: EnrollmentStore,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new EnrollmentStore(ds, env.BERTH_HOST_DOWN_AFTER_SEC),
+        },
         {
           provide: MigrationStore,
           inject: [DataSource],

@@ -64,7 +64,7 @@ export async function startScheduler(env: SchedulerEnv) {
   const migrations = new MigrationStore(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
   const migration = new MigrationService(migrations, placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const enrollment = new EnrollmentService(
-    new EnrollmentStore(dataSource),
+    new EnrollmentStore(dataSource, env.BERTH_HOST_DOWN_AFTER_SEC),
     env.BERTH_SECRET_KEY ? SecretBox.fromBase64(env.BERTH_SECRET_KEY) : null,
     {
       // dist/apps/scheduler/src -> dist/apps/compute-agent/src/main.js

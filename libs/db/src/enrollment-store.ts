@@ -43,7 +43,11 @@ export interface SshKeyPair {
 
 /** Host enrollments: the API records one, the scheduler carries it out (EnrollmentService). */
 export class EnrollmentStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** A host without a heartbeat this long is down (BERTH_HOST_DOWN_AFTER_SEC); one that is up is enrolled. */
+    private readonly downAfterSec: number,
+  ) {}
 
   /** API: records the enrollment with the key sealed, and queues it. */
   request(
@@ -54,8 +58,8 @@ export class EnrollmentStore {
     return this.dataSource.transaction(async (m) => {
       const existing = await one<{ up: boolean }>(
         m,
-        `SELECT last_heartbeat_at > now() - interval '60 seconds' AS up FROM hosts WHERE name = $1`,
-        [input.name],
+        `SELECT last_heartbeat_at > now() - make_interval(secs => $2) AS up FROM hosts WHERE name = $1`,
+        [input.name, this.downAfterSec],
       );
       if (existing?.up) throw BerthError.conflict(`host ${input.name} is already enrolled and up`, 'name', 'unique');
       const operationId = await insertOperation(m, actor, {

@@ -11,6 +11,16 @@ import { PlacementHarness } from './placement-harness';
 
 // The API's and the conductor's side of a migration on real PostgreSQL and Redis, hosts played by the test.
 
+/** What a host reports for one step of a migration, without the step's own fields. */
+const resultOf = (operationId: string, migrationId: string, instanceId: string, at: string) => ({
+  v: 1 as const,
+  type: 'migration.result' as const,
+  operationId,
+  migrationId,
+  instanceId,
+  at,
+});
+
 describe('migrations on real PostgreSQL', () => {
   let h: PlacementHarness;
   let reports: ReportStore;
@@ -116,14 +126,7 @@ describe('migrations on real PostgreSQL', () => {
     // The snapshot fails on the source: the conductor asks the source to restore, then puts it back.
     const at = new Date().toISOString();
     const fault = { step: 'push', message: 'registry refused', at };
-    const base = {
-      v: 1 as const,
-      type: 'migration.result' as const,
-      operationId: res.body.operationId,
-      migrationId: record.id,
-      instanceId: id,
-      at,
-    };
+    const base = resultOf(res.body.operationId, record.id, id, at);
     expect(await store.apply({ ...base, command: 'migration.snapshot', powerState: 'SHUTDOWN', fault })).toBe('send');
     expect(await store.apply({ ...base, command: 'migration.snapshot', powerState: 'SHUTDOWN', fault })).toBe('ignore');
     expect(await store.apply({ ...base, command: 'migration.restore', powerState: 'RUNNING' })).toBe('reverted');
@@ -168,14 +171,7 @@ describe('migrations on real PostgreSQL', () => {
     await conductor.migrate(job.data as MigrateInstanceJob);
     const [record] = (await h.api.call('GET', `/v1/instances/${id}/migrations`)).body.items;
     const at = new Date().toISOString();
-    const base = {
-      v: 1 as const,
-      type: 'migration.result' as const,
-      operationId: res.body.operationId,
-      migrationId: record.id,
-      instanceId: id,
-      at,
-    };
+    const base = resultOf(res.body.operationId, record.id, id, at);
     expect(await store.apply({ ...base, command: 'migration.snapshot', powerState: 'SHUTDOWN' })).toBe('send');
     expect(await store.apply({ ...base, command: 'migration.fetch', powerState: 'NOSTATE' })).toBe('send');
     const receive = await eventually(

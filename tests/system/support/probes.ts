@@ -12,7 +12,11 @@ export async function containerPid(instanceId: string): Promise<number> {
 
 /** eth0 as seen from inside the instance's network namespace. */
 export async function insideView(instanceId: string): Promise<{ mac: string; addresses: string[] }> {
-  const pid = await containerPid(instanceId);
+  return eth0Of(await containerPid(instanceId));
+}
+
+/** eth0 in the network namespace of process `pid` (an instance's init, on whichever dockerd runs it). */
+export async function eth0Of(pid: number): Promise<{ mac: string; addresses: string[] }> {
   const out = await runCommand(['nsenter', `--target=${pid}`, '--net', 'ip', '-json', 'addr', 'show', 'dev', 'eth0']);
   const [link] = JSON.parse(out) as Array<{
     address: string;

@@ -1,4 +1,5 @@
 import { runCommand } from '@berth/platform';
+import { eth0Of } from './probes';
 import type { TestStack } from './stack';
 import { testEnv } from './test-env';
 
@@ -38,16 +39,8 @@ export async function testbedPid(host: number, instanceId: string): Promise<numb
 
 /** eth0 as the instance itself sees it, on its testbed host. */
 export async function testbedInsideView(host: number, instanceId: string): Promise<{ mac: string; ip: string[] }> {
-  const pid = await testbedPid(host, instanceId);
-  const out = await runCommand(['nsenter', `--target=${pid}`, '--net', 'ip', '-json', 'addr', 'show', 'dev', 'eth0']);
-  const [link] = JSON.parse(out) as Array<{
-    address: string;
-    addr_info: Array<{ family: string; local: string; prefixlen: number }>;
-  }>;
-  return {
-    mac: link?.address ?? '',
-    ip: (link?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
-  };
+  const { mac, addresses } = await eth0Of(await testbedPid(host, instanceId));
+  return { mac, ip: addresses };
 }
 
 /** Lets only these testbed hosts (by number) take new instances. */
