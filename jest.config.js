@@ -41,5 +41,14 @@ module.exports = {
       globalTeardown: '<rootDir>/tests/medium/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/system/support/timeouts.ts'],
     },
+    {
+      // Fault injection on the built stack and the real daemons: kill -9, daemon restarts, load, bad input.
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/tests/faults/**/*.fault.ts'],
+      globalSetup: '<rootDir>/tests/system/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/medium/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/tests/system/support/timeouts.ts'],
+    },
   ],
 };

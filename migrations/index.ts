@@ -6,6 +6,7 @@ import { VmImages1764200000000 } from './1764200000000-vm-images';
 import { DiskWeight1764300000000 } from './1764300000000-disk-weight';
 import { Migrations1764400000000 } from './1764400000000-migrations';
 import { HostEnrollment1764500000000 } from './1764500000000-host-enrollment';
+import { Recovery1764600000000 } from './1764600000000-recovery';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   DiskWeight1764300000000,
   Migrations1764400000000,
   HostEnrollment1764500000000,
+  Recovery1764600000000,
 ];

@@ -1,13 +1,12 @@
 import { blockDeviceOf, cgroupsOfProcess, readCgroupLimits } from '@berth/cgroups';
 import { runCommand } from '@berth/platform';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { serveTcp, tcpFrom } from './support/probes';
-import { TestStack } from './support/stack';
-import { testEnv } from './support/test-env';
+import { createOn, identity, migrate, registry, startStack } from './support/migration';
+import type { TestStack } from './support/stack';
 import {
   docker,
   dockerSocketOf,
-  onlyTestbedHosts,
   testbedInsideView,
   testbedLeftovers,
   testbedPid,
@@ -17,65 +16,8 @@ import {
 // Cold migration of a container between testbed hosts, each with its own dockerd and OVS: docker
 // commit on the source, push to the registry, pull on the target, the same identity there.
 
-const tb = testEnv().testbed;
-const registry = `${tb.gateway}:5000`;
-const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
-const HOSTS = [1, 2, 3];
 const MIB = 1024 * 1024;
 
-async function startStack(
-  testbedFailpoints: Record<number, string[]> = {},
-  env: Record<string, string> = {},
-): Promise<TestStack> {
-  const stack = await TestStack.start({
-    agent: false,
-    testbedHosts: HOSTS,
-    testbedFailpoints,
-    // Tests switch hosts on and off between builds: the scheduler re-reads them almost at once.
-    env: { BERTH_SNAPSHOT_REGISTRY: registry, BERTH_HOST_CACHE_MS: '50', ...env },
-  });
-  for (const [path, body] of [
-    [
-      '/v1/flavors',
-      {
-        name: 'm1.qos',
-        vcpus: 1,
-        ramMb: 128,
-        diskGb: 1,
-        cpuQuota: 50,
-        diskWriteIops: 500,
-        netIngressMbps: 40,
-        netEgressMbps: 30,
-      },
-    ],
-    ['/v1/images', { name: 'busybox', kind: 'container', ref: tb.image }],
-    ['/v1/networks', { name: 'vlan100', vlan: 100, cidr: `${net}.0/24`, gateway: `${net}.1` }],
-  ] as const) {
-    expect((await stack.call('POST', path, body)).status).toBe(201);
-  }
-  return stack;
-}
-
-/** Creates an instance on testbed host `host` (the others disabled meanwhile). */
-async function createOn(stack: TestStack, host: number, name: string): Promise<any> {
-  await onlyTestbedHosts(stack, host);
-  const made = await stack.createInstance({ name, flavor: 'm1.qos', network: 'vlan100' });
-  await onlyTestbedHosts(stack, ...HOSTS);
-  expect(made).toMatchObject({ status: 'ACTIVE', host: stack.testbedHostNames[host - 1] });
-  return made;
-}
-
-async function migrate(stack: TestStack, id: string, host: number): Promise<any> {
-  const res = await stack.call('POST', `/v1/instances/${id}/actions`, {
-    action: 'migrate',
-    host: stack.testbedHostNames[host - 1],
-  });
-  expect(res.status).toBe(202);
-  return stack.operation(res.body.operationId, 120_000);
-}
-
-/** What identifies the instance and bounds it, as the API read it back from the host. */
-const identity = (i: any) => ({ id: i.id, ip: i.ip, mac: i.mac, vlan: i.vlan, portId: i.portId, limits: i.limits });
 const applied = (i: any) => {
   const { readAt: _, ...rest } = i.appliedLimits;
   return rest;

@@ -236,6 +236,10 @@ export class CommandHandler {
     const { instance } = command;
     switch (command.type) {
       case 'instance.create':
+        if (command.recovery && !(await driver.runsAsSpecified(instance))) {
+          await driver.destroy(instance, onStep);
+          throw new DriverError('recover', 'the host restarted during the build; what it had made was removed');
+        }
         return driver.spawn(instance, onStep);
       case 'instance.start':
         return driver.powerOn(instance, onStep);

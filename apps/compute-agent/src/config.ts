@@ -122,6 +122,8 @@ export class AgentEnv extends BerthEnv {
 
   /** Test-only fault injection: comma-separated failpoint names (see libs/platform/src/failpoints.ts). */
   @IsOptional()
-  @Matches(/^[a-z0-9.,-]*$/, { message: 'must be comma-separated failpoint names' })
+  @Matches(/^([a-z0-9.-]+(=(throw|hang))?)?(,[a-z0-9.-]+(=(throw|hang))?)*$/, {
+    message: 'must be comma-separated failpoint names, each optionally =throw or =hang',
+  })
   BERTH_FAILPOINTS?: string;
 }

@@ -14,6 +14,7 @@ import { hostNet, type HostNet } from '@berth/network';
 import { createLogger, errorMessage, Failpoints, loadEnv, runMain } from '@berth/platform';
 import { QueueProducer, startWorker } from '@berth/queue';
 import Docker from 'dockerode';
+import { randomUUID } from 'node:crypto';
 import { CommandHandler } from './command-handler';
 import { AgentEnv } from './config';
 import { newestKernel, onlineCpus, readHostFacts } from './host-facts';
@@ -110,6 +111,9 @@ export async function startAgent(env: AgentEnv) {
     }
   };
   await heartbeat();
+  // The scheduler recovers what this host's previous agent left unfinished (recoverTask).
+  const incarnation = randomUUID();
+  await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()]);
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
   const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME);
@@ -126,7 +130,7 @@ export async function startAgent(env: AgentEnv) {
     queueSettings,
     computeQueue(env.BERTH_HOST_NAME),
     (job) => handler.handle(job.data),
-    { concurrency: env.BERTH_AGENT_CONCURRENCY, log },
+    { concurrency: env.BERTH_AGENT_CONCURRENCY, log, redeliverStalled: false },
   );
   const facts = await readHostFacts(factsOptions);
   if (env.BERTH_LXCFS_PATH && !facts.lxcfs) {
@@ -139,6 +143,7 @@ export async function startAgent(env: AgentEnv) {
       cpuSharedSet: facts.cpuSharedSet,
       cpuDedicatedSet: facts.cpuDedicatedSet,
       lxcfs: facts.lxcfs,
+      incarnation,
     },
     'compute agent started',
   );

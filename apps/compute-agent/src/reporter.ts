@@ -26,6 +26,10 @@ export class Reporter {
     return this.send({ v: CONTRACT_VERSION, type: 'host.power-states', ...sync, at: now() });
   }
 
+  started(host: string, incarnation: string, kinds: HostFacts['drivers']): Promise<void> {
+    return this.send({ v: CONTRACT_VERSION, type: 'host.started', host, incarnation, kinds, at: now() });
+  }
+
   step(operationId: string, step: string, detail?: string): Promise<void> {
     return this.send({
       v: CONTRACT_VERSION,

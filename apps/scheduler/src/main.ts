@@ -17,6 +17,7 @@ import {
   OutboxRelay,
   PlacementStore,
   policyOptionsOf,
+  RecoveryStore,
   ReportStore,
   ReservationStore,
 } from '@berth/db';
@@ -90,6 +91,7 @@ export async function startScheduler(env: SchedulerEnv) {
     }),
     placement,
     migration,
+    new RecoveryStore(dataSource, migrations),
     log,
   );
   const reservations = new ReservationStore(dataSource, limits);

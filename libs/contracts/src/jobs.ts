@@ -58,6 +58,11 @@ export interface ComputeCommand {
   instance: InstanceSpec;
   /** instance.set-limits: the limits in effect before, which the host restores if the change fails. */
   previous?: InstanceLimits;
+  /**
+   * instance.create sent again after the host's agent restarted mid-build: the host finishes it only
+   * if the instance already runs with its port plugged, and otherwise removes what exists and fails.
+   */
+  recovery?: boolean;
 }
 
 /** API -> one compute host: pull an image ahead of need (pre-warm before a peak). */

@@ -65,6 +65,18 @@ export type AgentReport =
     }
   | {
       v: typeof CONTRACT_VERSION;
+      /**
+       * Sent once as an agent starts: the scheduler recovers the tasks the host's previous agent left
+       * unfinished. `incarnation` is new at every start, so a repeated report is recognised.
+       */
+      type: 'host.started';
+      host: string;
+      incarnation: string;
+      kinds: InstanceKind[];
+      at: string;
+    }
+  | {
+      v: typeof CONTRACT_VERSION;
       type: 'migration.result';
       operationId: string;
       migrationId: string;

@@ -22,4 +22,5 @@ export * from './scheduling-env';
 export * from './image-pulls';
 export * from './claim-statement';
 export * from './migration-store';
+export * from './recovery-store';
 export * from './enrollment-store';

@@ -1,13 +1,15 @@
-import type {
-  AppliedLimits,
-  CpuPolicy,
-  Fault,
-  InstanceKind,
-  InstanceLimits,
-  InstanceSpec,
-  PowerState,
-  Throttles,
-  VmBoot,
+import {
+  CONTRACT_VERSION,
+  type ComputeCommand,
+  type AppliedLimits,
+  type CpuPolicy,
+  type Fault,
+  type InstanceKind,
+  type InstanceLimits,
+  type InstanceSpec,
+  type PowerState,
+  type Throttles,
+  type VmBoot,
 } from '@berth/contracts';
 import type { InstanceStatus, TaskState, ThrottleBounds } from '@berth/domain';
 import type { PendingResize } from './entities/instance.entity';
@@ -102,4 +104,20 @@ export function instanceLimitsOf(
   r: Pick<InstanceRecord, 'vcpus' | 'ramMb' | 'cpuPolicy' | 'throttles' | 'pinnedCpus'>,
 ): InstanceLimits {
   return { ...r.throttles, vcpus: r.vcpus, ramMb: r.ramMb, cpuPolicy: r.cpuPolicy, pinnedCpus: r.pinnedCpus };
+}
+
+/** The command of a live resize: the instance as it is to become, and the limits to restore if it fails. */
+export function limitsCommandOf(r: InstanceRecord, to: PendingResize['to'], operationId: string): ComputeCommand {
+  const current = specOf(r);
+  return {
+    v: CONTRACT_VERSION,
+    type: 'instance.set-limits',
+    operationId,
+    instance: {
+      ...current,
+      diskGb: to.diskGb,
+      limits: { ...to.throttles, vcpus: to.vcpus, ramMb: to.ramMb, cpuPolicy: to.cpuPolicy, pinnedCpus: to.pinnedCpus },
+    },
+    previous: current.limits,
+  };
 }

@@ -43,7 +43,7 @@ import { growAllocation } from './allocations';
 import type { PendingResize } from './entities/instance.entity';
 import { loadHostState } from './host-state';
 import { markInstanceDeleted } from './lifecycle';
-import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
+import { INSTANCE_RECORD_SQL, limitsCommandOf, specOf, type InstanceRecord } from './instance-record';
 import { startMigration, type FlavorSize } from './migration-store';
 import { finishOperation, insertOperation, type Actor } from './operation-store';
 import { enqueue } from './outbox';
@@ -389,18 +389,7 @@ export class InstanceStore {
         { ...actor, projectId: instance.projectId },
         { action: `instance.${change.action}`, targetType: 'instance', targetId: id },
       );
-      const current = specOf(instance);
-      const command: ComputeCommand = {
-        v: CONTRACT_VERSION,
-        type: 'instance.set-limits',
-        operationId,
-        instance: {
-          ...current,
-          diskGb: to.diskGb,
-          limits: { ...to.throttles, vcpus: to.vcpus, ramMb: to.ramMb, cpuPolicy: to.cpuPolicy, pinnedCpus },
-        },
-        previous: current.limits,
-      };
+      const command = limitsCommandOf(instance, pending.to, operationId);
       await enqueue(m, {
         queue: computeQueue(instance.hostName),
         name: command.type,

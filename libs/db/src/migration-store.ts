@@ -19,9 +19,12 @@ import {
   type RequestSpec,
 } from '@berth/contracts';
 import {
+  ACTIVE_MIGRATION,
   BerthError,
   beginMigrationAction,
   conductMigration,
+  recoverMigration,
+  type MigrationRecovery,
   type InstanceStatus,
   type MigrationAction,
   type MigrationMove,
@@ -69,6 +72,9 @@ interface MigrationRow extends MigrationRecord {
   parentOperationId: string | null;
   autoConfirm: boolean;
   resize: ColdResize | null;
+  pendingCommand: MigrationCommandType | null;
+  pendingOn: 'source' | 'target' | null;
+  pendingOperationId: string | null;
 }
 
 const MIGRATION_SQL = `
@@ -77,7 +83,8 @@ const MIGRATION_SQL = `
          t.name AS "targetHost", m.requested_host AS "requestedHost", m.was_running AS "wasRunning",
          m.snapshot_ref AS "snapshotRef", m.target_pinned_cpus AS "targetPinnedCpus", m.failed_step AS "failedStep",
          m.fault, m.created_at AS "createdAt", m.updated_at AS "updatedAt",
-         m.parent_operation_id AS "parentOperationId", m.auto_confirm AS "autoConfirm", m.resize
+         m.parent_operation_id AS "parentOperationId", m.auto_confirm AS "autoConfirm", m.resize,
+         m.pending_command AS "pendingCommand", m.pending_on AS "pendingOn", m.pending_operation_id AS "pendingOperationId"
     FROM instance_migrations m JOIN hosts s ON s.id = m.source_host_id LEFT JOIN hosts t ON t.id = m.target_host_id`;
 
 const OPEN = `m.status NOT IN ('confirmed', 'reverted', 'error')`;
@@ -589,6 +596,8 @@ export class MigrationStore {
     operationId: string,
     type: MigrationCommandType,
     to: 'source' | 'target',
+    /** Set when a step is sent again: a job of its own. */
+    retry?: string,
   ): Promise<void> {
     const host = to === 'source' ? mig.sourceHost : mig.targetHost;
     if (!host) throw new Error(`migration ${mig.id} has no ${to} host yet`);
@@ -634,12 +643,63 @@ export class MigrationStore {
       forgetSnapshot: mig.status === 'confirming',
       ...(type === 'migration.fetch' && base.kind === 'vm' ? { peer: await this.peer(m, mig) } : {}),
     };
+    await m.query(
+      `UPDATE instance_migrations SET pending_command = $2, pending_on = $3, pending_operation_id = $4 WHERE id = $1`,
+      [mig.id, type, to, operationId],
+    );
     await enqueue(m, {
       queue: computeQueue(host),
       name: type,
-      jobId: jobId(operationId, `${type}-${host}`),
+      jobId: jobId(operationId, `${type}-${host}${retry ? `-${retry}` : ''}`),
       payload: command,
     });
+  }
+
+  /**
+   * A host's agent restarted (RecoveryStore): the steps of its migrations that it was running are
+   * failed (a forward step: the move reverts) or sent again (an undo or a clean-up), once per
+   * `incarnation`. Returns what it did, per migration.
+   */
+  async recoverHost(
+    hostName: string,
+    incarnation: string,
+    at: string,
+  ): Promise<Array<{ migrationId: string; instanceId: string; recovery: MigrationRecovery['kind'] }>> {
+    const interrupted = await this.dataSource.transaction(async (m) => {
+      const migs = await rows<MigrationRow & { role: 'source' | 'target' }>(
+        m,
+        `${MIGRATION_SQL.replace('SELECT', `SELECT CASE WHEN s.name = $1 THEN 'source' ELSE 'target' END AS role,`)}
+          WHERE (s.name = $1 OR t.name = $1) AND m.status = ANY ($2) ORDER BY m.created_at FOR UPDATE OF m`,
+        [hostName, ACTIVE_MIGRATION],
+      );
+      const failed: MigrationReport[] = [];
+      const done: Array<{ migrationId: string; instanceId: string; recovery: MigrationRecovery['kind'] }> = [];
+      for (const mig of migs) {
+        const recovery = recoverMigration(mig, mig.role);
+        if (recovery.kind === 'none' || !mig.pendingOperationId) continue;
+        done.push({ migrationId: mig.id, instanceId: mig.instanceId, recovery: recovery.kind });
+        const why = `the agent on ${hostName} restarted during ${recovery.command}`;
+        if (recovery.kind === 'resend') {
+          await recordStep(m, mig.pendingOperationId, 'recover', at, `${why}: sent again`);
+          await this.send(m, mig, mig.pendingOperationId, recovery.command, mig.role, `recover-${incarnation}`);
+        } else {
+          failed.push({
+            v: CONTRACT_VERSION,
+            type: 'migration.result',
+            operationId: mig.pendingOperationId,
+            migrationId: mig.id,
+            instanceId: mig.instanceId,
+            command: recovery.command,
+            powerState: 'NOSTATE',
+            at,
+            fault: { step: 'recover', message: why, at },
+          });
+        }
+      }
+      return { failed, done };
+    });
+    for (const report of interrupted.failed) await this.apply(report);
+    return interrupted.done;
   }
 }
 

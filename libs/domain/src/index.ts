@@ -2,6 +2,7 @@ export * from './capacity';
 export * from './field-error';
 export * from './instance-states';
 export * from './migration-rules';
+export * from './recovery';
 export * from './ipam';
 export * from './names';
 export * from './scheduling/explain';

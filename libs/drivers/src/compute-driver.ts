@@ -68,6 +68,12 @@ export interface ComputeDriver {
    */
   destroy(spec: InstanceSpec, onStep: StepListener): Promise<void>;
 
+  /**
+   * Whether the instance runs with its port plugged: a build interrupted after this point is
+   * complete (spawn then only applies its limits); one interrupted before it is not.
+   */
+  runsAsSpecified(spec: InstanceSpec): Promise<boolean>;
+
   /** NOSTATE when the host has no such instance. */
   powerState(instanceId: string): Promise<PowerState>;
 

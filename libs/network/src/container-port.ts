@@ -34,14 +34,14 @@ export async function plugContainerPort(net: HostNet, target: ContainerPortTarge
   const hostEnd = hostVethName(port.id);
   const peerEnd = peerVethName(port.id);
 
-  net.failpoints.check('network.veth');
+  await net.failpoints.check('network.veth');
   await createVethPair(net, hostEnd, peerEnd, port.mac);
   reverter.add(`delete veth ${hostEnd}`, () => deleteLink(net, hostEnd));
 
   if (target.datapath === 'netdev') await disableTxOffload(net, peerEnd);
   await moveIntoNamespace(net, peerEnd, pid, INSTANCE_IFNAME, hostEnd);
 
-  net.failpoints.check('network.ovs-port');
+  await net.failpoints.check('network.ovs-port');
   await addAccessPort(net, {
     name: hostEnd,
     vlan: port.vlan,
@@ -54,7 +54,7 @@ export async function plugContainerPort(net: HostNet, target: ContainerPortTarge
   });
   reverter.add(`delete OVS port ${hostEnd}`, () => deletePort(net, hostEnd));
 
-  net.failpoints.check('network.address');
+  await net.failpoints.check('network.address');
   await configureInstanceAddress(net, pid, {
     ifname: INSTANCE_IFNAME,
     ip: port.ip,

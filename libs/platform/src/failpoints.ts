@@ -1,31 +1,41 @@
 /**
- * Named points in multi-step host changes where a test can inject a failure, like etcd's gofail or
- * FreeBSD's fail(9). They are armed only through the agent's BERTH_FAILPOINTS setting; unarmed, a
- * check is one Set lookup. The fault-injection tests use them to prove that each step undoes itself.
+ * Named points in multi-step host changes where a test can inject a fault, like etcd's gofail or
+ * FreeBSD's fail(9). They are armed only through the agent's BERTH_FAILPOINTS setting: `name` makes
+ * the point throw (each step must undo itself), `name=hang` makes it wait for ever, so that a test
+ * can kill the process at exactly that point (restart recovery). Unarmed, a check is one Map lookup.
  */
+export type FailpointAction = 'throw' | 'hang';
+
 export class Failpoints {
-  private readonly armed: Set<string>;
+  private readonly armed: Map<string, FailpointAction>;
 
-  constructor(names: Iterable<string> = []) {
-    this.armed = new Set(names);
+  constructor(points: Iterable<string | [string, FailpointAction]> = []) {
+    this.armed = new Map([...points].map((p) => (typeof p === 'string' ? [p, 'throw' as const] : p)));
   }
 
+  /** "a,b=hang": `a` throws, `b` hangs. */
   static parse(spec: string | undefined): Failpoints {
-    return new Failpoints(
-      (spec ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    );
+    const points = (spec ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((entry): [string, FailpointAction] => {
+        const [name = '', action = 'throw'] = entry.split('=', 2);
+        if (action !== 'throw' && action !== 'hang') throw new Error(`failpoint ${name}: unknown action ${action}`);
+        return [name, action];
+      });
+    return new Failpoints(points);
   }
 
-  /** Throws FailpointError if `name` is armed. */
-  check(name: string): void {
-    if (this.armed.has(name)) throw new FailpointError(name);
+  /** Throws FailpointError if `name` is armed to throw; never returns if it is armed to hang. */
+  async check(name: string): Promise<void> {
+    const action = this.armed.get(name);
+    if (action === 'throw') throw new FailpointError(name);
+    if (action === 'hang') await new Promise<never>(() => undefined);
   }
 
   list(): string[] {
-    return [...this.armed];
+    return [...this.armed].map(([name, action]) => (action === 'throw' ? name : `${name}=${action}`));
   }
 }
 

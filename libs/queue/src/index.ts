@@ -88,6 +88,12 @@ export class QueueProducer {
 export interface WorkerOptions {
   concurrency: number;
   log: Logger;
+  /**
+   * Whether a job whose worker died is run again (BullMQ's stalled-job check). A compute host's
+   * commands are not: its restart recovers them from the records instead, so that a build it has
+   * failed and cleaned up is never built a second time.
+   */
+  redeliverStalled?: boolean;
 }
 
 /** Runs `handler` for each job of `queue`; errors are logged and left to BullMQ's retries. */
@@ -103,6 +109,7 @@ export function startWorker<T>(
     prefix: settings.prefix,
     concurrency: options.concurrency,
     autorun: true,
+    ...(options.redeliverStalled === false ? { maxStalledCount: 0 } : {}),
   });
   worker.on('failed', (job, error) =>
     options.log.warn(

@@ -75,14 +75,15 @@ export class TestStack {
     readonly extraHostNames: string[],
     /** The names of `testbedHosts`, in order. */
     readonly testbedHostNames: string[],
-    /** How to start each testbed host's agent again (by host name), for tests that take one down. */
-    private readonly agentStarters: ReadonlyMap<string, () => ChildProcess>,
+    /** The agents of real hosts, by host name (the main one, extra and testbed hosts). */
+    private readonly agents: Map<string, ChildProcess>,
+    /** How to start each of them again, for tests that take one down. */
+    private readonly agentStarters: ReadonlyMap<string, (env: Record<string, string>) => ChildProcess>,
   ) {}
 
-  /** Kills a testbed host's agent (SIGKILL: as a host that died): it stops heartbeating and answering. */
+  /** Kills a host's agent (SIGKILL: as a host that died, mid-command if it ran one): it stops heartbeating and answering. */
   async killAgent(hostName: string): Promise<void> {
-    const index = this.agentIndex.get(hostName);
-    const child = index === undefined ? undefined : this.processes[index];
+    const child = this.agents.get(hostName);
     if (!child) throw new Error(`no agent for ${hostName}`);
     if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((done) => {
@@ -91,17 +92,11 @@ export class TestStack {
     });
   }
 
-  /** Starts a testbed host's agent again. */
-  restartAgent(hostName: string): void {
-    const index = this.agentIndex.get(hostName);
+  /** Starts a host's agent again, with `env` over its settings (e.g. no failpoints). */
+  restartAgent(hostName: string, env: Record<string, string> = {}): void {
     const start = this.agentStarters.get(hostName);
-    if (index === undefined || !start) throw new Error(`no agent for ${hostName}`);
-    this.processes[index] = start();
-  }
-
-  private get agentIndex(): Map<string, number> {
-    const offset = this.processes.length - this.agentStarters.size - this.fakeCount;
-    return new Map([...this.agentStarters.keys()].map((name, i) => [name, offset + i]));
+    if (!start) throw new Error(`no agent for ${hostName}`);
+    this.agents.set(hostName, start(env));
   }
 
   /** Where this stack's VMs live on testbed host `n` (testbedVms). */
@@ -109,7 +104,6 @@ export class TestStack {
     return `/var/lib/berth-testbed/tb${n}/stack-${this.prefix.slice(1)}/instances`;
   }
 
-  private fakeCount = 0;
   /** Directories this stack's testbed agents keep VMs and image copies in, removed at stop. */
   private testbedDirs: string[] = [];
 
@@ -184,12 +178,42 @@ export class TestStack {
         ...vms,
       };
     };
-    const starters = new Map(
-      testbedHosts.map((h) => [
-        h.name,
-        () => run(`agent-${h.name}`, 'compute-agent/src/main.js', testbedAgent(h.n, h.name), env.testbed.netns(h.n)),
-      ]),
-    );
+    const starters = new Map<string, (env: Record<string, string>) => ChildProcess>([
+      ...(options.agent === false
+        ? []
+        : [
+            [
+              hostName,
+              (over: Record<string, string>) =>
+                run('agent', 'compute-agent/src/main.js', { ...dockerAgent({ BERTH_HOST_NAME: hostName }), ...over }),
+            ] as const,
+          ]),
+      ...extraHosts.map(
+        (h) =>
+          [
+            h.name,
+            (over: Record<string, string>) =>
+              run(`agent-${h.name}`, 'compute-agent/src/main.js', {
+                ...dockerAgent({ ...h.env, BERTH_HOST_NAME: h.name }),
+                ...over,
+              }),
+          ] as const,
+      ),
+      ...testbedHosts.map(
+        (h) =>
+          [
+            h.name,
+            (over: Record<string, string>) =>
+              run(
+                `agent-${h.name}`,
+                'compute-agent/src/main.js',
+                { ...testbedAgent(h.n, h.name), ...over },
+                env.testbed.netns(h.n),
+              ),
+          ] as const,
+      ),
+    ]);
+    const agents = new Map([...starters].map(([name, start]) => [name, start({})]));
     const processes = [
       run('api', 'api/src/main.js', {
         BERTH_API_PORT: String(port),
@@ -197,13 +221,6 @@ export class TestStack {
         BERTH_ADMIN_TOKEN_FILE: '/dev/null',
       }),
       ...Array.from({ length: options.schedulers ?? 1 }, (_, i) => run(`scheduler-${i}`, 'scheduler/src/main.js', {})),
-      ...(options.agent === false
-        ? []
-        : [run('agent', 'compute-agent/src/main.js', dockerAgent({ BERTH_HOST_NAME: hostName }))]),
-      ...extraHosts.map((h) =>
-        run(`agent-${h.name}`, 'compute-agent/src/main.js', dockerAgent({ ...h.env, BERTH_HOST_NAME: h.name })),
-      ),
-      ...testbedHosts.map((h) => starters.get(h.name)?.() ?? failToStart(h.name)),
       ...(options.fakeHosts ?? []).map((fake) =>
         run(`fake-${fake.name}`, 'compute-agent/src/main.js', {
           BERTH_HOST_NAME: fake.name,
@@ -230,9 +247,9 @@ export class TestStack {
       options.agent !== false || extraHosts.length > 0 || testbedHosts.length > 0,
       extraHosts.map((h) => h.name),
       testbedHosts.map((h) => h.name),
+      agents,
       starters,
     );
-    stack.fakeCount = (options.fakeHosts ?? []).length;
     if (options.testbedVms) stack.testbedDirs = testbedHosts.map((h) => `${env.testbed.dataDir(h.n)}/stack-${id}`);
     try {
       await stack.until('the API', async () => (await stack.call('GET', '/healthz').catch(() => null))?.status === 200);
@@ -327,7 +344,7 @@ export class TestStack {
       for (const instance of list?.body?.items ?? []) await this.remove(instance.id as string).catch(() => undefined);
     }
     await Promise.all(
-      this.processes.map(
+      [...this.processes, ...this.agents.values()].map(
         (child) =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();
@@ -378,7 +395,3 @@ const lines = (text: string) =>
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
-
-function failToStart(name: string): never {
-  throw new Error(`no starter for ${name}`);
-}

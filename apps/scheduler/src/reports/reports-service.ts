@@ -1,5 +1,5 @@
 import type { AgentReport } from '@berth/contracts';
-import type { ReportStore } from '@berth/db';
+import type { RecoveryStore, ReportStore } from '@berth/db';
 import { KeyedLock, type Logger } from '@berth/platform';
 import type { MigrationService } from '../migration/migration-service';
 import type { PlacementService } from '../placement/placement-service';
@@ -17,11 +17,12 @@ export class ReportsService {
     private readonly store: ReportStore,
     private readonly placement: PlacementService,
     private readonly migration: MigrationService,
+    private readonly recovery: RecoveryStore,
     private readonly log: Logger,
   ) {}
 
   apply(report: AgentReport): Promise<void> {
-    return report.type === 'host.heartbeat' || report.type === 'host.power-states'
+    return report.type === 'host.heartbeat' || report.type === 'host.power-states' || report.type === 'host.started'
       ? this.applyNow(report)
       : this.perOperation.run(report.operationId, () => this.applyNow(report));
   }
@@ -39,6 +40,12 @@ export class ReportsService {
           );
         }
         return;
+      case 'host.started': {
+        const recovered = await this.recovery.hostStarted(report);
+        if (recovered.length > 0)
+          this.log.warn({ host: report.host, recovered }, 'agent restarted: recovering the tasks it left unfinished');
+        return;
+      }
       case 'operation.step':
         return this.store.step(report);
       case 'image.result':

@@ -14,6 +14,7 @@ import {
   hostVethName,
   INSTANCE_IFNAME,
   linkExists,
+  listPorts,
   plugContainerPort,
   probeDatapath,
   readInstanceInterface,
@@ -80,7 +81,7 @@ export class DockerDriver implements ComputeDriver {
 
   async spawn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     const existing = await this.inspect(spec.id);
-    if (existing?.State.Running && (await this.isPlugged(spec))) {
+    if (existing && (await this.isWhole(spec, existing))) {
       return runSteps(onStep, async (step) => {
         await step('limits');
         return this.applyLimits(spec, existing);
@@ -92,7 +93,7 @@ export class DockerDriver implements ComputeDriver {
       await step('image');
       await this.ensureImage(spec.imageRef);
       await step('create');
-      this.options.net.failpoints.check('docker.create');
+      await this.options.net.failpoints.check('docker.create');
       const lxcfs = this.options.lxcfsRoot ? await lxcfsBinds(this.options.lxcfsRoot) : null;
       const container = await this.docker.createContainer(
         containerConfig(spec, {
@@ -123,6 +124,7 @@ export class DockerDriver implements ComputeDriver {
         if (!isNotModified(error)) throw error;
       }
       await step('unplug');
+      await this.options.net.failpoints.check('docker.unplug');
       await unplugContainerPort(this.net, spec.port.id);
     });
   }
@@ -130,7 +132,7 @@ export class DockerDriver implements ComputeDriver {
   async powerOn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     const existing = await this.inspect(spec.id);
     if (!existing) throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
-    if (existing.State.Running && (await this.isPlugged(spec))) {
+    if (await this.isWhole(spec, existing)) {
       return runSteps(onStep, async (step) => {
         await step('limits');
         return this.applyLimits(spec, existing);
@@ -166,7 +168,7 @@ export class DockerDriver implements ComputeDriver {
       if (!before) throw new DriverError('limits', `instance ${spec.id} does not exist on this host`);
       reverter.add('restore the previous limits', () => this.changeLimits({ ...spec, limits: previous }));
       const applied = await this.changeLimits(spec);
-      this.options.net.failpoints.check('docker.set-limits');
+      await this.options.net.failpoints.check('docker.set-limits');
       return applied;
     });
   }
@@ -270,7 +272,7 @@ export class DockerDriver implements ComputeDriver {
       writeIoWeight(cg, spec.limits.diskWeight),
       setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits)),
     ]);
-    this.options.net.failpoints.check('docker.limits');
+    await this.options.net.failpoints.check('docker.limits');
     // A container that stopped meanwhile has no cgroup left to read: the read-back fails.
     const applied = await this.readApplied(spec, info, cg, true);
     const host = {
@@ -307,6 +309,23 @@ export class DockerDriver implements ComputeDriver {
     return linkExists(this.net, hostVethName(spec.port.id));
   }
 
+  async runsAsSpecified(spec: InstanceSpec): Promise<boolean> {
+    const info = await this.inspect(spec.id);
+    return info !== null && (await this.isWhole(spec, info));
+  }
+
+  /**
+   * Running, and plugged all the way: the veth is an OVS port and eth0 inside has the port's MAC
+   * and address. A plug cut short (a veth outside OVS, an eth0 without its address) is not whole.
+   */
+  private async isWhole(spec: InstanceSpec, info: Docker.ContainerInspectInfo): Promise<boolean> {
+    if (!info.State.Running) return false;
+    const hostEnd = hostVethName(spec.port.id);
+    if (!(await listPorts(this.net)).includes(hostEnd)) return false;
+    const seen = await readInstanceInterface(this.net, info.State.Pid, INSTANCE_IFNAME).catch(() => null);
+    return seen?.mac === spec.port.mac.toLowerCase() && seen.addresses.some((a) => a.split('/')[0] === spec.port.ip);
+  }
+
   private async ensureImage(ref: string): Promise<void> {
     try {
       await this.docker.getImage(ref).inspect();
@@ -319,7 +338,7 @@ export class DockerDriver implements ComputeDriver {
 
   /** docker pull, reporting bytes and layers done at most once a second. */
   private async pull(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
-    this.options.net.failpoints.check('docker.pull');
+    await this.options.net.failpoints.check('docker.pull');
     await this.follow(await this.docker.pull(ref), new LayerProgress('pulled'), onProgress);
   }
 
@@ -368,14 +387,14 @@ export class DockerDriver implements ComputeDriver {
       if (!(await this.inspect(spec.id))) throw new Error(`instance ${spec.id} does not exist on this host`);
       await this.stopQuietly(spec);
       await step('commit');
-      this.options.net.failpoints.check('docker.commit');
+      await this.options.net.failpoints.check('docker.commit');
       const { repo, tag } = splitRef(ref);
       await this.docker
         .getContainer(containerName(spec.id))
         .commit({ repo, tag, comment: `berth snapshot of ${spec.id}` });
       reverter.add(`remove image ${ref}`, () => this.removeImage(ref));
       await step('push');
-      this.options.net.failpoints.check('docker.push');
+      await this.options.net.failpoints.check('docker.push');
       // The daemon wants an X-Registry-Auth header even for a registry without auth: an empty one.
       const stream = await this.docker.getImage(ref).push({ authconfig: { serveraddress: splitRef(ref).registry } });
       await this.follow(stream, new LayerProgress('pushed'), onProgress);
@@ -414,6 +433,7 @@ export class DockerDriver implements ComputeDriver {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    await this.options.net.failpoints.check('docker.unplug');
     await unplugContainerPort(this.net, spec.port.id);
   }
 

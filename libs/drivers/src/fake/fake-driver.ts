@@ -41,18 +41,23 @@ export class FakeDriver implements ComputeDriver {
     this.instances.delete(spec.id);
     return runSteps(onStep, async (step, reverter) => {
       await step('create');
-      this.failpoints.check('fake.create');
+      await this.failpoints.check('fake.create');
       this.instances.set(spec.id, { spec, power: 'SHUTDOWN', plugged: false });
       reverter.add('forget instance', () => Promise.resolve(this.instances.delete(spec.id)));
       await step('start');
       this.set(spec.id, { power: 'RUNNING' });
       this.consoles.set(spec.id, [`${spec.name} started`]);
       await step('network');
-      this.failpoints.check('fake.network');
+      await this.failpoints.check('fake.network');
       this.set(spec.id, { plugged: true });
       await step('limits');
       return this.readLimits(spec);
     });
+  }
+
+  runsAsSpecified(spec: InstanceSpec): Promise<boolean> {
+    const existing = this.instances.get(spec.id);
+    return Promise.resolve(existing?.power === 'RUNNING' && existing.plugged);
   }
 
   async powerOff(spec: InstanceSpec, onStep: StepListener): Promise<void> {
@@ -69,7 +74,7 @@ export class FakeDriver implements ComputeDriver {
       await step('start');
       if (!this.instances.has(spec.id))
         throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
-      this.failpoints.check('fake.start');
+      await this.failpoints.check('fake.start');
       this.set(spec.id, { spec, power: 'RUNNING', plugged: true });
       this.consoles.set(spec.id, [...(this.consoles.get(spec.id) ?? []), `${spec.name} started`]);
       return this.readLimits(spec);
@@ -90,7 +95,7 @@ export class FakeDriver implements ComputeDriver {
       reverter.add('restore the previous limits', () =>
         Promise.resolve(this.set(spec.id, { spec: { ...spec, limits: previous } })),
       );
-      this.failpoints.check('fake.set-limits');
+      await this.failpoints.check('fake.set-limits');
       return this.readLimits(spec);
     });
   }
@@ -147,7 +152,7 @@ export class FakeDriver implements ComputeDriver {
   }
 
   async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
-    this.failpoints.check('fake.pull');
+    await this.failpoints.check('fake.pull');
     await onProgress('cached');
     this.images.add(ref);
   }
@@ -168,9 +173,9 @@ export class FakeDriver implements ComputeDriver {
       if (!this.instances.has(spec.id)) throw new Error(`instance ${spec.id} does not exist on this host`);
       this.set(spec.id, { power: 'SHUTDOWN', plugged: false });
       await step('commit');
-      this.failpoints.check('fake.commit');
+      await this.failpoints.check('fake.commit');
       await step('push');
-      this.failpoints.check('fake.push');
+      await this.failpoints.check('fake.push');
       await onProgress('pushed');
       this.images.add(ref);
     });

@@ -112,7 +112,7 @@ export class LibvirtDriver implements ComputeDriver {
       await step('seed');
       await buildSeedIso(this.run, join(dir, 'seed.iso'), nocloudFiles(spec.id, spec.name, spec.port));
       await step('define');
-      this.net.failpoints.check('libvirt.define');
+      await this.net.failpoints.check('libvirt.define');
       const xml = domainXml({
         instanceId: spec.id,
         title: spec.name,
@@ -134,7 +134,7 @@ export class LibvirtDriver implements ComputeDriver {
       await writeFile(join(dir, 'domain.xml'), xml);
       const domain = await this.hv.domainDefineXML(xml);
       await step('start');
-      this.net.failpoints.check('libvirt.start');
+      await this.net.failpoints.check('libvirt.start');
       await domain.create();
       await step('network');
       await this.waitForTap(spec);
@@ -204,7 +204,7 @@ export class LibvirtDriver implements ComputeDriver {
       }
       reverter.add('restore the previous limits', () => this.changeLimits(spec.id, previous, running, spec));
       await this.changeLimits(spec.id, next, running, spec);
-      this.net.failpoints.check('libvirt.set-limits');
+      await this.net.failpoints.check('libvirt.set-limits');
       return running ? this.applyLimits(spec) : null;
     });
   }
@@ -276,7 +276,7 @@ export class LibvirtDriver implements ComputeDriver {
       await this.stop(domain);
       await this.unplug(spec);
       await step('export');
-      this.net.failpoints.check('libvirt.export');
+      await this.net.failpoints.check('libvirt.export');
       const path = join(this.dir(spec.id), 'disk.qcow2');
       const { sha256, bytes } = await sha256File(path);
       // The definition as it stands now (live changes included) is what a revert defines again.
@@ -299,7 +299,7 @@ export class LibvirtDriver implements ComputeDriver {
     if (!peer) throw new Error('a VM disk is fetched from its source host: no peer was given');
     const { artifact } = parseArtifactRef(ref);
     const image = await this.image(spec);
-    this.net.failpoints.check('libvirt.fetch');
+    await this.net.failpoints.check('libvirt.fetch');
     const dir = this.dir(spec.id);
     await mkdir(dir, { recursive: true });
     const part = join(dir, 'disk.qcow2.part');
@@ -424,6 +424,12 @@ export class LibvirtDriver implements ComputeDriver {
     return (await listPorts(this.net)).includes(tapName(spec.port.id));
   }
 
+  /** Libvirt plugs the tap as it starts the domain: a running domain whose tap is on the bridge is whole. */
+  async runsAsSpecified(spec: InstanceSpec): Promise<boolean> {
+    const domain = await this.lookup(spec.id);
+    return domain !== null && (await this.stateOf(domain)) === 'RUNNING' && (await this.isPlugged(spec));
+  }
+
   private async waitForTap(spec: InstanceSpec): Promise<void> {
     for (let i = 0; i < 50; i += 1) {
       if (await this.isPlugged(spec)) return;
@@ -476,7 +482,7 @@ export class LibvirtDriver implements ComputeDriver {
   /** Port rates on the tap, then every limit read back and compared, as the docker driver does. */
   private async applyLimits(spec: InstanceSpec): Promise<AppliedLimits> {
     await setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits));
-    this.net.failpoints.check('libvirt.limits');
+    await this.net.failpoints.check('libvirt.limits');
     const domain = await this.lookup(spec.id);
     if (!domain) throw new Error('the domain vanished while its limits were applied');
     const applied = await this.readApplied(spec, domain);

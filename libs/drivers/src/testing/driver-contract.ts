@@ -70,7 +70,9 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
 
     it('spawn is idempotent: a second spawn of a running instance changes nothing', async () => {
       const spec = newSpec();
+      expect(await driver.runsAsSpecified(spec)).toBe(false);
       await driver.spawn(spec, noSteps);
+      expect(await driver.runsAsSpecified(spec)).toBe(true);
       await driver.spawn(spec, noSteps);
       expect((await driver.listInstances()).filter((i) => i.instanceId === spec.id)).toHaveLength(1);
       expect(await driver.powerState(spec.id)).toBe('RUNNING');
@@ -81,6 +83,7 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
       await driver.spawn(spec, noSteps);
       await driver.powerOff(spec, noSteps);
       expect(await driver.powerState(spec.id)).toBe('SHUTDOWN');
+      expect(await driver.runsAsSpecified(spec)).toBe(false);
       expect(await driver.readInterface(spec)).toBeNull();
       await driver.powerOff(spec, noSteps);
       await driver.powerOn(spec, noSteps);
