@@ -4,14 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { serveTcp, tcpFrom } from './support/probes';
 import { createOn, identity, migrate, registry, startStack } from './support/migration';
 import type { TestStack } from './support/stack';
-import {
-  docker,
-  dockerSocketOf,
-  testbedInsideView,
-  testbedLeftovers,
-  testbedPid,
-  vsctl,
-} from './support/testbed';
+import { docker, dockerSocketOf, testbedInsideView, testbedLeftovers, testbedPid, vsctl } from './support/testbed';
 
 // Cold migration of a container between testbed hosts, each with its own dockerd and OVS: docker
 // commit on the source, push to the registry, pull on the target, the same identity there.
