@@ -148,13 +148,15 @@ describe.each(SCENARIOS)('kill -9 of the agent while $state', (scenario) => {
       }
       // The agent, armed to hang at the point, takes the action.
       await stack.killAgent(stack.hostName);
+      const hung = await stack.hungAt(stack.hostName, scenario.failpoint);
       stack.restartAgent(stack.hostName, { BERTH_FAILPOINTS: `${scenario.failpoint}=hang` });
       const { instanceId, operationId } = await act(prepared?.id ?? null);
+      await stack.untilHung(stack.hostName, scenario.failpoint, hung);
+      // The agent reported the step before it reached the point; the scheduler records it.
       await stack.until(`step ${scenario.step} of ${operationId}`, async () => {
         const op = (await stack.call('GET', `/v1/operations/${operationId}`)).body;
         return op.steps?.some((s: any) => s.name === scenario.step && s.status === 'running');
       });
-      await sleep(500);
       const held = (await stack.call('GET', `/v1/instances/${instanceId}`)).body;
       expect(held.taskState).toBe(scenario.taskState);
 

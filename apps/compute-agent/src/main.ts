@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { computeQueue, type HostCommand, type InstanceKind } from '@berth/contracts';
+import { computeQueue, type HostCommand, type InstanceKind, type InterruptedCommand } from '@berth/contracts';
 import {
   DockerDriver,
   DriverRegistry,
@@ -12,7 +12,7 @@ import {
 import { formatCpuList, hostCpuSets, type HostCpuSets } from '@berth/domain';
 import { hostNet, type HostNet } from '@berth/network';
 import { createLogger, errorMessage, Failpoints, loadEnv, runMain } from '@berth/platform';
-import { QueueProducer, startWorker } from '@berth/queue';
+import { QueueProducer, startWorker, type Job } from '@berth/queue';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler } from './command-handler';
@@ -65,7 +65,9 @@ const drivers = new DriverRegistry<DriverDeps>()
 /** The compute agent: registers this host, heartbeats, and runs the commands of its own queue. */
 export async function startAgent(env: AgentEnv) {
   const log = createLogger('compute-agent', env.BERTH_LOG_LEVEL).child({ host: env.BERTH_HOST_NAME });
-  const failpoints = Failpoints.parse(env.BERTH_FAILPOINTS);
+  const failpoints = Failpoints.parse(env.BERTH_FAILPOINTS, (failpoint) =>
+    log.warn({ failpoint }, 'failpoint reached: hanging until killed'),
+  );
   if (failpoints.list().length > 0) log.warn({ failpoints: failpoints.list() }, 'failpoints armed: for tests only');
   const net = hostNet({
     bridge: env.BERTH_OVS_BRIDGE,
@@ -111,9 +113,11 @@ export async function startAgent(env: AgentEnv) {
     }
   };
   await heartbeat();
-  // The scheduler recovers what this host's previous agent left unfinished (recoverTask).
+  // Jobs active before this agent takes any were cut short by its predecessor: the scheduler
+  // recovers those (recoverTask, recoverMigration); the ones still waiting simply run.
   const incarnation = randomUUID();
-  await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()]);
+  const interrupted = interruptedCommands(await producer.activeJobs<HostCommand>(computeQueue(env.BERTH_HOST_NAME)));
+  await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()], interrupted);
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
   const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME);
@@ -156,6 +160,22 @@ export async function startAgent(env: AgentEnv) {
       await producer.close();
     },
   };
+}
+
+/** The commands of jobs left active by a previous agent; queries (a console tail) and pulls need no recovery. */
+function interruptedCommands(jobs: Array<Job<HostCommand>>): InterruptedCommand[] {
+  return jobs.flatMap(({ data }) =>
+    data.type === 'image.pull' || data.type === 'instance.console'
+      ? []
+      : [
+          {
+            command: data.type,
+            operationId: data.operationId,
+            instanceId: data.instance.id,
+            ...('migrationId' in data ? { migrationId: data.migrationId } : {}),
+          },
+        ],
+  );
 }
 
 if (require.main === module) runMain('compute-agent', () => startAgent(loadEnv(AgentEnv)));

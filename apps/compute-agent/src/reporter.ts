@@ -7,6 +7,7 @@ import {
   type Fault,
   type DiskArtifact,
   type HostFacts,
+  type InterruptedCommand,
   type MigrationCommand,
   type PowerState,
 } from '@berth/contracts';
@@ -26,8 +27,13 @@ export class Reporter {
     return this.send({ v: CONTRACT_VERSION, type: 'host.power-states', ...sync, at: now() });
   }
 
-  started(host: string, incarnation: string, kinds: HostFacts['drivers']): Promise<void> {
-    return this.send({ v: CONTRACT_VERSION, type: 'host.started', host, incarnation, kinds, at: now() });
+  started(
+    host: string,
+    incarnation: string,
+    kinds: HostFacts['drivers'],
+    interrupted: InterruptedCommand[],
+  ): Promise<void> {
+    return this.send({ v: CONTRACT_VERSION, type: 'host.started', host, incarnation, kinds, interrupted, at: now() });
   }
 
   step(operationId: string, step: string, detail?: string): Promise<void> {

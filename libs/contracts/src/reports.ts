@@ -26,6 +26,14 @@ export interface HostFacts {
   cachedImages: string[];
 }
 
+/** A host command that an agent died running. */
+export interface InterruptedCommand {
+  command: ComputeCommandType | MigrationCommandType;
+  operationId: string;
+  instanceId: string;
+  migrationId?: string;
+}
+
 /** Compute agent -> reports queue -> scheduler's reports worker -> database. */
 export type AgentReport =
   | { v: typeof CONTRACT_VERSION; type: 'host.heartbeat'; host: HostFacts; at: string }
@@ -73,6 +81,12 @@ export type AgentReport =
       host: string;
       incarnation: string;
       kinds: InstanceKind[];
+      /**
+       * The commands a previous agent had taken from the host's queue and not finished (jobs still
+       * active when this agent started, before it took any): only these are recovered. Commands
+       * still waiting in the queue are simply run.
+       */
+      interrupted: InterruptedCommand[];
       at: string;
     }
   | {

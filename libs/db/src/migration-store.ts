@@ -10,6 +10,7 @@ import {
   type SshPeer,
   type Fault,
   type InstanceSpec,
+  type InterruptedCommand,
   type MigrateInstanceJob,
   type MigrationCommand,
   type MigrationCommandType,
@@ -663,20 +664,24 @@ export class MigrationStore {
   async recoverHost(
     hostName: string,
     incarnation: string,
+    cut: InterruptedCommand[],
     at: string,
   ): Promise<Array<{ migrationId: string; instanceId: string; recovery: MigrationRecovery['kind'] }>> {
+    const commands = new Map(cut.map((c) => [c.migrationId, c.command]));
     const interrupted = await this.dataSource.transaction(async (m) => {
       const migs = await rows<MigrationRow & { role: 'source' | 'target' }>(
         m,
         `${MIGRATION_SQL.replace('SELECT', `SELECT CASE WHEN s.name = $1 THEN 'source' ELSE 'target' END AS role,`)}
-          WHERE (s.name = $1 OR t.name = $1) AND m.status = ANY ($2) ORDER BY m.created_at FOR UPDATE OF m`,
-        [hostName, ACTIVE_MIGRATION],
+          WHERE (s.name = $1 OR t.name = $1) AND m.status = ANY ($2) AND m.id = ANY ($3::uuid[])
+          ORDER BY m.created_at FOR UPDATE OF m`,
+        [hostName, ACTIVE_MIGRATION, [...commands.keys()]],
       );
       const failed: MigrationReport[] = [];
       const done: Array<{ migrationId: string; instanceId: string; recovery: MigrationRecovery['kind'] }> = [];
       for (const mig of migs) {
         const recovery = recoverMigration(mig, mig.role);
-        if (recovery.kind === 'none' || !mig.pendingOperationId) continue;
+        // Only the step it awaits, if that is the one cut short (not an earlier step's leftover job).
+        if (recovery.kind === 'none' || !mig.pendingOperationId || commands.get(mig.id) !== recovery.command) continue;
         done.push({ migrationId: mig.id, instanceId: mig.instanceId, recovery: recovery.kind });
         const why = `the agent on ${hostName} restarted during ${recovery.command}`;
         if (recovery.kind === 'resend') {

@@ -43,17 +43,21 @@ export class RecoveryStore {
         [report.host, report.incarnation],
       );
       if (!host) return null;
+      const cut = new Map(
+        report.interrupted.filter((c) => !c.migrationId).map((c) => [c.instanceId, c.command] as const),
+      );
       const busy = await rows<InstanceRecord>(
         m,
-        `${INSTANCE_RECORD_SQL} WHERE i.host_id = $1 AND i.task_state IS NOT NULL AND i.deleted_at IS NULL
-            AND i.kind = ANY ($2) ORDER BY i.created_at FOR UPDATE OF i`,
-        [host.id, report.kinds],
+        `${INSTANCE_RECORD_SQL} WHERE i.host_id = $1 AND i.id = ANY ($2::uuid[]) AND i.task_state IS NOT NULL
+            AND i.deleted_at IS NULL ORDER BY i.created_at FOR UPDATE OF i`,
+        [host.id, [...cut.keys()]],
       );
       const done: Recovered[] = [];
       for (const instance of busy) {
         const taskState = instance.taskState as TaskState;
         const recovery = recoverTask(taskState);
-        if (recovery.kind !== 'resend') continue;
+        // The command cut short must be the one the task runs (a delete may have overtaken a build).
+        if (recovery.kind !== 'resend' || recovery.command !== cut.get(instance.id)) continue;
         const operationId = await this.operationOf(m, instance);
         await recordStep(m, operationId, 'recover', report.at, `the agent on ${report.host} restarted: sent again`);
         const command: ComputeCommand =
@@ -77,7 +81,12 @@ export class RecoveryStore {
       return done;
     });
     if (recovered === null) return [];
-    const migrations = await this.migrations.recoverHost(report.host, report.incarnation, report.at);
+    const migrations = await this.migrations.recoverHost(
+      report.host,
+      report.incarnation,
+      report.interrupted.filter((c) => c.migrationId !== undefined),
+      report.at,
+    );
     return [
       ...recovered,
       ...migrations.map((r) => ({

@@ -10,12 +10,14 @@ describe('Failpoints', () => {
   });
 
   it('never returns from a point armed to hang', async () => {
-    const points = Failpoints.parse('x=hang');
+    const hung: string[] = [];
+    const points = Failpoints.parse('x=hang', (name) => hung.push(name));
     const outcome = await Promise.race([
       points.check('x').then(() => 'returned'),
       new Promise((done) => setTimeout(() => done('still waiting'), 50)),
     ]);
     expect(outcome).toBe('still waiting');
+    expect(hung).toEqual(['x']);
     expect(points.list()).toEqual(['x=hang']);
   });
 

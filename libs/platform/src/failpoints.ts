@@ -9,12 +9,16 @@ export type FailpointAction = 'throw' | 'hang';
 export class Failpoints {
   private readonly armed: Map<string, FailpointAction>;
 
-  constructor(points: Iterable<string | [string, FailpointAction]> = []) {
+  constructor(
+    points: Iterable<string | [string, FailpointAction]> = [],
+    /** Told when a point starts to hang (the agent logs it, so that a test knows when to kill). */
+    private readonly onHang: (name: string) => void = () => undefined,
+  ) {
     this.armed = new Map([...points].map((p) => (typeof p === 'string' ? [p, 'throw' as const] : p)));
   }
 
   /** "a,b=hang": `a` throws, `b` hangs. */
-  static parse(spec: string | undefined): Failpoints {
+  static parse(spec: string | undefined, onHang?: (name: string) => void): Failpoints {
     const points = (spec ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -24,14 +28,17 @@ export class Failpoints {
         if (action !== 'throw' && action !== 'hang') throw new Error(`failpoint ${name}: unknown action ${action}`);
         return [name, action];
       });
-    return new Failpoints(points);
+    return new Failpoints(points, onHang);
   }
 
   /** Throws FailpointError if `name` is armed to throw; never returns if it is armed to hang. */
   async check(name: string): Promise<void> {
     const action = this.armed.get(name);
     if (action === 'throw') throw new FailpointError(name);
-    if (action === 'hang') await new Promise<never>(() => undefined);
+    if (action === 'hang') {
+      this.onHang(name);
+      await new Promise<never>(() => undefined);
+    }
   }
 
   list(): string[] {

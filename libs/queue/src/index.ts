@@ -69,6 +69,11 @@ export class QueueProducer {
     }
   }
 
+  /** Jobs of `queue` that a worker has taken and not finished (or whose worker died with them). */
+  async activeJobs<T>(name: string): Promise<Array<Job<T>>> {
+    return (await this.queue(name).getActive()) as Array<Job<T>>;
+  }
+
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {

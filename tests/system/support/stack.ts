@@ -2,7 +2,7 @@ import { runCommand } from '@berth/platform';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import IORedis from 'ioredis';
@@ -92,6 +92,26 @@ export class TestStack {
     });
   }
 
+  /**
+   * Waits until the host's agent hangs at an armed failpoint (BERTH_FAILPOINTS=name=hang), as its
+   * log says; `after` is how many times it had said so before (hungAt's count at the start).
+   */
+  async untilHung(hostName: string, failpoint: string, after: number): Promise<void> {
+    await this.until(
+      `${hostName} to hang at ${failpoint}`,
+      async () => (await this.hungAt(hostName, failpoint)) > after,
+      60_000,
+    );
+  }
+
+  /** How many times the host's agent has hung at `failpoint`, by its log. */
+  async hungAt(hostName: string, failpoint: string): Promise<number> {
+    const log = await readFile(this.agentLogs.get(hostName) ?? '', 'utf8').catch(() => '');
+    return log
+      .split('\n')
+      .filter((l) => l.includes('failpoint reached: hanging') && l.includes(`"failpoint":"${failpoint}"`)).length;
+  }
+
   /** Starts a host's agent again, with `env` over its settings (e.g. no failpoints). */
   restartAgent(hostName: string, env: Record<string, string> = {}): void {
     const start = this.agentStarters.get(hostName);
@@ -104,6 +124,8 @@ export class TestStack {
     return `/var/lib/berth-testbed/tb${n}/stack-${this.prefix.slice(1)}/instances`;
   }
 
+  /** Each real host's agent log. */
+  private agentLogs = new Map<string, string>();
   /** Directories this stack's testbed agents keep VMs and image copies in, removed at stop. */
   private testbedDirs: string[] = [];
 
@@ -249,6 +271,12 @@ export class TestStack {
       testbedHosts.map((h) => h.name),
       agents,
       starters,
+    );
+    stack.agentLogs = new Map(
+      [...starters.keys()].map((name) => [
+        name,
+        resolve(LOG_DIR, name === hostName ? `${hostName}-agent.log` : `${hostName}-agent-${name}.log`),
+      ]),
     );
     if (options.testbedVms) stack.testbedDirs = testbedHosts.map((h) => `${env.testbed.dataDir(h.n)}/stack-${id}`);
     try {
