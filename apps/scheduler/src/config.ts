@@ -59,6 +59,23 @@ export class SchedulerEnv extends SchedulingEnv {
   @Max(30 * 86_400)
   BERTH_MIGRATION_AUTO_CONFIRM_SEC = 0;
 
+  /**
+   * The stuck-task watchdog: an operation with no progress (no step, no report) for this long is
+   * failed and its task rolled back, so that no instance stays in a task state for ever. 0: off.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 86_400)
+  BERTH_TASK_TIMEOUT_SEC = 900;
+
+  /** How often the watchdog looks. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  BERTH_WATCHDOG_SEC = 30;
+
   /** The compute agent's program on enrolled hosts (default: this build's, as the hosts of one machine share it). */
   @IsOptional()
   @Matches(/^\/[^\0]*\.js$/, { message: "must be the absolute path of the agent's main.js" })

@@ -19,6 +19,7 @@ import {
   policyOptionsOf,
   RecoveryStore,
   ReportStore,
+  TaskWatchdog,
   ReservationStore,
 } from '@berth/db';
 import { schedulerPolicy } from '@berth/domain';
@@ -83,17 +84,13 @@ export async function startScheduler(env: SchedulerEnv) {
     },
     log,
   );
-  const reports = new ReportsService(
-    new ReportStore(dataSource, {
-      cpu: env.BERTH_CPU_ALLOCATION_RATIO,
-      ram: env.BERTH_RAM_ALLOCATION_RATIO,
-      disk: env.BERTH_DISK_ALLOCATION_RATIO,
-    }),
-    placement,
-    migration,
-    new RecoveryStore(dataSource, migrations),
-    log,
-  );
+  const reportStore = new ReportStore(dataSource, {
+    cpu: env.BERTH_CPU_ALLOCATION_RATIO,
+    ram: env.BERTH_RAM_ALLOCATION_RATIO,
+    disk: env.BERTH_DISK_ALLOCATION_RATIO,
+  });
+  const watchdog = new TaskWatchdog(dataSource, reportStore, migrations);
+  const reports = new ReportsService(reportStore, placement, migration, new RecoveryStore(dataSource, migrations), log);
   const reservations = new ReservationStore(dataSource, limits);
   const workers = [
     startWorker<PlaceInstancesJob | MigrateInstanceJob | EnrollHostJob>(
@@ -118,6 +115,9 @@ export async function startScheduler(env: SchedulerEnv) {
   const timers = [
     setInterval(() => void auditCapacity(dataSource, log), env.BERTH_USAGE_AUDIT_SEC * 1000),
     setInterval(() => void releaseEnded(reservations, log), env.BERTH_RESERVATION_SWEEP_SEC * 1000),
+    ...(env.BERTH_TASK_TIMEOUT_SEC > 0
+      ? [setInterval(() => void giveUpStuck(watchdog, env.BERTH_TASK_TIMEOUT_SEC, log), env.BERTH_WATCHDOG_SEC * 1000)]
+      : []),
     ...(env.BERTH_MIGRATION_AUTO_CONFIRM_SEC > 0
       ? [
           setInterval(
@@ -162,6 +162,15 @@ async function releaseEnded(reservations: ReservationStore, log: Logger): Promis
 }
 
 if (require.main === module) runMain('scheduler', () => startScheduler(loadEnv(SchedulerEnv)));
+
+async function giveUpStuck(watchdog: TaskWatchdog, timeoutSec: number, log: Logger): Promise<void> {
+  try {
+    for (const task of await watchdog.sweep(timeoutSec))
+      log.warn(task, 'watchdog: stuck task given up and rolled back');
+  } catch (error) {
+    log.warn({ err: errorMessage(error) }, 'watchdog sweep failed');
+  }
+}
 
 async function autoConfirm(migrations: MigrationStore, afterSec: number, log: Logger): Promise<void> {
   try {

@@ -23,4 +23,5 @@ export * from './image-pulls';
 export * from './claim-statement';
 export * from './migration-store';
 export * from './recovery-store';
+export * from './task-watchdog';
 export * from './enrollment-store';
