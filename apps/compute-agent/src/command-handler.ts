@@ -8,10 +8,12 @@ import type {
   InstanceConsoleQuery,
   InstanceKind,
   DiskArtifact,
+  HostPurgeCommand,
   MigrationCommand,
   PowerState,
 } from '@berth/contracts';
 import { DriverError, noSteps, type ComputeDriver } from '@berth/drivers';
+import { hostPortTraces, unplugContainerPort, type HostNet } from '@berth/network';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 
 import type { Reporter } from './reporter';
@@ -35,6 +37,8 @@ export class CommandHandler {
     private readonly reporter: Reporter,
     private readonly log: Logger,
     private readonly hostName: string,
+    /** The host's network, for port leftovers of strays; null where the agent plugs nothing itself. */
+    private readonly net: HostNet | null = null,
   ) {}
 
   /** Runs a command; a console query answers (the job's return value) without waiting for the instance's lock. */
@@ -51,6 +55,8 @@ export class CommandHandler {
       case 'instance.delete':
       case 'instance.set-limits':
         return this.exclusive(command.instance.id, () => this.execute(command));
+      case 'host.purge':
+        return this.purge(command);
       case 'migration.snapshot':
       case 'migration.fetch':
       case 'migration.receive':
@@ -133,6 +139,29 @@ export class CommandHandler {
       log.warn({ step, err: errorMessage(error), ms: Date.now() - started }, 'migration step failed');
       const power = await driver.powerState(instance.id).catch(() => 'NOSTATE' as const);
       await report(power, { fault: fault(step, errorMessage(error)) });
+    }
+  }
+
+  /**
+   * Removes strays the scheduler found no record of for longer than their grace: each workload and
+   * the OVS ports tagged with its id. An instance with a command of its own since is left alone.
+   */
+  private async purge(command: HostPurgeCommand): Promise<void> {
+    const traces = this.net ? await hostPortTraces(this.net, this.hostName) : [];
+    for (const instanceId of command.instanceIds) {
+      if (this.locks.busy(instanceId) || this.touched.has(instanceId)) continue;
+      await this.exclusive(instanceId, async () => {
+        for (const driver of this.drivers.values()) await driver.purge(instanceId);
+        for (const trace of traces.filter((t) => t.instanceId === instanceId)) {
+          if (this.net) await unplugContainerPort(this.net, trace.portId);
+        }
+        this.log.warn(
+          { instanceId, ports: traces.filter((t) => t.instanceId === instanceId).map((t) => t.name) },
+          'stray removed: no record owns it',
+        );
+      }).catch((error: unknown) =>
+        this.log.warn({ instanceId, err: errorMessage(error) }, 'stray removal failed; tried again next time'),
+      );
     }
   }
 

@@ -10,7 +10,7 @@ import {
   type VirtType,
 } from '@berth/drivers';
 import { formatCpuList, hostCpuSets, type HostCpuSets } from '@berth/domain';
-import { hostNet, type HostNet } from '@berth/network';
+import { hostNet, hostPortTraces, type HostNet } from '@berth/network';
 import { createLogger, errorMessage, Failpoints, loadEnv, runMain } from '@berth/platform';
 import { QueueProducer, startWorker, type Job } from '@berth/queue';
 import Docker from 'dockerode';
@@ -120,8 +120,9 @@ export async function startAgent(env: AgentEnv) {
   await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()], interrupted);
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
-  const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME);
-  const powerSync = new PowerSync(env.BERTH_HOST_NAME, byKind, handler, reporter, log);
+  const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net);
+  const portTraces = () => hostPortTraces(net, env.BERTH_HOST_NAME);
+  const powerSync = new PowerSync(env.BERTH_HOST_NAME, byKind, handler, reporter, log, portTraces);
   const syncTimer =
     env.BERTH_POWER_SYNC_SEC > 0
       ? setInterval(
@@ -165,7 +166,7 @@ export async function startAgent(env: AgentEnv) {
 /** The commands of jobs left active by a previous agent; queries (a console tail) and pulls need no recovery. */
 function interruptedCommands(jobs: Array<Job<HostCommand>>): InterruptedCommand[] {
   return jobs.flatMap(({ data }) =>
-    data.type === 'image.pull' || data.type === 'instance.console'
+    data.type === 'image.pull' || data.type === 'instance.console' || data.type === 'host.purge'
       ? []
       : [
           {

@@ -1,5 +1,6 @@
 import type { InstanceKind, PowerState } from '@berth/contracts';
 import type { ComputeDriver } from '@berth/drivers';
+import type { PortTrace } from '@berth/network';
 import { errorMessage, type Logger } from '@berth/platform';
 import type { CommandHandler } from './command-handler';
 import type { Reporter } from './reporter';
@@ -17,6 +18,8 @@ export class PowerSync {
     private readonly handler: CommandHandler,
     private readonly reporter: Reporter,
     private readonly log: Logger,
+    /** The host's tagged OVS ports (hostPortTraces); none where the agent has no network of its own. */
+    private readonly portTraces: () => Promise<PortTrace[]> = () => Promise.resolve([]),
   ) {}
 
   private running = false;
@@ -45,11 +48,19 @@ export class PowerSync {
         this.log.warn({ kind, err: errorMessage(error) }, 'power sync: listing failed');
       }
     }
+    const held = new Set(listed.map((i) => i.instanceId));
+    const traces = await this.portTraces().catch((error: unknown) => {
+      this.log.warn({ err: errorMessage(error) }, 'power sync: listing OVS ports failed');
+      return [];
+    });
     await this.reporter.powerStates({
       host: this.hostName,
       kinds,
       instances: listed.filter((i) => this.handler.quietSince(i.instanceId, mark)),
       busy: this.handler.busySince(mark),
+      traces: traces
+        .filter((t) => !held.has(t.instanceId) && this.handler.quietSince(t.instanceId, mark))
+        .map(({ instanceId, portId }) => ({ instanceId, portId })),
     });
     this.handler.forget(mark);
   }

@@ -22,7 +22,7 @@ export class Reporter {
   }
 
   powerStates(
-    sync: Pick<Extract<AgentReport, { type: 'host.power-states' }>, 'host' | 'kinds' | 'instances' | 'busy'>,
+    sync: Pick<Extract<AgentReport, { type: 'host.power-states' }>, 'host' | 'kinds' | 'instances' | 'busy' | 'traces'>,
   ): Promise<void> {
     return this.send({ v: CONTRACT_VERSION, type: 'host.power-states', ...sync, at: now() });
   }

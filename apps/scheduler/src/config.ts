@@ -69,6 +69,16 @@ export class SchedulerEnv extends SchedulingEnv {
   @Max(7 * 86_400)
   BERTH_TASK_TIMEOUT_SEC = 900;
 
+  /**
+   * How long a workload or port leftover that no record owns (a stray) may stay on a host after it
+   * is first seen before the host is told to remove it; 0: strays are reported, never removed.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(30 * 86_400)
+  BERTH_STRAY_GRACE_SEC = 600;
+
   /** How often the watchdog looks. */
   @EnvInt()
   @IsInt()

@@ -19,6 +19,7 @@ import {
   policyOptionsOf,
   RecoveryStore,
   ReportStore,
+  StrayStore,
   TaskWatchdog,
   ReservationStore,
 } from '@berth/db';
@@ -90,7 +91,15 @@ export async function startScheduler(env: SchedulerEnv) {
     disk: env.BERTH_DISK_ALLOCATION_RATIO,
   });
   const watchdog = new TaskWatchdog(dataSource, reportStore, migrations);
-  const reports = new ReportsService(reportStore, placement, migration, new RecoveryStore(dataSource, migrations), log);
+  const reports = new ReportsService(
+    reportStore,
+    placement,
+    migration,
+    new RecoveryStore(dataSource, migrations),
+    new StrayStore(dataSource),
+    env.BERTH_STRAY_GRACE_SEC,
+    log,
+  );
   const reservations = new ReservationStore(dataSource, limits);
   const workers = [
     startWorker<PlaceInstancesJob | MigrateInstanceJob | EnrollHostJob>(

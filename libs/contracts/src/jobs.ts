@@ -90,5 +90,17 @@ export interface ConsoleTail {
   lines: string[];
 }
 
+/**
+ * Scheduler -> one compute host: remove workloads and port leftovers that no record owns (strays),
+ * seen on the host for longer than the grace period.
+ */
+export interface HostPurgeCommand {
+  v: typeof CONTRACT_VERSION;
+  type: 'host.purge';
+  instanceIds: string[];
+}
+export const HOST_PURGE = 'host.purge';
+
 /** Everything a compute host's queue carries. */
-export type HostCommand = ComputeCommand | ImagePullCommand | InstanceConsoleQuery | MigrationCommand;
+export type HostCommand =
+  ComputeCommand | ImagePullCommand | InstanceConsoleQuery | MigrationCommand | HostPurgeCommand;

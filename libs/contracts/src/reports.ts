@@ -69,6 +69,8 @@ export type AgentReport =
       instances: Array<{ instanceId: string; powerState: PowerState }>;
       /** Instances with a command queued or running on the host, or one since the listing began: not judged. */
       busy: string[];
+      /** Ports on the host's bridge tagged with its name whose instance has no workload here (a cut-short plug, a lost container). */
+      traces: Array<{ instanceId: string; portId: string }>;
       at: string;
     }
   | {

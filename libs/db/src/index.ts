@@ -24,4 +24,5 @@ export * from './claim-statement';
 export * from './migration-store';
 export * from './recovery-store';
 export * from './task-watchdog';
+export * from './stray-store';
 export * from './enrollment-store';

@@ -74,6 +74,12 @@ export interface ComputeDriver {
    */
   runsAsSpecified(spec: InstanceSpec): Promise<boolean>;
 
+  /**
+   * Removes a workload of this host that no record owns (a stray), knowing only its id: what it
+   * runs, its disks, and the port its own marks name. A missing one succeeds.
+   */
+  purge(instanceId: string): Promise<void>;
+
   /** NOSTATE when the host has no such instance. */
   powerState(instanceId: string): Promise<PowerState>;
 

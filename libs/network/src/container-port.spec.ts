@@ -27,13 +27,15 @@ function recorder(failOn?: string) {
 describe('plugContainerPort', () => {
   it('builds the veth, disables TX offload on netdev, moves it, adds the access port, sets the address', async () => {
     const { calls, net } = recorder();
-    await withRevert((r) => plugContainerPort(net, { instanceId: 'i-1', pid: 4242, port, datapath: 'netdev' }, r));
+    await withRevert((r) =>
+      plugContainerPort(net, { instanceId: 'i-1', hostName: 'h', pid: 4242, port, datapath: 'netdev' }, r),
+    );
     expect(calls).toEqual([
       'ip link add bvh3f1b0d5e6b3a type veth peer name bvp3f1b0d5e6b3a address 02:be:00:00:00:01',
       'ethtool -K bvp3f1b0d5e6b3a tx off',
       'ip -batch - <<link set dev bvp3f1b0d5e6b3a netns 4242 name eth0 | link set dev bvh3f1b0d5e6b3a up',
       'ovs-vsctl --timeout=10 --may-exist add-port br-int bvh3f1b0d5e6b3a tag=100 -- set Interface bvh3f1b0d5e6b3a ' +
-        'external_ids:berth-instance="i-1" external_ids:berth-port="3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c" ' +
+        'external_ids:berth-instance="i-1" external_ids:berth-host="h" external_ids:berth-port="3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c" ' +
         'external_ids:iface-id="3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c" external_ids:attached-mac="02:be:00:00:00:01"',
       'nsenter --target=4242 --net ip -batch - <<link set dev lo up | addr add 10.0.0.2/24 dev eth0 | ' +
         'link set dev eth0 up | route add default via 10.0.0.1 dev eth0',
@@ -42,14 +44,18 @@ describe('plugContainerPort', () => {
 
   it('leaves TX offload alone on the kernel datapath', async () => {
     const { calls, net } = recorder();
-    await withRevert((r) => plugContainerPort(net, { instanceId: 'i', pid: 4242, port, datapath: 'system' }, r));
+    await withRevert((r) =>
+      plugContainerPort(net, { instanceId: 'i', hostName: 'h', pid: 4242, port, datapath: 'system' }, r),
+    );
     expect(calls.some((c) => c.startsWith('ethtool'))).toBe(false);
   });
 
   it('undoes the OVS port and the veth when the address step fails', async () => {
     const { calls, net } = recorder('nsenter');
     await expect(
-      withRevert((r) => plugContainerPort(net, { instanceId: 'i', pid: 4242, port, datapath: 'netdev' }, r)),
+      withRevert((r) =>
+        plugContainerPort(net, { instanceId: 'i', hostName: 'h', pid: 4242, port, datapath: 'netdev' }, r),
+      ),
     ).rejects.toThrow('refused');
     expect(calls.slice(-2)).toEqual([
       'ovs-vsctl --timeout=10 --if-exists del-port br-int bvh3f1b0d5e6b3a',
@@ -66,7 +72,9 @@ describe('plugContainerPort', () => {
   ])('refuses %s before running anything', async (_case, bad) => {
     const { calls, net } = recorder();
     await expect(
-      withRevert((r) => plugContainerPort(net, { instanceId: 'i', pid: 4242, port: bad, datapath: 'netdev' }, r)),
+      withRevert((r) =>
+        plugContainerPort(net, { instanceId: 'i', hostName: 'h', pid: 4242, port: bad, datapath: 'netdev' }, r),
+      ),
     ).rejects.toThrow();
     expect(calls).toEqual([]);
   });

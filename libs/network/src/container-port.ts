@@ -11,6 +11,8 @@ import { clearPortRates } from './qos';
 
 export interface ContainerPortTarget {
   instanceId: string;
+  /** The compute host it is plugged on: tagged on the OVS port, so that the host's sweep can find its leftovers. */
+  hostName: string;
   /** Any process in the container's network namespace (its init). */
   pid: number;
   port: PortSpec;
@@ -47,6 +49,7 @@ export async function plugContainerPort(net: HostNet, target: ContainerPortTarge
     vlan: port.vlan,
     externalIds: {
       'berth-instance': target.instanceId,
+      'berth-host': target.hostName,
       'berth-port': port.id,
       'iface-id': port.id,
       'attached-mac': port.mac,

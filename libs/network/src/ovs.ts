@@ -79,3 +79,28 @@ export async function portVlan(net: HostNet, name: string): Promise<number | nul
   const tag = (await vsctl(net, ['get', 'Port', name, 'tag'])).trim();
   return tag === '[]' ? null : Number(tag);
 }
+
+/** A port on the bridge that names its host and instance in its external ids. */
+export interface PortTrace {
+  name: string;
+  instanceId: string;
+  portId: string;
+}
+
+/** The bridge's interfaces tagged as this host's (external_ids:berth-host), with the instance each belongs to. */
+export async function hostPortTraces(net: HostNet, hostName: string): Promise<PortTrace[]> {
+  const out = await vsctl(net, [
+    '--format=json',
+    '--columns=name,external_ids',
+    'find',
+    'Interface',
+    `external_ids:berth-host=${JSON.stringify(hostName)}`,
+  ]);
+  const table = JSON.parse(out) as { data: Array<[string, ['map', Array<[string, string]>]]> };
+  return table.data.flatMap(([name, [, pairs]]) => {
+    const ids = new Map(pairs);
+    const instanceId = ids.get('berth-instance');
+    const portId = ids.get('berth-port');
+    return instanceId && portId ? [{ name, instanceId, portId }] : [];
+  });
+}

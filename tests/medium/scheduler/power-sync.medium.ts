@@ -31,6 +31,7 @@ describe('power-state sync on real PostgreSQL', () => {
       host: 'sync1',
       kinds: ['container'],
       busy: [],
+      traces: [],
       at: new Date().toISOString(),
       ...over,
     });

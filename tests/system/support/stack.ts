@@ -104,6 +104,11 @@ export class TestStack {
     );
   }
 
+  /** What the (first) scheduler has logged so far. */
+  schedulerLog(): Promise<string> {
+    return readFile(resolve(LOG_DIR, `${this.hostName}-scheduler-0.log`), 'utf8').catch(() => '');
+  }
+
   /** How many times the host's agent has hung at `failpoint`, by its log. */
   async hungAt(hostName: string, failpoint: string): Promise<number> {
     const log = await readFile(this.agentLogs.get(hostName) ?? '', 'utf8').catch(() => '');

@@ -1,5 +1,5 @@
 import type { AgentReport } from '@berth/contracts';
-import type { RecoveryStore, ReportStore } from '@berth/db';
+import type { RecoveryStore, ReportStore, StrayStore } from '@berth/db';
 import { KeyedLock, type Logger } from '@berth/platform';
 import type { MigrationService } from '../migration/migration-service';
 import type { PlacementService } from '../placement/placement-service';
@@ -18,6 +18,9 @@ export class ReportsService {
     private readonly placement: PlacementService,
     private readonly migration: MigrationService,
     private readonly recovery: RecoveryStore,
+    private readonly strays: StrayStore,
+    /** How long a stray stays before its host is told to remove it (0: reported, never removed). */
+    private readonly strayGraceSec: number,
     private readonly log: Logger,
   ) {}
 
@@ -38,6 +41,16 @@ export class ReportsService {
             { host: report.host, instanceId: change.instanceId, from: change.from, to: change.to },
             'power sync: the instance changed outside Berth',
           );
+        }
+        {
+          const { found, purged } = await this.strays.judge(report, this.strayGraceSec);
+          if (found.length > 0) {
+            this.log.warn(
+              { host: report.host, instanceIds: found, graceSec: this.strayGraceSec },
+              'strays on a host: no record owns them; removed after the grace period',
+            );
+          }
+          if (purged.length > 0) this.log.warn({ host: report.host, instanceIds: purged }, 'strays sent for removal');
         }
         return;
       case 'host.started': {

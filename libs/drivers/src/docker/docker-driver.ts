@@ -30,7 +30,7 @@ import { DriverError, type ComputeDriver, type DriverCapabilities, type StepList
 import { demuxDockerLog, lastLines } from '../console-tail';
 import { expectedApplied, mismatches, portRatesOf } from '../limits';
 import { runSteps } from '../run-steps';
-import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE } from './container-config';
+import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE, LABEL_PORT } from './container-config';
 import { isNotFound, isNotModified } from './docker-errors';
 import { LayerProgress, type LayerEvent } from './layer-progress';
 import { appliedFrom, dockerResources, ioThrottleOf, throttlesDisk, type HostLimitContext } from './limits';
@@ -186,6 +186,14 @@ export class DockerDriver implements ComputeDriver {
     });
   }
 
+  async purge(instanceId: string): Promise<void> {
+    const info = await this.inspect(instanceId);
+    if (!info) return;
+    await this.docker.getContainer(info.Id).remove({ force: true, v: true });
+    const portId = info.Config.Labels[LABEL_PORT];
+    if (portId) await unplugContainerPort(this.net, portId);
+  }
+
   async powerState(instanceId: string): Promise<PowerState> {
     const info = await this.inspect(instanceId);
     return info ? powerStateOf(info.State) : 'NOSTATE';
@@ -239,7 +247,13 @@ export class DockerDriver implements ComputeDriver {
     if (!info?.State.Running) throw new Error('the container exited right after it started');
     await plugContainerPort(
       this.net,
-      { instanceId: spec.id, pid: info.State.Pid, port: spec.port, datapath: this.datapath },
+      {
+        instanceId: spec.id,
+        hostName: this.options.hostName,
+        pid: info.State.Pid,
+        port: spec.port,
+        datapath: this.datapath,
+      },
       reverter,
     );
     return info;

@@ -55,6 +55,11 @@ export class FakeDriver implements ComputeDriver {
     });
   }
 
+  purge(instanceId: string): Promise<void> {
+    this.instances.delete(instanceId);
+    return Promise.resolve();
+  }
+
   runsAsSpecified(spec: InstanceSpec): Promise<boolean> {
     const existing = this.instances.get(spec.id);
     return Promise.resolve(existing?.power === 'RUNNING' && existing.plugged);

@@ -222,6 +222,15 @@ export class LibvirtDriver implements ComputeDriver {
     });
   }
 
+  /** Libvirt removes a destroyed domain's tap from the bridge itself. */
+  async purge(instanceId: string): Promise<void> {
+    const domain = await this.lookup(instanceId);
+    if (!domain) return;
+    if ((await this.stateOf(domain)) !== 'SHUTDOWN') await domain.destroy().catch(() => undefined);
+    await domain.undefine();
+    await rm(this.dir(instanceId), { recursive: true, force: true });
+  }
+
   async powerState(instanceId: string): Promise<PowerState> {
     const domain = await this.lookup(instanceId);
     return domain ? this.stateOf(domain) : 'NOSTATE';

@@ -94,6 +94,15 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
       expect((await driver.readInterface(spec))?.addresses).toEqual([`${spec.port.ip}/${spec.port.prefixLength}`]);
     });
 
+    it('purges a workload known only by its id, leaving nothing', async () => {
+      const spec = newSpec();
+      await driver.spawn(spec, noSteps);
+      await driver.purge(spec.id);
+      await driver.purge(spec.id);
+      expect(await driver.powerState(spec.id)).toBe('NOSTATE');
+      expect(await harness.leftovers(spec)).toEqual([]);
+    });
+
     it('destroys everything and is idempotent', async () => {
       const spec = newSpec();
       await driver.spawn(spec, noSteps);

@@ -1,0 +1,100 @@
+import { runCommand } from '@berth/platform';
+import { randomUUID } from 'node:crypto';
+import { insideView, ovsInterfaces } from '../system/support/probes';
+import { TestStack } from '../system/support/stack';
+import { testEnv } from '../system/support/test-env';
+
+/**
+ * Strays: a container with Berth's marks that no record owns, and an OVS port (with its veth) left
+ * tagged with the host's name, are reported at the next power sync and removed after the grace
+ * period. An instance Berth owns is never touched.
+ */
+const env = testEnv();
+const DOCKER = '/usr/bin/docker';
+
+describe('strays on a host', () => {
+  let stack: TestStack;
+  const strayContainer = randomUUID();
+  const strayPortOwner = randomUUID();
+  const strayPort = randomUUID();
+  const veth = `bvh${strayPort.replace(/-/g, '').slice(0, 12)}`;
+  const peer = `bvp${strayPort.replace(/-/g, '').slice(0, 12)}`;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ env: { BERTH_POWER_SYNC_SEC: '1', BERTH_STRAY_GRACE_SEC: '3' } });
+    await stack.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
+    await stack.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: env.image });
+    const net = { name: 'vlan100', vlan: 100, cidr: '10.93.0.0/24', gateway: '10.93.0.1' };
+    expect((await stack.call('POST', '/v1/networks', net)).status).toBe(201);
+  });
+  afterAll(async () => {
+    await runCommand([DOCKER, 'rm', '-f', `berth-${strayContainer}`]).catch(() => undefined);
+    await runCommand(['ovs-vsctl', '--if-exists', 'del-port', env.bridge, veth]).catch(() => undefined);
+    await runCommand(['ip', 'link', 'del', veth]).catch(() => undefined);
+    await stack?.stop();
+  });
+
+  const containerExists = async (id: string) =>
+    (await runCommand([DOCKER, 'ps', '-aq', '--filter', `name=^berth-${id}$`])).trim() !== '';
+  const linkExists = async (name: string) =>
+    runCommand(['ip', 'link', 'show', name]).then(
+      () => true,
+      () => false,
+    );
+
+  it('reports them, removes them after the grace period, and leaves the instances it owns alone', async () => {
+    const keeper = await stack.createInstance({ name: 'keeper', network: 'vlan100' });
+    expect(keeper.status).toBe('ACTIVE');
+
+    await runCommand([
+      DOCKER,
+      'run',
+      '-d',
+      '--name',
+      `berth-${strayContainer}`,
+      '--label',
+      `berth.instance=${strayContainer}`,
+      '--label',
+      `berth.host=${stack.hostName}`,
+      '--network',
+      'none',
+      env.image,
+      'sleep',
+      '600',
+    ]);
+    await runCommand(['ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', peer]);
+    await runCommand([
+      'ovs-vsctl',
+      'add-port',
+      env.bridge,
+      veth,
+      '--',
+      'set',
+      'Interface',
+      veth,
+      `external_ids:berth-host=${stack.hostName}`,
+      `external_ids:berth-instance=${strayPortOwner}`,
+      `external_ids:berth-port=${strayPort}`,
+    ]);
+
+    // Reported at the next sync, and still there then: the grace period has not passed.
+    await stack.until('the strays to be reported', async () => {
+      const log = await stack.schedulerLog();
+      return log.includes(strayContainer) && log.includes(strayPortOwner) && log.includes('strays on a host');
+    });
+    expect(await containerExists(strayContainer)).toBe(true);
+
+    await stack.until('the stray container to be removed', async () => !(await containerExists(strayContainer)));
+    await stack.until('the stray port to be removed', async () => (await ovsInterfaces(strayPortOwner)).length === 0);
+    expect(await linkExists(veth)).toBe(false);
+    expect(await linkExists(peer)).toBe(false);
+    expect(await stack.schedulerLog()).toContain('strays sent for removal');
+
+    // The instance Berth owns runs on, plugged, untouched.
+    const after = (await stack.call('GET', `/v1/instances/${keeper.id}`)).body;
+    expect(after).toMatchObject({ status: 'ACTIVE', powerState: 'RUNNING', taskState: null });
+    expect(await containerExists(keeper.id)).toBe(true);
+    expect(await ovsInterfaces(keeper.id)).toHaveLength(1);
+    expect((await insideView(keeper.id)).addresses).toEqual([`${keeper.ip}/24`]);
+  });
+});
