@@ -9,6 +9,8 @@ export interface HostFactsOptions {
   vlanRanges: string;
   /** What the host's drivers hold, read at each heartbeat. */
   cachedImages: () => Promise<string[]>;
+  /** The kinds whose hypervisor did not answer when `cachedImages` asked it. */
+  unavailable: () => InstanceKind[];
   address: string;
   drivers: InstanceKind[];
   reservedRamMb: number;
@@ -52,5 +54,6 @@ export async function readHostFacts(options: HostFactsOptions): Promise<HostFact
     agentVersion: options.agentVersion,
     vlanRanges: options.vlanRanges,
     cachedImages: await options.cachedImages(),
+    unavailable: options.unavailable(),
   };
 }

@@ -93,10 +93,34 @@ export async function startAgent(env: AgentEnv) {
   const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
   const producer = new QueueProducer(queueSettings);
   const reporter = new Reporter(producer);
+  const unavailable = new Set<InstanceKind>();
   const factsOptions = {
     name: env.BERTH_HOST_NAME,
     vlanRanges: env.BERTH_HOST_VLANS,
-    cachedImages: async () => (await Promise.all([...byKind.values()].map((d) => d.cachedImages()))).flat(),
+    // Asking each hypervisor what it holds is also the heartbeat's check that it answers: one that does not
+    // (dockerd or libvirtd restarting) takes its kind out of scheduling on this host until it answers again.
+    cachedImages: async () =>
+      (
+        await Promise.all(
+          [...byKind].map(async ([kind, driver]) => {
+            try {
+              const images = await driver.cachedImages();
+              if (unavailable.delete(kind)) log.info({ kind }, 'hypervisor answers again: back in scheduling');
+              return images;
+            } catch (error) {
+              if (!unavailable.has(kind)) {
+                log.warn(
+                  { kind, err: errorMessage(error) },
+                  'hypervisor not answering: out of scheduling for its kind',
+                );
+              }
+              unavailable.add(kind);
+              return [];
+            }
+          }),
+        )
+      ).flat(),
+    unavailable: () => [...unavailable],
     address: env.BERTH_HOST_ADDRESS,
     drivers: [...byKind.keys()],
     reservedRamMb: env.BERTH_RESERVED_RAM_MB,

@@ -1,4 +1,5 @@
 import type { AgentReport } from '@berth/contracts';
+import type { PortTrace } from '@berth/network';
 import { FakeDriver } from '@berth/drivers';
 import { sampleSpec } from '@berth/drivers/testing';
 import { createLogger, Failpoints } from '@berth/platform';
@@ -8,7 +9,7 @@ import type { Reporter } from './reporter';
 
 type Sync = Extract<AgentReport, { type: 'host.power-states' }>;
 
-function harness() {
+function harness(traces: PortTrace[] = []) {
   const syncs: Array<Omit<Sync, 'v' | 'type' | 'at'>> = [];
   const reporter = {
     step: () => Promise.resolve(),
@@ -19,7 +20,7 @@ function harness() {
   const drivers = new Map([['container' as const, driver]]);
   const log = createLogger('test', 'silent');
   const handler = new CommandHandler(drivers, reporter, log, 'host-a');
-  const sync = new PowerSync('host-a', drivers, handler, reporter, log);
+  const sync = new PowerSync('host-a', drivers, handler, reporter, log, () => Promise.resolve(traces));
   return { syncs, driver, handler, sync };
 }
 
@@ -31,7 +32,13 @@ describe('PowerSync', () => {
     await handler.handle({ v: 1, type: 'instance.stop', operationId: 'op2', instance: a });
     await sync.run();
     expect(syncs).toEqual([
-      { host: 'host-a', kinds: ['container'], instances: [{ instanceId: a.id, powerState: 'SHUTDOWN' }], busy: [] },
+      {
+        host: 'host-a',
+        kinds: ['container'],
+        instances: [{ instanceId: a.id, powerState: 'SHUTDOWN' }],
+        busy: [],
+        traces: [],
+      },
     ]);
   });
 
@@ -48,7 +55,7 @@ describe('PowerSync', () => {
     });
     await sync.run();
     await stop;
-    expect(syncs).toEqual([{ host: 'host-a', kinds: ['container'], instances: [], busy: [a.id] }]);
+    expect(syncs).toEqual([{ host: 'host-a', kinds: ['container'], instances: [], busy: [a.id], traces: [] }]);
 
     await sync.run();
     expect(syncs[1]).toEqual({
@@ -56,6 +63,7 @@ describe('PowerSync', () => {
       kinds: ['container'],
       instances: [{ instanceId: a.id, powerState: 'SHUTDOWN' }],
       busy: [],
+      traces: [],
     });
   });
 
@@ -63,6 +71,18 @@ describe('PowerSync', () => {
     const { syncs, driver, sync } = harness();
     jest.spyOn(driver, 'listInstances').mockRejectedValue(new Error('connect ENOENT /var/run/docker.sock'));
     await sync.run();
-    expect(syncs).toEqual([{ host: 'host-a', kinds: [], instances: [], busy: [] }]);
+    expect(syncs).toEqual([{ host: 'host-a', kinds: [], instances: [], busy: [], traces: [] }]);
+  });
+
+  it("reports the host's tagged ports whose instance it does not hold, as traces", async () => {
+    const a = sampleSpec({ id: '00000000-0000-4000-8000-00000000000a' });
+    const lost = '00000000-0000-4000-8000-00000000000b';
+    const { syncs, handler, sync } = harness([
+      { name: 'bvh000000000001', instanceId: a.id, portId: a.port.id },
+      { name: 'bvh000000000002', instanceId: lost, portId: '00000000-0000-4000-8000-0000000000f2' },
+    ]);
+    await handler.handle({ v: 1, type: 'instance.create', operationId: 'op1', instance: a });
+    await sync.run();
+    expect(syncs[0]?.traces).toEqual([{ instanceId: lost, portId: '00000000-0000-4000-8000-0000000000f2' }]);
   });
 });

@@ -24,6 +24,11 @@ export interface HostFacts {
   vlanRanges: string;
   /** Image references this host holds and can start without a pull. */
   cachedImages: string[];
+  /**
+   * Kinds whose hypervisor (dockerd, libvirtd) did not answer at this heartbeat: the host takes no
+   * new instance of that kind until it answers again. Absent from older agents: none.
+   */
+  unavailable?: InstanceKind[];
 }
 
 /** A host command that an agent died running. */

@@ -29,7 +29,7 @@ interface HostRow {
 
 const HOST_STATE_SQL = `
   SELECT h.id, h.name, h.enabled, coalesce(h.last_heartbeat_at > now() - make_interval(secs => $1), false) AS up,
-         h.drivers, h.zone, h.vlan_ranges AS "vlanRanges", h.cached_images AS "cachedImages", h.used_instances AS instances,
+         ARRAY(SELECT unnest(h.drivers) EXCEPT SELECT unnest(h.unavailable_drivers)) AS drivers, h.zone, h.vlan_ranges AS "vlanRanges", h.cached_images AS "cachedImages", h.used_instances AS instances,
          h.vcpus, h.pcpus, h.ram_mb AS "ramMb", h.disk_gb AS "diskGb", h.cpu_ratio AS "cpuRatio", h.ram_ratio AS "ramRatio",
          h.disk_ratio AS "diskRatio", h.used_vcpus AS "usedVcpus",
          h.used_pcpus AS "usedPcpus", h.used_ram_mb AS "usedRamMb", h.used_disk_gb AS "usedDiskGb",

@@ -69,6 +69,13 @@ export class HostView {
   @ApiProperty() zone!: string;
   @ApiProperty({ example: '1-4094', description: 'VLANs the host reaches, as its agent reports' }) vlanRanges!: string;
   @ApiProperty({ type: [String], example: ['container'] }) drivers!: string[];
+  @ApiProperty({
+    type: [String],
+    example: [],
+    description:
+      'Kinds whose hypervisor (dockerd, libvirtd) did not answer at the last heartbeat: no new instance of that kind is placed here until it does',
+  })
+  unavailableDrivers!: string[];
   @ApiProperty({ type: [String], description: 'Images the host holds' }) cachedImages!: string[];
   @ApiProperty({ type: [String], description: 'Aggregates the host is in' }) aggregates!: string[];
   @ApiProperty({ type: Resources, description: 'Physical totals the agent reported' }) capacity!: Resources;
@@ -175,7 +182,7 @@ const HOST_VIEW_SQL = `
   SELECT h.id, h.name, h.address,
          CASE WHEN h.last_heartbeat_at > now() - make_interval(secs => $1) THEN 'up' ELSE 'down' END AS state,
          h.enabled, h.disabled_reason AS "disabledReason", h.zone, h.vlan_ranges AS "vlanRanges", h.drivers,
-         h.cached_images AS "cachedImages",
+         h.unavailable_drivers AS "unavailableDrivers", h.cached_images AS "cachedImages",
          coalesce((SELECT array_agg(a.name ORDER BY a.name) FROM aggregate_hosts ah JOIN aggregates a ON a.id = ah.aggregate_id
                     WHERE ah.host_id = h.id), '{}') AS aggregates,
          json_build_object('vcpus', h.vcpus, 'pcpus', h.pcpus, 'ramMb', h.ram_mb, 'diskGb', h.disk_gb) AS capacity,
