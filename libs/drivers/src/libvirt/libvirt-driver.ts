@@ -224,11 +224,7 @@ export class LibvirtDriver implements ComputeDriver {
 
   /** Libvirt removes a destroyed domain's tap from the bridge itself. */
   async purge(instanceId: string): Promise<void> {
-    const domain = await this.lookup(instanceId);
-    if (!domain) return;
-    if ((await this.stateOf(domain)) !== 'SHUTDOWN') await domain.destroy().catch(() => undefined);
-    await domain.undefine();
-    await rm(this.dir(instanceId), { recursive: true, force: true });
+    await this.removeDomain(instanceId);
   }
 
   async powerState(instanceId: string): Promise<PowerState> {
@@ -411,16 +407,22 @@ export class LibvirtDriver implements ComputeDriver {
 
   /** Removes the domain (running or not), its directory, and what its port left in OVS. */
   private async remove(spec: InstanceSpec): Promise<void> {
-    const domain = await this.lookup(spec.id);
+    const hadDomain = await this.removeDomain(spec.id);
+    // Where a libvirtd and an OVS serve several agents (tests), the tap of a domain another host now
+    // runs (a migration's target) is that host's.
+    if (!hadDomain && (await this.anyDomain(spec.id))) return;
+    await this.unplug(spec);
+  }
+
+  /** Stops and undefines this host's domain of the instance (if any) and removes its directory; says whether there was one. */
+  private async removeDomain(instanceId: string): Promise<boolean> {
+    const domain = await this.lookup(instanceId);
     if (domain) {
       if ((await this.stateOf(domain)) !== 'SHUTDOWN') await domain.destroy().catch(() => undefined);
       await domain.undefine();
     }
-    await rm(this.dir(spec.id), { recursive: true, force: true });
-    // Where a libvirtd and an OVS serve several agents (tests), the tap of a domain another host now
-    // runs (a migration's target) is that host's.
-    if (!domain && (await this.anyDomain(spec.id))) return;
-    await this.unplug(spec);
+    await rm(this.dir(instanceId), { recursive: true, force: true });
+    return domain !== null;
   }
 
   private async unplug(spec: InstanceSpec): Promise<void> {
