@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { hostObjects, TestStack } from '../system/support/stack';
+import { faultCatalog } from './catalog';
 import { testEnv } from '../system/support/test-env';
 
 /**
@@ -11,7 +12,6 @@ import { testEnv } from '../system/support/test-env';
  * test waits until the operation shows the step, kills the agent, and starts it again unarmed.
  */
 const REPEAT = 5;
-const cidr = '10.91.0.0/24';
 
 interface Scenario {
   state: string;
@@ -104,12 +104,7 @@ describe.each(SCENARIOS)('kill -9 of the agent while $state', (scenario) => {
     stack = await TestStack.start({ env: { BERTH_POWER_SYNC_SEC: '3' } });
     db = new Client({ connectionString: stack.db.url });
     await db.connect();
-    expect((await stack.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 })).status).toBe(
-      201,
-    );
-    await stack.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: testEnv().image });
-    const net = { name: 'vlan100', vlan: 100, cidr, gateway: '10.91.0.1' };
-    expect((await stack.call('POST', '/v1/networks', net)).status).toBe(201);
+    await faultCatalog(stack, testEnv().image, '10.91.0');
   });
   afterAll(async () => {
     await db?.end();

@@ -2,6 +2,7 @@ import { runCommand } from '@berth/platform';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TestStack } from '../system/support/stack';
+import { faultCatalog } from './catalog';
 import { testEnv } from '../system/support/test-env';
 import { onlyTestbedHosts } from '../system/support/testbed';
 
@@ -26,10 +27,7 @@ describe('dockerd restarting on a host', () => {
 
   beforeAll(async () => {
     stack = await TestStack.start({ agent: false, testbedHosts: [3], env: { BERTH_HOST_CACHE_MS: '50' } });
-    await stack.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
-    await stack.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: tb.image });
-    const net = { name: 'vlan100', vlan: 100, cidr: '10.94.0.0/24', gateway: '10.94.0.1' };
-    expect((await stack.call('POST', '/v1/networks', net)).status).toBe(201);
+    await faultCatalog(stack, tb.image, '10.94.0');
     await onlyTestbedHosts(stack, 1);
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { runCommand } from '@berth/platform';
 import { randomUUID } from 'node:crypto';
 import { insideView, ovsInterfaces } from '../system/support/probes';
 import { TestStack } from '../system/support/stack';
+import { faultCatalog } from './catalog';
 import { testEnv } from '../system/support/test-env';
 
 /**
@@ -22,10 +23,7 @@ describe('strays on a host', () => {
 
   beforeAll(async () => {
     stack = await TestStack.start({ env: { BERTH_POWER_SYNC_SEC: '1', BERTH_STRAY_GRACE_SEC: '3' } });
-    await stack.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
-    await stack.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: env.image });
-    const net = { name: 'vlan100', vlan: 100, cidr: '10.93.0.0/24', gateway: '10.93.0.1' };
-    expect((await stack.call('POST', '/v1/networks', net)).status).toBe(201);
+    await faultCatalog(stack, env.image, '10.93.0');
   });
   afterAll(async () => {
     await runCommand([DOCKER, 'rm', '-f', `berth-${strayContainer}`]).catch(() => undefined);
@@ -85,8 +83,11 @@ describe('strays on a host', () => {
     expect(await containerExists(strayContainer)).toBe(true);
 
     await stack.until('the stray container to be removed', async () => !(await containerExists(strayContainer)));
-    await stack.until('the stray port to be removed', async () => (await ovsInterfaces(strayPortOwner)).length === 0);
-    expect(await linkExists(veth)).toBe(false);
+    // The host deletes the OVS port, then the veth: wait for the last of them.
+    await stack.until(
+      'the stray port and its veth to be removed',
+      async () => (await ovsInterfaces(strayPortOwner)).length === 0 && !(await linkExists(veth)),
+    );
     expect(await linkExists(peer)).toBe(false);
     expect(await stack.schedulerLog()).toContain('strays sent for removal');
 

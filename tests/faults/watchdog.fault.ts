@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { hostObjects, TestStack } from '../system/support/stack';
+import { faultCatalog } from './catalog';
 import { testEnv } from '../system/support/test-env';
 
 /**
@@ -17,10 +18,7 @@ describe('the stuck-task watchdog', () => {
     });
     db = new Client({ connectionString: stack.db.url });
     await db.connect();
-    await stack.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
-    await stack.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: testEnv().image });
-    const net = { name: 'vlan100', vlan: 100, cidr: '10.92.0.0/24', gateway: '10.92.0.1' };
-    expect((await stack.call('POST', '/v1/networks', net)).status).toBe(201);
+    await faultCatalog(stack, testEnv().image, '10.92.0');
   });
   afterAll(async () => {
     await db?.end();
