@@ -58,10 +58,10 @@ npm_install() {
   if [ "$want" != "$have" ] || [ ! -d "$BERTH_ROOT/node_modules" ]; then
     log "npm ci"
     if ! (cd "$BERTH_ROOT" && npm ci --no-audit --no-fund --loglevel=silent); then
-      # This machine's registry mirror serves only linux-x64 builds of packages with per-platform
-      # binaries (@swc/core-darwin-arm64 answers 404), so the lockfile cannot list them and npm ci
-      # refuses it. npm install from the same lockfile installs exactly the locked versions; it must
-      # not change the lockfile.
+      # The lockfile lists every platform's optional binaries (@swc/core-darwin-arm64 and the like)
+      # so that npm ci accepts it; a mirror that once served only linux-x64 left them out. Should
+      # npm ci refuse it again, npm install from the same lockfile installs exactly the locked
+      # versions; it must not change the lockfile.
       log "npm ci refused the lockfile; installing the locked versions with npm install"
       cp "$BERTH_ROOT/package-lock.json" "$STATE/package-lock.json.orig"
       (cd "$BERTH_ROOT" && npm install --no-audit --no-fund --loglevel=error)
