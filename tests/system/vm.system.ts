@@ -197,13 +197,13 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
 
   it("shows the last lines of a VM's serial console and of a container's output", async () => {
     const vmConsole = await stack.call('GET', `/v1/instances/${vm.id}/console?lines=50`);
-    expect(vmConsole.status).toBe(200);
+    expect(vmConsole).toMatchObject({ status: 200 });
     expect(vmConsole.body.lines.length).toBeLessThanOrEqual(50);
     expect(vmConsole.body.lines).toContain(`berth-test-vm: eth0 ${vm.ip}/24`);
 
     await runCommand(['/usr/bin/docker', 'exec', `berth-${peer.id}`, 'sh', '-c', 'echo hello-from-peer >/proc/1/fd/1']);
     const out = await stack.call('GET', `/v1/instances/${peer.id}/console?lines=5`);
-    expect(out.body.lines).toContain('hello-from-peer');
+    expect(out).toMatchObject({ status: 200, body: { lines: expect.arrayContaining(['hello-from-peer']) } });
     expect((await stack.call('GET', `/v1/instances/${peer.id}/console?lines=0`)).status).toBe(400);
   });
 

@@ -46,24 +46,27 @@ export class QueueProducer {
    * A question for a worker that answers at once (a console tail), not a change: one attempt, the
    * worker's return value is the answer, and a worker that does not answer within `timeoutMs` gets
    * the request withdrawn and the caller an error. Nothing about it is kept.
+   *
+   * The answer is awaited from the queue's event stream read from the last event before the job was
+   * added, not from "now": a listener that starts reading after a quick worker has answered would
+   * otherwise miss the answer. The finished job is kept until it is read (a job removed on
+   * completion looks missing to BullMQ's own check) and removed after.
    */
-  async request<R>(queue: string, name: string, payload: object, timeoutMs: number): Promise<R> {
+  async request<R>(queueName: string, name: string, payload: object, timeoutMs: number): Promise<R> {
+    const queue = this.queue(queueName);
+    const [last] = await this.connection.xrevrange(queue.keys['events'] ?? '', '+', '-', 'COUNT', 1);
     const connection = this.connection.duplicate();
-    const events = new QueueEvents(queue, { connection, prefix: this.prefix });
+    const events = new QueueEvents(queueName, { connection, prefix: this.prefix, lastEventId: last?.[0] ?? '0-0' });
+    const job = await queue.add(name, payload, {
+      attempts: 1,
+      // Removed once read; kept a minute, not for ever, should it finish after the asker gave up.
+      removeOnComplete: { age: 60 },
+      removeOnFail: { age: 60 },
+    });
     try {
-      await events.waitUntilReady();
-      const job = await this.queue(queue).add(name, payload, {
-        attempts: 1,
-        removeOnComplete: true,
-        removeOnFail: true,
-      });
-      try {
-        return (await job.waitUntilFinished(events, timeoutMs)) as R;
-      } catch (error) {
-        await job.remove().catch(() => undefined);
-        throw error;
-      }
+      return (await job.waitUntilFinished(events, timeoutMs)) as R;
     } finally {
+      await job.remove().catch(() => undefined);
       await events.close();
       connection.disconnect();
     }
@@ -78,6 +81,8 @@ export class QueueProducer {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      // Each request in flight listens for the queue's closing; the API may have many at once.
+      queue.setMaxListeners(1000);
       this.queues.set(name, queue);
     }
     return queue;

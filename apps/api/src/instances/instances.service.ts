@@ -23,6 +23,7 @@ import {
   type Throttles,
   type VmBoot,
 } from '@berth/contracts';
+import { errorMessage } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
 import {
   applyThrottleChanges,
@@ -202,9 +203,13 @@ export class InstancesService {
         this.env.BERTH_CONSOLE_TIMEOUT_MS,
       );
       return tail.lines;
-    } catch {
+    } catch (error) {
+      // BullMQ's own words for a wait that ran out; anything else is the host's answer that it failed.
+      const timedOut = errorMessage(error).startsWith('Job wait');
       throw BerthError.unavailable(
-        `host ${instance.hostName} did not return the console within ${this.env.BERTH_CONSOLE_TIMEOUT_MS} ms`,
+        timedOut
+          ? `host ${instance.hostName} did not return the console within ${this.env.BERTH_CONSOLE_TIMEOUT_MS} ms`
+          : `host ${instance.hostName} could not read the console: ${errorMessage(error)}`,
       );
     }
   }
