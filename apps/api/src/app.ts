@@ -4,12 +4,22 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
+import type { ErrorBody } from './common/error-filter';
 import { NestLogAdapter } from './common/log';
 import type { ApiEnv } from './config';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
 const BODY_LIMIT_BYTES = 256 * 1024;
+const MAX_PARAM_LENGTH = 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/**
+ * What the router's error hook needs of Fastify's reply. Its payload type is generic over route
+ * schemas that a framework error has none of, hence `never` and the one cast where it is sent.
+ */
+interface RouterReply {
+  status(code: number): { send(payload: never): unknown };
+}
 
 export const API_VERSION = '0.1.0';
 
@@ -31,7 +41,23 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
     bodyLimit: BODY_LIMIT_BYTES,
     // Path parameters up to this length reach the validators, which answer 400 naming the field
     // (Fastify's default of 100 would answer 414 without saying which).
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own refusals (a longer parameter, a path that is not valid URL encoding) answer
+    // in the same error body as every other refusal, without echoing the path back.
+    frameworkErrors: (error: { code: string }, request: { id: string }, reply: RouterReply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const message = tooLong
+        ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`
+        : 'the path is not valid URL encoding';
+      void reply.status(tooLong ? 414 : 400).send({
+        error: {
+          code: 'invalid',
+          message,
+          details: [{ field: 'path', rule: tooLong ? 'maxLength' : 'encoding', message }],
+        },
+        requestId: request.id,
+      } satisfies ErrorBody as never);
+    },
     logger: false,
     // Honour a caller's request id so one id follows a request across systems; make one otherwise.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {

@@ -1,6 +1,9 @@
 import { BerthError, type FieldError } from '@berth/domain';
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 
+/** Where @nestjs/swagger keeps an ApiProperty's options (its DECORATORS.API_MODEL_PROPERTIES). */
+const SWAGGER_PROPERTY = 'swagger/apiModelProperties';
+
 /**
  * Request bodies and queries are validated against their DTO classes; unknown fields are refused.
  * Each broken rule becomes a detail naming the field and the rule, e.g. {field: "vlan", rule: "max"}.
@@ -24,8 +27,52 @@ export class StrictValidationPipe extends ValidationPipe {
         { field: 'body', rule: 'isObject', message: 'the request body must be a JSON object' },
       ]);
     }
+    // PostgreSQL cannot store a NUL character in text: refuse it wherever it is, naming where.
+    const nul = nulAt(value, metadata.type === 'param' ? (metadata.data ?? 'path') : '');
+    if (nul !== null) {
+      throw BerthError.invalid([
+        { field: nul || 'body', rule: 'noNul', message: `${nul || 'body'} must not contain a NUL character` },
+      ]);
+    }
+    // class-validator's IsOptional lets null through as well as a missing field: refuse it where the
+    // DTO does not declare the field nullable, rather than write NULL where a value belongs.
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const nulls = Object.entries((value ?? {}) as Record<string, unknown>).filter(
+        ([field, v]) => v === null && !declaredNullable(metadata.metatype, field),
+      );
+      if (nulls.length > 0) {
+        throw BerthError.invalid(
+          nulls.map(([field]) => ({
+            field,
+            rule: 'notNull',
+            message: `${field} must not be null (leave it out instead)`,
+          })),
+        );
+      }
+    }
     return super.transform(value, metadata);
   }
+}
+
+/** Whether the DTO's OpenAPI property says null is a value (a flavor's unset throttle). */
+function declaredNullable(metatype: ArgumentMetadata['metatype'], field: string): boolean {
+  if (!metatype) return false;
+  const property = Reflect.getMetadata(SWAGGER_PROPERTY, metatype.prototype as object, field) as
+    { nullable?: boolean } | undefined;
+  return property?.nullable === true;
+}
+
+/** The path of the first string (or key) holding U+0000 in a parsed request value, or null. */
+function nulAt(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (typeof value !== 'object' || value === null || depth > 32) return null;
+  for (const [key, child] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return at;
+    const found = nulAt(child, at, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
