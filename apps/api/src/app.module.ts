@@ -6,7 +6,7 @@ import {
   OutboxRelay,
   ReservationStore,
 } from '@berth/db';
-import type { Logger } from '@berth/platform';
+import { Failpoints, type Logger } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
 import {
   Injectable,
@@ -101,11 +101,13 @@ export class AppModule {
           provide: OutboxRelay,
           inject: [DataSource, QueueProducer],
           useFactory: (dataSource: DataSource, producer: QueueProducer) =>
-            new OutboxRelay(dataSource, producer, log, {
-              databaseUrl: env.BERTH_DATABASE_URL,
-              pollMs: 1000,
-              batchSize: 100,
-            }),
+            new OutboxRelay(
+              dataSource,
+              producer,
+              log,
+              { databaseUrl: env.BERTH_DATABASE_URL, pollMs: 1000, batchSize: 100 },
+              Failpoints.armed(env.BERTH_FAILPOINTS, log),
+            ),
         },
         {
           provide: InstanceStore,

@@ -119,11 +119,4 @@ export class AgentEnv extends BerthEnv {
   @Min(1)
   @Max(64)
   BERTH_AGENT_CONCURRENCY = 4;
-
-  /** Test-only fault injection: comma-separated failpoint names (see libs/platform/src/failpoints.ts). */
-  @IsOptional()
-  @Matches(/^([a-z0-9.-]+(=(throw|hang))?)?(,[a-z0-9.-]+(=(throw|hang))?)*$/, {
-    message: 'must be comma-separated failpoint names, each optionally =throw or =hang',
-  })
-  BERTH_FAILPOINTS?: string;
 }

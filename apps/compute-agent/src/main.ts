@@ -65,10 +65,7 @@ const drivers = new DriverRegistry<DriverDeps>()
 /** The compute agent: registers this host, heartbeats, and runs the commands of its own queue. */
 export async function startAgent(env: AgentEnv) {
   const log = createLogger('compute-agent', env.BERTH_LOG_LEVEL).child({ host: env.BERTH_HOST_NAME });
-  const failpoints = Failpoints.parse(env.BERTH_FAILPOINTS, (failpoint) =>
-    log.warn({ failpoint }, 'failpoint reached: hanging until killed'),
-  );
-  if (failpoints.list().length > 0) log.warn({ failpoints: failpoints.list() }, 'failpoints armed: for tests only');
+  const failpoints = Failpoints.armed(env.BERTH_FAILPOINTS, log);
   const net = hostNet({
     bridge: env.BERTH_OVS_BRIDGE,
     failpoints,

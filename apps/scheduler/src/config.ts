@@ -29,6 +29,16 @@ export class SchedulerEnv extends SchedulingEnv {
   @Max(256)
   BERTH_PLACEMENT_CONCURRENCY = 8;
 
+  /**
+   * How long a placement or report job may go without its scheduler renewing its lock; after that
+   * (the scheduler died) another scheduler, or this one restarted, takes the job again.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(2)
+  @Max(600)
+  BERTH_JOB_LOCK_SEC = 30;
+
   @EnvInt()
   @IsInt()
   @Min(1)

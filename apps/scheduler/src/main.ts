@@ -24,7 +24,7 @@ import {
   ReservationStore,
 } from '@berth/db';
 import { schedulerPolicy } from '@berth/domain';
-import { createLogger, errorMessage, loadEnv, runMain, SecretBox, type Logger } from '@berth/platform';
+import { createLogger, errorMessage, Failpoints, loadEnv, runMain, SecretBox, type Logger } from '@berth/platform';
 import { resolve } from 'node:path';
 import { agentRedisUser, dropAgentRedisUser, QueueProducer, startWorker } from '@berth/queue';
 import { Pool } from 'pg';
@@ -47,11 +47,14 @@ export async function startScheduler(env: SchedulerEnv) {
   await dataSource.initialize();
   const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
   const producer = new QueueProducer(queueSettings);
-  const relay = new OutboxRelay(dataSource, producer, log, {
-    databaseUrl: env.BERTH_DATABASE_URL,
-    pollMs: 1000,
-    batchSize: 100,
-  });
+  const failpoints = Failpoints.armed(env.BERTH_FAILPOINTS, log);
+  const relay = new OutboxRelay(
+    dataSource,
+    producer,
+    log,
+    { databaseUrl: env.BERTH_DATABASE_URL, pollMs: 1000, batchSize: 100 },
+    failpoints,
+  );
   await relay.start();
 
   const limits = { maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST, downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC };
@@ -63,7 +66,7 @@ export async function startScheduler(env: SchedulerEnv) {
   });
   const placementStore = new PlacementStore(dataSource, limits, claimPool);
   const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
-  const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
+  const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log, failpoints);
   const migrations = new MigrationStore(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
   const migration = new MigrationService(migrations, placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const enrollment = new EnrollmentService(
@@ -111,14 +114,12 @@ export async function startScheduler(env: SchedulerEnv) {
           : job.name === ENROLL_HOST
             ? enrollment.enroll(job.data as EnrollHostJob)
             : placement.place(job.data as PlaceInstancesJob),
-      {
-        concurrency: env.BERTH_PLACEMENT_CONCURRENCY,
-        log,
-      },
+      { concurrency: env.BERTH_PLACEMENT_CONCURRENCY, log, lockMs: env.BERTH_JOB_LOCK_SEC * 1000 },
     ),
     startWorker<AgentReport>(queueSettings, REPORTS_QUEUE, (job) => reports.apply(job.data), {
       concurrency: env.BERTH_REPORTS_CONCURRENCY,
       log,
+      lockMs: env.BERTH_JOB_LOCK_SEC * 1000,
     }),
   ];
   const timers = [

@@ -1,4 +1,4 @@
-import { errorMessage, type Logger } from '@berth/platform';
+import { errorMessage, Failpoints, type Logger } from '@berth/platform';
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { rows } from './sql';
@@ -50,6 +50,8 @@ export class OutboxRelay {
     private readonly sink: JobSink,
     private readonly log: Logger,
     private readonly options: RelayOptions,
+    /** outbox.send: rows taken, nothing enqueued yet; outbox.sent: enqueued, rows not yet gone. */
+    private readonly failpoints = new Failpoints(),
   ) {}
 
   async start(): Promise<void> {
@@ -111,7 +113,9 @@ export class OutboxRelay {
       );
       // Rows come back in no particular order; deliver them in the order they were written.
       batch.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      if (batch.length > 0) await this.failpoints.check('outbox.send');
       for (const row of batch) await this.sink.add(row.queue, row.jobName, row.payload, row.jobId);
+      if (batch.length > 0) await this.failpoints.check('outbox.sent');
       return batch.length;
     });
   }

@@ -13,6 +13,13 @@ export class BerthEnv {
   @IsString()
   @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
   BERTH_LOG_LEVEL = 'info';
+
+  /** Test-only fault injection: comma-separated failpoint names (see libs/platform/src/failpoints.ts). */
+  @IsOptional()
+  @Matches(/^([a-z0-9.-]+(=(throw|hang))?)?(,[a-z0-9.-]+(=(throw|hang))?)*$/, {
+    message: 'must be comma-separated failpoint names, each optionally =throw or =hang',
+  })
+  BERTH_FAILPOINTS?: string;
 }
 
 /** The control plane (api, scheduler, migrate) also holds the database. Hosts never do. */

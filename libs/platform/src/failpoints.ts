@@ -1,3 +1,4 @@
+import type { Logger } from './logger';
 /**
  * Named points in multi-step host changes where a test can inject a fault, like etcd's gofail or
  * FreeBSD's fail(9). They are armed only through the agent's BERTH_FAILPOINTS setting: `name` makes
@@ -15,6 +16,18 @@ export class Failpoints {
     private readonly onHang: (name: string) => void = () => undefined,
   ) {
     this.armed = new Map([...points].map((p) => (typeof p === 'string' ? [p, 'throw' as const] : p)));
+  }
+
+  /**
+   * A process's failpoints from its BERTH_FAILPOINTS, logging each hang in the words tests wait
+   * for, and warning at start when any is armed.
+   */
+  static armed(spec: string | undefined, log: Logger): Failpoints {
+    const failpoints = Failpoints.parse(spec, (failpoint) =>
+      log.warn({ failpoint }, 'failpoint reached: hanging until killed'),
+    );
+    if (failpoints.list().length > 0) log.warn({ failpoints: failpoints.list() }, 'failpoints armed: for tests only');
+    return failpoints;
   }
 
   /** "a,b=hang": `a` throws, `b` hangs. */

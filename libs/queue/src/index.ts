@@ -104,6 +104,11 @@ export interface WorkerOptions {
    * failed and cleaned up is never built a second time.
    */
   redeliverStalled?: boolean;
+  /**
+   * How long a job's lock lasts without renewal: a job whose worker died is taken again after about
+   * this long (BullMQ checks for stalled jobs as often). Default BullMQ's 30 s.
+   */
+  lockMs?: number;
 }
 
 /** Runs `handler` for each job of `queue`; errors are logged and left to BullMQ's retries. */
@@ -120,6 +125,7 @@ export function startWorker<T>(
     concurrency: options.concurrency,
     autorun: true,
     ...(options.redeliverStalled === false ? { maxStalledCount: 0 } : {}),
+    ...(options.lockMs === undefined ? {} : { lockDuration: options.lockMs, stalledInterval: options.lockMs }),
   });
   worker.on('failed', (job, error) =>
     options.log.warn(

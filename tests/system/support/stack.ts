@@ -41,6 +41,10 @@ export interface StackOptions {
   testbedVms?: boolean;
   /** Settings for every process of the stack. */
   env?: Record<string, string>;
+  /** Settings for the API process only (e.g. its failpoints). */
+  apiEnv?: Record<string, string>;
+  /** Settings for the scheduler processes only. */
+  schedulerEnv?: Record<string, string>;
 }
 
 async function freePort(): Promise<number> {
@@ -75,21 +79,29 @@ export class TestStack {
     readonly extraHostNames: string[],
     /** The names of `testbedHosts`, in order. */
     readonly testbedHostNames: string[],
-    /** The agents of real hosts, by host name (the main one, extra and testbed hosts). */
+    /** The agents of real hosts by host name (the main one, extra and testbed hosts), and 'api', 'scheduler-<n>'. */
     private readonly agents: Map<string, ChildProcess>,
     /** How to start each of them again, for tests that take one down. */
     private readonly agentStarters: ReadonlyMap<string, (env: Record<string, string>) => ChildProcess>,
   ) {}
 
-  /** Kills a host's agent (SIGKILL: as a host that died, mid-command if it ran one): it stops heartbeating and answering. */
-  async killAgent(hostName: string): Promise<void> {
-    const child = this.agents.get(hostName);
-    if (!child) throw new Error(`no agent for ${hostName}`);
+  /**
+   * Kills a process with SIGKILL, as a machine that died, mid-task if it ran one: a host's agent (by
+   * host name), 'api' or 'scheduler-<n>'.
+   */
+  async kill(name: string): Promise<void> {
+    const child = this.agents.get(name);
+    if (!child) throw new Error(`no process ${name}`);
     if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((done) => {
       child.once('exit', () => done());
       child.kill('SIGKILL');
     });
+  }
+
+  /** Kills a host's agent (SIGKILL): it stops heartbeating and answering. */
+  killAgent(hostName: string): Promise<void> {
+    return this.kill(hostName);
   }
 
   /**
@@ -117,11 +129,21 @@ export class TestStack {
       .filter((l) => l.includes('failpoint reached: hanging') && l.includes(`"failpoint":"${failpoint}"`)).length;
   }
 
-  /** Starts a host's agent again, with `env` over its settings (e.g. no failpoints). */
+  /** Starts a process (see kill) again, with `env` over its settings (e.g. no failpoints). */
+  restart(name: string, env: Record<string, string> = {}): void {
+    const start = this.agentStarters.get(name);
+    if (!start) throw new Error(`no process ${name}`);
+    this.agents.set(name, start(env));
+  }
+
+  /** Starts a host's agent again, with `env` over its settings. */
   restartAgent(hostName: string, env: Record<string, string> = {}): void {
-    const start = this.agentStarters.get(hostName);
-    if (!start) throw new Error(`no agent for ${hostName}`);
-    this.agents.set(hostName, start(env));
+    this.restart(hostName, env);
+  }
+
+  /** The process ids of the running control plane and agents, by name (for fd and memory readings). */
+  pids(): Map<string, number> {
+    return new Map([...this.agents].flatMap(([name, child]) => (child.pid ? [[name, child.pid] as const] : [])));
   }
 
   /** Where this stack's VMs live on testbed host `n` (testbedVms). */
@@ -240,14 +262,31 @@ export class TestStack {
           ] as const,
       ),
     ]);
-    const agents = new Map([...starters].map(([name, start]) => [name, start({})]));
+    // The control plane: restartable by name ('api', 'scheduler-0', ...) like the agents.
+    const controlPlane = new Map<string, (env: Record<string, string>) => ChildProcess>([
+      [
+        'api',
+        (over) =>
+          run('api', 'api/src/main.js', {
+            BERTH_API_PORT: String(port),
+            BERTH_ADMIN_TOKEN: token,
+            BERTH_ADMIN_TOKEN_FILE: '/dev/null',
+            ...options.apiEnv,
+            ...over,
+          }),
+      ],
+      ...Array.from(
+        { length: options.schedulers ?? 1 },
+        (_, i) =>
+          [
+            `scheduler-${i}`,
+            (over: Record<string, string>) =>
+              run(`scheduler-${i}`, 'scheduler/src/main.js', { ...options.schedulerEnv, ...over }),
+          ] as const,
+      ),
+    ]);
+    const agents = new Map([...starters, ...controlPlane].map(([name, start]) => [name, start({})]));
     const processes = [
-      run('api', 'api/src/main.js', {
-        BERTH_API_PORT: String(port),
-        BERTH_ADMIN_TOKEN: token,
-        BERTH_ADMIN_TOKEN_FILE: '/dev/null',
-      }),
-      ...Array.from({ length: options.schedulers ?? 1 }, (_, i) => run(`scheduler-${i}`, 'scheduler/src/main.js', {})),
       ...(options.fakeHosts ?? []).map((fake) =>
         run(`fake-${fake.name}`, 'compute-agent/src/main.js', {
           BERTH_HOST_NAME: fake.name,
@@ -275,14 +314,18 @@ export class TestStack {
       extraHosts.map((h) => h.name),
       testbedHosts.map((h) => h.name),
       agents,
-      starters,
+      new Map([...starters, ...controlPlane]),
     );
-    stack.agentLogs = new Map(
-      [...starters.keys()].map((name) => [
-        name,
-        resolve(LOG_DIR, name === hostName ? `${hostName}-agent.log` : `${hostName}-agent-${name}.log`),
-      ]),
-    );
+    stack.agentLogs = new Map([
+      ...[...starters.keys()].map(
+        (name) =>
+          [
+            name,
+            resolve(LOG_DIR, name === hostName ? `${hostName}-agent.log` : `${hostName}-agent-${name}.log`),
+          ] as const,
+      ),
+      ...[...controlPlane.keys()].map((name) => [name, resolve(LOG_DIR, `${hostName}-${name}.log`)] as const),
+    ]);
     if (options.testbedVms) stack.testbedDirs = testbedHosts.map((h) => `${env.testbed.dataDir(h.n)}/stack-${id}`);
     try {
       await stack.until('the API', async () => (await stack.call('GET', '/healthz').catch(() => null))?.status === 200);

@@ -12,7 +12,7 @@ import {
   type SchedulerPolicy,
   resourcesOf,
 } from '@berth/domain';
-import type { Logger } from '@berth/platform';
+import { Failpoints, type Logger } from '@berth/platform';
 import type { HostStateCache } from './host-cache';
 
 type Member = PlaceInstancesJob['members'][number];
@@ -39,9 +39,16 @@ export class PlacementService {
     private readonly cache: HostStateCache,
     private readonly policy: SchedulerPolicy,
     private readonly log: Logger,
+    /** placement.claim: hosts chosen, nothing claimed; placement.claimed: claims committed, the job not yet done. */
+    private readonly failpoints = new Failpoints(),
   ) {}
 
   async place(job: PlaceInstancesJob): Promise<void> {
+    await this.placeWithRetries(job);
+    await this.failpoints.check('placement.claimed');
+  }
+
+  private async placeWithRetries(job: PlaceInstancesJob): Promise<void> {
     // Two requests of several instances can lock the same hosts in opposite orders; PostgreSQL
     // then aborts one of them, which is decided again from the start.
     for (let attempt = 1; ; attempt += 1) {
@@ -56,6 +63,7 @@ export class PlacementService {
 
   private async placeOnce(job: PlaceInstancesJob): Promise<void> {
     await this.cache.hosts();
+    await this.failpoints.check('placement.claim');
     const [only] = job.members;
     if (only && job.members.length === 1 && !job.request.serverGroupId && !job.request.reservationId) {
       await this.placeAlone(only, placementRequest(job.request, null));
