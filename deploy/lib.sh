@@ -99,13 +99,27 @@ SQL
 start_redis() {
   if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     log "starting Redis"
-    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no \
-      --maxmemory-policy noeviction --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log"
+    # The queues live here: the append-only file keeps every job through a restart (at most the
+    # last second's on a crash), as BullMQ asks of production Redis.
+    mkdir -p "$STATE/redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly yes --appendfsync everysec \
+      --dir "$STATE/redis" --maxmemory-policy noeviction --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log"
     mark_started redis
     wait_for 10 Redis redis-cli -h 127.0.0.1 -p 6379 ping
   fi
   # BullMQ must never lose a job to eviction.
   redis-cli -h 127.0.0.1 -p 6379 config set maxmemory-policy noeviction >/dev/null
+}
+
+# The testbed's underlay (deploy/testbed.sh): its hosts reach Redis and the registry at its gateway.
+TESTBED_UNDERLAY=btb0
+TESTBED_GATEWAY=10.250.0.1
+
+# Redis answers on the underlay too while the testbed is up. Protected mode refuses every address but
+# loopback; the bind list keeps Redis off every other network.
+redis_on_underlay() {
+  redis-cli -h 127.0.0.1 -p 6379 config set bind "127.0.0.1 $TESTBED_GATEWAY" >/dev/null
+  redis-cli -h 127.0.0.1 -p 6379 config set protected-mode no >/dev/null
 }
 
 start_ovs() {
@@ -123,7 +137,8 @@ start_dockerd() {
     log "starting dockerd"
     # No Docker networking: instances get NetworkMode none and Berth plugs them into OVS. Docker's
     # iptables rules would set FORWARD to DROP and cut traffic between namespaces (PLATFORM.md).
-    nohup dockerd --host unix:///var/run/docker.sock --iptables=false --bridge=none \
+    # live-restore: containers keep running while dockerd restarts (an upgrade, a crash).
+    nohup dockerd --host unix:///var/run/docker.sock --iptables=false --bridge=none --live-restore \
       --pidfile /var/run/docker.pid >"$STATE/dockerd.log" 2>&1 &
     mark_started dockerd
     wait_for 60 dockerd $DOCKER -H unix:///var/run/docker.sock info

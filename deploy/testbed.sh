@@ -13,9 +13,9 @@
 # runtime files in /run/berth-testbed/tbI (sockets, pids), data in /var/lib/berth-testbed/tbI.
 source "$(dirname "$0")/lib.sh"
 
-UNDERLAY=btb0
+UNDERLAY=$TESTBED_UNDERLAY
 UNDERLAY_NET=10.250.0
-GATEWAY=$UNDERLAY_NET.1
+GATEWAY=$TESTBED_GATEWAY
 TB_RUN=/run/berth-testbed
 TB_DATA=/var/lib/berth-testbed
 TB_REGISTRY=$GATEWAY:5000
@@ -47,9 +47,7 @@ underlay_up() {
   fi
   ip link set "$UNDERLAY" up
   # Redis and the registry answer on the underlay too, so agents inside the hosts reach them.
-  # Protected mode refuses every address but loopback; the bind list keeps Redis off every other network.
-  redis-cli -h 127.0.0.1 -p 6379 config set bind "127.0.0.1 $GATEWAY" >/dev/null
-  redis-cli -h 127.0.0.1 -p 6379 config set protected-mode no >/dev/null
+  redis_on_underlay
   if ! curl -sf "http://$TB_REGISTRY/v2/" >/dev/null; then
     mkdir -p "$TB_RUN"
     # A second listener on the same storage: what is pushed through 127.0.0.1:5000 is served here.

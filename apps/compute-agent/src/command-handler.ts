@@ -13,13 +13,16 @@ import type {
   PowerState,
 } from '@berth/contracts';
 import { DriverError, noSteps, type ComputeDriver } from '@berth/drivers';
-import { hostPortTraces, unplugContainerPort, type HostNet } from '@berth/network';
+import { hostPortTraces, unplugContainerPort, type HostNet, type PortTrace } from '@berth/network';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 
 import type { Reporter } from './reporter';
 
 /** How many deleted instance ids the agent remembers to refuse a build that arrives after its delete. */
 const TOMBSTONES = 10_000;
+
+/** Waits before each try at finishing a failed build's undo: about a minute in all, as long as a daemon restart takes. */
+const UNDO_RETRY_MS = [500, 1000, 2000, 4000, 8000, 15_000, 30_000];
 
 /**
  * Executes one command from this host's queue with the driver for the instance's kind, and always
@@ -151,10 +154,7 @@ export class CommandHandler {
     for (const instanceId of command.instanceIds) {
       if (this.locks.busy(instanceId) || this.touched.has(instanceId)) continue;
       await this.exclusive(instanceId, async () => {
-        for (const driver of this.drivers.values()) await driver.purge(instanceId);
-        for (const trace of traces.filter((t) => t.instanceId === instanceId)) {
-          if (this.net) await unplugContainerPort(this.net, trace.portId);
-        }
+        await this.removeAll(instanceId, traces);
         this.log.warn(
           { instanceId, ports: traces.filter((t) => t.instanceId === instanceId).map((t) => t.name) },
           'stray removed: no record owns it',
@@ -163,6 +163,35 @@ export class CommandHandler {
         this.log.warn({ instanceId, err: errorMessage(error) }, 'stray removal failed; tried again next time'),
       );
     }
+  }
+
+  /** Removes whatever any driver holds of the instance, and the OVS ports tagged with its id. */
+  private async removeAll(instanceId: string, traces: readonly PortTrace[]): Promise<void> {
+    for (const driver of this.drivers.values()) await driver.purge(instanceId);
+    for (const trace of traces.filter((t) => t.instanceId === instanceId)) {
+      if (this.net) await unplugContainerPort(this.net, trace.portId);
+    }
+  }
+
+  /**
+   * A build whose undo failed (its daemon went away mid-build) left something behind: removed here,
+   * tried again with backoff while the daemon comes back, before the failure is reported. What is
+   * still left after that is a stray, removed after its grace period.
+   */
+  private async finishUndo(instanceId: string, log: Logger): Promise<string | null> {
+    let last = '';
+    for (const delayMs of UNDO_RETRY_MS) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      try {
+        const traces = this.net ? await hostPortTraces(this.net, this.hostName) : [];
+        await this.removeAll(instanceId, traces);
+        log.info({ afterMs: delayMs }, 'undo finished once the daemon answered');
+        return null;
+      } catch (error) {
+        last = errorMessage(error);
+      }
+    }
+    return last;
   }
 
   /** A point in the command history: `quietSince` compares against it. */
@@ -242,10 +271,14 @@ export class CommandHandler {
       await this.reporter.result(operationId, instance.id, type, await driver.powerState(instance.id), { applied });
     } catch (error) {
       const step = error instanceof DriverError ? error.step : 'agent';
-      const undo =
+      let undo =
         error instanceof DriverError && error.undoFailures.length > 0
           ? ` (undo failed: ${error.undoFailures.join('; ')})`
           : '';
+      if (undo && type === 'instance.create') {
+        const left = await this.finishUndo(instance.id, log);
+        undo = left === null ? ' (undone once the host daemon answered again)' : `${undo}; still failing: ${left}`;
+      }
       log.warn({ step, err: errorMessage(error), ms: Date.now() - started }, 'command failed');
       const power = await driver.powerState(instance.id).catch(() => 'NOSTATE' as const);
       const applied = await driver.readLimits(instance).catch(() => null);

@@ -64,6 +64,9 @@ export async function startScheduler(env: SchedulerEnv) {
     max: env.BERTH_PLACEMENT_CONCURRENCY,
     application_name: 'berth-scheduler-claims',
   });
+  // An idle connection that PostgreSQL ends (a restart) is an 'error' on the pool: without a
+  // listener it would take the process down. The pool opens a new connection at the next claim.
+  claimPool.on('error', (error) => log.warn({ err: errorMessage(error) }, 'claim pool: connection lost'));
   const placementStore = new PlacementStore(dataSource, limits, claimPool);
   const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
   const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log, failpoints);
