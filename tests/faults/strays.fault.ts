@@ -8,7 +8,8 @@ import { testEnv } from '../system/support/test-env';
 /**
  * Strays: a container with Berth's marks that no record owns, and an OVS port (with its veth) left
  * tagged with the host's name, are reported at the next power sync and removed after the grace
- * period. An instance Berth owns is never touched.
+ * period. A veth pair a plug left half made, and QoS rows no port uses, are removed by the host
+ * itself. An instance Berth owns is never touched.
  */
 const env = testEnv();
 const DOCKER = '/usr/bin/docker';
@@ -20,6 +21,7 @@ describe('strays on a host', () => {
   const strayPort = randomUUID();
   const veth = `bvh${strayPort.replace(/-/g, '').slice(0, 12)}`;
   const peer = `bvp${strayPort.replace(/-/g, '').slice(0, 12)}`;
+  const netns = `berth-stray-${strayPort.slice(0, 8)}`;
 
   beforeAll(async () => {
     stack = await TestStack.start({ env: { BERTH_POWER_SYNC_SEC: '1', BERTH_STRAY_GRACE_SEC: '3' } });
@@ -29,6 +31,7 @@ describe('strays on a host', () => {
     await runCommand([DOCKER, 'rm', '-f', `berth-${strayContainer}`]).catch(() => undefined);
     await runCommand(['ovs-vsctl', '--if-exists', 'del-port', env.bridge, veth]).catch(() => undefined);
     await runCommand(['ip', 'link', 'del', veth]).catch(() => undefined);
+    await runCommand(['ip', 'netns', 'del', netns]).catch(() => undefined);
     await stack?.stop();
   });
 
@@ -60,7 +63,9 @@ describe('strays on a host', () => {
       'sleep',
       '600',
     ]);
-    await runCommand(['ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', peer]);
+    // Its instance end lives in a namespace of its own, as a container's would: a plugged port, not a half-made one.
+    await runCommand(['ip', 'netns', 'add', netns]);
+    await runCommand(['ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', peer, 'netns', netns]);
     await runCommand([
       'ovs-vsctl',
       'add-port',
@@ -97,5 +102,67 @@ describe('strays on a host', () => {
     expect(await containerExists(keeper.id)).toBe(true);
     expect(await ovsInterfaces(keeper.id)).toHaveLength(1);
     expect((await insideView(keeper.id)).addresses).toEqual([`${keeper.ip}/24`]);
+  });
+
+  it('removes a veth pair a plug left half made (on no bridge port), and only that', async () => {
+    const keeper = (await stack.call('GET', '/v1/instances')).body.items[0];
+    const half = randomUUID().replace(/-/g, '').slice(0, 12);
+    await runCommand(['ip', 'link', 'add', `bvh${half}`, 'type', 'veth', 'peer', 'name', `bvp${half}`]);
+    await stack.until('the half-made veth to be removed', async () => !(await linkExists(`bvh${half}`)));
+    expect(await linkExists(`bvp${half}`)).toBe(false);
+    await stack.until('the agent to log it', async () =>
+      (await stack.logOf(stack.hostName)).includes(`"veth":"${half}","msg":"stray veth removed`),
+    );
+    // The instance's own veth, plugged into OVS, stays.
+    expect(await ovsInterfaces(keeper.id)).toHaveLength(1);
+    expect((await insideView(keeper.id)).addresses).toEqual([`${keeper.ip}/24`]);
+  });
+
+  it("removes QoS and Queue rows of Berth's that no port uses (their port deleted without clearing them)", async () => {
+    const port = randomUUID();
+    const tag = `external_ids:berth-port=${JSON.stringify(port)}`;
+    // One uuid per create: the Queue's, then the QoS row's.
+    const [, qos] = (
+      await runCommand([
+        'ovs-vsctl',
+        '--',
+        '--id=@q0',
+        'create',
+        'Queue',
+        tag,
+        '--',
+        'create',
+        'QoS',
+        'type=linux-htb',
+        tag,
+        'queues:0=@q0',
+      ])
+    )
+      .trim()
+      .split('\n');
+    const rows = async () =>
+      (
+        await runCommand([
+          'ovs-vsctl',
+          '--bare',
+          '--columns=_uuid',
+          'find',
+          'QoS',
+          tag,
+          '--',
+          '--columns=_uuid',
+          'find',
+          'Queue',
+          tag,
+        ])
+      )
+        .split('\n')
+        .filter((l) => l.trim());
+    expect(await rows()).toHaveLength(2);
+    await stack.until('the stray QoS rows to be removed', async () => (await rows()).length === 0);
+    await stack.until('the agent to log it', async () => {
+      const log = await stack.logOf(stack.hostName);
+      return log.includes(`QoS ${qos}`) && log.includes('stray QoS rows removed: no port uses them');
+    });
   });
 });

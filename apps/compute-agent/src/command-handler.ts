@@ -13,7 +13,7 @@ import type {
   PowerState,
 } from '@berth/contracts';
 import { DriverError, noSteps, type ComputeDriver } from '@berth/drivers';
-import { hostPortTraces, unplugContainerPort, type HostNet, type PortTrace } from '@berth/network';
+import { hostPortTraces, portSuffix, unplugContainerPort, type HostNet, type PortTrace } from '@berth/network';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 
 import type { Reporter } from './reporter';
@@ -34,6 +34,8 @@ export class CommandHandler {
   /** Counts command starts and ends; `touched` holds the count at each instance's latest one. */
   private sequence = 0;
   private readonly touched = new Map<string, number>();
+  /** The port (its interface-name suffix) of each instance a command was seen for, until forgotten with it. */
+  private readonly ports = new Map<string, string>();
 
   constructor(
     private readonly drivers: ReadonlyMap<InstanceKind, ComputeDriver>,
@@ -46,6 +48,9 @@ export class CommandHandler {
 
   /** Runs a command; a console query answers (the job's return value) without waiting for the instance's lock. */
   handle(command: HostCommand): Promise<ConsoleTail | void> {
+    if ('instance' in command && command.type !== 'instance.console') {
+      this.ports.set(command.instance.id, portSuffix(command.instance.port.id));
+    }
     switch (command.type) {
       case 'image.pull':
         return this.locks.run(`image:${command.imageRef}`, () => this.pull(command));
@@ -194,6 +199,14 @@ export class CommandHandler {
     return last;
   }
 
+  /** Whether a command is queued or running for the instance whose port's names end in `suffix`. */
+  portBusy(suffix: string): boolean {
+    for (const [instanceId, ports] of this.ports) {
+      if (ports === suffix && this.locks.busy(instanceId)) return true;
+    }
+    return false;
+  }
+
   /** A point in the command history: `quietSince` compares against it. */
   mark(): number {
     return this.sequence;
@@ -211,7 +224,12 @@ export class CommandHandler {
 
   /** Forgets history up to `mark`, which no later `quietSince` will ask about. */
   forget(mark: number): void {
-    for (const [id, seen] of this.touched) if (seen <= mark && !this.locks.busy(id)) this.touched.delete(id);
+    for (const [id, seen] of this.touched) {
+      if (seen <= mark && !this.locks.busy(id)) {
+        this.touched.delete(id);
+        this.ports.delete(id);
+      }
+    }
   }
 
   private touch(instanceId: string): void {

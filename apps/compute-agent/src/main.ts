@@ -19,6 +19,7 @@ import { CommandHandler } from './command-handler';
 import { AgentEnv } from './config';
 import { newestKernel, onlineCpus, readHostFacts } from './host-facts';
 import { PowerSync } from './power-sync';
+import { NetworkSweeper } from './network-sweeper';
 import { Reporter } from './reporter';
 
 const AGENT_VERSION = '0.1.0';
@@ -144,11 +145,19 @@ export async function startAgent(env: AgentEnv) {
   const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net);
   const portTraces = () => hostPortTraces(net, env.BERTH_HOST_NAME);
   const powerSync = new PowerSync(env.BERTH_HOST_NAME, byKind, handler, reporter, log, portTraces);
+  // Docker and libvirt hosts plug into OVS (containers with veths); a fake host has nothing to sweep.
+  const sweeper =
+    names.includes('docker') || names.includes('libvirt')
+      ? new NetworkSweeper(net, handler, log, names.includes('docker'))
+      : null;
+  const sync = async () => {
+    await powerSync.run();
+    await sweeper?.sweep().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'network sweep failed'));
+  };
   const syncTimer =
     env.BERTH_POWER_SYNC_SEC > 0
       ? setInterval(
-          () =>
-            void powerSync.run().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'power sync failed')),
+          () => void sync().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'power sync failed')),
           env.BERTH_POWER_SYNC_SEC * 1000,
         )
       : null;

@@ -1,5 +1,9 @@
 import { CommandError } from '@berth/platform';
 import type { HostNet } from './host-net';
+import { HOST_VETH_PREFIX, PEER_VETH_PREFIX } from './names';
+import { deletePort } from './ovs';
+
+const VETH_NAME = new RegExp(`^(${HOST_VETH_PREFIX}|${PEER_VETH_PREFIX})([0-9a-f]{12})$`);
 
 /** Creates a veth pair in the host namespace; the peer gets the instance's MAC from the start. */
 export async function createVethPair(net: HostNet, hostEnd: string, peerEnd: string, peerMac: string): Promise<void> {
@@ -39,4 +43,31 @@ export async function moveIntoNamespace(
 ): Promise<void> {
   const batch = [`link set dev ${name} netns ${pid} name ${newName}`, `link set dev ${hostEnd} up`].join('\n');
   await net.run(['ip', '-batch', '-'], { input: `${batch}\n` });
+}
+
+/**
+ * Veths of Berth's naming that a plug left half made: a peer end ("bvp...") still in the host's
+ * namespace, or a host end ("bvh...") on no bridge port. Either means the process that made it
+ * died between the veth and the OVS port. Returned by the 12-digit suffix both ends share.
+ */
+export async function halfMadeVeths(net: HostNet, ovsPorts: readonly string[]): Promise<string[]> {
+  const out = await net.run(['ip', '-o', 'link', 'show', 'type', 'veth']);
+  const names = out
+    .split('\n')
+    .map((line) => /^\d+:\s+([^:@\s]+)/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+  const inOvs = new Set(ovsPorts);
+  const suffixes = names.flatMap((name) => {
+    const match = VETH_NAME.exec(name);
+    if (!match) return [];
+    return match[1] === PEER_VETH_PREFIX || !inOvs.has(name) ? [match[2] as string] : [];
+  });
+  return [...new Set(suffixes)];
+}
+
+/** Removes a half-made veth pair by its suffix (deleting either end removes both), and its OVS port if it got one. */
+export async function deleteHalfMadeVeth(net: HostNet, suffix: string): Promise<void> {
+  await deletePort(net, HOST_VETH_PREFIX + suffix);
+  await deleteLink(net, HOST_VETH_PREFIX + suffix);
+  await deleteLink(net, PEER_VETH_PREFIX + suffix);
 }

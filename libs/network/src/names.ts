@@ -8,16 +8,17 @@ export const HOST_VETH_PREFIX = 'bvh';
 export const PEER_VETH_PREFIX = 'bvp';
 export const INSTANCE_IFNAME = 'eth0';
 
-function suffix(portId: string): string {
+/** The 12 hex digits of a port's id that its interface names end in. */
+export function portSuffix(portId: string): string {
   const hex = portId.replace(/-/g, '').toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`port id is not a UUID: ${JSON.stringify(portId)}`);
   return hex.slice(0, 12);
 }
 
 export function hostVethName(portId: string): string {
-  return HOST_VETH_PREFIX + suffix(portId);
+  return HOST_VETH_PREFIX + portSuffix(portId);
 }
 
 export function peerVethName(portId: string): string {
-  return PEER_VETH_PREFIX + suffix(portId);
+  return PEER_VETH_PREFIX + portSuffix(portId);
 }

@@ -1,6 +1,6 @@
 import { Failpoints, type CommandRunner } from '@berth/platform';
 import type { HostNet } from './host-net';
-import { clearPortRates, meterCookie, parseTcRate, setPortRates } from './qos';
+import { clearPortRates, meterCookie, orphanQosRows, parseTcRate, setPortRates } from './qos';
 
 const PORT = '3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c';
 
@@ -110,5 +110,34 @@ describe('clearPortRates', () => {
     expect(calls.indexOf('ovs-ofctl -O OpenFlow13 del-meter br-int meter=34')).toBeGreaterThan(
       calls.findIndex((c) => c.includes('del-flows')),
     );
+  });
+});
+
+describe('orphanQosRows', () => {
+  const table = (data: unknown[][]) => JSON.stringify({ data, headings: [] });
+  const tag = (port: string) => ['map', [['berth-port', port]]];
+  const output = [
+    table([
+      [['uuid', 'q-live'], tag('p-live')],
+      [['uuid', 'q-gone'], tag('p-gone')],
+      [
+        ['uuid', 'q-other'],
+        ['map', []],
+      ],
+    ]),
+    table([[['uuid', 'q-live']], [['set', []]]]),
+    table([
+      [['uuid', 'u-live'], tag('p-live')],
+      [['uuid', 'u-gone'], tag('p-gone')],
+      [
+        ['uuid', 'u-other'],
+        ['map', []],
+      ],
+    ]),
+  ].join('\n');
+
+  it("finds Berth's QoS rows no port uses and their queues, and leaves others' and the attached ones", async () => {
+    const net = { run: () => Promise.resolve(output), bridge: 'br-int', failpoints: new Failpoints() };
+    expect(await orphanQosRows(net)).toEqual({ qos: ['q-gone'], queues: ['u-gone'] });
   });
 });

@@ -316,3 +316,59 @@ async function readPolicing(net: HostNet, name: string): Promise<number | null> 
   const kbps = Number((await vsctl(net, ['get', 'Interface', name, 'ingress_policing_rate'])).trim());
   return kbps > 0 ? kbps / 1000 : null;
 }
+
+type OvsValue = string | number | boolean | ['uuid', string] | ['set', OvsValue[]] | ['map', Array<[string, string]>];
+
+const uuidsIn = (value: OvsValue | undefined): string[] =>
+  Array.isArray(value) && value[0] === 'uuid'
+    ? [value[1]]
+    : Array.isArray(value) && value[0] === 'set'
+      ? value[1].flatMap((v) => uuidsIn(v))
+      : [];
+
+const berthPortOf = (value: OvsValue | undefined): string | undefined =>
+  Array.isArray(value) && value[0] === 'map' ? value[1].find(([k]) => k === 'berth-port')?.[1] : undefined;
+
+/**
+ * QoS and Queue rows of Berth's (tagged berth-port) that no port uses any more: OVS keeps them (both
+ * tables are roots) after the port they shaped is deleted without clearing them first, as when a
+ * host died mid-unplug. A QoS row is attached in the transaction that creates it, so an unattached
+ * one is left over.
+ */
+export async function orphanQosRows(net: HostNet): Promise<{ qos: string[]; queues: string[] }> {
+  const out = await vsctl(net, [
+    '--format=json',
+    '--columns=_uuid,external_ids',
+    'list',
+    'QoS',
+    '--',
+    '--columns=qos',
+    'list',
+    'Port',
+    '--',
+    '--columns=_uuid,external_ids',
+    'list',
+    'Queue',
+  ]);
+  const [qosTable, portTable, queueTable] = out
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => (JSON.parse(l) as { data: OvsValue[][] }).data);
+  const attached = new Set((portTable ?? []).flatMap(([qos]) => uuidsIn(qos)));
+  const tagged = (qosTable ?? []).flatMap(([uuid, ids]) => {
+    const port = berthPortOf(ids);
+    return port === undefined ? [] : [{ uuid: uuidsIn(uuid)[0] ?? '', port }];
+  });
+  const orphans = tagged.filter((q) => !attached.has(q.uuid));
+  const livePorts = new Set(tagged.filter((q) => attached.has(q.uuid)).map((q) => q.port));
+  const queues = (queueTable ?? []).flatMap(([uuid, ids]) => {
+    const port = berthPortOf(ids);
+    return port !== undefined && !livePorts.has(port) ? uuidsIn(uuid) : [];
+  });
+  return { qos: orphans.map((q) => q.uuid), queues };
+}
+
+/** Destroys rows orphanQosRows found (a row already gone counts as destroyed). */
+export async function destroyQosRows(net: HostNet, rows: { qos: string[]; queues: string[] }): Promise<void> {
+  await clearQosRows(net, rows.qos, rows.queues);
+}

@@ -116,6 +116,11 @@ export class TestStack {
     );
   }
 
+  /** What a process (see kill) has logged so far. */
+  logOf(name: string): Promise<string> {
+    return readFile(this.agentLogs.get(name) ?? '', 'utf8').catch(() => '');
+  }
+
   /** What the (first) scheduler has logged so far. */
   schedulerLog(): Promise<string> {
     return readFile(resolve(LOG_DIR, `${this.hostName}-scheduler-0.log`), 'utf8').catch(() => '');
