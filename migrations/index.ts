@@ -7,6 +7,7 @@ import { DiskWeight1764300000000 } from './1764300000000-disk-weight';
 import { Migrations1764400000000 } from './1764400000000-migrations';
 import { HostEnrollment1764500000000 } from './1764500000000-host-enrollment';
 import { Recovery1764600000000 } from './1764600000000-recovery';
+import { RestartPolicy1764700000000 } from './1764700000000-restart-policy';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Migrations1764400000000,
   HostEnrollment1764500000000,
   Recovery1764600000000,
+  RestartPolicy1764700000000,
 ];

@@ -5,7 +5,7 @@ import { runCommand } from '@berth/platform';
 import { randomBytes, randomInt } from 'node:crypto';
 import { access, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { guestExec, serveTcp, tcpFrom } from './support/probes';
+import { guestExec, insideView, serveTcp, tcpFrom } from './support/probes';
 import { hostObjects, TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
 
@@ -193,6 +193,31 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     expect(gone).toMatchObject({ powerState: 'NOSTATE', fault: { step: 'sync' } });
     expect((await stack.remove(stranger.id)).status).toBe('succeeded');
     expect(await hostObjects(stranger.id, stranger.portId)).toEqual([]);
+  });
+
+  it('starts a container with restart policy always again when it is killed outside Berth, plugged as before', async () => {
+    const keeper = await stack.createInstance({ name: 'keeper', network: 'vlan100', restartPolicy: 'always' });
+    expect(keeper).toMatchObject({ status: 'ACTIVE', restartPolicy: 'always' });
+    await runCommand(['/usr/bin/docker', 'kill', `berth-${keeper.id}`]);
+    const restart = await stack.until(
+      'the restart by policy',
+      async () => {
+        const ops = (await stack.call('GET', '/v1/operations?limit=500')).body.items as any[];
+        return (
+          ops.find((o) => o.targetId === keeper.id && o.action === 'instance.start' && o.status === 'succeeded') ?? null
+        );
+      },
+      60_000,
+    );
+    expect(restart.steps[0]).toMatchObject({ name: 'sync' });
+    const back = (await stack.call('GET', `/v1/instances/${keeper.id}`)).body;
+    expect(back).toMatchObject({ status: 'ACTIVE', powerState: 'RUNNING', taskState: null });
+    expect((await insideView(keeper.id)).addresses).toEqual([`${keeper.ip}/24`]);
+    await serveTcp(keeper.id, 9100, 'hello-from-keeper');
+    expect(await stack.until('TCP to the restarted container', () => tcpFrom(peer.id, keeper.ip, 9100), 30_000)).toBe(
+      'hello-from-keeper',
+    );
+    expect((await stack.remove(keeper.id)).status).toBe('succeeded');
   });
 
   it("shows the last lines of a VM's serial console and of a container's output", async () => {

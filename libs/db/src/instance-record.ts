@@ -11,7 +11,7 @@ import {
   type Throttles,
   type VmBoot,
 } from '@berth/contracts';
-import type { InstanceStatus, TaskState, ThrottleBounds } from '@berth/domain';
+import type { InstanceStatus, RestartPolicy, TaskState, ThrottleBounds } from '@berth/domain';
 import type { PendingResize } from './entities/instance.entity';
 
 /** An instance joined with its port, network and host: what the API shows and what a host needs. */
@@ -45,6 +45,7 @@ export interface InstanceRecord {
   imageRef: string;
   boot: VmBoot | null;
   fault: Fault | null;
+  restartPolicy: RestartPolicy;
   createdAt: Date;
   updatedAt: Date;
   launchedAt: Date | null;
@@ -66,7 +67,7 @@ export const INSTANCE_RECORD_SQL = `
          i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef", i.boot,
          i.cpu_policy AS "cpuPolicy", i.throttles, i.limit_bounds AS "limitBounds", i.pinned_cpus AS "pinnedCpus",
          i.applied_limits AS "appliedLimits", i.pending_resize AS "pendingResize",
-         i.fault, i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
+         i.fault, i.restart_policy AS "restartPolicy", i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
          p.id AS "portId", n.id AS "networkId", n.name AS "networkName", n.vlan, host(p.ip) AS ip, p.mac::text AS mac,
          masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway
     FROM instances i

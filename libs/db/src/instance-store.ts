@@ -32,6 +32,7 @@ import {
   shortfalls,
   type InstanceAction,
   type LimitAction,
+  type RestartPolicy,
   type ThrottleChanges,
   type QuotaSet,
   type Resources,
@@ -71,6 +72,7 @@ export interface NewInstances {
   zone: string | null;
   serverGroupId: string | null;
   reservationId: string | null;
+  restartPolicy: RestartPolicy;
 }
 
 /** A live change of an instance's size (resize, to a flavor) or of its throttles (set-limits). */
@@ -210,9 +212,9 @@ export class InstanceStore {
       m,
       `INSERT INTO instances (project_id, user_id, name, kind, status, task_state, flavor_id, flavor_name, vcpus, ram_mb,
                               disk_gb, image_id, image_name, image_ref, throttles, zone, server_group_id, reservation_id,
-                              extra_specs, cpu_policy, limit_bounds, boot)
+                              extra_specs, cpu_policy, limit_bounds, boot, restart_policy)
        VALUES ($1, $2, $3, $4, 'BUILDING', 'scheduling', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-               $19, $20)
+               $19, $20, $21)
        RETURNING id`,
       [
         input.projectId,
@@ -235,6 +237,7 @@ export class InstanceStore {
         input.flavor.cpuPolicy,
         JSON.stringify(input.flavor.limitBounds),
         input.image.boot ? JSON.stringify(input.image.boot) : null,
+        input.restartPolicy,
       ],
     );
     if (!instance) throw new Error('insert into instances returned no row');

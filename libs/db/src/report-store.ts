@@ -1,4 +1,13 @@
-import type { AgentReport, Fault, HostFacts, PowerState } from '@berth/contracts';
+import {
+  CONTRACT_VERSION,
+  computeQueue,
+  jobId,
+  type AgentReport,
+  type ComputeCommand,
+  type Fault,
+  type HostFacts,
+  type PowerState,
+} from '@berth/contracts';
 import {
   parseCpuList,
   settle,
@@ -6,12 +15,15 @@ import {
   type InstanceStatus,
   type OperationStep,
   type PowerSync,
+  type RestartPolicy,
 } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { releaseAllocations, shrinkAllocation } from './allocations';
 import type { PendingResize } from './entities/instance.entity';
 import { markInstanceDeleted } from './lifecycle';
-import { finishOperation, recordStep } from './operation-store';
+import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
+import { finishOperation, insertOperation, recordStep } from './operation-store';
+import { enqueue } from './outbox';
 import { one } from './sql';
 
 export interface AllocationRatios {
@@ -25,6 +37,8 @@ export interface PowerSyncChange {
   instanceId: string;
   from: { status: InstanceStatus; powerState: PowerState };
   to: PowerSync;
+  /** The start its restart policy asked for (an instance found stopped outside Berth), under this operation. */
+  restartOperationId?: string;
 }
 
 type Report<T extends AgentReport['type']> = Extract<AgentReport, { type: T }>;
@@ -81,8 +95,10 @@ export class ReportStore {
   async powerStates(report: Report<'host.power-states'>): Promise<PowerSyncChange[]> {
     const reported = new Map(report.instances.map((i) => [i.instanceId, i.powerState]));
     return this.dataSource.transaction(async (m) => {
-      const rows = await m.query<Array<{ id: string; status: InstanceStatus; powerState: PowerState }>>(
-        `SELECT i.id, i.status, i.power_state AS "powerState"
+      const rows = await m.query<
+        Array<{ id: string; status: InstanceStatus; powerState: PowerState; restartPolicy: RestartPolicy }>
+      >(
+        `SELECT i.id, i.status, i.power_state AS "powerState", i.restart_policy AS "restartPolicy"
            FROM instances i JOIN hosts h ON h.id = i.host_id
           WHERE h.name = $1 AND i.task_state IS NULL AND i.kind = ANY ($2)
             AND i.status IN ('ACTIVE', 'SHUTOFF', 'ERROR') AND NOT (i.id = ANY ($3::uuid[]))
@@ -94,16 +110,53 @@ export class ReportStore {
       for (const row of rows) {
         const next = syncPowerState(row, reported.get(row.id));
         if (!next) continue;
-        changes.push({ instanceId: row.id, from: { status: row.status, powerState: row.powerState }, to: next });
         await m.query(
           `UPDATE instances SET status = $2, power_state = $3, updated_at = now(),
                   fault = CASE WHEN $4::jsonb IS NULL THEN fault ELSE $4::jsonb END
             WHERE id = $1`,
           [row.id, next.status, next.powerState, next.fault ? JSON.stringify({ ...next.fault, at: report.at }) : null],
         );
+        const stoppedBehindOurBack = row.status === 'ACTIVE' && next.status === 'SHUTOFF';
+        const restartOperationId =
+          stoppedBehindOurBack && row.restartPolicy === 'always' ? await this.restart(m, row.id, report.at) : undefined;
+        changes.push({
+          instanceId: row.id,
+          from: { status: row.status, powerState: row.powerState },
+          to: next,
+          ...(restartOperationId ? { restartOperationId } : {}),
+        });
       }
       return changes;
     });
+  }
+
+  /**
+   * Starts an instance again by its restart policy, in the transaction that recorded it SHUTOFF: an
+   * operation of no user (`instance.start`, its first step `sync`) and the start command to its host.
+   */
+  private async restart(m: EntityManager, instanceId: string, at: string): Promise<string> {
+    const [instance] = await m.query<InstanceRecord[]>(`${INSTANCE_RECORD_SQL} WHERE i.id = $1`, [instanceId]);
+    if (!instance?.hostName) throw new Error(`instance ${instanceId} has no host to restart on`);
+    const operationId = await insertOperation(
+      m,
+      { projectId: instance.projectId, userId: null, requestId: null },
+      { action: 'instance.start', targetType: 'instance', targetId: instanceId },
+    );
+    await recordStep(m, operationId, 'sync', at, 'found stopped outside Berth; started again by its restart policy');
+    await m.query(`UPDATE instances SET task_state = 'powering-on', updated_at = now() WHERE id = $1`, [instanceId]);
+    const command: ComputeCommand = {
+      v: CONTRACT_VERSION,
+      type: 'instance.start',
+      operationId,
+      instance: specOf(instance),
+    };
+    await enqueue(m, {
+      queue: computeQueue(instance.hostName),
+      name: command.type,
+      jobId: jobId(operationId, 'start'),
+      payload: command,
+    });
+    return operationId;
   }
 
   async step(report: Report<'operation.step'>): Promise<void> {

@@ -31,6 +31,10 @@ export const TASK_STATES = [
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
+/** What the power sync does with an instance it finds stopped outside Berth: leave it SHUTOFF, or start it again. */
+export const RESTART_POLICIES = ['never', 'always'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
 /** Actions a user asks for on an existing instance. */
 export const POWER_ACTIONS = ['stop', 'start', 'reboot'] as const;
 export type PowerAction = (typeof POWER_ACTIONS)[number];

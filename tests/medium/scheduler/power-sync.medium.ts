@@ -53,6 +53,46 @@ describe('power-state sync on real PostgreSQL', () => {
     expect(start.status).toBe(202);
   });
 
+  it('starts an instance found stopped outside Berth again when its restart policy says always', async () => {
+    const id = await active('restarts');
+    await h.api.sql(`UPDATE instances SET restart_policy = 'always' WHERE id = $1`, [id]);
+    const [change] = await sync({ instances: [state(id, 'SHUTDOWN')] });
+    expect(change).toMatchObject({ instanceId: id, to: { status: 'SHUTOFF' }, restartOperationId: expect.any(String) });
+    expect(await h.instance(id)).toMatchObject({
+      status: 'SHUTOFF',
+      taskState: 'powering-on',
+      restartPolicy: 'always',
+    });
+    const op = (await h.api.call('GET', `/v1/operations/${change?.restartOperationId}`)).body;
+    expect(op).toMatchObject({ action: 'instance.start', status: 'running', steps: [{ name: 'sync' }] });
+    // The next sync leaves it to the start in flight, and the host's answer makes it ACTIVE.
+    expect(await sync({ instances: [state(id, 'SHUTDOWN')] })).toEqual([]);
+    await reports.result({
+      v: 1,
+      type: 'instance.result',
+      operationId: change?.restartOperationId ?? '',
+      instanceId: id,
+      command: 'instance.start',
+      powerState: 'RUNNING',
+      at: new Date().toISOString(),
+    });
+    expect(await h.instance(id)).toMatchObject({ status: 'ACTIVE', powerState: 'RUNNING', taskState: null });
+    // Stopped by its owner through Berth, it stays stopped: the policy is for stops Berth did not ask for.
+    const stop = await h.api.call('POST', `/v1/instances/${id}/actions`, { action: 'stop' });
+    expect(stop.status).toBe(202);
+    await reports.result({
+      v: 1,
+      type: 'instance.result',
+      operationId: stop.body.operationId,
+      instanceId: id,
+      command: 'instance.stop',
+      powerState: 'SHUTDOWN',
+      at: new Date().toISOString(),
+    });
+    expect(await sync({ instances: [state(id, 'SHUTDOWN')] })).toEqual([]);
+    expect(await h.instance(id)).toMatchObject({ status: 'SHUTOFF', taskState: null });
+  });
+
   it('puts an instance whose workload vanished in ERROR with a fault, keeping its host and claim', async () => {
     const id = await active('removed-behind');
     await sync({ instances: [] });

@@ -23,7 +23,9 @@ import {
   MIGRATION_ACTIONS,
   POWER_ACTIONS,
   TASK_STATES,
+  RESTART_POLICIES,
   type InstanceStatus,
+  type RestartPolicy,
   type LimitAction,
   type MigrationAction,
   type ThrottleChanges,
@@ -160,6 +162,15 @@ export class CreateInstanceDto {
   @IsOptional()
   @IsObject({ message: 'limits must be an object' })
   limits?: ThrottleChanges;
+
+  @ApiPropertyOptional({
+    enum: RESTART_POLICIES,
+    default: 'never',
+    description: 'always: started again when found stopped outside Berth (a crash, an OOM kill); never: left SHUTOFF',
+  })
+  @IsOptional()
+  @IsIn(RESTART_POLICIES, { message: `restartPolicy must be one of: ${RESTART_POLICIES.join(', ')}` })
+  restartPolicy?: RestartPolicy;
 }
 
 export class InstanceQuery extends PageQuery {
@@ -319,6 +330,7 @@ export class InstanceView {
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
   @ApiProperty({ nullable: true, type: Date }) launchedAt!: Date | null;
+  @ApiProperty({ enum: RESTART_POLICIES }) restartPolicy!: RestartPolicy;
   @ApiPropertyOptional({ type: FaultView, description: 'Present in status ERROR' }) fault?: Fault;
 
   static of(r: InstanceRecord, hostDownAfterSec: number): InstanceView {
@@ -344,6 +356,7 @@ export class InstanceView {
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
       launchedAt: r.launchedAt,
+      restartPolicy: r.restartPolicy,
       ...(r.status === 'ERROR' && r.fault ? { fault: r.fault } : {}),
     };
   }

@@ -160,6 +160,7 @@ export class InstancesService {
       zone: r.zone,
       serverGroupId: r.group?.id ?? null,
       reservationId: r.reservation?.id ?? null,
+      restartPolicy: dto.restartPolicy ?? 'never',
     });
     return Promise.all(
       created.map(async (c) => ({ instance: await this.get(c.instanceId, null), operationId: c.operationId })),

@@ -41,6 +41,12 @@ export class ReportsService {
             { host: report.host, instanceId: change.instanceId, from: change.from, to: change.to },
             'power sync: the instance changed outside Berth',
           );
+          if (change.restartOperationId) {
+            this.log.info(
+              { host: report.host, instanceId: change.instanceId, operationId: change.restartOperationId },
+              'power sync: started again by its restart policy',
+            );
+          }
         }
         {
           const { found, purged } = await this.strays.judge(report, this.strayGraceSec);

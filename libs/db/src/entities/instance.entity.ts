@@ -1,5 +1,5 @@
 import type { AppliedLimits, CpuPolicy, Fault, InstanceKind, PowerState, Throttles } from '@berth/contracts';
-import type { GroupPolicy, InstanceStatus, Resources, TaskState, ThrottleBounds } from '@berth/domain';
+import type { GroupPolicy, InstanceStatus, Resources, RestartPolicy, TaskState, ThrottleBounds } from '@berth/domain';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
@@ -59,6 +59,8 @@ export class InstanceEntity {
   /** A live resize its host is applying: the target, and what to release or give back after. */
   @Column('jsonb', { nullable: true }) pendingResize!: PendingResize | null;
   @Column('jsonb', { nullable: true }) fault!: Fault | null;
+  /** always: the power sync starts it again when it finds it stopped outside Berth. */
+  @Column('text') restartPolicy!: RestartPolicy;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz') updatedAt!: Date;
   @Column('timestamptz', { nullable: true }) launchedAt!: Date | null;
