@@ -11,3 +11,11 @@ export async function faultCatalog(stack: TestStack, imageRef: string, prefix: s
   const net = { name: 'vlan100', vlan: 100, cidr: `${prefix}.0/24`, gateway: `${prefix}.1` };
   expect((await stack.call('POST', '/v1/networks', net)).status).toBe(201);
 }
+
+/** Lifts every quota of the admin project, for tests that create many instances at once. */
+export async function unlimitedAdminQuota(stack: TestStack): Promise<void> {
+  const projects = (await stack.call('GET', '/v1/projects')).body.items as Array<{ id: string; name: string }>;
+  const admin = projects.find((p) => p.name === 'admin');
+  const quotas = { instances: -1, vcpus: -1, ramMb: -1, diskGb: -1, ips: -1 };
+  expect((await stack.call('PUT', `/v1/projects/${admin?.id}/quotas`, quotas)).status).toBe(200);
+}

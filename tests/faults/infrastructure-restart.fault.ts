@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { hostObjects, TestStack } from '../system/support/stack';
-import { faultCatalog } from './catalog';
+import { faultCatalog, unlimitedAdminQuota } from './catalog';
 import { testEnv } from '../system/support/test-env';
 
 /**
@@ -41,17 +41,7 @@ describe('Redis, PostgreSQL and dockerd restarting under 20 creates in flight', 
     // Room for all 20 on the one host: 1 vCPU each on 2 CPUs.
     stack = await TestStack.start({ env: { BERTH_POWER_SYNC_SEC: '5', BERTH_CPU_ALLOCATION_RATIO: '16' } });
     await faultCatalog(stack, testEnv().image, '10.96.0');
-    const admin = ((await stack.call('GET', '/v1/projects')).body.items as Array<{ id: string; name: string }>).find(
-      (p) => p.name === 'admin',
-    );
-    const lifted = await stack.call('PUT', `/v1/projects/${admin?.id}/quotas`, {
-      instances: -1,
-      vcpus: -1,
-      ramMb: -1,
-      diskGb: -1,
-      ips: -1,
-    });
-    expect(lifted.status).toBe(200);
+    await unlimitedAdminQuota(stack);
   });
   afterAll(async () => {
     // Whatever happened, the daemons are up again for the tests after this one.

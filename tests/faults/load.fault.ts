@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
 import { hostObjects, TestStack } from '../system/support/stack';
-import { faultCatalog } from './catalog';
+import { faultCatalog, unlimitedAdminQuota } from './catalog';
 import { testEnv } from '../system/support/test-env';
 
 /**
@@ -45,11 +45,7 @@ describe(`load: ${PARALLEL} parallel create, stop, start, delete cycles`, () => 
     db = new Client({ connectionString: stack.db.url });
     await db.connect();
     await faultCatalog(stack, testEnv().image, '10.97.0');
-    const admin = ((await stack.call('GET', '/v1/projects')).body.items as Array<{ id: string; name: string }>).find(
-      (p) => p.name === 'admin',
-    );
-    const quotas = { instances: -1, vcpus: -1, ramMb: -1, diskGb: -1, ips: -1 };
-    expect((await stack.call('PUT', `/v1/projects/${admin?.id}/quotas`, quotas)).status).toBe(200);
+    await unlimitedAdminQuota(stack);
   });
   afterAll(async () => {
     await db?.end();

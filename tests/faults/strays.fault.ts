@@ -1,3 +1,4 @@
+import { hostNet, portRateLeftovers } from '@berth/network';
 import { runCommand } from '@berth/platform';
 import { randomUUID } from 'node:crypto';
 import { insideView, ovsInterfaces } from '../system/support/probes';
@@ -141,23 +142,7 @@ describe('strays on a host', () => {
       .trim()
       .split('\n');
     const rows = async () =>
-      (
-        await runCommand([
-          'ovs-vsctl',
-          '--bare',
-          '--columns=_uuid',
-          'find',
-          'QoS',
-          tag,
-          '--',
-          '--columns=_uuid',
-          'find',
-          'Queue',
-          tag,
-        ])
-      )
-        .split('\n')
-        .filter((l) => l.trim());
+      (await portRateLeftovers(hostNet({ bridge: env.bridge }), port)).filter((r) => /^(QoS|Queue) /.test(r));
     expect(await rows()).toHaveLength(2);
     await stack.until('the stray QoS rows to be removed', async () => (await rows()).length === 0);
     await stack.until('the agent to log it', async () => {
