@@ -18,7 +18,7 @@ const PARALLEL = 8 * availableParallelism();
 const ROUNDS = 3;
 /** Slack over the baseline: a few sockets in a pool's churn, and a heap that has not shrunk yet. */
 const FD_SLACK = 12;
-const RSS_SLACK = 1.3;
+const RSS_SLACK = 1.5;
 
 interface Usage {
   fds: number;
