@@ -20,6 +20,8 @@ REDIS_URL=redis://127.0.0.1:6379
 APT_PACKAGES=(
   postgresql redis-server docker.io docker-registry openvswitch-switch iproute2 ethtool busybox-static
   iperf3 openssh-server util-linux procps curl ca-certificates lxcfs
+  # promtool (Prometheus's own parser and linter) checks every /metrics scrape in the tests.
+  prometheus
   # VMs: libvirt with QEMU, libvirt-dev for the @unraid/libvirt addon (built by npm ci), a guest kernel for
   # the test image, and xorriso for config drives.
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils libvirt-clients libvirt-dev

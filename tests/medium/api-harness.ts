@@ -81,7 +81,12 @@ export class TestApi {
     });
     return {
       status: res.statusCode,
-      body: res.body ? (JSON.parse(res.body) as T) : (undefined as T),
+      // JSON, but for the Prometheus text of /metrics.
+      body: (!res.body
+        ? undefined
+        : String(res.headers['content-type']).includes('json')
+          ? JSON.parse(res.body)
+          : res.body) as T,
       headers: res.headers,
     };
   }

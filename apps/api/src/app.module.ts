@@ -24,6 +24,7 @@ import { StrictValidationPipe } from './common/validation';
 import { ApiEnv } from './config';
 import { FlavorsController } from './flavors/flavors.controller';
 import { HealthController } from './health/health.controller';
+import { ApiMetrics } from './metrics/api-metrics';
 import { HostsController } from './hosts/hosts.controller';
 import { ImagesController } from './images/images.controller';
 import { InstancesController } from './instances/instances.controller';
@@ -140,6 +141,11 @@ export class AppModule {
         },
         InstancesService,
         Lifecycle,
+        {
+          provide: ApiMetrics,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new ApiMetrics(ds, env.BERTH_MAX_INSTANCES_PER_HOST),
+        },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useFactory: () => new ErrorFilter(log) },
         { provide: APP_PIPE, useClass: StrictValidationPipe },

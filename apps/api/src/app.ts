@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import type { ErrorBody } from './common/error-filter';
 import { NestLogAdapter } from './common/log';
+import { ApiMetrics } from './metrics/api-metrics';
 import type { ApiEnv } from './config';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
@@ -79,7 +80,14 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  const metrics = app.get(ApiMetrics);
   fastify.addHook('onResponse', async (request, reply) => {
+    metrics.observe(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     log.info(
       {
         requestId: request.id,

@@ -91,6 +91,17 @@ export class AgentEnv extends BerthEnv {
   @Max(300)
   BERTH_HEARTBEAT_SEC = 10;
 
+  /** Where /healthz, /readyz and /metrics are served; loopback unless a scraper elsewhere needs them. */
+  @IsString()
+  BERTH_METRICS_HOST = '127.0.0.1';
+
+  /** 0: any free port (the process logs which). */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  BERTH_METRICS_PORT = 9102;
+
   /**
    * How often the agent tells the control plane what its hypervisors hold, so an instance that stopped
    * or vanished behind Berth's back shows it (0: never).

@@ -11,8 +11,8 @@ import {
 } from '@berth/drivers';
 import { formatCpuList, hostCpuSets, type HostCpuSets } from '@berth/domain';
 import { hostNet, hostPortTraces, type HostNet } from '@berth/network';
-import { createLogger, errorMessage, Failpoints, loadEnv, runMain } from '@berth/platform';
-import { QueueProducer, startWorker, type Job } from '@berth/queue';
+import { createLogger, errorMessage, Failpoints, loadEnv, runMain, startOpsServer } from '@berth/platform';
+import { QueueMetrics, QueueProducer, startWorker, type Job } from '@berth/queue';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler } from './command-handler';
@@ -91,6 +91,19 @@ export async function startAgent(env: AgentEnv) {
   const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
   const producer = new QueueProducer(queueSettings);
   const reporter = new Reporter(producer);
+  const ops = await startOpsServer({
+    host: env.BERTH_METRICS_HOST,
+    port: env.BERTH_METRICS_PORT,
+    prefix: 'berth_agent_',
+    checks: {
+      redis: () => producer.ping(),
+      ...Object.fromEntries([...byKind].map(([kind, driver]) => [kind, () => driver.listInstances()])),
+    },
+    log,
+  });
+  const queueMetrics = new QueueMetrics(ops.registry, 'berth_agent_', producer, () => [
+    computeQueue(env.BERTH_HOST_NAME),
+  ]);
   const unavailable = new Set<InstanceKind>();
   const factsOptions = {
     name: env.BERTH_HOST_NAME,
@@ -165,7 +178,12 @@ export async function startAgent(env: AgentEnv) {
     queueSettings,
     computeQueue(env.BERTH_HOST_NAME),
     (job) => handler.handle(job.data),
-    { concurrency: env.BERTH_AGENT_CONCURRENCY, log, redeliverStalled: false },
+    {
+      concurrency: env.BERTH_AGENT_CONCURRENCY,
+      log,
+      redeliverStalled: false,
+      observe: queueMetrics.observer(computeQueue(env.BERTH_HOST_NAME)),
+    },
   );
   const facts = await readHostFacts(factsOptions);
   if (env.BERTH_LXCFS_PATH && !facts.lxcfs) {
@@ -188,6 +206,7 @@ export async function startAgent(env: AgentEnv) {
       clearInterval(timer);
       if (syncTimer) clearInterval(syncTimer);
       await worker.close();
+      await ops.close();
       await producer.close();
     },
   };

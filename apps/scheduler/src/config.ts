@@ -1,6 +1,6 @@
 import { SchedulingEnv } from '@berth/db';
 import { EnvInt, EnvNumber } from '@berth/platform';
-import { IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 /** The scheduler's settings, read from the environment at start. */
 export class SchedulerEnv extends SchedulingEnv {
@@ -10,6 +10,17 @@ export class SchedulerEnv extends SchedulingEnv {
   @Min(0.1)
   @Max(64)
   BERTH_CPU_ALLOCATION_RATIO = 4;
+
+  /** Where /healthz, /readyz and /metrics are served; loopback unless a scraper elsewhere needs them. */
+  @IsString()
+  BERTH_METRICS_HOST = '127.0.0.1';
+
+  /** 0: any free port (the process logs which). */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  BERTH_METRICS_PORT = 9101;
 
   @EnvNumber()
   @IsNumber()

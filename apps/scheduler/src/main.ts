@@ -24,9 +24,25 @@ import {
   ReservationStore,
 } from '@berth/db';
 import { schedulerPolicy } from '@berth/domain';
-import { createLogger, errorMessage, Failpoints, loadEnv, runMain, SecretBox, type Logger } from '@berth/platform';
+import {
+  createLogger,
+  errorMessage,
+  Failpoints,
+  loadEnv,
+  runMain,
+  SecretBox,
+  startOpsServer,
+  type Logger,
+} from '@berth/platform';
 import { resolve } from 'node:path';
-import { agentRedisUser, dropAgentRedisUser, QueueProducer, startWorker } from '@berth/queue';
+import {
+  agentRedisUser,
+  dropAgentRedisUser,
+  placementCounter,
+  QueueMetrics,
+  QueueProducer,
+  startWorker,
+} from '@berth/queue';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { SchedulerEnv } from './config';
@@ -48,6 +64,18 @@ export async function startScheduler(env: SchedulerEnv) {
   const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
   const producer = new QueueProducer(queueSettings);
   const failpoints = Failpoints.armed(env.BERTH_FAILPOINTS, log);
+  const ops = await startOpsServer({
+    host: env.BERTH_METRICS_HOST,
+    port: env.BERTH_METRICS_PORT,
+    prefix: 'berth_scheduler_',
+    checks: { database: () => dataSource.query('SELECT 1'), redis: () => producer.ping() },
+    log,
+  });
+  const queueMetrics = new QueueMetrics(ops.registry, 'berth_scheduler_', producer, () => [
+    PLACEMENT_QUEUE,
+    REPORTS_QUEUE,
+  ]);
+  const placements = placementCounter(ops.registry, 'berth_scheduler_');
   const relay = new OutboxRelay(
     dataSource,
     producer,
@@ -69,7 +97,14 @@ export async function startScheduler(env: SchedulerEnv) {
   claimPool.on('error', (error) => log.warn({ err: errorMessage(error) }, 'claim pool: connection lost'));
   const placementStore = new PlacementStore(dataSource, limits, claimPool);
   const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
-  const placement = new PlacementService(placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log, failpoints);
+  const placement = new PlacementService(
+    placementStore,
+    cache,
+    schedulerPolicy(policyOptionsOf(env)),
+    log,
+    failpoints,
+    (outcome, reason) => placements.inc({ outcome, reason }),
+  );
   const migrations = new MigrationStore(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
   const migration = new MigrationService(migrations, placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const enrollment = new EnrollmentService(
@@ -117,12 +152,18 @@ export async function startScheduler(env: SchedulerEnv) {
           : job.name === ENROLL_HOST
             ? enrollment.enroll(job.data as EnrollHostJob)
             : placement.place(job.data as PlaceInstancesJob),
-      { concurrency: env.BERTH_PLACEMENT_CONCURRENCY, log, lockMs: env.BERTH_JOB_LOCK_SEC * 1000 },
+      {
+        concurrency: env.BERTH_PLACEMENT_CONCURRENCY,
+        log,
+        lockMs: env.BERTH_JOB_LOCK_SEC * 1000,
+        observe: queueMetrics.observer(PLACEMENT_QUEUE),
+      },
     ),
     startWorker<AgentReport>(queueSettings, REPORTS_QUEUE, (job) => reports.apply(job.data), {
       concurrency: env.BERTH_REPORTS_CONCURRENCY,
       log,
       lockMs: env.BERTH_JOB_LOCK_SEC * 1000,
+      observe: queueMetrics.observer(REPORTS_QUEUE),
     }),
   ];
   const timers = [
@@ -149,6 +190,7 @@ export async function startScheduler(env: SchedulerEnv) {
       await relay.stop();
       await producer.close();
       await claimPool.end();
+      await ops.close();
       await dataSource.destroy();
     },
   };

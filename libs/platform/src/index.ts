@@ -7,3 +7,4 @@ export * from './revert';
 export * from './env';
 export * from './keyed-lock';
 export * from './secret-box';
+export * from './ops-server';

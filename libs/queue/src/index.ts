@@ -72,6 +72,11 @@ export class QueueProducer {
     }
   }
 
+  /** Whether Redis answers (readiness); a command waits while disconnected, so the caller bounds it. */
+  async ping(): Promise<void> {
+    await this.connection.ping();
+  }
+
   /** Jobs of `queue` that a worker has taken and not finished (or whose worker died with them). */
   async activeJobs<T>(name: string): Promise<Array<Job<T>>> {
     return (await this.queue(name).getActive()) as Array<Job<T>>;
@@ -109,6 +114,8 @@ export interface WorkerOptions {
    * this long (BullMQ checks for stalled jobs as often). Default BullMQ's 30 s.
    */
   lockMs?: number;
+  /** Told of each job's end: its name, how long it ran, whether it succeeded (for metrics). */
+  observe?: (name: string, seconds: number, ok: boolean) => void;
 }
 
 /** Runs `handler` for each job of `queue`; errors are logged and left to BullMQ's retries. */
@@ -119,7 +126,22 @@ export function startWorker<T>(
   options: WorkerOptions,
 ): RunningWorker {
   const connection = connectRedis(settings.redisUrl);
-  const worker = new Worker<T>(queue, handler, {
+  const observe = options.observe;
+  const run = observe
+    ? async (job: Job<T>) => {
+        const started = process.hrtime.bigint();
+        const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+        try {
+          const result = await handler(job);
+          observe(job.name, seconds(), true);
+          return result;
+        } catch (error) {
+          observe(job.name, seconds(), false);
+          throw error;
+        }
+      }
+    : handler;
+  const worker = new Worker<T>(queue, run, {
     connection,
     prefix: settings.prefix,
     concurrency: options.concurrency,
@@ -147,3 +169,4 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 export * from './agent-credentials';
+export * from './queue-metrics';

@@ -327,9 +327,12 @@ describe('bad input over every route (property-based, real PostgreSQL and Redis)
         });
         seen.set(input.route, (seen.get(input.route) ?? 0) + 1);
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-        const body = res.body
-          ? (JSON.parse(res.body) as { error?: { message: string; details: Array<{ field: string }> } })
-          : {};
+        // JSON, but for the Prometheus text of /metrics.
+        const json = String(res.headers['content-type']).includes('json');
+        const body =
+          res.body && json
+            ? (JSON.parse(res.body) as { error?: { message: string; details: Array<{ field: string }> } })
+            : {};
 
         // No host answers in this tier: an accepted console request waits for one and gives up (503).
         const hostless = input.route === 'GET /v1/instances/:id/console' && res.statusCode === 503;

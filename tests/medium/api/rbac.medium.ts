@@ -57,6 +57,8 @@ const OPERATOR_KEY = utils.generateKeyPairSync('ed25519').private;
 const CASES: Record<string, RouteCase> = {
   'GET /docs': { access: 'public', ok: 200 },
   'GET /healthz': { access: 'public', ok: 200 },
+  'GET /readyz': { access: 'public', ok: 200 },
+  'GET /metrics': { access: 'admin', ok: 200 },
   'POST /v1/flavors': { access: 'admin', ok: 201, body: () => ({ name: unique(), vcpus: 1, ramMb: 64, diskGb: 1 }) },
   'GET /v1/flavors': { access: 'any', ok: 200 },
   'GET /v1/flavors/:id': { access: 'any', ok: 200, target: 'flavor', ownership: 'cloud' },

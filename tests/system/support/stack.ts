@@ -121,6 +121,18 @@ export class TestStack {
     return readFile(this.agentLogs.get(name) ?? '', 'utf8').catch(() => '');
   }
 
+  /** Where a process (see kill) serves /healthz, /readyz and /metrics, from its log. */
+  async opsUrl(name: string): Promise<string> {
+    const line = await this.until(`${name} to serve its metrics`, async () =>
+      (await this.logOf(name))
+        .split('\n')
+        .filter((l) => l.includes('"msg":"health and metrics served"'))
+        .pop(),
+    );
+    const { host, port } = JSON.parse(line) as { host: string; port: number };
+    return `http://${host}:${port}`;
+  }
+
   /** What the (first) scheduler has logged so far. */
   schedulerLog(): Promise<string> {
     return readFile(resolve(LOG_DIR, `${this.hostName}-scheduler-0.log`), 'utf8').catch(() => '');
@@ -175,6 +187,8 @@ export class TestStack {
       BERTH_REDIS_URL: testRedisUrl(),
       BERTH_QUEUE_PREFIX: prefix,
       BERTH_LOG_LEVEL: 'debug',
+      // Many schedulers and agents share this machine: each serves its health and metrics on a free port.
+      BERTH_METRICS_PORT: '0',
       BERTH_SECRET_KEY: randomBytes(32).toString('base64'),
       ...options.env,
     };

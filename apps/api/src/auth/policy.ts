@@ -17,6 +17,7 @@ export type Access = (typeof ACCESS_LEVELS)[number];
 
 export const POLICY = {
   'health:get': 'public',
+  'metrics:get': 'admin',
   'flavor:create': 'admin',
   'flavor:list': 'authenticated',
   'flavor:get': 'authenticated',

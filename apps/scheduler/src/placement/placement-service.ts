@@ -41,6 +41,8 @@ export class PlacementService {
     private readonly log: Logger,
     /** placement.claim: hosts chosen, nothing claimed; placement.claimed: claims committed, the job not yet done. */
     private readonly failpoints = new Failpoints(),
+    /** Told of each instance placed (reason '') or not (the first filter that turned a host down). */
+    private readonly decided: (outcome: 'placed' | 'no_valid_host', reason: string) => void = () => undefined,
   ) {}
 
   async place(job: PlaceInstancesJob): Promise<void> {
@@ -113,6 +115,8 @@ export class PlacementService {
         }
       });
       this.log.info({ placed: applied.length, asked: job.members.length }, 'placed');
+      for (let i = 0; i < applied.length; i += 1) this.decided('placed', '');
+      for (let i = applied.length; i < job.members.length; i += 1) this.decided('no_valid_host', 'best-effort');
     } catch (error) {
       for (const p of applied) if (!p.fromSlot) this.cache.applyClaim(p.hostId, p.resources, -1);
       if (!(error instanceof NotEnough)) throw error;
@@ -122,6 +126,7 @@ export class PlacementService {
       await this.store.decide(async (tx) => {
         for (const m of job.members) await tx.noValidHost(m.instanceId, m.operationId, message);
       });
+      for (let i = 0; i < job.members.length; i += 1) this.decided('no_valid_host', rejectingFilter(message));
     }
   }
 
@@ -183,10 +188,12 @@ export class PlacementService {
     );
     if (outcome.placed) {
       this.log.info({ instanceId: member.instanceId }, 'placed');
+      this.decided('placed', '');
       return;
     }
     if (!outcome.message) return;
     const message = outcome.message;
+    this.decided('no_valid_host', rejectingFilter(message));
     this.log.warn({ instanceId: member.instanceId, reason: message }, 'no valid host');
     await this.store.decide((tx) => tx.noValidHost(member.instanceId, member.operationId, message));
   }
@@ -253,4 +260,9 @@ export function placementRequest(spec: RequestSpec, group: GroupState | null): P
     imageRef: spec.imageRef,
     group,
   };
+}
+
+/** The first filter a "No valid host" message names ("No valid host: h1: Capacity: ..."): a bounded label. */
+export function rejectingFilter(message: string): string {
+  return /^No valid host: [^:]+: ([A-Za-z]+):/.exec(message)?.[1] ?? 'other';
 }
