@@ -21,6 +21,16 @@ import type { Reporter } from './reporter';
 /** How many deleted instance ids the agent remembers to refuse a build that arrives after its delete. */
 const TOMBSTONES = 10_000;
 
+/** The power state each command leaves an instance in, when the hypervisor cannot be asked. */
+const POWER_AFTER: Readonly<Record<ComputeCommand['type'], PowerState>> = {
+  'instance.create': 'RUNNING',
+  'instance.start': 'RUNNING',
+  'instance.reboot': 'RUNNING',
+  'instance.set-limits': 'RUNNING',
+  'instance.stop': 'SHUTDOWN',
+  'instance.delete': 'NOSTATE',
+};
+
 /** Waits before each try at finishing a failed build's undo: about a minute in all, as long as a daemon restart takes. */
 const UNDO_RETRY_MS = [500, 1000, 2000, 4000, 8000, 15_000, 30_000];
 
@@ -283,10 +293,9 @@ export class CommandHandler {
     }
     const onStep = (step: string) => this.reporter.step(operationId, step);
     const started = Date.now();
+    let applied: AppliedLimits | null;
     try {
-      const applied = await this.run(driver, command, onStep);
-      log.info({ ms: Date.now() - started }, 'command succeeded');
-      await this.reporter.result(operationId, instance.id, type, await driver.powerState(instance.id), { applied });
+      applied = await this.run(driver, command, onStep);
     } catch (error) {
       const step = error instanceof DriverError ? error.step : 'agent';
       let undo =
@@ -304,7 +313,39 @@ export class CommandHandler {
         fault: fault(step, errorMessage(error) + undo),
         applied,
       });
+      return;
     }
+    log.info({ ms: Date.now() - started }, 'command succeeded');
+    // Done is done: a daemon that stops answering right after the command must not turn it into a failure.
+    const power = await this.powerAfter(driver, instance.id, type, log);
+    await this.reporter.result(operationId, instance.id, type, power, { applied });
+  }
+
+  /**
+   * The power state after a command that succeeded, asked of the hypervisor; while it does not answer
+   * (restarting), asked again with backoff, and at last the state the command leaves (the power sync
+   * corrects it later if that was wrong).
+   */
+  private async powerAfter(
+    driver: ComputeDriver,
+    instanceId: string,
+    type: ComputeCommand['type'],
+    log: Logger,
+  ): Promise<PowerState> {
+    let last: unknown;
+    for (const delayMs of [0, ...UNDO_RETRY_MS.slice(0, 5)]) {
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      try {
+        return await driver.powerState(instanceId);
+      } catch (error) {
+        last = error;
+      }
+    }
+    log.warn(
+      { err: errorMessage(last) },
+      'power state unreadable after the command; reporting what the command leaves',
+    );
+    return POWER_AFTER[type];
   }
 
   /** Runs the command; returns the limits in effect afterwards (null when the instance does not run). */
