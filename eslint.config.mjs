@@ -86,6 +86,14 @@ export default tseslint.config(
                 'type:enroll',
               ],
             },
+            // The CLI and its client know the API only: no control-plane or host code.
+            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:client'] },
+            {
+              sourceTag: 'type:client',
+              onlyDependOnLibsWithTags: [],
+              bannedExternalImports: ['typeorm', 'pg', '@nestjs/*', 'fastify', 'bullmq', 'ioredis', 'dockerode'],
+            },
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:client'] },
             { sourceTag: 'type:tests', onlyDependOnLibsWithTags: ['*'] },
           ],
         },

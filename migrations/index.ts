@@ -8,6 +8,7 @@ import { Migrations1764400000000 } from './1764400000000-migrations';
 import { HostEnrollment1764500000000 } from './1764500000000-host-enrollment';
 import { Recovery1764600000000 } from './1764600000000-recovery';
 import { RestartPolicy1764700000000 } from './1764700000000-restart-policy';
+import { Events1764800000000 } from './1764800000000-events';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   HostEnrollment1764500000000,
   Recovery1764600000000,
   RestartPolicy1764700000000,
+  Events1764800000000,
 ];

@@ -1,8 +1,10 @@
+import { BerthClient } from '@berth/client';
 import { rows } from '@berth/db';
 import { createLogger, loadEnv, type Logger } from '@berth/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import IORedis from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { createApiApp } from '../../apps/api/src/app';
 import { bootstrapAdmin } from '../../apps/api/src/auth/bootstrap-admin';
@@ -28,6 +30,8 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface Answer<T = any> {
   status: number;
@@ -63,17 +67,61 @@ export class TestApi {
     return new TestApi(app, db, env, adminToken);
   }
 
+  private listening: Promise<string> | null = null;
+
+  /** The API on a real port too (127.0.0.1, any free port), for what inject cannot do: streams. */
+  baseUrl(): Promise<string> {
+    this.listening ??= this.app.listen({ port: 0, host: '127.0.0.1' }).then(() => {
+      const address = this.app.getHttpServer().address() as AddressInfo;
+      return `http://127.0.0.1:${address.port}`;
+    });
+    return this.listening;
+  }
+
+  /** A client of the real port, as the CLI uses it. */
+  async client(token = this.adminToken): Promise<BerthClient> {
+    return new BerthClient({ url: await this.baseUrl(), token });
+  }
+
+  /**
+   * One request, through inject, except for the event stream: inject waits for a response to end
+   * and a stream never does, so that goes over the real port and is closed once its head is read.
+   */
+  async request(options: {
+    method: Method;
+    url: string;
+    headers?: Record<string, string>;
+    payload?: string;
+  }): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string }> {
+    const { pathname } = new URL(options.url, 'http://api');
+    if (options.method !== 'GET' || pathname !== '/v1/events') {
+      const res = await this.app.inject(options);
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+    }
+    const abort = new AbortController();
+    const res = await fetch((await this.baseUrl()) + options.url, {
+      headers: options.headers ?? {},
+      signal: abort.signal,
+    });
+    const headers = Object.fromEntries(res.headers);
+    if (String(headers['content-type']).startsWith('text/event-stream')) {
+      abort.abort();
+      return { statusCode: res.status, headers, body: '' };
+    }
+    return { statusCode: res.status, headers, body: await res.text() };
+  }
+
   get dataSource(): DataSource {
     return this.app.get(DataSource);
   }
 
   async call<T = any>(
-    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    method: Method,
     url: string,
     body?: unknown,
     headers: Record<string, string> = { authorization: `Bearer ${this.adminToken}` },
   ): Promise<Answer<T>> {
-    const res = await this.app.inject({
+    const res = await this.request({
       method,
       url,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },

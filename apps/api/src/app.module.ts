@@ -1,6 +1,7 @@
 import {
   createDataSource,
   EnrollmentStore,
+  EventStore,
   InstanceStore,
   MigrationStore,
   OutboxRelay,
@@ -11,6 +12,7 @@ import { QueueProducer } from '@berth/queue';
 import {
   Injectable,
   Module,
+  type BeforeApplicationShutdown,
   type DynamicModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -22,6 +24,8 @@ import { ErrorFilter } from './common/error-filter';
 import { LOG } from './common/log';
 import { StrictValidationPipe } from './common/validation';
 import { ApiEnv } from './config';
+import { EventHub } from './events/event-hub';
+import { EventsController } from './events/events.controller';
 import { FlavorsController } from './flavors/flavors.controller';
 import { HealthController } from './health/health.controller';
 import { ApiMetrics } from './metrics/api-metrics';
@@ -42,15 +46,22 @@ import { UsersController } from './users/users.controller';
 
 /** Starts the outbox relay with the app and stops it, the queue and the database with it. */
 @Injectable()
-class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly relay: OutboxRelay,
+    private readonly events: EventHub,
     private readonly producer: QueueProducer,
     private readonly dataSource: DataSource,
   ) {}
 
   async onApplicationBootstrap() {
     await this.relay.start();
+    await this.events.start();
+  }
+
+  /** Event streams never end by themselves: they are closed before the server waits for its connections. */
+  async beforeApplicationShutdown() {
+    await this.events.stop();
   }
 
   async onApplicationShutdown() {
@@ -72,6 +83,7 @@ export class AppModule {
         NetworksController,
         InstancesController,
         OperationsController,
+        EventsController,
         HostsController,
         ProjectsController,
         UsersController,
@@ -137,6 +149,17 @@ export class AppModule {
             new ReservationStore(ds, {
               maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST,
               downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC,
+            }),
+        },
+        {
+          provide: EventHub,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new EventHub(new EventStore(ds), log, {
+              databaseUrl: env.BERTH_DATABASE_URL,
+              pollMs: 2000,
+              retentionSec: env.BERTH_EVENT_RETENTION_SEC,
+              pruneEveryMs: 60_000,
             }),
         },
         InstancesService,

@@ -42,6 +42,13 @@ export class ApiEnv extends SchedulingEnv {
   @Max(60_000)
   BERTH_CONSOLE_TIMEOUT_MS = 10_000;
 
+  /** How long GET /v1/events keeps history a client can resume from (Last-Event-ID). */
+  @EnvInt()
+  @IsInt()
+  @Min(60)
+  @Max(90 * 24 * 3600)
+  BERTH_EVENT_RETENTION_SEC = 24 * 3600;
+
   /** Quota a project has until an admin sets its own (-1: unlimited). */
   @EnvInt()
   @IsInt()

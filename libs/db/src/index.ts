@@ -10,6 +10,8 @@ export * from './instance-store';
 export * from './lifecycle';
 export * from './operation-store';
 export * from './outbox';
+export * from './pg-listener';
+export * from './event-store';
 export * from './pg-errors';
 export * from './placement-store';
 export * from './report-store';

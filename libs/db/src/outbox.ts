@@ -1,6 +1,6 @@
 import { errorMessage, Failpoints, type Logger } from '@berth/platform';
-import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import { PgListener } from './pg-listener';
 import { rows } from './sql';
 
 /**
@@ -39,7 +39,7 @@ export interface RelayOptions {
 }
 
 export class OutboxRelay {
-  private listener: Client | null = null;
+  private readonly listener: PgListener;
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
   private again = false;
@@ -52,11 +52,21 @@ export class OutboxRelay {
     private readonly options: RelayOptions,
     /** outbox.send: rows taken, nothing enqueued yet; outbox.sent: enqueued, rows not yet gone. */
     private readonly failpoints = new Failpoints(),
-  ) {}
+  ) {
+    this.listener = new PgListener(
+      {
+        databaseUrl: options.databaseUrl,
+        channel: 'berth_outbox',
+        name: 'berth-outbox-relay',
+        onNotify: () => this.kick(),
+      },
+      log,
+    );
+  }
 
   async start(): Promise<void> {
     this.stopped = false;
-    await this.listen();
+    await this.listener.start();
     this.timer = setInterval(() => this.kick(), this.options.pollMs);
     this.kick();
   }
@@ -65,8 +75,7 @@ export class OutboxRelay {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.draining;
-    await this.listener?.end().catch(() => undefined);
-    this.listener = null;
+    await this.listener.stop();
   }
 
   /** Drains the outbox now; coalesces with a drain already running. */
@@ -118,29 +127,5 @@ export class OutboxRelay {
       if (batch.length > 0) await this.failpoints.check('outbox.sent');
       return batch.length;
     });
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'berth-outbox-relay' });
-    client.on('notification', () => this.kick());
-    client.on('error', (error) => {
-      this.log.warn({ err: errorMessage(error) }, 'outbox relay: listener lost, reconnecting');
-      this.listener = null;
-      setTimeout(() => void this.reconnect(), 1000);
-    });
-    await client.connect();
-    await client.query('LISTEN berth_outbox');
-    this.listener = client;
-  }
-
-  private async reconnect(): Promise<void> {
-    if (this.stopped || this.listener) return;
-    try {
-      await this.listen();
-      this.kick();
-    } catch (error) {
-      this.log.warn({ err: errorMessage(error) }, 'outbox relay: reconnect failed');
-      setTimeout(() => void this.reconnect(), 2000);
-    }
   }
 }

@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'quota_exceeded',
   'payload_too_large',
   'unavailable',
+  'gone',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -50,6 +51,11 @@ export class BerthError extends Error {
   /** A host or service the request needs did not answer in time; retrying later may work. */
   static unavailable(message: string): BerthError {
     return new BerthError('unavailable', message);
+  }
+
+  /** What was asked for existed once and is no longer kept (a resume token older than the history). */
+  static gone(message: string, field: string, rule: string): BerthError {
+    return new BerthError('gone', message, [{ field, rule, message }]);
   }
 
   static conflict(message: string, field?: string, rule = 'conflict'): BerthError {

@@ -316,7 +316,7 @@ describe('bad input over every route (property-based, real PostgreSQL and Redis)
         const [method] = input.route.split(' ') as [Method];
         const payload =
           input.body === undefined ? undefined : 'raw' in input.body ? input.body.raw : JSON.stringify(input.body.json);
-        const res = await api.app.inject({
+        const res = await api.request({
           method,
           url: input.url,
           headers: {
@@ -430,7 +430,7 @@ describe('bad input over every route (property-based, real PostgreSQL and Redis)
     const huge = JSON.stringify({ name: 'x'.repeat(300 * 1024) });
     for (const route of Object.keys(SEED_BODIES)) {
       const [method, url] = route.split(' ') as [Method, string];
-      const res = await api.app.inject({
+      const res = await api.request({
         method,
         url: url.replace(':id', real[url.split('/')[2] ?? '']?.[0] ?? '00000000-0000-0000-0000-000000000000'),
         headers: { authorization: `Bearer ${api.adminToken}`, 'content-type': 'application/json' },

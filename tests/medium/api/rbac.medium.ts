@@ -94,6 +94,7 @@ const CASES: Record<string, RouteCase> = {
   'GET /v1/instances/:id/console': { access: 'any', ok: 503, target: 'instance', ownership: 'project' },
   'GET /v1/instances/:id/migrations': { access: 'admin', ok: 200, target: 'instance', ownership: 'project' },
   'GET /v1/operations': { access: 'any', ok: 200 },
+  'GET /v1/events': { access: 'any', ok: 200 },
   'GET /v1/operations/:id': { access: 'any', ok: 200, target: 'operation', ownership: 'project' },
   'GET /v1/hosts': { access: 'admin', ok: 200 },
   'POST /v1/projects': { access: 'admin', ok: 201, body: () => ({ name: unique() }) },

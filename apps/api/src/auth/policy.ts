@@ -37,6 +37,7 @@ export const POLICY = {
   'instance:delete': 'member',
   'operation:list': 'authenticated',
   'operation:get': 'authenticated',
+  'event:stream': 'authenticated',
   'host:list': 'admin',
   'host:get': 'admin',
   'host:update': 'admin',

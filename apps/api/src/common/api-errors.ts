@@ -34,6 +34,7 @@ const WHEN: Record<number, string> = {
   403: 'The token may not do this (code forbidden), or the project is over quota (code quota_exceeded).',
   404: 'No such resource (or not visible to this token); for a referenced resource, details name the field.',
   409: 'Conflicts with the current state (duplicate name, address in use, instance busy). Nothing was changed.',
+  410: 'The resume point (Last-Event-ID) is older than the event history kept; reconnect without it.',
   413: 'The request body is larger than 256 KiB.',
   503: "The instance's host did not answer in time; nothing was changed, try again.",
 };

@@ -29,6 +29,8 @@ export function statusOf(code: ErrorCode): number {
       return 404;
     case 'conflict':
       return 409;
+    case 'gone':
+      return 410;
     case 'payload_too_large':
       return 413;
     case 'unavailable':
@@ -41,6 +43,7 @@ function codeOfStatus(status: number): ErrorCode | 'internal' {
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not_found';
   if (status === 409) return 'conflict';
+  if (status === 410) return 'gone';
   if (status === 413) return 'payload_too_large';
   if (status === 503) return 'unavailable';
   if (status >= 400 && status < 500) return 'invalid';
