@@ -1,3 +1,5 @@
+import { BerthClient, type ServerEvent } from '@berth/client';
+import { randomBytes } from 'node:crypto';
 import { promtoolProblems, valueOf } from '../medium/prometheus';
 import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
@@ -57,5 +59,65 @@ describe('health and metrics of the scheduler and a compute agent', () => {
     expect(valueOf(agent.text, 'berth_agent_job_duration_seconds_count', builds)).toBe(1);
     expect(valueOf(agent.text, 'berth_agent_process_open_fds')).toBeGreaterThan(0);
     expect((await stack.remove(made.id)).status).toBe('succeeded');
+  });
+  it('streams a create as it happens and logs it under one request id in the api, scheduler and agent', async () => {
+    const requestId = `trace-${randomBytes(6).toString('hex')}`;
+    const client = new BerthClient({ url: stack.url, token: stack.token, requestId });
+    const abort = new AbortController();
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const seen: ServerEvent[] = [];
+    const reading = (async () => {
+      for await (const event of client.events(
+        { types: 'instance,operation' },
+        { signal: abort.signal, onOpen: opened },
+      )) {
+        seen.push(event);
+        if (event.type === 'instance.updated' && event.data.status === 'ACTIVE') return;
+      }
+    })();
+    await open;
+    const accepted = await client.request<{ instance: { id: string }; operationId: string }>('POST', '/v1/instances', {
+      body: { name: 'traced', kind: 'container', flavor: 'm1.tiny', image: 'busybox', network: 'vlan100' },
+    });
+    const timer = setTimeout(() => abort.abort(), 60_000);
+    await reading;
+    clearTimeout(timer);
+    abort.abort();
+    const instanceId = accepted.body.instance.id;
+    expect(accepted.headers.get('x-request-id')).toBe(requestId);
+
+    const statuses = seen.filter((e) => e.resource.id === instanceId).map((e) => e.data.status);
+    expect(statuses[0]).toBe('BUILDING');
+    expect(statuses.at(-1)).toBe('ACTIVE');
+    expect(statuses.indexOf('ACTIVE')).toBe(statuses.length - 1);
+    const operation = seen.filter((e) => e.resource.id === accepted.body.operationId);
+    expect(operation[0]?.type).toBe('operation.created');
+    expect(operation.every((e) => e.data.requestId === requestId)).toBe(true);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq).toBeGreaterThan(seen[i - 1]!.seq);
+    const finished = await stack.operation(accepted.body.operationId);
+    expect(finished).toMatchObject({ status: 'succeeded', requestId });
+
+    // The same id on the log lines of all three processes, each a JSON object.
+    const linesWith = async (name: string) =>
+      (await stack.logOf(name))
+        .split('\n')
+        .filter((l) => l.includes(requestId))
+        .map((l) => JSON.parse(l) as { requestId: string; msg: string; process: string });
+    const api = await linesWith('api');
+    const scheduler = await linesWith('scheduler-0');
+    const agent = await linesWith(stack.hostName);
+    for (const [lines, process] of [
+      [api, 'api'],
+      [scheduler, 'scheduler'],
+      [agent, 'compute-agent'],
+    ] as const) {
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatchObject({ requestId, process });
+    }
+    expect(api.map((l) => l.msg)).toContain('request');
+    expect(scheduler.map((l) => l.msg)).toContain('placed');
+    expect(agent.length).toBeGreaterThan(0);
+    expect((await stack.remove(instanceId)).status).toBe('succeeded');
   });
 });

@@ -1,4 +1,4 @@
-import type { Logger } from '@berth/platform';
+import { withLogContext, type Logger } from '@berth/platform';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -77,6 +77,8 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
     }
   });
   ROUTES.set(app, routes);
+  // Everything done for a request (its log lines, the jobs it enqueues) carries its id.
+  fastify.addHook('onRequest', (request, _reply, done) => withLogContext({ requestId: request.id }, done));
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

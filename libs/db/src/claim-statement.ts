@@ -1,5 +1,6 @@
 import { CONTRACT_VERSION, computeQueue, jobId, type ComputeCommand, type InstanceSpec } from '@berth/contracts';
 import type { Resources } from '@berth/domain';
+import { withRequestId } from '@berth/platform';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { freeCpusSql, pinCpusSql, pinnedNowSql, type HostLimits } from './allocations';
@@ -78,7 +79,7 @@ function claimParams(c: BuildClaim, spec: InstanceSpec, limits: HostLimits): unk
     computeQueue(c.host.name),
     command.type,
     jobId(c.operationId, `create-${c.host.name}`),
-    JSON.stringify(command),
+    JSON.stringify(withRequestId(command)),
     c.resources.pcpus,
   ];
 }

@@ -1,4 +1,4 @@
-import { errorMessage, Failpoints, type Logger } from '@berth/platform';
+import { errorMessage, Failpoints, withRequestId, type Logger } from '@berth/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PgListener } from './pg-listener';
 import { rows } from './sql';
@@ -21,7 +21,7 @@ export async function enqueue(manager: EntityManager, ...messages: OutboxMessage
       m.queue,
       m.name,
       m.jobId,
-      JSON.stringify(m.payload),
+      JSON.stringify(withRequestId(m.payload)),
     ]);
   }
 }

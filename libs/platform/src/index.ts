@@ -2,6 +2,7 @@ export * from './config';
 export * from './exec';
 export * from './failpoints';
 export * from './logger';
+export * from './log-context';
 export * from './process';
 export * from './revert';
 export * from './env';

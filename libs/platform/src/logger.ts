@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { logContext } from './log-context';
 
 export type { Logger };
 
@@ -9,6 +10,8 @@ export function createLogger(processName: string, level = process.env['BERTH_LOG
     level,
     base: { process: processName, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // The request being served (api), or the one whose job is being run (scheduler, agent).
+    mixin: () => ({ ...logContext() }),
     // Never let a credential reach a log line, whatever object a caller logs.
     redact: {
       paths: [

@@ -1,4 +1,4 @@
-import { errorMessage, type Logger } from '@berth/platform';
+import { errorMessage, requestIdOf, withLogContext, withRequestId, type Logger } from '@berth/platform';
 import { Queue, QueueEvents, Worker, type Job, type JobsOptions } from 'bullmq';
 import IORedis from 'ioredis';
 
@@ -39,7 +39,8 @@ export class QueueProducer {
   }
 
   async add(queue: string, name: string, payload: object, jobId?: string): Promise<void> {
-    await this.queue(queue).add(name, payload, jobId === undefined ? JOB_OPTIONS : { ...JOB_OPTIONS, jobId });
+    const options = jobId === undefined ? JOB_OPTIONS : { ...JOB_OPTIONS, jobId };
+    await this.queue(queue).add(name, withRequestId(payload), options);
   }
 
   /**
@@ -57,7 +58,7 @@ export class QueueProducer {
     const [last] = await this.connection.xrevrange(queue.keys['events'] ?? '', '+', '-', 'COUNT', 1);
     const connection = this.connection.duplicate();
     const events = new QueueEvents(queueName, { connection, prefix: this.prefix, lastEventId: last?.[0] ?? '0-0' });
-    const job = await queue.add(name, payload, {
+    const job = await queue.add(name, withRequestId(payload), {
       attempts: 1,
       // Removed once read; kept a minute, not for ever, should it finish after the asker gave up.
       removeOnComplete: { age: 60 },
@@ -127,12 +128,18 @@ export function startWorker<T>(
 ): RunningWorker {
   const connection = connectRedis(settings.redisUrl);
   const observe = options.observe;
+  // Each job runs under the request id it carries, so every log line about it, here and in what it
+  // enqueues, names the request that caused it.
+  const traced = (job: Job<T>) => {
+    const requestId = requestIdOf(job.data);
+    return requestId === undefined ? handler(job) : withLogContext({ requestId }, () => handler(job));
+  };
   const run = observe
     ? async (job: Job<T>) => {
         const started = process.hrtime.bigint();
         const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
         try {
-          const result = await handler(job);
+          const result = await traced(job);
           observe(job.name, seconds(), true);
           return result;
         } catch (error) {
@@ -140,7 +147,7 @@ export function startWorker<T>(
           throw error;
         }
       }
-    : handler;
+    : traced;
   const worker = new Worker<T>(queue, run, {
     connection,
     prefix: settings.prefix,
