@@ -127,6 +127,35 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     );
   });
 
+  it("shows the VM's own usage: CPU as libvirt counts it, traffic as its tap counts it", async () => {
+    const cpuTime = async () =>
+      Number(/cpu\.time=(\d+)/.exec(await runCommand(['virsh', 'domstats', '--cpu-total', `berth-${vm.id}`]))?.[1]) /
+      1e9;
+    const tap = async () => {
+      const [link] = JSON.parse(
+        await runCommand(['ip', '-s', '-j', 'link', 'show', 'dev', tapName(vm.portId)]),
+      ) as Array<{
+        stats64: { rx: { bytes: number }; tx: { bytes: number } };
+      }>;
+      return link!.stats64;
+    };
+    expect(await tcpFrom(peer.id, vm.ip, 8080)).toBe('hello-from-vm');
+    const before = await cpuTime();
+    const res = await stack.call('GET', `/v1/instances/${vm.id}/stats`);
+    const after = await cpuTime();
+    const counted = await tap();
+    expect(res.status).toBe(200);
+    expect(res.body.cpu.vcpus).toBe(1);
+    expect(res.body.cpu.usedSeconds).toBeGreaterThanOrEqual(before - 0.001);
+    expect(res.body.cpu.usedSeconds).toBeLessThanOrEqual(after + 0.001);
+    expect(res.body.memory.limitBytes).toBe(128 * 1024 * 1024);
+    expect(res.body.memory.usedBytes).toBeGreaterThan(0);
+    // The guest's direction: what the tap sent, the guest received.
+    expect(res.body.network.rxBytes).toBeGreaterThan(0);
+    expect(Math.abs(res.body.network.rxBytes - counted.tx.bytes)).toBeLessThan(4096);
+    expect(Math.abs(res.body.network.txBytes - counted.rx.bytes)).toBeLessThan(4096);
+  });
+
   it('grows to 2 vCPUs live, read back from libvirt; a memory change while it runs fails and keeps what it had', async () => {
     const up = await stack.call('POST', `/v1/instances/${vm.id}/actions`, { action: 'resize', flavor: 'm1.tiny2' });
     expect(up.status).toBe(202);

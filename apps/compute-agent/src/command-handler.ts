@@ -2,6 +2,8 @@ import type {
   AppliedLimits,
   ComputeCommand,
   ConsoleTail,
+  InstanceStatsAnswer,
+  InstanceStatsQuery,
   Fault,
   HostCommand,
   ImagePullCommand,
@@ -57,8 +59,8 @@ export class CommandHandler {
   ) {}
 
   /** Runs a command; a console query answers (the job's return value) without waiting for the instance's lock. */
-  handle(command: HostCommand): Promise<ConsoleTail | void> {
-    if ('instance' in command && command.type !== 'instance.console') {
+  handle(command: HostCommand): Promise<ConsoleTail | InstanceStatsAnswer | void> {
+    if ('instance' in command && command.type !== 'instance.console' && command.type !== 'instance.stats') {
       this.ports.set(command.instance.id, portSuffix(command.instance.port.id));
     }
     switch (command.type) {
@@ -66,6 +68,8 @@ export class CommandHandler {
         return this.locks.run(`image:${command.imageRef}`, () => this.pull(command));
       case 'instance.console':
         return this.consoleTail(command);
+      case 'instance.stats':
+        return this.stats(command);
       case 'instance.create':
       case 'instance.start':
       case 'instance.stop':
@@ -250,6 +254,16 @@ export class CommandHandler {
     const driver = this.drivers.get(query.instance.kind);
     if (!driver) throw new Error(`this host has no ${query.instance.kind} driver`);
     return { lines: await driver.consoleTail(query.instance, query.lines) };
+  }
+
+  /** Two readings of an instance's counters, `intervalMs` apart, from which the API works out rates. */
+  private async stats(query: InstanceStatsQuery): Promise<InstanceStatsAnswer> {
+    const driver = this.drivers.get(query.instance.kind);
+    if (!driver) throw new Error(`this host has no ${query.instance.kind} driver`);
+    const first = await driver.usage(query.instance.id);
+    if (!first) return { first: null, second: null };
+    await new Promise((resolve) => setTimeout(resolve, query.intervalMs));
+    return { first, second: await driver.usage(query.instance.id) };
   }
 
   /** Pre-warm: pulls the image, reporting progress on this host's step of the operation. */

@@ -13,6 +13,7 @@ import { formatCpuList, hostCpuSets, type HostCpuSets } from '@berth/domain';
 import { hostNet, hostPortTraces, type HostNet } from '@berth/network';
 import { createLogger, errorMessage, Failpoints, loadEnv, runMain, startOpsServer } from '@berth/platform';
 import { QueueMetrics, QueueProducer, startWorker, type Job } from '@berth/queue';
+import { InstanceMetrics } from './instance-metrics';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler } from './command-handler';
@@ -104,6 +105,7 @@ export async function startAgent(env: AgentEnv) {
   const queueMetrics = new QueueMetrics(ops.registry, 'berth_agent_', producer, () => [
     computeQueue(env.BERTH_HOST_NAME),
   ]);
+  new InstanceMetrics(ops.registry, byKind, log);
   const unavailable = new Set<InstanceKind>();
   const factsOptions = {
     name: env.BERTH_HOST_NAME,
@@ -212,10 +214,13 @@ export async function startAgent(env: AgentEnv) {
   };
 }
 
-/** The commands of jobs left active by a previous agent; queries (a console tail) and pulls need no recovery. */
+/** The commands of jobs left active by a previous agent; queries (console, stats) and pulls need no recovery. */
 function interruptedCommands(jobs: Array<Job<HostCommand>>): InterruptedCommand[] {
   return jobs.flatMap(({ data }) =>
-    data.type === 'image.pull' || data.type === 'instance.console' || data.type === 'host.purge'
+    data.type === 'image.pull' ||
+    data.type === 'instance.console' ||
+    data.type === 'instance.stats' ||
+    data.type === 'host.purge'
       ? []
       : [
           {

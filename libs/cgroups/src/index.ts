@@ -5,3 +5,4 @@ export * from './io-weight';
 export * from './lxcfs';
 export * from './mountinfo';
 export * from './proc-cgroup';
+export * from './cgroup-usage';

@@ -4,7 +4,8 @@ export type CgroupVersion = 1 | 2;
 
 /** The controllers Berth limits an instance with. */
 export const CONTROLLERS = ['cpuset', 'cpu', 'memory', 'pids', 'io'] as const;
-export type Controller = (typeof CONTROLLERS)[number];
+/** Controllers Berth only reads: CPU time is cpuacct's in v1 (its own hierarchy, or mounted with cpu). */
+export type Controller = (typeof CONTROLLERS)[number] | 'cpuacct';
 
 /** Where a process's cgroup for each controller lives on the host. */
 export interface ProcessCgroups {

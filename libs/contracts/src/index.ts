@@ -4,3 +4,4 @@ export * from './limits';
 export * from './migration';
 export * from './queues';
 export * from './reports';
+export * from './usage';

@@ -1,6 +1,7 @@
 import type { InstanceKind, InstanceSpec } from './instance';
 import type { CpuPolicy, InstanceLimits } from './limits';
 import type { MigrationCommand } from './migration';
+import type { InstanceStatsQuery } from './usage';
 
 /** Version of the job and report payloads below. A change that old readers cannot parse bumps it. */
 export const CONTRACT_VERSION = 1;
@@ -103,4 +104,4 @@ export const HOST_PURGE = 'host.purge';
 
 /** Everything a compute host's queue carries. */
 export type HostCommand =
-  ComputeCommand | ImagePullCommand | InstanceConsoleQuery | MigrationCommand | HostPurgeCommand;
+  ComputeCommand | ImagePullCommand | InstanceConsoleQuery | InstanceStatsQuery | MigrationCommand | HostPurgeCommand;

@@ -18,3 +18,4 @@ export * from './roles';
 export * from './scheduling/claims';
 export * from './limits/cpu-list';
 export * from './limits/throttles';
+export * from './usage-rates';

@@ -4,6 +4,7 @@ import type {
   InstanceKind,
   InstanceLimits,
   InstanceSpec,
+  InstanceUsage,
   PowerState,
   SshPeer,
 } from '@berth/contracts';
@@ -85,6 +86,12 @@ export interface ComputeDriver {
 
   /** The instances this driver holds on this host (and only this host's, when hosts share a daemon). */
   listInstances(): Promise<Array<{ instanceId: string; powerState: PowerState }>>;
+
+  /**
+   * The instance's own resource counters now (its cgroup or domain, and its port), or null when it
+   * does not run on this host. Reads only; cheap enough to call at every metrics scrape.
+   */
+  usage(instanceId: string): Promise<InstanceUsage | null>;
 
   /** The interface as the instance itself sees it, or null when it is not running. */
   readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null>;

@@ -71,3 +71,31 @@ export async function deleteHalfMadeVeth(net: HostNet, suffix: string): Promise<
   await deleteLink(net, HOST_VETH_PREFIX + suffix);
   await deleteLink(net, PEER_VETH_PREFIX + suffix);
 }
+
+/** A link's traffic counters as the kernel keeps them, in the link's own direction. */
+export interface LinkCounters {
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
+}
+
+/**
+ * The counters of `name` (`ip -s -j link show`, in the namespace the host's runner reaches), or
+ * null when there is no such link (an instance that is stopped has none).
+ */
+export async function linkCounters(net: HostNet, name: string): Promise<LinkCounters | null> {
+  let text: string;
+  try {
+    text = await net.run(['ip', '-s', '-j', 'link', 'show', 'dev', name]);
+  } catch (error) {
+    if (error instanceof CommandError && /does not exist|Cannot find device/.test(error.stderr)) return null;
+    throw error;
+  }
+  const [link] = JSON.parse(text) as Array<{
+    stats64?: { rx: { bytes: number; packets: number }; tx: { bytes: number; packets: number } };
+  }>;
+  const stats = link?.stats64;
+  if (!stats) throw new Error(`ip gave no counters for ${name}`);
+  return { rxBytes: stats.rx.bytes, txBytes: stats.tx.bytes, rxPackets: stats.rx.packets, txPackets: stats.tx.packets };
+}

@@ -334,8 +334,10 @@ describe('bad input over every route (property-based, real PostgreSQL and Redis)
             ? (JSON.parse(res.body) as { error?: { message: string; details: Array<{ field: string }> } })
             : {};
 
-        // No host answers in this tier: an accepted console request waits for one and gives up (503).
-        const hostless = input.route === 'GET /v1/instances/:id/console' && res.statusCode === 503;
+        // No host answers in this tier: an accepted console or stats request waits for one and gives up (503).
+        const hostless =
+          (input.route === 'GET /v1/instances/:id/console' || input.route === 'GET /v1/instances/:id/stats') &&
+          res.statusCode === 503;
         expect(res.statusCode < 500 || hostless).toBe(true);
         const after = await snapshot();
         if (res.statusCode >= 400) {

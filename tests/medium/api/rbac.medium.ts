@@ -92,6 +92,7 @@ const CASES: Record<string, RouteCase> = {
   'DELETE /v1/instances/:id': { access: 'member', ok: 202, target: 'instance', ownership: 'project' },
   // No host answers in this tier: an authorised caller gets as far as asking it (503).
   'GET /v1/instances/:id/console': { access: 'any', ok: 503, target: 'instance', ownership: 'project' },
+  'GET /v1/instances/:id/stats': { access: 'any', ok: 503, target: 'instance', ownership: 'project' },
   'GET /v1/instances/:id/migrations': { access: 'admin', ok: 200, target: 'instance', ownership: 'project' },
   'GET /v1/operations': { access: 'any', ok: 200 },
   'GET /v1/events': { access: 'any', ok: 200 },

@@ -196,6 +196,66 @@ export class ConsoleView {
   @ApiProperty({ type: [String], description: "The console's last lines, oldest first" }) lines!: string[];
 }
 
+export class StatsQuery {
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 10,
+    default: 1,
+    description: 'Seconds between the two readings the rates are worked out from',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  interval?: number;
+}
+
+class CpuStatsView {
+  @ApiProperty({ description: 'CPU time used over the interval, as a percentage of one CPU (200: two CPUs busy)' })
+  percent!: number;
+  @ApiProperty({ description: "The same, as a percentage of the instance's vCPUs" }) percentOfVcpus!: number;
+  @ApiProperty() vcpus!: number;
+  @ApiProperty({ description: 'CPU time used since the instance started' }) usedSeconds!: number;
+}
+
+class MemoryStatsView {
+  @ApiProperty({ description: 'In use, without reclaimable page cache (a VM: its QEMU resident size)' })
+  usedBytes!: number;
+  @ApiProperty({ nullable: true, type: Number }) limitBytes!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) percent!: number | null;
+}
+
+class NetworkStatsView {
+  @ApiProperty({ description: 'Received by the instance since its port was plugged' }) rxBytes!: number;
+  @ApiProperty() txBytes!: number;
+  @ApiProperty() rxPackets!: number;
+  @ApiProperty() txPackets!: number;
+  @ApiProperty() rxBytesPerSec!: number;
+  @ApiProperty() txBytesPerSec!: number;
+  @ApiProperty() rxPacketsPerSec!: number;
+  @ApiProperty() txPacketsPerSec!: number;
+}
+
+class BlockIoStatsView {
+  @ApiProperty() readBytes!: number;
+  @ApiProperty() writeBytes!: number;
+  @ApiProperty() readOps!: number;
+  @ApiProperty() writeOps!: number;
+  @ApiProperty() readBytesPerSec!: number;
+  @ApiProperty() writeBytesPerSec!: number;
+  @ApiProperty() readIops!: number;
+  @ApiProperty() writeIops!: number;
+}
+
+export class InstanceStatsView {
+  @ApiProperty({ description: 'Seconds between the two readings' }) intervalSec!: number;
+  @ApiProperty({ type: CpuStatsView }) cpu!: CpuStatsView;
+  @ApiProperty({ type: MemoryStatsView }) memory!: MemoryStatsView;
+  @ApiProperty({ type: NetworkStatsView }) network!: NetworkStatsView;
+  @ApiProperty({ type: BlockIoStatsView }) blockIo!: BlockIoStatsView;
+}
+
 export class InstanceActionDto {
   @ApiProperty({
     enum: ACTIONS,

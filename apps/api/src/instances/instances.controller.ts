@@ -8,6 +8,8 @@ import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import {
   ConsoleQuery,
+  InstanceStatsView,
+  StatsQuery,
   ConsoleView,
   CreateInstanceDto,
   InstanceAccepted,
@@ -145,6 +147,23 @@ export class InstancesController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<ConsoleView> {
     return { lines: await this.instances.console(id, projectScope(principal), query.lines ?? 100) };
+  }
+
+  /**
+   * Usage read on the instance's host: its cgroup (or domain) and its port, not the host's. Totals
+   * are since the instance started; rates are over `interval` seconds, which the answer waits for.
+   */
+  @Get(':id/stats')
+  @Policy('instance:get')
+  @ApiOperation({ summary: "An instance's CPU %, memory, network and block IO rates, read on its host" })
+  @ApiErrors(400, 404, 409, 503)
+  @ApiOkResponse({ type: InstanceStatsView })
+  async stats(
+    @Param('id', UuidPipe) id: string,
+    @Query() query: StatsQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<InstanceStatsView> {
+    return this.instances.stats(id, projectScope(principal), query.interval ?? 1);
   }
 
   /** Once the operation succeeds the instance answers 404 and its address and capacity are free. */

@@ -17,8 +17,11 @@ import {
   CONTRACT_VERSION,
   computeQueue,
   INSTANCE_CONSOLE,
+  INSTANCE_STATS,
   type ConsoleTail,
   type InstanceConsoleQuery,
+  type InstanceStatsAnswer,
+  type InstanceStatsQuery,
   type InstanceKind,
   type Throttles,
   type VmBoot,
@@ -33,7 +36,9 @@ import {
   isUuid,
   RESOURCE_NAMES,
   resourcesOf,
+  usageRates,
   type InstanceAction,
+  type InstanceStats,
   type LimitAction,
   type MigrationAction,
 } from '@berth/domain';
@@ -187,30 +192,58 @@ export class InstancesService {
    */
   async console(id: string, projectId: string | null, lines: number): Promise<string[]> {
     const instance = await this.get(id, projectId);
-    if (!instance.hostName) {
-      throw BerthError.conflict(`instance ${id} has no host yet, so no console`, 'id', 'host');
-    }
     const query: InstanceConsoleQuery = {
       v: CONTRACT_VERSION,
       type: 'instance.console',
       instance: specOf(instance),
       lines,
     };
+    return (await this.askHost<ConsoleTail>(instance, INSTANCE_CONSOLE, query, 'console')).lines;
+  }
+
+  /** CPU, memory, network and block IO of a running instance: two readings on its host, `intervalSec` apart. */
+  async stats(id: string, projectId: string | null, intervalSec: number): Promise<InstanceStats> {
+    const instance = await this.get(id, projectId);
+    const query: InstanceStatsQuery = {
+      v: CONTRACT_VERSION,
+      type: 'instance.stats',
+      instance: specOf(instance),
+      intervalMs: intervalSec * 1000,
+    };
+    const answer = await this.askHost<InstanceStatsAnswer>(
+      instance,
+      INSTANCE_STATS,
+      query,
+      'stats',
+      intervalSec * 1000,
+    );
+    if (!answer.first || !answer.second) {
+      throw BerthError.conflict(`instance ${id} is not running, so it has no usage to show`, 'id', 'running');
+    }
+    return usageRates(answer.first, answer.second, instance.vcpus);
+  }
+
+  /** A question the instance's host answers at once (console, stats); 409 without a host, 503 if it does not answer. */
+  private async askHost<R>(
+    instance: InstanceRecord,
+    name: string,
+    query: object,
+    what: string,
+    extraMs = 0,
+  ): Promise<R> {
+    if (!instance.hostName) {
+      throw BerthError.conflict(`instance ${instance.id} has no host yet, so no ${what}`, 'id', 'host');
+    }
+    const timeoutMs = this.env.BERTH_CONSOLE_TIMEOUT_MS + extraMs;
     try {
-      const tail = await this.producer.request<ConsoleTail>(
-        computeQueue(instance.hostName),
-        INSTANCE_CONSOLE,
-        query,
-        this.env.BERTH_CONSOLE_TIMEOUT_MS,
-      );
-      return tail.lines;
+      return await this.producer.request<R>(computeQueue(instance.hostName), name, query, timeoutMs);
     } catch (error) {
       // BullMQ's own words for a wait that ran out; anything else is the host's answer that it failed.
       const timedOut = errorMessage(error).startsWith('Job wait');
       throw BerthError.unavailable(
         timedOut
-          ? `host ${instance.hostName} did not return the console within ${this.env.BERTH_CONSOLE_TIMEOUT_MS} ms`
-          : `host ${instance.hostName} could not read the console: ${errorMessage(error)}`,
+          ? `host ${instance.hostName} did not return the ${what} within ${timeoutMs} ms`
+          : `host ${instance.hostName} could not read the ${what}: ${errorMessage(error)}`,
       );
     }
   }

@@ -1,9 +1,10 @@
-import type { AppliedLimits, InstanceLimits, InstanceSpec, PowerState } from '@berth/contracts';
+import type { AppliedLimits, InstanceLimits, InstanceSpec, InstanceUsage, PowerState } from '@berth/contracts';
 import {
   blockDeviceOf,
   cgroupsOfProcess,
   lxcfsBinds,
   readCgroupLimits,
+  readCgroupUsage,
   writeIoThrottle,
   writeIoWeight,
   type BlockDevice,
@@ -13,6 +14,7 @@ import {
   ensureBridge,
   hostVethName,
   INSTANCE_IFNAME,
+  linkCounters,
   linkExists,
   listPorts,
   plugContainerPort,
@@ -208,6 +210,29 @@ export class DockerDriver implements ComputeDriver {
       const instanceId = c.Labels[LABEL_INSTANCE];
       return instanceId ? [{ instanceId, powerState: powerStateOfListed(c.State) }] : [];
     });
+  }
+
+  /**
+   * CPU, memory and block IO from the container's cgroups; traffic from the host end of its veth,
+   * turned round to the container's direction (what the host end receives, the container sent).
+   */
+  async usage(instanceId: string): Promise<InstanceUsage | null> {
+    const info = await this.inspect(instanceId);
+    if (!info?.State.Running) return null;
+    const monotonicMs = performance.now();
+    const portId = info.Config.Labels[LABEL_PORT];
+    const [cg, link] = await Promise.all([
+      cgroupsOfProcess(info.State.Pid),
+      portId ? linkCounters(this.net, hostVethName(portId)) : null,
+    ]);
+    return {
+      monotonicMs,
+      ...(await readCgroupUsage(cg)),
+      netRxBytes: link?.txBytes ?? 0,
+      netTxBytes: link?.rxBytes ?? 0,
+      netRxPackets: link?.txPackets ?? 0,
+      netTxPackets: link?.rxPackets ?? 0,
+    };
   }
 
   async readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null> {

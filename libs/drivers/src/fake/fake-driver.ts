@@ -1,4 +1,11 @@
-import type { AppliedLimits, InstanceKind, InstanceLimits, InstanceSpec, PowerState } from '@berth/contracts';
+import type {
+  AppliedLimits,
+  InstanceKind,
+  InstanceLimits,
+  InstanceSpec,
+  InstanceUsage,
+  PowerState,
+} from '@berth/contracts';
 import { formatCpuList } from '@berth/domain';
 import { Failpoints } from '@berth/platform';
 import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
@@ -142,6 +149,26 @@ export class FakeDriver implements ComputeDriver {
 
   listInstances(): Promise<Array<{ instanceId: string; powerState: PowerState }>> {
     return Promise.resolve([...this.instances.values()].map((i) => ({ instanceId: i.spec.id, powerState: i.power })));
+  }
+
+  /** A running fake instance has used nothing; its memory limit is its flavor's. */
+  usage(instanceId: string): Promise<InstanceUsage | null> {
+    const instance = this.instances.get(instanceId);
+    if (instance?.power !== 'RUNNING') return Promise.resolve(null);
+    return Promise.resolve({
+      monotonicMs: performance.now(),
+      cpuSeconds: 0,
+      memoryBytes: 0,
+      memoryLimitBytes: instance.spec.limits.ramMb * 1024 * 1024,
+      netRxBytes: 0,
+      netTxBytes: 0,
+      netRxPackets: 0,
+      netTxPackets: 0,
+      blockReadBytes: 0,
+      blockWriteBytes: 0,
+      blockReadOps: 0,
+      blockWriteOps: 0,
+    });
   }
 
   readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null> {

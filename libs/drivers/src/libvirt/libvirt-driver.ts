@@ -1,4 +1,12 @@
-import type { AppliedLimits, DiskArtifact, InstanceLimits, InstanceSpec, PowerState, SshPeer } from '@berth/contracts';
+import type {
+  AppliedLimits,
+  DiskArtifact,
+  InstanceLimits,
+  InstanceSpec,
+  InstanceUsage,
+  PowerState,
+  SshPeer,
+} from '@berth/contracts';
 import { formatCpuList, parseCpuList } from '@berth/domain';
 import {
   clearPortRates,
@@ -24,6 +32,7 @@ import { createOverlay } from './disk';
 import { fetchOverSsh, parseArtifactRef, sha256File } from './disk-transfer';
 import { ImageCache } from './image-cache';
 import { domainName, domainXml, kernelCmdline, tapName, BERTH_XMLNS } from './domain-xml';
+import { usageOfDomstats } from './domstats';
 import { buildSeedIso, nocloudFiles } from './seed';
 import type { VirtType } from './virt-type';
 
@@ -343,6 +352,25 @@ export class LibvirtDriver implements ComputeDriver {
       cached(spec.boot?.initrdRef),
     ]);
     return { disk, kernel, initrd };
+  }
+
+  /** CPU, memory, disks and interface of the running domain, from `virsh domstats`. */
+  async usage(instanceId: string): Promise<InstanceUsage | null> {
+    const domain = await this.lookup(instanceId);
+    if (!domain || (await this.stateOf(domain)) !== 'RUNNING') return null;
+    const monotonicMs = performance.now();
+    const out = await this.run([
+      'virsh',
+      '-c',
+      this.options.uri,
+      'domstats',
+      '--cpu-total',
+      '--balloon',
+      '--interface',
+      '--block',
+      domainName(instanceId),
+    ]);
+    return usageOfDomstats(out, monotonicMs);
   }
 
   /** This host's domain of the instance; a domain of that name that another host defined is not ours. */

@@ -94,6 +94,21 @@ export function describeDriverContract(name: string, harness: DriverContractHarn
       expect((await driver.readInterface(spec))?.addresses).toEqual([`${spec.port.ip}/${spec.port.prefixLength}`]);
     });
 
+    it("reads a running instance's usage (its memory limit its own), and none of a stopped or unknown one", async () => {
+      const spec = newSpec();
+      await driver.spawn(spec, noSteps);
+      const first = await driver.usage(spec.id);
+      const second = await driver.usage(spec.id);
+      expect(first).not.toBeNull();
+      expect(second!.monotonicMs).toBeGreaterThanOrEqual(first!.monotonicMs);
+      expect(second!.cpuSeconds).toBeGreaterThanOrEqual(first!.cpuSeconds);
+      expect(first!.memoryLimitBytes).toBe(spec.limits.ramMb * 1024 * 1024);
+      for (const value of Object.values(first!)) if (value !== null) expect(value).toBeGreaterThanOrEqual(0);
+      await driver.powerOff(spec, noSteps);
+      expect(await driver.usage(spec.id)).toBeNull();
+      expect(await driver.usage('00000000-0000-4000-8000-000000000000')).toBeNull();
+    });
+
     it('purges a workload known only by its id, leaving nothing', async () => {
       const spec = newSpec();
       await driver.spawn(spec, noSteps);
