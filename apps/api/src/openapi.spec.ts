@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildOpenApiDocument, renderOpenApiJson } from './openapi';
+import { renderCliSpec } from './openapi-cli';
 import { renderApiReference } from './openapi-markdown';
 
 const docs = resolve(__dirname, '../../../docs');
@@ -10,5 +11,6 @@ describe('the committed API reference', () => {
     const doc = await buildOpenApiDocument();
     expect(readFileSync(resolve(docs, 'openapi.json'), 'utf8')).toBe(renderOpenApiJson(doc));
     expect(readFileSync(resolve(docs, 'api.md'), 'utf8')).toBe(renderApiReference(doc));
+    expect(readFileSync(resolve(docs, '../apps/cli/src/generated/api.ts'), 'utf8')).toBe(renderCliSpec(doc));
   });
 });

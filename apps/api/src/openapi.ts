@@ -6,6 +6,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openApiDocument } from './app';
+import { renderCliSpec } from './openapi-cli';
 import { renderApiReference } from './openapi-markdown';
 import { AppModule } from './app.module';
 import { ApiEnv } from './config';
@@ -30,11 +31,12 @@ export async function buildOpenApiDocument(): Promise<OpenAPIObject> {
 
 export const renderOpenApiJson = (doc: OpenAPIObject) => `${JSON.stringify(doc, null, 2)}\n`;
 
-/** `npm run docs`: writes docs/openapi.json and docs/api.md from the code. */
+/** `npm run docs`: writes docs/openapi.json, docs/api.md and the CLI's view of the API from the code. */
 if (require.main === module) {
   void buildOpenApiDocument().then((doc) => {
     const docs = resolve(process.argv[2] ?? 'docs');
     writeFileSync(resolve(docs, 'openapi.json'), renderOpenApiJson(doc));
     writeFileSync(resolve(docs, 'api.md'), renderApiReference(doc));
+    writeFileSync(resolve(docs, '../apps/cli/src/generated/api.ts'), renderCliSpec(doc));
   });
 }

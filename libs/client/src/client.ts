@@ -139,11 +139,12 @@ export class BerthClient {
 
   /**
    * Follows GET /v1/events across disconnects: reconnects with the last id it saw, so no event
-   * is missed or repeated. Ends only when `signal` aborts or the server refuses.
+   * is missed or repeated. `onOpen` runs at each (re)connection. Ends only when `signal` aborts or
+   * the server refuses.
    */
   async *follow(
     query: Query,
-    options: { lastEventId?: number; signal?: AbortSignal; retryMs?: number } = {},
+    options: { lastEventId?: number; signal?: AbortSignal; retryMs?: number; onOpen?: () => void } = {},
   ): AsyncGenerator<ServerEvent> {
     let last = options.lastEventId;
     while (!options.signal?.aborted) {
@@ -151,6 +152,7 @@ export class BerthClient {
         for await (const event of this.events(query, {
           ...(last !== undefined ? { lastEventId: last } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onOpen ? { onOpen: options.onOpen } : {}),
         })) {
           last = event.seq;
           yield event;

@@ -99,7 +99,7 @@ const CASES: Record<string, RouteCase> = {
   'GET /v1/operations/:id': { access: 'any', ok: 200, target: 'operation', ownership: 'project' },
   'GET /v1/hosts': { access: 'admin', ok: 200 },
   'POST /v1/projects': { access: 'admin', ok: 201, body: () => ({ name: unique() }) },
-  'GET /v1/projects': { access: 'admin', ok: 200 },
+  'GET /v1/projects': { access: 'any', ok: 200 },
   'GET /v1/projects/:id': { access: 'any', ok: 200, target: 'project', ownership: 'project' },
   'GET /v1/projects/:id/quotas': { access: 'any', ok: 200, target: 'project', ownership: 'project' },
   'PUT /v1/projects/:id/quotas': {
@@ -382,6 +382,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       const operations = (await api.call('GET', '/v1/operations?limit=500', undefined, headers)).body.items as any[];
       const images = (await api.call('GET', '/v1/images', undefined, headers)).body.items as any[];
       const tokens = (await api.call('GET', '/v1/tokens', undefined, headers)).body.items as any[];
+      const projects = (await api.call('GET', '/v1/projects', undefined, headers)).body.items as any[];
+      expect(projects.map((p) => p.id)).toEqual([identity.project]);
       expect(instances.filter((i) => i.projectId !== identity.project)).toEqual([]);
       expect(operations.filter((o) => o.projectId !== identity.project)).toEqual([]);
       expect(images.filter((i) => i.projectId !== null && i.projectId !== identity.project)).toEqual([]);

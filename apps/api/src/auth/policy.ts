@@ -62,7 +62,7 @@ export const POLICY = {
   'reservation:delete': 'admin',
   'image:prewarm': 'admin',
   'project:create': 'admin',
-  'project:list': 'admin',
+  'project:list': 'authenticated',
   'project:get': 'authenticated',
   'quota:get': 'authenticated',
   'quota:update': 'admin',

@@ -40,13 +40,15 @@ export class ProjectsController {
     return ProjectView.of(await this.projects.create(actorOf(principal, requestId), { name: dto.name }));
   }
 
+  /** Keystone's "projects available to this token": a tenant's token sees its own project, so it can name it. */
   @Get()
   @Policy('project:list')
-  @ApiOperation({ summary: 'List projects (admin)' })
-  @ApiErrors(403)
+  @ApiOperation({ summary: "List projects: the admin all, others their token's project" })
   @ApiOkResponse({ type: ProjectList })
-  async list(): Promise<ProjectList> {
-    return { items: (await this.projects.list()).map((p) => ProjectView.of(p)) };
+  async list(@CurrentPrincipal() principal: Principal): Promise<ProjectList> {
+    const scope = projectScope(principal);
+    const all = await this.projects.list();
+    return { items: all.filter((p) => scope === null || p.id === scope).map((p) => ProjectView.of(p)) };
   }
 
   @Get(':id')
