@@ -149,6 +149,34 @@ describe('the berth CLI against the running stack', () => {
     expect(quota.out).toContain('instances:');
   });
 
+  it('shows the image pull of a build as its progress, a line per change when not on a terminal', async () => {
+    // An image this host has not pulled under that name: its pull is a step with a detail.
+    const ref = `${env.image.split('/')[0]}/berth-cli-progress:latest`;
+    expect((await run('docker', ['tag', env.image, ref])).code).toBe(0);
+    expect((await run('docker', ['push', ref])).code).toBe(0);
+    expect((await run('docker', ['rmi', ref])).code).toBe(0);
+    try {
+      expect((await berth(['image', 'create', 'progress', '--kind', 'container', '--ref', ref])).code).toBe(0);
+      const res = await berth([
+        'instance',
+        'create',
+        'pulled',
+        '--flavor',
+        'm1.tiny',
+        '--image',
+        'progress',
+        '--network',
+        'vlan100',
+        '--wait',
+      ]);
+      expect(res.code).toBe(0);
+      expect(res.err).toMatch(/instance\.create [0-9a-f]{8}: image \(pulled [0-9.]+ of [0-9.]+ MB.*layers\)/);
+      expect((await berth(['instance', 'delete', 'pulled', '--wait', '-q'])).code).toBe(0);
+    } finally {
+      await run('docker', ['rmi', ref]);
+    }
+  });
+
   it('ends a create with --wait non-zero, printing the fault, when the build fails', async () => {
     expect(
       (

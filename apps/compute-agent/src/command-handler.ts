@@ -116,7 +116,7 @@ export class CommandHandler {
       await report('NOSTATE', { fault: fault('driver', `this host has no ${instance.kind} driver`) });
       return;
     }
-    const onStep = (step: string) => this.reporter.step(operationId, step);
+    const onStep = (step: string, detail?: string) => this.reporter.step(operationId, step, detail);
     const progress = (step: string) => (detail: string) => this.reporter.step(operationId, step, detail);
     const started = Date.now();
     try {
@@ -305,7 +305,7 @@ export class CommandHandler {
       });
       return;
     }
-    const onStep = (step: string) => this.reporter.step(operationId, step);
+    const onStep = (step: string, detail?: string) => this.reporter.step(operationId, step, detail);
     const started = Date.now();
     let applied: AppliedLimits | null;
     try {

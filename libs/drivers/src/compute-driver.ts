@@ -144,8 +144,11 @@ export interface DriverCapabilities {
   coldMigrate: boolean;
 }
 
-/** Called as each step of a command starts, so the operation shows progress. */
-export type StepListener = (step: string) => Promise<void>;
+/**
+ * Called as each step of a command starts, so the operation shows progress; called again with
+ * the same step and a detail ("12.0 of 45.5 MB (26%)") as a long step goes on.
+ */
+export type StepListener = (step: string, detail?: string) => Promise<void>;
 
 export const noSteps: StepListener = () => Promise.resolve();
 

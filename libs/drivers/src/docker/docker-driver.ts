@@ -93,7 +93,7 @@ export class DockerDriver implements ComputeDriver {
 
     return runSteps(onStep, async (step, reverter) => {
       await step('image');
-      await this.ensureImage(spec.imageRef);
+      await this.ensureImage(spec.imageRef, (detail) => onStep('image', detail));
       await step('create');
       await this.options.net.failpoints.check('docker.create');
       const lxcfs = this.options.lxcfsRoot ? await lxcfsBinds(this.options.lxcfsRoot) : null;
@@ -365,14 +365,14 @@ export class DockerDriver implements ComputeDriver {
     return seen?.mac === spec.port.mac.toLowerCase() && seen.addresses.some((a) => a.split('/')[0] === spec.port.ip);
   }
 
-  private async ensureImage(ref: string): Promise<void> {
+  private async ensureImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
     try {
       await this.docker.getImage(ref).inspect();
       return;
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
-    await this.pull(ref, () => Promise.resolve());
+    await this.pull(ref, onProgress);
   }
 
   /** docker pull, reporting bytes and layers done at most once a second. */
