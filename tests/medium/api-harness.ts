@@ -59,6 +59,8 @@ export class TestApi {
       BERTH_DB_POOL_SIZE: '10',
       // No agent answers console queries in this tier: fail them fast.
       BERTH_CONSOLE_TIMEOUT_MS: '300',
+      // Event streams check their token every second, so a revocation test ends quickly.
+      BERTH_EVENT_TOKEN_CHECK_SEC: '1',
       BERTH_SECRET_KEY: randomBytes(32).toString('base64'),
     });
     const log = options.log ?? createLogger('api-test', 'silent');

@@ -157,6 +157,17 @@ export class AppModule {
           useFactory: (ds: DataSource) =>
             new EventHub(new EventStore(ds), log, {
               databaseUrl: env.BERTH_DATABASE_URL,
+              tokenCheckMs: env.BERTH_EVENT_TOKEN_CHECK_SEC * 1000,
+              validTokens: async (ids) =>
+                new Set(
+                  (
+                    await ds.query<Array<{ id: string }>>(
+                      `SELECT id FROM tokens WHERE id = ANY($1) AND revoked_at IS NULL
+                          AND (expires_at IS NULL OR expires_at > now())`,
+                      [ids],
+                    )
+                  ).map((r) => r.id),
+                ),
               pollMs: 2000,
               retentionSec: env.BERTH_EVENT_RETENTION_SEC,
               pruneEveryMs: 60_000,

@@ -49,6 +49,13 @@ export class ApiEnv extends SchedulingEnv {
   @Max(90 * 24 * 3600)
   BERTH_EVENT_RETENTION_SEC = 24 * 3600;
 
+  /** How often an open event stream's token is checked again; a revoked or expired token's streams end. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  BERTH_EVENT_TOKEN_CHECK_SEC = 15;
+
   /** Quota a project has until an admin sets its own (-1: unlimited). */
   @EnvInt()
   @IsInt()

@@ -209,6 +209,34 @@ describe('events: the SSE stream of instance, operation and host changes (real P
     expect(narrowed.every((e) => e.projectId === bankId)).toBe(true);
   });
 
+  it("ends a stream once its token is revoked, and refuses the token's reconnect with 401", async () => {
+    const created = (await api.call('POST', '/v1/tokens', { user: 'shop-user', project: 'shop', role: 'reader' }))
+      .body as {
+      id: string;
+      token: string;
+    };
+    const client = await api.client(created.token);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 20_000);
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const reading = (async () => {
+      for await (const event of client.events({}, { signal: abort.signal, onOpen: opened })) void event;
+    })();
+    await open;
+    expect((await api.call('DELETE', `/v1/tokens/${created.id}`)).status).toBe(204);
+    await reading;
+    clearTimeout(timer);
+    // The server ended it, not the test's own time limit.
+    expect(abort.signal.aborted).toBe(false);
+    const again = await client
+      .events({})
+      .next()
+      .catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ApiError);
+    expect((again as ApiError).status).toBe(401);
+  });
+
   it('refuses a malformed resume token or filter with 400 naming it, and a pruned one with 410', async () => {
     const bad = await api.call('GET', '/v1/events', undefined, {
       authorization: `Bearer ${api.adminToken}`,

@@ -10,6 +10,10 @@ export interface EventSink {
 
 export interface HubOptions {
   databaseUrl: string;
+  /** How often each stream's token is checked again: a revoked or expired token's streams end. */
+  tokenCheckMs: number;
+  /** Which of these token ids are still valid (not revoked, not expired). */
+  validTokens: (tokenIds: string[]) => Promise<Set<string>>;
   /** Safety net for a missed notification (the LISTEN connection was down). */
   pollMs: number;
   retentionSec: number;
@@ -26,6 +30,8 @@ class Subscriber {
     readonly filter: EventFilter,
     public cursor: number,
     readonly sink: EventSink,
+    /** The token the stream was opened with. */
+    readonly tokenId: string,
   ) {}
 
   deliver(event: BerthEvent): boolean {
@@ -80,6 +86,7 @@ export class EventHub {
     this.timers = [
       setInterval(() => this.kick(), this.options.pollMs),
       setInterval(() => void this.prune(), this.options.pruneEveryMs),
+      setInterval(() => void this.checkTokens(), this.options.tokenCheckMs),
     ];
     await this.prune();
   }
@@ -101,7 +108,12 @@ export class EventHub {
    * Streams the events in `filter` to `sink` from after `lastEventId` (null: from now on).
    * Returns the unsubscribe function. Throws HistoryGone if that point was pruned.
    */
-  async subscribe(filter: EventFilter, lastEventId: number | null, sink: EventSink): Promise<() => void> {
+  async subscribe(
+    filter: EventFilter,
+    lastEventId: number | null,
+    sink: EventSink,
+    tokenId: string,
+  ): Promise<() => void> {
     if (lastEventId !== null) {
       const horizon = await this.store.horizon();
       if (lastEventId < horizon) throw new HistoryGone(horizon);
@@ -109,7 +121,7 @@ export class EventHub {
     // Registered before anything is awaited, so that whatever the reader dispatches from here on is
     // held in the backlog; `upTo` is where the reader stood at that moment.
     const upTo = this.cursor;
-    const subscriber = new Subscriber(filter, lastEventId ?? upTo, sink);
+    const subscriber = new Subscriber(filter, lastEventId ?? upTo, sink, tokenId);
     this.subscribers.add(subscriber);
     const unsubscribe = () => {
       this.subscribers.delete(subscriber);
@@ -180,6 +192,21 @@ export class EventHub {
     this.log.warn({ cursor: subscriber.cursor }, 'events: a client fell too far behind and was disconnected');
     subscriber.sink.close();
     return () => undefined;
+  }
+
+  /** Ends the streams whose token was revoked or expired since they opened (one query for all of them). */
+  private async checkTokens(): Promise<void> {
+    if (this.subscribers.size === 0) return;
+    try {
+      const valid = await this.options.validTokens([...new Set([...this.subscribers].map((s) => s.tokenId))]);
+      for (const subscriber of this.subscribers) {
+        if (valid.has(subscriber.tokenId)) continue;
+        this.subscribers.delete(subscriber);
+        subscriber.sink.close();
+      }
+    } catch (error) {
+      this.log.warn({ err: errorMessage(error) }, 'events: checking tokens failed, will retry');
+    }
   }
 
   private async prune(): Promise<void> {

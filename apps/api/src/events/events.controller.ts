@@ -160,7 +160,12 @@ export class EventsController {
     const sink = new SseSink(request, reply);
     let unsubscribe: () => void;
     try {
-      unsubscribe = await this.hub.subscribe(filter, given === undefined ? null : Number(given), sink);
+      unsubscribe = await this.hub.subscribe(
+        filter,
+        given === undefined ? null : Number(given),
+        sink,
+        principal.tokenId,
+      );
     } catch (error) {
       if (sink.isOpen) {
         // Part of the history was already sent: the client resumes from the last id it got.
