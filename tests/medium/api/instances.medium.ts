@@ -67,6 +67,8 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
       const job = await eventually(() => queue.getJob(jobId(res.body.operationId, 'place')), 'the job in Redis');
       expect(job.data).toEqual({
         v: 1,
+        // The request's id travels with its job, so the scheduler logs under it.
+        requestId: res.headers['x-request-id'],
         members: [
           {
             instanceId: res.body.instance.id,

@@ -59,7 +59,8 @@ export async function fetchOverSsh(
             step: (done: number, _chunk: number, total: number) => {
               if (Date.now() - last < 1000) return;
               last = Date.now();
-              void onProgress(`${(done / 1024 / 1024).toFixed(1)} of ${(total / 1024 / 1024).toFixed(1)} MB`);
+              const percent = total > 0 ? ` (${Math.floor((100 * done) / total)}%)` : '';
+              void onProgress(`${(done / 1024 / 1024).toFixed(1)} of ${(total / 1024 / 1024).toFixed(1)} MB${percent}`);
             },
           },
           (getError) => {

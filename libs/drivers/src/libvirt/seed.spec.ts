@@ -1,5 +1,6 @@
 import { sampleSpec } from '../testing/sample-spec';
-import { nocloudFiles } from './seed';
+import { CommandError } from '@berth/platform';
+import { buildSeedIso, nocloudFiles } from './seed';
 
 describe('NoCloud seed', () => {
   const { port } = sampleSpec();
@@ -17,5 +18,27 @@ describe('NoCloud seed', () => {
     const lines = files['meta-data']?.split('\n') ?? [];
     expect(lines.filter(Boolean)).toHaveLength(2);
     expect(lines[1]).toBe('local-hostname: "x\\"\\nnetwork: {}\\n#"');
+  });
+
+  it('tries xorriso again when it crashes, and not when it refuses', async () => {
+    const crash = new CommandError(['xorriso'], 5, 'UNIX-SIGNAL:  SIGSEGV  errno= 0\nxorriso : ABORT');
+    const calls: string[][] = [];
+    const flaky = (argv: readonly string[]) => {
+      calls.push([...argv]);
+      return calls.length === 1 ? Promise.reject(crash) : Promise.resolve('');
+    };
+    await buildSeedIso(flaky, '/nonexistent/seed.iso', { 'meta-data': 'x' });
+    expect(calls).toHaveLength(2);
+
+    const refusals: string[][] = [];
+    const refuse = (argv: readonly string[]) => {
+      refusals.push([...argv]);
+      return Promise.reject(new CommandError(['xorriso'], 1, 'cannot write /nonexistent/seed.iso'));
+    };
+    await expect(buildSeedIso(refuse, '/nonexistent/seed.iso', { 'meta-data': 'x' })).rejects.toThrow('cannot write');
+    expect(refusals).toHaveLength(1);
+
+    const always = () => Promise.reject(crash);
+    await expect(buildSeedIso(always, '/nonexistent/seed.iso', { 'meta-data': 'x' })).rejects.toThrow('UNIX-SIGNAL');
   });
 });

@@ -1,5 +1,5 @@
 import type { PortSpec } from '@berth/contracts';
-import type { CommandRunner } from '@berth/platform';
+import { CommandError, type CommandRunner } from '@berth/platform';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +29,16 @@ export function nocloudFiles(instanceId: string, hostname: string, port: PortSpe
   };
 }
 
-/** Writes the files into an ISO 9660 volume labelled "cidata" at `isoPath` (xorriso, argv only). */
+/** xorriso killed by a signal, or catching one and aborting ("UNIX-SIGNAL: SIGSEGV"): a crash, not a refusal. */
+const crashed = (error: unknown) =>
+  error instanceof CommandError && (error.exitCode === null || /UNIX-SIGNAL/.test(error.stderr));
+const ATTEMPTS = 3;
+
+/**
+ * Writes the files into an ISO 9660 volume labelled "cidata" at `isoPath` (xorriso, argv only).
+ * xorriso 1.5.4 was seen to crash now and then (SIGSEGV, in a CI run); a crash is tried again, up to
+ * three times, from a clean output file. Any other failure is final.
+ */
 export async function buildSeedIso(run: CommandRunner, isoPath: string, files: Record<string, string>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-seed-'));
   try {
@@ -37,7 +46,15 @@ export async function buildSeedIso(run: CommandRunner, isoPath: string, files: R
       if (!/^[a-z-]+$/.test(name)) throw new Error(`not a seed file name: ${JSON.stringify(name)}`);
       await writeFile(join(dir, name), content);
     }
-    await run(['xorriso', '-as', 'mkisofs', '-quiet', '-V', 'cidata', '-J', '-r', '-o', isoPath, dir]);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await run(['xorriso', '-as', 'mkisofs', '-quiet', '-V', 'cidata', '-J', '-r', '-o', isoPath, dir]);
+        return;
+      } catch (error) {
+        if (!crashed(error) || attempt >= ATTEMPTS) throw error;
+        await rm(isoPath, { force: true });
+      }
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
