@@ -1,4 +1,4 @@
-import { errorMessage, Failpoints, withRequestId, type Logger } from '@berth/platform';
+import { Coalesced, errorMessage, Failpoints, withRequestId, type Logger } from '@berth/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PgListener } from './pg-listener';
 import { rows } from './sql';
@@ -41,9 +41,7 @@ export interface RelayOptions {
 export class OutboxRelay {
   private readonly listener: PgListener;
   private timer: NodeJS.Timeout | null = null;
-  private draining: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly draining = new Coalesced(() => this.drainOnce());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -65,29 +63,21 @@ export class OutboxRelay {
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
+    this.draining.resume();
     await this.listener.start();
     this.timer = setInterval(() => this.kick(), this.options.pollMs);
     this.kick();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.draining;
+    await this.draining.stop();
     await this.listener.stop();
   }
 
   /** Drains the outbox now; coalesces with a drain already running. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.draining) {
-      this.again = true;
-      return;
-    }
-    this.draining = this.drainLoop().finally(() => {
-      this.draining = null;
-    });
+    this.draining.kick();
   }
 
   /** Moves everything currently in the outbox to the queue. Exposed for tests. */
@@ -100,15 +90,12 @@ export class OutboxRelay {
     }
   }
 
-  private async drainLoop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.drain();
-      } catch (error) {
-        this.log.warn({ err: errorMessage(error) }, 'outbox relay: drain failed, will retry');
-      }
-    } while (this.again && !this.stopped);
+  private async drainOnce(): Promise<void> {
+    try {
+      await this.drain();
+    } catch (error) {
+      this.log.warn({ err: errorMessage(error) }, 'outbox relay: drain failed, will retry');
+    }
   }
 
   private drainBatch(): Promise<number> {

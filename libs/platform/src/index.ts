@@ -9,3 +9,4 @@ export * from './env';
 export * from './keyed-lock';
 export * from './secret-box';
 export * from './ops-server';
+export * from './coalesced';

@@ -1,5 +1,5 @@
 import { eventMatches, PgListener, type BerthEvent, type EventFilter, type EventStore } from '@berth/db';
-import { errorMessage, type Logger } from '@berth/platform';
+import { Coalesced, errorMessage, type Logger } from '@berth/platform';
 
 /** Where a subscriber's events go: an SSE response. */
 export interface EventSink {
@@ -58,8 +58,7 @@ export class EventHub {
   private readonly subscribers = new Set<Subscriber>();
   private readonly listener: PgListener;
   private cursor = 0;
-  private reading: Promise<void> | null = null;
-  private again = false;
+  private readonly reading = new Coalesced(() => this.readNew());
   private timers: NodeJS.Timeout[] = [];
   private stopped = true;
 
@@ -81,6 +80,7 @@ export class EventHub {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.reading.resume();
     this.cursor = await this.store.head();
     await this.listener.start();
     this.timers = [
@@ -95,7 +95,7 @@ export class EventHub {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     await this.listener.stop();
-    await this.reading;
+    await this.reading.stop();
     for (const subscriber of this.subscribers) subscriber.sink.close();
     this.subscribers.clear();
   }
@@ -151,29 +151,19 @@ export class EventHub {
 
   /** Reads what was committed since the last read; coalesces with a read in progress. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.reading = this.readLoop().finally(() => {
-      this.reading = null;
-    });
+    if (!this.stopped) this.reading.kick();
   }
 
-  private async readLoop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        for (;;) {
-          const page = await this.store.after(this.cursor, null, null, PAGE);
-          for (const event of page) this.dispatch(event);
-          if (page.length < PAGE) break;
-        }
-      } catch (error) {
-        this.log.warn({ err: errorMessage(error) }, 'events: reading the log failed, will retry');
+  private async readNew(): Promise<void> {
+    try {
+      for (;;) {
+        const page = await this.store.after(this.cursor, null, null, PAGE);
+        for (const event of page) this.dispatch(event);
+        if (page.length < PAGE) break;
       }
-    } while (this.again && !this.stopped);
+    } catch (error) {
+      this.log.warn({ err: errorMessage(error) }, 'events: reading the log failed, will retry');
+    }
   }
 
   private dispatch(event: BerthEvent): void {
