@@ -236,5 +236,40 @@ describe('the berth CLI against the running stack', () => {
     expect(refused.err).toContain('vlan: vlan must not be greater than 4094 (rule max)');
     expect((await berth(['instance', 'show', 'no-such-instance'])).code).toBe(3);
     expect((await berth(['instance', 'delete', 'doomed', '--wait', '-q'])).code).toBe(0);
+
+    // At least 1, at most 12 on a host with room for fewer: as many as fit are built, the rest are
+    // said on stderr, and that is what was asked (exit 0). Without --min-count a failed build is exit 1.
+    const room = (await stack.call('GET', '/v1/capacity?flavor=m1.tiny')).body as { total: number };
+    expect(room.total).toBeGreaterThan(0);
+    expect(room.total).toBeLessThan(12);
+    const bulk = await berth([
+      'instance',
+      'create',
+      'many',
+      '--flavor',
+      'm1.tiny',
+      '--image',
+      'busybox',
+      '--network',
+      'vlan100',
+      '--min-count',
+      '1',
+      '--max-count',
+      '12',
+      '--wait',
+      '-q',
+      '-o',
+      'value',
+      '-c',
+      'status',
+    ]);
+    expect(bulk.code).toBe(0);
+    const statuses = bulk.out.trim().split('\n');
+    expect(statuses.filter((st) => st === 'ACTIVE')).toHaveLength(room.total);
+    expect(bulk.err).toContain(`berth: ${room.total} of 12 built (at least 1 asked); not built:`);
+    const many = ((await stack.call('GET', '/v1/instances?limit=500')).body.items as any[]).filter((i) =>
+      (i.name as string).startsWith('many-'),
+    );
+    for (const m of many) expect((await stack.remove(m.id as string)).status).toBe('succeeded');
   });
 });
