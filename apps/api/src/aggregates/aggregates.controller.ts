@@ -77,7 +77,7 @@ export class AggregatesController {
   @Post()
   @Policy('aggregate:create')
   @ApiOperation({ summary: 'Create an aggregate (admin)' })
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 404, 409, 413)
   @ApiCreatedResponse({ type: AggregateView })
   async create(
     @Body() dto: CreateAggregateDto,
@@ -111,7 +111,7 @@ export class AggregatesController {
   @Get(':id')
   @Policy('aggregate:get')
   @ApiOperation({ summary: 'Show an aggregate (admin)' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: AggregateView })
   async get(@Param('id', UuidPipe) id: string): Promise<AggregateView> {
     const [found] = await rows<AggregateView>(this.dataSource.manager, `${AGGREGATE_SQL} WHERE a.id = $1`, [id]);
@@ -122,7 +122,7 @@ export class AggregatesController {
   @Put(':id')
   @Policy('aggregate:update')
   @ApiOperation({ summary: "Replace an aggregate's metadata and/or its hosts (admin)" })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 413, 414)
   @ApiOkResponse({ type: AggregateView })
   async update(
     @Param('id', UuidPipe) id: string,
@@ -144,7 +144,7 @@ export class AggregatesController {
   @Policy('aggregate:delete')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an aggregate; its hosts stay (admin)' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiNoContentResponse()
   async remove(
     @Param('id', UuidPipe) id: string,

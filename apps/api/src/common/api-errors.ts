@@ -36,6 +36,7 @@ const WHEN: Record<number, string> = {
   409: 'Conflicts with the current state (duplicate name, address in use, instance busy). Nothing was changed.',
   410: 'The resume point (Last-Event-ID) is older than the event history kept; reconnect without it.',
   413: 'The request body is larger than 256 KiB.',
+  414: 'A path parameter is longer than 1024 characters.',
   503: "The instance's host did not answer in time; nothing was changed, try again.",
 };
 

@@ -80,7 +80,7 @@ export class FlavorsController {
   @Get(':id')
   @Policy('flavor:get')
   @ApiOperation({ summary: 'Show a flavor' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: FlavorView })
   async get(@Param('id', UuidPipe) id: string): Promise<FlavorView> {
     return FlavorView.of(await this.catalog.get(id));
@@ -90,7 +90,7 @@ export class FlavorsController {
   @Delete(':id')
   @Policy('flavor:delete')
   @ApiOperation({ summary: 'Delete a flavor (admin); instances keep their sizes' })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 414)
   @HttpCode(204)
   @ApiNoContentResponse()
   async remove(

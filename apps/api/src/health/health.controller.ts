@@ -5,6 +5,7 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
+import { ApiErrors } from '../common/api-errors';
 import { ApiMetrics } from '../metrics/api-metrics';
 
 /** Liveness, readiness and metrics of the API process. */
@@ -47,6 +48,7 @@ export class HealthController {
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics (text format 0.0.4); scrape with an admin token' })
   @ApiOkResponse({ description: 'The metrics, as text' })
+  @ApiErrors(401, 403)
   async metrics(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     void reply.header('content-type', this.apiMetrics.contentType);
     return this.apiMetrics.text();

@@ -227,7 +227,7 @@ export class HostsController {
   @Post()
   @Policy('host:enroll')
   @ApiOperation({ summary: 'Enroll a compute host over SSH (admin)' })
-  @ApiErrors(400, 409, 503)
+  @ApiErrors(400, 409, 413, 503)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: EnrollAccepted })
   async enroll(
@@ -273,7 +273,7 @@ export class HostsController {
   @Post(':id/evacuate')
   @Policy('host:evacuate')
   @ApiOperation({ summary: 'Rebuild every instance of a down host elsewhere (admin)' })
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 404, 409, 414)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: DrainAccepted })
   async evacuate(
@@ -293,7 +293,7 @@ export class HostsController {
   @Post(':id/drain')
   @Policy('host:drain')
   @ApiOperation({ summary: 'Disable a host and migrate every instance off it (admin)' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: DrainAccepted })
   async drain(
@@ -322,7 +322,7 @@ export class HostsController {
   @Get(':id')
   @Policy('host:get')
   @ApiOperation({ summary: 'Show a compute host (admin)' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: HostView })
   async get(@Param('id', UuidPipe) id: string): Promise<HostView> {
     const [host] = await rows<HostRow>(this.dataSource.manager, `${HOST_VIEW_SQL} WHERE h.id = $2`, [
@@ -337,7 +337,7 @@ export class HostsController {
   @Patch(':id')
   @Policy('host:update')
   @ApiOperation({ summary: 'Disable or enable a host, set its zone or allocation ratios (admin)' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 413, 414)
   @ApiOkResponse({ type: HostView })
   async update(
     @Param('id', UuidPipe) id: string,

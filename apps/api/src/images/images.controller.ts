@@ -144,7 +144,7 @@ export class ImagesController {
   @Get(':id')
   @Policy('image:get')
   @ApiOperation({ summary: 'Show an image' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: ImageView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ImageView> {
     return ImageView.of(await findVisibleImage(this.dataSource, principal, id, 'id'));
@@ -155,7 +155,7 @@ export class ImagesController {
   @Policy('image:prewarm')
   @HttpCode(202)
   @ApiOperation({ summary: 'Pull an image onto hosts (named, or of a zone, or all) ahead of need (admin)' })
-  @ApiErrors(400, 403, 404, 409)
+  @ApiErrors(400, 403, 404, 409, 413, 414)
   @ApiAcceptedResponse({ type: OperationAccepted })
   async prewarm(
     @Param('id', UuidPipe) id: string,
@@ -191,7 +191,7 @@ export class ImagesController {
   @Delete(':id')
   @Policy('image:delete')
   @ApiOperation({ summary: "Delete an image: the admin any, a member its project's private ones" })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 414)
   @HttpCode(204)
   @ApiNoContentResponse()
   async remove(

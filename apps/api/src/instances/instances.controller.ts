@@ -45,7 +45,7 @@ export class InstancesController {
   @Post()
   @Policy('instance:create')
   @ApiOperation({ summary: 'Create an instance: allocates its address now, builds it asynchronously' })
-  @ApiErrors(400, 404, 409, 413)
+  @ApiErrors(400, 403, 404, 409, 413)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: InstanceAccepted })
   async create(
@@ -77,7 +77,7 @@ export class InstancesController {
   @Get(':id')
   @Policy('instance:get')
   @ApiOperation({ summary: 'Show an instance' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: InstanceView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<InstanceView> {
     return this.view(await this.instances.get(id, projectScope(principal)));
@@ -90,7 +90,7 @@ export class InstancesController {
   @Post(':id/actions')
   @Policy('instance:action')
   @ApiOperation({ summary: 'Stop, start or reboot an instance, or resize it or change its limits live' })
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 403, 404, 409, 413, 414)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: OperationAccepted })
   async act(
@@ -126,7 +126,7 @@ export class InstancesController {
   @Get(':id/migrations')
   @Policy('instance:migrations')
   @ApiOperation({ summary: "An instance's migrations (admin)" })
-  @ApiErrors(403, 404)
+  @ApiErrors(400, 403, 404, 414)
   @ApiOkResponse({ type: MigrationList })
   async migrations(
     @Param('id', UuidPipe) id: string,
@@ -139,7 +139,7 @@ export class InstancesController {
   @Get(':id/console')
   @Policy('instance:get')
   @ApiOperation({ summary: "The last lines of an instance's console (a container's output, a VM's serial console)" })
-  @ApiErrors(400, 404, 409, 503)
+  @ApiErrors(400, 404, 409, 414, 503)
   @ApiOkResponse({ type: ConsoleView })
   async console(
     @Param('id', UuidPipe) id: string,
@@ -156,7 +156,7 @@ export class InstancesController {
   @Get(':id/stats')
   @Policy('instance:get')
   @ApiOperation({ summary: "An instance's CPU %, memory, network and block IO rates, read on its host" })
-  @ApiErrors(400, 404, 409, 503)
+  @ApiErrors(400, 404, 409, 414, 503)
   @ApiOkResponse({ type: InstanceStatsView })
   async stats(
     @Param('id', UuidPipe) id: string,
@@ -170,7 +170,7 @@ export class InstancesController {
   @Delete(':id')
   @Policy('instance:delete')
   @ApiOperation({ summary: 'Delete an instance and free its address and capacity' })
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 403, 404, 409, 414)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: OperationAccepted })
   async remove(

@@ -90,7 +90,7 @@ export class NetworksController {
   @Get(':id')
   @Policy('network:get')
   @ApiOperation({ summary: 'Show a network' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: NetworkView })
   async get(@Param('id', UuidPipe) id: string): Promise<NetworkView> {
     const [found] = await rows<NetworkRow>(this.dataSource.manager, `${NETWORK_VIEW_SQL} WHERE n.id = $1`, [id]);
@@ -102,7 +102,7 @@ export class NetworksController {
   @Delete(':id')
   @Policy('network:delete')
   @ApiOperation({ summary: 'Delete a network that has no ports (admin)' })
-  @ApiErrors(400, 403, 404, 409)
+  @ApiErrors(400, 403, 404, 409, 414)
   @HttpCode(204)
   @ApiNoContentResponse()
   async remove(

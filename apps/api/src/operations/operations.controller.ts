@@ -134,7 +134,7 @@ export class OperationsController {
   @Get(':id')
   @Policy('operation:get')
   @ApiOperation({ summary: 'Show an operation: status, steps and fault' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: OperationView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<OperationView> {
     const scope = projectScope(principal);

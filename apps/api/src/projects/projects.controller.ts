@@ -30,7 +30,7 @@ export class ProjectsController {
   @Post()
   @Policy('project:create')
   @ApiOperation({ summary: 'Create a project (admin)' })
-  @ApiErrors(400, 403, 409)
+  @ApiErrors(400, 403, 409, 413)
   @ApiCreatedResponse({ type: ProjectView })
   async create(
     @Body() dto: CreateProjectDto,
@@ -54,7 +54,7 @@ export class ProjectsController {
   @Get(':id')
   @Policy('project:get')
   @ApiOperation({ summary: "Show a project: the admin any, others their token's project" })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: ProjectView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ProjectView> {
     return ProjectView.of(await this.visible(id, principal));
@@ -63,7 +63,7 @@ export class ProjectsController {
   @Get(':id/quotas')
   @Policy('quota:get')
   @ApiOperation({ summary: "A project's quota limits and what it uses now" })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: QuotaView })
   async quotas(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<QuotaView> {
     await this.visible(id, principal);
@@ -76,7 +76,7 @@ export class ProjectsController {
   @Put(':id/quotas')
   @Policy('quota:update')
   @ApiOperation({ summary: "Set a project's quota limits (admin)" })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 413, 414)
   @ApiOkResponse({ type: QuotaView })
   async setQuotas(
     @Param('id', UuidPipe) id: string,

@@ -120,7 +120,7 @@ export class ReservationsController {
   @Post()
   @Policy('reservation:create')
   @ApiOperation({ summary: 'Reserve capacity for N instances of a flavor for a window (admin); all or nothing' })
-  @ApiErrors(400, 403, 404, 409)
+  @ApiErrors(400, 403, 404, 409, 413)
   @ApiCreatedResponse({ type: ReservationView })
   async create(
     @Body() dto: CreateReservationDto,
@@ -164,7 +164,7 @@ export class ReservationsController {
   @Get(':id')
   @Policy('reservation:get')
   @ApiOperation({ summary: 'Show a reservation and its slots not drawn yet' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: ReservationView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ReservationView> {
     const found = await this.reservations.get(id, projectScope(principal));
@@ -176,7 +176,7 @@ export class ReservationsController {
   @Policy('reservation:delete')
   @HttpCode(204)
   @ApiOperation({ summary: 'Release a reservation now; instances drawn from it keep running (admin)' })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 414)
   @ApiNoContentResponse()
   async release(
     @Param('id', UuidPipe) id: string,

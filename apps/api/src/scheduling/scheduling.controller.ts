@@ -117,7 +117,7 @@ export class SchedulingController {
   @Policy('scheduler:dry-run')
   @HttpCode(200)
   @ApiOperation({ summary: 'Where would a create go, and why would each other host refuse it? (admin)' })
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 404, 409, 413)
   @ApiOkResponse({ type: DryRunView })
   async dryRun(@Body() dto: CreateInstanceDto, @CurrentPrincipal() principal: Principal): Promise<DryRunView> {
     const r = await this.instances.resolve(dto, principal);

@@ -74,7 +74,7 @@ export class ServerGroupsController {
   @Post()
   @Policy('server-group:create')
   @ApiOperation({ summary: 'Create a server group; instances join it when they are created' })
-  @ApiErrors(400, 403, 404, 409)
+  @ApiErrors(400, 403, 404, 409, 413)
   @ApiCreatedResponse({ type: ServerGroupView })
   async create(
     @Body() dto: CreateServerGroupDto,
@@ -112,7 +112,7 @@ export class ServerGroupsController {
   @Get(':id')
   @Policy('server-group:get')
   @ApiOperation({ summary: 'Show a server group and where its members run' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: ServerGroupView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ServerGroupView> {
     const [group] = await rows<ServerGroupView>(
@@ -129,7 +129,7 @@ export class ServerGroupsController {
   @Policy('server-group:delete')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a server group' })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 414)
   @ApiNoContentResponse()
   async remove(
     @Param('id', UuidPipe) id: string,

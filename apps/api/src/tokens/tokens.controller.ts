@@ -34,7 +34,7 @@ export class TokensController {
   @Post()
   @Policy('token:create')
   @ApiOperation({ summary: 'Mint a token; the answer holds its secret, shown this once' })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 413)
   @ApiCreatedResponse({ type: TokenCreated })
   async create(
     @Body() dto: CreateTokenDto,
@@ -84,7 +84,7 @@ export class TokensController {
   @Policy('token:revoke')
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke a token: the admin any, others their user's; repeating is harmless" })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 414)
   @ApiNoContentResponse()
   async revoke(
     @Param('id', UuidPipe) id: string,

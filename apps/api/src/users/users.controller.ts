@@ -45,7 +45,7 @@ export class UsersController {
   @Post()
   @Policy('user:create')
   @ApiOperation({ summary: 'Create a user (admin)' })
-  @ApiErrors(400, 403, 409)
+  @ApiErrors(400, 403, 409, 413)
   @ApiCreatedResponse({ type: UserView })
   async create(
     @Body() dto: CreateUserDto,
