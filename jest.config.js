@@ -1,5 +1,6 @@
-// Three tiers, as in Immich: unit (pure logic, adapters faked), medium (real PostgreSQL and Redis),
-// system (the built stack on the real daemons). deploy/test.sh runs them in that order.
+// Tiers, as in Immich: unit (pure logic, adapters faked), medium (real PostgreSQL and Redis), deploy (the
+// set-up scripts from two checkouts), system (the built stack on the real daemons) and faults. deploy/test.sh
+// runs them in that order.
 'use strict';
 const { swcOptions } = require('./tools/swc-options.cjs');
 const { compilerOptions } = require('./tsconfig.base.json');
@@ -40,6 +41,12 @@ module.exports = {
       globalSetup: '<rootDir>/tests/system/global-setup.ts',
       globalTeardown: '<rootDir>/tests/medium/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/system/support/timeouts.ts'],
+    },
+    {
+      // deploy/'s scripts as a user runs them, from two checkouts; before the testbed exists (test.sh).
+      ...common,
+      displayName: 'deploy',
+      testMatch: ['<rootDir>/tests/deploy/**/*.deploy.ts'],
     },
     {
       // Fault injection on the built stack and the real daemons: kill -9, daemon restarts, load, bad input.

@@ -1,38 +1,47 @@
 #!/usr/bin/env bash
-# Stops what deploy/up.sh and deploy/test.sh started: Berth's processes, then the daemons they
-# started themselves (a daemon that was already running when they came is left running).
+# Stops what this checkout's deploy/up.sh, test.sh and testbed.sh started: the stack's processes if they
+# run from this checkout, the testbed if this checkout made it, then the daemons this checkout started.
+# A daemon that was already running, or that another checkout started, is left running and named, with
+# its starter. `deploy/down.sh --all` stops everything Berth started on this machine, whoever started it.
+#
+#   deploy/down.sh [--all]
 source "$(dirname "$0")/lib.sh"
 
-for name in compute-agent scheduler api; do
-  pidfile="$STATE/$name.pid"
-  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    log "stopping $name"
-    kill "$(cat "$pidfile")"
-    for _ in $(seq 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
-  fi
-  rm -f "$pidfile"
-done
+all=no
+case "${1:-}" in
+  --all) all=yes ;;
+  "") ;;
+  *) die "usage: deploy/down.sh [--all]" ;;
+esac
+mine() { [ "$all" = yes ] || [ "$1" = "$BERTH_ROOT" ]; }
+
+stack=$(stack_checkout)
+if [ -n "$stack" ] && ! mine "$stack"; then
+  log "left running: the Berth stack of $stack (its deploy/down.sh stops it, or deploy/down.sh --all)"
+else
+  stop_stack
+fi
 
 # The testbed's hosts (deploy/testbed.sh) go before the daemons they lean on.
-if [ -f "$STATE/testbed" ]; then bash "$BERTH_ROOT/deploy/testbed.sh" down; fi
+testbed=$(sed -n 1p "$BERTH_RUN/testbed" 2>/dev/null || true)
+if [ -n "$testbed" ]; then
+  if mine "$testbed"; then
+    bash "$BERTH_ROOT/deploy/testbed.sh" down
+  else
+    log "left running: the testbed of $testbed (its deploy/down.sh removes it, or deploy/down.sh --all)"
+  fi
+fi
 
-[ -f "$STATE/started" ] || exit 0
-tac "$STATE/started" | while read -r what a b; do
-  case "$what" in
-    libvirt)
-      for d in libvirtd virtlogd; do [ -s "/run/$d.pid" ] && kill "$(cat "/run/$d.pid")" 2>/dev/null || true; done
-      ;;
-    lxcfs)
-      [ -s "$STATE/lxcfs.pid" ] && kill "$(cat "$STATE/lxcfs.pid")" 2>/dev/null || true
-      for _ in $(seq 50); do grep -q " $LXCFS_PATH fuse.lxcfs " /proc/self/mounts || break; sleep 0.1; done
-      umount -l "$LXCFS_PATH" 2>/dev/null || true
-      ;;
-    registry) [ -s "$STATE/registry.pid" ] && kill "$(cat "$STATE/registry.pid")" 2>/dev/null || true ;;
-    dockerd) [ -s /var/run/docker.pid ] && kill "$(cat /var/run/docker.pid)" 2>/dev/null || true ;;
-    ovs) /usr/share/openvswitch/scripts/ovs-ctl stop >/dev/null 2>&1 || true ;;
-    redis) redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true ;;
-    postgres) pg_ctlcluster "$a" "$b" stop || true ;;
-  esac
-  log "stopped $what"
+# Shims a dockerd stop left with no container under them are nobody's (lib.sh, orphan_shims).
+reap_orphan_shims
+
+# In reverse order of start: libvirt and lxcfs first, PostgreSQL last.
+for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
+  daemon=${DAEMONS[i]}
+  starter=$(started_by "$daemon")
+  if [ -n "$starter" ] && mine "$starter"; then
+    stop_daemon "$daemon"
+  elif daemon_answers "$daemon"; then
+    log "left running: $daemon ($(if [ -n "$starter" ]; then echo "started by $starter"; else echo "not started by Berth"; fi))"
+  fi
 done
-rm -f "$STATE/started"

@@ -3,9 +3,15 @@
 set -euo pipefail
 
 BERTH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# This checkout's own files: logs, the npm ci stamp, test output, .berth/env.
 STATE="$BERTH_ROOT/.berth"
-mkdir -p "$STATE"
-chmod 700 "$STATE"
+# The machine's, shared by every checkout: the daemons and the stack are one per machine, so whichever
+# checkout started one, any other finds its settings, pid and starter here. /run goes with a reboot, as
+# the daemons do; /var/lib/berth keeps what must outlive them (Redis's queue file, the stack's secrets).
+BERTH_RUN=/run/berth
+BERTH_VAR=/var/lib/berth
+mkdir -p "$STATE" "$BERTH_RUN/started" "$BERTH_RUN/stack" "$BERTH_VAR/stack"
+chmod 700 "$STATE" "$BERTH_VAR/stack"
 export NX_DAEMON=false NX_NO_CLOUD=true
 
 # Debian's 20.10 client speaks the daemon's API; /usr/local/bin may hold a newer client that does not.
@@ -31,8 +37,20 @@ APT_PACKAGES=(
 log() { printf '[berth %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# Records that this run started a daemon, so down.sh stops only what up.sh/test.sh started.
-mark_started() { grep -qx "$1" "$STATE/started" 2>/dev/null || echo "$1" >>"$STATE/started"; }
+# Records which checkout started a daemon (and how to find it again: `mark_started postgres 15 main`),
+# so that down.sh stops only what its own checkout started and status.sh can say whose each one is.
+mark_started() { # daemon [details...]
+  local daemon=$1; shift
+  printf '%s\n%s\n' "$BERTH_ROOT" "$*" >"$BERTH_RUN/started/$daemon"
+}
+started_by() { sed -n 1p "$BERTH_RUN/started/$1" 2>/dev/null; }
+started_details() { sed -n 2p "$BERTH_RUN/started/$1" 2>/dev/null; }
+DAEMONS=(postgres redis ovs dockerd registry lxcfs libvirt)
+
+# Runs a daemon in a session of its own: a signal to the process group that ran the script (a test
+# runner's time-out, a Ctrl-C) must not take the daemon with it. In the background, setsid does not fork:
+# $! is the daemon.
+detached() { exec setsid "$@"; }
 
 wait_for() { # seconds description command...
   local seconds=$1 what=$2; shift 2
@@ -86,7 +104,7 @@ start_postgres() {
   if [ "$3" != online ]; then
     log "starting PostgreSQL $1/$2"
     pg_ctlcluster "$1" "$2" start
-    mark_started "postgres $1 $2"
+    mark_started postgres "$1" "$2"
   fi
   wait_for 30 PostgreSQL pg_isready -q -h 127.0.0.1
   runuser -u postgres -- psql -qtAX -v ON_ERROR_STOP=1 <<SQL >/dev/null
@@ -103,9 +121,9 @@ start_redis() {
     log "starting Redis"
     # The queues live here: the append-only file keeps every job through a restart (at most the
     # last second's on a crash), as BullMQ asks of production Redis.
-    mkdir -p "$STATE/redis"
+    mkdir -p "$BERTH_VAR/redis"
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly yes --appendfsync everysec \
-      --dir "$STATE/redis" --maxmemory-policy noeviction --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log"
+      --dir "$BERTH_VAR/redis" --maxmemory-policy noeviction --pidfile "$BERTH_RUN/redis.pid" --logfile "$STATE/redis.log"
     mark_started redis
     wait_for 10 Redis redis-cli -h 127.0.0.1 -p 6379 ping
   fi
@@ -140,31 +158,38 @@ start_dockerd() {
     # No Docker networking: instances get NetworkMode none and Berth plugs them into OVS. Docker's
     # iptables rules would set FORWARD to DROP and cut traffic between namespaces (PLATFORM.md).
     # live-restore: containers keep running while dockerd restarts (an upgrade, a crash).
-    nohup dockerd --host unix:///var/run/docker.sock --iptables=false --bridge=none --live-restore \
-      --pidfile /var/run/docker.pid >"$STATE/dockerd.log" 2>&1 &
+    detached dockerd --host unix:///var/run/docker.sock --iptables=false --bridge=none --live-restore \
+      --pidfile /var/run/docker.pid >>"$STATE/dockerd.log" 2>&1 &
     mark_started dockerd
     wait_for 60 dockerd $DOCKER -H unix:///var/run/docker.sock info
   fi
 }
 
-start_registry() {
-  if ! curl -sf "http://$REGISTRY_ADDR/v2/" >/dev/null; then
-    log "starting the image registry on $REGISTRY_ADDR"
-    mkdir -p /var/lib/docker-registry
-    cat >"$STATE/registry.yml" <<YAML
+# The registry's settings, the same whichever checkout starts it (deploy/testbed.sh runs a second
+# listener on the same storage with its own address).
+REGISTRY_STORAGE=/var/lib/docker-registry
+registry_config() { # address
+  cat <<YAML
 version: 0.1
 log:
   level: warn
 storage:
   filesystem:
-    rootdirectory: /var/lib/docker-registry
+    rootdirectory: $REGISTRY_STORAGE
   delete:
     enabled: true
 http:
-  addr: $REGISTRY_ADDR
+  addr: $1
 YAML
-    nohup docker-registry serve "$STATE/registry.yml" >"$STATE/registry.log" 2>&1 &
-    echo $! >"$STATE/registry.pid"
+}
+
+start_registry() {
+  if ! curl -sf "http://$REGISTRY_ADDR/v2/" >/dev/null; then
+    log "starting the image registry on $REGISTRY_ADDR"
+    mkdir -p "$REGISTRY_STORAGE"
+    registry_config "$REGISTRY_ADDR" >"$BERTH_RUN/registry.yml"
+    detached docker-registry serve "$BERTH_RUN/registry.yml" >"$STATE/registry.log" 2>&1 &
+    echo $! >"$BERTH_RUN/registry.pid"
     mark_started registry
     wait_for 20 registry curl -sf "http://$REGISTRY_ADDR/v2/"
   fi
@@ -194,7 +219,7 @@ start_lxcfs() {
   if grep -q " $LXCFS_PATH fuse.lxcfs " /proc/self/mounts; then umount -l "$LXCFS_PATH"; fi
   log "starting lxcfs on $LXCFS_PATH"
   mkdir -p "$LXCFS_PATH"
-  nohup lxcfs --enable-loadavg --enable-cfs -p "$STATE/lxcfs.pid" "$LXCFS_PATH" >"$STATE/lxcfs.log" 2>&1 &
+  detached lxcfs --enable-loadavg --enable-cfs -p "$BERTH_RUN/lxcfs.pid" "$LXCFS_PATH" >"$STATE/lxcfs.log" 2>&1 &
   mark_started lxcfs
   wait_for 10 lxcfs lxcfs_serves
 }
@@ -229,4 +254,120 @@ start_daemons() {
   start_registry
   start_lxcfs
   start_libvirt
+}
+
+# Stops a daemon Berth started, by what its record and the machine say, whichever checkout started it.
+stop_daemon() { # daemon
+  local details
+  details=$(started_details "$1")
+  case "$1" in
+    libvirt)
+      for d in libvirtd virtlogd; do [ -s "/run/$d.pid" ] && kill "$(cat "/run/$d.pid")" 2>/dev/null || true; done
+      ;;
+    lxcfs)
+      [ -s "$BERTH_RUN/lxcfs.pid" ] && kill "$(cat "$BERTH_RUN/lxcfs.pid")" 2>/dev/null || true
+      for _ in $(seq 50); do grep -q " $LXCFS_PATH fuse.lxcfs " /proc/self/mounts || break; sleep 0.1; done
+      umount -l "$LXCFS_PATH" 2>/dev/null || true
+      ;;
+    registry) [ -s "$BERTH_RUN/registry.pid" ] && kill "$(cat "$BERTH_RUN/registry.pid")" 2>/dev/null || true ;;
+    dockerd)
+      # While it still answers, so that it can say which shims are its containers' (those stay: live-restore).
+      reap_orphan_shims
+      [ -s /var/run/docker.pid ] && kill "$(cat /var/run/docker.pid)" 2>/dev/null || true
+      ;;
+    ovs) /usr/share/openvswitch/scripts/ovs-ctl stop >/dev/null 2>&1 || true ;;
+    redis) redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true ;;
+    # shellcheck disable=SC2086 # the cluster's version and name, as recorded
+    postgres) [ -z "$details" ] || pg_ctlcluster $details stop || true ;;
+  esac
+  rm -f "$BERTH_RUN/started/$1"
+  log "stopped $1"
+}
+
+# Whether a daemon answers now (status.sh, down.sh's report).
+daemon_answers() { # daemon
+  case "$1" in
+    postgres) pg_isready -q -h 127.0.0.1 ;;
+    redis) redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 ;;
+    ovs) ovs-vsctl --timeout=2 show >/dev/null 2>&1 ;;
+    dockerd) $DOCKER -H unix:///var/run/docker.sock info >/dev/null 2>&1 ;;
+    registry) curl -sf "http://$REGISTRY_ADDR/v2/" >/dev/null ;;
+    lxcfs) lxcfs_serves ;;
+    libvirt) virsh -c qemu:///system version >/dev/null 2>&1 ;;
+  esac
+}
+
+ROOT_CONTAINERD_SOCK=/var/run/docker/containerd/containerd.sock
+# containerd shims of the root dockerd with no container under them. A shim outlives its dockerd and
+# containerd by design (live-restore adopts its container), but one whose container's start was cut short by
+# a dockerd stop is adopted by nobody: dockerd forgets or removes the container, and the shim runs on under
+# init, alone or over a `runc init` that will never start. Such a shim's container is unknown to dockerd, or
+# known but not running while the shim has no process under it. Prints "pid id" per shim; nothing while
+# dockerd does not answer (then no shim can be judged).
+orphan_shims() {
+  local shims known running pid cmd id
+  # Shims first, then containers: a shim starts after its container is created, so it is known by then.
+  shims=$(pgrep -f '^/usr/bin/containerd-shim-runc-v2 -namespace moby ' || true)
+  known=$($DOCKER -H unix:///var/run/docker.sock ps -aq --no-trunc 2>/dev/null) || return 0
+  running=$($DOCKER -H unix:///var/run/docker.sock ps -q --no-trunc 2>/dev/null) || return 0
+  for pid in $shims; do
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    # Only the root dockerd's: a testbed host's dockerd has its containerd under its own exec root.
+    [[ "$cmd" == *" -address $ROOT_CONTAINERD_SOCK"* ]] || continue
+    id=$(sed -n 's/.* -id \([0-9a-f]\{64\}\) .*/\1/p' <<<"$cmd")
+    [ -n "$id" ] || continue
+    if ! grep -qx "$id" <<<"$known"; then
+      echo "$pid $id"
+    elif ! grep -qx "$id" <<<"$running" && [ -z "$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)" ] &&
+      # A shim just started has no child for a moment, while runc makes the container's first process.
+      [ "$(ps -o etimes= -p "$pid" 2>/dev/null || echo 0)" -ge 5 ]; then
+      echo "$pid $id"
+    fi
+  done
+}
+reap_orphan_shims() {
+  local pid id children
+  while read -r pid id; do
+    [ -n "$pid" ] || continue
+    # Through containerd where it still has the task (that ends the shim too), then whatever is left.
+    ctr -a "$ROOT_CONTAINERD_SOCK" -n moby tasks delete --force "$id" >/dev/null 2>&1 || true
+    children=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null || true)
+    # shellcheck disable=SC2086 # a list of pids
+    [ -z "$children" ] || kill -9 $children 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    # containerd's record of it, unless dockerd still has the container (stopped): dockerd removes it then.
+    $DOCKER -H unix:///var/run/docker.sock inspect "$id" >/dev/null 2>&1 ||
+      ctr -a "$ROOT_CONTAINERD_SOCK" -n moby containers delete "$id" >/dev/null 2>&1 || true
+    log "reaped the containerd shim of container ${id:0:12} (pid $pid): it had no container under it"
+  done < <(orphan_shims)
+  # containerd's records of containers dockerd no longer has and no shim serves (a shim already gone).
+  local known records
+  known=$($DOCKER -H unix:///var/run/docker.sock ps -aq --no-trunc 2>/dev/null) || return 0
+  records=$(ctr -a "$ROOT_CONTAINERD_SOCK" -n moby containers list -q 2>/dev/null) || return 0
+  for id in $records; do
+    grep -qx "$id" <<<"$known" && continue
+    pgrep -f "^/usr/bin/containerd-shim-runc-v2 -namespace moby -id $id " >/dev/null && continue
+    ctr -a "$ROOT_CONTAINERD_SOCK" -n moby containers delete "$id" >/dev/null 2>&1 &&
+      log "removed containerd's record of container ${id:0:12}, which dockerd no longer has"
+  done
+}
+
+# The stack (api, scheduler, this machine's compute agent) is one per machine too: its pid files live
+# in $BERTH_RUN/stack, with the checkout it runs from, so that up.sh from another checkout replaces it.
+STACK_PROCESSES=(compute-agent scheduler api)
+stack_checkout() { cat "$BERTH_RUN/stack/checkout" 2>/dev/null || true; }
+process_alive() { [ -s "$BERTH_RUN/stack/$1.pid" ] && kill -0 "$(cat "$BERTH_RUN/stack/$1.pid")" 2>/dev/null; }
+stop_process() { # name
+  local pidfile="$BERTH_RUN/stack/$1.pid"
+  if process_alive "$1"; then
+    log "stopping $1"
+    kill "$(cat "$pidfile")"
+    for _ in $(seq 100); do process_alive "$1" || break; sleep 0.1; done
+    process_alive "$1" && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+stop_stack() {
+  for name in "${STACK_PROCESSES[@]}"; do stop_process "$name"; done
+  rm -f "$BERTH_RUN/stack/checkout"
 }

@@ -27,6 +27,8 @@ run_tier() { # name [jest args...]
 }
 run_tier unit
 run_tier medium
+# The set-up scripts from a second checkout beside this one's stack (tests/deploy), before the testbed exists.
+run_tier deploy --runInBand
 # Multi-host tests run on three testbed hosts (namespaces with their own dockerd, OVS and sshd); each
 # test stack starts its own agents in them. They are removed again when the tier ends.
 bash "$BERTH_ROOT/deploy/testbed.sh" up 3 --no-agents || status=1
@@ -36,5 +38,5 @@ NODE_OPTIONS=--experimental-vm-modules run_tier system --runInBand
 NODE_OPTIONS=--experimental-vm-modules run_tier faults --runInBand
 bash "$BERTH_ROOT/deploy/testbed.sh" down || status=1
 
-node "$BERTH_ROOT/tools/jest-summary.mjs" "$STATE"/jest-{unit,medium,system,faults}.json || status=1
+node "$BERTH_ROOT/tools/jest-summary.mjs" "$STATE"/jest-{unit,medium,deploy,system,faults}.json || status=1
 exit $status

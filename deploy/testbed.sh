@@ -51,8 +51,8 @@ underlay_up() {
   if ! curl -sf "http://$TB_REGISTRY/v2/" >/dev/null; then
     mkdir -p "$TB_RUN"
     # A second listener on the same storage: what is pushed through 127.0.0.1:5000 is served here.
-    sed "s/^  addr: .*/  addr: $TB_REGISTRY/" "$STATE/registry.yml" >"$TB_RUN/registry.yml"
-    nohup docker-registry serve "$TB_RUN/registry.yml" >"$TB_RUN/registry.log" 2>&1 &
+    registry_config "$TB_REGISTRY" >"$TB_RUN/registry.yml"
+    detached docker-registry serve "$TB_RUN/registry.yml" >"$TB_RUN/registry.log" 2>&1 &
     echo $! >"$TB_RUN/registry.pid"
     wait_for 20 "the testbed registry" curl -sf "http://$TB_REGISTRY/v2/"
   fi
@@ -104,7 +104,7 @@ host_dockerd() { # i
   pid_alive "$run/docker.pid" && return 0
   mkdir -p "$data/docker" "$run/docker-exec"
   # nsenter, not ip netns exec, which remounts /sys and hides the cgroups from dockerd (PLATFORM.md).
-  in_ns "$i" nohup dockerd --host "unix://$run/docker.sock" --data-root "$data/docker" \
+  in_ns "$i" setsid dockerd --host "unix://$run/docker.sock" --data-root "$data/docker" \
     --exec-root "$run/docker-exec" --pidfile "$run/docker.pid" --iptables=false --bridge=none \
     --insecure-registry "$TB_REGISTRY" >"$data/dockerd.log" 2>&1 &
   wait_for 60 "dockerd of $(host_name "$i")" $DOCKER -H "unix://$run/docker.sock" info
@@ -226,7 +226,8 @@ up() {
   start_daemons
   [ "$agents" = no ] || [ -f "$BERTH_ROOT/dist/apps/compute-agent/src/main.js" ] || build
   underlay_up
-  echo "$n" >"$STATE/testbed"
+  # Which checkout made it (its agents run that checkout's build), for down.sh and status.sh.
+  printf '%s\n%s\n' "$BERTH_ROOT" "$n" >"$BERTH_RUN/testbed"
   for i in $(seq "$n"); do host_up "$i" "$agents"; done
 }
 
@@ -236,7 +237,7 @@ down() {
   ip link del "$UNDERLAY" 2>/dev/null || true
   redis-cli -h 127.0.0.1 -p 6379 config set bind 127.0.0.1 >/dev/null 2>&1 || true
   redis-cli -h 127.0.0.1 -p 6379 config set protected-mode yes >/dev/null 2>&1 || true
-  rm -rf "$TB_RUN" "$TB_DATA" "$STATE/testbed"
+  rm -rf "$TB_RUN" "$TB_DATA" "$BERTH_RUN/testbed"
 }
 
 status() {

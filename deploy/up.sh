@@ -16,31 +16,35 @@ migrate
 build_base_image
 build_vm_image
 
-if [ ! -s "$STATE/admin-token" ]; then
-  (umask 077 && node -e 'process.stdout.write("berth_" + require("crypto").randomBytes(32).toString("base64url") + "\n")' >"$STATE/admin-token")
+# The stack's secrets are the machine's, so that a stack started from any checkout takes the tokens and
+# the sealed host keys of the one before it.
+SECRETS=$BERTH_VAR/stack
+if [ ! -s "$SECRETS/admin-token" ]; then
+  (umask 077 && node -e 'process.stdout.write("berth_" + require("crypto").randomBytes(32).toString("base64url") + "\n")' >"$SECRETS/admin-token")
 fi
-ADMIN_TOKEN=$(cat "$STATE/admin-token")
+ADMIN_TOKEN=$(cat "$SECRETS/admin-token")
 # The key hosts' SSH private keys are sealed with (enrollment); the api and the scheduler share it.
-if [ ! -s "$STATE/secret-key" ]; then
-  (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64") + "\n")' >"$STATE/secret-key")
+if [ ! -s "$SECRETS/secret-key" ]; then
+  (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64") + "\n")' >"$SECRETS/secret-key")
 fi
-SECRET_KEY=$(cat "$STATE/secret-key")
+SECRET_KEY=$(cat "$SECRETS/secret-key")
 
-stop_process() { # name
-  local pidfile="$STATE/$1.pid"
-  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    kill "$(cat "$pidfile")"
-    for _ in $(seq 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
-  fi
-  rm -f "$pidfile"
-}
+# One stack a machine: a stack another checkout started is replaced by this one (as a new release would be).
+previous=$(stack_checkout)
+if [ -n "$previous" ] && [ "$previous" != "$BERTH_ROOT" ]; then
+  log "replacing the Berth stack started from $previous"
+fi
+stop_stack
+if listener=$(ss -Hltnp "sport = :$API_PORT" | head -1) && [ -n "$listener" ]; then
+  die "port $API_PORT is taken by something that is not this machine's Berth stack ($listener): stop it or set BERTH_API_PORT"
+fi
+echo "$BERTH_ROOT" >"$BERTH_RUN/stack/checkout"
 
 start_process() { # name script [VAR=value...]
   local name=$1 script=$2; shift 2
-  stop_process "$name"
   env BERTH_DATABASE_URL="$DB_URL" BERTH_REDIS_URL="$REDIS_URL" "$@" \
     nohup node --enable-source-maps "$BERTH_ROOT/dist/apps/$script" >>"$STATE/$name.log" 2>&1 &
-  echo $! >"$STATE/$name.pid"
+  echo $! >"$BERTH_RUN/stack/$name.pid"
 }
 
 start_process api api/src/main.js BERTH_API_PORT="$API_PORT" BERTH_ADMIN_TOKEN="$ADMIN_TOKEN" BERTH_SECRET_KEY="$SECRET_KEY"
@@ -52,6 +56,7 @@ start_process compute-agent compute-agent/src/main.js BERTH_HOST_NAME="$HOST_NAM
 
 BERTH_URL="http://127.0.0.1:$API_PORT"
 wait_for 30 "the API" curl -sf "$BERTH_URL/healthz"
+for name in "${STACK_PROCESSES[@]}"; do process_alive "$name" || die "$name exited: see $STATE/$name.log"; done
 (umask 077 && cat >"$STATE/env" <<ENV
 # Written by deploy/up.sh. Source it: . .berth/env
 export BERTH_URL=$BERTH_URL
