@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
 import { hostObjects, TestStack } from '../system/support/stack';
+import { Bystander } from '../system/support/bystander';
+import { orphanShims } from '../system/support/shims';
 import { faultCatalog, unlimitedAdminQuota } from './catalog';
 import { testEnv } from '../system/support/test-env';
 
@@ -35,8 +37,14 @@ async function usage(pid: number): Promise<Usage> {
 describe(`load: ${PARALLEL} parallel create, stop, start, delete cycles`, () => {
   let stack: TestStack;
   let db: Client;
+  let bystander: Bystander;
+  /** Shims left with no container before this test began: another test's, not counted here. */
+  let shimsBefore: number[];
 
   beforeAll(async () => {
+    shimsBefore = await orphanShims();
+    // Another stack's instance on this machine: never counted, never touched.
+    bystander = await Bystander.start(testEnv().image);
     // A small old space makes V8 collect rather than grow its heap, so that resident memory
     // measures what is kept; a leak then grows it round after round (or ends in out-of-memory).
     // 64 MB was too small for the api under this load on a busy CI machine (51 MB live at its peak).
@@ -51,6 +59,7 @@ describe(`load: ${PARALLEL} parallel create, stop, start, delete cycles`, () => 
   afterAll(async () => {
     await db?.end();
     await stack?.stop();
+    await bystander?.remove();
   });
 
   /** One worker's cycle: every step must succeed, and the delete must leave nothing of it on the host. */
@@ -75,10 +84,14 @@ describe(`load: ${PARALLEL} parallel create, stop, start, delete cycles`, () => 
                (SELECT count(*) FROM outbox)::int AS outbox,
                (SELECT sum(used_vcpus + used_ram_mb + used_disk_gb + used_instances) FROM hosts)::int AS used`)
     ).rows;
-    const containers = (await runCommand(['/usr/bin/docker', 'ps', '-aq', '--filter', 'label=berth.instance']))
+    // This stack's host's containers only (its agent labels each with the host's name).
+    const containers = (
+      await runCommand(['/usr/bin/docker', 'ps', '-aq', '--filter', `label=berth.host=${stack.hostName}`])
+    )
       .split('\n')
       .filter(Boolean).length;
-    return { ...row, containers };
+    const shims = (await orphanShims()).filter((pid) => !shimsBefore.includes(pid)).length;
+    return { ...row, containers, shims };
   }
 
   it('leaves nothing behind, and open files and memory return to the baseline', async () => {
@@ -97,7 +110,9 @@ describe(`load: ${PARALLEL} parallel create, stop, start, delete cycles`, () => 
       outbox: 0,
       used: 0,
       containers: 0,
+      shims: 0,
     });
+    expect(await bystander.running()).toBe(true);
 
     await new Promise((r) => setTimeout(r, 3000));
     const readings: Record<string, { before: Usage; after: Usage }> = {};

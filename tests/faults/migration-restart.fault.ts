@@ -83,7 +83,7 @@ describe.each(STEPS)('kill -9 of host $host during the $during step $step', ({ h
       expect(after).toMatchObject({ status: 'ACTIVE', powerState: 'RUNNING', taskState: null, host: hostName(home) });
       expect(identity(after)).toEqual(identity(mover));
       expect((await docker(home, 'exec', `berth-${mover.id}`, 'cat', '/data.txt')).trim()).toBe(payload);
-      expect(await testbedLeftovers(away)).toEqual([]);
+      expect(await testbedLeftovers(stack, away)).toEqual([]);
       // The snapshot is gone from the host the instance left (on a confirmed target it is the container's image).
       expect((await docker(away, 'images', '-q', `${registry}/berth-snapshots/${mover.id}`)).trim()).toBe('');
       if (record.id) {
@@ -99,7 +99,7 @@ describe.each(STEPS)('kill -9 of host $host during the $during step $step', ({ h
       expect(usage(home)).toMatchObject({ ramMb: 128, instances: 1 });
 
       expect((await stack.remove(mover.id)).status).toBe('succeeded');
-      for (const h of HOSTS) expect(await testbedLeftovers(h)).toEqual([]);
+      for (const h of HOSTS) expect(await testbedLeftovers(stack, h)).toEqual([]);
     }
   }, 900_000);
 });

@@ -3,6 +3,7 @@ import { runCommand } from '@berth/platform';
 import { randomUUID } from 'node:crypto';
 import { insideView, ovsInterfaces } from '../system/support/probes';
 import { TestStack } from '../system/support/stack';
+import { Bystander } from '../system/support/bystander';
 import { faultCatalog } from './catalog';
 import { testEnv } from '../system/support/test-env';
 
@@ -24,7 +25,11 @@ describe('strays on a host', () => {
   const peer = `bvp${strayPort.replace(/-/g, '').slice(0, 12)}`;
   const netns = `berth-stray-${strayPort.slice(0, 8)}`;
 
+  let bystander: Bystander;
+
   beforeAll(async () => {
+    // Another stack's instance on this machine: not this host's stray, so it must survive the sweep.
+    bystander = await Bystander.start(env.image);
     stack = await TestStack.start({ env: { BERTH_POWER_SYNC_SEC: '1', BERTH_STRAY_GRACE_SEC: '3' } });
     await faultCatalog(stack, env.image, '10.93.0');
   });
@@ -34,6 +39,7 @@ describe('strays on a host', () => {
     await runCommand(['ip', 'link', 'del', veth]).catch(() => undefined);
     await runCommand(['ip', 'netns', 'del', netns]).catch(() => undefined);
     await stack?.stop();
+    await bystander?.remove();
   });
 
   const containerExists = async (id: string) =>
@@ -103,6 +109,9 @@ describe('strays on a host', () => {
     expect(await containerExists(keeper.id)).toBe(true);
     expect(await ovsInterfaces(keeper.id)).toHaveLength(1);
     expect((await insideView(keeper.id)).addresses).toEqual([`${keeper.ip}/24`]);
+    // Another host's container with Berth's marks is not this host's stray.
+    expect(await bystander.running()).toBe(true);
+    expect(await stack.schedulerLog()).not.toContain(bystander.instanceId);
   });
 
   it('removes a veth pair a plug left half made (on no bridge port), and only that', async () => {

@@ -89,7 +89,7 @@ describe('cold migration of a container between hosts (testbed: own dockerd and 
     });
     const [record] = (await stack.call('GET', `/v1/instances/${mover.id}/migrations`)).body.items;
     expect(record.status).toBe('confirmed');
-    expect(await testbedLeftovers(1)).toEqual([]);
+    expect(await testbedLeftovers(stack, 1)).toEqual([]);
     const images = await docker(1, 'images', '-q', `${registry}/berth-snapshots/${mover.id}`);
     expect(images.trim()).toBe('');
     const tag = await fetch(`http://${registry}/v2/berth-snapshots/${mover.id}/manifests/${record.id}`, {
@@ -119,7 +119,7 @@ describe('cold migration of a container between hosts (testbed: own dockerd and 
     const [record] = (await stack.call('GET', `/v1/instances/${mover.id}/migrations`)).body.items;
     expect(record).toMatchObject({ status: 'reverted', failedStep: null, targetHost: stack.testbedHostNames[0] });
     expect((await docker(2, 'exec', `berth-${mover.id}`, 'cat', '/data.txt')).trim()).toBe(payload);
-    expect(await testbedLeftovers(1)).toEqual([]);
+    expect(await testbedLeftovers(stack, 1)).toEqual([]);
     // The snapshot stopped it, the revert started it again: its server is started afresh.
     await serveTcp(mover.id, 9001, 'hello-after-revert', dockerSocketOf(2));
     expect(
@@ -174,7 +174,7 @@ describe('cold migration of a container between hosts (testbed: own dockerd and 
     expect(identity(movedMover)).toEqual(identity(mover));
     const after = (await stack.call('GET', `/v1/hosts/${host2.id}`)).body;
     expect(after).toMatchObject({ enabled: false, disabledReason: 'draining', usage: { ramMb: 0, instances: 0 } });
-    expect(await testbedLeftovers(2)).toEqual([]);
+    expect(await testbedLeftovers(stack, 2)).toEqual([]);
   });
 });
 
@@ -223,7 +223,7 @@ describe.each([
       await stack.until('TCP after the revert', () => tcpFrom(peer.id, mover.ip, 9000, dockerSocketOf(3)), 20_000),
     ).toBe('hello-after-revert');
 
-    expect(await testbedLeftovers(2)).toEqual([]);
+    expect(await testbedLeftovers(stack, 2)).toEqual([]);
     for (const h of [1, 2]) {
       expect((await docker(h, 'images', '-q', `${registry}/berth-snapshots/${mover.id}`)).trim()).toBe('');
     }
@@ -311,10 +311,10 @@ describe('evacuating a host that died (testbed)', () => {
   });
 
   it('when the host is back, its agent removes the stale copy and the claim there goes', async () => {
-    expect(await testbedLeftovers(1)).not.toEqual([]);
+    expect(await testbedLeftovers(stack, 1)).not.toEqual([]);
     await trunk('up');
     stack.restartAgent(stack.testbedHostNames[0] ?? '');
-    await stack.until('the stale copy to go', async () => (await testbedLeftovers(1)).length === 0, 60_000);
+    await stack.until('the stale copy to go', async () => (await testbedLeftovers(stack, 1)).length === 0, 60_000);
     await stack.until(
       'the evacuation to end',
       async () =>
@@ -389,7 +389,7 @@ describe('a cold resize (testbed)', () => {
     expect((await docker(where, 'exec', `berth-${grower.id}`, 'cat', '/data.txt')).trim()).toBe(payload);
     const [record] = (await stack.call('GET', `/v1/instances/${grower.id}/migrations`)).body.items;
     expect(record).toMatchObject({ status: 'confirmed', sourceHost: stack.testbedHostNames[0] });
-    expect(await testbedLeftovers(1)).toEqual([]);
+    expect(await testbedLeftovers(stack, 1)).toEqual([]);
     const hosts = (await stack.call('GET', '/v1/hosts')).body.items;
     expect(hosts.find((h: any) => h.name === stack.testbedHostNames[0]).usage).toMatchObject({
       ramMb: 0,

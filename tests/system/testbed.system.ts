@@ -75,6 +75,6 @@ describe('the testbed: three hosts, one VLAN across them (real dockerd and OVS p
     expect(await tcpFrom(stranger.id, a.ip, 9000, socketOf(stranger))).toBeNull();
 
     for (const id of [a.id, b.id, stranger.id]) expect((await stack.remove(id)).status).toBe('succeeded');
-    for (const host of HOSTS) expect(await testbedLeftovers(host)).toEqual([]);
+    for (const host of HOSTS) expect(await testbedLeftovers(stack, host)).toEqual([]);
   });
 });

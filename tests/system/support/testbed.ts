@@ -16,10 +16,16 @@ export function vsctl(host: number, ...args: string[]): Promise<string> {
   return runCommand(['ovs-vsctl', `--db=unix:${tb.runDir(host)}/db.sock`, '--timeout=10', ...args]);
 }
 
-/** What a testbed host holds of Berth's: containers and br-int ports besides the trunk. */
-export async function testbedLeftovers(host: number): Promise<string[]> {
-  const containers = await docker(host, 'ps', '-aq', '--filter', 'label=berth.instance');
-  const ports = await vsctl(host, 'list-ports', 'br-int');
+/**
+ * What testbed host `host` holds of this stack's: containers labelled with the stack's name for that host
+ * and br-int interfaces tagged with it. Another stack's (or another checkout's) instances on the same
+ * testbed host are not counted.
+ */
+export async function testbedLeftovers(stack: TestStack, host: number): Promise<string[]> {
+  const name = stack.testbedHostNames.find((n) => n.startsWith(`tb${host}-`));
+  if (!name) throw new Error(`the stack runs no agent on testbed host ${host}`);
+  const containers = await docker(host, 'ps', '-aq', '--filter', `label=berth.host=${name}`);
+  const ports = await vsctl(host, '--bare', '--columns=name', 'find', 'Interface', `external_ids:berth-host=${name}`);
   return [
     ...containers
       .split('\n')
@@ -27,7 +33,7 @@ export async function testbedLeftovers(host: number): Promise<string[]> {
       .map((c) => `tb${host} container ${c}`),
     ...ports
       .split('\n')
-      .filter((p) => p && p !== 'trunk0')
+      .filter(Boolean)
       .map((p) => `tb${host} port ${p}`),
   ];
 }
