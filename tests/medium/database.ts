@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { migrate } from '../../apps/api/src/migrate';
-import { adminDatabaseUrl, databaseUrl, dropDatabase, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX } from './settings';
+import { adminDatabaseUrl, databaseUrl, dropDatabase, templateDatabase, testDatabaseName } from './settings';
 
 export interface TestDatabase {
   name: string;
@@ -21,18 +21,19 @@ async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
 
 /** A new database cloned from the migrated template (built by the first caller of the run). */
 export async function freshDatabase(): Promise<TestDatabase> {
-  const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
+  const name = testDatabaseName(randomBytes(6).toString('hex'));
+  const template = templateDatabase();
   await withAdmin(async (client) => {
-    await client.query(`SELECT pg_advisory_lock(hashtext('berth.test-template'))`);
+    await client.query(`SELECT pg_advisory_lock(hashtext($1))`, [template]);
     try {
-      const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [TEMPLATE_DATABASE]);
+      const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [template]);
       if (exists.rowCount === 0) {
-        await client.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
-        await migrate(databaseUrl(TEMPLATE_DATABASE));
+        await client.query(`CREATE DATABASE ${template}`);
+        await migrate(databaseUrl(template));
       }
-      await client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+      await client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
     } finally {
-      await client.query(`SELECT pg_advisory_unlock(hashtext('berth.test-template'))`);
+      await client.query(`SELECT pg_advisory_unlock(hashtext($1))`, [template]);
     }
   });
   return {

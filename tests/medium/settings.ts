@@ -1,7 +1,26 @@
 import type { Client } from 'pg';
 /** Where the medium and system tiers find PostgreSQL and Redis; deploy/test.sh sets these. */
-export const TEMPLATE_DATABASE = 'berth_test_template';
 export const TEST_DATABASE_PREFIX = 'berth_test_';
+
+/**
+ * The jest run this process belongs to: its main process's pid, which the global set-up hands its workers.
+ * Test databases carry it (berth_test_<run>_...), so that a run drops only its own and those of runs that
+ * have ended, never those of a run from another checkout going on beside it.
+ */
+export function testRun(): string {
+  const run = process.env['BERTH_TEST_RUN'];
+  if (run) return run;
+  process.env['BERTH_TEST_RUN'] = String(process.pid);
+  return String(process.pid);
+}
+
+export const templateDatabase = () => `${TEST_DATABASE_PREFIX}${testRun()}_template`;
+export const testDatabaseName = (suffix: string) => `${TEST_DATABASE_PREFIX}${testRun()}_${suffix}`;
+
+/** The run a test database belongs to, or null for a name of no run (made before runs were named). */
+export function runOfDatabase(name: string): string | null {
+  return new RegExp(`^${TEST_DATABASE_PREFIX}(\\d+)_`).exec(name)?.[1] ?? null;
+}
 
 export function adminDatabaseUrl(): string {
   return process.env['BERTH_TEST_DATABASE_URL'] ?? 'postgres://berth:berth@127.0.0.1:5432/postgres';
