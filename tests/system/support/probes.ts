@@ -83,9 +83,16 @@ export async function tcpFrom(fromId: string, ip: string, port: number, socket?:
   }
 }
 
+/**
+ * Pings from the instance's network namespace, with the host's busybox: an instance has no CAP_NET_RAW,
+ * and busybox's ping knows only raw sockets (images with iputils ping use ICMP datagram sockets instead).
+ */
 export async function pingFrom(fromId: string, ip: string): Promise<boolean> {
   try {
-    await runCommand([DOCKER, 'exec', container(fromId), 'ping', '-c', '1', '-W', '1', ip], { timeoutMs: 10_000 });
+    const pid = await containerPid(fromId);
+    await runCommand(['nsenter', `--target=${pid}`, '--net', 'busybox', 'ping', '-c', '1', '-W', '1', ip], {
+      timeoutMs: 10_000,
+    });
     return true;
   } catch {
     return false;

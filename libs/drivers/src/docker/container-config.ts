@@ -7,6 +7,14 @@ export const LABEL_INSTANCE = 'berth.instance';
 export const LABEL_HOST = 'berth.host';
 export const LABEL_PORT = 'berth.port';
 
+/**
+ * Capabilities Docker grants by default that an instance does not get: raw sockets (forged frames; port
+ * security drops them at the port, but they are still not the tenant's to send) and device nodes. ping
+ * still works where the image's ping uses ICMP datagram sockets (iputils), which Docker's default
+ * net.ipv4.ping_group_range allows.
+ */
+export const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD'] as const;
+
 /** Containers are named after the instance id, never the user's name. */
 export function containerName(instanceId: string): string {
   return `berth-${instanceId}`;
@@ -24,7 +32,8 @@ export interface ContainerContext extends HostLimitContext {
  * The container for an instance: no Docker network (Berth plugs it into OVS itself), tini as PID 1
  * so a stop is a signal and not a 10 s timeout, its limits (cpuset, CPU quota and shares, memory
  * without swap, pids, block IO), its own /proc through lxcfs where the host has it, and nothing
- * privileged: no added capabilities, no-new-privileges.
+ * privileged: no added capabilities, NET_RAW and MKNOD dropped, no-new-privileges (Docker's seccomp profile
+ * stays on).
  */
 export function containerConfig(spec: InstanceSpec, ctx: ContainerContext): Docker.ContainerCreateOptions {
   return {
@@ -41,6 +50,7 @@ export function containerConfig(spec: InstanceSpec, ctx: ContainerContext): Dock
       Binds: (ctx.lxcfs ?? []).map((b) => `${b.source}:${b.target}:ro`),
       Privileged: false,
       CapAdd: [],
+      CapDrop: [...DROPPED_CAPABILITIES],
       SecurityOpt: ['no-new-privileges'],
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
