@@ -28,6 +28,8 @@ APT_PACKAGES=(
   iperf3 openssh-server util-linux procps curl ca-certificates lxcfs
   # promtool (Prometheus's own parser and linter) checks every /metrics scrape in the tests.
   prometheus
+  # The port security tests build a static raw-frame sender (tests/system/support/rawsend).
+  gcc libc6-dev
   # VMs: libvirt with QEMU, libvirt-dev for the @unraid/libvirt addon (built by npm ci), a guest kernel for
   # the test image, and xorriso for config drives.
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils libvirt-clients libvirt-dev

@@ -9,6 +9,7 @@ import { HostEnrollment1764500000000 } from './1764500000000-host-enrollment';
 import { Recovery1764600000000 } from './1764600000000-recovery';
 import { RestartPolicy1764700000000 } from './1764700000000-restart-policy';
 import { Events1764800000000 } from './1764800000000-events';
+import { PortSecurity1764900000000 } from './1764900000000-port-security';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Recovery1764600000000,
   RestartPolicy1764700000000,
   Events1764800000000,
+  PortSecurity1764900000000,
 ];

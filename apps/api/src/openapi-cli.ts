@@ -29,7 +29,8 @@ function field(name: string, schema: Schema, required: boolean): FieldOut {
   if (schema.description) base.description = schema.description;
   if (schema.enum) base.enum = schema.enum.map(String);
   if (schema.nullable) base.nullable = true;
-  if (schema.type === 'array') base.of = schema.items?.type ?? 'string';
+  // A list of objects (a $ref) is given as one JSON object a flag.
+  if (schema.type === 'array') base.of = schema.items?.type ?? (schema.items?.$ref ? 'object' : 'string');
   if (schema.type === 'object' && typeof schema.additionalProperties === 'object') {
     base.type = 'map';
     base.of = schema.additionalProperties.type ?? 'string';

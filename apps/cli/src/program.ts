@@ -70,7 +70,7 @@ function fieldOption(field: ApiField, required: boolean): Option {
   const help = [
     field.description ?? '',
     repeat ? '(repeat for more)' : '',
-    field.type === 'object' ? '(JSON)' : '',
+    field.type === 'object' || field.of === 'object' ? '(JSON)' : '',
     field.nullable ? '("null" clears it)' : '',
   ]
     .filter(Boolean)

@@ -1,9 +1,13 @@
 import {
   deleteHalfMadeVeth,
   destroyQosRows,
+  ensureForwardingTable,
   halfMadeVeths,
   listPorts,
   orphanQosRows,
+  removeAdmissionFlowsOf,
+  restorePortSecurity,
+  strayAdmissionPorts,
   type HostNet,
 } from '@berth/network';
 import type { Logger } from '@berth/platform';
@@ -13,12 +17,15 @@ import type { CommandHandler } from './command-handler';
  * Removes what a host's network was left holding with no instance to own it, after each power sync:
  * veth pairs a plug left half made (an agent killed between the veth and its OVS port), on docker
  * hosts, and QoS and Queue rows of Berth's that no port uses (a port deleted without clearing
- * them). Each is removed only when two sweeps in a row find it, and a veth only while no command
- * for its instance is queued or running.
+ * them), and admission flows (port security) naming an OpenFlow port no interface has any more. Each is
+ * removed only when two sweeps in a row find it, and a veth only while no command for its instance is
+ * queued or running. It also puts back what a restarted ovs-vswitchd comes back without: the forwarding
+ * table's catch-all and each port's admission flows (from the allowed addresses recorded on its row).
  */
 export class NetworkSweeper {
   private seenVeths = new Set<string>();
   private seenQos = new Set<string>();
+  private seenFlows = new Set<string>();
 
   constructor(
     private readonly net: HostNet,
@@ -29,8 +36,23 @@ export class NetworkSweeper {
   ) {}
 
   async sweep(): Promise<void> {
+    await ensureForwardingTable(this.net);
+    const restored = await restorePortSecurity(this.net);
+    if (restored.length > 0)
+      this.log.warn({ ports: restored }, 'port security flows put back: the bridge had lost them');
     if (this.veths) await this.sweepVeths();
     await this.sweepQos();
+    await this.sweepAdmissionFlows();
+  }
+
+  private async sweepAdmissionFlows(): Promise<void> {
+    const found = (await strayAdmissionPorts(this.net)).map(String);
+    const { again, first } = split(found, this.seenFlows);
+    for (const ofport of again) {
+      await removeAdmissionFlowsOf(this.net, Number(ofport));
+      this.log.warn({ ofport: Number(ofport) }, 'stray port security flows removed: their port is gone');
+    }
+    this.seenFlows = first;
   }
 
   private async sweepVeths(): Promise<void> {

@@ -20,6 +20,12 @@ export const POWER_STATES = ['NOSTATE', 'RUNNING', 'SHUTDOWN', 'CRASHED', 'PAUSE
 export type PowerState = (typeof POWER_STATES)[number];
 
 /** Everything a host needs to make one port real: identity, addressing and its VLAN. */
+/** An address a port may also send from (Neutron's allowed address pair): an IPv4 address or CIDR, and a MAC. */
+export interface AddressPair {
+  ip: string;
+  mac: string;
+}
+
 export interface PortSpec {
   id: string;
   networkId: string;
@@ -28,6 +34,10 @@ export interface PortSpec {
   prefixLength: number;
   gateway: string;
   vlan: number;
+  /** Whether the port admits only its own addresses (and allowedAddressPairs). Absent from older jobs: true. */
+  portSecurity?: boolean;
+  /** More addresses the port may send from. Absent from older jobs: none. */
+  allowedAddressPairs?: AddressPair[];
 }
 
 /**

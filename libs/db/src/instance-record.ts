@@ -10,6 +10,7 @@ import {
   type PowerState,
   type Throttles,
   type VmBoot,
+  type AddressPair,
 } from '@berth/contracts';
 import type { InstanceStatus, RestartPolicy, TaskState, ThrottleBounds } from '@berth/domain';
 import type { PendingResize } from './entities/instance.entity';
@@ -57,6 +58,8 @@ export interface InstanceRecord {
   mac: string | null;
   prefixLength: number | null;
   gateway: string | null;
+  portSecurity: boolean | null;
+  allowedAddressPairs: AddressPair[] | null;
 }
 
 export const INSTANCE_RECORD_SQL = `
@@ -69,7 +72,8 @@ export const INSTANCE_RECORD_SQL = `
          i.applied_limits AS "appliedLimits", i.pending_resize AS "pendingResize",
          i.fault, i.restart_policy AS "restartPolicy", i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
          p.id AS "portId", n.id AS "networkId", n.name AS "networkName", n.vlan, host(p.ip) AS ip, p.mac::text AS mac,
-         masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway
+         masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway, p.port_security AS "portSecurity",
+         p.allowed_address_pairs AS "allowedAddressPairs"
     FROM instances i
     LEFT JOIN ports p ON p.instance_id = i.id
     LEFT JOIN networks n ON n.id = p.network_id
@@ -96,6 +100,8 @@ export function specOf(r: InstanceRecord): InstanceSpec {
       prefixLength: r.prefixLength,
       gateway: r.gateway,
       vlan: r.vlan,
+      portSecurity: r.portSecurity ?? true,
+      allowedAddressPairs: r.allowedAddressPairs ?? [],
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type VmBoot,
   type InstanceSpec,
   type PlaceInstancesJob,
+  type AddressPair,
 } from '@berth/contracts';
 import {
   ACTION_RULES,
@@ -36,6 +37,7 @@ import {
   type ThrottleChanges,
   type QuotaSet,
   type Resources,
+  type AddressPairRequest,
 } from '@berth/domain';
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -73,6 +75,10 @@ export interface NewInstances {
   serverGroupId: string | null;
   reservationId: string | null;
   restartPolicy: RestartPolicy;
+  /** False only where a cloud admin switched port security off (the API checks who asks). */
+  portSecurity: boolean;
+  /** Addresses the port may also send from, already checked; a pair without a MAC takes its port's. */
+  allowedAddressPairs: AddressPairRequest[];
 }
 
 /** A live change of an instance's size (resize, to a flavor) or of its throttles (set-limits). */
@@ -242,10 +248,12 @@ export class InstanceStore {
     );
     if (!instance) throw new Error('insert into instances returned no row');
     const mac = macFromRandom(randomBytes(4));
+    const allowedAddressPairs: AddressPair[] = input.allowedAddressPairs.map((p) => ({ ip: p.ip, mac: p.mac ?? mac }));
     const port = await one<{ id: string }>(
       m,
-      'INSERT INTO ports (network_id, instance_id, ip, mac) VALUES ($1, $2, $3, $4) RETURNING id',
-      [input.network.id, instance.id, ip, mac],
+      `INSERT INTO ports (network_id, instance_id, ip, mac, port_security, allowed_address_pairs)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [input.network.id, instance.id, ip, mac, input.portSecurity, JSON.stringify(allowedAddressPairs)],
     );
     if (!port) throw new Error('insert into ports returned no row');
     const operationId = await insertOperation(
@@ -272,7 +280,16 @@ export class InstanceStore {
         cpuPolicy: input.flavor.cpuPolicy,
         pinnedCpus: [],
       },
-      port: { id: port.id, networkId: input.network.id, mac, ip, vlan: input.network.vlan, ...subnet },
+      port: {
+        id: port.id,
+        networkId: input.network.id,
+        mac,
+        ip,
+        vlan: input.network.vlan,
+        ...subnet,
+        portSecurity: input.portSecurity,
+        allowedAddressPairs,
+      },
     };
     return { instanceId: instance.id, operationId, spec };
   }

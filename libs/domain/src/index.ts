@@ -19,3 +19,4 @@ export * from './scheduling/claims';
 export * from './limits/cpu-list';
 export * from './limits/throttles';
 export * from './usage-rates';
+export * from './address-pairs';

@@ -19,7 +19,8 @@ function recorder(failOn?: string) {
   const run: CommandRunner = (argv, options) => {
     calls.push([...argv, ...(options?.input ? [`<<${options.input.trim().replace(/\n/g, ' | ')}`] : [])].join(' '));
     if (failOn && argv.join(' ').includes(failOn)) return Promise.reject(new CommandError(argv, 1, 'refused'));
-    return Promise.resolve('');
+    // The port's OpenFlow port number, which its admission flows name.
+    return Promise.resolve(argv.includes('ofport') ? '7\n' : '');
   };
   return { calls, net: { run, bridge: 'br-int', failpoints: new Failpoints() } satisfies HostNet };
 }
@@ -37,6 +38,13 @@ describe('plugContainerPort', () => {
       'ovs-vsctl --timeout=10 --may-exist add-port br-int bvh3f1b0d5e6b3a tag=100 -- set Interface bvh3f1b0d5e6b3a ' +
         'external_ids:berth-instance="i-1" external_ids:berth-host="h" external_ids:berth-port="3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c" ' +
         'external_ids:iface-id="3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c" external_ids:attached-mac="02:be:00:00:00:01"',
+      'ovs-vsctl --timeout=10 set Interface bvh3f1b0d5e6b3a external_ids:berth-allowed=02:be:00:00:00:01@10.0.0.2',
+      'ovs-vsctl --timeout=10 get Interface bvh3f1b0d5e6b3a ofport',
+      'ovs-ofctl -O OpenFlow14 --bundle add-flows br-int - <<delete cookie=0x9d7a2c1e0f9a8b7c/-1 | delete table=0,in_port=7 | ' +
+        'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=120,in_port=7,udp,tp_src=67,actions=drop | ' +
+        'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=7,dl_src=02:be:00:00:00:01,ip,nw_src=10.0.0.2,actions=resubmit(,10) | ' +
+        'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=7,dl_src=02:be:00:00:00:01,arp,arp_sha=02:be:00:00:00:01,arp_spa=10.0.0.2,actions=resubmit(,10) | ' +
+        'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=100,in_port=7,actions=drop',
       'nsenter --target=4242 --net ip -batch - <<link set dev lo up | addr add 10.0.0.2/24 dev eth0 | ' +
         'link set dev eth0 up | route add default via 10.0.0.1 dev eth0',
     ]);
@@ -50,14 +58,15 @@ describe('plugContainerPort', () => {
     expect(calls.some((c) => c.startsWith('ethtool'))).toBe(false);
   });
 
-  it('undoes the OVS port and the veth when the address step fails', async () => {
+  it('undoes the admission flows, the OVS port and the veth when the address step fails', async () => {
     const { calls, net } = recorder('nsenter');
     await expect(
       withRevert((r) =>
         plugContainerPort(net, { instanceId: 'i', hostName: 'h', pid: 4242, port, datapath: 'netdev' }, r),
       ),
     ).rejects.toThrow('refused');
-    expect(calls.slice(-2)).toEqual([
+    expect(calls.slice(-3)).toEqual([
+      'ovs-ofctl del-flows br-int cookie=0x9d7a2c1e0f9a8b7c/-1',
       'ovs-vsctl --timeout=10 --if-exists del-port br-int bvh3f1b0d5e6b3a',
       'ip link del bvh3f1b0d5e6b3a',
     ]);
@@ -81,7 +90,7 @@ describe('plugContainerPort', () => {
 });
 
 describe('unplugContainerPort', () => {
-  it('removes the rate limits, the OVS port and both veth ends, and tolerates their absence', async () => {
+  it('removes the rate limits, the admission flows, the OVS port and both veth ends, and tolerates their absence', async () => {
     const calls: string[] = [];
     const net: HostNet = {
       bridge: 'br-int',
@@ -100,6 +109,7 @@ describe('unplugContainerPort', () => {
       'ovs-vsctl --timeout=10 --if-exists get Interface bvh3f1b0d5e6b3a external_ids:berth-meter',
       'ovs-vsctl --timeout=10 --if-exists clear Port bvh3f1b0d5e6b3a qos',
       `ovs-vsctl --timeout=10 --format=json --columns=_uuid find QoS ${tag} -- --columns=_uuid find Queue ${tag}`,
+      'ovs-ofctl del-flows br-int cookie=0x9d7a2c1e0f9a8b7c/-1',
       'ovs-vsctl --timeout=10 --if-exists del-port br-int bvh3f1b0d5e6b3a',
       'ip link del bvh3f1b0d5e6b3a',
       'ip link del bvp3f1b0d5e6b3a',

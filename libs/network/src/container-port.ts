@@ -7,6 +7,7 @@ import { createVethPair, deleteLink, moveIntoNamespace } from './link';
 import { hostVethName, INSTANCE_IFNAME, peerVethName } from './names';
 import { disableTxOffload } from './offload';
 import { addAccessPort, deletePort, type DatapathType } from './ovs';
+import { applyPortSecurity, portSecurityOf, removePortSecurity, type PortSecurityTarget } from './port-security';
 import { clearPortRates } from './qos';
 
 export interface ContainerPortTarget {
@@ -57,6 +58,11 @@ export async function plugContainerPort(net: HostNet, target: ContainerPortTarge
   });
   reverter.add(`delete OVS port ${hostEnd}`, () => deletePort(net, hostEnd));
 
+  // Before eth0 comes up (with its address, below), so that no frame of the instance's passes unchecked.
+  await net.failpoints.check('network.port-security');
+  await applyPortSecurity(net, containerPortSecurity(port));
+  reverter.add(`remove port security of ${hostEnd}`, () => removePortSecurity(net, port.id));
+
   await net.failpoints.check('network.address');
   await configureInstanceAddress(net, pid, {
     ifname: INSTANCE_IFNAME,
@@ -64,6 +70,11 @@ export async function plugContainerPort(net: HostNet, target: ContainerPortTarge
     prefixLength: port.prefixLength,
     gateway: port.gateway,
   });
+}
+
+/** What a container's port may send from: its own MAC and address, and its allowed address pairs. */
+export function containerPortSecurity(port: PortSpec): PortSecurityTarget {
+  return portSecurityOf(hostVethName(port.id), port);
 }
 
 /**
@@ -74,6 +85,8 @@ export async function plugContainerPort(net: HostNet, target: ContainerPortTarge
 export async function unplugContainerPort(net: HostNet, portId: string): Promise<void> {
   const hostEnd = hostVethName(portId);
   await clearPortRates(net, { name: hostEnd, portId });
+  // Before the port: flows naming a port number that is gone are a stray for the sweeper to find.
+  await removePortSecurity(net, portId);
   await deletePort(net, hostEnd);
   await deleteLink(net, hostEnd);
   await deleteLink(net, peerVethName(portId));

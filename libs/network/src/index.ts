@@ -8,3 +8,4 @@ export * from './names';
 export * from './offload';
 export * from './ovs';
 export * from './qos';
+export * from './port-security';

@@ -40,7 +40,7 @@ describe('setPortRates', () => {
       'ovs-ofctl -O OpenFlow13 add-meter br-int meter=7,kbps,burst,band=type=drop,rate=30000,burst_size=6000',
     );
     expect(calls).toContain(
-      'ovs-ofctl -O OpenFlow13 add-flow br-int cookie=0x3f1b0d5e6b3a4b8e,priority=100,in_port=7,actions=meter:7,NORMAL',
+      'ovs-ofctl -O OpenFlow13 add-flow br-int table=10,cookie=0x3f1b0d5e6b3a4b8e,priority=100,in_port=7,actions=meter:7,NORMAL',
     );
     expect(calls.some((c) => c.includes('ingress_policing'))).toBe(false);
   });

@@ -2,6 +2,7 @@ import { CommandError } from '@berth/platform';
 import { assertIfname } from './guards';
 import type { HostNet } from './host-net';
 import { vsctl, type DatapathType } from './ovs';
+import { FORWARDING_TABLE } from './port-security';
 
 /** Bandwidth limits of an instance's port in Mbit/s, from the instance's point of view; null: none. */
 export interface PortRates {
@@ -282,11 +283,12 @@ async function setMeter(net: HostNet, target: QosTarget, mbps: number | null): P
     await ofctl(net, [second, net.bridge, meter]);
   }
   if (recorded !== ofport) await vsctl(net, ['set', 'Interface', target.name, `external_ids:berth-meter=${ofport}`]);
+  // In the forwarding table, which a frame the port's admission flows let in goes on to (port-security.ts).
   // Same match and priority replaces the flow, so this is idempotent.
   await ofctl(net, [
     'add-flow',
     net.bridge,
-    `cookie=${cookie},priority=100,in_port=${ofport},actions=meter:${ofport},NORMAL`,
+    `table=${FORWARDING_TABLE},cookie=${cookie},priority=100,in_port=${ofport},actions=meter:${ofport},NORMAL`,
   ]);
 }
 

@@ -94,6 +94,8 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
                 prefixLength: 24,
                 gateway: '10.9.0.1',
                 vlan: 100,
+                portSecurity: true,
+                allowedAddressPairs: [],
               },
             },
           },

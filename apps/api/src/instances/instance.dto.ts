@@ -16,6 +16,7 @@ import { instanceLimitsOf, type InstanceRecord, type MigrationRecord } from '@be
 import {
   INSTANCE_NAME,
   INSTANCE_NAME_RULE,
+  MAX_ADDRESS_PAIRS,
   INSTANCE_STATUSES,
   RESOURCE_NAME,
   RESOURCE_NAME_RULE,
@@ -34,6 +35,7 @@ import {
 } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -162,6 +164,26 @@ export class CreateInstanceDto {
   @IsOptional()
   @IsObject({ message: 'limits must be an object' })
   limits?: ThrottleChanges;
+
+  @ApiPropertyOptional({
+    type: () => [AddressPairView],
+    maxItems: MAX_ADDRESS_PAIRS,
+    description:
+      "More addresses the port may send from (an IPv4 address or CIDR, with a MAC, by default the port's own), " +
+      'as for a VRRP address shared by two instances; port security drops every other source',
+  })
+  @IsOptional()
+  @IsArray({ message: 'allowedAddressPairs must be a list of {ip, mac?}' })
+  allowedAddressPairs?: unknown[];
+
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      'false: the port sends from any MAC and address (an appliance that routes for others). Cloud admin only',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'portSecurity must be true or false' })
+  portSecurity?: boolean;
 
   @ApiPropertyOptional({
     enum: RESTART_POLICIES,
@@ -349,6 +371,13 @@ function hostStateOf(r: InstanceRecord, downAfterSec: number): HostState | null 
   return r.hostEnabled ? 'UP' : 'MAINTENANCE';
 }
 
+/** An address a port may also send from. */
+export class AddressPairView {
+  @ApiProperty({ example: '10.0.0.200', description: 'An IPv4 address or CIDR' }) ip!: string;
+  @ApiProperty({ example: '02:be:00:00:00:01', description: "A MAC; on a request, by default the port's own" })
+  mac!: string;
+}
+
 export class InstanceView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
@@ -377,6 +406,9 @@ export class InstanceView {
   @ApiProperty({ nullable: true, type: String }) ip!: string | null;
   @ApiProperty({ nullable: true, type: String }) mac!: string | null;
   @ApiProperty({ nullable: true, type: Number }) vlan!: number | null;
+  @ApiProperty({ description: 'Its port admits only its own MAC and address and its allowed address pairs' })
+  portSecurity!: boolean;
+  @ApiProperty({ type: () => [AddressPairView] }) allowedAddressPairs!: AddressPairView[];
   @ApiProperty({ type: FlavorRef }) flavor!: FlavorRef;
   @ApiProperty({ type: ImageRef }) image!: ImageRef;
   @ApiProperty({ type: LimitsView, description: 'What the instance is promised: its flavor with its overrides' })
@@ -409,6 +441,8 @@ export class InstanceView {
       ip: r.ip,
       mac: r.mac,
       vlan: r.vlan,
+      portSecurity: r.portSecurity ?? true,
+      allowedAddressPairs: r.allowedAddressPairs ?? [],
       flavor: { id: r.flavorId, name: r.flavorName, vcpus: r.vcpus, ramMb: r.ramMb, diskGb: r.diskGb },
       image: { id: r.imageId, name: r.imageName, ref: r.imageRef },
       limits: instanceLimitsOf(r),

@@ -41,6 +41,8 @@ import {
   type InstanceStats,
   type LimitAction,
   type MigrationAction,
+  checkAddressPairs,
+  type AddressPairRequest,
 } from '@berth/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -63,6 +65,8 @@ export interface ResolvedCreate {
   ip: string | undefined;
   /** The flavor's throttles with the request's overrides, checked against the bounds. */
   throttles: Throttles;
+  /** Checked; a pair without a MAC takes its port's. */
+  allowedAddressPairs: AddressPairRequest[];
   zone: string | null;
   group: ServerGroupEntity | null;
   reservation: ReservationRecord | null;
@@ -114,6 +118,11 @@ export class InstancesService {
       principal.role === 'admin' ? null : flavor.limitBounds,
     );
     if (!throttles.ok) throw BerthError.invalid(throttles.errors);
+    const pairs = checkAddressPairs(dto.allowedAddressPairs ?? []);
+    if (!pairs.ok) throw BerthError.invalid(pairs.errors);
+    if (dto.portSecurity === false && principal.role !== 'admin') {
+      throw BerthError.forbidden('only a cloud admin may switch port security off (portSecurity)');
+    }
     await this.assertSomeHostHolds(flavor, dto.kind);
     const group = dto.serverGroup === undefined ? null : await this.group(dto.serverGroup, projectId);
     const reservation =
@@ -137,6 +146,7 @@ export class InstancesService {
       network,
       ip: dto.ip,
       throttles: throttles.value,
+      allowedAddressPairs: pairs.value,
       zone: dto.zone ?? reservation?.zone ?? null,
       group,
       reservation,
@@ -166,6 +176,8 @@ export class InstancesService {
       serverGroupId: r.group?.id ?? null,
       reservationId: r.reservation?.id ?? null,
       restartPolicy: dto.restartPolicy ?? 'never',
+      portSecurity: dto.portSecurity ?? true,
+      allowedAddressPairs: r.allowedAddressPairs,
     });
     return Promise.all(
       created.map(async (c) => ({ instance: await this.get(c.instanceId, null), operationId: c.operationId })),

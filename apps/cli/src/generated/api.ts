@@ -419,6 +419,19 @@ export const API: ApiOperations = {
         "nullable": true
       },
       {
+        "name": "allowedAddressPairs",
+        "type": "array",
+        "required": false,
+        "description": "More addresses the port may send from (an IPv4 address or CIDR, with a MAC, by default the port's own), as for a VRRP address shared by two instances; port security drops every other source",
+        "of": "object"
+      },
+      {
+        "name": "portSecurity",
+        "type": "boolean",
+        "required": false,
+        "description": "false: the port sends from any MAC and address (an appliance that routes for others). Cloud admin only"
+      },
+      {
         "name": "restartPolicy",
         "type": "string",
         "required": false,
@@ -1154,6 +1167,19 @@ export const API: ApiOperations = {
         "description": "Throttles to set (null: unlimited, where the rule allows). Members stay within the flavor limitBounds; admins within the cloud-wide rules. Keys: cpuQuota, pidsLimit, diskReadIops, diskWriteIops, diskReadBps, diskWriteBps, diskWeight, netIngressMbps, netEgressMbps",
         "of": "integer",
         "nullable": true
+      },
+      {
+        "name": "allowedAddressPairs",
+        "type": "array",
+        "required": false,
+        "description": "More addresses the port may send from (an IPv4 address or CIDR, with a MAC, by default the port's own), as for a VRRP address shared by two instances; port security drops every other source",
+        "of": "object"
+      },
+      {
+        "name": "portSecurity",
+        "type": "boolean",
+        "required": false,
+        "description": "false: the port sends from any MAC and address (an appliance that routes for others). Cloud admin only"
       },
       {
         "name": "restartPolicy",

@@ -83,5 +83,7 @@ export class PortEntity {
   @Column('uuid') instanceId!: string;
   @Column('inet') ip!: string;
   @Column('macaddr') mac!: string;
+  @Column('boolean') portSecurity!: boolean;
+  @Column('jsonb') allowedAddressPairs!: Array<{ ip: string; mac: string }>;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }

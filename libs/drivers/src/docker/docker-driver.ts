@@ -11,7 +11,10 @@ import {
   type ProcessCgroups,
 } from '@berth/cgroups';
 import {
+  applyPortSecurity,
+  containerPortSecurity,
   ensureBridge,
+  ensureForwardingTable,
   hostVethName,
   INSTANCE_IFNAME,
   linkCounters,
@@ -72,6 +75,7 @@ export class DockerDriver implements ComputeDriver {
   async init(): Promise<void> {
     await this.docker.ping();
     this.datapath = await ensureBridge(this.net, await probeDatapath());
+    await ensureForwardingTable(this.net);
     const info = (await this.docker.info()) as { DockerRootDir: string };
     this.blockDevice = await blockDeviceOf(info.DockerRootDir).catch(() => null);
   }
@@ -86,6 +90,9 @@ export class DockerDriver implements ComputeDriver {
     if (existing && (await this.isWhole(spec, existing))) {
       return runSteps(onStep, async (step) => {
         await step('limits');
+        // A port already plugged (an agent restarted, a command repeated) gets its admission flows again: an
+        // ovs-vswitchd restart takes every flow with it.
+        await applyPortSecurity(this.net, containerPortSecurity(spec.port));
         return this.applyLimits(spec, existing);
       });
     }
@@ -137,6 +144,9 @@ export class DockerDriver implements ComputeDriver {
     if (await this.isWhole(spec, existing)) {
       return runSteps(onStep, async (step) => {
         await step('limits');
+        // A port already plugged (an agent restarted, a command repeated) gets its admission flows again: an
+        // ovs-vswitchd restart takes every flow with it.
+        await applyPortSecurity(this.net, containerPortSecurity(spec.port));
         return this.applyLimits(spec, existing);
       });
     }

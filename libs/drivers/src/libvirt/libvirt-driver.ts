@@ -10,7 +10,11 @@ import type {
 import { formatCpuList, parseCpuList } from '@berth/domain';
 import {
   clearPortRates,
+  applyPortSecurity,
+  portSecurityOf,
   ensureBridge,
+  ensureForwardingTable,
+  removePortSecurity,
   probeDatapath,
   readPortRates,
   setPortRates,
@@ -95,6 +99,7 @@ export class LibvirtDriver implements ComputeDriver {
     this.hypervisor = new libvirt.Hypervisor({ uri: this.options.uri });
     await this.hypervisor.connectOpen();
     this.datapath = await ensureBridge(this.net, await probeDatapath());
+    await ensureForwardingTable(this.net);
     await mkdir(this.options.instancesDir, { recursive: true });
   }
 
@@ -459,6 +464,7 @@ export class LibvirtDriver implements ComputeDriver {
   private async unplug(spec: InstanceSpec): Promise<void> {
     const tap = tapName(spec.port.id);
     await clearPortRates(this.net, { name: tap, portId: spec.port.id });
+    await removePortSecurity(this.net, spec.port.id);
     await deletePort(this.net, tap);
   }
 
@@ -528,8 +534,12 @@ export class LibvirtDriver implements ComputeDriver {
     if (running) await setPortRates(this.net, this.qosTarget(spec), portRatesOf(l));
   }
 
-  /** Port rates on the tap, then every limit read back and compared, as the docker driver does. */
+  /**
+   * The tap's admission flows (libvirt plugs it as QEMU starts, seconds before the guest's kernel can send),
+   * its rates, then every limit read back and compared, as the docker driver does.
+   */
   private async applyLimits(spec: InstanceSpec): Promise<AppliedLimits> {
+    await applyPortSecurity(this.net, portSecurityOf(tapName(spec.port.id), spec.port));
     await setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits));
     await this.net.failpoints.check('libvirt.limits');
     const domain = await this.lookup(spec.id);

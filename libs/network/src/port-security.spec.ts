@@ -1,0 +1,148 @@
+import { Failpoints, type CommandRunner } from '@berth/platform';
+import type { HostNet } from './host-net';
+import {
+  admissionFlows,
+  applyPortSecurity,
+  portSecurityCookie,
+  portSecurityOf,
+  restorePortSecurity,
+  strayAdmissionPorts,
+} from './port-security';
+import { meterCookie } from './qos';
+
+const PORT = '3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c';
+const own = { mac: '02:be:00:00:00:01', ip: '10.0.0.2' };
+
+function recorder(answers: Array<[string, string]> = []) {
+  const calls: string[] = [];
+  const run: CommandRunner = (argv) => {
+    const line = argv.join(' ');
+    calls.push(line);
+    return Promise.resolve(answers.find(([match]) => line.includes(match))?.[1] ?? '');
+  };
+  return { calls, net: { run, bridge: 'br-int', failpoints: new Failpoints() } satisfies HostNet };
+}
+
+describe('admission flows', () => {
+  it('let in the port’s own MAC with its address (IP and ARP), drop DHCP answers and everything else', () => {
+    const flows = admissionFlows(7, { name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [own] });
+    expect(flows).toEqual([
+      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=120,in_port=7,udp,tp_src=67,actions=drop',
+      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=7,dl_src=02:be:00:00:00:01,ip,nw_src=10.0.0.2,actions=resubmit(,10)',
+      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=7,dl_src=02:be:00:00:00:01,arp,arp_sha=02:be:00:00:00:01,arp_spa=10.0.0.2,actions=resubmit(,10)',
+      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=100,in_port=7,actions=drop',
+    ]);
+  });
+
+  it('let in an allowed address pair as well', () => {
+    const pair = { mac: '02:be:00:00:00:09', ip: '10.0.0.128/25' };
+    const flows = admissionFlows(7, { name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [own, pair] });
+    expect(flows.filter((f) => f.includes('dl_src=02:be:00:00:00:09,ip,nw_src=10.0.0.128/25'))).toHaveLength(1);
+    expect(flows.filter((f) => f.includes('arp_spa=10.0.0.128/25'))).toHaveLength(1);
+  });
+
+  it('let everything from the port go on when an admin switched port security off', () => {
+    expect(admissionFlows(7, { name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: null })).toEqual([
+      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=100,in_port=7,actions=resubmit(,10)',
+    ]);
+  });
+
+  it('follow the port’s spec: its own address, its pairs, or none when off', () => {
+    const port = { id: PORT, networkId: 'n', ...own, prefixLength: 24, gateway: '10.0.0.1', vlan: 100 };
+    const pair = { ip: '10.0.0.200', mac: own.mac };
+    expect(portSecurityOf('bvh', { ...port, allowedAddressPairs: [pair] }).allowed).toEqual([own, pair]);
+    expect(portSecurityOf('bvh', { ...port, portSecurity: false }).allowed).toBeNull();
+    expect(portSecurityOf('bvh', port).allowed).toEqual([own]);
+  });
+
+  it('have a cookie of their own, apart from the port’s meter flow', () => {
+    expect(portSecurityCookie(PORT)).not.toBe(meterCookie(PORT));
+    expect(() => portSecurityCookie('../x')).toThrow('not a port id');
+  });
+});
+
+describe('applyPortSecurity', () => {
+  it('replaces whatever table 0 held for the port number, in one bundle', async () => {
+    const { calls, net } = recorder([['ofport', '7\n']]);
+    await applyPortSecurity(net, { name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [own] });
+    expect(calls.at(-1)).toBe('ovs-ofctl -O OpenFlow14 --bundle add-flows br-int -');
+  });
+
+  it.each([
+    ['an address with an injected flow', { mac: own.mac, ip: '10.0.0.2,actions=NORMAL' }],
+    ['a MAC that is not one', { mac: 'ff:ff', ip: own.ip }],
+    ['a prefix over 32', { mac: own.mac, ip: '10.0.0.0/33' }],
+  ])('refuses %s before running anything', async (_case, bad) => {
+    const { calls, net } = recorder([['ofport', '7\n']]);
+    await expect(applyPortSecurity(net, { name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [bad] })).rejects.toThrow();
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('strayAdmissionPorts', () => {
+  it('names port numbers that flows with a cookie still name but no interface has', async () => {
+    const flows = [
+      ' cookie=0x9d7a2c1e0f9a8b7c, duration=1s, table=0, n_packets=0, priority=100,in_port=7 actions=drop',
+      ' cookie=0x1111111111111111, duration=1s, table=0, n_packets=3, priority=100,in_port=9 actions=drop',
+      ' cookie=0x0, duration=9s, table=0, n_packets=12, priority=0 actions=NORMAL',
+    ].join('\n');
+    const { net } = recorder([
+      ['dump-flows', flows],
+      ['ofport', '7\n1\n[]\n'],
+    ]);
+    expect(await strayAdmissionPorts(net)).toEqual([9]);
+  });
+});
+
+describe('restorePortSecurity', () => {
+  it('puts back the flows of a port that records its addresses and has no drop flow, and only that', async () => {
+    const rows = {
+      data: [
+        [
+          'bvhaaaaaaaaaaaa',
+          7,
+          [
+            'map',
+            [
+              ['berth-port', PORT],
+              ['berth-allowed', '02:be:00:00:00:01@10.0.0.2'],
+            ],
+          ],
+        ],
+        [
+          'bvhbbbbbbbbbbbb',
+          8,
+          [
+            'map',
+            [
+              ['berth-port', PORT],
+              ['berth-allowed', '02:be:00:00:00:02@10.0.0.3'],
+            ],
+          ],
+        ],
+        ['trunk0', 1, ['map', []]],
+        [
+          'elsewhere',
+          9,
+          [
+            'map',
+            [
+              ['berth-port', PORT],
+              ['berth-allowed', '02:be:00:00:00:03@10.0.0.4'],
+            ],
+          ],
+        ],
+      ],
+    };
+    const { calls, net } = recorder([
+      ['list-ifaces', 'bvhaaaaaaaaaaaa\nbvhbbbbbbbbbbbb\ntrunk0\n'],
+      ['list Interface', JSON.stringify(rows)],
+      ['dump-flows', ' cookie=0x1, table=0, n_packets=0, priority=100,in_port=8 actions=drop\n'],
+      ['get Interface bvhaaaaaaaaaaaa ofport', '7\n'],
+    ]);
+    expect(await restorePortSecurity(net)).toEqual(['bvhaaaaaaaaaaaa']);
+    expect(calls).toContain(
+      'ovs-vsctl --timeout=10 set Interface bvhaaaaaaaaaaaa external_ids:berth-allowed=02:be:00:00:00:01@10.0.0.2',
+    );
+  });
+});

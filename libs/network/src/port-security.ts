@@ -1,0 +1,208 @@
+import type { PortSpec } from '@berth/contracts';
+import { assertIfname, assertIPv4, assertMac } from './guards';
+import type { HostNet } from './host-net';
+import { vsctl } from './ovs';
+
+/**
+ * Port security: what an instance may send into the bridge. OpenFlow table 0 admits a frame from an
+ * instance's port only when it carries the port's MAC and, for IPv4, one of its addresses, and ARP only for
+ * its own address and MAC (Neutron's anti-spoofing rules); everything else from the port is dropped and
+ * counted, forged MACs never reach MAC learning, and an instance cannot answer DHCP for its neighbours.
+ * Admitted frames continue in FORWARDING_TABLE, where a port's rate meter sits and the rest is switched
+ * NORMALly. Frames from ports Berth does not own (an uplink, a trunk) keep table 0's own NORMAL flow.
+ */
+export const FORWARDING_TABLE = 10;
+
+/** An address the port may send from: its own, or an allowed address pair (an IPv4 address or CIDR). */
+export interface AllowedAddress {
+  mac: string;
+  ip: string;
+}
+
+export interface PortSecurityTarget {
+  /** The OVS port: the host end of the instance's veth (or its tap). */
+  name: string;
+  /** Berth's port id: names the port's flows (their cookie), so they are found without state. */
+  portId: string;
+  /** The port's own MAC and address first, then any allowed pairs; null: port security is off for it. */
+  allowed: readonly AllowedAddress[] | null;
+}
+
+/** What the instance's port `name` (its veth's host end, or its tap) may send from, by its spec. */
+export function portSecurityOf(name: string, port: PortSpec): PortSecurityTarget {
+  if (port.portSecurity === false) return { name, portId: port.id, allowed: null };
+  return {
+    name,
+    portId: port.id,
+    allowed: [{ mac: port.mac, ip: port.ip }, ...(port.allowedAddressPairs ?? [])],
+  };
+}
+
+const PRIORITY = { dhcpServer: 120, allow: 110, drop: 100 } as const;
+
+/** The Interface's external id that records what its port may send from: "mac@ip mac@ip/prefix". */
+const ALLOWED_KEY = 'berth-allowed';
+const OFF = 'any';
+const recordOf = (allowed: readonly AllowedAddress[] | null) =>
+  allowed === null ? OFF : allowed.map((a) => `${a.mac}@${a.ip}`).join(' ');
+function parseRecord(record: string): AllowedAddress[] | null {
+  if (record === OFF) return null;
+  return record
+    .split(' ')
+    .filter(Boolean)
+    .map((pair) => {
+      const [mac = '', ip = ''] = pair.split('@');
+      return { mac, ip };
+    });
+}
+
+/** The cookie of the port's admission flows: the last 64 bits of the port id (its meter flow has the first). */
+export function portSecurityCookie(portId: string): string {
+  const hex = portId.replace(/-/g, '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`not a port id: ${JSON.stringify(portId)}`);
+  return `0x${hex.slice(16)}`;
+}
+
+function assertAllowed(address: AllowedAddress): void {
+  assertMac(address.mac);
+  const [ip, prefix, ...rest] = address.ip.split('/');
+  assertIPv4(ip ?? '', 'allowed address');
+  if (rest.length > 0 || (prefix !== undefined && !/^([0-9]|[12][0-9]|3[0-2])$/.test(prefix))) {
+    throw new Error(`not an IPv4 address or CIDR: ${JSON.stringify(address.ip)}`);
+  }
+}
+
+/** The admission flows of a port with OpenFlow port number `ofport`, as ovs-ofctl add-flows lines. */
+export function admissionFlows(ofport: number, target: PortSecurityTarget): string[] {
+  if (!Number.isInteger(ofport) || ofport < 1) throw new Error(`port ${target.name} has no OpenFlow port number`);
+  const head = `table=0,cookie=${portSecurityCookie(target.portId)}`;
+  const next = `actions=resubmit(,${FORWARDING_TABLE})`;
+  // Switched off by an admin: the port's frames go on unchecked (to its meter, if any).
+  if (target.allowed === null) return [`${head},priority=${PRIORITY.drop},in_port=${ofport},${next}`];
+  const flows = [`${head},priority=${PRIORITY.dhcpServer},in_port=${ofport},udp,tp_src=67,actions=drop`];
+  for (const { mac, ip } of target.allowed) {
+    flows.push(`${head},priority=${PRIORITY.allow},in_port=${ofport},dl_src=${mac},ip,nw_src=${ip},${next}`);
+    flows.push(
+      `${head},priority=${PRIORITY.allow},in_port=${ofport},dl_src=${mac},arp,arp_sha=${mac},arp_spa=${ip},${next}`,
+    );
+  }
+  flows.push(`${head},priority=${PRIORITY.drop},in_port=${ofport},actions=drop`);
+  return flows;
+}
+
+async function ofport(net: HostNet, name: string): Promise<number> {
+  return Number((await vsctl(net, ['get', 'Interface', name, 'ofport'])).trim());
+}
+
+/**
+ * The forwarding table's catch-all, which admitted frames of a port without a meter end in. Idempotent;
+ * the agent ensures it at start and at every power sync (a restarted ovs-vswitchd starts with no flows).
+ */
+export async function ensureForwardingTable(net: HostNet): Promise<void> {
+  await net.run(['ovs-ofctl', 'add-flow', net.bridge, `table=${FORWARDING_TABLE},priority=0,actions=NORMAL`]);
+}
+
+/**
+ * Installs (or replaces) the port's admission flows in one OpenFlow bundle, so that the port is never
+ * without them once it has them: its old flows go and its new ones come in one transaction. Whatever table
+ * 0 held for the port's OpenFlow port number goes too: a number OVS gives again must not inherit a deleted
+ * port's allowed addresses. Call it after the port joins the bridge and before the instance's interface
+ * comes up. Idempotent.
+ */
+export async function applyPortSecurity(net: HostNet, target: PortSecurityTarget): Promise<void> {
+  assertIfname(target.name);
+  if (target.allowed?.length === 0) throw new Error('port security needs at least the port’s own address');
+  target.allowed?.forEach(assertAllowed);
+  // Recorded on the port first: the sweeper puts back from it the flows an ovs-vswitchd restart takes.
+  await vsctl(net, ['set', 'Interface', target.name, `external_ids:${ALLOWED_KEY}=${recordOf(target.allowed)}`]);
+  const number = await ofport(net, target.name);
+  const bundle = [
+    `delete cookie=${portSecurityCookie(target.portId)}/-1`,
+    `delete table=0,in_port=${number}`,
+    ...admissionFlows(number, target).map((f) => `add ${f}`),
+  ];
+  await net.run(['ovs-ofctl', '-O', 'OpenFlow14', '--bundle', 'add-flows', net.bridge, '-'], {
+    input: `${bundle.join('\n')}\n`,
+  });
+}
+
+/** Removes the port's admission flows. Idempotent. */
+export async function removePortSecurity(net: HostNet, portId: string): Promise<void> {
+  await net.run(['ovs-ofctl', 'del-flows', net.bridge, `cookie=${portSecurityCookie(portId)}/-1`]);
+}
+
+export interface PortSecurityState {
+  /** The admission flows the bridge holds for the port, in add-flows form without counters. */
+  flows: string[];
+  /** Frames from the port its drop flows have dropped. */
+  dropped: number;
+}
+
+/** What the bridge holds for the port now. */
+export async function readPortSecurity(net: HostNet, portId: string): Promise<PortSecurityState> {
+  const out = await net.run(['ovs-ofctl', 'dump-flows', net.bridge, `cookie=${portSecurityCookie(portId)}/-1`]);
+  const flows: string[] = [];
+  let dropped = 0;
+  for (const line of out.split('\n')) {
+    if (!line.includes('cookie=')) continue;
+    const packets = Number(/n_packets=(\d+)/.exec(line)?.[1] ?? 0);
+    if (/actions=drop\b/.test(line)) dropped += packets;
+    flows.push(
+      line
+        .trim()
+        .replace(/\b(duration|n_packets|n_bytes|idle_age|hard_age)=[^,\s]+,?\s*/g, '')
+        .replace(/,\s*/g, ','),
+    );
+  }
+  return { flows, dropped };
+}
+
+/**
+ * OpenFlow port numbers that admission flows (table 0, with a cookie) still name though no interface on the
+ * bridge has them: flows a port left when it went without them (an agent killed between the two, a VM's
+ * tap that left with its domain). The sweeper removes them with removeAdmissionFlowsOf.
+ */
+export async function strayAdmissionPorts(net: HostNet): Promise<number[]> {
+  // Flows first, then interfaces: a port's flows come after it joins the bridge and go before it leaves.
+  const flows = await net.run(['ovs-ofctl', 'dump-flows', net.bridge, 'table=0']);
+  const numbers = await vsctl(net, ['--bare', '--columns=ofport', 'list', 'Interface']);
+  const live = new Set(numbers.split(/\s+/).filter(Boolean).map(Number));
+  const named = new Set<number>();
+  for (const line of flows.split('\n')) {
+    const port = /\bin_port=(\d+)/.exec(line)?.[1];
+    if (port && !/cookie=0x0,/.test(line)) named.add(Number(port));
+  }
+  return [...named].filter((n) => !live.has(n)).sort((a, b) => a - b);
+}
+
+export async function removeAdmissionFlowsOf(net: HostNet, ofport: number): Promise<void> {
+  if (!Number.isInteger(ofport) || ofport < 1) throw new Error(`not an OpenFlow port number: ${ofport}`);
+  await net.run(['ovs-ofctl', 'del-flows', net.bridge, `table=0,in_port=${ofport}`]);
+}
+
+/**
+ * Puts back the admission flows of every port that records its allowed addresses but has no drop flow on
+ * its OpenFlow port number: an ovs-vswitchd restart empties the flow tables and keeps the ports. Returns
+ * the ports it restored.
+ */
+export async function restorePortSecurity(net: HostNet): Promise<string[]> {
+  const onBridge = new Set((await vsctl(net, ['list-ifaces', net.bridge])).split('\n').filter(Boolean));
+  const rows = JSON.parse(
+    await vsctl(net, ['--format=json', '--columns=name,ofport,external_ids', 'list', 'Interface']),
+  ) as { data: Array<[string, number | ['set', []], ['map', Array<[string, string]>]]> };
+  const flows = await net.run(['ovs-ofctl', 'dump-flows', net.bridge, 'table=0']);
+  const guarded = new Set(
+    [...flows.matchAll(new RegExp(`priority=${PRIORITY.drop},in_port=(\\d+) actions=`, 'g'))].map((m) => Number(m[1])),
+  );
+  const restored: string[] = [];
+  for (const [name, number, [, pairs]] of rows.data) {
+    const ids = new Map(pairs);
+    const record = ids.get(ALLOWED_KEY);
+    const portId = ids.get('berth-port');
+    if (!onBridge.has(name) || !record || !portId || typeof number !== 'number' || number < 1) continue;
+    if (guarded.has(number)) continue;
+    await applyPortSecurity(net, { name, portId, allowed: parseRecord(record) });
+    restored.push(name);
+  }
+  return restored;
+}

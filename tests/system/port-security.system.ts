@@ -1,0 +1,321 @@
+import { hostNet, readPortSecurity } from '@berth/network';
+import { runCommand } from '@berth/platform';
+import { randomInt } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { arpReply, udpFrame } from './support/frames';
+import { containerPid, serveTcp, tcpFrom } from './support/probes';
+import { TestStack } from './support/stack';
+import { testEnv } from './support/test-env';
+
+/**
+ * Port security on the real OVS: an instance on a shared VLAN sends raw frames (AF_PACKET, as any
+ * container with CAP_NET_RAW can) that forge a neighbour's ARP, a source MAC or a source address. None
+ * reaches a neighbour, the neighbour's ARP cache keeps the truth, OVS learns no forged MAC, and the
+ * attacker's port counts what it dropped; the same sender's honest frame arrives, so the probe can see
+ * a frame that gets through.
+ */
+const env = testEnv();
+const DOCKER = '/usr/bin/docker';
+const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
+const BROADCAST = 'ff:ff:ff:ff:ff:ff';
+const FORGED_MAC = '02:be:de:ad:be:ef';
+/** Capability numbers (linux/capability.h). */
+const CAP_CHOWN = 0n;
+const CAP_NET_RAW = 13n;
+const CAP_MKNOD = 27n;
+
+interface Instance {
+  id: string;
+  ip: string;
+  mac: string;
+  portId: string;
+}
+
+/** What the instance's kernel counted of UDP it received (delivered, to a closed port, or in error). */
+async function udpReceived(instanceId: string): Promise<number> {
+  const pid = await containerPid(instanceId);
+  const snmp = await runCommand(['nsenter', `--target=${pid}`, '--net', 'cat', '/proc/net/snmp']);
+  const [names, values] = snmp.split('\n').filter((l) => l.startsWith('Udp:'));
+  const field = (name: string) => Number(values?.split(/\s+/)[names?.split(/\s+/).indexOf(name) ?? -1]);
+  return field('InDatagrams') + field('NoPorts') + field('InErrors');
+}
+
+/** The MAC the instance's ARP cache holds for `ip`, or null. */
+async function neighbour(instanceId: string, ip: string): Promise<string | null> {
+  const pid = await containerPid(instanceId);
+  const out = await runCommand(['nsenter', `--target=${pid}`, '--net', 'ip', '-json', 'neigh', 'show', ip]);
+  return (JSON.parse(out) as Array<{ lladdr?: string }>)[0]?.lladdr ?? null;
+}
+
+/** The MACs OVS has learned on br-int. */
+async function learnedMacs(): Promise<string> {
+  return runCommand(['ovs-appctl', 'fdb/show', env.bridge]);
+}
+
+describe('port security: no forged frame leaves an instance’s port', () => {
+  let stack: TestStack;
+  let build: string;
+  let attacker: Instance;
+  let victim: Instance;
+  let peer: Instance;
+  const ovs = hostNet({ bridge: env.bridge });
+  // An instance has no CAP_NET_RAW (the next test proves it); a flavor that granted it back, or an escape,
+  // would give it one. The host's root, in the attacker's network namespace, plays that tenant: the frames
+  // leave through the attacker's own eth0 and veth, as the tenant's would.
+  const send = async (frame: string, count = 3) =>
+    runCommand([
+      'nsenter',
+      `--target=${await containerPid(attacker.id)}`,
+      '--net',
+      join(build, 'rawsend'),
+      'eth0',
+      frame,
+      String(count),
+    ]);
+  const dropped = async () => (await readPortSecurity(ovs, attacker.portId)).dropped;
+
+  beforeAll(async () => {
+    // The raw sender, static, so that it runs in a busybox container.
+    build = await mkdtemp(join(tmpdir(), 'berth-rawsend-'));
+    await runCommand([
+      'gcc',
+      '-static',
+      '-O2',
+      '-o',
+      join(build, 'rawsend'),
+      resolve(__dirname, 'support/rawsend/rawsend.c'),
+    ]);
+    // A quick power sync: the sweeper after it puts lost flows back and removes stray ones.
+    stack = await TestStack.start({ env: { BERTH_POWER_SYNC_SEC: '2' } });
+    await stack.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
+    await stack.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: env.image });
+    const network = { name: 'shared', vlan: 100, cidr: `${net}.0/24`, gateway: `${net}.1` };
+    expect((await stack.call('POST', '/v1/networks', network)).status).toBe(201);
+    const make = async (name: string): Promise<Instance> => {
+      const i = await stack.createInstance({ name, network: 'shared' });
+      expect(i.status).toBe('ACTIVE');
+      return { id: i.id, ip: i.ip, mac: i.mac, portId: i.portId };
+    };
+    attacker = await make('attacker');
+    victim = await make('victim');
+    peer = await make('peer');
+    await runCommand([DOCKER, 'cp', join(build, 'rawsend'), `berth-${attacker.id}:/rawsend`]);
+    // The victim knows the peer: an ARP entry that a forged claim would rewrite.
+    await serveTcp(peer.id, 7000, 'from-peer');
+    await serveTcp(victim.id, 7000, 'from-victim');
+    expect(await stack.until('TCP from the victim to the peer', () => tcpFrom(victim.id, peer.ip, 7000))).toBe(
+      'from-peer',
+    );
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    if (build) await rm(build, { recursive: true, force: true });
+  });
+
+  it('gives an instance no raw sockets and no device nodes: CapEff lacks NET_RAW and MKNOD', async () => {
+    const status = await readFile(`/proc/${await containerPid(attacker.id)}/status`, 'utf8');
+    const effective = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+    expect(effective & (1n << CAP_NET_RAW)).toBe(0n);
+    expect(effective & (1n << CAP_MKNOD)).toBe(0n);
+    expect(effective & (1n << CAP_CHOWN)).not.toBe(0n); // Docker's other defaults stay.
+    const refused = await runCommand([
+      DOCKER,
+      'exec',
+      `berth-${attacker.id}`,
+      '/rawsend',
+      'eth0',
+      'ff'.repeat(14),
+    ]).then(
+      () => 'sent',
+      (error: Error) => error.message,
+    );
+    expect(refused).toContain('Operation not permitted');
+  });
+
+  it('installs admission flows on each port that name its own MAC and address', async () => {
+    const { flows } = await readPortSecurity(ovs, attacker.portId);
+    expect(flows.some((f) => f.includes(`dl_src=${attacker.mac}`) && f.includes(`nw_src=${attacker.ip}`))).toBe(true);
+    expect(flows.some((f) => f.includes(`arp_spa=${attacker.ip}`) && f.includes(`arp_sha=${attacker.mac}`))).toBe(true);
+    expect(flows.some((f) => /priority=100,in_port=\d+ actions=drop/.test(f))).toBe(true);
+    // Port security keeps honest TCP working, both ways.
+    expect(await tcpFrom(attacker.id, victim.ip, 7000)).toBe('from-victim');
+  });
+
+  it('delivers the attacker’s honest frame (the probe sees what gets through)', async () => {
+    const before = await udpReceived(victim.id);
+    await send(
+      udpFrame({
+        from: attacker.mac,
+        to: victim.mac,
+        srcIp: attacker.ip,
+        dstIp: victim.ip,
+        srcPort: 5000,
+        dstPort: 7001,
+        payload: 'honest',
+      }),
+      1,
+    );
+    await stack.until('the honest datagram to arrive', async () => (await udpReceived(victim.id)) > before, 5_000);
+  });
+
+  it('drops a gratuitous ARP that claims the peer’s address: the victim’s ARP cache keeps the peer', async () => {
+    expect(await neighbour(victim.id, peer.ip)).toBe(peer.mac);
+    const before = await dropped();
+    // "The peer's address is at the attacker's MAC", broadcast and sent straight to the victim.
+    await send(
+      arpReply({ from: attacker.mac, to: BROADCAST, senderMac: attacker.mac, senderIp: peer.ip, targetIp: peer.ip }),
+    );
+    await send(
+      arpReply({ from: attacker.mac, to: victim.mac, senderMac: attacker.mac, senderIp: peer.ip, targetIp: victim.ip }),
+    );
+    await stack.until('the drops to be counted', async () => (await dropped()) >= before + 6, 5_000);
+    expect(await neighbour(victim.id, peer.ip)).toBe(peer.mac);
+    expect(await tcpFrom(victim.id, peer.ip, 7000)).toBe('from-peer');
+  });
+
+  it('drops frames with a forged source MAC, and OVS never learns it', async () => {
+    const before = { received: await udpReceived(victim.id), dropped: await dropped() };
+    await send(
+      udpFrame({
+        from: FORGED_MAC,
+        to: victim.mac,
+        srcIp: attacker.ip,
+        dstIp: victim.ip,
+        srcPort: 5000,
+        dstPort: 7001,
+        payload: 'forged-mac',
+      }),
+    );
+    await send(
+      arpReply({
+        from: FORGED_MAC,
+        to: BROADCAST,
+        senderMac: FORGED_MAC,
+        senderIp: attacker.ip,
+        targetIp: attacker.ip,
+      }),
+    );
+    await stack.until('the drops to be counted', async () => (await dropped()) >= before.dropped + 6, 5_000);
+    expect(await udpReceived(victim.id)).toBe(before.received);
+    expect(await learnedMacs()).not.toContain(FORGED_MAC);
+  });
+
+  it('drops frames with a neighbour’s source address, or one from no subnet of the VLAN', async () => {
+    const before = { received: await udpReceived(victim.id), dropped: await dropped() };
+    for (const srcIp of [peer.ip, '192.0.2.66']) {
+      await send(
+        udpFrame({
+          from: attacker.mac,
+          to: victim.mac,
+          srcIp,
+          dstIp: victim.ip,
+          srcPort: 5000,
+          dstPort: 7001,
+          payload: 'forged-ip',
+        }),
+      );
+    }
+    await stack.until('the drops to be counted', async () => (await dropped()) >= before.dropped + 6, 5_000);
+    expect(await udpReceived(victim.id)).toBe(before.received);
+  });
+
+  it('drops a DHCP server’s answer from an instance', async () => {
+    const before = { received: await udpReceived(victim.id), dropped: await dropped() };
+    await send(
+      udpFrame({
+        from: attacker.mac,
+        to: BROADCAST,
+        srcIp: attacker.ip,
+        dstIp: '255.255.255.255',
+        srcPort: 67,
+        dstPort: 68,
+        payload: 'offer',
+      }),
+    );
+    await stack.until('the drops to be counted', async () => (await dropped()) >= before.dropped + 3, 5_000);
+    expect(await udpReceived(victim.id)).toBe(before.received);
+  });
+
+  it('lets an allowed address pair through from its own port only, and everything from a port an admin opened', async () => {
+    const vip = `${net}.200`;
+    const made = async (name: string, extra: Record<string, unknown>): Promise<Instance> => {
+      const i = await stack.createInstance({ name, network: 'shared', ...extra });
+      expect(i.status).toBe('ACTIVE');
+      return { id: i.id, ip: i.ip, mac: i.mac, portId: i.portId };
+    };
+    const keeper = await made('keeper', { allowedAddressPairs: [{ ip: vip }] });
+    const router = await made('router', { portSecurity: false });
+    const from = async (who: Instance, srcIp: string) => {
+      const before = await udpReceived(victim.id);
+      const frame = udpFrame({
+        from: who.mac,
+        to: victim.mac,
+        srcIp,
+        dstIp: victim.ip,
+        srcPort: 5000,
+        dstPort: 7001,
+        payload: 'pair',
+      });
+      await runCommand([
+        'nsenter',
+        `--target=${await containerPid(who.id)}`,
+        '--net',
+        join(build, 'rawsend'),
+        'eth0',
+        frame,
+        '3',
+      ]);
+      return stack
+        .until('the datagrams to arrive', async () => (await udpReceived(victim.id)) >= before + 3, 3_000)
+        .then(
+          () => true,
+          () => false,
+        );
+    };
+    expect(await from(keeper, vip)).toBe(true);
+    expect(await from(attacker, vip)).toBe(false);
+    expect(await from(router, '192.0.2.77')).toBe(true);
+    expect(await from(keeper, '192.0.2.77')).toBe(false);
+    for (const i of [keeper, router]) expect((await stack.remove(i.id)).status).toBe('succeeded');
+  });
+
+  it('puts back the flows a port lost (as after an ovs-vswitchd restart), and removes flows of a port that is gone', async () => {
+    const ofport = (
+      await runCommand([
+        'ovs-vsctl',
+        'get',
+        'Interface',
+        `bvh${victim.portId.replace(/-/g, '').slice(0, 12)}`,
+        'ofport',
+      ])
+    ).trim();
+    await runCommand(['ovs-ofctl', 'del-flows', env.bridge, `table=0,in_port=${ofport}`]);
+    expect((await readPortSecurity(ovs, victim.portId)).flows).toEqual([]);
+    await stack.until(
+      'the lost flows to be put back',
+      async () => (await readPortSecurity(ovs, victim.portId)).flows.length === 4,
+      30_000,
+    );
+    // Flows naming an OpenFlow port no interface has: what a port deleted without its flows leaves.
+    await runCommand([
+      'ovs-ofctl',
+      'add-flow',
+      env.bridge,
+      'table=0,cookie=0x7e57,priority=100,in_port=61000,actions=drop',
+    ]);
+    await stack.until(
+      'the stray flow to be removed',
+      async () =>
+        !(await runCommand(['ovs-ofctl', 'dump-flows', env.bridge, 'table=0,in_port=61000'])).includes('cookie='),
+      30_000,
+    );
+    expect(await stack.logOf(stack.hostName)).toContain('port security flows put back');
+  });
+
+  it('removes the port’s admission flows with the instance', async () => {
+    expect((await stack.remove(attacker.id)).status).toBe('succeeded');
+    expect((await readPortSecurity(ovs, attacker.portId)).flows).toEqual([]);
+  });
+});
