@@ -138,11 +138,12 @@ describe('restorePortSecurity', () => {
       ['list-ifaces', 'bvhaaaaaaaaaaaa\nbvhbbbbbbbbbbbb\ntrunk0\n'],
       ['list Interface', JSON.stringify(rows)],
       ['dump-flows', ' cookie=0x1, table=0, n_packets=0, priority=100,in_port=8 actions=drop\n'],
-      ['get Interface bvhaaaaaaaaaaaa ofport', '7\n'],
+      ['set Interface bvhaaaaaaaaaaaa', '7\n'],
     ]);
     expect(await restorePortSecurity(net)).toEqual(['bvhaaaaaaaaaaaa']);
     expect(calls).toContain(
-      'ovs-vsctl --timeout=10 set Interface bvhaaaaaaaaaaaa external_ids:berth-allowed=02:be:00:00:00:01@10.0.0.2',
+      'ovs-vsctl --timeout=10 set Interface bvhaaaaaaaaaaaa external_ids:berth-allowed=02:be:00:00:00:01@10.0.0.2 ' +
+        '-- get Interface bvhaaaaaaaaaaaa ofport',
     );
   });
 });

@@ -90,10 +90,6 @@ export function admissionFlows(ofport: number, target: PortSecurityTarget): stri
   return flows;
 }
 
-async function ofport(net: HostNet, name: string): Promise<number> {
-  return Number((await vsctl(net, ['get', 'Interface', name, 'ofport'])).trim());
-}
-
 /**
  * The forwarding table's catch-all, which admitted frames of a port without a meter end in. Idempotent;
  * the agent ensures it at start and at every power sync (a restarted ovs-vswitchd starts with no flows).
@@ -113,9 +109,24 @@ export async function applyPortSecurity(net: HostNet, target: PortSecurityTarget
   assertIfname(target.name);
   if (target.allowed?.length === 0) throw new Error('port security needs at least the port’s own address');
   target.allowed?.forEach(assertAllowed);
-  // Recorded on the port first: the sweeper puts back from it the flows an ovs-vswitchd restart takes.
-  await vsctl(net, ['set', 'Interface', target.name, `external_ids:${ALLOWED_KEY}=${recordOf(target.allowed)}`]);
-  const number = await ofport(net, target.name);
+  // Recorded on the port first (the sweeper puts back from it the flows an ovs-vswitchd restart takes), and
+  // its OpenFlow port number read, in one call.
+  const number = Number(
+    (
+      await vsctl(net, [
+        'set',
+        'Interface',
+        target.name,
+        `external_ids:${ALLOWED_KEY}=${recordOf(target.allowed)}`,
+        '--',
+        'get',
+        'Interface',
+        target.name,
+        'ofport',
+      ])
+    ).trim(),
+  );
+  if (!Number.isInteger(number) || number < 1) throw new Error(`port ${target.name} has no OpenFlow port number`);
   const bundle = [
     `delete cookie=${portSecurityCookie(target.portId)}/-1`,
     `delete table=0,in_port=${number}`,
