@@ -47,7 +47,8 @@ start_process() { # name script [VAR=value...]
   echo $! >"$BERTH_RUN/stack/$name.pid"
 }
 
-start_process api api/src/main.js BERTH_API_PORT="$API_PORT" BERTH_ADMIN_TOKEN="$ADMIN_TOKEN" BERTH_SECRET_KEY="$SECRET_KEY"
+start_process api api/src/main.js BERTH_API_PORT="$API_PORT" BERTH_ADMIN_TOKEN="$ADMIN_TOKEN" BERTH_SECRET_KEY="$SECRET_KEY" \
+  BERTH_MEMBER_REGISTRIES="$REGISTRY_ADDR,$TESTBED_GATEWAY:5000"
 # Enrolled hosts (deploy/testbed.sh's, over the underlay) reach Redis at the underlay's gateway.
 # Migration snapshots go through the registry's underlay address, which testbed hosts reach (deploy/testbed.sh).
 start_process scheduler scheduler/src/main.js BERTH_SECRET_KEY="$SECRET_KEY" BERTH_AGENT_REDIS_URL=redis://10.250.0.1:6379 \

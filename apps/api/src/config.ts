@@ -22,6 +22,19 @@ export class ApiEnv extends SchedulingEnv {
   @IsString()
   BERTH_ADMIN_TOKEN_FILE = '.berth/admin-token';
 
+  /**
+   * Registries (host[:port], comma-separated) a project member's container image may come from; a cloud
+   * admin may register any. "*": any registry. Default: deploy/up.sh's registry.
+   */
+  @Matches(/^(\*|[A-Za-z0-9.-]+(:\d{1,5})?(,[A-Za-z0-9.-]+(:\d{1,5})?)*)$/, {
+    message: 'must be "*" or registries as host[:port], comma-separated',
+  })
+  BERTH_MEMBER_REGISTRIES = '127.0.0.1:5000';
+
+  get memberRegistries(): readonly string[] | null {
+    return this.BERTH_MEMBER_REGISTRIES === '*' ? null : this.BERTH_MEMBER_REGISTRIES.split(',');
+  }
+
   /** pids limit given to every container unless its flavor says otherwise. */
   @EnvInt()
   @IsInt()

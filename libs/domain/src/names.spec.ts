@@ -1,4 +1,4 @@
-import { DOCKER_REFERENCE, HOST_NAME, INSTANCE_NAME, RESOURCE_NAME, isUuid } from './names';
+import { DOCKER_REFERENCE, HOST_NAME, INSTANCE_NAME, RESOURCE_NAME, isUuid, registryOf } from './names';
 
 describe('naming rules', () => {
   it.each(['web', 'web-1', 'A1', 'a'.repeat(63)])('instance name %j is a valid hostname label', (n) => {
@@ -36,4 +36,15 @@ describe('DOCKER_REFERENCE', () => {
     'rejects %j',
     (ref) => expect(DOCKER_REFERENCE.test(ref)).toBe(false),
   );
+});
+
+describe('registryOf', () => {
+  it.each([
+    ['127.0.0.1:5000/busybox:latest', '127.0.0.1:5000'],
+    ['registry.example.com/team/app:1.2', 'registry.example.com'],
+    ['localhost/app', 'localhost'],
+    ['busybox', 'docker.io'],
+    ['library/nginx:1.25', 'docker.io'],
+    ['team/app@sha256:' + 'a'.repeat(64), 'docker.io'],
+  ])('%s pulls from %s', (ref, registry) => expect(registryOf(ref)).toBe(registry));
 });

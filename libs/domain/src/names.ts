@@ -59,3 +59,17 @@ export function isVmFileRef(ref: string): boolean {
 export const KERNEL_CMDLINE = /^[\x20-\x7e]{0,512}$/;
 
 export const DOCKER_REFERENCE_RULE = 'a Docker image reference such as registry:5000/team/app:1.2';
+
+/** Docker Hub, where a reference without a registry part points (Docker's own rule). */
+export const DEFAULT_REGISTRY = 'docker.io';
+
+/**
+ * The registry an image reference pulls from: its first component when that names a host (has a "." or a
+ * ":", or is "localhost"), else Docker Hub.
+ */
+export function registryOf(ref: string): string {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return DEFAULT_REGISTRY;
+  const first = ref.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : DEFAULT_REGISTRY;
+}

@@ -97,3 +97,41 @@ describe('port security and allowed address pairs (real PostgreSQL and Redis, no
     expect(await api.counts()).toEqual(before);
   });
 });
+
+describe('which registries a member’s image may come from (real PostgreSQL and Redis)', () => {
+  let api: TestApi;
+  let memberToken: string;
+  const register = (ref: string, token?: string) =>
+    api.call(
+      'POST',
+      '/v1/images',
+      { name: `img-${Math.random().toString(36).slice(2, 8)}`, kind: 'container', ref },
+      token ? { authorization: `Bearer ${token}` } : undefined,
+    );
+
+  beforeAll(async () => {
+    api = await TestApi.start();
+    await api.call('POST', '/v1/projects', { name: 'shop' });
+    await api.call('POST', '/v1/users', { name: 'alice' });
+    memberToken = (await api.call('POST', '/v1/tokens', { user: 'alice', project: 'shop', role: 'member' })).body.token;
+  });
+  afterAll(() => api.stop());
+
+  it('takes the cloud’s registry from a member, and any registry from the cloud admin', async () => {
+    expect((await register('127.0.0.1:5000/team/app:1.2', memberToken)).status).toBe(201);
+    expect((await register('registry.example.com/app')).status).toBe(201);
+    expect((await register('busybox')).status).toBe(201);
+  });
+
+  it.each(['busybox', 'library/nginx:1.25', 'registry.example.com/app', '127.0.0.1:5001/app'])(
+    'refuses %s from a member, naming ref and the rule, and writes nothing',
+    async (ref) => {
+      const before = await api.counts();
+      const res = await register(ref, memberToken);
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'ref', rule: 'registry' })]);
+      expect(res.body.error.message).toContain('127.0.0.1:5000');
+      expect(await api.counts()).toEqual(before);
+    },
+  );
+});

@@ -63,7 +63,11 @@ const CASES: Record<string, RouteCase> = {
   'GET /v1/flavors': { access: 'any', ok: 200 },
   'GET /v1/flavors/:id': { access: 'any', ok: 200, target: 'flavor', ownership: 'cloud' },
   'DELETE /v1/flavors/:id': { access: 'admin', ok: 204, target: 'flavor', ownership: 'cloud' },
-  'POST /v1/images': { access: 'member', ok: 201, body: () => ({ name: unique(), kind: 'container', ref: 'busybox' }) },
+  'POST /v1/images': {
+    access: 'member',
+    ok: 201,
+    body: () => ({ name: unique(), kind: 'container', ref: '127.0.0.1:5000/busybox' }),
+  },
   'GET /v1/images': { access: 'any', ok: 200 },
   'GET /v1/images/:id': { access: 'any', ok: 200, target: 'image', ownership: 'project' },
   'DELETE /v1/images/:id': { access: 'member', ok: 204, target: 'image', ownership: 'project' },

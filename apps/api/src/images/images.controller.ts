@@ -3,6 +3,7 @@ import {
   BerthError,
   DOCKER_REFERENCE,
   DOCKER_REFERENCE_RULE,
+  registryOf,
   HOST_NAME,
   isVmFileRef,
   KERNEL_CMDLINE,
@@ -82,6 +83,23 @@ export class ImagesController {
     }
     if (dto.kind === 'container' && !DOCKER_REFERENCE.test(dto.ref)) {
       throw BerthError.invalid([{ field: 'ref', rule: 'matches', message: `ref must be ${DOCKER_REFERENCE_RULE}` }]);
+    }
+    // What a member's image may pull is the cloud's choice (its own registry, by default): an image is code
+    // every host of the cloud runs.
+    const registries = this.env.memberRegistries;
+    if (
+      dto.kind === 'container' &&
+      principal.role !== 'admin' &&
+      registries &&
+      !registries.includes(registryOf(dto.ref))
+    ) {
+      throw BerthError.invalid([
+        {
+          field: 'ref',
+          rule: 'registry',
+          message: `ref must come from a registry members may use (${registries.join(', ')}), not ${registryOf(dto.ref)}`,
+        },
+      ]);
     }
     if (dto.kind === 'vm') {
       // Paths name the hosts' files: only the operator who controls them may register one.
