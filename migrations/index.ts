@@ -10,6 +10,7 @@ import { Recovery1764600000000 } from './1764600000000-recovery';
 import { RestartPolicy1764700000000 } from './1764700000000-restart-policy';
 import { Events1764800000000 } from './1764800000000-events';
 import { PortSecurity1764900000000 } from './1764900000000-port-security';
+import { HostSandbox1765000000000 } from './1765000000000-host-sandbox';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   RestartPolicy1764700000000,
   Events1764800000000,
   PortSecurity1764900000000,
+  HostSandbox1765000000000,
 ];

@@ -134,6 +134,24 @@ describe('port security: no forged frame leaves an instance’s port', () => {
     expect(refused).toContain('Operation not permitted');
   });
 
+  it('reports the host’s confinement, read from dockerd and OVS, and its pid ceiling, raised from the kernel default', async () => {
+    const host = ((await stack.call('GET', '/v1/hosts')).body.items as any[]).find((h) => h.name === stack.hostName);
+    const dockerd = (await runCommand([DOCKER, 'info', '-f', '{{json .SecurityOptions}}'])).trim();
+    expect(host.confinement).toEqual(
+      expect.arrayContaining(['no-new-privileges', 'cap-drop:NET_RAW,MKNOD', 'port-security']),
+    );
+    // What dockerd says it enforces (seccomp here; userns where it is remapped), and nothing it does not.
+    for (const option of ['seccomp', 'userns', 'apparmor', 'selinux']) {
+      expect({ option, reported: host.confinement.includes(option) }).toEqual({
+        option,
+        reported: dockerd.includes(`name=${option}`),
+      });
+    }
+    const kernelPidMax = Number((await readFile('/proc/sys/kernel/pid_max', 'utf8')).trim());
+    expect(host.pidMax).toBe(kernelPidMax);
+    expect(kernelPidMax).toBeGreaterThanOrEqual(4_194_304);
+  });
+
   it('installs admission flows on each port that name its own MAC and address', async () => {
     const { flows } = await readPortSecurity(ovs, attacker.portId);
     expect(flows.some((f) => f.includes(`dl_src=${attacker.mac}`) && f.includes(`nw_src=${attacker.ip}`))).toBe(true);

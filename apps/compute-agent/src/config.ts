@@ -73,6 +73,16 @@ export class AgentEnv extends BerthEnv {
   @Matches(CPU_LIST, { message: 'must be a kernel CPU list such as 0-1' })
   BERTH_CPU_SHARED_SET?: string;
 
+  /**
+   * kernel.pid_max the agent raises the host to at start (never lowers it): the kernel's default of 32768
+   * lets a few dozen containers at their pids limit leave the host unable to fork. 0: leave it as it is.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(4_194_304)
+  BERTH_PID_MAX = 4_194_304;
+
   /** Where lxcfs is mounted; instances get their own /proc view from it when it runs. Empty: never use it. */
   @Matches(/^(\/[^\0]*)?$/, { message: 'must be an absolute path, or empty' })
   BERTH_LXCFS_PATH = '/var/lib/lxcfs';

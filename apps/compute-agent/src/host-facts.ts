@@ -1,7 +1,7 @@
 import type { HostFacts, InstanceKind } from '@berth/contracts';
 import { lxcfsBinds } from '@berth/cgroups';
 import { formatCpuList, type HostCpuSets } from '@berth/domain';
-import { readdir, readFile, statfs } from 'node:fs/promises';
+import { readdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 
 export interface HostFactsOptions {
@@ -19,6 +19,24 @@ export interface HostFactsOptions {
   cpuSets: HostCpuSets;
   /** Where lxcfs is mounted, or null when the operator turned it off. */
   lxcfsPath: string | null;
+  /** How the host's drivers keep instances apart (each driver's confinement, merged). */
+  confinement: () => Promise<string[]>;
+}
+
+const PID_MAX = '/proc/sys/kernel/pid_max';
+
+export async function readPidMax(): Promise<number> {
+  return Number((await readFile(PID_MAX, 'utf8')).trim());
+}
+
+/**
+ * Raises kernel.pid_max to `wanted` if it is lower (0: leave it); returns what the kernel then holds. A
+ * host that refuses (a container without the right) keeps its own, which the heartbeat reports.
+ */
+export async function raisePidMax(wanted: number): Promise<{ before: number; after: number }> {
+  const before = await readPidMax();
+  if (wanted > before) await writeFile(PID_MAX, `${wanted}\n`).catch(() => undefined);
+  return { before, after: await readPidMax() };
 }
 
 /** The newest kernel in /boot, which the KVM probe boots; null when there is none. */
@@ -55,5 +73,7 @@ export async function readHostFacts(options: HostFactsOptions): Promise<HostFact
     vlanRanges: options.vlanRanges,
     cachedImages: await options.cachedImages(),
     unavailable: options.unavailable(),
+    confinement: await options.confinement(),
+    pidMax: await readPidMax(),
   };
 }

@@ -18,7 +18,7 @@ import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler } from './command-handler';
 import { AgentEnv } from './config';
-import { newestKernel, onlineCpus, readHostFacts } from './host-facts';
+import { newestKernel, onlineCpus, raisePidMax, readHostFacts } from './host-facts';
 import { PowerSync } from './power-sync';
 import { NetworkSweeper } from './network-sweeper';
 import { Reporter } from './reporter';
@@ -74,6 +74,10 @@ export async function startAgent(env: AgentEnv) {
     ...(env.BERTH_OVS_DB ? { ovsDb: env.BERTH_OVS_DB } : {}),
   });
 
+  const pids = await raisePidMax(env.BERTH_PID_MAX);
+  if (pids.after !== pids.before) log.info(pids, 'kernel.pid_max raised');
+  else if (env.BERTH_PID_MAX > pids.after)
+    log.warn({ ...pids, wanted: env.BERTH_PID_MAX }, 'kernel.pid_max not raised');
   const cpuSets = hostCpuSets(await onlineCpus(), env.BERTH_CPU_DEDICATED_SET, env.BERTH_CPU_SHARED_SET);
   const names = env.BERTH_DRIVERS.split(',');
   const virtType: VirtType = !names.includes('libvirt')
@@ -141,6 +145,10 @@ export async function startAgent(env: AgentEnv) {
     agentVersion: AGENT_VERSION,
     cpuSets,
     lxcfsPath: env.BERTH_LXCFS_PATH || null,
+    confinement: async () => {
+      const each = await Promise.all([...byKind.values()].map((d) => d.confinement().catch(() => [] as string[])));
+      return [...new Set(each.flat())];
+    },
   };
   const heartbeat = async () => {
     try {

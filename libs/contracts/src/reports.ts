@@ -29,6 +29,13 @@ export interface HostFacts {
    * new instance of that kind until it answers again. Absent from older agents: none.
    */
   unavailable?: InstanceKind[];
+  /**
+   * How the host keeps instances apart besides their limits, e.g. ["seccomp", "no-new-privileges",
+   * "cap-drop:NET_RAW,MKNOD", "port-security", "userns"]. Absent from older agents: unknown.
+   */
+  confinement?: string[];
+  /** kernel.pid_max: the most processes and threads the host can have at once. Absent from older agents. */
+  pidMax?: number;
 }
 
 /** A host command that an agent died running. */

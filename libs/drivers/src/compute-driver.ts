@@ -109,6 +109,13 @@ export interface ComputeDriver {
   cachedImages(): Promise<string[]>;
 
   /**
+   * How this driver keeps its instances apart on this host besides their limits: the hypervisor's own
+   * security options (seccomp, userns, apparmor, selinux) and Berth's (no-new-privileges, dropped
+   * capabilities, port security), as names the API shows. Read from the hypervisor, not assumed.
+   */
+  confinement(): Promise<string[]>;
+
+  /**
    * Cold migration, source side (drivers with `coldMigrate`): stops the instance and writes what it
    * holds to the snapshot `ref` where other hosts can fetch it. After success: stopped, unplugged,
    * the snapshot complete at `ref`. After failure: stopped and otherwise unchanged, no partial local

@@ -83,6 +83,20 @@ export class HostView {
   @ApiProperty({ type: Usage, description: 'Sum of the allocations on this host' }) usage!: Usage;
   @ApiProperty({ type: CpuSets }) cpuSets!: CpuSets;
   @ApiProperty({ description: 'lxcfs runs there: instances see their own limits in /proc' }) lxcfs!: boolean;
+  @ApiProperty({
+    type: [String],
+    example: ['seccomp', 'no-new-privileges', 'cap-drop:NET_RAW,MKNOD', 'port-security'],
+    description:
+      'How the host keeps instances apart, as its agent reports: the container runtime security options ' +
+      '(seccomp, userns, apparmor, selinux) and Berth’s own (no-new-privileges, dropped capabilities, port security)',
+  })
+  confinement!: string[];
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'kernel.pid_max: processes and threads the host can hold at once (its agent raises it at start)',
+  })
+  pidMax!: number | null;
   @ApiProperty({ nullable: true, type: Date }) lastHeartbeatAt!: Date | null;
   @ApiProperty() agentVersion!: string;
 }
@@ -191,6 +205,7 @@ const HOST_VIEW_SQL = `
                            'diskGb', h.used_disk_gb, 'instances', h.used_instances,
                            'pinnedCpus', (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest(h.pinned_cpus) c)) AS usage,
          json_build_object('shared', h.cpu_shared_set, 'dedicated', h.cpu_dedicated_set) AS "cpuSets", h.lxcfs,
+         h.confinement, h.pid_max AS "pidMax",
          h.last_heartbeat_at AS "lastHeartbeatAt", h.agent_version AS "agentVersion"
     FROM hosts h`;
 

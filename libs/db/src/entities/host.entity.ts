@@ -17,6 +17,8 @@ export class HostEntity {
   /** The dedicated CPUs instances (and reservation slots) hold; as many as usedPcpus. */
   @Column('int', { array: true }) pinnedCpus!: number[];
   @Column('boolean') lxcfs!: boolean;
+  @Column('text', { array: true }) confinement!: string[];
+  @Column('integer', { nullable: true }) pidMax!: number | null;
   @Column('real') cpuRatio!: number;
   @Column('real') ramRatio!: number;
   @Column('real') diskRatio!: number;

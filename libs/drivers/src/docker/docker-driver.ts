@@ -35,7 +35,14 @@ import { DriverError, type ComputeDriver, type DriverCapabilities, type StepList
 import { demuxDockerLog, lastLines } from '../console-tail';
 import { expectedApplied, mismatches, portRatesOf } from '../limits';
 import { runSteps } from '../run-steps';
-import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE, LABEL_PORT } from './container-config';
+import {
+  containerConfig,
+  containerName,
+  DROPPED_CAPABILITIES,
+  LABEL_HOST,
+  LABEL_INSTANCE,
+  LABEL_PORT,
+} from './container-config';
 import { isNotFound, isNotModified } from './docker-errors';
 import { LayerProgress, type LayerEvent } from './layer-progress';
 import { appliedFrom, dockerResources, ioThrottleOf, throttlesDisk, type HostLimitContext } from './limits';
@@ -274,6 +281,13 @@ export class DockerDriver implements ComputeDriver {
     return images
       .flatMap((i) => (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'))
       .flatMap((t) => (t.endsWith(':latest') ? [t, t.slice(0, -7)] : [t]));
+  }
+
+  /** dockerd's security options ("name=seccomp,profile=default" -> seccomp), then what Berth adds itself. */
+  async confinement(): Promise<string[]> {
+    const info = (await this.docker.info()) as { SecurityOptions?: string[] };
+    const runtime = (info.SecurityOptions ?? []).flatMap((o) => /(?:^|,)name=([a-z0-9-]+)/.exec(o)?.[1] ?? []);
+    return [...runtime, 'no-new-privileges', `cap-drop:${DROPPED_CAPABILITIES.join(',')}`, 'port-security'];
   }
 
   /** Plugs the running container's port; returns the container as it then runs. */

@@ -193,6 +193,11 @@ export class FakeDriver implements ComputeDriver {
     return Promise.resolve([...this.images]);
   }
 
+  /** A fake keeps nothing apart. */
+  confinement(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
   /** The fake's snapshot: the instance stops and the reference is remembered as an image. */
   async snapshot(
     spec: InstanceSpec,

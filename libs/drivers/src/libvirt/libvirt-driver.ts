@@ -286,6 +286,16 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   /**
+   * libvirt's security drivers for QEMU as its capabilities list them ("dac": QEMU runs as an unprivileged
+   * user; "apparmor", "selinux": sVirt), then the port security Berth adds on each tap.
+   */
+  async confinement(): Promise<string[]> {
+    const caps = await this.run(['virsh', '-c', this.options.uri, 'capabilities']);
+    const models = [...caps.matchAll(/<secmodel>\s*<model>([a-z0-9-]+)<\/model>/g)].map((m) => m[1] ?? '');
+    return [...models.filter((m) => m && m !== 'none').map((m) => `libvirt-${m}`), 'port-security'];
+  }
+
+  /**
    * Cold migration, source side: shuts the guest down, checksums its overlay disk, and undefines the
    * domain while keeping its directory (disk, config drive, definition), so the target can define the
    * same name and a revert can define it here again (powerOn). Returns the disk for the target to fetch.
