@@ -23,7 +23,7 @@ import {
   type DatapathType,
   type HostNet,
 } from '@berth/network';
-import { errorMessage, runCommand, type CommandRunner } from '@berth/platform';
+import { runCommand, type CommandRunner } from '@berth/platform';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as LibvirtModule from '@unraid/libvirt';
@@ -65,9 +65,6 @@ export interface LibvirtDriverOptions {
 
 /** Left in an instance's directory by a migration's fetch: spawn starts from the disk it brought, not a new one. */
 const RECEIVED = 'received';
-
-/** libvirt's refusal of any blkio weight where the disk's scheduler is neither BFQ nor CFQ. */
-const NO_WEIGHT_CONTROL = /valid only for bfq or cfq/;
 
 /**
  * KVM/QEMU guests through libvirt: @unraid/libvirt for the connection and lifecycle, virsh (argv
@@ -532,15 +529,13 @@ export class LibvirtDriver implements ComputeDriver {
       '--write-iops-sec',
       iops(l.diskWriteIops),
     );
-    // Unset goes back to the kernel's default, which a weight once set would otherwise keep. A kernel
-    // without BFQ has no weight to go back from (libvirt refuses any weight there): unset is then a no-op,
-    // while a weight asked for fails the step, as on the docker driver.
-    await virsh('blkiotune', name, ...scope, '--weight', String(l.diskWeight ?? DEFAULT_DISK_WEIGHT)).catch(
-      (error: unknown) => {
-        if (l.diskWeight === null && NO_WEIGHT_CONTROL.test(errorMessage(error))) return '';
-        throw error;
-      },
-    );
+    // Unset goes back to the kernel's default, which a weight once set would otherwise keep; a domain at the
+    // default already (or on a kernel without BFQ, where libvirt refuses any weight, and a definition holding
+    // one would then fail the domain's next start) is left alone.
+    const weight = l.diskWeight ?? DEFAULT_DISK_WEIGHT;
+    if (l.diskWeight !== null || ((await this.readWeight(instanceId)) ?? DEFAULT_DISK_WEIGHT) !== weight) {
+      await virsh('blkiotune', name, ...scope, '--weight', String(weight));
+    }
     if (running) await setPortRates(this.net, this.qosTarget(spec), portRatesOf(l));
   }
 
