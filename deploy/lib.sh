@@ -154,6 +154,9 @@ start_ovs() {
   fi
 }
 
+# Every dockerd of Berth's remaps users: root in a container is uid 100000 (dockremap's range) on the host.
+DOCKERD_USERNS=(--userns-remap=default)
+
 start_dockerd() {
   if ! $DOCKER -H unix:///var/run/docker.sock info >/dev/null 2>&1; then
     log "starting dockerd"
@@ -161,9 +164,12 @@ start_dockerd() {
     # iptables rules would set FORWARD to DROP and cut traffic between namespaces (PLATFORM.md).
     # live-restore: containers keep running while dockerd restarts (an upgrade, a crash).
     detached dockerd --host unix:///var/run/docker.sock --iptables=false --bridge=none --live-restore \
-      --pidfile /var/run/docker.pid >>"$STATE/dockerd.log" 2>&1 &
+      "${DOCKERD_USERNS[@]}" --pidfile /var/run/docker.pid >>"$STATE/dockerd.log" 2>&1 &
     mark_started dockerd
     wait_for 60 dockerd $DOCKER -H unix:///var/run/docker.sock info
+  elif ! $DOCKER -H unix:///var/run/docker.sock info -f '{{json .SecurityOptions}}' | grep -q 'name=userns'; then
+    log "warning: the running dockerd does not remap users: root in a container is root on the host." \
+      "Restart it with deploy/restart.sh dockerd (Berth starts it with ${DOCKERD_USERNS[*]})."
   fi
 }
 

@@ -105,7 +105,7 @@ host_dockerd() { # i
   mkdir -p "$data/docker" "$run/docker-exec"
   # nsenter, not ip netns exec, which remounts /sys and hides the cgroups from dockerd (PLATFORM.md).
   in_ns "$i" setsid dockerd --host "unix://$run/docker.sock" --data-root "$data/docker" \
-    --exec-root "$run/docker-exec" --pidfile "$run/docker.pid" --iptables=false --bridge=none \
+    --exec-root "$run/docker-exec" --pidfile "$run/docker.pid" --iptables=false --bridge=none "${DOCKERD_USERNS[@]}" \
     --insecure-registry "$TB_REGISTRY" >"$data/dockerd.log" 2>&1 &
   wait_for 60 "dockerd of $(host_name "$i")" $DOCKER -H "unix://$run/docker.sock" info
 }

@@ -10,7 +10,9 @@ import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
 
 /**
- * Port security on the real OVS: an instance on a shared VLAN sends raw frames (AF_PACKET, as any
+ * Tenant isolation on the real daemons. The kernel: root in a container is an unprivileged uid on the host,
+ * without raw sockets or device nodes. The wire, port security on the real OVS: an instance on a shared VLAN
+ * sends raw frames (AF_PACKET, as any
  * container with CAP_NET_RAW can) that forge a neighbour's ARP, a source MAC or a source address. None
  * reaches a neighbour, the neighbour's ARP cache keeps the truth, OVS learns no forged MAC, and the
  * attacker's port counts what it dropped; the same sender's honest frame arrives, so the probe can see
@@ -54,7 +56,7 @@ async function learnedMacs(): Promise<string> {
   return runCommand(['ovs-appctl', 'fdb/show', env.bridge]);
 }
 
-describe('port security: no forged frame leaves an instance’s port', () => {
+describe('isolation: root in a container is not root on the host, and no forged frame leaves its port', () => {
   let stack: TestStack;
   let build: string;
   let attacker: Instance;
@@ -112,6 +114,17 @@ describe('port security: no forged frame leaves an instance’s port', () => {
   afterAll(async () => {
     await stack?.stop();
     if (build) await rm(build, { recursive: true, force: true });
+  });
+
+  it('runs a container’s root as an unprivileged host uid (a user namespace)', async () => {
+    const pid = await containerPid(attacker.id);
+    const [inside, outside, count] = (await readFile(`/proc/${pid}/uid_map`, 'utf8')).trim().split(/\s+/).map(Number);
+    expect({ inside, count }).toEqual({ inside: 0, count: 65536 });
+    expect(outside).toBeGreaterThanOrEqual(65536);
+    const hostUid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    expect(hostUid).toBe(outside);
+    // Inside, it is still root (its files, its packages), and the host says whose it is.
+    expect((await runCommand([DOCKER, 'exec', `berth-${attacker.id}`, 'id', '-u'])).trim()).toBe('0');
   });
 
   it('gives an instance no raw sockets and no device nodes: CapEff lacks NET_RAW and MKNOD', async () => {
