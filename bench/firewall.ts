@@ -12,19 +12,17 @@
  */
 import { applyPortSecurity, hostNet, removeAdmissionFlowsOf, type PortSecurityTarget } from '@berth/network';
 import { runCommand } from '@berth/platform';
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { api, assertStack, finished } from './support/api';
+import { iperf } from './support/iperf';
 import { machineLine, writeSection } from './support/report';
 import { median, ms } from './support/stats';
 
-const DOCKER = '/usr/bin/docker';
 const rounds = Number(process.argv[2] ?? 3);
 const bridge = process.env['BERTH_OVS_BRIDGE'] ?? 'br-int';
 const ovs = hostNet({ bridge });
 const net = `10.${randomInt(200, 250)}.${randomInt(0, 255)}`;
 
-const pidOf = async (i: any) => (await runCommand([DOCKER, 'inspect', '-f', '{{.State.Pid}}', `berth-${i.id}`])).trim();
 const portName = (i: any) => `bvh${(i.portId as string).replace(/-/g, '').slice(0, 12)}`;
 const admission = (i: any): PortSecurityTarget => ({
   name: portName(i),
@@ -33,24 +31,6 @@ const admission = (i: any): PortSecurityTarget => ({
 });
 const ofportOf = async (i: any) =>
   Number((await runCommand(['ovs-vsctl', 'get', 'Interface', portName(i), 'ofport'])).trim());
-
-async function iperf(client: any, server: any): Promise<number> {
-  const daemon = spawn('nsenter', [`--target=${await pidOf(server)}`, '--net', 'iperf3', '-s', '-1'], {
-    stdio: 'ignore',
-  });
-  try {
-    await new Promise((r) => setTimeout(r, 300));
-    const out = await runCommand(
-      ['nsenter', `--target=${await pidOf(client)}`, '--net', 'iperf3', '-c', server.ip, '-t', '5', '-J'],
-      { timeoutMs: 30_000 },
-    );
-    return (
-      (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6
-    );
-  } finally {
-    daemon.kill();
-  }
-}
 
 async function create(name: string): Promise<any> {
   const created = await api('POST', '/v1/instances', {

@@ -14,10 +14,10 @@
  */
 import { blockDeviceOf, cgroupsOfProcess } from '@berth/cgroups';
 import { runCommand } from '@berth/platform';
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { api, assertStack, finished } from './support/api';
+import { iperf } from './support/iperf';
 import { machineLine, writeSection } from './support/report';
 import { median, ms, percentile } from './support/stats';
 
@@ -123,28 +123,6 @@ async function directWrite(id: string, bs: string, blocks: number): Promise<{ mi
   const [a = 0, b = 0] = (times ?? '').split(' ').map(Number);
   const seconds = Math.max(0.01, b - a);
   return { mibps: Number(size) / MIB / seconds, iops: blocks / seconds };
-}
-
-async function iperf(client: any, server: any, reverse: boolean): Promise<number> {
-  const pidOf = async (i: any) =>
-    (await runCommand([DOCKER, 'inspect', '-f', '{{.State.Pid}}', `berth-${i.id}`])).trim();
-  const daemon = spawn('nsenter', [`--target=${await pidOf(server)}`, '--net', 'iperf3', '-s', '-1'], {
-    stdio: 'ignore',
-  });
-  try {
-    await new Promise((r) => setTimeout(r, 300));
-    const out = await runCommand(
-      ['nsenter', `--target=${await pidOf(client)}`, '--net', 'iperf3', '-c', server.ip, '-t', '5', '-J'].concat(
-        reverse ? ['-R'] : [],
-      ),
-      { timeoutMs: 30_000 },
-    );
-    return (
-      (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6
-    );
-  } finally {
-    daemon.kill();
-  }
 }
 
 async function main(): Promise<void> {
