@@ -1,7 +1,7 @@
 /**
  * bench/create-to-active: 20 sequential container creates, timed from POST /v1/instances to ACTIVE,
  * against the stack deploy/up.sh runs. Interleaved with each, the same work done by hand: docker run
- * --network none and the same ip/ethtool/ovs-vsctl/nsenter commands Berth runs. Writes the medians
+ * --network none and the same ip/ethtool/ovs-vsctl/ovs-ofctl/nsenter commands Berth runs. Writes the medians
  * and their ratio to docs/benchmarks.md.
  *
  *   deploy/up.sh && . .berth/env && node dist/bench/create-to-active.js [count]
@@ -63,6 +63,10 @@ async function handCreate(i: number, image: string): Promise<{ ms: number; name:
     '1024',
     '--security-opt',
     'no-new-privileges',
+    '--cap-drop',
+    'NET_RAW',
+    '--cap-drop',
+    'MKNOD',
     image,
   ]);
   const pid = (await runCommand([DOCKER, 'inspect', '-f', '{{.State.Pid}}', name])).trim();
@@ -72,8 +76,17 @@ async function handCreate(i: number, image: string): Promise<{ ms: number; name:
     input: `link set dev ${peer} netns ${pid} name eth0\nlink set dev ${veth} up\n`,
   });
   await runCommand(['ovs-vsctl', '--may-exist', 'add-port', bridge, veth, `tag=${vlan}`]);
+  // Port security, as Berth's port gets it: its own MAC and address in, the rest dropped.
+  const ip = `${net}.${200 + i}`;
+  const flows = [
+    `table=0,cookie=0xbe,priority=120,in_port=${veth},udp,tp_src=67,actions=drop`,
+    `table=0,cookie=0xbe,priority=110,in_port=${veth},dl_src=${mac},ip,nw_src=${ip},actions=resubmit(,10)`,
+    `table=0,cookie=0xbe,priority=110,in_port=${veth},dl_src=${mac},arp,arp_sha=${mac},arp_spa=${ip},actions=resubmit(,10)`,
+    `table=0,cookie=0xbe,priority=100,in_port=${veth},actions=drop`,
+  ];
+  await runCommand(['ovs-ofctl', 'add-flows', bridge, '-'], { input: `${flows.join('\n')}\n` });
   await runCommand(['nsenter', `--target=${pid}`, '--net', 'ip', '-batch', '-'], {
-    input: `link set dev lo up\naddr add ${net}.${200 + i}/24 dev eth0\nlink set dev eth0 up\nroute add default via ${net}.1 dev eth0\n`,
+    input: `link set dev lo up\naddr add ${ip}/24 dev eth0\nlink set dev eth0 up\nroute add default via ${net}.1 dev eth0\n`,
   });
   return { ms: performance.now() - started, name, veth };
 }
@@ -83,6 +96,7 @@ async function berthDelete(id: string): Promise<void> {
 }
 
 async function handDelete(made: { name: string; veth: string }): Promise<void> {
+  await runCommand(['ovs-ofctl', 'del-flows', bridge, `table=0,in_port=${made.veth}`]);
   await runCommand(['ovs-vsctl', '--if-exists', 'del-port', bridge, made.veth]);
   await runCommand([DOCKER, 'rm', '-f', made.name]);
   await runCommand(['ip', 'link', 'del', made.veth]).catch(() => undefined);
@@ -130,8 +144,9 @@ async function main(): Promise<void> {
 
 \`node dist/bench/create-to-active.js ${count}\`: ${count} sequential container creates (flavor m1.tiny, image busybox),
 each timed from \`POST /v1/instances\` to the API showing ACTIVE (polled every 5 ms) and deleted before the next.
-Interleaved with them, the same work by hand: \`docker run -d --network none --init\` with the same limits, then
-the same \`ip\`, \`ethtool\`, \`ovs-vsctl\` and \`nsenter\` commands the agent runs. Berth's build also binds lxcfs's
+Interleaved with them, the same work by hand: \`docker run -d --network none --init\` with the same limits and
+dropped capabilities, then the same \`ip\`, \`ethtool\`, \`ovs-vsctl\`, \`ovs-ofctl\` (the port's four admission flows)
+and \`nsenter\` commands the agent runs. Berth's build also binds lxcfs's
 files, writes the disk throttles and reads every limit back from the cgroup files, tc and OVS (its \`limits\` step);
 the hand run does not. ${machineLine()}
 

@@ -7,7 +7,13 @@ import { createVethPair, deleteLink, moveIntoNamespace } from './link';
 import { hostVethName, INSTANCE_IFNAME, peerVethName } from './names';
 import { disableTxOffload } from './offload';
 import { addAccessPort, deletePort, type DatapathType } from './ovs';
-import { applyPortSecurity, portSecurityOf, removePortSecurity, type PortSecurityTarget } from './port-security';
+import {
+  applyPortSecurity,
+  portSecurityOf,
+  portSecurityRecord,
+  removePortSecurity,
+  type PortSecurityTarget,
+} from './port-security';
 import { clearPortRates } from './qos';
 
 export interface ContainerPortTarget {
@@ -54,13 +60,14 @@ export async function plugContainerPort(net: HostNet, target: ContainerPortTarge
       'berth-port': port.id,
       'iface-id': port.id,
       'attached-mac': port.mac,
+      ...portSecurityRecord(containerPortSecurity(port)),
     },
   });
   reverter.add(`delete OVS port ${hostEnd}`, () => deletePort(net, hostEnd));
 
   // Before eth0 comes up (with its address, below), so that no frame of the instance's passes unchecked.
   await net.failpoints.check('network.port-security');
-  await applyPortSecurity(net, containerPortSecurity(port));
+  await applyPortSecurity(net, containerPortSecurity(port), { recorded: true });
   reverter.add(`remove port security of ${hostEnd}`, () => removePortSecurity(net, port.id));
 
   await net.failpoints.check('network.address');

@@ -72,21 +72,24 @@ function assertAllowed(address: AllowedAddress): void {
   }
 }
 
-/** The admission flows of a port with OpenFlow port number `ofport`, as ovs-ofctl add-flows lines. */
-export function admissionFlows(ofport: number, target: PortSecurityTarget): string[] {
-  if (!Number.isInteger(ofport) || ofport < 1) throw new Error(`port ${target.name} has no OpenFlow port number`);
+/**
+ * The admission flows of the port, as ovs-ofctl add-flows lines. They name the port (ovs-ofctl turns the
+ * name into its OpenFlow port number as it installs them), so no lookup comes first.
+ */
+export function admissionFlows(target: PortSecurityTarget): string[] {
   const head = `table=0,cookie=${portSecurityCookie(target.portId)}`;
   const next = `actions=resubmit(,${FORWARDING_TABLE})`;
+  const port = target.name;
   // Switched off by an admin: the port's frames go on unchecked (to its meter, if any).
-  if (target.allowed === null) return [`${head},priority=${PRIORITY.drop},in_port=${ofport},${next}`];
-  const flows = [`${head},priority=${PRIORITY.dhcpServer},in_port=${ofport},udp,tp_src=67,actions=drop`];
+  if (target.allowed === null) return [`${head},priority=${PRIORITY.drop},in_port=${port},${next}`];
+  const flows = [`${head},priority=${PRIORITY.dhcpServer},in_port=${port},udp,tp_src=67,actions=drop`];
   for (const { mac, ip } of target.allowed) {
-    flows.push(`${head},priority=${PRIORITY.allow},in_port=${ofport},dl_src=${mac},ip,nw_src=${ip},${next}`);
+    flows.push(`${head},priority=${PRIORITY.allow},in_port=${port},dl_src=${mac},ip,nw_src=${ip},${next}`);
     flows.push(
-      `${head},priority=${PRIORITY.allow},in_port=${ofport},dl_src=${mac},arp,arp_sha=${mac},arp_spa=${ip},${next}`,
+      `${head},priority=${PRIORITY.allow},in_port=${port},dl_src=${mac},arp,arp_sha=${mac},arp_spa=${ip},${next}`,
     );
   }
-  flows.push(`${head},priority=${PRIORITY.drop},in_port=${ofport},actions=drop`);
+  flows.push(`${head},priority=${PRIORITY.drop},in_port=${port},actions=drop`);
   return flows;
 }
 
@@ -105,36 +108,33 @@ export async function ensureForwardingTable(net: HostNet): Promise<void> {
  * port's allowed addresses. Call it after the port joins the bridge and before the instance's interface
  * comes up. Idempotent.
  */
-export async function applyPortSecurity(net: HostNet, target: PortSecurityTarget): Promise<void> {
+export async function applyPortSecurity(
+  net: HostNet,
+  target: PortSecurityTarget,
+  options: { recorded?: boolean } = {},
+): Promise<void> {
   assertIfname(target.name);
   if (target.allowed?.length === 0) throw new Error('port security needs at least the port’s own address');
   target.allowed?.forEach(assertAllowed);
-  // Recorded on the port first (the sweeper puts back from it the flows an ovs-vswitchd restart takes), and
-  // its OpenFlow port number read, in one call.
-  const number = Number(
-    (
-      await vsctl(net, [
-        'set',
-        'Interface',
-        target.name,
-        `external_ids:${ALLOWED_KEY}=${recordOf(target.allowed)}`,
-        '--',
-        'get',
-        'Interface',
-        target.name,
-        'ofport',
-      ])
-    ).trim(),
-  );
-  if (!Number.isInteger(number) || number < 1) throw new Error(`port ${target.name} has no OpenFlow port number`);
+  // Recorded on the port first (the sweeper puts back from it the flows an ovs-vswitchd restart takes),
+  // unless the port was made with its record (portSecurityRecord).
+  if (!options.recorded) {
+    const [key, value] = Object.entries(portSecurityRecord(target))[0] ?? [];
+    await vsctl(net, ['set', 'Interface', target.name, `external_ids:${key}=${value}`]);
+  }
   const bundle = [
     `delete cookie=${portSecurityCookie(target.portId)}/-1`,
-    `delete table=0,in_port=${number}`,
-    ...admissionFlows(number, target).map((f) => `add ${f}`),
+    `delete table=0,in_port=${target.name}`,
+    ...admissionFlows(target).map((f) => `add ${f}`),
   ];
   await net.run(['ovs-ofctl', '-O', 'OpenFlow14', '--bundle', 'add-flows', net.bridge, '-'], {
     input: `${bundle.join('\n')}\n`,
   });
+}
+
+/** The external id that records what the port may send from, for a port made with it (addAccessPort). */
+export function portSecurityRecord(target: PortSecurityTarget): Record<string, string> {
+  return { [ALLOWED_KEY]: recordOf(target.allowed) };
 }
 
 /** Removes the port's admission flows. Idempotent. */
@@ -212,7 +212,7 @@ export async function restorePortSecurity(net: HostNet): Promise<string[]> {
     const portId = ids.get('berth-port');
     if (!onBridge.has(name) || !record || !portId || typeof number !== 'number' || number < 1) continue;
     if (guarded.has(number)) continue;
-    await applyPortSecurity(net, { name, portId, allowed: parseRecord(record) });
+    await applyPortSecurity(net, { name, portId, allowed: parseRecord(record) }, { recorded: true });
     restored.push(name);
   }
   return restored;
