@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { access, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseStringPromise } from 'xml2js';
+import { readyBoot } from './support/probes';
 import { testEnv } from './support/test-env';
 
 // The libvirt driver held to the same contract as docker and fake, on libvirtd and QEMU (TCG here),
@@ -87,8 +88,7 @@ describeDriverContract('libvirt', {
     const end = Date.now() + 90_000;
     for (;;) {
       const text = await readFile(log, 'utf8').catch(() => '');
-      const boot = text.lastIndexOf('berth-test-vm: userspace up');
-      if (boot >= 0 && text.indexOf('berth-test-vm: ready', boot) > 0) return;
+      if (readyBoot(text) !== null) return;
       if (Date.now() > end) throw new Error(`the guest of ${s.id} never got ready:\n${text.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 250));
     }

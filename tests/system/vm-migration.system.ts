@@ -4,7 +4,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { utils } from 'ssh2';
-import { guestExec, tcpFrom } from './support/probes';
+import { guestExec, readyBoot, tcpFrom } from './support/probes';
 import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
 import { dockerSocketOf, onlyTestbedHosts } from './support/testbed';
@@ -122,10 +122,7 @@ class VmPair {
     return this.stack.until(
       'the guest to be ready',
       async () => {
-        const log = await this.consoleOf(host);
-        const boot = log.lastIndexOf('berth-test-vm: userspace up');
-        if (boot < after) return null;
-        return boot >= 0 && log.indexOf('berth-test-vm: ready', boot) > 0 ? log.slice(boot) : null;
+        return readyBoot(await this.consoleOf(host), after);
       },
       90_000,
     );

@@ -1,11 +1,11 @@
 import { cgroupsOfProcess, readIoWeight } from '@berth/cgroups';
 import { domainName, tapName } from '@berth/drivers';
-import { hostNet, listPorts } from '@berth/network';
+import { hostNet, listPorts, readPortSecurity } from '@berth/network';
 import { runCommand } from '@berth/platform';
 import { randomBytes, randomInt } from 'node:crypto';
 import { access, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { guestExec, insideView, serveTcp, tcpFrom } from './support/probes';
+import { guestExec, insideView, readyBoot, serveTcp, tcpFrom } from './support/probes';
 import { hostObjects, TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
 
@@ -38,9 +38,7 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     stack.until(
       'the guest to be ready',
       async () => {
-        const log = await consoleOf(id);
-        const boot = log.lastIndexOf('berth-test-vm: userspace up');
-        return boot >= 0 && log.indexOf('berth-test-vm: ready', boot) > 0 ? log.slice(boot) : null;
+        return readyBoot(await consoleOf(id));
       },
       90_000,
     );
@@ -113,6 +111,33 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
     expect(fromVm.code).not.toBe(0);
     expect(fromVm.output).not.toContain('hello-from-vm');
     expect((await stack.remove(vm200.id)).status).toBe('succeeded');
+  });
+
+  it('drops what a guest forges on its tap: a source address not its own never reaches the container beside it', async () => {
+    const serial = consoleSocket(vm.id);
+    const echoes = async () => {
+      const pid = (await runCommand(['/usr/bin/docker', 'inspect', '-f', '{{.State.Pid}}', `berth-${peer.id}`])).trim();
+      const snmp = await runCommand(['nsenter', `--target=${pid}`, '--net', 'cat', '/proc/net/snmp']);
+      const [names, values] = snmp.split('\n').filter((l) => l.startsWith('Icmp:'));
+      return Number(values?.split(/\s+/)[names?.split(/\s+/).indexOf('InEchos') ?? -1]);
+    };
+    const dropped = async () => (await readPortSecurity(hostNet({ bridge: env.bridge }), vm.portId)).dropped;
+    // Its own address reaches the container (so the probe sees what gets through).
+    let before = await echoes();
+    expect((await guestExec(serial, `ping -c 2 -W 2 ${peer.ip}`)).code).toBe(0);
+    expect(await echoes()).toBeGreaterThanOrEqual(before + 2);
+    // The guest is root in its own kernel: it takes an address that is not its port's and sends from it.
+    const forged = '192.0.2.66';
+    expect((await guestExec(serial, `ip addr add ${forged}/32 dev eth0`)).code).toBe(0);
+    try {
+      before = await echoes();
+      const drops = await dropped();
+      expect((await guestExec(serial, `ping -c 3 -W 1 -I ${forged} ${peer.ip}`)).code).not.toBe(0);
+      expect(await echoes()).toBe(before);
+      expect(await dropped()).toBeGreaterThanOrEqual(drops + 3);
+    } finally {
+      await guestExec(serial, `ip addr del ${forged}/32 dev eth0`);
+    }
   });
 
   it('keeps its address across stop, start and reboot', async () => {
@@ -268,8 +293,8 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
   });
 
   it("shows the last lines of a VM's serial console and of a container's output", async () => {
-    // The guest's own state decides what its console holds: wait for its latest boot to be up (in a CI run
-    // the last 50 lines here were early kernel boot: the TCG guest was booting again, cause not found).
+    // The guest's own state decides what its console holds: wait for its latest boot to be up (in CI runs
+    // the last 50 lines here were early kernel boot: the TCG guest had reset on its own, with no panic).
     await guestReady(vm.id);
     const vmConsole = await stack.call('GET', `/v1/instances/${vm.id}/console?lines=50`);
     expect(vmConsole).toMatchObject({ status: 200 });

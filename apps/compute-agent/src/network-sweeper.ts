@@ -1,13 +1,13 @@
 import {
   deleteHalfMadeVeth,
   destroyQosRows,
+  applyPortSecurity,
   ensureForwardingTable,
   halfMadeVeths,
   listPorts,
   orphanQosRows,
   removeAdmissionFlowsOf,
-  restorePortSecurity,
-  strayAdmissionPorts,
+  surveyAdmission,
   type HostNet,
 } from '@berth/network';
 import type { Logger } from '@berth/platform';
@@ -36,18 +36,23 @@ export class NetworkSweeper {
   ) {}
 
   async sweep(): Promise<void> {
-    await ensureForwardingTable(this.net);
-    const restored = await restorePortSecurity(this.net);
-    if (restored.length > 0)
-      this.log.warn({ ports: restored }, 'port security flows put back: the bridge had lost them');
     if (this.veths) await this.sweepVeths();
     await this.sweepQos();
-    await this.sweepAdmissionFlows();
+    await this.sweepAdmission();
   }
 
-  private async sweepAdmissionFlows(): Promise<void> {
-    const found = (await strayAdmissionPorts(this.net)).map(String);
-    const { again, first } = split(found, this.seenFlows);
+  /** What an ovs-vswitchd restart took is put back at once; flows of a gone port go at their second sighting. */
+  private async sweepAdmission(): Promise<void> {
+    const survey = await surveyAdmission(this.net);
+    if (!survey.forwarding) await ensureForwardingTable(this.net);
+    for (const target of survey.lost) await applyPortSecurity(this.net, target, { recorded: true });
+    if (survey.lost.length > 0) {
+      this.log.warn(
+        { ports: survey.lost.map((t) => t.name) },
+        'port security flows put back: the bridge had lost them',
+      );
+    }
+    const { again, first } = split(survey.strays.map(String), this.seenFlows);
     for (const ofport of again) {
       await removeAdmissionFlowsOf(this.net, Number(ofport));
       this.log.warn({ ofport: Number(ofport) }, 'stray port security flows removed: their port is gone');

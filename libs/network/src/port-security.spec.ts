@@ -5,8 +5,7 @@ import {
   applyPortSecurity,
   portSecurityCookie,
   portSecurityOf,
-  restorePortSecurity,
-  strayAdmissionPorts,
+  surveyAdmission,
 } from './port-security';
 import { meterCookie } from './qos';
 
@@ -82,23 +81,13 @@ describe('applyPortSecurity', () => {
   });
 });
 
-describe('strayAdmissionPorts', () => {
-  it('names port numbers that flows with a cookie still name but no interface has', async () => {
+describe('surveyAdmission', () => {
+  it('finds ports that lost their flows, flows of ports that are gone, and a missing forwarding catch-all', async () => {
     const flows = [
-      ' cookie=0x9d7a2c1e0f9a8b7c, duration=1s, table=0, n_packets=0, priority=100,in_port=bvh3f1b0d5e6b3a actions=drop',
+      ' cookie=0x9d7a2c1e0f9a8b7c, duration=1s, table=0, n_packets=0, priority=100,in_port=8 actions=drop',
       ' cookie=0x1111111111111111, duration=1s, table=0, n_packets=3, priority=100,in_port=9 actions=drop',
       ' cookie=0x0, duration=9s, table=0, n_packets=12, priority=0 actions=NORMAL',
     ].join('\n');
-    const { net } = recorder([
-      ['dump-flows', flows],
-      ['ofport', '7\n1\n[]\n'],
-    ]);
-    expect(await strayAdmissionPorts(net)).toEqual([9]);
-  });
-});
-
-describe('restorePortSecurity', () => {
-  it('puts back the flows of a port that records its addresses and has no drop flow, and only that', async () => {
     const rows = {
       data: [
         [
@@ -131,21 +120,23 @@ describe('restorePortSecurity', () => {
             'map',
             [
               ['berth-port', PORT],
-              ['berth-allowed', '02:be:00:00:00:03@10.0.0.4'],
+              ['berth-allowed', 'any'],
             ],
           ],
         ],
       ],
     };
-    const { calls, net } = recorder([
+    const { net } = recorder([
+      ['dump-flows', flows],
       ['list-ifaces', 'bvhaaaaaaaaaaaa\nbvhbbbbbbbbbbbb\ntrunk0\n'],
       ['list Interface', JSON.stringify(rows)],
-      ['dump-flows', ' cookie=0x1, table=0, n_packets=0, priority=100,in_port=8 actions=drop\n'],
-      ['set Interface bvhaaaaaaaaaaaa', '7\n'],
     ]);
-    expect(await restorePortSecurity(net)).toEqual(['bvhaaaaaaaaaaaa']);
-    // Its record is already on its row: only the flows go back.
-    expect(calls.filter((c) => c.includes('set Interface'))).toEqual([]);
-    expect(calls.filter((c) => c.includes('--bundle'))).toHaveLength(1);
+    expect(await surveyAdmission(net)).toEqual({
+      // 7 records its addresses and has no drop flow; 8 has its flows; "elsewhere" is on another bridge.
+      lost: [{ name: 'bvhaaaaaaaaaaaa', portId: PORT, allowed: [own] }],
+      // 9 is named by a flow, but no interface of this bridge has it.
+      strays: [9],
+      forwarding: false,
+    });
   });
 });

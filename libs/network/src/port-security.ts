@@ -168,52 +168,52 @@ export async function readPortSecurity(net: HostNet, portId: string): Promise<Po
   return { flows, dropped };
 }
 
-/**
- * OpenFlow port numbers that admission flows (table 0, with a cookie) still name though no interface on the
- * bridge has them: flows a port left when it went without them (an agent killed between the two, a VM's
- * tap that left with its domain). The sweeper removes them with removeAdmissionFlowsOf.
- */
-export async function strayAdmissionPorts(net: HostNet): Promise<number[]> {
-  // Flows first, then interfaces: a port's flows come after it joins the bridge and go before it leaves.
-  const flows = await net.run(['ovs-ofctl', 'dump-flows', net.bridge, 'table=0']);
-  const numbers = await vsctl(net, ['--bare', '--columns=ofport', 'list', 'Interface']);
-  const live = new Set(numbers.split(/\s+/).filter(Boolean).map(Number));
-  const named = new Set<number>();
-  for (const line of flows.split('\n')) {
-    const port = /\bin_port=(\d+)/.exec(line)?.[1];
-    if (port && !/cookie=0x0,/.test(line)) named.add(Number(port));
-  }
-  return [...named].filter((n) => !live.has(n)).sort((a, b) => a - b);
-}
-
 export async function removeAdmissionFlowsOf(net: HostNet, ofport: number): Promise<void> {
   if (!Number.isInteger(ofport) || ofport < 1) throw new Error(`not an OpenFlow port number: ${ofport}`);
   await net.run(['ovs-ofctl', 'del-flows', net.bridge, `table=0,in_port=${ofport}`]);
 }
 
+/** What a sweep of the bridge found (surveyAdmission). */
+export interface AdmissionSurvey {
+  /** Ports that record what they may send from but have no admission flows: an ovs-vswitchd restart's loss. */
+  lost: PortSecurityTarget[];
+  /** OpenFlow port numbers that admission flows still name though no interface on the bridge has them. */
+  strays: number[];
+  /** Whether table 10 has its catch-all (a restarted ovs-vswitchd comes back without it). */
+  forwarding: boolean;
+}
+
 /**
- * Puts back the admission flows of every port that records its allowed addresses but has no drop flow on
- * its OpenFlow port number: an ovs-vswitchd restart empties the flow tables and keeps the ports. Returns
- * the ports it restored.
+ * One look at the bridge for the agent's sweeper, in three commands: its flows, then its interfaces (a
+ * port's flows come after it joins and go before it leaves, so a port is never taken for a stray).
  */
-export async function restorePortSecurity(net: HostNet): Promise<string[]> {
+export async function surveyAdmission(net: HostNet): Promise<AdmissionSurvey> {
+  const flows = await net.run(['ovs-ofctl', 'dump-flows', net.bridge]);
   const onBridge = new Set((await vsctl(net, ['list-ifaces', net.bridge])).split('\n').filter(Boolean));
   const rows = JSON.parse(
     await vsctl(net, ['--format=json', '--columns=name,ofport,external_ids', 'list', 'Interface']),
   ) as { data: Array<[string, number | ['set', []], ['map', Array<[string, string]>]]> };
-  const flows = await net.run(['ovs-ofctl', 'dump-flows', net.bridge, 'table=0']);
-  const guarded = new Set(
-    [...flows.matchAll(new RegExp(`priority=${PRIORITY.drop},in_port=(\\d+) actions=`, 'g'))].map((m) => Number(m[1])),
-  );
-  const restored: string[] = [];
+  const guarded = new Set<number>();
+  const named = new Set<number>();
+  let forwarding = false;
+  for (const line of flows.split('\n')) {
+    if (line.includes(`table=${FORWARDING_TABLE},`) && /priority=0 actions=NORMAL/.test(line)) forwarding = true;
+    if (!line.includes('table=0,')) continue;
+    const port = /\bin_port=(\d+)/.exec(line)?.[1];
+    if (!port || /cookie=0x0,/.test(line)) continue;
+    named.add(Number(port));
+    if (line.includes(`priority=${PRIORITY.drop},in_port=${port} `)) guarded.add(Number(port));
+  }
+  const live = new Set<number>();
+  const lost: PortSecurityTarget[] = [];
   for (const [name, number, [, pairs]] of rows.data) {
+    if (!onBridge.has(name) || typeof number !== 'number' || number < 1) continue;
+    live.add(number);
     const ids = new Map(pairs);
     const record = ids.get(ALLOWED_KEY);
     const portId = ids.get('berth-port');
-    if (!onBridge.has(name) || !record || !portId || typeof number !== 'number' || number < 1) continue;
-    if (guarded.has(number)) continue;
-    await applyPortSecurity(net, { name, portId, allowed: parseRecord(record) }, { recorded: true });
-    restored.push(name);
+    if (record && portId && !guarded.has(number)) lost.push({ name, portId, allowed: parseRecord(record) });
   }
-  return restored;
+  const strays = [...named].filter((n) => !live.has(n)).sort((a, b) => a - b);
+  return { lost, strays, forwarding };
 }
