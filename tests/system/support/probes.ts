@@ -150,12 +150,17 @@ export async function guestExec(
 
 /**
  * What the guest's latest boot printed from "userspace up", once it printed "ready"; null while that boot is
- * under way. The latest boot starts at its kernel's first line: a TCG guest here sometimes resets on its own
- * (no panic on its console), and an earlier boot's "ready" must not stand for the one under way.
+ * under way. The latest boot starts at its kernel's first line where the kernel prints one: a TCG guest here
+ * sometimes resets on its own (no panic on its console), and an earlier boot's "ready" must not stand for the
+ * one under way.
  */
 export function readyBoot(consoleLog: string, after = 0): string | null {
-  const boot = consoleLog.lastIndexOf('] Linux version ');
-  const up = consoleLog.indexOf('berth-test-vm: userspace up', Math.max(boot, 0));
-  if (boot < 0 || up < after || up < 0) return null;
+  // A kernel that prints nothing (quiet) leaves its boots apart by their userspace lines alone.
+  const kernel = consoleLog.lastIndexOf('] Linux version ');
+  const up =
+    kernel >= 0
+      ? consoleLog.indexOf('berth-test-vm: userspace up', kernel)
+      : consoleLog.lastIndexOf('berth-test-vm: userspace up');
+  if (up < 0 || up < after) return null;
   return consoleLog.indexOf('berth-test-vm: ready', up) > 0 ? consoleLog.slice(up) : null;
 }
