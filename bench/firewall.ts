@@ -10,7 +10,7 @@
  *
  *   deploy/up.sh && . .berth/env && node dist/bench/firewall.js [rounds]
  */
-import { applyPortSecurity, hostNet, removeAdmissionFlowsOf, type PortSecurityTarget } from '@berth/network';
+import { applyPortSecurity, hostNet, removePortSecurity, type PortSecurityTarget } from '@berth/network';
 import { runCommand } from '@berth/platform';
 import { randomInt } from 'node:crypto';
 import { api, assertStack, finished } from './support/api';
@@ -28,6 +28,7 @@ const admission = (i: any): PortSecurityTarget => ({
   name: portName(i),
   portId: i.portId,
   allowed: [{ mac: i.mac, ip: i.ip }],
+  firewall: null,
 });
 const ofportOf = async (i: any) =>
   Number((await runCommand(['ovs-vsctl', 'get', 'Interface', portName(i), 'ofport'])).trim());
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     const pair = [client, server];
     const protect = () => Promise.all(pair.map((i) => applyPortSecurity(ovs, admission(i))));
     const unprotect = async () => {
-      for (const i of pair) await removeAdmissionFlowsOf(ovs, await ofportOf(i));
+      for (const i of pair) await removePortSecurity(ovs, i.portId);
     };
     await iperf(client, server); // warm-up
     for (let r = 0; r < rounds; r += 1) {

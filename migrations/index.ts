@@ -13,6 +13,8 @@ import { PortSecurity1764900000000 } from './1764900000000-port-security';
 import { HostSandbox1765000000000 } from './1765000000000-host-sandbox';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
+import { SecurityGroups1765100000000 } from './1765100000000-security-groups';
+
 export const MIGRATIONS = [
   Initial1763800000000,
   Tenancy1763900000000,
@@ -27,4 +29,5 @@ export const MIGRATIONS = [
   Events1764800000000,
   PortSecurity1764900000000,
   HostSandbox1765000000000,
+  SecurityGroups1765100000000,
 ];

@@ -131,7 +131,10 @@ class VmPair {
   async act(body: Record<string, unknown>): Promise<any> {
     const res = await this.stack.call('POST', `/v1/instances/${this.vm.id}/actions`, body);
     expect(res.status).toBe(202);
-    return this.stack.operation(res.body.operationId, 180_000);
+    const op = await this.stack.operation(res.body.operationId, 180_000);
+    // A failed move names its step and why, so that a failure in CI can be read from its log.
+    if (op.status !== 'succeeded') console.error(`${String(body.action)}: ${JSON.stringify(op, null, 1)}`);
+    return op;
   }
 }
 

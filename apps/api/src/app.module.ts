@@ -39,6 +39,7 @@ import { OperationsController } from './operations/operations.controller';
 import { ReservationsController } from './reservations/reservations.controller';
 import { SchedulingController } from './scheduling/scheduling.controller';
 import { ServerGroupsController } from './server-groups/server-groups.controller';
+import { SecurityGroupsController } from './security-groups/security-groups.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { UsageController } from './usage/usage.controller';
@@ -91,6 +92,7 @@ export class AppModule {
         UsageController,
         AggregatesController,
         ServerGroupsController,
+        SecurityGroupsController,
         SchedulingController,
         ReservationsController,
       ],

@@ -95,6 +95,18 @@ export class ApiEnv extends SchedulingEnv {
   @Min(-1)
   BERTH_QUOTA_IPS = 50;
 
+  /** Security groups a project may hold (the default group included); a project's own limit overrides it. */
+  @EnvInt()
+  @IsInt()
+  @Min(-1)
+  BERTH_QUOTA_SECURITY_GROUPS = 10;
+
+  /** Security group rules a project may hold, over all its groups. */
+  @EnvInt()
+  @IsInt()
+  @Min(-1)
+  BERTH_QUOTA_SECURITY_GROUP_RULES = 100;
+
   get quotaDefaults(): QuotaSet {
     return {
       instances: this.BERTH_QUOTA_INSTANCES,

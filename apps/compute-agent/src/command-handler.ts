@@ -12,6 +12,7 @@ import type {
   DiskArtifact,
   HostPurgeCommand,
   MigrationCommand,
+  PortFirewallCommand,
   PowerState,
 } from '@berth/contracts';
 import { DriverError, noSteps, type ComputeDriver } from '@berth/drivers';
@@ -79,6 +80,8 @@ export class CommandHandler {
         return this.exclusive(command.instance.id, () => this.execute(command));
       case 'host.purge':
         return this.purge(command);
+      case 'port.firewall':
+        return this.exclusive(command.instance.id, () => this.firewall(command));
       case 'migration.snapshot':
       case 'migration.fetch':
       case 'migration.receive':
@@ -86,6 +89,18 @@ export class CommandHandler {
       case 'migration.restore':
         return this.exclusive(command.instance.id, () => this.migrationStep(command));
     }
+  }
+
+  /** Replaces the port's firewall flows where the port is plugged here; an instance that is off gets them at its start. */
+  private async firewall(command: PortFirewallCommand): Promise<void> {
+    const { instance } = command;
+    const driver = this.drivers.get(instance.kind);
+    if (!driver) return;
+    const applied = await driver.applyFirewall(instance);
+    this.log.info(
+      { instanceId: instance.id, rules: instance.port.firewall?.rules.length ?? null, applied },
+      applied ? 'firewall applied' : 'firewall not applied: the port is not plugged here',
+    );
   }
 
   /** Runs a command of one instance after the ones before it, marking the instance busy meanwhile. */

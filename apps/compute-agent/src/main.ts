@@ -161,11 +161,21 @@ export async function startAgent(env: AgentEnv) {
   // Jobs active before this agent takes any were cut short by its predecessor: the scheduler
   // recovers those (recoverTask, recoverMigration); the ones still waiting simply run.
   const incarnation = randomUUID();
-  const interrupted = interruptedCommands(await producer.activeJobs<HostCommand>(computeQueue(env.BERTH_HOST_NAME)));
-  await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()], interrupted);
+  const active = await producer.activeJobs<HostCommand>(computeQueue(env.BERTH_HOST_NAME));
+  await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()], interruptedCommands(active));
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
   const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net);
+  // A firewall change cut short is simply made again (it replaces the port's flows whole).
+  for (const { data } of active) {
+    if (data.type !== 'port.firewall') continue;
+    await handler.handle(data).catch((error: unknown) => {
+      log.warn(
+        { err: errorMessage(error), instanceId: data.instance.id },
+        'firewall of an interrupted change not applied',
+      );
+    });
+  }
   const portTraces = () => hostPortTraces(net, env.BERTH_HOST_NAME);
   const powerSync = new PowerSync(env.BERTH_HOST_NAME, byKind, handler, reporter, log, portTraces);
   // Docker and libvirt hosts plug into OVS (containers with veths); a fake host has nothing to sweep.
@@ -228,7 +238,8 @@ function interruptedCommands(jobs: Array<Job<HostCommand>>): InterruptedCommand[
     data.type === 'image.pull' ||
     data.type === 'instance.console' ||
     data.type === 'instance.stats' ||
-    data.type === 'host.purge'
+    data.type === 'host.purge' ||
+    data.type === 'port.firewall'
       ? []
       : [
           {

@@ -2,11 +2,11 @@ import {
   deleteHalfMadeVeth,
   destroyQosRows,
   applyPortSecurity,
-  ensureForwardingTable,
+  ensurePipeline,
   halfMadeVeths,
   listPorts,
   orphanQosRows,
-  removeAdmissionFlowsOf,
+  removeFlowsOfCookie,
   surveyAdmission,
   type HostNet,
 } from '@berth/network';
@@ -44,7 +44,7 @@ export class NetworkSweeper {
   /** What an ovs-vswitchd restart took is put back at once; flows of a gone port go at their second sighting. */
   private async sweepAdmission(): Promise<void> {
     const survey = await surveyAdmission(this.net);
-    if (!survey.forwarding) await ensureForwardingTable(this.net);
+    if (!survey.pipeline) await ensurePipeline(this.net);
     for (const target of survey.lost) await applyPortSecurity(this.net, target, { recorded: true });
     if (survey.lost.length > 0) {
       this.log.warn(
@@ -52,10 +52,10 @@ export class NetworkSweeper {
         'port security flows put back: the bridge had lost them',
       );
     }
-    const { again, first } = split(survey.strays.map(String), this.seenFlows);
-    for (const ofport of again) {
-      await removeAdmissionFlowsOf(this.net, Number(ofport));
-      this.log.warn({ ofport: Number(ofport) }, 'stray port security flows removed: their port is gone');
+    const { again, first } = split(survey.strays, this.seenFlows);
+    for (const cookie of again) {
+      await removeFlowsOfCookie(this.net, cookie);
+      this.log.warn({ cookie }, 'stray port security flows removed: their port is gone');
     }
     this.seenFlows = first;
   }

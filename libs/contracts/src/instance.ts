@@ -38,6 +38,35 @@ export interface PortSpec {
   portSecurity?: boolean;
   /** More addresses the port may send from. Absent from older jobs: none. */
   allowedAddressPairs?: AddressPair[];
+  /**
+   * What its security groups allow, resolved for the host (remote groups as their members' addresses).
+   * Absent (older jobs, or port security off): the port's traffic is not filtered.
+   */
+  firewall?: PortFirewall;
+}
+
+export const RULE_DIRECTIONS = ['ingress', 'egress'] as const;
+export type RuleDirection = (typeof RULE_DIRECTIONS)[number];
+export const RULE_PROTOCOLS = ['tcp', 'udp', 'icmp', 'any'] as const;
+export type RuleProtocol = (typeof RULE_PROTOCOLS)[number];
+
+/** One allow rule of a port's security groups, as a host applies it (security groups are allow lists). */
+export interface FirewallRule {
+  /** The rule's id: connections it admitted carry it (their conntrack label), so a removal can cut them. */
+  id: string;
+  direction: RuleDirection;
+  protocol: RuleProtocol;
+  /** Destination port range (tcp, udp); null: every port. */
+  portMin: number | null;
+  portMax: number | null;
+  /** The remote side: addresses or CIDRs (a remote group's members, resolved); ['0.0.0.0/0'] for anyone. */
+  remoteCidrs: string[];
+}
+
+export interface PortFirewall {
+  rules: FirewallRule[];
+  /** Rules removed with "cut": connections they admitted are dropped, not left to finish. */
+  cut: string[];
 }
 
 /**

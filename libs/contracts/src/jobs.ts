@@ -102,6 +102,24 @@ export interface HostPurgeCommand {
 }
 export const HOST_PURGE = 'host.purge';
 
+/**
+ * API -> the compute host of an instance: its security groups changed (a rule, its groups, or the members
+ * of a group its rules name), so its port's firewall flows are replaced by the spec's. A host where the
+ * port is not plugged (the instance is off) does nothing: the next start carries the same spec.
+ */
+export interface PortFirewallCommand {
+  v: typeof CONTRACT_VERSION;
+  type: 'port.firewall';
+  instance: InstanceSpec;
+}
+export const PORT_FIREWALL = 'port.firewall';
+
 /** Everything a compute host's queue carries. */
 export type HostCommand =
-  ComputeCommand | ImagePullCommand | InstanceConsoleQuery | InstanceStatsQuery | MigrationCommand | HostPurgeCommand;
+  | ComputeCommand
+  | ImagePullCommand
+  | InstanceConsoleQuery
+  | InstanceStatsQuery
+  | MigrationCommand
+  | HostPurgeCommand
+  | PortFirewallCommand;

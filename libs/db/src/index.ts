@@ -28,3 +28,4 @@ export * from './recovery-store';
 export * from './task-watchdog';
 export * from './stray-store';
 export * from './enrollment-store';
+export * from './security-groups';

@@ -11,6 +11,7 @@ import {
   type Throttles,
   type VmBoot,
   type AddressPair,
+  type PortFirewall,
 } from '@berth/contracts';
 import type { InstanceStatus, RestartPolicy, TaskState, ThrottleBounds } from '@berth/domain';
 import type { PendingResize } from './entities/instance.entity';
@@ -60,7 +61,29 @@ export interface InstanceRecord {
   gateway: string | null;
   portSecurity: boolean | null;
   allowedAddressPairs: AddressPair[] | null;
+  /** Its port's security groups, resolved (FIREWALL_SQL); null without a port or with port security off. */
+  firewall: PortFirewall | null;
+  securityGroups: Array<{ id: string; name: string }>;
 }
+
+/**
+ * The firewall of port `p`: the allow rules of its groups, a remote group resolved to its members' addresses,
+ * and the rules removed with "cut" in the last day (hosts drop the connections those had admitted).
+ */
+export const FIREWALL_SQL = `
+  CASE WHEN p.id IS NULL OR NOT p.port_security THEN NULL ELSE (
+    SELECT json_build_object(
+      'rules', coalesce(json_agg(json_build_object(
+          'id', r.id, 'direction', r.direction, 'protocol', r.protocol, 'portMin', r.port_min, 'portMax', r.port_max,
+          'remoteCidrs', CASE WHEN r.remote_group_id IS NULL THEN json_build_array(coalesce(r.remote_cidr::text, '0.0.0.0/0'))
+            ELSE (SELECT coalesce(json_agg(DISTINCT host(mp.ip) || '/32'), '[]'::json)
+                    FROM port_security_groups m JOIN ports mp ON mp.id = m.port_id
+                   WHERE m.group_id = r.remote_group_id) END)
+        ORDER BY r.created_at, r.id) FILTER (WHERE r.removed_at IS NULL), '[]'::json),
+      'cut', coalesce(json_agg(r.id ORDER BY r.id) FILTER (WHERE r.removed_at IS NOT NULL), '[]'::json))
+      FROM port_security_groups psg JOIN security_group_rules r ON r.group_id = psg.group_id
+     WHERE psg.port_id = p.id AND (r.removed_at IS NULL OR (r.cut AND r.removed_at > now() - interval '1 day'))
+  ) END`;
 
 export const INSTANCE_RECORD_SQL = `
   SELECT i.id, i.project_id AS "projectId", i.user_id AS "userId", i.name, i.kind, i.status,
@@ -73,7 +96,10 @@ export const INSTANCE_RECORD_SQL = `
          i.fault, i.restart_policy AS "restartPolicy", i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
          p.id AS "portId", n.id AS "networkId", n.name AS "networkName", n.vlan, host(p.ip) AS ip, p.mac::text AS mac,
          masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway, p.port_security AS "portSecurity",
-         p.allowed_address_pairs AS "allowedAddressPairs"
+         p.allowed_address_pairs AS "allowedAddressPairs", ${FIREWALL_SQL} AS firewall,
+         coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
+                     FROM port_security_groups psg JOIN security_groups g ON g.id = psg.group_id
+                    WHERE psg.port_id = p.id), '[]'::json) AS "securityGroups"
     FROM instances i
     LEFT JOIN ports p ON p.instance_id = i.id
     LEFT JOIN networks n ON n.id = p.network_id
@@ -102,6 +128,7 @@ export function specOf(r: InstanceRecord): InstanceSpec {
       vlan: r.vlan,
       portSecurity: r.portSecurity ?? true,
       allowedAddressPairs: r.allowedAddressPairs ?? [],
+      ...(r.firewall ? { firewall: r.firewall } : {}),
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   type InstanceSpec,
   type PlaceInstancesJob,
   type AddressPair,
+  type PortFirewall,
 } from '@berth/contracts';
 import {
   ACTION_RULES,
@@ -46,7 +47,8 @@ import { growAllocation } from './allocations';
 import type { PendingResize } from './entities/instance.entity';
 import { loadHostState } from './host-state';
 import { markInstanceDeleted } from './lifecycle';
-import { INSTANCE_RECORD_SQL, limitsCommandOf, specOf, type InstanceRecord } from './instance-record';
+import { FIREWALL_SQL, INSTANCE_RECORD_SQL, limitsCommandOf, specOf, type InstanceRecord } from './instance-record';
+import { bindGroups, ensureDefaultGroup, lockProjectFirewalls, referrersOf, sendFirewalls } from './security-groups';
 import { startMigration, type FlavorSize } from './migration-store';
 import { finishOperation, insertOperation, type Actor } from './operation-store';
 import { enqueue } from './outbox';
@@ -79,6 +81,8 @@ export interface NewInstances {
   portSecurity: boolean;
   /** Addresses the port may also send from, already checked; a pair without a MAC takes its port's. */
   allowedAddressPairs: AddressPairRequest[];
+  /** The port's security groups, already found in the project; null: the project's default group. */
+  securityGroupIds: string[] | null;
 }
 
 /** A live change of an instance's size (resize, to a flavor) or of its throttles (set-limits). */
@@ -196,6 +200,7 @@ export class InstanceStore {
         reservationId: input.reservationId,
       },
     };
+    await this.joinGroups(m, input, created);
     const first = created[0];
     if (!first) throw new Error('a create made no instance');
     await enqueue(m, {
@@ -205,6 +210,27 @@ export class InstanceStore {
       payload: job,
     });
     return created;
+  }
+
+  /**
+   * Puts the new ports in their security groups and gives their specs the firewall that results; the
+   * instances whose rules name those groups learn the new members' addresses. A port without port
+   * security has no groups (its traffic is not filtered).
+   */
+  private async joinGroups(m: EntityManager, input: NewInstances, created: Created[]): Promise<void> {
+    if (!input.portSecurity) return;
+    await lockProjectFirewalls(m, input.projectId);
+    const groups = input.securityGroupIds ?? [await ensureDefaultGroup(m, input.projectId)];
+    for (const { spec } of created) {
+      await bindGroups(m, spec.port.id, groups);
+      const row = await one<{ firewall: PortFirewall | null }>(
+        m,
+        `SELECT ${FIREWALL_SQL} AS firewall FROM ports p WHERE p.id = $1`,
+        [spec.port.id],
+      );
+      if (row?.firewall) spec.port.firewall = row.firewall;
+    }
+    await sendFirewalls(m, await referrersOf(m, groups));
   }
 
   private async insertOne(

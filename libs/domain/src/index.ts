@@ -20,3 +20,4 @@ export * from './limits/cpu-list';
 export * from './limits/throttles';
 export * from './usage-rates';
 export * from './address-pairs';
+export * from './security-rules';

@@ -76,6 +76,12 @@ export interface ComputeDriver {
   runsAsSpecified(spec: InstanceSpec): Promise<boolean>;
 
   /**
+   * Replaces the port's port-security and firewall flows with the spec's, where the port is plugged on
+   * this host; says whether it was. The flows are replaced in one transaction: never none, never both.
+   */
+  applyFirewall(spec: InstanceSpec): Promise<boolean>;
+
+  /**
    * Removes a workload of this host that no record owns (a stray), knowing only its id: what it
    * runs, its disks, and the port its own marks name. A missing one succeeds.
    */

@@ -38,11 +38,11 @@ describe('plugContainerPort', () => {
       'ovs-vsctl --timeout=10 --may-exist add-port br-int bvh3f1b0d5e6b3a tag=100 -- set Interface bvh3f1b0d5e6b3a ' +
         'external_ids:berth-instance="i-1" external_ids:berth-host="h" external_ids:berth-port="3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c" ' +
         'external_ids:iface-id="3f1b0d5e-6b3a-4b8e-9d7a-2c1e0f9a8b7c" external_ids:attached-mac="02:be:00:00:00:01" ' +
-        'external_ids:berth-allowed="02:be:00:00:00:01@10.0.0.2"',
+        'external_ids:berth-allowed="02:be:00:00:00:01@10.0.0.2" external_ids:berth-firewall="any"',
       'ovs-ofctl -O OpenFlow14 --bundle add-flows br-int - <<delete cookie=0x9d7a2c1e0f9a8b7c/-1 | delete table=0,in_port=bvh3f1b0d5e6b3a | ' +
         'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=120,in_port=bvh3f1b0d5e6b3a,udp,tp_src=67,actions=drop | ' +
-        'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=bvh3f1b0d5e6b3a,dl_src=02:be:00:00:00:01,ip,nw_src=10.0.0.2,actions=resubmit(,10) | ' +
-        'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=bvh3f1b0d5e6b3a,dl_src=02:be:00:00:00:01,arp,arp_sha=02:be:00:00:00:01,arp_spa=10.0.0.2,actions=resubmit(,10) | ' +
+        'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=bvh3f1b0d5e6b3a,dl_src=02:be:00:00:00:01,ip,nw_src=10.0.0.2,actions=resubmit(,30) | ' +
+        'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=bvh3f1b0d5e6b3a,dl_src=02:be:00:00:00:01,arp,arp_sha=02:be:00:00:00:01,arp_spa=10.0.0.2,actions=resubmit(,30) | ' +
         'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=100,in_port=bvh3f1b0d5e6b3a,actions=drop',
       'nsenter --target=4242 --net ip -batch - <<link set dev lo up | addr add 10.0.0.2/24 dev eth0 | ' +
         'link set dev eth0 up | route add default via 10.0.0.1 dev eth0',

@@ -9,3 +9,5 @@ export * from './offload';
 export * from './ovs';
 export * from './qos';
 export * from './port-security';
+export * from './firewall';
+export * from './tables';

@@ -24,25 +24,25 @@ function recorder(answers: Array<[string, string]> = []) {
 
 describe('admission flows', () => {
   it('let in the port’s own MAC with its address (IP and ARP), drop DHCP answers and everything else', () => {
-    const flows = admissionFlows({ name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [own] });
+    const flows = admissionFlows({ name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [own], firewall: null });
     expect(flows).toEqual([
       'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=120,in_port=bvh3f1b0d5e6b3a,udp,tp_src=67,actions=drop',
-      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=bvh3f1b0d5e6b3a,dl_src=02:be:00:00:00:01,ip,nw_src=10.0.0.2,actions=resubmit(,10)',
-      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=bvh3f1b0d5e6b3a,dl_src=02:be:00:00:00:01,arp,arp_sha=02:be:00:00:00:01,arp_spa=10.0.0.2,actions=resubmit(,10)',
+      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=bvh3f1b0d5e6b3a,dl_src=02:be:00:00:00:01,ip,nw_src=10.0.0.2,actions=resubmit(,30)',
+      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=110,in_port=bvh3f1b0d5e6b3a,dl_src=02:be:00:00:00:01,arp,arp_sha=02:be:00:00:00:01,arp_spa=10.0.0.2,actions=resubmit(,30)',
       'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=100,in_port=bvh3f1b0d5e6b3a,actions=drop',
     ]);
   });
 
   it('let in an allowed address pair as well', () => {
     const pair = { mac: '02:be:00:00:00:09', ip: '10.0.0.128/25' };
-    const flows = admissionFlows({ name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [own, pair] });
+    const flows = admissionFlows({ name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [own, pair], firewall: null });
     expect(flows.filter((f) => f.includes('dl_src=02:be:00:00:00:09,ip,nw_src=10.0.0.128/25'))).toHaveLength(1);
     expect(flows.filter((f) => f.includes('arp_spa=10.0.0.128/25'))).toHaveLength(1);
   });
 
   it('let everything from the port go on when an admin switched port security off', () => {
-    expect(admissionFlows({ name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: null })).toEqual([
-      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=100,in_port=bvh3f1b0d5e6b3a,actions=resubmit(,10)',
+    expect(admissionFlows({ name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: null, firewall: null })).toEqual([
+      'table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=100,in_port=bvh3f1b0d5e6b3a,actions=resubmit(,30)',
     ]);
   });
 
@@ -63,9 +63,9 @@ describe('admission flows', () => {
 describe('applyPortSecurity', () => {
   it('records what the port may send from, then replaces whatever table 0 held for it, in one bundle', async () => {
     const { calls, net } = recorder();
-    await applyPortSecurity(net, { name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [own] });
+    await applyPortSecurity(net, { name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [own], firewall: null });
     expect(calls).toEqual([
-      'ovs-vsctl --timeout=10 set Interface bvh3f1b0d5e6b3a external_ids:berth-allowed=02:be:00:00:00:01@10.0.0.2',
+      'ovs-vsctl --timeout=10 set Interface bvh3f1b0d5e6b3a external_ids:berth-allowed=02:be:00:00:00:01@10.0.0.2 external_ids:berth-firewall=any',
       'ovs-ofctl -O OpenFlow14 --bundle add-flows br-int -',
     ]);
   });
@@ -76,7 +76,9 @@ describe('applyPortSecurity', () => {
     ['a prefix over 32', { mac: own.mac, ip: '10.0.0.0/33' }],
   ])('refuses %s before running anything', async (_case, bad) => {
     const { calls, net } = recorder([['ofport', '7\n']]);
-    await expect(applyPortSecurity(net, { name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [bad] })).rejects.toThrow();
+    await expect(
+      applyPortSecurity(net, { name: 'bvh3f1b0d5e6b3a', portId: PORT, allowed: [bad], firewall: null }),
+    ).rejects.toThrow();
     expect(calls).toEqual([]);
   });
 });
@@ -133,10 +135,10 @@ describe('surveyAdmission', () => {
     ]);
     expect(await surveyAdmission(net)).toEqual({
       // 7 records its addresses and has no drop flow; 8 has its flows; "elsewhere" is on another bridge.
-      lost: [{ name: 'bvhaaaaaaaaaaaa', portId: PORT, allowed: [own] }],
-      // 9 is named by a flow, but no interface of this bridge has it.
-      strays: [9],
-      forwarding: false,
+      lost: [{ name: 'bvhaaaaaaaaaaaa', portId: PORT, allowed: [own], firewall: null }],
+      // 9 is named by a flow, but no interface of this bridge has it: its port's flows go by their cookie.
+      strays: ['0x1111111111111111'],
+      pipeline: false,
     });
   });
 });

@@ -1,17 +1,21 @@
-import type { PortSpec } from '@berth/contracts';
+import type { PortFirewall, PortSpec } from '@berth/contracts';
+import { firewallFlows, firewallPipeline } from './firewall';
 import { assertIfname, assertIPv4, assertMac } from './guards';
 import type { HostNet } from './host-net';
 import { vsctl } from './ovs';
+import { ADMISSION_TABLE, CLASSIFY_TABLE, EGRESS_TABLE, FORWARDING_TABLE } from './tables';
+
+export { FORWARDING_TABLE };
 
 /**
  * Port security: what an instance may send into the bridge. OpenFlow table 0 admits a frame from an
  * instance's port only when it carries the port's MAC and, for IPv4, one of its addresses, and ARP only for
  * its own address and MAC (Neutron's anti-spoofing rules); everything else from the port is dropped and
  * counted, forged MACs never reach MAC learning, and an instance cannot answer DHCP for its neighbours.
- * Admitted frames continue in FORWARDING_TABLE, where a port's rate meter sits and the rest is switched
- * NORMALly. Frames from ports Berth does not own (an uplink, a trunk) keep table 0's own NORMAL flow.
+ * Admitted frames continue to the port's security groups (firewall.ts), if it has any, and are then
+ * switched in FORWARDING_TABLE, where a port's rate meter sits. Frames from ports Berth does not own (an
+ * uplink, a trunk) skip admission.
  */
-export const FORWARDING_TABLE = 10;
 
 /** An address the port may send from: its own, or an allowed address pair (an IPv4 address or CIDR). */
 export interface AllowedAddress {
@@ -26,15 +30,18 @@ export interface PortSecurityTarget {
   portId: string;
   /** The port's own MAC and address first, then any allowed pairs; null: port security is off for it. */
   allowed: readonly AllowedAddress[] | null;
+  /** Its security groups' rules, and its VLAN (their conntrack zone); null: its traffic is not filtered. */
+  firewall: (PortFirewall & { vlan: number }) | null;
 }
 
 /** What the instance's port `name` (its veth's host end, or its tap) may send from, by its spec. */
 export function portSecurityOf(name: string, port: PortSpec): PortSecurityTarget {
-  if (port.portSecurity === false) return { name, portId: port.id, allowed: null };
+  if (port.portSecurity === false) return { name, portId: port.id, allowed: null, firewall: null };
   return {
     name,
     portId: port.id,
     allowed: [{ mac: port.mac, ip: port.ip }, ...(port.allowedAddressPairs ?? [])],
+    firewall: port.firewall ? { ...port.firewall, vlan: port.vlan } : null,
   };
 }
 
@@ -42,6 +49,8 @@ const PRIORITY = { dhcpServer: 120, allow: 110, drop: 100 } as const;
 
 /** The Interface's external id that records what its port may send from: "mac@ip mac@ip/prefix". */
 const ALLOWED_KEY = 'berth-allowed';
+/** The Interface's external id that records its firewall: its JSON, base64url (a bare OVSDB string). */
+const FIREWALL_KEY = 'berth-firewall';
 const OFF = 'any';
 const recordOf = (allowed: readonly AllowedAddress[] | null) =>
   allowed === null ? OFF : allowed.map((a) => `${a.mac}@${a.ip}`).join(' ');
@@ -77,28 +86,49 @@ function assertAllowed(address: AllowedAddress): void {
  * name into its OpenFlow port number as it installs them), so no lookup comes first.
  */
 export function admissionFlows(target: PortSecurityTarget): string[] {
-  const head = `table=0,cookie=${portSecurityCookie(target.portId)}`;
-  const next = `actions=resubmit(,${FORWARDING_TABLE})`;
+  const cookie = portSecurityCookie(target.portId);
+  const head = `table=${ADMISSION_TABLE},cookie=${cookie}`;
+  const next = `actions=resubmit(,${CLASSIFY_TABLE})`;
+  // IPv4 from a port with security groups meets its egress rules, after conntrack.
+  const nextIp = target.firewall ? `actions=ct(table=${EGRESS_TABLE},zone=${target.firewall.vlan})` : next;
   const port = target.name;
   // Switched off by an admin: the port's frames go on unchecked (to its meter, if any).
   if (target.allowed === null) return [`${head},priority=${PRIORITY.drop},in_port=${port},${next}`];
   const flows = [`${head},priority=${PRIORITY.dhcpServer},in_port=${port},udp,tp_src=67,actions=drop`];
   for (const { mac, ip } of target.allowed) {
-    flows.push(`${head},priority=${PRIORITY.allow},in_port=${port},dl_src=${mac},ip,nw_src=${ip},${next}`);
+    flows.push(`${head},priority=${PRIORITY.allow},in_port=${port},dl_src=${mac},ip,nw_src=${ip},${nextIp}`);
     flows.push(
       `${head},priority=${PRIORITY.allow},in_port=${port},dl_src=${mac},arp,arp_sha=${mac},arp_spa=${ip},${next}`,
     );
   }
   flows.push(`${head},priority=${PRIORITY.drop},in_port=${port},actions=drop`);
+  const own = target.allowed[0];
+  if (target.firewall && own) {
+    flows.push(
+      ...firewallFlows({ name: port, mac: own.mac, vlan: target.firewall.vlan, firewall: target.firewall }, cookie),
+    );
+  }
   return flows;
 }
 
+/** The bridge-wide flows every port's flows lead into: the same on every host. */
+export function pipelineFlows(): string[] {
+  return [
+    // Frames from ports that are not an instance's (an uplink) skip admission.
+    `table=${ADMISSION_TABLE},priority=1,actions=resubmit(,${CLASSIFY_TABLE})`,
+    ...firewallPipeline(),
+    `table=${FORWARDING_TABLE},priority=0,actions=NORMAL`,
+  ];
+}
+
 /**
- * The forwarding table's catch-all, which admitted frames of a port without a meter end in. Idempotent;
- * the agent ensures it at start and at every power sync (a restarted ovs-vswitchd starts with no flows).
+ * The bridge-wide flows (pipelineFlows). Idempotent; the agent ensures them at start and at every sweep (a
+ * restarted ovs-vswitchd starts with no flows).
  */
-export async function ensureForwardingTable(net: HostNet): Promise<void> {
-  await net.run(['ovs-ofctl', 'add-flow', net.bridge, `table=${FORWARDING_TABLE},priority=0,actions=NORMAL`]);
+export async function ensurePipeline(net: HostNet): Promise<void> {
+  await net.run(['ovs-ofctl', '-O', 'OpenFlow14', 'add-flows', net.bridge, '-'], {
+    input: `${pipelineFlows().join('\n')}\n`,
+  });
 }
 
 /**
@@ -119,8 +149,8 @@ export async function applyPortSecurity(
   // Recorded on the port first (the sweeper puts back from it the flows an ovs-vswitchd restart takes),
   // unless the port was made with its record (portSecurityRecord).
   if (!options.recorded) {
-    const [key, value] = Object.entries(portSecurityRecord(target))[0] ?? [];
-    await vsctl(net, ['set', 'Interface', target.name, `external_ids:${key}=${value}`]);
+    const record = Object.entries(portSecurityRecord(target)).map(([key, value]) => `external_ids:${key}=${value}`);
+    await vsctl(net, ['set', 'Interface', target.name, ...record]);
   }
   const bundle = [
     `delete cookie=${portSecurityCookie(target.portId)}/-1`,
@@ -134,7 +164,15 @@ export async function applyPortSecurity(
 
 /** The external id that records what the port may send from, for a port made with it (addAccessPort). */
 export function portSecurityRecord(target: PortSecurityTarget): Record<string, string> {
-  return { [ALLOWED_KEY]: recordOf(target.allowed) };
+  return {
+    [ALLOWED_KEY]: recordOf(target.allowed),
+    [FIREWALL_KEY]: target.firewall ? Buffer.from(JSON.stringify(target.firewall)).toString('base64url') : OFF,
+  };
+}
+
+function parseFirewall(record: string | undefined): PortSecurityTarget['firewall'] {
+  if (!record || record === OFF) return null;
+  return JSON.parse(Buffer.from(record, 'base64url').toString('utf8')) as PortSecurityTarget['firewall'];
 }
 
 /** Removes the port's admission flows. Idempotent. */
@@ -168,19 +206,20 @@ export async function readPortSecurity(net: HostNet, portId: string): Promise<Po
   return { flows, dropped };
 }
 
-export async function removeAdmissionFlowsOf(net: HostNet, ofport: number): Promise<void> {
-  if (!Number.isInteger(ofport) || ofport < 1) throw new Error(`not an OpenFlow port number: ${ofport}`);
-  await net.run(['ovs-ofctl', 'del-flows', net.bridge, `table=0,in_port=${ofport}`]);
+/** Removes the flows (admission and firewall) under a port-security cookie: a gone port's, found by a sweep. */
+export async function removeFlowsOfCookie(net: HostNet, cookie: string): Promise<void> {
+  if (!/^0x[0-9a-f]{1,16}$/.test(cookie)) throw new Error(`not a cookie: ${JSON.stringify(cookie)}`);
+  await net.run(['ovs-ofctl', 'del-flows', net.bridge, `cookie=${cookie}/-1`]);
 }
 
 /** What a sweep of the bridge found (surveyAdmission). */
 export interface AdmissionSurvey {
   /** Ports that record what they may send from but have no admission flows: an ovs-vswitchd restart's loss. */
   lost: PortSecurityTarget[];
-  /** OpenFlow port numbers that admission flows still name though no interface on the bridge has them. */
-  strays: number[];
-  /** Whether table 10 has its catch-all (a restarted ovs-vswitchd comes back without it). */
-  forwarding: boolean;
+  /** Cookies of ports whose admission flows name only OpenFlow port numbers no interface on the bridge has. */
+  strays: string[];
+  /** Whether the bridge holds every bridge-wide flow (a restarted ovs-vswitchd comes back without them). */
+  pipeline: boolean;
 }
 
 /**
@@ -194,14 +233,15 @@ export async function surveyAdmission(net: HostNet): Promise<AdmissionSurvey> {
     await vsctl(net, ['--format=json', '--columns=name,ofport,external_ids', 'list', 'Interface']),
   ) as { data: Array<[string, number | ['set', []], ['map', Array<[string, string]>]]> };
   const guarded = new Set<number>();
-  const named = new Set<number>();
-  let forwarding = false;
+  const named = new Map<string, number[]>();
+  const wanted = new Set(pipelineFlows().map(pipelineKey));
   for (const line of flows.split('\n')) {
-    if (line.includes(`table=${FORWARDING_TABLE},`) && /priority=0 actions=NORMAL/.test(line)) forwarding = true;
+    wanted.delete(pipelineKey(line));
     if (!line.includes('table=0,')) continue;
     const port = /\bin_port=(\d+)/.exec(line)?.[1];
-    if (!port || /cookie=0x0,/.test(line)) continue;
-    named.add(Number(port));
+    const cookie = /cookie=(0x[0-9a-f]+),/.exec(line)?.[1];
+    if (!port || !cookie || cookie === '0x0') continue;
+    named.set(cookie, [...(named.get(cookie) ?? []), Number(port)]);
     if (line.includes(`priority=${PRIORITY.drop},in_port=${port} `)) guarded.add(Number(port));
   }
   const live = new Set<number>();
@@ -212,8 +252,21 @@ export async function surveyAdmission(net: HostNet): Promise<AdmissionSurvey> {
     const ids = new Map(pairs);
     const record = ids.get(ALLOWED_KEY);
     const portId = ids.get('berth-port');
-    if (record && portId && !guarded.has(number)) lost.push({ name, portId, allowed: parseRecord(record) });
+    if (record && portId && !guarded.has(number)) {
+      lost.push({ name, portId, allowed: parseRecord(record), firewall: parseFirewall(ids.get(FIREWALL_KEY)) });
+    }
   }
-  const strays = [...named].filter((n) => !live.has(n)).sort((a, b) => a - b);
-  return { lost, strays, forwarding };
+  const strays = [...named]
+    .filter(([, ports]) => ports.every((n) => !live.has(n)))
+    .map(([cookie]) => cookie)
+    .sort();
+  return { lost, strays, pipeline: wanted.size === 0 };
+}
+
+/** A bridge-wide flow as dump-flows shows it and as pipelineFlows writes it: its table, priority and match. */
+function pipelineKey(flow: string): string {
+  const table = /table=(\d+)/.exec(flow)?.[1] ?? '0';
+  const priority = /priority=(\d+)/.exec(flow)?.[1] ?? '';
+  const match = /ct_state=([^,\s]+)/.exec(flow)?.[1] ?? '';
+  return /cookie=0x[1-9a-f]/.test(flow) ? '' : `${table}/${priority}/${match}`;
 }

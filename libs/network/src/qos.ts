@@ -2,7 +2,7 @@ import { CommandError } from '@berth/platform';
 import { assertIfname } from './guards';
 import type { HostNet } from './host-net';
 import { vsctl, type DatapathType } from './ovs';
-import { FORWARDING_TABLE } from './port-security';
+import { FORWARDING_TABLE } from './tables';
 
 /** Bandwidth limits of an instance's port in Mbit/s, from the instance's point of view; null: none. */
 export interface PortRates {

@@ -33,8 +33,9 @@ import {
   type PowerAction,
   type TaskState,
 } from '@berth/domain';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import {
+  ArrayMaxSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -67,6 +68,15 @@ export const MAX_BATCH = 100;
 
 /** Instance kinds: containers (Docker) and VMs (libvirt), placed on hosts whose agents run that driver. */
 export const ACCEPTED_KINDS = ['container', 'vm'] as const satisfies readonly InstanceKind[];
+
+export const MAX_SECURITY_GROUPS = 10;
+const SECURITY_GROUPS_SCHEMA: ApiPropertyOptions = {
+  type: [String],
+  example: ['default', 'web'],
+  description:
+    "Security groups (ids or names, the project's) of the port: stateful allow lists. Default at create: the " +
+    "project's default group (egress anywhere, ingress from its members). [] allows nothing in or out",
+};
 
 export class CreateInstanceDto {
   @ApiProperty({ example: 'web-1', description: `Becomes the hostname: ${INSTANCE_NAME_RULE}` })
@@ -176,6 +186,14 @@ export class CreateInstanceDto {
   @IsArray({ message: 'allowedAddressPairs must be a list of {ip, mac?}' })
   allowedAddressPairs?: unknown[];
 
+  @ApiPropertyOptional(SECURITY_GROUPS_SCHEMA)
+  @IsOptional()
+  @IsArray({ message: 'securityGroups must be a list of group ids or names' })
+  @ArrayMaxSize(MAX_SECURITY_GROUPS, { message: `securityGroups may name at most ${MAX_SECURITY_GROUPS} groups` })
+  @IsString({ each: true, message: 'securityGroups must be a list of group ids or names' })
+  @Length(1, 64, { each: true, message: 'each of securityGroups must be 1 to 64 characters' })
+  securityGroups?: string[];
+
   @ApiPropertyOptional({
     default: true,
     description:
@@ -202,7 +220,7 @@ export class InstanceQuery extends PageQuery {
   project?: string;
 }
 
-const ACTIONS = [...POWER_ACTIONS, ...LIMIT_ACTIONS, ...MIGRATION_ACTIONS] as const;
+const ACTIONS = [...POWER_ACTIONS, ...LIMIT_ACTIONS, ...MIGRATION_ACTIONS, 'set-security-groups'] as const;
 
 export class ConsoleQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100, description: 'How many of the last lines' })
@@ -284,10 +302,19 @@ export class InstanceActionDto {
     description:
       'stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). ' +
       'A resize or set-limits the host lacks room for answers 409 and changes nothing. ' +
-      'Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert',
+      'Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. ' +
+      'set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live)',
   })
   @IsIn(ACTIONS, { message: `action must be one of: ${ACTIONS.join(', ')}` })
-  action!: PowerAction | LimitAction | MigrationAction;
+  action!: PowerAction | LimitAction | MigrationAction | 'set-security-groups';
+
+  @ApiPropertyOptional(SECURITY_GROUPS_SCHEMA)
+  @IsOptional()
+  @IsArray({ message: 'securityGroups must be a list of group ids or names' })
+  @ArrayMaxSize(MAX_SECURITY_GROUPS, { message: `securityGroups may name at most ${MAX_SECURITY_GROUPS} groups` })
+  @IsString({ each: true, message: 'securityGroups must be a list of group ids or names' })
+  @Length(1, 64, { each: true, message: 'each of securityGroups must be 1 to 64 characters' })
+  securityGroups?: string[];
 
   @ApiPropertyOptional({
     description:
@@ -316,6 +343,11 @@ export class InstanceActionDto {
   @IsOptional()
   @IsObject({ message: 'limits must be an object' })
   limits?: ThrottleChanges;
+}
+
+class SecurityGroupRef {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
 }
 
 class Ref {
@@ -409,6 +441,7 @@ export class InstanceView {
   @ApiProperty({ description: 'Its port admits only its own MAC and address and its allowed address pairs' })
   portSecurity!: boolean;
   @ApiProperty({ type: () => [AddressPairView] }) allowedAddressPairs!: AddressPairView[];
+  @ApiProperty({ type: () => [SecurityGroupRef] }) securityGroups!: SecurityGroupRef[];
   @ApiProperty({ type: FlavorRef }) flavor!: FlavorRef;
   @ApiProperty({ type: ImageRef }) image!: ImageRef;
   @ApiProperty({ type: LimitsView, description: 'What the instance is promised: its flavor with its overrides' })
@@ -443,6 +476,7 @@ export class InstanceView {
       vlan: r.vlan,
       portSecurity: r.portSecurity ?? true,
       allowedAddressPairs: r.allowedAddressPairs ?? [],
+      securityGroups: r.securityGroups,
       flavor: { id: r.flavorId, name: r.flavorName, vcpus: r.vcpus, ramMb: r.ramMb, diskGb: r.diskGb },
       image: { id: r.imageId, name: r.imageName, ref: r.imageRef },
       limits: instanceLimitsOf(r),

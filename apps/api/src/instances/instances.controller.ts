@@ -100,6 +100,14 @@ export class InstancesController {
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
     const actor = actorOf(principal, requestId);
+    if (dto.action === 'set-security-groups') {
+      return { operationId: await this.instances.setSecurityGroups(id, dto.securityGroups, principal, actor) };
+    }
+    if (dto.securityGroups !== undefined) {
+      throw BerthError.invalid([
+        { field: 'securityGroups', rule: 'action', message: `securityGroups is not used by ${dto.action}` },
+      ]);
+    }
     if (dto.allowMove !== undefined && dto.action !== 'resize') {
       throw BerthError.invalid([
         { field: 'allowMove', rule: 'action', message: `allowMove is not used by ${dto.action}` },

@@ -9,7 +9,10 @@ import {
   type Created,
   type InstanceRecord,
   type MigrationRecord,
+  insertOperation,
+  resolveGroups,
   rows,
+  setInstanceGroups,
   specOf,
   type ReservationRecord,
 } from '@berth/db';
@@ -67,6 +70,8 @@ export interface ResolvedCreate {
   throttles: Throttles;
   /** Checked; a pair without a MAC takes its port's. */
   allowedAddressPairs: AddressPairRequest[];
+  /** Found in the project; null: its default group. */
+  securityGroupIds: string[] | null;
   zone: string | null;
   group: ServerGroupEntity | null;
   reservation: ReservationRecord | null;
@@ -123,8 +128,21 @@ export class InstancesService {
     if (dto.portSecurity === false && principal.role !== 'admin') {
       throw BerthError.forbidden('only a cloud admin may switch port security off (portSecurity)');
     }
+    if (dto.portSecurity === false && dto.securityGroups !== undefined) {
+      throw BerthError.invalid([
+        {
+          field: 'securityGroups',
+          rule: 'portSecurity',
+          message: 'a port without port security has no security groups: leave securityGroups out',
+        },
+      ]);
+    }
     await this.assertSomeHostHolds(flavor, dto.kind);
     const group = dto.serverGroup === undefined ? null : await this.group(dto.serverGroup, projectId);
+    const securityGroupIds =
+      dto.securityGroups === undefined
+        ? null
+        : await resolveGroups(this.dataSource.manager, projectId, dto.securityGroups, 'securityGroups');
     const reservation =
       dto.reservation === undefined ? null : await this.reservation(dto.reservation, projectId, flavor, dto);
     return {
@@ -147,6 +165,7 @@ export class InstancesService {
       ip: dto.ip,
       throttles: throttles.value,
       allowedAddressPairs: pairs.value,
+      securityGroupIds,
       zone: dto.zone ?? reservation?.zone ?? null,
       group,
       reservation,
@@ -178,6 +197,7 @@ export class InstancesService {
       restartPolicy: dto.restartPolicy ?? 'never',
       portSecurity: dto.portSecurity ?? true,
       allowedAddressPairs: r.allowedAddressPairs,
+      securityGroupIds: r.securityGroupIds,
     });
     return Promise.all(
       created.map(async (c) => ({ instance: await this.get(c.instanceId, null), operationId: c.operationId })),
@@ -286,6 +306,37 @@ export class InstancesService {
   }
 
   /** resize (to a flavor) or set-limits, applied live on the instance's host. */
+  /**
+   * The port is in exactly these groups from now on; its host, and those of the instances whose rules name
+   * a group it left or joined, apply the change live. Recorded as a finished operation.
+   */
+  async setSecurityGroups(id: string, refs: string[] | undefined, principal: Principal, actor: Actor): Promise<string> {
+    if (refs === undefined) {
+      throw BerthError.invalid([
+        { field: 'securityGroups', rule: 'required', message: 'securityGroups is required for set-security-groups' },
+      ]);
+    }
+    const instance = await this.get(id, projectScope(principal));
+    if (!instance.portId) throw BerthError.conflict(`instance ${id} has no port`);
+    if (instance.portSecurity === false) {
+      throw BerthError.conflict(
+        'the port has no port security, so no security groups (an admin switched it off)',
+        'securityGroups',
+        'portSecurity',
+      );
+    }
+    const portId = instance.portId;
+    return this.dataSource.transaction(async (m) => {
+      const groups = await resolveGroups(m, instance.projectId, refs, 'securityGroups');
+      await setInstanceGroups(m, { id, projectId: instance.projectId, portId }, groups);
+      return insertOperation(
+        m,
+        { ...actor, projectId: instance.projectId },
+        { action: 'instance.set-security-groups', targetType: 'instance', targetId: id, finished: true },
+      );
+    });
+  }
+
   async requestLimits(id: string, dto: InstanceActionDto, principal: Principal, actor: Actor): Promise<string> {
     const action = dto.action as LimitAction;
     if (action === 'resize' && dto.flavor === undefined) {

@@ -14,7 +14,7 @@ import {
   applyPortSecurity,
   containerPortSecurity,
   ensureBridge,
-  ensureForwardingTable,
+  ensurePipeline,
   hostVethName,
   INSTANCE_IFNAME,
   linkCounters,
@@ -82,7 +82,7 @@ export class DockerDriver implements ComputeDriver {
   async init(): Promise<void> {
     await this.docker.ping();
     this.datapath = await ensureBridge(this.net, await probeDatapath());
-    await ensureForwardingTable(this.net);
+    await ensurePipeline(this.net);
     const info = (await this.docker.info()) as { DockerRootDir: string };
     this.blockDevice = await blockDeviceOf(info.DockerRootDir).catch(() => null);
   }
@@ -370,6 +370,12 @@ export class DockerDriver implements ComputeDriver {
 
   private async isPlugged(spec: InstanceSpec): Promise<boolean> {
     return linkExists(this.net, hostVethName(spec.port.id));
+  }
+
+  async applyFirewall(spec: InstanceSpec): Promise<boolean> {
+    if (!(await listPorts(this.net)).includes(hostVethName(spec.port.id))) return false;
+    await applyPortSecurity(this.net, containerPortSecurity(spec.port));
+    return true;
   }
 
   async runsAsSpecified(spec: InstanceSpec): Promise<boolean> {

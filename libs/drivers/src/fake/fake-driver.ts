@@ -67,6 +67,16 @@ export class FakeDriver implements ComputeDriver {
     return Promise.resolve();
   }
 
+  /** The firewalls applied, by instance: what a test of the control plane reads back. */
+  readonly firewalls = new Map<string, InstanceSpec['port']['firewall']>();
+
+  applyFirewall(spec: InstanceSpec): Promise<boolean> {
+    const existing = this.instances.get(spec.id);
+    if (!existing?.plugged) return Promise.resolve(false);
+    this.firewalls.set(spec.id, spec.port.firewall);
+    return Promise.resolve(true);
+  }
+
   runsAsSpecified(spec: InstanceSpec): Promise<boolean> {
     const existing = this.instances.get(spec.id);
     return Promise.resolve(existing?.power === 'RUNNING' && existing.plugged);

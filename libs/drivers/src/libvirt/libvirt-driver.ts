@@ -13,7 +13,7 @@ import {
   applyPortSecurity,
   portSecurityOf,
   ensureBridge,
-  ensureForwardingTable,
+  ensurePipeline,
   removePortSecurity,
   probeDatapath,
   readPortRates,
@@ -65,6 +65,10 @@ export interface LibvirtDriverOptions {
 
 /** Left in an instance's directory by a migration's fetch: spawn starts from the disk it brought, not a new one. */
 const RECEIVED = 'received';
+/** virDomainState's "shut off": the QEMU process is gone. */
+const VIR_DOMAIN_SHUTOFF = 5;
+/** How long a started domain's tap may take to appear on the bridge. */
+const TAP_WAIT_MS = 30_000;
 
 /**
  * KVM/QEMU guests through libvirt: @unraid/libvirt for the connection and lifecycle, virsh (argv
@@ -96,7 +100,7 @@ export class LibvirtDriver implements ComputeDriver {
     this.hypervisor = new libvirt.Hypervisor({ uri: this.options.uri });
     await this.hypervisor.connectOpen();
     this.datapath = await ensureBridge(this.net, await probeDatapath());
-    await ensureForwardingTable(this.net);
+    await ensurePipeline(this.net);
     await mkdir(this.options.instancesDir, { recursive: true });
   }
 
@@ -436,16 +440,24 @@ export class LibvirtDriver implements ComputeDriver {
     return meta?.['berth:id'] && meta['berth:host'] ? { id: meta['berth:id'], host: meta['berth:host'] } : null;
   }
 
-  /** Graceful shutdown (ACPI), then destroy after the stop timeout. */
+  /**
+   * Graceful shutdown (ACPI), then destroy after the stop timeout. Done only once the domain is shut off:
+   * a guest that has begun to shut down ("in shutdown") still holds its disk and its tap, and a start
+   * asked of it then fails as "already running".
+   */
   private async stop(domain: Domain): Promise<void> {
-    if ((await this.stateOf(domain)) !== 'RUNNING') return;
+    const shutOff = async () => Number((await domain.getInfo()).state) === VIR_DOMAIN_SHUTOFF;
+    if (await shutOff()) return;
     await domain.shutdown().catch(() => undefined);
     const end = Date.now() + this.options.stopTimeoutSec * 1000;
     while (Date.now() < end) {
-      if ((await this.stateOf(domain)) !== 'RUNNING') return;
+      if (await shutOff()) return;
       await new Promise((r) => setTimeout(r, 200));
     }
-    await domain.destroy();
+    // The guest may have shut itself off between the last look and now: that is a stop, not an error.
+    await domain.destroy().catch(async (error: unknown) => {
+      if (!(await shutOff())) throw error;
+    });
   }
 
   /** Removes the domain (running or not), its directory, and what its port left in OVS. */
@@ -479,6 +491,12 @@ export class LibvirtDriver implements ComputeDriver {
     return (await listPorts(this.net)).includes(tapName(spec.port.id));
   }
 
+  async applyFirewall(spec: InstanceSpec): Promise<boolean> {
+    if (!(await this.isPlugged(spec))) return false;
+    await applyPortSecurity(this.net, portSecurityOf(tapName(spec.port.id), spec.port));
+    return true;
+  }
+
   /** Libvirt plugs the tap as it starts the domain: a running domain whose tap is on the bridge is whole. */
   async runsAsSpecified(spec: InstanceSpec): Promise<boolean> {
     const domain = await this.lookup(spec.id);
@@ -486,11 +504,16 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   private async waitForTap(spec: InstanceSpec): Promise<void> {
-    for (let i = 0; i < 50; i += 1) {
-      if (await this.isPlugged(spec)) return;
+    // libvirt adds the tap as QEMU starts; on a loaded host that takes seconds, so the wait is by the clock.
+    const end = Date.now() + TAP_WAIT_MS;
+    while (!(await this.isPlugged(spec))) {
+      if (Date.now() > end) {
+        throw new Error(
+          `the VM's tap ${tapName(spec.port.id)} never joined ${this.net.bridge} in ${TAP_WAIT_MS / 1000} s`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`the VM's tap ${tapName(spec.port.id)} never joined ${this.net.bridge}`);
   }
 
   /** virsh for what the binding lacks: vCPU count, CPU quota, iotune, on the live domain and its definition. */

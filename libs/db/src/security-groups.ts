@@ -1,0 +1,156 @@
+import { CONTRACT_VERSION, computeQueue, PORT_FIREWALL, type PortFirewallCommand } from '@berth/contracts';
+import { BerthError } from '@berth/domain';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
+import { enqueue } from './outbox';
+import { one, rows } from './sql';
+
+export const DEFAULT_GROUP = 'default';
+
+/**
+ * Serialises the security-group changes of one project (rules, groups, memberships). Each change then
+ * resolves the firewalls it sends after the one before it committed, so that the last firewall a host
+ * receives for a port is the one the database holds.
+ */
+export async function lockProjectFirewalls(m: EntityManager, projectId: string): Promise<void> {
+  await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`security-groups:${projectId}`]);
+}
+
+/** The project's default group (egress anywhere, ingress from its members), made on first need. */
+export async function ensureDefaultGroup(m: EntityManager, projectId: string): Promise<string> {
+  const made = await one<{ id: string }>(
+    m,
+    `INSERT INTO security_groups (project_id, name, description)
+     VALUES ($1, $2, 'Egress to anywhere; ingress from members of this group')
+     ON CONFLICT (project_id, name) DO NOTHING RETURNING id`,
+    [projectId, DEFAULT_GROUP],
+  );
+  if (made) {
+    await m.query(
+      `INSERT INTO security_group_rules (group_id, direction, protocol, remote_group_id)
+       VALUES ($1, 'egress', 'any', NULL), ($1, 'ingress', 'any', $1)`,
+      [made.id],
+    );
+    return made.id;
+  }
+  const found = await one<{ id: string }>(m, 'SELECT id FROM security_groups WHERE project_id = $1 AND name = $2', [
+    projectId,
+    DEFAULT_GROUP,
+  ]);
+  if (!found) throw new Error(`project ${projectId} has no default security group`);
+  return found.id;
+}
+
+/** Live instances whose port is in one of the groups. */
+export async function membersOf(m: EntityManager, groupIds: readonly string[]): Promise<string[]> {
+  const found = await rows<{ id: string }>(
+    m,
+    `SELECT DISTINCT p.instance_id AS id FROM port_security_groups psg JOIN ports p ON p.id = psg.port_id
+      WHERE psg.group_id = ANY ($1::uuid[])`,
+    [groupIds],
+  );
+  return found.map((r) => r.id);
+}
+
+/** Live instances whose firewall names the members of one of the groups (a rule with it as remote group). */
+export async function referrersOf(m: EntityManager, groupIds: readonly string[]): Promise<string[]> {
+  const found = await rows<{ id: string }>(
+    m,
+    `SELECT DISTINCT p.instance_id AS id
+       FROM security_group_rules r
+       JOIN port_security_groups psg ON psg.group_id = r.group_id
+       JOIN ports p ON p.id = psg.port_id
+      WHERE r.remote_group_id = ANY ($1::uuid[]) AND r.removed_at IS NULL`,
+    [groupIds],
+  );
+  return found.map((r) => r.id);
+}
+
+/** The groups of the instance's port. */
+export async function groupsOfInstance(m: EntityManager, instanceId: string): Promise<string[]> {
+  const found = await rows<{ id: string }>(
+    m,
+    `SELECT psg.group_id AS id FROM port_security_groups psg JOIN ports p ON p.id = psg.port_id WHERE p.instance_id = $1`,
+    [instanceId],
+  );
+  return found.map((r) => r.id);
+}
+
+/** Puts the port in exactly these groups. */
+export async function bindGroups(m: EntityManager, portId: string, groupIds: readonly string[]): Promise<void> {
+  await m.query('DELETE FROM port_security_groups WHERE port_id = $1 AND NOT (group_id = ANY ($2::uuid[]))', [
+    portId,
+    groupIds,
+  ]);
+  await m.query(
+    `INSERT INTO port_security_groups (port_id, group_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING`,
+    [portId, groupIds],
+  );
+}
+
+/**
+ * Sends each instance's host its port's firewall as the database now holds it, in this transaction's
+ * outbox (so it leaves only if the change commits). Instances without a host (not placed yet, or deleted)
+ * get theirs with the command that starts them.
+ */
+export async function sendFirewalls(m: EntityManager, instanceIds: readonly string[]): Promise<number> {
+  if (instanceIds.length === 0) return 0;
+  const records = await rows<InstanceRecord>(
+    m,
+    `${INSTANCE_RECORD_SQL} WHERE i.id = ANY ($1::uuid[]) AND i.deleted_at IS NULL AND h.name IS NOT NULL
+        AND p.id IS NOT NULL ORDER BY i.id`,
+    [[...new Set(instanceIds)]],
+  );
+  for (const record of records) {
+    const command: PortFirewallCommand = { v: CONTRACT_VERSION, type: 'port.firewall', instance: specOf(record) };
+    await enqueue(m, {
+      queue: computeQueue(record.hostName ?? ''),
+      name: PORT_FIREWALL,
+      jobId: `firewall.${record.id}.${randomUUID()}`,
+      payload: command,
+    });
+  }
+  return records.length;
+}
+
+/**
+ * The project's groups named in `refs` (ids or names), in order and without repeats; the default group is
+ * made if named and missing. Another project's group is not found, like one that does not exist.
+ */
+export async function resolveGroups(
+  m: EntityManager,
+  projectId: string,
+  refs: readonly string[],
+  field: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [i, ref] of refs.entries()) {
+    const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
+    const found = await one<{ id: string }>(
+      m,
+      `SELECT id FROM security_groups WHERE project_id = $1 AND ${byId ? 'id = $2::uuid' : 'name = $2'}`,
+      [projectId, byId ? ref.toLowerCase() : ref],
+    );
+    const id = found?.id ?? (ref === DEFAULT_GROUP ? await ensureDefaultGroup(m, projectId) : null);
+    if (!id) throw BerthError.notFound('security group', ref, `${field}[${i}]`);
+    if (!ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * Puts the instance's port in exactly these groups and sends the firewalls that change: its own, and
+ * those of the instances whose rules name a group it left or joined.
+ */
+export async function setInstanceGroups(
+  m: EntityManager,
+  instance: { id: string; projectId: string; portId: string },
+  groupIds: readonly string[],
+): Promise<void> {
+  await lockProjectFirewalls(m, instance.projectId);
+  const before = await groupsOfInstance(m, instance.id);
+  await bindGroups(m, instance.portId, groupIds);
+  const changed = [...before.filter((g) => !groupIds.includes(g)), ...groupIds.filter((g) => !before.includes(g))];
+  await sendFirewalls(m, [instance.id, ...(changed.length > 0 ? await referrersOf(m, changed) : [])]);
+}
