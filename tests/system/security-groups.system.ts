@@ -132,7 +132,7 @@ describe('security groups: stateful allow lists on every port (OVS conntrack)', 
     await runCommand([DOCKER, 'exec', '-d', `berth-${b1.id}`, 'sh', '-c', `nc ${a2.ip} 9000 > /tmp/stream-1`]);
     await stack.until('the stream to flow', async () => (await received(b1, '/tmp/stream-1')) > 3);
 
-    expect((await stack.call('DELETE', `/v1/security-groups/${web.id}/rules/${rule.id}`)).status).toBe(204);
+    expect((await stack.call('DELETE', `/v1/security-group-rules/${rule.id}`)).status).toBe(204);
     await eventually('a new connection to a2:9001 to be refused', () => tcpFrom(b1.id, a2.ip, 9001), null);
     const before = await received(b1, '/tmp/stream-1');
     await sleep(1500);
@@ -151,7 +151,7 @@ describe('security groups: stateful allow lists on every port (OVS conntrack)', 
     await runCommand([DOCKER, 'exec', '-d', `berth-${b1.id}`, 'sh', '-c', `nc ${a2.ip} 9000 > /tmp/stream-2`]);
     await stack.until('the stream to flow', async () => (await received(b1, '/tmp/stream-2')) > 3);
 
-    expect((await stack.call('DELETE', `/v1/security-groups/${web.id}/rules/${rule.id}?cut=true`)).status).toBe(204);
+    expect((await stack.call('DELETE', `/v1/security-group-rules/${rule.id}?cut=true`)).status).toBe(204);
     await stack.until('the stream to stop', async () => {
       const now = await received(b1, '/tmp/stream-2');
       await sleep(1000);

@@ -39,7 +39,7 @@ import { OperationsController } from './operations/operations.controller';
 import { ReservationsController } from './reservations/reservations.controller';
 import { SchedulingController } from './scheduling/scheduling.controller';
 import { ServerGroupsController } from './server-groups/server-groups.controller';
-import { SecurityGroupsController } from './security-groups/security-groups.controller';
+import { SecurityGroupRulesController, SecurityGroupsController } from './security-groups/security-groups.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { UsageController } from './usage/usage.controller';
@@ -93,6 +93,7 @@ export class AppModule {
         AggregatesController,
         ServerGroupsController,
         SecurityGroupsController,
+        SecurityGroupRulesController,
         SchedulingController,
         ReservationsController,
       ],

@@ -38,6 +38,9 @@ export const RESOLVE = {
   host: '/v1/hosts',
   project: '/v1/projects',
   'server-group': '/v1/server-groups',
+  'security-group': '/v1/security-groups',
+  /** Rules have no names: only their ids. */
+  'security-group-rule': null,
   aggregate: '/v1/aggregates',
   token: '/v1/tokens',
   reservation: '/v1/reservations',
@@ -126,6 +129,12 @@ export const COMMANDS: CommandDef[] = [
     'Admin: cold-migrate to another host (or where the scheduler chooses)',
     ['host'],
     'berth instance migrate web-1 --host tb2 --wait',
+  ),
+  action(
+    'set-security-groups',
+    "Put an instance's port in exactly these security groups (applied live)",
+    ['securityGroups'],
+    'berth instance set-security-groups web-1 --security-groups default --security-groups web',
   ),
   action('confirm', 'Admin: keep a migrated instance where it went', [], 'berth instance confirm web-1 --wait'),
   action('revert', 'Admin: move a migrated instance back', [], 'berth instance revert web-1 --wait'),
@@ -302,6 +311,32 @@ export const COMMANDS: CommandDef[] = [
     op: 'ServerGroupsController_remove',
     arg: path('server-group', 'server-group'),
     example: 'berth server-group delete web',
+  },
+
+  ...crud('security-group', 'SecurityGroupsController', ['id', 'name', 'description', 'rules', 'members'], {
+    example: 'berth security-group create web --description "what the web tier serves"',
+  }),
+  {
+    noun: 'security-group',
+    verb: 'delete',
+    op: 'SecurityGroupsController_remove',
+    arg: path('security-group', 'security-group'),
+    example: 'berth security-group delete web',
+  },
+  {
+    noun: 'security-group',
+    verb: 'rule-create',
+    op: 'SecurityGroupsController_addRule',
+    arg: path('security-group', 'security-group'),
+    example:
+      'berth security-group rule-create web --direction ingress --protocol tcp --port-min 443 --remote-cidr 0.0.0.0/0',
+  },
+  {
+    noun: 'security-group',
+    verb: 'rule-delete',
+    op: 'SecurityGroupRulesController_remove',
+    arg: { name: 'rule', to: 'path', resolve: 'security-group-rule' },
+    example: 'berth security-group rule-delete <rule id> --cut true',
   },
 
   ...crud('reservation', 'ReservationsController', ['id', 'flavor', 'count', 'free', 'zone', 'endsAt'], {

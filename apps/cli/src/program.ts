@@ -365,7 +365,9 @@ async function listAll(
 /** A name or an id: an id is used as it is, a name is looked up in its list and must name exactly one. */
 async function resolveRef(client: BerthClient, noun: Noun, ref: string): Promise<string> {
   if (UUID.test(ref)) return ref;
-  const items = (await listAll(client, RESOLVE[noun], {})) as Array<{ id: string; name?: string }>;
+  const list = RESOLVE[noun];
+  if (list === null) throw new ApiError(400, null, `a ${noun} is named by its id only, not ${JSON.stringify(ref)}`);
+  const items = (await listAll(client, list, {})) as Array<{ id: string; name?: string }>;
   const matches = items.filter((i) => i.name === ref);
   if (matches.length === 1) return matches[0]!.id;
   if (matches.length === 0) {

@@ -79,7 +79,7 @@ export const FIREWALL_SQL = `
             ELSE (SELECT coalesce(json_agg(DISTINCT host(mp.ip) || '/32'), '[]'::json)
                     FROM port_security_groups m JOIN ports mp ON mp.id = m.port_id
                    WHERE m.group_id = r.remote_group_id) END)
-        ORDER BY r.created_at, r.id) FILTER (WHERE r.removed_at IS NULL), '[]'::json),
+        ORDER BY r.created_at, r.direction, r.id) FILTER (WHERE r.removed_at IS NULL), '[]'::json),
       'cut', coalesce(json_agg(r.id ORDER BY r.id) FILTER (WHERE r.removed_at IS NOT NULL), '[]'::json))
       FROM port_security_groups psg JOIN security_group_rules r ON r.group_id = psg.group_id
      WHERE psg.port_id = p.id AND (r.removed_at IS NULL OR (r.cut AND r.removed_at > now() - interval '1 day'))

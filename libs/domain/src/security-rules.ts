@@ -24,7 +24,7 @@ const FIELDS = new Set(['direction', 'protocol', 'portMin', 'portMax', 'remoteCi
 export function checkRule(input: Record<string, unknown>): Checked<RuleRequest> {
   const errors: FieldError[] = [];
   for (const key of Object.keys(input)) {
-    if (!FIELDS.has(key)) errors.push({ field: key, rule: 'unknown', message: `${key} is not a field of a rule` });
+    if (!FIELDS.has(key)) errors.push({ field: key, rule: 'unknownField', message: `${key} is not a field of a rule` });
   }
   const { direction, protocol, portMin, portMax, remoteCidr, remoteGroup } = input;
   if (!RULE_DIRECTION_VALUES.includes(direction as never)) {

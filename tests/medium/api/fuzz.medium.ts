@@ -49,6 +49,7 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
     { action: 'resize', flavor: 'm1.tiny', allowMove: true },
     { action: 'set-limits', limits: { diskWriteBps: 1048576 } },
     { action: 'migrate', host: 'fuzz-host' },
+    { action: 'set-security-groups', securityGroups: ['default'] },
   ],
   'POST /v1/projects': [{ name: 'p1' }],
   'PUT /v1/projects/:id/quotas': [{ instances: 10, vcpus: 20, ramMb: 4096, diskGb: 100, ips: 10 }],
@@ -61,6 +62,11 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
   'POST /v1/aggregates': [{ name: 'a1', metadata: { disk: 'ssd' }, hosts: ['fuzz-host'] }],
   'PUT /v1/aggregates/:id': [{ metadata: { disk: 'nvme' }, hosts: ['fuzz-host'] }],
   'POST /v1/server-groups': [{ name: 'g1', policy: 'anti-affinity' }],
+  'POST /v1/security-groups': [{ name: 'sg1', description: 'web tier' }],
+  'POST /v1/security-groups/:id/rules': [
+    { direction: 'ingress', protocol: 'tcp', portMin: 80, portMax: 443, remoteCidr: '10.0.0.0/8' },
+    { direction: 'egress', protocol: 'udp', remoteGroup: 'default' },
+  ],
   'POST /v1/scheduler/dry-run': [
     { name: 'web', kind: 'container', flavor: 'm1.tiny', image: 'busybox', network: 'lan' },
   ],
@@ -211,6 +217,7 @@ describe('bad input over every route (property-based, real PostgreSQL and Redis)
     real['projects'] = [await make('/v1/projects', { name: 'fuzz-project' })];
     real['aggregates'] = [await make('/v1/aggregates', { name: 'fuzz-agg', metadata: {} })];
     real['server-groups'] = [await make('/v1/server-groups', { name: 'fuzz-group', policy: 'affinity' })];
+    real['security-groups'] = [await make('/v1/security-groups', { name: 'fuzz-sg' })];
     real['reservations'] = [
       await make('/v1/reservations', { flavor: 'm1.tiny', count: 1, endsAt: '2099-01-01T00:00:00Z' }),
     ];

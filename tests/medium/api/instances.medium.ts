@@ -96,6 +96,18 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
                 vlan: 100,
                 portSecurity: true,
                 allowedAddressPairs: [],
+                // The project's default group: egress anywhere, ingress from its members (this one among them).
+                firewall: {
+                  cut: [],
+                  rules: [
+                    expect.objectContaining({ direction: 'egress', protocol: 'any', remoteCidrs: ['0.0.0.0/0'] }),
+                    expect.objectContaining({
+                      direction: 'ingress',
+                      protocol: 'any',
+                      remoteCidrs: expect.arrayContaining([`${res.body.instance.ip}/32`]),
+                    }),
+                  ],
+                },
               },
             },
           },

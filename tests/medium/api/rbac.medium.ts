@@ -26,7 +26,11 @@ type Target =
   | 'spareHost'
   | 'aggregate'
   | 'serverGroup'
+  | 'securityGroup'
+  | 'securityGroupRule'
   | 'reservation';
+/** Each rule a matrix cell adds is a new one (the same rule twice is a 409). */
+let rulePort = 1000;
 /** Who sees the target: everyone, the members of its project (A), or only the user who owns it. */
 type Ownership = 'cloud' | 'project' | 'user';
 
@@ -154,6 +158,23 @@ const CASES: Record<string, RouteCase> = {
   'GET /v1/server-groups': { access: 'any', ok: 200 },
   'GET /v1/server-groups/:id': { access: 'any', ok: 200, target: 'serverGroup', ownership: 'project' },
   'DELETE /v1/server-groups/:id': { access: 'member', ok: 204, target: 'serverGroup', ownership: 'project' },
+  'POST /v1/security-groups': { access: 'member', ok: 201, body: () => ({ name: unique() }) },
+  'GET /v1/security-groups': { access: 'any', ok: 200 },
+  'GET /v1/security-groups/:id': { access: 'any', ok: 200, target: 'securityGroup', ownership: 'project' },
+  'DELETE /v1/security-groups/:id': { access: 'member', ok: 204, target: 'securityGroup', ownership: 'project' },
+  'POST /v1/security-groups/:id/rules': {
+    access: 'member',
+    ok: 201,
+    target: 'securityGroup',
+    ownership: 'project',
+    body: () => ({ direction: 'ingress', protocol: 'tcp', portMin: (rulePort += 1) }),
+  },
+  'DELETE /v1/security-group-rules/:id': {
+    access: 'member',
+    ok: 204,
+    target: 'securityGroupRule',
+    ownership: 'project',
+  },
   'POST /v1/scheduler/dry-run': {
     access: 'admin',
     ok: 200,
@@ -227,6 +248,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
     const projectB = (await admin('POST', '/v1/projects', { name: 'project-b' })).body;
     for (const p of [projectA, projectB])
       await admin('PUT', `/v1/projects/${p.id}/quotas`, { instances: -1, vcpus: -1, ramMb: -1, diskGb: -1, ips: -1 });
+    // Every cell makes a group of its own: more than a project's default quota of them.
+    await api.sql('UPDATE projects SET quota_security_groups = -1, quota_security_group_rules = -1');
     const users = await Promise.all(
       ['ma', 'ra', 'mb', 'rb'].map(async (name) => (await admin('POST', '/v1/users', { name })).body),
     );
@@ -305,6 +328,12 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       }
       case 'aggregate':
         return (await admin('POST', '/v1/aggregates', { name: unique() })).body.id;
+      case 'securityGroup':
+        return (await admin('POST', '/v1/security-groups', { name: unique(), project: projectA.id })).body.id;
+      case 'securityGroupRule': {
+        const group = await admin('POST', '/v1/security-groups', { name: unique(), project: projectA.id });
+        return group.body.rules[0].id;
+      }
       case 'serverGroup':
         return (await admin('POST', '/v1/server-groups', { name: unique(), policy: 'affinity', project: projectA.id }))
           .body.id;

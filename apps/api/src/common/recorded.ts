@@ -15,6 +15,10 @@ const UNIQUE_FIELDS: Record<string, { field: string; message: string }> = {
     message: 'this project already has a server group with this name',
   },
   networks_name_key: { field: 'name', message: 'a network with this name already exists' },
+  security_groups_project_id_name_key: {
+    field: 'name',
+    message: 'this project already has a security group with this name',
+  },
   networks_vlan_key: { field: 'vlan', message: 'another network already uses this VLAN' },
 };
 

@@ -121,7 +121,7 @@ const RULE_JSON = `json_build_object('id', r.id, 'direction', r.direction, 'prot
 
 const GROUP_SQL = `
   SELECT g.id, g.name, g.description, g.project_id AS "projectId", g.created_at AS "createdAt",
-         coalesce((SELECT json_agg(${RULE_JSON} ORDER BY r.created_at, r.id) FROM security_group_rules r
+         coalesce((SELECT json_agg(${RULE_JSON} ORDER BY r.created_at, r.direction, r.id) FROM security_group_rules r
                     WHERE r.group_id = g.id AND r.removed_at IS NULL), '[]') AS rules,
          coalesce((SELECT json_agg(json_build_object('id', i.id, 'name', i.name) ORDER BY i.created_at)
                      FROM port_security_groups psg JOIN ports p ON p.id = psg.port_id
@@ -280,8 +280,8 @@ export class SecurityGroupsController {
     const made = await recordedChange(
       this.dataSource,
       { ...actorOf(principal, requestId), projectId: group.projectId },
-      'security-group.rule.create',
-      'security-group',
+      'security-group-rule.create',
+      'security-group-rule',
       async (m) => {
         await lockProjectFirewalls(m, group.projectId);
         const quota = await one<{ used: number; limit: number }>(
@@ -320,48 +320,6 @@ export class SecurityGroupsController {
     return view.rule;
   }
 
-  /**
-   * Connections the rule admitted go on unless `cut` is set: then the hosts drop them at once (new ones
-   * are refused either way).
-   */
-  @Delete(':id/rules/:ruleId')
-  @Policy('security-group:update')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Remove a rule; with cut=true, also drop the connections it admitted' })
-  @ApiQuery({ name: 'cut', required: false, type: Boolean })
-  @ApiErrors(400, 403, 404, 414)
-  @ApiNoContentResponse()
-  async removeRule(
-    @Param('id', UuidPipe) id: string,
-    @Param('ruleId', UuidPipe) ruleId: string,
-    @Query('cut') cut: string | undefined,
-    @CurrentPrincipal() principal: Principal,
-    @CurrentRequestId() requestId: string,
-  ): Promise<void> {
-    if (cut !== undefined && cut !== 'true' && cut !== 'false') {
-      throw BerthError.invalid([{ field: 'cut', rule: 'isBoolean', message: 'cut must be true or false' }]);
-    }
-    const group = await this.get(id, principal);
-    if (!group.rules.some((r) => r.id === ruleId)) throw BerthError.notFound('rule', ruleId);
-    await recordedChange(
-      this.dataSource,
-      { ...actorOf(principal, requestId), projectId: group.projectId },
-      'security-group.rule.delete',
-      'security-group',
-      async (m: EntityManager) => {
-        await lockProjectFirewalls(m, group.projectId);
-        // A cut leaves a tombstone for a day: hosts keep dropping what the rule had admitted.
-        if (cut === 'true') {
-          await m.query('UPDATE security_group_rules SET removed_at = now(), cut = true WHERE id = $1', [ruleId]);
-        } else {
-          await m.query('DELETE FROM security_group_rules WHERE id = $1', [ruleId]);
-        }
-        await sendFirewalls(m, await membersOf(m, [id]));
-        return group;
-      },
-    );
-  }
-
   /** A group of the project by id or name, for a rule's remoteGroup (another project's is not found). */
   private async groupOf(projectId: string, ref: string): Promise<string> {
     const found = await one<{ id: string }>(
@@ -380,6 +338,61 @@ function withinQuota(resource: string, quota: { used: number; limit: number } | 
     throw new BerthError(
       'quota_exceeded',
       `quota exceeded for ${resource}: limit ${quota.limit}, in use ${quota.used}, requested 1`,
+    );
+  }
+}
+
+/** A rule is removed by its own id, as Neutron's are (DELETE /v2.0/security-group-rules/{id}). */
+@ApiTags('security-groups')
+@ApiBearerAuth()
+@ApiErrors(401)
+@Controller('v1/security-group-rules')
+export class SecurityGroupRulesController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Connections the rule admitted go on unless `cut` is set: then the hosts drop them at once (new ones
+   * are refused either way).
+   */
+  @Delete(':id')
+  @Policy('security-group:update')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove a rule; with cut=true, also drop the connections it admitted' })
+  @ApiQuery({ name: 'cut', required: false, type: Boolean })
+  @ApiErrors(400, 403, 404, 414)
+  @ApiNoContentResponse()
+  async remove(
+    @Param('id', UuidPipe) ruleId: string,
+    @Query('cut') cut: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<void> {
+    if (cut !== undefined && cut !== 'true' && cut !== 'false') {
+      throw BerthError.invalid([{ field: 'cut', rule: 'isBoolean', message: 'cut must be true or false' }]);
+    }
+    const group = await one<{ id: string; projectId: string }>(
+      this.dataSource.manager,
+      `SELECT g.id, g.project_id AS "projectId" FROM security_group_rules r JOIN security_groups g ON g.id = r.group_id
+        WHERE r.id = $1 AND r.removed_at IS NULL AND ($2::uuid IS NULL OR g.project_id = $2)`,
+      [ruleId, projectScope(principal)],
+    );
+    if (!group) throw BerthError.notFound('security group rule', ruleId);
+    await recordedChange(
+      this.dataSource,
+      { ...actorOf(principal, requestId), projectId: group.projectId },
+      'security-group-rule.delete',
+      'security-group-rule',
+      async (m: EntityManager) => {
+        await lockProjectFirewalls(m, group.projectId);
+        // A cut leaves a tombstone for a day: hosts keep dropping what the rule had admitted.
+        if (cut === 'true') {
+          await m.query('UPDATE security_group_rules SET removed_at = now(), cut = true WHERE id = $1', [ruleId]);
+        } else {
+          await m.query('DELETE FROM security_group_rules WHERE id = $1', [ruleId]);
+        }
+        await sendFirewalls(m, await membersOf(m, [group.id]));
+        return { id: ruleId };
+      },
     );
   }
 }

@@ -426,6 +426,13 @@ export const API: ApiOperations = {
         "of": "object"
       },
       {
+        "name": "securityGroups",
+        "type": "array",
+        "required": false,
+        "description": "Security groups (ids or names, the project's) of the port: stateful allow lists. Default at create: the project's default group (egress anywhere, ingress from its members). [] allows nothing in or out",
+        "of": "string"
+      },
+      {
         "name": "portSecurity",
         "type": "boolean",
         "required": false,
@@ -492,7 +499,7 @@ export const API: ApiOperations = {
         "name": "action",
         "type": "string",
         "required": true,
-        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert",
+        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live)",
         "enum": [
           "stop",
           "start",
@@ -501,8 +508,16 @@ export const API: ApiOperations = {
           "set-limits",
           "migrate",
           "confirm",
-          "revert"
+          "revert",
+          "set-security-groups"
         ]
+      },
+      {
+        "name": "securityGroups",
+        "type": "array",
+        "required": false,
+        "description": "Security groups (ids or names, the project's) of the port: stateful allow lists. Default at create: the project's default group (egress anywhere, ingress from its members). [] allows nothing in or out",
+        "of": "string"
       },
       {
         "name": "allowMove",
@@ -1073,6 +1088,117 @@ export const API: ApiOperations = {
     "query": [],
     "body": []
   },
+  "SecurityGroupsController_create": {
+    "method": "POST",
+    "path": "/v1/security-groups",
+    "summary": "Create a security group: egress to anywhere, no ingress until a rule opens some",
+    "query": [],
+    "body": [
+      {
+        "name": "name",
+        "type": "string",
+        "required": true
+      },
+      {
+        "name": "description",
+        "type": "string",
+        "required": false
+      },
+      {
+        "name": "project",
+        "type": "string",
+        "required": false,
+        "description": "Project id or name (cloud admin only; default: the token's project)"
+      }
+    ]
+  },
+  "SecurityGroupsController_list": {
+    "method": "GET",
+    "path": "/v1/security-groups",
+    "summary": "List the project's security groups (admin: all); the default group is made on first need",
+    "query": [],
+    "body": []
+  },
+  "SecurityGroupsController_get": {
+    "method": "GET",
+    "path": "/v1/security-groups/{id}",
+    "summary": "Show a security group: its rules and its members",
+    "query": [],
+    "body": []
+  },
+  "SecurityGroupsController_remove": {
+    "method": "DELETE",
+    "path": "/v1/security-groups/{id}",
+    "summary": "Delete a security group that no instance is in",
+    "query": [],
+    "body": []
+  },
+  "SecurityGroupsController_addRule": {
+    "method": "POST",
+    "path": "/v1/security-groups/{id}/rules",
+    "summary": "Add an allow rule; the hosts of the members apply it at once",
+    "query": [],
+    "body": [
+      {
+        "name": "direction",
+        "type": "string",
+        "required": true,
+        "description": "ingress: to the port; egress: from it",
+        "enum": [
+          "ingress",
+          "egress"
+        ]
+      },
+      {
+        "name": "protocol",
+        "type": "string",
+        "required": false,
+        "enum": [
+          "tcp",
+          "udp",
+          "icmp",
+          "any"
+        ]
+      },
+      {
+        "name": "portMin",
+        "type": "number",
+        "required": false,
+        "description": "First destination port (tcp, udp)"
+      },
+      {
+        "name": "portMax",
+        "type": "number",
+        "required": false,
+        "description": "Last destination port (default: portMin)"
+      },
+      {
+        "name": "remoteCidr",
+        "type": "string",
+        "required": false,
+        "description": "The remote side: an IPv4 CIDR (default: anyone)"
+      },
+      {
+        "name": "remoteGroup",
+        "type": "string",
+        "required": false,
+        "description": "The remote side: the members of this group of the project (id or name)"
+      }
+    ]
+  },
+  "SecurityGroupRulesController_remove": {
+    "method": "DELETE",
+    "path": "/v1/security-group-rules/{id}",
+    "summary": "Remove a rule; with cut=true, also drop the connections it admitted",
+    "query": [
+      {
+        "name": "cut",
+        "type": "boolean",
+        "required": false
+      }
+    ],
+    "body": []
+  },
   "SchedulingController_dryRun": {
     "method": "POST",
     "path": "/v1/scheduler/dry-run",
@@ -1174,6 +1300,13 @@ export const API: ApiOperations = {
         "required": false,
         "description": "More addresses the port may send from (an IPv4 address or CIDR, with a MAC, by default the port's own), as for a VRRP address shared by two instances; port security drops every other source",
         "of": "object"
+      },
+      {
+        "name": "securityGroups",
+        "type": "array",
+        "required": false,
+        "description": "Security groups (ids or names, the project's) of the port: stateful allow lists. Default at create: the project's default group (egress anywhere, ingress from its members). [] allows nothing in or out",
+        "of": "string"
       },
       {
         "name": "portSecurity",
