@@ -147,6 +147,44 @@ describe('isolation: root in a container is not root on the host, and no forged 
     expect(refused).toContain('Operation not permitted');
   });
 
+  it('gives NET_RAW back only where a cloud admin’s flavor says so (sandbox:net_raw), and its port still checks', async () => {
+    const flavor = { name: 'm1.capture', vcpus: 1, ramMb: 128, diskGb: 1, extraSpecs: { 'sandbox:net_raw': 'true' } };
+    expect((await stack.call('POST', '/v1/flavors', flavor)).status).toBe(201);
+    const sniffer = await stack.createInstance({ name: 'sniffer', network: 'shared', flavor: 'm1.capture' });
+    expect(sniffer.status).toBe('ACTIVE');
+    const status = await readFile(`/proc/${await containerPid(sniffer.id)}/status`, 'utf8');
+    const effective = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+    expect(effective & (1n << CAP_NET_RAW)).not.toBe(0n);
+    expect(effective & (1n << CAP_MKNOD)).toBe(0n);
+    // A raw socket opens now; a frame forged with it is still dropped at the port.
+    await runCommand([DOCKER, 'cp', join(build, 'rawsend'), `berth-${sniffer.id}:/rawsend`]);
+    const before = (await readPortSecurity(ovs, sniffer.portId)).dropped;
+    await runCommand([
+      DOCKER,
+      'exec',
+      `berth-${sniffer.id}`,
+      '/rawsend',
+      'eth0',
+      udpFrame({
+        from: FORGED_MAC,
+        to: victim.mac,
+        srcIp: sniffer.ip,
+        dstIp: victim.ip,
+        srcPort: 5000,
+        dstPort: 5001,
+        payload: 'forged',
+      }),
+      '3',
+    ]);
+    expect(
+      await stack.until(
+        'the forged frames to be dropped',
+        async () => (await readPortSecurity(ovs, sniffer.portId)).dropped >= before + 3,
+      ),
+    ).toBe(true);
+    await stack.remove(sniffer.id);
+  });
+
   it('reports the host’s confinement, read from dockerd and OVS, and its pid ceiling, raised from the kernel default', async () => {
     const host = ((await stack.call('GET', '/v1/hosts')).body.items as any[]).find((h) => h.name === stack.hostName);
     const dockerd = (await runCommand([DOCKER, 'info', '-f', '{{json .SecurityOptions}}'])).trim();

@@ -1,8 +1,10 @@
 import { runCommand } from '@berth/platform';
 import { randomInt } from 'node:crypto';
+import { createOn, migrate, startStack } from './support/migration';
 import { serveTcp, tcpFrom } from './support/probes';
 import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
+import { dockerSocketOf, onlyTestbedHosts, testbedLeftovers } from './support/testbed';
 
 /**
  * Security groups on the real OVS, with conntrack: two projects' containers on one shared VLAN, real TCP.
@@ -201,5 +203,58 @@ describe('security groups: stateful allow lists on every port (OVS conntrack)', 
     const groups = (await stack.call('GET', '/v1/security-groups')).body.items;
     const fallback = groups.find((g: any) => g.name === 'default');
     expect((await stack.call('DELETE', `/v1/security-groups/${fallback.id}`)).status).toBe(409);
+  });
+});
+
+describe('security groups across testbed hosts (own OVS each) and after a cold migration', () => {
+  let stack: TestStack;
+  let server: any;
+  let client: any;
+  let intruder: any;
+  const on = (host: number) => dockerSocketOf(host);
+  const eventually = (what: string, probe: () => Promise<string | null>, expected: string | null) =>
+    stack.until(what, async () => ((await probe()) === expected ? true : null), 30_000);
+
+  beforeAll(async () => {
+    stack = await startStack({}, {}, [1, 2]);
+    expect((await stack.call('POST', '/v1/projects', { name: 'tenant-b' })).status).toBe(201);
+    server = await createOn(stack, 1, 'server', [1, 2]);
+    client = await createOn(stack, 2, 'client', [1, 2]);
+    await onlyTestbedHosts(stack, 2);
+    intruder = await stack.createInstance({
+      name: 'intruder',
+      flavor: 'm1.qos',
+      network: 'vlan100',
+      project: 'tenant-b',
+    });
+    await onlyTestbedHosts(stack, 1, 2);
+    expect(intruder).toMatchObject({ status: 'ACTIVE', host: stack.testbedHostNames[1] });
+    for (const port of [8080, 8081]) await serveTcp(server.id, port, `hello-${port}`, on(1));
+  });
+  afterAll(() => stack?.stop());
+
+  it('admits a member of the group from another host, and refuses another project’s instance', async () => {
+    expect(await tcpFrom(client.id, server.ip, 8080, on(2))).toBe('hello-8080');
+    expect(await tcpFrom(intruder.id, server.ip, 8080, on(2))).toBeNull();
+  });
+
+  it('opens a port to the other project’s instance live, on the server’s host', async () => {
+    const web = (await stack.call('POST', '/v1/security-groups', { name: 'web' })).body;
+    const rule = { direction: 'ingress', protocol: 'tcp', portMin: 8080, remoteCidr: `${intruder.ip}/32` };
+    expect((await stack.call('POST', `/v1/security-groups/${web.id}/rules`, rule)).status).toBe(201);
+    const act = { action: 'set-security-groups', securityGroups: ['default', 'web'] };
+    expect((await stack.call('POST', `/v1/instances/${server.id}/actions`, act)).status).toBe(202);
+    await eventually('the intruder to reach 8080', () => tcpFrom(intruder.id, server.ip, 8080, on(2)), 'hello-8080');
+    expect(await tcpFrom(intruder.id, server.ip, 8081, on(2))).toBeNull();
+  });
+
+  it('keeps the same rules on the host it moves to', async () => {
+    expect(await migrate(stack, server.id, 2)).toMatchObject({ status: 'succeeded' });
+    for (const port of [8080, 8081]) await serveTcp(server.id, port, `hello-${port}`, on(2));
+    expect(await tcpFrom(client.id, server.ip, 8081, on(2))).toBe('hello-8081');
+    expect(await tcpFrom(intruder.id, server.ip, 8080, on(2))).toBe('hello-8080');
+    expect(await tcpFrom(intruder.id, server.ip, 8081, on(2))).toBeNull();
+    // The source holds nothing of it any more.
+    expect(await testbedLeftovers(stack, 1)).toEqual([]);
   });
 });

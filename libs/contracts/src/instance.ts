@@ -84,6 +84,21 @@ export interface InstanceSpec {
   /** A VM's boot files besides its disk (imageRef); absent for containers. */
   boot?: VmBoot;
   port: PortSpec;
+  /**
+   * Capabilities a cloud admin gave back through the flavor (extra spec `sandbox:net_raw=true`: NET_RAW for a
+   * packet capture or a routing appliance). Absent: none.
+   */
+  grants?: Grant[];
+}
+
+export const GRANTS = ['NET_RAW'] as const;
+export type Grant = (typeof GRANTS)[number];
+/** The flavor extra spec that gives an instance NET_RAW back. */
+export const NET_RAW_EXTRA_SPEC = 'sandbox:net_raw';
+
+/** What a flavor's extra specs give back of the sandbox. */
+export function grantsOf(extraSpecs: Readonly<Record<string, string>> | null | undefined): Grant[] {
+  return extraSpecs?.[NET_RAW_EXTRA_SPEC] === 'true' ? ['NET_RAW'] : [];
 }
 
 /** Why an operation failed: the step that failed and what it said. Shown to users as `fault`. */

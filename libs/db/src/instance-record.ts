@@ -12,6 +12,7 @@ import {
   type VmBoot,
   type AddressPair,
   type PortFirewall,
+  grantsOf,
 } from '@berth/contracts';
 import type { InstanceStatus, RestartPolicy, TaskState, ThrottleBounds } from '@berth/domain';
 import type { PendingResize } from './entities/instance.entity';
@@ -63,6 +64,7 @@ export interface InstanceRecord {
   allowedAddressPairs: AddressPair[] | null;
   /** Its port's security groups, resolved (FIREWALL_SQL); null without a port or with port security off. */
   firewall: PortFirewall | null;
+  extraSpecs: Record<string, string> | null;
   securityGroups: Array<{ id: string; name: string }>;
 }
 
@@ -96,7 +98,7 @@ export const INSTANCE_RECORD_SQL = `
          i.fault, i.restart_policy AS "restartPolicy", i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
          p.id AS "portId", n.id AS "networkId", n.name AS "networkName", n.vlan, host(p.ip) AS ip, p.mac::text AS mac,
          masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway, p.port_security AS "portSecurity",
-         p.allowed_address_pairs AS "allowedAddressPairs", ${FIREWALL_SQL} AS firewall,
+         p.allowed_address_pairs AS "allowedAddressPairs", ${FIREWALL_SQL} AS firewall, i.extra_specs AS "extraSpecs",
          coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
                      FROM port_security_groups psg JOIN security_groups g ON g.id = psg.group_id
                     WHERE psg.port_id = p.id), '[]'::json) AS "securityGroups"
@@ -110,11 +112,13 @@ export function specOf(r: InstanceRecord): InstanceSpec {
   if (!r.portId || !r.networkId || !r.mac || !r.ip || r.prefixLength === null || !r.gateway || r.vlan === null) {
     throw new Error(`instance ${r.id} has no port`);
   }
+  const grants = grantsOf(r.extraSpecs);
   return {
     id: r.id,
     name: r.name,
     kind: r.kind,
     diskGb: r.diskGb,
+    ...(grants.length > 0 ? { grants } : {}),
     imageRef: r.imageRef,
     ...(r.boot ? { boot: r.boot } : {}),
     limits: instanceLimitsOf(r),

@@ -12,6 +12,7 @@ import {
   type PlaceInstancesJob,
   type AddressPair,
   type PortFirewall,
+  grantsOf,
 } from '@berth/contracts';
 import {
   ACTION_RULES,
@@ -298,6 +299,7 @@ export class InstanceStore {
       diskGb: input.flavor.diskGb,
       imageRef: input.image.ref,
       ...(input.image.boot ? { boot: input.image.boot } : {}),
+      ...(grantsOf(input.flavor.extraSpecs).length > 0 ? { grants: grantsOf(input.flavor.extraSpecs) } : {}),
       // Pinned CPUs are chosen when the instance is claimed on a host.
       limits: {
         ...input.throttles,

@@ -50,7 +50,8 @@ export function containerConfig(spec: InstanceSpec, ctx: ContainerContext): Dock
       Binds: (ctx.lxcfs ?? []).map((b) => `${b.source}:${b.target}:ro`),
       Privileged: false,
       CapAdd: [],
-      CapDrop: [...DROPPED_CAPABILITIES],
+      // A capability the flavor gave back (grants) is not dropped; none is ever added.
+      CapDrop: DROPPED_CAPABILITIES.filter((c) => !(spec.grants ?? []).includes(c as never)),
       SecurityOpt: ['no-new-privileges'],
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
