@@ -14,6 +14,7 @@ import { HostSandbox1765000000000 } from './1765000000000-host-sandbox';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 import { SecurityGroups1765100000000 } from './1765100000000-security-groups';
+import { FirewallRefresh1765200000000 } from './1765200000000-firewall-refresh';
 
 export const MIGRATIONS = [
   Initial1763800000000,
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   PortSecurity1764900000000,
   HostSandbox1765000000000,
   SecurityGroups1765100000000,
+  FirewallRefresh1765200000000,
 ];

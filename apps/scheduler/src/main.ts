@@ -15,6 +15,7 @@ import {
   MigrationStore,
   type EnrollHostJob,
   OutboxRelay,
+  FirewallRefresher,
   PlacementStore,
   policyOptionsOf,
   RecoveryStore,
@@ -84,6 +85,13 @@ export async function startScheduler(env: SchedulerEnv) {
     failpoints,
   );
   await relay.start();
+  // Security-group changes mark the instances whose firewall they altered; this sends those to their hosts.
+  const firewalls = new FirewallRefresher(dataSource, log, {
+    databaseUrl: env.BERTH_DATABASE_URL,
+    pollMs: 1000,
+    spacingMs: 250,
+  });
+  await firewalls.start();
 
   const limits = { maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST, downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC };
   // Claims made on their own run as prepared statements on a pool of their own (the hot path).
@@ -187,6 +195,7 @@ export async function startScheduler(env: SchedulerEnv) {
     async stop() {
       timers.forEach(clearInterval);
       await Promise.all(workers.map((w) => w.close()));
+      await firewalls.stop();
       await relay.stop();
       await producer.close();
       await claimPool.end();

@@ -49,7 +49,7 @@ import type { PendingResize } from './entities/instance.entity';
 import { loadHostState } from './host-state';
 import { markInstanceDeleted } from './lifecycle';
 import { FIREWALL_SQL, INSTANCE_RECORD_SQL, limitsCommandOf, specOf, type InstanceRecord } from './instance-record';
-import { bindGroups, ensureDefaultGroup, lockProjectFirewalls, referrersOf, sendFirewalls } from './security-groups';
+import { bindGroups, ensureDefaultGroup, lockProjectFirewalls, referrersOf, markFirewalls } from './security-groups';
 import { startMigration, type FlavorSize } from './migration-store';
 import { finishOperation, insertOperation, type Actor } from './operation-store';
 import { enqueue } from './outbox';
@@ -231,7 +231,7 @@ export class InstanceStore {
       );
       if (row?.firewall) spec.port.firewall = row.firewall;
     }
-    await sendFirewalls(m, await referrersOf(m, groups));
+    await markFirewalls(m, await referrersOf(m, groups));
   }
 
   private async insertOne(

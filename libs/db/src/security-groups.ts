@@ -1,9 +1,11 @@
 import { CONTRACT_VERSION, computeQueue, PORT_FIREWALL, type PortFirewallCommand } from '@berth/contracts';
 import { BerthError } from '@berth/domain';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { INSTANCE_RECORD_SQL, specOf, type InstanceRecord } from './instance-record';
+import { Coalesced, errorMessage, type Logger } from '@berth/platform';
 import { enqueue } from './outbox';
+import { PgListener } from './pg-listener';
 import { one, rows } from './sql';
 
 export const DEFAULT_GROUP = 'default';
@@ -90,6 +92,49 @@ export async function bindGroups(m: EntityManager, portId: string, groupIds: rea
 }
 
 /**
+ * Marks the instances whose firewall a change altered, in the change's transaction; the refresher sends
+ * their hosts the result soon after it commits (FirewallRefresher), once per instance however many changes
+ * marked it meanwhile.
+ */
+export async function markFirewalls(m: EntityManager, instanceIds: readonly string[]): Promise<void> {
+  if (instanceIds.length === 0) return;
+  await m.query(
+    `INSERT INTO firewall_refresh (instance_id, project_id)
+     SELECT id, project_id FROM instances WHERE id = ANY ($1::uuid[]) AND deleted_at IS NULL
+     ON CONFLICT (instance_id) DO NOTHING`,
+    [[...new Set(instanceIds)]],
+  );
+}
+
+/**
+ * Sends the firewalls of every marked instance of one project, and unmarks them, in one transaction under the
+ * project's lock (so a later change's firewalls always leave after an earlier one's). Returns how many it sent.
+ */
+export async function refreshFirewalls(dataSource: DataSource, projectId: string): Promise<number> {
+  return dataSource.transaction(async (m) => {
+    await lockProjectFirewalls(m, projectId);
+    // An instance still being placed keeps its mark: its host gets the firewall after the build command, so
+    // a change made while it was placed is not lost.
+    const marked = await rows<{ id: string }>(
+      m,
+      `DELETE FROM firewall_refresh f USING instances i
+        WHERE f.project_id = $1 AND i.id = f.instance_id AND (i.host_id IS NOT NULL OR i.status <> 'BUILDING')
+       RETURNING f.instance_id AS id`,
+      [projectId],
+    );
+    return sendFirewalls(
+      m,
+      marked.map((r) => r.id),
+    );
+  });
+}
+
+/** Projects with instances waiting for their firewall. */
+export async function projectsToRefresh(m: EntityManager): Promise<string[]> {
+  return (await rows<{ id: string }>(m, 'SELECT DISTINCT project_id AS id FROM firewall_refresh')).map((r) => r.id);
+}
+
+/**
  * Sends each instance's host its port's firewall as the database now holds it, in this transaction's
  * outbox (so it leaves only if the change commits). Instances without a host (not placed yet, or deleted)
  * get theirs with the command that starts them.
@@ -152,5 +197,78 @@ export async function setInstanceGroups(
   const before = await groupsOfInstance(m, instance.id);
   await bindGroups(m, instance.portId, groupIds);
   const changed = [...before.filter((g) => !groupIds.includes(g)), ...groupIds.filter((g) => !before.includes(g))];
-  await sendFirewalls(m, [instance.id, ...(changed.length > 0 ? await referrersOf(m, changed) : [])]);
+  await sendFirewalls(m, [instance.id]);
+  if (changed.length > 0) await markFirewalls(m, await referrersOf(m, changed));
+}
+
+export interface RefresherOptions {
+  databaseUrl: string;
+  /** How often marks are looked for without a notification (instances being placed keep theirs). */
+  pollMs: number;
+  /** The least time between two refreshes: a burst of changes is sent as a few, not as one per change. */
+  spacingMs: number;
+}
+
+/**
+ * Sends the firewalls that security-group changes marked (markFirewalls): woken by the marks' notification,
+ * and by a timer for instances that were being placed. Refreshes coalesce and are spaced, so that a burst of
+ * creates into one group sends each member's firewall a few times, not once per create. Runs in every
+ * scheduler; the project lock and the marks' rows keep two from sending the same firewall twice.
+ */
+export class FirewallRefresher {
+  private readonly listener: PgListener;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly refreshing = new Coalesced(() => this.refreshOnce());
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly log: Logger,
+    private readonly options: RefresherOptions,
+  ) {
+    this.listener = new PgListener(
+      {
+        databaseUrl: options.databaseUrl,
+        channel: 'berth_firewalls',
+        name: 'berth-firewalls',
+        onNotify: () => this.kick(),
+      },
+      log,
+    );
+  }
+
+  async start(): Promise<void> {
+    this.refreshing.resume();
+    await this.listener.start();
+    this.timer = setInterval(() => this.kick(), this.options.pollMs);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.refreshing.stop();
+    await this.listener.stop();
+  }
+
+  kick(): void {
+    this.refreshing.kick();
+  }
+
+  /** Sends every marked firewall now; returns how many. Exposed for tests. */
+  async refresh(): Promise<number> {
+    let sent = 0;
+    for (const projectId of await projectsToRefresh(this.dataSource.manager)) {
+      sent += await refreshFirewalls(this.dataSource, projectId);
+    }
+    return sent;
+  }
+
+  private async refreshOnce(): Promise<void> {
+    try {
+      const sent = await this.refresh();
+      if (sent > 0) this.log.info({ sent }, 'firewalls sent to hosts');
+    } catch (error) {
+      this.log.warn({ err: errorMessage(error) }, 'firewall refresh failed, will retry');
+    }
+    await new Promise((r) => setTimeout(r, this.options.spacingMs));
+  }
 }

@@ -6,7 +6,7 @@ import {
   one,
   referrersOf,
   rows,
-  sendFirewalls,
+  markFirewalls,
 } from '@berth/db';
 import {
   BerthError,
@@ -255,7 +255,7 @@ export class SecurityGroupsController {
         }
         const referrers = await referrersOf(m, [id]);
         await m.query('DELETE FROM security_groups WHERE id = $1', [id]);
-        await sendFirewalls(m, referrers);
+        await markFirewalls(m, referrers);
         return group;
       },
     );
@@ -307,7 +307,7 @@ export class SecurityGroupsController {
           [id, rule.direction, rule.protocol, rule.portMin, rule.portMax, rule.remoteCidr, remote],
         );
         if (!inserted) throw new Error('insert into security_group_rules returned no row');
-        await sendFirewalls(m, await membersOf(m, [id]));
+        await markFirewalls(m, await membersOf(m, [id]));
         return inserted;
       },
     );
@@ -390,7 +390,7 @@ export class SecurityGroupRulesController {
         } else {
           await m.query('DELETE FROM security_group_rules WHERE id = $1', [ruleId]);
         }
-        await sendFirewalls(m, await membersOf(m, [group.id]));
+        await markFirewalls(m, await membersOf(m, [group.id]));
         return { id: ruleId };
       },
     );
