@@ -16,6 +16,12 @@ export class FirewallRefresh1765200000000 implements MigrationInterface {
         project_id uuid NOT NULL,
         marked_at timestamptz NOT NULL DEFAULT now()
       );
+      -- A group whose members changed: every instance whose rules name it is marked when the refresher runs,
+      -- so that a create marks one row, not one per instance of its project.
+      CREATE TABLE firewall_refresh_groups (
+        group_id uuid PRIMARY KEY REFERENCES security_groups ON DELETE CASCADE,
+        project_id uuid NOT NULL
+      );
       CREATE FUNCTION berth_firewall_notify() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         PERFORM pg_notify('berth_firewalls', '');
@@ -23,11 +29,14 @@ export class FirewallRefresh1765200000000 implements MigrationInterface {
       END $$;
       CREATE TRIGGER firewall_refresh_notify AFTER INSERT ON firewall_refresh
         FOR EACH STATEMENT EXECUTE FUNCTION berth_firewall_notify();
+      CREATE TRIGGER firewall_refresh_groups_notify AFTER INSERT ON firewall_refresh_groups
+        FOR EACH STATEMENT EXECUTE FUNCTION berth_firewall_notify();
     `);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
+      DROP TABLE firewall_refresh_groups;
       DROP TABLE firewall_refresh;
       DROP FUNCTION berth_firewall_notify();
     `);

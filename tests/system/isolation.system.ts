@@ -1,4 +1,4 @@
-import { hostNet, readPortSecurity } from '@berth/network';
+import { hostNet, portSecurityCookie, readPortSecurity } from '@berth/network';
 import { runCommand } from '@berth/platform';
 import { randomInt } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -316,6 +316,18 @@ describe('isolation: root in a container is not root on the host, and no forged 
     };
     const keeper = await made('keeper', { allowedAddressPairs: [{ ip: vip }] });
     const router = await made('router', { portSecurity: false });
+    // The victim admits anyone, so that what is dropped here is dropped by port security, not by its groups.
+    const open = (await stack.call('POST', '/v1/security-groups', { name: 'open' })).body;
+    expect((await stack.call('POST', `/v1/security-groups/${open.id}/rules`, { direction: 'ingress' })).status).toBe(
+      201,
+    );
+    const act = { action: 'set-security-groups', securityGroups: ['default', 'open'] };
+    expect((await stack.call('POST', `/v1/instances/${victim.id}/actions`, act)).status).toBe(202);
+    await stack.until('the victim to admit anyone', async () =>
+      (await readPortSecurity(ovs, victim.portId)).flows.some(
+        (f) => f.includes('table=31') && f.includes('ct(commit') && !f.includes('nw_src'),
+      ),
+    );
     const from = async (who: Instance, srcIp: string) => {
       const before = await udpReceived(victim.id);
       const frame = udpFrame({
@@ -351,20 +363,14 @@ describe('isolation: root in a container is not root on the host, and no forged 
   });
 
   it('puts back the flows a port lost (as after an ovs-vswitchd restart), and removes flows of a port that is gone', async () => {
-    const ofport = (
-      await runCommand([
-        'ovs-vsctl',
-        'get',
-        'Interface',
-        `bvh${victim.portId.replace(/-/g, '').slice(0, 12)}`,
-        'ofport',
-      ])
-    ).trim();
-    await runCommand(['ovs-ofctl', 'del-flows', env.bridge, `table=0,in_port=${ofport}`]);
+    // Its admission flows and its firewall's, all under its cookie: the sweeper puts back exactly these.
+    const whole = (await readPortSecurity(ovs, victim.portId)).flows.sort();
+    expect(whole.some((f) => f.includes('table=31'))).toBe(true);
+    await runCommand(['ovs-ofctl', 'del-flows', env.bridge, `cookie=${portSecurityCookie(victim.portId)}/-1`]);
     expect((await readPortSecurity(ovs, victim.portId)).flows).toEqual([]);
     await stack.until(
       'the lost flows to be put back',
-      async () => (await readPortSecurity(ovs, victim.portId)).flows.length === 4,
+      async () => JSON.stringify((await readPortSecurity(ovs, victim.portId)).flows.sort()) === JSON.stringify(whole),
       30_000,
     );
     // Flows naming an OpenFlow port no interface has: what a port deleted without its flows leaves.

@@ -69,7 +69,8 @@ export interface InstanceRecord {
 }
 
 /**
- * The firewall of port `p`: the allow rules of its groups, a remote group resolved to its members' addresses,
+ * The firewall of port `p`: the allow rules of its groups, a remote group resolved to its members' addresses
+ * (their allowed address pairs too, as Neutron's),
  * and the rules removed with "cut" in the last day (hosts drop the connections those had admitted).
  */
 export const FIREWALL_SQL = `
@@ -78,9 +79,15 @@ export const FIREWALL_SQL = `
       'rules', coalesce(json_agg(json_build_object(
           'id', r.id, 'direction', r.direction, 'protocol', r.protocol, 'portMin', r.port_min, 'portMax', r.port_max,
           'remoteCidrs', CASE WHEN r.remote_group_id IS NULL THEN json_build_array(coalesce(r.remote_cidr::text, '0.0.0.0/0'))
-            ELSE (SELECT coalesce(json_agg(DISTINCT host(mp.ip) || '/32'), '[]'::json)
-                    FROM port_security_groups m JOIN ports mp ON mp.id = m.port_id
-                   WHERE m.group_id = r.remote_group_id) END)
+            ELSE (SELECT coalesce(json_agg(DISTINCT a.cidr), '[]'::json) FROM (
+                    SELECT host(mp.ip) || '/32' AS cidr
+                      FROM port_security_groups m JOIN ports mp ON mp.id = m.port_id
+                     WHERE m.group_id = r.remote_group_id
+                    UNION
+                    SELECT CASE WHEN pair->>'ip' LIKE '%/%' THEN pair->>'ip' ELSE (pair->>'ip') || '/32' END
+                      FROM port_security_groups m JOIN ports mp ON mp.id = m.port_id,
+                           jsonb_array_elements(mp.allowed_address_pairs) pair
+                     WHERE m.group_id = r.remote_group_id AND mp.port_security) a) END)
         ORDER BY r.created_at, r.direction, r.id) FILTER (WHERE r.removed_at IS NULL), '[]'::json),
       'cut', coalesce(json_agg(r.id ORDER BY r.id) FILTER (WHERE r.removed_at IS NOT NULL), '[]'::json))
       FROM port_security_groups psg JOIN security_group_rules r ON r.group_id = psg.group_id

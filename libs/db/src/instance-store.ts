@@ -49,7 +49,7 @@ import type { PendingResize } from './entities/instance.entity';
 import { loadHostState } from './host-state';
 import { markInstanceDeleted } from './lifecycle';
 import { FIREWALL_SQL, INSTANCE_RECORD_SQL, limitsCommandOf, specOf, type InstanceRecord } from './instance-record';
-import { bindGroups, ensureDefaultGroup, lockProjectFirewalls, referrersOf, markFirewalls } from './security-groups';
+import { bindGroups, ensureDefaultGroup, markGroupMembers } from './security-groups';
 import { startMigration, type FlavorSize } from './migration-store';
 import { finishOperation, insertOperation, type Actor } from './operation-store';
 import { enqueue } from './outbox';
@@ -220,7 +220,6 @@ export class InstanceStore {
    */
   private async joinGroups(m: EntityManager, input: NewInstances, created: Created[]): Promise<void> {
     if (!input.portSecurity) return;
-    await lockProjectFirewalls(m, input.projectId);
     const groups = input.securityGroupIds ?? [await ensureDefaultGroup(m, input.projectId)];
     for (const { spec } of created) {
       await bindGroups(m, spec.port.id, groups);
@@ -231,7 +230,7 @@ export class InstanceStore {
       );
       if (row?.firewall) spec.port.firewall = row.firewall;
     }
-    await markFirewalls(m, await referrersOf(m, groups));
+    await markGroupMembers(m, groups);
   }
 
   private async insertOne(

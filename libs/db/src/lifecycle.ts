@@ -1,7 +1,7 @@
 import type { Fault } from '@berth/contracts';
 import type { EntityManager } from 'typeorm';
 import { releaseAllocations } from './allocations';
-import { groupsOfInstance, referrersOf, markFirewalls } from './security-groups';
+import { groupsOfInstance, markGroupMembers } from './security-groups';
 
 /**
  * The end of a delete. The instance row stays (status DELETED) for the audit trail; its address
@@ -12,7 +12,7 @@ export async function markInstanceDeleted(m: EntityManager, instanceId: string, 
   // Its address leaves its security groups: the instances whose rules name them forget it.
   const groups = await groupsOfInstance(m, instanceId);
   await m.query('DELETE FROM ports WHERE instance_id = $1', [instanceId]);
-  if (groups.length > 0) await markFirewalls(m, await referrersOf(m, groups));
+  await markGroupMembers(m, groups);
   await m.query(
     `UPDATE instances SET status = 'DELETED', task_state = NULL, power_state = 'NOSTATE', host_id = NULL,
             fault = NULL, deleted_at = now(), updated_at = now() WHERE id = $1`,

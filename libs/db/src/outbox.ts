@@ -16,14 +16,19 @@ export interface OutboxMessage {
 }
 
 export async function enqueue(manager: EntityManager, ...messages: OutboxMessage[]): Promise<void> {
-  for (const m of messages) {
-    await manager.query('INSERT INTO outbox (queue, job_name, job_id, payload) VALUES ($1, $2, $3, $4)', [
-      m.queue,
-      m.name,
-      m.jobId,
-      JSON.stringify(withRequestId(m.payload)),
-    ]);
-  }
+  if (messages.length === 0) return;
+  // One statement for them all, in their order (ids follow the rows' order in the VALUES).
+  await manager.query(
+    `INSERT INTO outbox (queue, job_name, job_id, payload)
+     SELECT q, n, j, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(q, n, j, p, o)
+      ORDER BY o`,
+    [
+      messages.map((m) => m.queue),
+      messages.map((m) => m.name),
+      messages.map((m) => m.jobId),
+      messages.map((m) => JSON.stringify(withRequestId(m.payload))),
+    ],
+  );
 }
 
 /** Where the relay delivers: the queue producer. */

@@ -106,13 +106,36 @@ export async function markFirewalls(m: EntityManager, instanceIds: readonly stri
   );
 }
 
+/** Marks the groups whose members changed: the refresher marks every instance whose rules name them. */
+export async function markGroupMembers(m: EntityManager, groupIds: readonly string[]): Promise<void> {
+  if (groupIds.length === 0) return;
+  await m.query(
+    `INSERT INTO firewall_refresh_groups (group_id, project_id)
+     SELECT id, project_id FROM security_groups WHERE id = ANY ($1::uuid[]) ON CONFLICT (group_id) DO NOTHING`,
+    [[...new Set(groupIds)]],
+  );
+}
+
 /**
- * Sends the firewalls of every marked instance of one project, and unmarks them, in one transaction under the
- * project's lock (so a later change's firewalls always leave after an earlier one's). Returns how many it sent.
+ * Sends the firewalls of every marked instance of one project, and unmarks them, in one transaction. The marks'
+ * row locks order it: an instance marked again while a refresh holds its mark is taken by the next refresh,
+ * after this one commits, so its later firewall always leaves after the earlier. Returns how many it sent.
  */
 export async function refreshFirewalls(dataSource: DataSource, projectId: string): Promise<number> {
   return dataSource.transaction(async (m) => {
-    await lockProjectFirewalls(m, projectId);
+    const groups = await rows<{ id: string }>(
+      m,
+      'DELETE FROM firewall_refresh_groups WHERE project_id = $1 RETURNING group_id AS id',
+      [projectId],
+    );
+    if (groups.length > 0)
+      await markFirewalls(
+        m,
+        await referrersOf(
+          m,
+          groups.map((g) => g.id),
+        ),
+      );
     // An instance still being placed keeps its mark: its host gets the firewall after the build command, so
     // a change made while it was placed is not lost.
     const marked = await rows<{ id: string }>(
@@ -131,7 +154,11 @@ export async function refreshFirewalls(dataSource: DataSource, projectId: string
 
 /** Projects with instances waiting for their firewall. */
 export async function projectsToRefresh(m: EntityManager): Promise<string[]> {
-  return (await rows<{ id: string }>(m, 'SELECT DISTINCT project_id AS id FROM firewall_refresh')).map((r) => r.id);
+  const found = await rows<{ id: string }>(
+    m,
+    'SELECT project_id AS id FROM firewall_refresh UNION SELECT project_id FROM firewall_refresh_groups',
+  );
+  return found.map((r) => r.id);
 }
 
 /**
@@ -147,15 +174,18 @@ export async function sendFirewalls(m: EntityManager, instanceIds: readonly stri
         AND p.id IS NOT NULL ORDER BY i.id`,
     [[...new Set(instanceIds)]],
   );
-  for (const record of records) {
-    const command: PortFirewallCommand = { v: CONTRACT_VERSION, type: 'port.firewall', instance: specOf(record) };
-    await enqueue(m, {
-      queue: computeQueue(record.hostName ?? ''),
-      name: PORT_FIREWALL,
-      jobId: `firewall.${record.id}.${randomUUID()}`,
-      payload: command,
-    });
-  }
+  await enqueue(
+    m,
+    ...records.map((record) => {
+      const command: PortFirewallCommand = { v: CONTRACT_VERSION, type: 'port.firewall', instance: specOf(record) };
+      return {
+        queue: computeQueue(record.hostName ?? ''),
+        name: PORT_FIREWALL,
+        jobId: `firewall.${record.id}.${randomUUID()}`,
+        payload: command,
+      };
+    }),
+  );
   return records.length;
 }
 
@@ -185,7 +215,7 @@ export async function resolveGroups(
 }
 
 /**
- * Puts the instance's port in exactly these groups and sends the firewalls that change: its own, and
+ * Puts the instance's port in exactly these groups and marks the firewalls that change: its own, and
  * those of the instances whose rules name a group it left or joined.
  */
 export async function setInstanceGroups(
@@ -197,8 +227,8 @@ export async function setInstanceGroups(
   const before = await groupsOfInstance(m, instance.id);
   await bindGroups(m, instance.portId, groupIds);
   const changed = [...before.filter((g) => !groupIds.includes(g)), ...groupIds.filter((g) => !before.includes(g))];
-  await sendFirewalls(m, [instance.id]);
-  if (changed.length > 0) await markFirewalls(m, await referrersOf(m, changed));
+  await markFirewalls(m, [instance.id]);
+  await markGroupMembers(m, changed);
 }
 
 export interface RefresherOptions {
