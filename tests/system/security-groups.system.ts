@@ -1,10 +1,10 @@
 import { runCommand } from '@berth/platform';
 import { randomInt } from 'node:crypto';
-import { createOn, startStack } from './support/migration';
+import { createOn, migrate, startStack } from './support/migration';
 import { serveTcp, tcpFrom } from './support/probes';
 import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
-import { dockerSocketOf, onlyTestbedHosts } from './support/testbed';
+import { dockerSocketOf, onlyTestbedHosts, testbedLeftovers } from './support/testbed';
 
 /**
  * Security groups on the real OVS, with conntrack: two projects' containers on one shared VLAN, real TCP.
@@ -206,7 +206,7 @@ describe('security groups: stateful allow lists on every port (OVS conntrack)', 
   });
 });
 
-describe('security groups across testbed hosts (own OVS each)', () => {
+describe('security groups across testbed hosts (own OVS each) and after a cold migration', () => {
   let stack: TestStack;
   let server: any;
   let client: any;
@@ -246,5 +246,19 @@ describe('security groups across testbed hosts (own OVS each)', () => {
     expect((await stack.call('POST', `/v1/instances/${server.id}/actions`, act)).status).toBe(202);
     await eventually('the intruder to reach 8080', () => tcpFrom(intruder.id, server.ip, 8080, on(2)), 'hello-8080');
     expect(await tcpFrom(intruder.id, server.ip, 8081, on(2))).toBeNull();
+  });
+
+  it('keeps the same rules on the host it moves to, and leaves nothing of them behind', async () => {
+    expect(await migrate(stack, server.id, 2)).toMatchObject({ status: 'succeeded' });
+    for (const port of [8080, 8081]) await serveTcp(server.id, port, `hello-${port}`, on(2));
+    // The client knew the server's MAC behind the uplink: the plug's announcement tells its host's bridge that it
+    // is local now (within seconds, not an ARP cache's half minute).
+    await stack.until('the client to reach 8081 there', async () => tcpFrom(client.id, server.ip, 8081, on(2)), 10_000);
+    expect(await tcpFrom(client.id, server.ip, 8081, on(2))).toBe('hello-8081');
+    expect(await tcpFrom(intruder.id, server.ip, 8080, on(2))).toBe('hello-8080');
+    expect(await tcpFrom(intruder.id, server.ip, 8081, on(2))).toBeNull();
+    const confirm = await stack.call('POST', `/v1/instances/${server.id}/actions`, { action: 'confirm' });
+    expect(await stack.operation(confirm.body.operationId)).toMatchObject({ status: 'succeeded' });
+    expect(await testbedLeftovers(stack, 1)).toEqual([]);
   });
 });

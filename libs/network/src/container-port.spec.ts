@@ -46,6 +46,8 @@ describe('plugContainerPort', () => {
         'add table=0,cookie=0x9d7a2c1e0f9a8b7c,priority=100,in_port=bvh3f1b0d5e6b3a,actions=drop',
       'nsenter --target=4242 --net ip -batch - <<link set dev lo up | addr add 10.0.0.2/24 dev eth0 | ' +
         'link set dev eth0 up | route add default via 10.0.0.1 dev eth0',
+      // Where it is now, for switches and neighbours that knew its MAC elsewhere (a migration).
+      'nsenter --target=4242 --net busybox arping -U -c 1 -I eth0 10.0.0.2',
     ]);
   });
 

@@ -2,7 +2,7 @@ import type { PortSpec } from '@berth/contracts';
 import type { Reverter } from '@berth/platform';
 import { assertIPv4, assertMac, assertPid, assertPrefixLength, assertVlan } from './guards';
 import type { HostNet } from './host-net';
-import { configureInstanceAddress } from './instance-address';
+import { announceAddress, configureInstanceAddress } from './instance-address';
 import { createVethPair, deleteLink, moveIntoNamespace } from './link';
 import { hostVethName, INSTANCE_IFNAME, peerVethName } from './names';
 import { disableTxOffload } from './offload';
@@ -77,6 +77,7 @@ export async function plugContainerPort(net: HostNet, target: ContainerPortTarge
     prefixLength: port.prefixLength,
     gateway: port.gateway,
   });
+  await announceAddress(net, pid, INSTANCE_IFNAME, port.ip);
 }
 
 /** What a container's port may send from: its own MAC and address, and its allowed address pairs. */

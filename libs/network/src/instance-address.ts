@@ -22,6 +22,17 @@ export async function configureInstanceAddress(net: HostNet, pid: number, addres
   await net.run(['nsenter', `--target=${pid}`, '--net', 'ip', '-batch', '-'], { input: `${batch}\n` });
 }
 
+/**
+ * Announces the instance's address and MAC to its VLAN (one gratuitous ARP, from inside its namespace with the
+ * host's busybox), so that switches and neighbours that knew the MAC elsewhere (before a migration) learn where
+ * it is now, as Nova's hosts announce a moved guest. Best effort: a lost announcement only delays that.
+ */
+export async function announceAddress(net: HostNet, pid: number, ifname: string, ip: string): Promise<void> {
+  await net
+    .run(['nsenter', `--target=${pid}`, '--net', 'busybox', 'arping', '-U', '-c', '1', '-I', ifname, ip])
+    .catch(() => undefined);
+}
+
 export interface ObservedInterface {
   mac: string;
   addresses: string[];
