@@ -49,6 +49,23 @@ describe('security groups: stateful allow lists on every port (OVS conntrack)', 
     expect(res.status).toBe(201);
     return res.body;
   };
+  /**
+   * Opens a2:9000-9001 to b1 by a rule of its own, and a stream from a2:9000 to b1 whose lines land in `file`
+   * (received() counts them); returns the rule.
+   */
+  const openStream = async (file: string) => {
+    const rule = await addRule(web, {
+      direction: 'ingress',
+      protocol: 'tcp',
+      portMin: 9000,
+      portMax: 9001,
+      remoteCidr: `${b1.ip}/32`,
+    });
+    await eventually('b1 to reach a2:9001', () => tcpFrom(b1.id, a2.ip, 9001), 'hello-9001');
+    await runCommand([DOCKER, 'exec', '-d', `berth-${b1.id}`, 'sh', '-c', `nc ${a2.ip} 9000 > ${file}`]);
+    await stack.until('the stream to flow', async () => (await received(b1, file)) > 3);
+    return rule;
+  };
   /** Polls a TCP probe until it gives the expected answer (the change has reached the host). */
   const eventually = (what: string, probe: () => Promise<string | null>, expected: string | null) =>
     stack.until(what, async () => ((await probe()) === expected ? true : null), 30_000);
@@ -123,16 +140,7 @@ describe('security groups: stateful allow lists on every port (OVS conntrack)', 
   });
 
   it('refuses new connections once a rule is removed, and lets an established one run on', async () => {
-    const rule = await addRule(web, {
-      direction: 'ingress',
-      protocol: 'tcp',
-      portMin: 9000,
-      portMax: 9001,
-      remoteCidr: `${b1.ip}/32`,
-    });
-    await eventually('b1 to reach a2:9001', () => tcpFrom(b1.id, a2.ip, 9001), 'hello-9001');
-    await runCommand([DOCKER, 'exec', '-d', `berth-${b1.id}`, 'sh', '-c', `nc ${a2.ip} 9000 > /tmp/stream-1`]);
-    await stack.until('the stream to flow', async () => (await received(b1, '/tmp/stream-1')) > 3);
+    const rule = await openStream('/tmp/stream-1');
 
     expect((await stack.call('DELETE', `/v1/security-group-rules/${rule.id}`)).status).toBe(204);
     await eventually('a new connection to a2:9001 to be refused', () => tcpFrom(b1.id, a2.ip, 9001), null);
@@ -142,16 +150,7 @@ describe('security groups: stateful allow lists on every port (OVS conntrack)', 
   });
 
   it('cuts the connections a rule admitted when its removal says so', async () => {
-    const rule = await addRule(web, {
-      direction: 'ingress',
-      protocol: 'tcp',
-      portMin: 9000,
-      portMax: 9001,
-      remoteCidr: `${b1.ip}/32`,
-    });
-    await eventually('b1 to reach a2:9001', () => tcpFrom(b1.id, a2.ip, 9001), 'hello-9001');
-    await runCommand([DOCKER, 'exec', '-d', `berth-${b1.id}`, 'sh', '-c', `nc ${a2.ip} 9000 > /tmp/stream-2`]);
-    await stack.until('the stream to flow', async () => (await received(b1, '/tmp/stream-2')) > 3);
+    const rule = await openStream('/tmp/stream-2');
 
     expect((await stack.call('DELETE', `/v1/security-group-rules/${rule.id}?cut=true`)).status).toBe(204);
     await stack.until('the stream to stop', async () => {
