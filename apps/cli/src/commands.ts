@@ -136,6 +136,12 @@ export const COMMANDS: CommandDef[] = [
     ['securityGroups'],
     'berth instance set-security-groups web-1 --security-groups default --security-groups web',
   ),
+  action(
+    'set-port-security',
+    'Change what an instance may send from (allowed address pairs); admin: switch its checks off or on',
+    ['allowedAddressPairs', 'portSecurity'],
+    'berth instance set-port-security web-1 --allowed-address-pairs ip=10.0.0.200',
+  ),
   action('confirm', 'Admin: keep a migrated instance where it went', [], 'berth instance confirm web-1 --wait'),
   action('revert', 'Admin: move a migrated instance back', [], 'berth instance revert web-1 --wait'),
   {

@@ -50,6 +50,7 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
     { action: 'set-limits', limits: { diskWriteBps: 1048576 } },
     { action: 'migrate', host: 'fuzz-host' },
     { action: 'set-security-groups', securityGroups: ['default'] },
+    { action: 'set-port-security', allowedAddressPairs: [{ ip: '10.65.0.200' }] },
   ],
   'POST /v1/projects': [{ name: 'p1' }],
   'PUT /v1/projects/:id/quotas': [{ instances: 10, vcpus: 20, ramMb: 4096, diskGb: 100, ips: 10 }],

@@ -96,6 +96,48 @@ describe('port security and allowed address pairs (real PostgreSQL and Redis, no
     expect(res.body.error.details).toContainEqual(expect.objectContaining({ field, rule }));
     expect(await api.counts()).toEqual(before);
   });
+
+  it('changes a port’s allowed address pairs live, and lets only an admin switch its checks, groups gone first', async () => {
+    const made = await create({ name: 'changing' }, memberToken);
+    const id = made.body.instance.id;
+    const act = (body: Record<string, unknown>, token?: string) =>
+      api.call(
+        'POST',
+        `/v1/instances/${id}/actions`,
+        { action: 'set-port-security', ...body },
+        token ? { authorization: `Bearer ${token}` } : undefined,
+      );
+    const show = async () => (await api.call('GET', `/v1/instances/${id}`)).body;
+    expect((await act({}, memberToken)).status).toBe(400);
+    const bad = await act({ allowedAddressPairs: [{ ip: '10.11.0.1/33' }] }, memberToken);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toContainEqual(expect.objectContaining({ field: 'allowedAddressPairs[0].ip' }));
+    expect((await act({ portSecurity: false }, memberToken)).status).toBe(403);
+    expect((await show()).allowedAddressPairs).toEqual([]);
+
+    const ok = await act({ allowedAddressPairs: [{ ip: '10.11.0.210' }] }, memberToken);
+    expect(ok.status).toBe(202);
+    expect((await show()).allowedAddressPairs).toEqual([{ ip: '10.11.0.210', mac: made.body.instance.mac }]);
+    expect((await api.call('GET', `/v1/operations/${ok.body.operationId}`)).body).toMatchObject({
+      action: 'instance.set-port-security',
+      status: 'succeeded',
+    });
+    // Marked for its host (and its default group's members learn the pair as a member's address).
+    const [mark] = await api.sql('SELECT 1 FROM firewall_refresh WHERE instance_id = $1', [id]);
+    expect(mark).toBeDefined();
+
+    // Switched off: not while it is in groups; then its port is unchecked and has none.
+    expect((await act({ portSecurity: false })).status).toBe(409);
+    expect((await show()).portSecurity).toBe(true);
+    const ungroup = { action: 'set-security-groups', securityGroups: [] };
+    expect((await api.call('POST', `/v1/instances/${id}/actions`, ungroup)).status).toBe(202);
+    expect((await act({ portSecurity: false })).status).toBe(202);
+    expect(await show()).toMatchObject({ portSecurity: false, securityGroups: [] });
+    expect((await act({ allowedAddressPairs: [] }, memberToken)).status).toBe(202);
+    expect((await api.call('POST', `/v1/instances/${id}/actions`, { action: 'stop', portSecurity: true })).status).toBe(
+      400,
+    );
+  });
 });
 
 describe('which registries a member’s image may come from (real PostgreSQL and Redis)', () => {

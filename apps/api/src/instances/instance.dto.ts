@@ -220,7 +220,13 @@ export class InstanceQuery extends PageQuery {
   project?: string;
 }
 
-const ACTIONS = [...POWER_ACTIONS, ...LIMIT_ACTIONS, ...MIGRATION_ACTIONS, 'set-security-groups'] as const;
+const ACTIONS = [
+  ...POWER_ACTIONS,
+  ...LIMIT_ACTIONS,
+  ...MIGRATION_ACTIONS,
+  'set-security-groups',
+  'set-port-security',
+] as const;
 
 export class ConsoleQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100, description: 'How many of the last lines' })
@@ -303,10 +309,12 @@ export class InstanceActionDto {
       'stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). ' +
       'A resize or set-limits the host lacks room for answers 409 and changes nothing. ' +
       'Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. ' +
-      'set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live)',
+      'set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). ' +
+      'set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches ' +
+      'its checks off or on',
   })
   @IsIn(ACTIONS, { message: `action must be one of: ${ACTIONS.join(', ')}` })
-  action!: PowerAction | LimitAction | MigrationAction | 'set-security-groups';
+  action!: PowerAction | LimitAction | MigrationAction | 'set-security-groups' | 'set-port-security';
 
   @ApiPropertyOptional(SECURITY_GROUPS_SCHEMA)
   @IsOptional()
@@ -315,6 +323,20 @@ export class InstanceActionDto {
   @IsString({ each: true, message: 'securityGroups must be a list of group ids or names' })
   @Length(1, 64, { each: true, message: 'each of securityGroups must be 1 to 64 characters' })
   securityGroups?: string[];
+
+  @ApiPropertyOptional({
+    type: () => [AddressPairView],
+    maxItems: MAX_ADDRESS_PAIRS,
+    description: 'set-port-security: every address the port may send from besides its own (replaces the list)',
+  })
+  @IsOptional()
+  @IsArray({ message: 'allowedAddressPairs must be a list of {ip, mac?}' })
+  allowedAddressPairs?: unknown[];
+
+  @ApiPropertyOptional({ description: 'set-port-security: false switches the checks off (cloud admin only)' })
+  @IsOptional()
+  @IsBoolean({ message: 'portSecurity must be true or false' })
+  portSecurity?: boolean;
 
   @ApiPropertyOptional({
     description:

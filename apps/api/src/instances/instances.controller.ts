@@ -103,10 +103,13 @@ export class InstancesController {
     if (dto.action === 'set-security-groups') {
       return { operationId: await this.instances.setSecurityGroups(id, dto.securityGroups, principal, actor) };
     }
-    if (dto.securityGroups !== undefined) {
-      throw BerthError.invalid([
-        { field: 'securityGroups', rule: 'action', message: `securityGroups is not used by ${dto.action}` },
-      ]);
+    if (dto.action === 'set-port-security') {
+      return { operationId: await this.instances.setPortSecurity(id, dto, principal, actor) };
+    }
+    for (const field of ['securityGroups', 'allowedAddressPairs', 'portSecurity'] as const) {
+      if (dto[field] !== undefined) {
+        throw BerthError.invalid([{ field, rule: 'action', message: `${field} is not used by ${dto.action}` }]);
+      }
     }
     if (dto.allowMove !== undefined && dto.action !== 'resize') {
       throw BerthError.invalid([

@@ -9,7 +9,10 @@ import {
   type Created,
   type InstanceRecord,
   type MigrationRecord,
+  groupsOfInstance,
   insertOperation,
+  markFirewalls,
+  markGroupMembers,
   resolveGroups,
   rows,
   setInstanceGroups,
@@ -333,6 +336,57 @@ export class InstancesService {
         m,
         { ...actor, projectId: instance.projectId },
         { action: 'instance.set-security-groups', targetType: 'instance', targetId: id, finished: true },
+      );
+    });
+  }
+
+  /**
+   * What the port may send from, changed live: its allowed address pairs (the list is replaced), and whether it
+   * is checked at all (a cloud admin's call; a port without checks has no security groups, so its groups must go
+   * first). The instances whose rules name its groups learn the pairs too. Recorded as a finished operation.
+   */
+  async setPortSecurity(id: string, dto: InstanceActionDto, principal: Principal, actor: Actor): Promise<string> {
+    if (dto.allowedAddressPairs === undefined && dto.portSecurity === undefined) {
+      throw BerthError.invalid([
+        {
+          field: 'allowedAddressPairs',
+          rule: 'required',
+          message: 'set-port-security needs allowedAddressPairs or portSecurity',
+        },
+      ]);
+    }
+    const pairs = dto.allowedAddressPairs === undefined ? null : checkAddressPairs(dto.allowedAddressPairs);
+    if (pairs && !pairs.ok) throw BerthError.invalid(pairs.errors);
+    if (dto.portSecurity !== undefined && principal.role !== 'admin') {
+      throw BerthError.forbidden('only a cloud admin may switch port security off or on (portSecurity)');
+    }
+    const instance = await this.get(id, projectScope(principal));
+    if (!instance.portId || !instance.mac) throw BerthError.conflict(`instance ${id} has no port`);
+    const { portId, mac } = instance;
+    return this.dataSource.transaction(async (m) => {
+      const groups = await groupsOfInstance(m, id);
+      if (dto.portSecurity === false && groups.length > 0) {
+        throw BerthError.conflict(
+          'a port without port security has no security groups: take them off first (set-security-groups [])',
+          'portSecurity',
+          'noGroups',
+        );
+      }
+      await m.query(
+        `UPDATE ports SET allowed_address_pairs = coalesce($2::jsonb, allowed_address_pairs),
+                          port_security = coalesce($3, port_security) WHERE id = $1`,
+        [
+          portId,
+          pairs?.ok ? JSON.stringify(pairs.value.map((p) => ({ ip: p.ip, mac: p.mac ?? mac }))) : null,
+          dto.portSecurity ?? null,
+        ],
+      );
+      await markFirewalls(m, [id]);
+      await markGroupMembers(m, groups);
+      return insertOperation(
+        m,
+        { ...actor, projectId: instance.projectId },
+        { action: 'instance.set-port-security', targetType: 'instance', targetId: id, finished: true },
       );
     });
   }

@@ -499,7 +499,7 @@ export const API: ApiOperations = {
         "name": "action",
         "type": "string",
         "required": true,
-        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live)",
+        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on",
         "enum": [
           "stop",
           "start",
@@ -509,7 +509,8 @@ export const API: ApiOperations = {
           "migrate",
           "confirm",
           "revert",
-          "set-security-groups"
+          "set-security-groups",
+          "set-port-security"
         ]
       },
       {
@@ -518,6 +519,19 @@ export const API: ApiOperations = {
         "required": false,
         "description": "Security groups (ids or names, the project's) of the port: stateful allow lists. Default at create: the project's default group (egress anywhere, ingress from its members). [] allows nothing in or out",
         "of": "string"
+      },
+      {
+        "name": "allowedAddressPairs",
+        "type": "array",
+        "required": false,
+        "description": "set-port-security: every address the port may send from besides its own (replaces the list)",
+        "of": "object"
+      },
+      {
+        "name": "portSecurity",
+        "type": "boolean",
+        "required": false,
+        "description": "set-port-security: false switches the checks off (cloud admin only)"
       },
       {
         "name": "allowMove",
