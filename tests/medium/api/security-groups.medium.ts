@@ -1,4 +1,10 @@
-import { TestApi } from '../api-harness';
+import { computeQueue } from '@berth/contracts';
+import { FirewallRefresher } from '@berth/db';
+import { createLogger } from '@berth/platform';
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import { eventually, TestApi } from '../api-harness';
+import { testRedisUrl } from '../settings';
 
 /**
  * Security groups at the API (real PostgreSQL and Redis, no hosts): a default group per project, rules checked
@@ -177,5 +183,53 @@ describe('security groups at the API', () => {
     );
     expect(past.status).toBe(403);
     expect(await rulesOf(theirs.id, other)).toHaveLength(3);
+  });
+
+  it('sends each marked instance’s firewall once however many changes marked it, and keeps an unplaced one’s mark', async () => {
+    const ids: string[] = [];
+    for (const name of ['placed-1', 'placed-2', 'waiting']) ids.push((await create({ name }, member)).body.instance.id);
+    const [host] = await api.sql<{ id: string }>(
+      `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio, last_heartbeat_at)
+       VALUES ('fw-host', '192.0.2.7', '{container}', 8, 8192, 100, 1, 1, 1, now()) RETURNING id`,
+    );
+    await api.sql(`UPDATE instances SET host_id = $1 WHERE id = ANY ($2::uuid[])`, [host!.id, ids.slice(0, 2)]);
+    const fallback = (await api.call('GET', '/v1/security-groups', undefined, as(member))).body.items[0];
+    for (const port of [7001, 7002, 7003]) {
+      const rule = { direction: 'ingress', protocol: 'tcp', portMin: port };
+      expect((await api.call('POST', `/v1/security-groups/${fallback.id}/rules`, rule, as(member))).status).toBe(201);
+    }
+    const refresher = new FirewallRefresher(api.dataSource, createLogger('test', 'silent'), {
+      databaseUrl: api.env.BERTH_DATABASE_URL,
+      pollMs: 60_000,
+      spacingMs: 0,
+    });
+    expect(await refresher.refresh()).toBe(2);
+    expect(await refresher.refresh()).toBe(0);
+    const marks = await api.sql<{ id: string }>('SELECT instance_id AS id FROM firewall_refresh');
+    // Sent: unmarked. Not placed yet (this one, and the earlier tests' builds no scheduler takes): still marked.
+    expect(marks.map((m) => m.id)).toContain(ids[2]);
+    expect(marks.map((m) => m.id)).not.toContain(ids[0]);
+    expect(marks.map((m) => m.id)).not.toContain(ids[1]);
+
+    const redis = new IORedis(testRedisUrl(), { maxRetriesPerRequest: null });
+    const queue = new Queue(computeQueue('fw-host'), { connection: redis, prefix: api.env.BERTH_QUEUE_PREFIX });
+    try {
+      const jobs = await eventually(async () => {
+        const found = await queue.getJobs(['waiting']);
+        return found.length >= 2 ? found : null;
+      }, 'the firewalls in the host’s queue');
+      expect(jobs.map((j) => [j.name, j.data.instance.id]).sort()).toEqual(
+        ids
+          .slice(0, 2)
+          .map((id) => ['port.firewall', id])
+          .sort(),
+      );
+      // The firewall is the one after the three changes.
+      const ports = jobs[0]!.data.instance.port.firewall.rules.map((r: any) => r.portMin);
+      expect(ports).toEqual(expect.arrayContaining([7001, 7002, 7003]));
+    } finally {
+      await queue.close();
+      await redis.quit();
+    }
   });
 });
