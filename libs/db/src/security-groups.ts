@@ -100,7 +100,7 @@ export async function markFirewalls(m: EntityManager, instanceIds: readonly stri
   if (instanceIds.length === 0) return;
   await m.query(
     `INSERT INTO firewall_refresh (instance_id, project_id)
-     SELECT id, project_id FROM instances WHERE id = ANY ($1::uuid[]) AND deleted_at IS NULL
+     SELECT id, project_id FROM instances WHERE id = ANY ($1::uuid[]) AND deleted_at IS NULL ORDER BY id
      ON CONFLICT (instance_id) DO NOTHING`,
     [[...new Set(instanceIds)]],
   );
@@ -111,45 +111,52 @@ export async function markGroupMembers(m: EntityManager, groupIds: readonly stri
   if (groupIds.length === 0) return;
   await m.query(
     `INSERT INTO firewall_refresh_groups (group_id, project_id)
-     SELECT id, project_id FROM security_groups WHERE id = ANY ($1::uuid[]) ON CONFLICT (group_id) DO NOTHING`,
+     SELECT id, project_id FROM security_groups WHERE id = ANY ($1::uuid[]) ORDER BY id ON CONFLICT (group_id) DO NOTHING`,
     [[...new Set(groupIds)]],
   );
 }
 
 /**
- * Sends the firewalls of every marked instance of one project, and unmarks them, in one transaction. The marks'
- * row locks order it: an instance marked again while a refresh holds its mark is taken by the next refresh,
- * after this one commits, so its later firewall always leaves after the earlier. Returns how many it sent.
+ * Sends the firewalls of every marked instance of one project and unmarks them. The marks are taken with SKIP
+ * LOCKED, so a refresh never waits on a change (a change marking the same rows meanwhile keeps its marks for the
+ * next refresh, after this one commits: the later firewall always leaves later). Instances a marked group names
+ * that are not placed yet are marked for later in a transaction of their own, which holds nothing else. Returns
+ * how many firewalls it sent.
  */
 export async function refreshFirewalls(dataSource: DataSource, projectId: string): Promise<number> {
-  return dataSource.transaction(async (m) => {
+  const { sent, waiting } = await dataSource.transaction(async (m) => {
     const groups = await rows<{ id: string }>(
       m,
-      'DELETE FROM firewall_refresh_groups WHERE project_id = $1 RETURNING group_id AS id',
+      `DELETE FROM firewall_refresh_groups WHERE group_id IN (
+         SELECT group_id FROM firewall_refresh_groups WHERE project_id = $1 FOR UPDATE SKIP LOCKED)
+       RETURNING group_id AS id`,
       [projectId],
     );
-    if (groups.length > 0)
-      await markFirewalls(
-        m,
-        await referrersOf(
-          m,
-          groups.map((g) => g.id),
-        ),
-      );
-    // An instance still being placed keeps its mark: its host gets the firewall after the build command, so
-    // a change made while it was placed is not lost.
     const marked = await rows<{ id: string }>(
       m,
-      `DELETE FROM firewall_refresh f USING instances i
-        WHERE f.project_id = $1 AND i.id = f.instance_id AND (i.host_id IS NOT NULL OR i.status <> 'BUILDING')
-       RETURNING f.instance_id AS id`,
+      `DELETE FROM firewall_refresh WHERE instance_id IN (
+         SELECT instance_id FROM firewall_refresh WHERE project_id = $1 FOR UPDATE SKIP LOCKED)
+       RETURNING instance_id AS id`,
       [projectId],
     );
-    return sendFirewalls(
+    const named =
+      groups.length > 0
+        ? await referrersOf(
+            m,
+            groups.map((g) => g.id),
+          )
+        : [];
+    const all = [...new Set([...marked.map((r) => r.id), ...named])];
+    // An instance still being placed waits: its host gets the firewall after the build command.
+    const placing = await rows<{ id: string }>(
       m,
-      marked.map((r) => r.id),
+      `SELECT id FROM instances WHERE id = ANY ($1::uuid[]) AND host_id IS NULL AND status = 'BUILDING'`,
+      [all],
     );
+    return { sent: await sendFirewalls(m, all), waiting: placing.map((r) => r.id) };
   });
+  if (waiting.length > 0) await dataSource.transaction((m) => markFirewalls(m, waiting));
+  return sent;
 }
 
 /** Projects with instances waiting for their firewall. */
