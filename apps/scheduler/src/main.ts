@@ -89,7 +89,7 @@ export async function startScheduler(env: SchedulerEnv) {
   const firewalls = new FirewallRefresher(dataSource, log, {
     databaseUrl: env.BERTH_DATABASE_URL,
     pollMs: 1000,
-    spacingMs: 250,
+    spacingMs: 1000,
   });
   await firewalls.start();
 
