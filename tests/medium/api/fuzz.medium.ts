@@ -390,7 +390,10 @@ describe('bad input over every route (property-based, real PostgreSQL and Redis)
             // A 409 (the instance's state) or 404 (what a valid reference names) says why in its own words.
             if (res.status !== 400) continue;
             checked += 1;
-            const fields = (res.body.error.details as Array<{ field: string }>).map((d) => d.field.split('.')[0]);
+            // A list's item is named by its index (allowedAddressPairs[0].ip): the field is the list.
+            const fields = (res.body.error.details as Array<{ field: string }>).map((d) =>
+              (d.field.split('.')[0] ?? '').replace(/\[\d+\]$/, ''),
+            );
             expect({ route, field, value, status: res.status, fields }).toEqual({
               route,
               field,
