@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import {
   CPU_POLICIES,
   INSTANCE_KINDS,
@@ -77,6 +78,17 @@ const SECURITY_GROUPS_SCHEMA: ApiPropertyOptions = {
     "Security groups (ids or names, the project's) of the port: stateful allow lists. Default at create: the " +
     "project's default group (egress anywhere, ingress from its members). [] allows nothing in or out",
 };
+
+/** A list of the project's security groups by id or name: at create and in set-security-groups. */
+const SecurityGroupRefs = () =>
+  applyDecorators(
+    ApiPropertyOptional(SECURITY_GROUPS_SCHEMA),
+    IsOptional(),
+    IsArray({ message: 'securityGroups must be a list of group ids or names' }),
+    ArrayMaxSize(MAX_SECURITY_GROUPS, { message: `securityGroups may name at most ${MAX_SECURITY_GROUPS} groups` }),
+    IsString({ each: true, message: 'securityGroups must be a list of group ids or names' }),
+    Length(1, 64, { each: true, message: 'each of securityGroups must be 1 to 64 characters' }),
+  );
 
 export class CreateInstanceDto {
   @ApiProperty({ example: 'web-1', description: `Becomes the hostname: ${INSTANCE_NAME_RULE}` })
@@ -186,12 +198,7 @@ export class CreateInstanceDto {
   @IsArray({ message: 'allowedAddressPairs must be a list of {ip, mac?}' })
   allowedAddressPairs?: unknown[];
 
-  @ApiPropertyOptional(SECURITY_GROUPS_SCHEMA)
-  @IsOptional()
-  @IsArray({ message: 'securityGroups must be a list of group ids or names' })
-  @ArrayMaxSize(MAX_SECURITY_GROUPS, { message: `securityGroups may name at most ${MAX_SECURITY_GROUPS} groups` })
-  @IsString({ each: true, message: 'securityGroups must be a list of group ids or names' })
-  @Length(1, 64, { each: true, message: 'each of securityGroups must be 1 to 64 characters' })
+  @SecurityGroupRefs()
   securityGroups?: string[];
 
   @ApiPropertyOptional({
@@ -316,12 +323,7 @@ export class InstanceActionDto {
   @IsIn(ACTIONS, { message: `action must be one of: ${ACTIONS.join(', ')}` })
   action!: PowerAction | LimitAction | MigrationAction | 'set-security-groups' | 'set-port-security';
 
-  @ApiPropertyOptional(SECURITY_GROUPS_SCHEMA)
-  @IsOptional()
-  @IsArray({ message: 'securityGroups must be a list of group ids or names' })
-  @ArrayMaxSize(MAX_SECURITY_GROUPS, { message: `securityGroups may name at most ${MAX_SECURITY_GROUPS} groups` })
-  @IsString({ each: true, message: 'securityGroups must be a list of group ids or names' })
-  @Length(1, 64, { each: true, message: 'each of securityGroups must be 1 to 64 characters' })
+  @SecurityGroupRefs()
   securityGroups?: string[];
 
   @ApiPropertyOptional({
