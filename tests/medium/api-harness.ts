@@ -1,7 +1,9 @@
 import { BerthClient } from '@berth/client';
+import { jobId, PLACEMENT_QUEUE, type PlaceInstancesJob } from '@berth/contracts';
 import { rows } from '@berth/db';
 import { createLogger, loadEnv, type Logger } from '@berth/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -165,6 +167,25 @@ export class TestApi {
       ips: -1,
     });
     if (res.status !== 200) throw new Error(`could not lift quotas: ${JSON.stringify(res.body)}`);
+  }
+
+  /**
+   * The placement job an operation's create sent, read from Redis where the relay delivers it (its outbox
+   * row is gone the moment the relay has sent it, so reading the outbox would race the relay).
+   */
+  async placementJob(operationId: string): Promise<PlaceInstancesJob> {
+    const redis = new IORedis(testRedisUrl(), { maxRetriesPerRequest: null });
+    const queue = new Queue(PLACEMENT_QUEUE, { connection: redis, prefix: this.env.BERTH_QUEUE_PREFIX });
+    try {
+      const job = await eventually(
+        () => queue.getJob(jobId(operationId, 'place')),
+        `the placement job of ${operationId}`,
+      );
+      return job.data as PlaceInstancesJob;
+    } finally {
+      await queue.close();
+      await redis.quit();
+    }
   }
 
   /** Rows of one SQL statement against this test's database. */

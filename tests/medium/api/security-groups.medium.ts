@@ -114,11 +114,8 @@ describe('security groups at the API', () => {
     const res = await create({ name: 'shopfront', securityGroups: ['web', 'default'] }, member);
     expect(res.status).toBe(202);
     expect(res.body.instance.securityGroups.map((g: any) => g.name)).toEqual(['default', 'web']);
-    const [job] = await api.sql<{ payload: any }>(
-      `SELECT payload FROM outbox WHERE job_name = 'instances.place' AND payload::text LIKE '%' || $1 || '%'`,
-      [res.body.instance.id],
-    );
-    const firewall = job?.payload.members[0].spec.port.firewall;
+    const job = await api.placementJob(res.body.operationId);
+    const firewall = job.members[0]!.spec.port.firewall!;
     expect(firewall.cut).toEqual([]);
     expect(firewall.rules).toContainEqual(
       expect.objectContaining({ direction: 'ingress', protocol: 'tcp', portMin: 8080, remoteCidrs: ['10.12.0.0/24'] }),
