@@ -112,6 +112,7 @@ async function seed(hosts: number, count: number): Promise<PlaceInstancesJob[]> 
       vcpus: 1,
       ramMb: 512,
       diskGb: 1,
+      pidsLimit: BENCH_THROTTLES.pidsLimit,
       zone: null,
       extraSpecs: {},
       vlan: 100,

@@ -15,6 +15,7 @@ import { HostSandbox1765000000000 } from './1765000000000-host-sandbox';
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
 import { SecurityGroups1765100000000 } from './1765100000000-security-groups';
 import { FirewallRefresh1765200000000 } from './1765200000000-firewall-refresh';
+import { HostPids1765300000000 } from './1765300000000-host-pids';
 
 export const MIGRATIONS = [
   Initial1763800000000,
@@ -32,4 +33,5 @@ export const MIGRATIONS = [
   HostSandbox1765000000000,
   SecurityGroups1765100000000,
   FirewallRefresh1765200000000,
+  HostPids1765300000000,
 ];

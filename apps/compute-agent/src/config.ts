@@ -128,6 +128,17 @@ export class AgentEnv extends BerthEnv {
   @Min(0)
   BERTH_RESERVED_RAM_MB = 512;
 
+  /**
+   * Pids never offered to instances: kept for the host's own processes and for the threads of the shims and
+   * QEMUs it runs for them. The host offers kernel.pid_max less this; the pids limits of its instances never
+   * add up to more, so none of them, even at its limit, leaves the host unable to fork.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  @Max(4_194_304)
+  BERTH_RESERVED_PIDS = 4096;
+
   /** Grace period for a graceful stop before the instance is killed. */
   @EnvInt()
   @IsInt()

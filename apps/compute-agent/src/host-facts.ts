@@ -14,6 +14,8 @@ export interface HostFactsOptions {
   address: string;
   drivers: InstanceKind[];
   reservedRamMb: number;
+  /** Pids kept for the host itself: instances are offered kernel.pid_max less these. */
+  reservedPids: number;
   diskPath: string;
   agentVersion: string;
   cpuSets: HostCpuSets;
@@ -52,11 +54,12 @@ export async function onlineCpus(): Promise<string> {
 }
 
 /**
- * Reads this host's capacity: its shared and dedicated CPU pools, RAM less the host's reserve, the
- * size of the instance disk, and whether lxcfs serves instances their own /proc.
+ * Reads this host's capacity: its shared and dedicated CPU pools, RAM and pids less the host's reserves,
+ * the size of the instance disk, and whether lxcfs serves instances their own /proc.
  */
 export async function readHostFacts(options: HostFactsOptions): Promise<HostFacts> {
   const disk = await statfs(options.diskPath);
+  const pidMax = await readPidMax();
   const { shared, dedicated } = options.cpuSets;
   return {
     name: options.name,
@@ -74,6 +77,7 @@ export async function readHostFacts(options: HostFactsOptions): Promise<HostFact
     cachedImages: await options.cachedImages(),
     unavailable: options.unavailable(),
     confinement: await options.confinement(),
-    pidMax: await readPidMax(),
+    pidMax,
+    pids: Math.max(0, pidMax - options.reservedPids),
   };
 }

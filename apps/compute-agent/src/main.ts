@@ -141,6 +141,7 @@ export async function startAgent(env: AgentEnv) {
     address: env.BERTH_HOST_ADDRESS,
     drivers: [...byKind.keys()],
     reservedRamMb: env.BERTH_RESERVED_RAM_MB,
+    reservedPids: env.BERTH_RESERVED_PIDS,
     diskPath: env.BERTH_DISK_PATH,
     agentVersion: AGENT_VERSION,
     cpuSets,

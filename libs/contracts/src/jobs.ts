@@ -14,6 +14,8 @@ export interface RequestSpec {
   vcpus: number;
   ramMb: number;
   diskGb: number;
+  /** Each container's pids limit, claimed against its host's pids (a VM claims a fixed share instead). */
+  pidsLimit: number;
   zone: string | null;
   extraSpecs: Record<string, string>;
   vlan: number;

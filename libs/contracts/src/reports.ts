@@ -36,6 +36,11 @@ export interface HostFacts {
   confinement?: string[];
   /** kernel.pid_max: the most processes and threads the host can have at once. Absent from older agents. */
   pidMax?: number;
+  /**
+   * Pids the host offers instances: pidMax less its reserve. The scheduler claims each instance's pids
+   * limit against it. Absent from older agents: the host is held to none.
+   */
+  pids?: number;
 }
 
 /** A host command that an agent died running. */

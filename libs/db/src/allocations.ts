@@ -25,6 +25,11 @@ export const pinCpusSql = (n: string) =>
 /** The condition that `n` dedicated CPUs are free on the host. */
 export const freeCpusSql = (n: string) =>
   `used_pcpus + ${n} <= pcpus AND (SELECT count(*) FROM unnest(cpu_dedicated_set) c WHERE c <> ALL (pinned_cpus)) >= ${n}`;
+/**
+ * The condition that `n` more pids fit on the host: never overcommitted. A host whose agent has not
+ * reported its pids (NULL) is held to none.
+ */
+export const fitsPidsSql = (n: string) => `(pids IS NULL OR used_pids + ${n} <= pids)`;
 /** In RETURNING: the CPUs this UPDATE pinned (the tail it appended). */
 export const pinnedNowSql = (n: string) =>
   `pinned_cpus[cardinality(pinned_cpus) - ${n} + 1 : cardinality(pinned_cpus)] AS pinned`;
@@ -45,12 +50,13 @@ export async function claimOnHost(
   const claimed = await rows<{ pinned: number[] }>(
     manager,
     `UPDATE hosts SET used_vcpus = used_vcpus + $2, used_pcpus = used_pcpus + $3::int, used_ram_mb = used_ram_mb + $4,
-                      used_disk_gb = used_disk_gb + $5, used_instances = used_instances + 1, ${pinCpusSql('$3::int')}
+                      used_disk_gb = used_disk_gb + $5, used_pids = used_pids + $8, used_instances = used_instances + 1,
+                      ${pinCpusSql('$3::int')}
       WHERE id = $1 AND enabled AND last_heartbeat_at > now() - make_interval(secs => $7)
         AND used_instances < $6
         AND used_vcpus + $2 <= floor(vcpus * cpu_ratio) AND ${freeCpusSql('$3::int')}
         AND used_ram_mb + $4 <= floor(ram_mb * ram_ratio)
-        AND used_disk_gb + $5 <= floor(disk_gb * disk_ratio)
+        AND used_disk_gb + $5 <= floor(disk_gb * disk_ratio) AND ${fitsPidsSql('$8')}
       RETURNING ${pinnedNowSql('$3::int')}`,
     [
       hostId,
@@ -60,6 +66,7 @@ export async function claimOnHost(
       request.diskGb,
       limits.maxInstancesPerHost,
       limits.downAfterSec,
+      request.pids,
     ],
   );
   const [row] = claimed;
@@ -76,8 +83,8 @@ async function insertAllocation(
   pinned: number[],
 ): Promise<void> {
   await manager.query(
-    `INSERT INTO allocations (instance_id, reservation_id, migration_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pinned_cpus)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `INSERT INTO allocations (instance_id, reservation_id, migration_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pids, pinned_cpus)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       'instanceId' in consumer ? consumer.instanceId : null,
       'reservationId' in consumer ? consumer.reservationId : null,
@@ -87,6 +94,7 @@ async function insertAllocation(
       r.pcpus,
       r.ramMb,
       r.diskGb,
+      r.pids,
       pinned,
     ],
   );
@@ -125,7 +133,7 @@ export async function releaseAllocations(manager: EntityManager, consumer: Consu
   const released = await rows<Resources & { hostId: string; pinned: number[] }>(
     manager,
     `DELETE FROM allocations WHERE ${column} = $1 AND ($2::uuid IS NULL OR host_id = $2)
-     RETURNING host_id AS "hostId", vcpus, pcpus, ram_mb AS "ramMb", disk_gb AS "diskGb", pinned_cpus AS pinned`,
+     RETURNING host_id AS "hostId", vcpus, pcpus, ram_mb AS "ramMb", disk_gb AS "diskGb", pids, pinned_cpus AS pinned`,
     [id, onHost],
   );
   const byHost = new Map<string, { total: Resources; cpus: number[]; n: number }>();
@@ -140,10 +148,10 @@ export async function releaseAllocations(manager: EntityManager, consumer: Consu
 async function giveBack(m: EntityManager, hostId: string, r: Resources, cpus: number[], instances = 0): Promise<void> {
   await m.query(
     `UPDATE hosts SET used_vcpus = used_vcpus - $2, used_pcpus = used_pcpus - $3, used_ram_mb = used_ram_mb - $4,
-            used_disk_gb = used_disk_gb - $5, used_instances = used_instances - $6,
+            used_disk_gb = used_disk_gb - $5, used_instances = used_instances - $6, used_pids = used_pids - $8,
             pinned_cpus = ARRAY(SELECT c FROM unnest(pinned_cpus) WITH ORDINALITY u(c, i) WHERE c <> ALL ($7::int[]) ORDER BY i)
       WHERE id = $1`,
-    [hostId, r.vcpus, r.pcpus, r.ramMb, r.diskGb, instances, cpus],
+    [hostId, r.vcpus, r.pcpus, r.ramMb, r.diskGb, instances, cpus, pidsOf(r)],
   );
 }
 
@@ -162,19 +170,20 @@ export async function growAllocation(
   const [row] = await rows<{ pinned: number[] }>(
     m,
     `UPDATE hosts SET used_vcpus = used_vcpus + $2, used_pcpus = used_pcpus + $3::int, used_ram_mb = used_ram_mb + $4,
-                      used_disk_gb = used_disk_gb + $5, ${pinCpusSql('$3::int')}
+                      used_disk_gb = used_disk_gb + $5, used_pids = used_pids + $7, ${pinCpusSql('$3::int')}
       WHERE id = $1 AND last_heartbeat_at > now() - make_interval(secs => $6)
         AND used_vcpus + $2 <= floor(vcpus * cpu_ratio) AND ${freeCpusSql('$3::int')}
         AND used_ram_mb + $4 <= floor(ram_mb * ram_ratio) AND used_disk_gb + $5 <= floor(disk_gb * disk_ratio)
+        AND ${fitsPidsSql('$7')}
       RETURNING ${pinnedNowSql('$3::int')}`,
-    [hostId, grow.vcpus, grow.pcpus, grow.ramMb, grow.diskGb, downAfterSec],
+    [hostId, grow.vcpus, grow.pcpus, grow.ramMb, grow.diskGb, downAfterSec, pidsOf(grow)],
   );
   if (!row) return null;
   await m.query(
     `UPDATE allocations SET vcpus = vcpus + $3, pcpus = pcpus + $4, ram_mb = ram_mb + $5, disk_gb = disk_gb + $6,
-            pinned_cpus = pinned_cpus || $7::int[]
+            pids = pids + $8, pinned_cpus = pinned_cpus || $7::int[]
       WHERE instance_id = $1 AND host_id = $2`,
-    [instanceId, hostId, grow.vcpus, grow.pcpus, grow.ramMb, grow.diskGb, row.pinned],
+    [instanceId, hostId, grow.vcpus, grow.pcpus, grow.ramMb, grow.diskGb, row.pinned, pidsOf(grow)],
   );
   return row.pinned;
 }
@@ -189,9 +198,17 @@ export async function shrinkAllocation(
 ): Promise<void> {
   await m.query(
     `UPDATE allocations SET vcpus = vcpus - $3, pcpus = pcpus - $4, ram_mb = ram_mb - $5, disk_gb = disk_gb - $6,
-            pinned_cpus = ARRAY(SELECT c FROM unnest(pinned_cpus) WITH ORDINALITY u(c, i) WHERE c <> ALL ($7::int[]) ORDER BY i)
+            pids = pids - $8, pinned_cpus = ARRAY(SELECT c FROM unnest(pinned_cpus) WITH ORDINALITY u(c, i) WHERE c <> ALL ($7::int[]) ORDER BY i)
       WHERE instance_id = $1 AND host_id = $2`,
-    [instanceId, hostId, shrink.vcpus, shrink.pcpus, shrink.ramMb, shrink.diskGb, cpus],
+    [instanceId, hostId, shrink.vcpus, shrink.pcpus, shrink.ramMb, shrink.diskGb, cpus, pidsOf(shrink)],
   );
   await giveBack(m, hostId, shrink, cpus);
+}
+
+/**
+ * The pids of a growth or shrink: none for one recorded before pids were claimed (a resize pending across
+ * the upgrade that added them keeps its pids as they were).
+ */
+function pidsOf(r: Partial<Pick<Resources, 'pids'>>): number {
+  return r.pids ?? 0;
 }

@@ -3,7 +3,7 @@ import type { Resources } from '@berth/domain';
 import { withRequestId } from '@berth/platform';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
-import { freeCpusSql, pinCpusSql, pinnedNowSql, type HostLimits } from './allocations';
+import { fitsPidsSql, freeCpusSql, pinCpusSql, pinnedNowSql, type HostLimits } from './allocations';
 import { one } from './sql';
 
 export type ClaimResult = 'claimed' | 'host-full' | 'gone';
@@ -21,7 +21,7 @@ export interface BuildClaim {
 /**
  * One build claim as one SQL statement, whose data-modifying parts commit together or not at all:
  * lock the instance if it still waits for a host; claim the room on the host with a conditional
- * UPDATE (enabled, up, below its instance limit, fits after ratios, takes its dedicated CPUs); then,
+ * UPDATE (enabled, up, below its instance limit, fits after ratios and in its pids, takes its dedicated CPUs); then,
  * only if both held, the allocation, the instance on its host with its pinned CPUs, the operation's
  * step and the build command in the outbox (with the pinned CPUs written into its spec).
  * Alone it needs no transaction (one round trip); inside one it joins it.
@@ -31,15 +31,17 @@ const CLAIM_SQL = `
     SELECT id FROM instances WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling' FOR UPDATE
   ), host AS (
     UPDATE hosts SET used_vcpus = used_vcpus + $3, used_pcpus = used_pcpus + $15::int, used_ram_mb = used_ram_mb + $4,
-                     used_disk_gb = used_disk_gb + $5, used_instances = used_instances + 1, ${pinCpusSql('$15::int')}
+                     used_disk_gb = used_disk_gb + $5, used_pids = used_pids + $16, used_instances = used_instances + 1,
+                     ${pinCpusSql('$15::int')}
      WHERE id = $2 AND EXISTS (SELECT 1 FROM inst) AND enabled
        AND last_heartbeat_at > now() - make_interval(secs => $7) AND used_instances < $6
        AND used_vcpus + $3 <= floor(vcpus * cpu_ratio) AND ${freeCpusSql('$15::int')}
        AND used_ram_mb + $4 <= floor(ram_mb * ram_ratio) AND used_disk_gb + $5 <= floor(disk_gb * disk_ratio)
+       AND ${fitsPidsSql('$16')}
     RETURNING id, ${pinnedNowSql('$15::int')}
   ), alloc AS (
-    INSERT INTO allocations (instance_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pinned_cpus)
-    SELECT $1, id, $3, $15, $4, $5, pinned FROM host RETURNING id
+    INSERT INTO allocations (instance_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pids, pinned_cpus)
+    SELECT $1, id, $3, $15, $4, $5, $16, pinned FROM host RETURNING id
   ), moved AS (
     UPDATE instances SET host_id = $2, task_state = 'spawning', alternates = $8, updated_at = now(),
                          pinned_cpus = (SELECT pinned FROM host)
@@ -81,6 +83,7 @@ function claimParams(c: BuildClaim, spec: InstanceSpec, limits: HostLimits): unk
     jobId(c.operationId, `create-${c.host.name}`),
     JSON.stringify(withRequestId(command)),
     c.resources.pcpus,
+    c.resources.pids,
   ];
 }
 

@@ -17,6 +17,8 @@ interface HostRow {
   pcpus: number;
   ramMb: number;
   diskGb: number;
+  /** What the host's kernel gives instances; null until its agent tells it. */
+  pids: number | null;
   cpuRatio: number;
   ramRatio: number;
   diskRatio: number;
@@ -24,6 +26,7 @@ interface HostRow {
   usedPcpus: number;
   usedRamMb: number;
   usedDiskGb: number;
+  usedPids: number;
   aggregates: Array<Record<string, string>>;
 }
 
@@ -33,7 +36,7 @@ const HOST_STATE_SQL = `
          h.vcpus, h.pcpus, h.ram_mb AS "ramMb", h.disk_gb AS "diskGb", h.cpu_ratio AS "cpuRatio", h.ram_ratio AS "ramRatio",
          h.disk_ratio AS "diskRatio", h.used_vcpus AS "usedVcpus",
          h.used_pcpus AS "usedPcpus", h.used_ram_mb AS "usedRamMb", h.used_disk_gb AS "usedDiskGb",
-         coalesce(ag.metadata, '[]') AS aggregates
+         h.pids, h.used_pids AS "usedPids", coalesce(ag.metadata, '[]') AS aggregates
     FROM hosts h
     LEFT JOIN (SELECT ah.host_id, json_agg(a.metadata) AS metadata
                  FROM aggregate_hosts ah JOIN aggregates a ON a.id = ah.aggregate_id GROUP BY ah.host_id) ag
@@ -59,9 +62,16 @@ function toCandidate(h: HostRow): HostCandidate {
     cachedImages: new Set(h.cachedImages),
     aggregates,
     instances: h.instances,
-    total: { vcpus: h.vcpus, pcpus: h.pcpus, ramMb: h.ramMb, diskGb: h.diskGb },
+    // A host that has not told its pids (an older agent) is not held to any.
+    total: {
+      vcpus: h.vcpus,
+      pcpus: h.pcpus,
+      ramMb: h.ramMb,
+      diskGb: h.diskGb,
+      pids: h.pids ?? Number.POSITIVE_INFINITY,
+    },
     ratios: { cpu: h.cpuRatio, ram: h.ramRatio, disk: h.diskRatio },
-    used: { vcpus: h.usedVcpus, pcpus: h.usedPcpus, ramMb: h.usedRamMb, diskGb: h.usedDiskGb },
+    used: { vcpus: h.usedVcpus, pcpus: h.usedPcpus, ramMb: h.usedRamMb, diskGb: h.usedDiskGb, pids: h.usedPids },
   };
 }
 

@@ -140,7 +140,7 @@ export class InstanceStore {
   }
 
   private async createOnce(m: EntityManager, input: NewInstances): Promise<Created[]> {
-    const size = resourcesOf(input.flavor);
+    const size = resourcesOf({ ...input.flavor, kind: input.kind, pidsLimit: input.throttles.pidsLimit });
     const { limits, usage } = await lockProjectQuota(m, input.projectId, this.quotaDefaults);
     const count = Math.min(input.count, instancesWithinQuota(limits, usage, size));
     if (count < input.minCount) {
@@ -193,6 +193,7 @@ export class InstanceStore {
         vcpus: input.flavor.vcpus,
         ramMb: input.flavor.ramMb,
         diskGb: input.flavor.diskGb,
+        pidsLimit: input.throttles.pidsLimit,
         zone: input.zone,
         extraSpecs: input.flavor.extraSpecs,
         vlan: input.network.vlan,
@@ -393,7 +394,10 @@ export class InstanceStore {
         ]);
       }
 
-      const plan = planResize(resourcesOf(instance), resourcesOf(to));
+      const plan = planResize(
+        resourcesOf({ ...instance, pidsLimit: instance.throttles.pidsLimit }),
+        resourcesOf({ ...to, kind: instance.kind, pidsLimit: to.throttles.pidsLimit }),
+      );
       const { limits, usage } = await lockProjectQuota(m, instance.projectId, this.quotaDefaults);
       const excesses = quotaExcesses(limits, usage, {
         vcpus: plan.grow.vcpus + plan.grow.pcpus,

@@ -778,6 +778,7 @@ export async function startMigration(
           ramMb: resize.to.ramMb,
           diskGb: resize.to.diskGb,
           cpuPolicy: resize.to.cpuPolicy,
+          pidsLimit: resize.to.throttles.pidsLimit,
         }
       : request,
   };
@@ -859,7 +860,7 @@ async function requestSpecOf(m: EntityManager, instanceId: string): Promise<Requ
   const spec = await one<RequestSpec>(
     m,
     `SELECT i.kind, i.project_id AS "projectId", i.cpu_policy AS "cpuPolicy", i.vcpus, i.ram_mb AS "ramMb",
-            i.disk_gb AS "diskGb", i.zone, i.extra_specs AS "extraSpecs", n.vlan, i.image_ref AS "imageRef",
+            i.disk_gb AS "diskGb", (i.throttles->>'pidsLimit')::int AS "pidsLimit", i.zone, i.extra_specs AS "extraSpecs", n.vlan, i.image_ref AS "imageRef",
             i.server_group_id AS "serverGroupId", NULL AS "reservationId"
        FROM instances i JOIN ports p ON p.instance_id = i.id JOIN networks n ON n.id = p.network_id
       WHERE i.id = $1`,

@@ -139,7 +139,8 @@ export class PlacementTx {
     const row = await one<FailedBuildRow>(
       this.manager,
       `SELECT i.task_state AS "taskState", i.host_id AS "hostId", h.name AS "hostName", i.alternates, i.kind,
-              i.project_id AS "projectId", i.cpu_policy AS "cpuPolicy", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb", i.zone,
+              i.project_id AS "projectId", i.cpu_policy AS "cpuPolicy", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb",
+              (i.throttles->>'pidsLimit')::int AS "pidsLimit", i.zone,
               i.extra_specs AS "extraSpecs", n.vlan, i.image_ref AS "imageRef", i.server_group_id AS "serverGroupId",
               i.reservation_id AS "reservationId"
          FROM instances i JOIN hosts h ON h.id = i.host_id

@@ -19,6 +19,8 @@ export interface NewReservation {
   projectId: string | null;
   flavor: FlavorSpec;
   kind: InstanceKind;
+  /** Each slot's pids limit: the flavor's, or the cloud's default. */
+  pidsLimit: number;
   count: number;
   zone: string | null;
   startsAt: Date;
@@ -94,7 +96,7 @@ export class ReservationStore {
       if (!row) throw new Error('insert into reservations returned no row');
       const request: PlacementRequest = {
         kind: input.kind,
-        resources: resourcesOf(input.flavor),
+        resources: resourcesOf({ ...input.flavor, kind: input.kind, pidsLimit: input.pidsLimit }),
         zone: input.zone,
         extraSpecs: input.flavor.extraSpecs,
         vlan: null,

@@ -307,6 +307,52 @@ describe('limits: flavors, overrides, the dedicated CPU pool and live resize cla
       expect((await h.instance(id)).limits).toMatchObject({ netEgressMbps: 50, cpuPolicy: 'shared', pinnedCpus: [] });
     });
 
+    it('claims a higher pids limit on the host at once, refuses one the host cannot give (409 naming pids), and gives a lower one back', async () => {
+      const { job, ids } = await h.create({ name: 'forker' });
+      await build(job);
+      const id = ids[0]!;
+      const pids = async () =>
+        (
+          await api.sql<{ used: number; allocated: number }>(
+            `SELECT used_pids AS used, (SELECT pids FROM allocations WHERE instance_id = $1) AS allocated
+               FROM hosts WHERE name = 'pool'`,
+            [id],
+          )
+        )[0]!;
+      const before = await pids();
+      expect(before.allocated).toBe(1024);
+      // The host offers 1000 pids more than its instances hold.
+      await h.reports.heartbeat(
+        hostFacts('pool', {
+          vcpus: 2,
+          cpuSharedSet: '4-5',
+          pcpus: 4,
+          cpuDedicatedSet: '0-3',
+          ramMb: 8192,
+          lxcfs: true,
+          pids: before.used + 1000,
+        }),
+      );
+      const setPids = (pidsLimit: number) =>
+        api.call('POST', `/v1/instances/${id}/actions`, { action: 'set-limits', limits: { pidsLimit } });
+      const refused = await setPids(1024 + 1001);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toContain('1001 more pids (1000 free)');
+      expect(await pids()).toEqual(before);
+      expect((await h.instance(id)).taskState).toBeNull();
+
+      const grown = await setPids(2024);
+      expect(grown.status).toBe(202);
+      expect(await pids()).toEqual({ used: before.used + 1000, allocated: 2024 });
+      await report(grown.body.operationId, id, 'instance.set-limits', true, applied('4-5'));
+      const shrunk = await setPids(512);
+      expect(shrunk.status).toBe(202);
+      // A shrink is given back once the host confirms it: until then the container may still use the old limit.
+      expect(await pids()).toEqual({ used: before.used + 1000, allocated: 2024 });
+      await report(shrunk.body.operationId, id, 'instance.set-limits', true, applied('4-5'));
+      expect(await pids()).toEqual({ used: before.used - 512, allocated: 512 });
+    });
+
     it("answers 404 for another project's instance, before looking at the flavor", async () => {
       const { ids } = await h.create({ name: 'admins' });
       const res = await api.call(

@@ -135,6 +135,37 @@ describe('placement on real PostgreSQL', () => {
     });
   });
 
+  it('claims pids like vCPUs: a burst that would overcommit the host’s pids is refused naming pids', async () => {
+    // Room for 20 of m1.tiny by RAM, but for two by pids: 2500 offered, each container's limit the default 1024.
+    await reports.heartbeat(facts('forks', 128 * 20, { pidMax: 2500 + 4096, pids: 2500 }));
+    await onlyHosts('forks');
+    const burst = await create({ name: 'fb', count: 3 });
+    await placement.place(burst.job);
+    for (const id of burst.ids) {
+      expect(await instance(id)).toMatchObject({
+        status: 'ERROR',
+        fault: {
+          message: expect.stringMatching(/^No valid host.*Capacity: pids needs 1024, 452 free.*\(needed 3, 2 fitted\)/),
+        },
+      });
+    }
+    const pids = async () =>
+      (
+        await api.sql<{ used: number; allocated: number }>(
+          `SELECT used_pids AS used, (SELECT coalesce(sum(a.pids), 0)::int FROM allocations a WHERE a.host_id = h.id) AS allocated
+             FROM hosts h WHERE name = 'forks'`,
+        )
+      )[0];
+    expect(await pids()).toEqual({ used: 0, allocated: 0 });
+    const two = await create({ name: 'fits', count: 2 });
+    await placement.place(two.job);
+    for (const id of two.ids) expect(await instance(id)).toMatchObject({ status: 'BUILDING', host: 'forks' });
+    expect(await pids()).toEqual({ used: 2048, allocated: 2048 });
+    const host = (await api.call('GET', '/v1/hosts')).body.items.find((x: any) => x.name === 'forks');
+    expect(host.capacity.pids).toBe(2500);
+    expect(host.usage.pids).toBe(2048);
+  });
+
   describe('server groups', () => {
     beforeAll(async () => {
       for (const name of ['g1', 'g2', 'g3']) await reports.heartbeat(facts(name, 8192));

@@ -40,6 +40,14 @@ class Resources {
   @ApiProperty({ description: 'Dedicated CPUs, one instance each, never overcommitted' }) pcpus!: number;
   @ApiProperty() ramMb!: number;
   @ApiProperty() diskGb!: number;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      'Processes and threads: in capacity, what instances may hold (kernel.pid_max less the host’s reserve, never ' +
+      'overcommitted; null until its agent tells); in usage, the pids limits its instances hold',
+  })
+  pids!: number | null;
 }
 
 class Ratios {
@@ -199,10 +207,11 @@ const HOST_VIEW_SQL = `
          h.unavailable_drivers AS "unavailableDrivers", h.cached_images AS "cachedImages",
          coalesce((SELECT array_agg(a.name ORDER BY a.name) FROM aggregate_hosts ah JOIN aggregates a ON a.id = ah.aggregate_id
                     WHERE ah.host_id = h.id), '{}') AS aggregates,
-         json_build_object('vcpus', h.vcpus, 'pcpus', h.pcpus, 'ramMb', h.ram_mb, 'diskGb', h.disk_gb) AS capacity,
+         json_build_object('vcpus', h.vcpus, 'pcpus', h.pcpus, 'ramMb', h.ram_mb, 'diskGb', h.disk_gb,
+                           'pids', h.pids) AS capacity,
          json_build_object('cpu', h.cpu_ratio, 'ram', h.ram_ratio, 'disk', h.disk_ratio) AS "allocationRatios",
          json_build_object('vcpus', h.used_vcpus, 'pcpus', h.used_pcpus, 'ramMb', h.used_ram_mb,
-                           'diskGb', h.used_disk_gb, 'instances', h.used_instances,
+                           'diskGb', h.used_disk_gb, 'pids', h.used_pids, 'instances', h.used_instances,
                            'pinnedCpus', (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest(h.pinned_cpus) c)) AS usage,
          json_build_object('shared', h.cpu_shared_set, 'dedicated', h.cpu_dedicated_set) AS "cpuSets", h.lxcfs,
          h.confinement, h.pid_max AS "pidMax",

@@ -43,6 +43,7 @@ import {
   RESOURCE_NAMES,
   resourcesOf,
   usageRates,
+  type Resources,
   type InstanceAction,
   type InstanceStats,
   type LimitAction,
@@ -140,7 +141,7 @@ export class InstancesService {
         },
       ]);
     }
-    await this.assertSomeHostHolds(flavor, dto.kind);
+    await this.assertSomeHostHolds(flavor, dto.kind, throttles.value.pidsLimit);
     const group = dto.serverGroup === undefined ? null : await this.group(dto.serverGroup, projectId);
     const securityGroupIds =
       dto.securityGroups === undefined
@@ -435,25 +436,20 @@ export class InstancesService {
    * fails now with the reason instead of becoming an instance in ERROR. With no host at all, the
    * build waits for the scheduler's verdict as before.
    */
-  private async assertSomeHostHolds(flavor: FlavorEntity, kind: InstanceKind): Promise<void> {
-    const need = resourcesOf(flavor);
-    const [largest] = await rows<{
-      n: number;
-      fits: number;
-      vcpus: number;
-      pcpus: number;
-      ramMb: number;
-      diskGb: number;
-    }>(
+  private async assertSomeHostHolds(flavor: FlavorEntity, kind: InstanceKind, pidsLimit: number): Promise<void> {
+    const need = resourcesOf({ ...flavor, kind, pidsLimit });
+    // A host whose agent has not told its pids (pids NULL) holds any number.
+    const [largest] = await rows<Record<'n' | 'fits' | keyof Resources, number>>(
       this.dataSource.manager,
       `SELECT count(*)::int AS n,
               count(*) FILTER (WHERE floor(vcpus * cpu_ratio) >= $2 AND pcpus >= $3 AND floor(ram_mb * ram_ratio) >= $4
-                                 AND floor(disk_gb * disk_ratio) >= $5)::int AS fits,
+                                 AND floor(disk_gb * disk_ratio) >= $5 AND coalesce(pids, $6) >= $6)::int AS fits,
               coalesce(max(floor(vcpus * cpu_ratio)), 0)::int AS vcpus, coalesce(max(pcpus), 0)::int AS pcpus,
               coalesce(max(floor(ram_mb * ram_ratio)), 0)::int AS "ramMb",
-              coalesce(max(floor(disk_gb * disk_ratio)), 0)::int AS "diskGb"
+              coalesce(max(floor(disk_gb * disk_ratio)), 0)::int AS "diskGb",
+              coalesce(max(coalesce(pids, $6)), 0)::int AS pids
          FROM hosts WHERE enabled AND $1 = ANY (drivers)`,
-      [kind, need.vcpus, need.pcpus, need.ramMb, need.diskGb],
+      [kind, need.vcpus, need.pcpus, need.ramMb, need.diskGb, need.pids],
     );
     if (!largest || largest.n === 0 || largest.fits > 0) return;
     const short = RESOURCE_NAMES.filter((k) => need[k] > largest[k]).map(

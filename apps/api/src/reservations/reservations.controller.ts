@@ -142,6 +142,7 @@ export class ReservationsController {
         projectId,
         flavor,
         kind: dto.kind ?? 'container',
+        pidsLimit: flavor.throttles.pidsLimit ?? this.env.BERTH_DEFAULT_PIDS_LIMIT,
         count: dto.count,
         zone: dto.zone ?? null,
         startsAt,

@@ -127,7 +127,7 @@ export class SchedulingController {
     const members = new Map(group?.members ?? []);
     const slots = r.reservation ? await reservationSlots(m, r.reservation.id) : null;
     const policy = { ...schedulerPolicy(policyOptionsOf(this.env)), subsetSize: 1 };
-    const size = resourcesOf(r.flavor);
+    const size = resourcesOf({ ...r.flavor, kind: r.kind, pidsLimit: r.throttles.pidsLimit });
     const placements = new Map<string, number>();
     let first: Selection | null = null;
     let explanation: string | null = null;
@@ -178,7 +178,11 @@ export class SchedulingController {
   async capacity(@Query() query: CapacityQuery): Promise<CapacityView> {
     const flavor = await findByRef(this.dataSource.getRepository(FlavorEntity), query.flavor, 'flavor', 'flavor');
     const kind = query.kind ?? 'container';
-    const size = resourcesOf(flavor);
+    const size = resourcesOf({
+      ...flavor,
+      kind,
+      pidsLimit: flavor.throttles.pidsLimit ?? this.env.BERTH_DEFAULT_PIDS_LIMIT,
+    });
     const request: PlacementRequest = {
       kind,
       resources: size,

@@ -1,5 +1,5 @@
 import type { Throttles } from '@berth/contracts';
-import { keptCpus, planResize, resourcesOf, shortfalls } from '../capacity';
+import { keptCpus, planResize, resourcesOf, shortfalls, VM_PIDS } from '../capacity';
 import { formatCpuList, hostCpuSets, parseCpuList } from './cpu-list';
 import { applyThrottleChanges, checkBounds, flavorThrottles } from './throttles';
 
@@ -121,22 +121,41 @@ describe('throttles', () => {
 });
 
 describe('live resize arithmetic', () => {
-  const shared1 = resourcesOf({ vcpus: 1, ramMb: 128, diskGb: 1, cpuPolicy: 'shared' });
-  const dedicated2 = resourcesOf({ vcpus: 2, ramMb: 256, diskGb: 1, cpuPolicy: 'dedicated' });
+  const shared1 = resourcesOf({
+    kind: 'container',
+    vcpus: 1,
+    ramMb: 128,
+    diskGb: 1,
+    cpuPolicy: 'shared',
+    pidsLimit: 512,
+  });
+  const dedicated2 = resourcesOf({
+    kind: 'container',
+    vcpus: 2,
+    ramMb: 256,
+    diskGb: 1,
+    cpuPolicy: 'dedicated',
+    pidsLimit: 1024,
+  });
 
   it('counts dedicated vCPUs as host CPUs, never as shared ones', () => {
-    expect(shared1).toEqual({ vcpus: 1, pcpus: 0, ramMb: 128, diskGb: 1 });
-    expect(dedicated2).toEqual({ vcpus: 0, pcpus: 2, ramMb: 256, diskGb: 1 });
+    expect(shared1).toEqual({ vcpus: 1, pcpus: 0, ramMb: 128, diskGb: 1, pids: 512 });
+    expect(dedicated2).toEqual({ vcpus: 0, pcpus: 2, ramMb: 256, diskGb: 1, pids: 1024 });
+  });
+
+  it('claims a container’s pids limit, and for a VM only its QEMU’s threads (its guest’s processes are not the host’s)', () => {
+    const vm = resourcesOf({ kind: 'vm', vcpus: 1, ramMb: 128, diskGb: 1, cpuPolicy: 'shared', pidsLimit: 4096 });
+    expect(vm.pids).toBe(VM_PIDS);
   });
 
   it('claims the growth up front and gives the shrink back after, per resource', () => {
     expect(planResize(shared1, dedicated2)).toEqual({
-      grow: { vcpus: 0, pcpus: 2, ramMb: 128, diskGb: 0 },
-      shrink: { vcpus: 1, pcpus: 0, ramMb: 0, diskGb: 0 },
+      grow: { vcpus: 0, pcpus: 2, ramMb: 128, diskGb: 0, pids: 512 },
+      shrink: { vcpus: 1, pcpus: 0, ramMb: 0, diskGb: 0, pids: 0 },
     });
     expect(planResize(dedicated2, dedicated2)).toEqual({
-      grow: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0 },
-      shrink: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0 },
+      grow: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0, pids: 0 },
+      shrink: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0, pids: 0 },
     });
   });
 
@@ -148,7 +167,10 @@ describe('live resize arithmetic', () => {
 
   it('says what is short and what is free', () => {
     expect(
-      shortfalls({ vcpus: 4, pcpus: 0, ramMb: 100, diskGb: 9 }, { vcpus: 1, pcpus: 1, ramMb: 128, diskGb: 0 }),
-    ).toEqual(['1 more dedicated CPUs (0 free)', '128 more MB of RAM (100 free)']);
+      shortfalls(
+        { vcpus: 4, pcpus: 0, ramMb: 100, diskGb: 9, pids: 100 },
+        { vcpus: 1, pcpus: 1, ramMb: 128, diskGb: 0, pids: 512 },
+      ),
+    ).toEqual(['1 more dedicated CPUs (0 free)', '128 more MB of RAM (100 free)', '512 more pids (100 free)']);
   });
 });

@@ -123,13 +123,31 @@ describe('NumInstances', () => {
 describe('Capacity', () => {
   it('applies allocation ratios: 4 CPUs at ratio 4 hold 16 vCPUs', () =>
     expect(
-      capacityFilter.reject(request(), candidate('a', { used: { vcpus: 14, pcpus: 0, ramMb: 0, diskGb: 0 } })),
+      capacityFilter.reject(request(), candidate('a', { used: { vcpus: 14, pcpus: 0, ramMb: 0, diskGb: 0, pids: 0 } })),
     ).toBeNull());
   it('names every short resource', () =>
     expect(
-      capacityFilter.reject(request(), candidate('a', { used: { vcpus: 15, pcpus: 0, ramMb: 3500, diskGb: 0 } })),
+      capacityFilter.reject(
+        request(),
+        candidate('a', { used: { vcpus: 15, pcpus: 0, ramMb: 3500, diskGb: 0, pids: 0 } }),
+      ),
     ).toEqual({
       code: 'vcpus+ramMb',
       reason: 'vcpus needs 2, 1 free; ramMb needs 1024, 596 free',
     }));
+  it('never overcommits pids: the limits a host holds stay within what its kernel gives instances', () => {
+    const host = candidate('a', {
+      total: { vcpus: 4, pcpus: 0, ramMb: 4096, diskGb: 100, pids: 2048 },
+      used: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0, pids: 1024 },
+    });
+    expect(capacityFilter.reject(request(), host)).toBeNull();
+    expect(capacityFilter.reject(request({ resources: { ...request().resources, pids: 1025 } }), host)).toEqual({
+      code: 'pids',
+      reason: 'pids needs 1025, 1024 free',
+    });
+  });
+  it('holds a host whose agent has not told its pids to none', () => {
+    const host = candidate('a', { total: { vcpus: 4, pcpus: 0, ramMb: 4096, diskGb: 100, pids: Infinity } });
+    expect(capacityFilter.reject(request({ resources: { ...request().resources, pids: 65_536 } }), host)).toBeNull();
+  });
 });

@@ -8,6 +8,6 @@ export function instancesThatFit(host: HostCandidate, size: Resources, maxInstan
     size[r] === 0 ? Number.POSITIVE_INFINITY : Math.floor(Math.max(0, room[r]) / size[r]);
   return Math.max(
     0,
-    Math.min(by('vcpus'), by('pcpus'), by('ramMb'), by('diskGb'), maxInstancesPerHost - host.instances),
+    Math.min(by('vcpus'), by('pcpus'), by('ramMb'), by('diskGb'), by('pids'), maxInstancesPerHost - host.instances),
   );
 }

@@ -13,7 +13,7 @@ const policy = (over: Partial<typeof DEFAULT_POLICY_OPTIONS> = {}) =>
 
 describe('weighers', () => {
   it('Ram and Vcpu score what is free after ratios', () => {
-    const host = candidate('a', { used: { vcpus: 4, pcpus: 0, ramMb: 1024, diskGb: 0 } });
+    const host = candidate('a', { used: { vcpus: 4, pcpus: 0, ramMb: 1024, diskGb: 0, pids: 0 } });
     expect(ramWeigher.weigh(request(), host)).toBe(3072);
     expect(vcpuWeigher.weigh(request(), host)).toBe(12);
   });
@@ -39,18 +39,18 @@ describe('weighers', () => {
 
 describe('selectHosts', () => {
   const hosts = [
-    candidate('busy', { used: { vcpus: 0, pcpus: 0, ramMb: 3000, diskGb: 0 } }),
+    candidate('busy', { used: { vcpus: 0, pcpus: 0, ramMb: 3000, diskGb: 0, pids: 0 } }),
     candidate('idle'),
-    candidate('half', { used: { vcpus: 0, pcpus: 0, ramMb: 2048, diskGb: 0 } }),
+    candidate('half', { used: { vcpus: 0, pcpus: 0, ramMb: 2048, diskGb: 0, pids: 0 } }),
     candidate('off', { enabled: false }),
   ];
 
   it('prefers the most free RAM, not the largest free share', () => {
     const big = candidate('big', {
-      total: { vcpus: 4, pcpus: 0, ramMb: 65536, diskGb: 100 },
-      used: { vcpus: 0, pcpus: 0, ramMb: 32768, diskGb: 0 },
+      total: { vcpus: 4, pcpus: 0, ramMb: 65536, diskGb: 100, pids: 100_000 },
+      used: { vcpus: 0, pcpus: 0, ramMb: 32768, diskGb: 0, pids: 0 },
     });
-    const small = candidate('small', { total: { vcpus: 4, pcpus: 0, ramMb: 4096, diskGb: 100 } });
+    const small = candidate('small', { total: { vcpus: 4, pcpus: 0, ramMb: 4096, diskGb: 100, pids: 100_000 } });
     expect(selectHosts(request(), [small, big], policy({ vcpuMultiplier: 0 }), first).chosen?.name).toBe('big');
   });
 
@@ -80,7 +80,7 @@ describe('selectHosts', () => {
 
   it('picks at random among the best subsetSize, never beyond', () => {
     const many = Array.from({ length: 20 }, (_, i) =>
-      candidate(`h${String(i).padStart(2, '0')}`, { used: { vcpus: 0, pcpus: 0, ramMb: i * 10, diskGb: 0 } }),
+      candidate(`h${String(i).padStart(2, '0')}`, { used: { vcpus: 0, pcpus: 0, ramMb: i * 10, diskGb: 0, pids: 0 } }),
     );
     const picked = new Set<string>();
     for (let i = 0; i < 200; i += 1)
@@ -137,7 +137,7 @@ describe('explainNoValidHost', () => {
   it('counts hosts per reason when there are many', () => {
     const hosts = [
       ...Array.from({ length: 8 }, (_, i) =>
-        candidate(`full${i}`, { used: { vcpus: 0, pcpus: 0, ramMb: 4000, diskGb: 0 } }),
+        candidate(`full${i}`, { used: { vcpus: 0, pcpus: 0, ramMb: 4000, diskGb: 0, pids: 0 } }),
       ),
       ...Array.from({ length: 4 }, (_, i) => candidate(`down${i}`, { up: false })),
     ];
@@ -155,9 +155,11 @@ describe('explainNoValidHost', () => {
 
 describe('instancesThatFit', () => {
   it('takes the tightest resource and the instance limit', () => {
-    const host = candidate('a', { used: { vcpus: 10, pcpus: 0, ramMb: 1024, diskGb: 0 }, instances: 3 });
-    expect(instancesThatFit(host, { vcpus: 2, pcpus: 0, ramMb: 512, diskGb: 10 }, 50)).toBe(3);
-    expect(instancesThatFit(host, { vcpus: 1, pcpus: 0, ramMb: 128, diskGb: 1 }, 5)).toBe(2);
+    const host = candidate('a', { used: { vcpus: 10, pcpus: 0, ramMb: 1024, diskGb: 0, pids: 0 }, instances: 3 });
+    expect(instancesThatFit(host, { vcpus: 2, pcpus: 0, ramMb: 512, diskGb: 10, pids: 0 }, 50)).toBe(3);
+    expect(instancesThatFit(host, { vcpus: 1, pcpus: 0, ramMb: 128, diskGb: 1, pids: 0 }, 5)).toBe(2);
+    // total pids 100_000: two containers whose limit is 40_000 fit.
+    expect(instancesThatFit(host, { vcpus: 1, pcpus: 0, ramMb: 128, diskGb: 1, pids: 40_000 }, 50)).toBe(2);
   });
 });
 

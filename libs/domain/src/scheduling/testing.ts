@@ -13,9 +13,9 @@ export function candidate(name: string, over: Partial<HostCandidate> = {}): Host
     cachedImages: new Set(),
     aggregates: new Map(),
     instances: 0,
-    total: { vcpus: 4, pcpus: 0, ramMb: 4096, diskGb: 100 },
+    total: { vcpus: 4, pcpus: 0, ramMb: 4096, diskGb: 100, pids: 100_000 },
     ratios: { cpu: 4, ram: 1, disk: 1 },
-    used: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0 },
+    used: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0, pids: 0 },
     ...over,
   };
 }
@@ -23,7 +23,7 @@ export function candidate(name: string, over: Partial<HostCandidate> = {}): Host
 export function request(over: Partial<PlacementRequest> = {}): PlacementRequest {
   return {
     kind: 'container',
-    resources: { vcpus: 2, pcpus: 0, ramMb: 1024, diskGb: 10 },
+    resources: { vcpus: 2, pcpus: 0, ramMb: 1024, diskGb: 10, pids: 1024 },
     zone: null,
     extraSpecs: {},
     vlan: 100,
