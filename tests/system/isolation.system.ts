@@ -187,7 +187,7 @@ describe('isolation: root in a container is not root on the host, and no forged 
     await stack.remove(sniffer.id);
   });
 
-  it('reports the host’s confinement, read from dockerd and OVS, and its pid ceiling, raised from the kernel default', async () => {
+  it('reports the host’s confinement, read from dockerd and OVS, and its pid ceiling, raised from the kernel default and claimed by pids limits', async () => {
     const host = ((await stack.call('GET', '/v1/hosts')).body.items as any[]).find((h) => h.name === stack.hostName);
     const dockerd = (await runCommand([DOCKER, 'info', '-f', '{{json .SecurityOptions}}'])).trim();
     expect(host.confinement).toEqual(
@@ -203,6 +203,11 @@ describe('isolation: root in a container is not root on the host, and no forged 
     const kernelPidMax = Number((await readFile('/proc/sys/kernel/pid_max', 'utf8')).trim());
     expect(host.pidMax).toBe(kernelPidMax);
     expect(kernelPidMax).toBeGreaterThanOrEqual(4_194_304);
+    // It offers instances the ceiling less its reserve (BERTH_RESERVED_PIDS), and holds each one's pids limit.
+    expect(host.capacity.pids).toBe(kernelPidMax - 4096);
+    const instances = (await stack.call('GET', '/v1/instances')).body.items as any[];
+    expect(instances.length).toBeGreaterThanOrEqual(3);
+    expect(host.usage.pids).toBe(instances.reduce((sum, i) => sum + (i.kind === 'vm' ? 64 : i.limits.pidsLimit), 0));
   });
 
   it('installs admission flows on each port that name its own MAC and address', async () => {

@@ -99,6 +99,9 @@ export async function pingFrom(fromId: string, ip: string): Promise<boolean> {
   }
 }
 
+/** A line the guest's kernel printed on its console: its uptime in brackets first. */
+const KERNEL_LOG_LINE = /^\[\s*\d+\.\d+\] /;
+
 /**
  * Runs a shell command inside a VM through its serial console's socket on the host (the test image
  * keeps a shell on ttyS0), as an operator would with `virsh console`. Returns the exit code and
@@ -135,8 +138,10 @@ export async function guestExec(
       const from = lines.findLastIndex((l) => l.endsWith(begin) && !l.includes(`echo ${begin}`));
       resolve({
         code: Number(end[1]),
+        // The kernel prints to the same serial console at any moment ("[    5.427870] IPv6: ..."): not the command's.
         output: lines
           .slice(from + 1)
+          .filter((l) => !KERNEL_LOG_LINE.test(l))
           .join('\n')
           .trim(),
       });
