@@ -26,6 +26,8 @@ REDIS_URL=redis://127.0.0.1:6379
 APT_PACKAGES=(
   postgresql redis-server docker.io docker-registry openvswitch-switch iproute2 ethtool busybox-static
   iperf3 openssh-server util-linux procps curl ca-certificates lxcfs
+  # Docker's data root is btrfs, whose quota groups hold each container's writable layer to its flavor's disk.
+  btrfs-progs
   # promtool (Prometheus's own parser and linter) checks every /metrics scrape in the tests.
   prometheus
   # The port security tests build a static raw-frame sender (tests/system/support/rawsend).
@@ -157,19 +159,44 @@ start_ovs() {
 # Every dockerd of Berth's remaps users: root in a container is uid 100000 (dockremap's range) on the host.
 DOCKERD_USERNS=(--userns-remap=default)
 
+# Every dockerd of Berth's keeps its data on btrfs (storage driver btrfs): a container's writable layer is a
+# subvolume whose quota group holds it to its flavor's disk (`--storage-opt size`, grown live by the agent).
+# overlay2 could only do that on XFS with project quotas, which this kernel lacks (CONFIG_XFS_QUOTA is off).
+# Where the machine's disk is not btrfs, the data root is a sparse file mounted as one (BERTH_DOCKER_DATA_GB:
+# its most; it takes on disk only what is written, and gives back what is deleted, discard=async).
+DOCKER_DATA_ROOT=$BERTH_VAR/docker
+DOCKER_DATA_IMAGE=$BERTH_VAR/docker.btrfs
+DOCKERD_STORAGE=(--storage-driver btrfs --data-root "$DOCKER_DATA_ROOT")
+
+btrfs_data_root() { # mountpoint image size_gb
+  local mnt=$1 image=$2 size=$3
+  [ "$(stat -f -c %T "$mnt" 2>/dev/null)" = btrfs ] && return 0
+  mkdir -p "$mnt"
+  if [ ! -f "$image" ]; then
+    truncate -s "${size}G" "$image"
+    mkfs.btrfs -q "$image" >/dev/null
+  fi
+  mount -o loop,discard=async "$image" "$mnt"
+}
+
 start_dockerd() {
   if ! $DOCKER -H unix:///var/run/docker.sock info >/dev/null 2>&1; then
+    btrfs_data_root "$DOCKER_DATA_ROOT" "$DOCKER_DATA_IMAGE" "${BERTH_DOCKER_DATA_GB:-64}"
     log "starting dockerd"
     # No Docker networking: instances get NetworkMode none and Berth plugs them into OVS. Docker's
     # iptables rules would set FORWARD to DROP and cut traffic between namespaces (PLATFORM.md).
     # live-restore: containers keep running while dockerd restarts (an upgrade, a crash).
     detached dockerd --host unix:///var/run/docker.sock --iptables=false --bridge=none --live-restore \
-      "${DOCKERD_USERNS[@]}" --pidfile /var/run/docker.pid >>"$STATE/dockerd.log" 2>&1 &
+      "${DOCKERD_USERNS[@]}" "${DOCKERD_STORAGE[@]}" --pidfile /var/run/docker.pid >>"$STATE/dockerd.log" 2>&1 &
     mark_started dockerd
     wait_for 60 dockerd $DOCKER -H unix:///var/run/docker.sock info
   elif ! $DOCKER -H unix:///var/run/docker.sock info -f '{{json .SecurityOptions}}' | grep -q 'name=userns'; then
     log "warning: the running dockerd does not remap users: root in a container is root on the host." \
       "Restart it with deploy/restart.sh dockerd (Berth starts it with ${DOCKERD_USERNS[*]})."
+  fi
+  if [ "$($DOCKER -H unix:///var/run/docker.sock info -f '{{.Driver}}' 2>/dev/null)" != btrfs ]; then
+    log "warning: the running dockerd's storage driver is not btrfs: containers' writable layers are not held to" \
+      "their disk size. Restart it with deploy/restart.sh dockerd (Berth starts it with ${DOCKERD_STORAGE[*]})."
   fi
 }
 

@@ -103,8 +103,10 @@ host_dockerd() { # i
   local i=$1 run=$TB_RUN/$(host_name "$1") data=$TB_DATA/$(host_name "$1")
   pid_alive "$run/docker.pid" && return 0
   mkdir -p "$data/docker" "$run/docker-exec"
+  # Its own btrfs (lib.sh, btrfs_data_root), as every Berth host's: writable layers held to their disk size.
+  btrfs_data_root "$data/docker" "$data/docker.btrfs" 16
   # nsenter, not ip netns exec, which remounts /sys and hides the cgroups from dockerd (PLATFORM.md).
-  in_ns "$i" setsid dockerd --host "unix://$run/docker.sock" --data-root "$data/docker" \
+  in_ns "$i" setsid dockerd --host "unix://$run/docker.sock" --data-root "$data/docker" --storage-driver btrfs \
     --exec-root "$run/docker-exec" --pidfile "$run/docker.pid" --iptables=false --bridge=none "${DOCKERD_USERNS[@]}" \
     --insecure-registry "$TB_REGISTRY" >"$data/dockerd.log" 2>&1 &
   wait_for 60 "dockerd of $(host_name "$i")" $DOCKER -H "unix://$run/docker.sock" info

@@ -99,6 +99,7 @@ describe('resource limits on the real kernel: cpuset, CPU quota, memory, pids, b
     const flavors = [
       { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 },
       { name: 'm1.two', vcpus: 2, ramMb: 256, diskGb: 1 },
+      { name: 'm1.disk2', vcpus: 1, ramMb: 128, diskGb: 2 },
       { name: 'd1.one', vcpus: 1, ramMb: 128, diskGb: 1, cpuPolicy: 'dedicated' },
       { name: 'd1.two', vcpus: 2, ramMb: 128, diskGb: 1, cpuPolicy: 'dedicated' },
       { name: 'd1.four', vcpus: 4, ramMb: 128, diskGb: 1, cpuPolicy: 'dedicated' },
@@ -338,6 +339,34 @@ describe('resource limits on the real kernel: cpuset, CPU quota, memory, pids, b
       'forked',
     );
     await stack.remove(bomb.id);
+  });
+
+  it('holds the writable layer to the flavor’s disk: a write past it fails inside, and a resize grows it live', async () => {
+    const host = ((await stack.call('GET', '/v1/hosts')).body.items as any[]).find((h) => h.name === stack.hostName);
+    expect(host.confinement).toContain('disk-quota');
+    const filler = await create('filler', 'm1.tiny');
+    const other = await create('bystander', 'm1.tiny');
+    // dd's own report ("N+0 records out") and its exit code; the file goes again either way.
+    const fill = async (id: string, mb: number) => {
+      const out = await exec(id, [
+        'sh',
+        '-c',
+        `dd if=/dev/zero of=/fill bs=1M count=${mb} 2>&1; echo rc=$?; rm -f /fill`,
+      ]);
+      return { out: out.trim(), written: Number(/(\d+)\+\d+ records out/.exec(out)?.[1]), ok: out.includes('rc=0') };
+    };
+    const past = await fill(filler.id, 1100);
+    expect(past.ok).toBe(false);
+    expect(past.out).toMatch(/Disk quota exceeded|No space left on device/);
+    expect(past.written).toBeLessThanOrEqual(1024);
+    // The instance next to it, on the same filesystem, still writes.
+    expect(await fill(other.id, 64)).toMatchObject({ ok: true, written: 64 });
+
+    const grown = await change(filler.id, { action: 'resize', flavor: 'm1.disk2' });
+    expect(grown.op?.status).toBe('succeeded');
+    expect(grown.instance.flavor.diskGb).toBe(2);
+    expect(await fill(filler.id, 1100)).toMatchObject({ ok: true, written: 1100 });
+    for (const i of [filler, other]) await stack.remove(i.id);
   });
 
   it('shows the container its own memory limit in /proc/meminfo through lxcfs', async () => {

@@ -57,9 +57,9 @@ export class AgentEnv extends BerthEnv {
   @IsString()
   BERTH_DOCKER_SOCKET = '/var/run/docker.sock';
 
-  /** Filesystem whose size is offered as disk capacity. */
+  /** Filesystem whose size is offered as disk capacity. Empty: Docker's data root where the host runs containers, else /. */
   @IsString()
-  BERTH_DISK_PATH = '/var/lib/docker';
+  BERTH_DISK_PATH = '';
 
   /**
    * Host CPUs set aside for dedicated instances, one instance per CPU (Nova's cpu_dedicated_set),

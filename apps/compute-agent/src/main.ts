@@ -142,7 +142,7 @@ export async function startAgent(env: AgentEnv) {
     drivers: [...byKind.keys()],
     reservedRamMb: env.BERTH_RESERVED_RAM_MB,
     reservedPids: env.BERTH_RESERVED_PIDS,
-    diskPath: env.BERTH_DISK_PATH,
+    diskPath: env.BERTH_DISK_PATH || byKind.get('container')?.dataRoot || '/',
     agentVersion: AGENT_VERSION,
     cpuSets,
     lxcfsPath: env.BERTH_LXCFS_PATH || null,

@@ -22,6 +22,8 @@ export interface ComputeDriver {
   readonly name: string;
   readonly kind: InstanceKind;
   readonly capabilities: DriverCapabilities;
+  /** Where, once initialised, the hypervisor keeps its instances' disks (Docker's data root); absent: not known. */
+  readonly dataRoot?: string | null;
 
   /** Checks that the hypervisor answers and prepares host-wide state (the OVS bridge). */
   init(): Promise<void>;

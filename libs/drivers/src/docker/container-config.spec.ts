@@ -32,7 +32,7 @@ const spec: InstanceSpec = {
     vlan: 100,
   },
 };
-const ctx = { hostName: 'h', stopTimeoutSec: 10, lxcfs: null, sharedCpus: '0-1', blockDevice: null };
+const ctx = { hostName: 'h', stopTimeoutSec: 10, lxcfs: null, sharedCpus: '0-1', blockDevice: null, storageOpt: null };
 
 describe('a container’s sandbox', () => {
   it('drops NET_RAW and MKNOD, adds nothing, and keeps no-new-privileges', () => {
@@ -48,5 +48,12 @@ describe('a container’s sandbox', () => {
   it('keeps NET_RAW where the flavor gave it back, and still drops MKNOD', () => {
     const { HostConfig } = containerConfig({ ...spec, grants: ['NET_RAW'] }, ctx);
     expect(HostConfig).toMatchObject({ CapAdd: [], CapDrop: ['MKNOD'] });
+  });
+
+  it('holds the writable layer to its disk where dockerd can, and asks nothing where it cannot', () => {
+    expect(containerConfig(spec, { ...ctx, storageOpt: { size: '1G' } }).HostConfig?.StorageOpt).toEqual({
+      size: '1G',
+    });
+    expect(containerConfig(spec, ctx).HostConfig).not.toHaveProperty('StorageOpt');
   });
 });

@@ -26,12 +26,14 @@ export interface ContainerContext extends HostLimitContext {
   stopTimeoutSec: number;
   /** lxcfs files to bind over /proc, or null where lxcfs is missing (the instance then sees the host's /proc). */
   lxcfs: readonly LxcfsBind[] | null;
+  /** The storage options that hold its writable layer to its disk (disk-quota.ts); null where dockerd cannot. */
+  storageOpt: Record<string, string> | null;
 }
 
 /**
  * The container for an instance: no Docker network (Berth plugs it into OVS itself), tini as PID 1
  * so a stop is a signal and not a 10 s timeout, its limits (cpuset, CPU quota and shares, memory
- * without swap, pids, block IO), its own /proc through lxcfs where the host has it, and nothing
+ * without swap, pids, block IO, its writable layer's size), its own /proc through lxcfs where the host has it, and nothing
  * privileged: no added capabilities, NET_RAW and MKNOD dropped, no-new-privileges (Docker's seccomp profile
  * stays on).
  */
@@ -47,6 +49,7 @@ export function containerConfig(spec: InstanceSpec, ctx: ContainerContext): Dock
       Init: true,
       ...dockerResources(spec.limits, ctx),
       ...dockerBlkio(spec.limits, ctx.blockDevice),
+      ...(ctx.storageOpt ? { StorageOpt: ctx.storageOpt } : {}),
       Binds: (ctx.lxcfs ?? []).map((b) => `${b.source}:${b.target}:ro`),
       Privileged: false,
       CapAdd: [],

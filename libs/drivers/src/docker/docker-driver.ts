@@ -33,6 +33,7 @@ import type { Reverter } from '@berth/platform';
 import type Docker from 'dockerode';
 import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
 import { demuxDockerLog, lastLines } from '../console-tail';
+import { diskQuotaOf, type DiskQuota } from './disk-quota';
 import { expectedApplied, mismatches, portRatesOf } from '../limits';
 import { runSteps } from '../run-steps';
 import {
@@ -68,6 +69,9 @@ export class DockerDriver implements ComputeDriver {
   private datapath: DatapathType = 'netdev';
   /** The disk under Docker's data root; block IO throttles apply to it. Null when there is none (tmpfs). */
   private blockDevice: BlockDevice | null = null;
+  /** What holds writable layers to their disk size; null where dockerd's storage driver cannot. */
+  private diskQuota: DiskQuota | null = null;
+  dataRoot: string | null = null;
 
   constructor(private readonly options: DockerDriverOptions) {}
 
@@ -83,8 +87,10 @@ export class DockerDriver implements ComputeDriver {
     await this.docker.ping();
     this.datapath = await ensureBridge(this.net, await probeDatapath());
     await ensurePipeline(this.net);
-    const info = (await this.docker.info()) as { DockerRootDir: string };
+    const info = (await this.docker.info()) as { DockerRootDir: string; Driver: string };
     this.blockDevice = await blockDeviceOf(info.DockerRootDir).catch(() => null);
+    this.diskQuota = diskQuotaOf(info.Driver, info.DockerRootDir, this.net.run);
+    this.dataRoot = info.DockerRootDir;
   }
 
   /** What an instance's limits depend on, besides the instance. */
@@ -117,6 +123,7 @@ export class DockerDriver implements ComputeDriver {
           hostName: this.options.hostName,
           stopTimeoutSec: this.options.stopTimeoutSec,
           lxcfs,
+          storageOpt: this.diskQuota?.storageOpt(spec.diskGb) ?? null,
         }),
       );
       reverter.add(`remove container ${container.id}`, () => this.remove(spec));
@@ -188,6 +195,11 @@ export class DockerDriver implements ComputeDriver {
       reverter.add('restore the previous limits', () => this.changeLimits({ ...spec, limits: previous }));
       const applied = await this.changeLimits(spec);
       await this.options.net.failpoints.check('docker.set-limits');
+      // Last, since it is not undone: a disk only grows (the API refuses a shrink).
+      const limit = this.diskQuota ? await this.diskQuota.limitOf(before.Id) : null;
+      if (this.diskQuota && limit !== null && limit < spec.diskGb * 1024 ** 3) {
+        await this.diskQuota.resize(before.Id, spec.diskGb);
+      }
       return applied;
     });
   }
@@ -287,7 +299,13 @@ export class DockerDriver implements ComputeDriver {
   async confinement(): Promise<string[]> {
     const info = (await this.docker.info()) as { SecurityOptions?: string[] };
     const runtime = (info.SecurityOptions ?? []).flatMap((o) => /(?:^|,)name=([a-z0-9-]+)/.exec(o)?.[1] ?? []);
-    return [...runtime, 'no-new-privileges', `cap-drop:${DROPPED_CAPABILITIES.join(',')}`, 'port-security'];
+    return [
+      ...runtime,
+      'no-new-privileges',
+      `cap-drop:${DROPPED_CAPABILITIES.join(',')}`,
+      'port-security',
+      ...(this.diskQuota ? ['disk-quota'] : []),
+    ];
   }
 
   /** Plugs the running container's port; returns the container as it then runs. */

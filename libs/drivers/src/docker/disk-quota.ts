@@ -1,0 +1,69 @@
+import type { CommandRunner } from '@berth/platform';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * A container's writable layer held to its flavor's disk. Docker's btrfs storage driver makes each
+ * container's writable layer a subvolume and `--storage-opt size` sets its quota group's limit on the
+ * data it refers to; a write past it fails inside the container ("Disk quota exceeded") and nothing
+ * else on the host feels it. Docker cannot change the size of a created container, so a live grow
+ * sets the quota group's limit itself. overlay2 holds sizes only on XFS with project quotas, which this
+ * machine's kernel lacks (CONFIG_XFS_QUOTA); on any driver but btrfs the layer is not held.
+ */
+export interface DiskQuota {
+  /** The `--storage-opt` that creates a container held to `diskGb`. */
+  storageOpt(diskGb: number): Record<string, string>;
+  /** Sets a created container's limit to `diskGb`, and reads it back. */
+  resize(containerId: string, diskGb: number): Promise<void>;
+  /** The limit a container's writable layer has, in bytes (null: none). */
+  limitOf(containerId: string): Promise<number | null>;
+}
+
+const GIB = 1024 ** 3;
+
+/** The disk quota of a dockerd whose storage driver is `driver`, or null where it holds no sizes. */
+export function diskQuotaOf(driver: string, rootDir: string, run: CommandRunner): DiskQuota | null {
+  return driver === 'btrfs' ? new BtrfsQuota(rootDir, run) : null;
+}
+
+class BtrfsQuota implements DiskQuota {
+  constructor(
+    private readonly rootDir: string,
+    private readonly run: CommandRunner,
+  ) {}
+
+  storageOpt(diskGb: number): Record<string, string> {
+    return { size: `${diskGb}G` };
+  }
+
+  async resize(containerId: string, diskGb: number): Promise<void> {
+    await this.run(['btrfs', 'qgroup', 'limit', String(diskGb * GIB), await this.subvolume(containerId)]);
+    const limit = await this.limitOf(containerId);
+    if (limit !== diskGb * GIB) {
+      throw new Error(`the writable layer's limit is ${String(limit)} bytes after setting ${diskGb} GB`);
+    }
+  }
+
+  async limitOf(containerId: string): Promise<number | null> {
+    const path = await this.subvolume(containerId);
+    // qgroupid rfer excl max_rfer max_excl path; --raw: bytes, "none" where unlimited.
+    const out = await this.run(['btrfs', 'qgroup', 'show', '-re', '--raw', path]);
+    const suffix = path.slice(path.indexOf('/btrfs/subvolumes/') + 1);
+    const row = out
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .find((cols) => cols[5]?.endsWith(suffix));
+    if (!row) throw new Error(`btrfs shows no quota group for ${path}`);
+    return row[3] === 'none' ? null : Number(row[3]);
+  }
+
+  /** The container's writable layer: the subvolume its mount id names (dockerd's layer store). */
+  private async subvolume(containerId: string): Promise<string> {
+    if (!/^[0-9a-f]{64}$/.test(containerId)) throw new Error(`not a container id: ${containerId}`);
+    const mountId = (
+      await readFile(join(this.rootDir, 'image/btrfs/layerdb/mounts', containerId, 'mount-id'), 'utf8')
+    ).trim();
+    if (!/^[0-9a-f]{64}$/.test(mountId)) throw new Error(`not a layer id: ${mountId}`);
+    return join(this.rootDir, 'btrfs/subvolumes', mountId);
+  }
+}
