@@ -95,6 +95,7 @@ describe('containers through the whole stack, on OVS VLANs (real daemons)', () =
       pinnedCpus: [],
       ramMb: 0,
       diskGb: 0,
+      pids: 0,
       instances: 0,
     });
     const networks = (await stack.call('GET', '/v1/networks')).body.items;
@@ -132,7 +133,7 @@ describe.each([
     expect(instance).toMatchObject({ status: 'ERROR', host: null, fault: { step }, appliedLimits: null });
     expect(await hostObjects(instance.id, instance.portId)).toEqual([]);
     const host = (await stack.call('GET', '/v1/hosts')).body.items[0];
-    expect(host.usage).toEqual({ vcpus: 0, pcpus: 0, pinnedCpus: [], ramMb: 0, diskGb: 0, instances: 0 });
+    expect(host.usage).toEqual({ vcpus: 0, pcpus: 0, pinnedCpus: [], ramMb: 0, diskGb: 0, pids: 0, instances: 0 });
 
     expect((await stack.remove(instance.id)).status).toBe('succeeded');
     const networks = (await stack.call('GET', '/v1/networks')).body.items;

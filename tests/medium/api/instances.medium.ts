@@ -120,6 +120,7 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
           vcpus: 1,
           ramMb: 128,
           diskGb: 1,
+          pidsLimit: 1024,
           zone: null,
           extraSpecs: {},
           vlan: 100,

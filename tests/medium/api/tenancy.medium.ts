@@ -291,15 +291,16 @@ describe('tenancy: quotas, tokens and the audit trail (real PostgreSQL)', () => 
   describe('the usage audit', () => {
     it('finds a host whose counters drifted from its allocations, and repairs it', async () => {
       await api.sql(
-        `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio, used_vcpus)
-         VALUES ('drifty', '192.0.2.9', '{container}', 8, 8192, 100, 1, 1, 1, 3)`,
+        `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio, used_vcpus,
+                            used_pids)
+         VALUES ('drifty', '192.0.2.9', '{container}', 8, 8192, 100, 1, 1, 1, 3, 1024)`,
       );
       const report = (await api.call('GET', '/v1/usage/audit')).body;
       expect(report.hostDrift).toEqual([
         {
           host: 'drifty',
-          recorded: { vcpus: 3, pcpus: 0, ramMb: 0, diskGb: 0, instances: 0, pinnedCpus: [] },
-          actual: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0, instances: 0, pinnedCpus: [] },
+          recorded: { vcpus: 3, pcpus: 0, ramMb: 0, diskGb: 0, pids: 1024, instances: 0, pinnedCpus: [] },
+          actual: { vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0, pids: 0, instances: 0, pinnedCpus: [] },
         },
       ]);
       expect(report.projects).toContainEqual(

@@ -10,6 +10,7 @@ class ResourcesView {
   @ApiProperty() vcpus!: number;
   @ApiProperty() ramMb!: number;
   @ApiProperty() diskGb!: number;
+  @ApiProperty({ description: 'Pids limits held (containers), and QEMU threads (VMs)' }) pids!: number;
 }
 
 class HostDriftView {
