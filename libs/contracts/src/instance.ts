@@ -67,6 +67,11 @@ export interface PortFirewall {
   rules: FirewallRule[];
   /** Rules removed with "cut": connections they admitted are dropped, not left to finish. */
   cut: string[];
+  /**
+   * When it was read (the database's statement time, in microseconds): a host never replaces a port's firewall
+   * with one read before it, however its commands are ordered. Absent from older specs: always applied.
+   */
+  version?: number;
 }
 
 /**

@@ -71,7 +71,8 @@ export interface InstanceRecord {
 /**
  * The firewall of port `p`: the allow rules of its groups, a remote group resolved to its members' addresses
  * (their allowed address pairs too, as Neutron's),
- * and the rules removed with "cut" in the last day (hosts drop the connections those had admitted).
+ * and the rules removed with "cut" in the last day (hosts drop the connections those had admitted); its version is
+ * when the statement that read it began, so that a host keeps the newest of two refreshes whatever their order.
  */
 export const FIREWALL_SQL = `
   CASE WHEN p.id IS NULL OR NOT p.port_security THEN NULL ELSE (
@@ -89,7 +90,8 @@ export const FIREWALL_SQL = `
                            jsonb_array_elements(mp.allowed_address_pairs) pair
                      WHERE m.group_id = r.remote_group_id AND mp.port_security) a) END)
         ORDER BY r.created_at, r.direction, r.id) FILTER (WHERE r.removed_at IS NULL), '[]'::json),
-      'cut', coalesce(json_agg(r.id ORDER BY r.id) FILTER (WHERE r.removed_at IS NOT NULL), '[]'::json))
+      'cut', coalesce(json_agg(r.id ORDER BY r.id) FILTER (WHERE r.removed_at IS NOT NULL), '[]'::json),
+      'version', (extract(epoch FROM statement_timestamp()) * 1000000)::bigint)
       FROM port_security_groups psg JOIN security_group_rules r ON r.group_id = psg.group_id
      WHERE psg.port_id = p.id AND (r.removed_at IS NULL OR (r.cut AND r.removed_at > now() - interval '1 day'))
   ) END`;

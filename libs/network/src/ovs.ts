@@ -7,6 +7,12 @@ export function vsctl(net: HostNet, args: readonly string[]): Promise<string> {
   return net.run(['ovs-vsctl', ...(net.ovsDb ? [`--db=${net.ovsDb}`] : []), '--timeout=10', ...args]);
 }
 
+/** One external id of an Interface; undefined when it has none, or there is no such Interface. */
+export async function interfaceExternalId(net: HostNet, name: string, key: string): Promise<string | undefined> {
+  const value = unquote(await vsctl(net, ['--if-exists', 'get', 'Interface', name, `external_ids:${key}`]));
+  return value === '' ? undefined : value;
+}
+
 /** ovs-vsctl prints strings quoted when they need it; this undoes that. */
 function unquote(value: string): string {
   const v = value.trim();

@@ -70,6 +70,29 @@ describe('applyPortSecurity', () => {
     ]);
   });
 
+  it('keeps a newer firewall the port has: an older one, from a refresh that arrived late, changes nothing', async () => {
+    const firewall = (version: number) => ({ rules: [], cut: [], vlan: 100, version });
+    const recorded = Buffer.from(JSON.stringify(firewall(2000))).toString('base64url');
+    const target = (version: number) => ({
+      name: 'bvh3f1b0d5e6b3a',
+      portId: PORT,
+      allowed: [own],
+      firewall: firewall(version),
+    });
+    const older = recorder([['get Interface', `"${recorded}"\n`]]);
+    expect(await applyPortSecurity(older.net, target(1000))).toBe(false);
+    expect(older.calls).toEqual([
+      'ovs-vsctl --timeout=10 --if-exists get Interface bvh3f1b0d5e6b3a external_ids:berth-firewall',
+    ]);
+    const newer = recorder([['get Interface', `"${recorded}"\n`]]);
+    expect(await applyPortSecurity(newer.net, target(3000))).toBe(true);
+    expect(newer.calls.map((c) => c.split(' ').slice(0, 4).join(' '))).toEqual([
+      'ovs-vsctl --timeout=10 --if-exists get',
+      'ovs-vsctl --timeout=10 set Interface',
+      'ovs-ofctl -O OpenFlow14 --bundle',
+    ]);
+  });
+
   it.each([
     ['an address with an injected flow', { mac: own.mac, ip: '10.0.0.2,actions=NORMAL' }],
     ['a MAC that is not one', { mac: 'ff:ff', ip: own.ip }],

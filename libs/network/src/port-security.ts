@@ -2,7 +2,7 @@ import type { PortFirewall, PortSpec } from '@berth/contracts';
 import { firewallFlows, firewallPipeline } from './firewall';
 import { assertIfname, assertIPv4, assertMac } from './guards';
 import type { HostNet } from './host-net';
-import { vsctl } from './ovs';
+import { interfaceExternalId, vsctl } from './ovs';
 import { ADMISSION_TABLE, CLASSIFY_TABLE, EGRESS_TABLE, FORWARDING_TABLE } from './tables';
 
 export { FORWARDING_TABLE };
@@ -136,16 +136,22 @@ export async function ensurePipeline(net: HostNet): Promise<void> {
  * without them once it has them: its old flows go and its new ones come in one transaction. Whatever table
  * 0 held for the port's OpenFlow port number goes too: a number OVS gives again must not inherit a deleted
  * port's allowed addresses. Call it after the port joins the bridge and before the instance's interface
- * comes up. Idempotent.
+ * comes up. Idempotent. A firewall older than the one the port has (its version) changes nothing: the
+ * commands of two refreshes may reach a host in either order. Returns whether it applied.
  */
 export async function applyPortSecurity(
   net: HostNet,
   target: PortSecurityTarget,
   options: { recorded?: boolean } = {},
-): Promise<void> {
+): Promise<boolean> {
   assertIfname(target.name);
   if (target.allowed?.length === 0) throw new Error('port security needs at least the port’s own address');
   target.allowed?.forEach(assertAllowed);
+  const version = target.firewall?.version;
+  if (!options.recorded && version !== undefined) {
+    const current = parseFirewall(await interfaceExternalId(net, target.name, FIREWALL_KEY))?.version;
+    if (current !== undefined && current > version) return false;
+  }
   // Recorded on the port first (the sweeper puts back from it the flows an ovs-vswitchd restart takes),
   // unless the port was made with its record (portSecurityRecord).
   if (!options.recorded) {
@@ -160,6 +166,7 @@ export async function applyPortSecurity(
   await net.run(['ovs-ofctl', '-O', 'OpenFlow14', '--bundle', 'add-flows', net.bridge, '-'], {
     input: `${bundle.join('\n')}\n`,
   });
+  return true;
 }
 
 /** The external id that records what the port may send from, for a port made with it (addAccessPort). */

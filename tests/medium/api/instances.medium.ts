@@ -99,6 +99,7 @@ describe('instances API (real PostgreSQL and Redis, no hosts)', () => {
                 // The project's default group: egress anywhere, ingress from its members (this one among them).
                 firewall: {
                   cut: [],
+                  version: expect.any(Number),
                   rules: [
                     expect.objectContaining({ direction: 'egress', protocol: 'any', remoteCidrs: ['0.0.0.0/0'] }),
                     expect.objectContaining({
