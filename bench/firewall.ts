@@ -145,7 +145,8 @@ ${table}
 
 **Throughput ratio with port security and security groups / NORMAL (medians): ${ratio.toFixed(2)}** (target: at
 least 0.85). A rule change goes API -> outbox -> the schedulers' refresher -> the host's queue -> one OpenFlow
-bundle.`,
+bundle; most of its time is the refresher's spacing (it sends a project's refreshes at most once a second, so that a
+burst of creates into one default group costs one refresh per member, not one per create).`,
   );
 }
 
