@@ -16,6 +16,7 @@ import { HostSandbox1765000000000 } from './1765000000000-host-sandbox';
 import { SecurityGroups1765100000000 } from './1765100000000-security-groups';
 import { FirewallRefresh1765200000000 } from './1765200000000-firewall-refresh';
 import { HostPids1765300000000 } from './1765300000000-host-pids';
+import { SecurityGroupEvents1765400000000 } from './1765400000000-security-group-events';
 
 export const MIGRATIONS = [
   Initial1763800000000,
@@ -34,4 +35,5 @@ export const MIGRATIONS = [
   SecurityGroups1765100000000,
   FirewallRefresh1765200000000,
   HostPids1765300000000,
+  SecurityGroupEvents1765400000000,
 ];

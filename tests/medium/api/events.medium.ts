@@ -209,6 +209,46 @@ describe('events: the SSE stream of instance, operation and host changes (real P
     expect(narrowed.every((e) => e.projectId === bankId)).toBe(true);
   });
 
+  it('streams a security group’s life to its own project only: created, a rule added and removed, deleted', async () => {
+    let groupId = '';
+    let ruleId = '';
+    const change = async () => {
+      const group = await shop.request<{ id: string }>('POST', '/v1/security-groups', { body: { name: 'evented' } });
+      groupId = group.body.id;
+      const rule = { direction: 'ingress', protocol: 'tcp', portMin: 443, remoteCidr: '10.0.0.0/8' };
+      const added = await shop.request<{ id: string }>('POST', `/v1/security-groups/${groupId}/rules`, { body: rule });
+      ruleId = added.body.id;
+      await shop.request('DELETE', `/v1/security-group-rules/${ruleId}`);
+      await shop.request('DELETE', `/v1/security-groups/${groupId}`);
+    };
+    const done = (e: ServerEvent[]) => e.some((x) => x.type === 'security_group.deleted');
+    const seen = await read(shop, { types: 'security_group' }, done, { during: change });
+    const mine = seen.filter((e) => e.resource.id === groupId);
+    expect(
+      mine.map((e) => [e.type, e.data.change ?? null, (e.data.rule as { id?: string } | undefined)?.id ?? null]),
+    ).toEqual([
+      ['security_group.created', null, null],
+      // A new group's own rule first (egress anywhere), then the one added here, then its removal.
+      ['security_group.updated', 'ruleAdded', expect.any(String)],
+      ['security_group.updated', 'ruleAdded', ruleId],
+      ['security_group.updated', 'ruleRemoved', ruleId],
+      ['security_group.deleted', null, null],
+    ]);
+    expect(mine.every((e) => e.projectId === shopId && e.resource.type === 'security_group')).toBe(true);
+    // The other project, replaying the same history to a marker of its own made after, sees none of it.
+    const marker = await bank.request<{ id: string }>('POST', '/v1/security-groups', { body: { name: 'marker' } });
+    const bankSeen = await read(
+      bank,
+      { types: 'security_group' },
+      (e) => e.some((x) => x.resource.id === marker.body.id),
+      {
+        lastEventId: 0,
+      },
+    );
+    expect(bankSeen.some((e) => e.resource.id === groupId)).toBe(false);
+    expect(bankSeen.every((e) => e.projectId === bankId)).toBe(true);
+  });
+
   it("ends a stream once its token is revoked, and refuses the token's reconnect with 401", async () => {
     const created = (await api.call('POST', '/v1/tokens', { user: 'shop-user', project: 'shop', role: 'reader' }))
       .body as {

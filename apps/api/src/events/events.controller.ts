@@ -17,7 +17,7 @@ import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
 import { EventHub, HistoryGone, type EventSink } from './event-hub';
 
-const RESOURCE_TYPES = ['instance', 'operation', 'host'] as const;
+const RESOURCE_TYPES = ['instance', 'operation', 'host', 'security_group'] as const;
 const TYPE_LIST = new RegExp(`^(${RESOURCE_TYPES.join('|')})(,(${RESOURCE_TYPES.join('|')}))*$`);
 const SEQ = /^(0|[1-9][0-9]{0,14})$/;
 /** A client whose unread events pass this is disconnected; it resumes with Last-Event-ID. */

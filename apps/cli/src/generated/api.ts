@@ -675,7 +675,7 @@ export const API: ApiOperations = {
         "name": "types",
         "type": "string",
         "required": false,
-        "description": "Resource types, comma separated: instance, operation, host"
+        "description": "Resource types, comma separated: instance, operation, host, security_group"
       },
       {
         "name": "resource",
