@@ -106,6 +106,15 @@ export interface Created {
   spec: InstanceSpec;
 }
 
+/**
+ * A new instance as its create left it: read in the create's own transaction, since once it commits the
+ * scheduler may place it, or drop it at once (an extra of a best-effort bulk create that found no room).
+ */
+export interface CreatedInstance {
+  operationId: string;
+  record: InstanceRecord;
+}
+
 export interface Page {
   limit: number;
   /** The last id of the previous page. */
@@ -128,10 +137,20 @@ export class InstanceStore {
    * while addresses are chosen (always in that order), so parallel creates can neither pass a quota
    * nor pick the same address. A MAC collision (32 random bits) is retried.
    */
-  async create(input: NewInstances): Promise<Created[]> {
+  async create(input: NewInstances): Promise<CreatedInstance[]> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.dataSource.transaction((manager) => this.createOnce(manager, input));
+        return await this.dataSource.transaction(async (manager) => {
+          const created = await this.createOnce(manager, input);
+          const records = await rows<InstanceRecord>(manager, `${INSTANCE_RECORD_SQL} WHERE i.id = ANY ($1)`, [
+            created.map((c) => c.instanceId),
+          ]);
+          return created.map((c) => {
+            const record = records.find((r) => r.id === c.instanceId);
+            if (!record) throw new Error(`instance ${c.instanceId} vanished within its create`);
+            return { operationId: c.operationId, record };
+          });
+        });
       } catch (error) {
         if (attempt < 3 && isUniqueViolation(error, 'ports_mac_key')) continue;
         throw error;

@@ -6,7 +6,6 @@ import {
   ReservationStore,
   ServerGroupEntity,
   type Actor,
-  type Created,
   type InstanceRecord,
   type MigrationRecord,
   groupsOfInstance,
@@ -183,7 +182,7 @@ export class InstancesService {
     actor: Actor,
   ): Promise<Array<{ instance: InstanceRecord; operationId: string }>> {
     const r = await this.resolve(dto, principal);
-    const created: Created[] = await this.store.create({
+    const created = await this.store.create({
       actor,
       projectId: r.projectId,
       name: r.name,
@@ -203,9 +202,7 @@ export class InstancesService {
       allowedAddressPairs: r.allowedAddressPairs,
       securityGroupIds: r.securityGroupIds,
     });
-    return Promise.all(
-      created.map(async (c) => ({ instance: await this.get(c.instanceId, null), operationId: c.operationId })),
-    );
+    return created.map((c) => ({ instance: c.record, operationId: c.operationId }));
   }
 
   async get(id: string, projectId: string | null): Promise<InstanceRecord> {
