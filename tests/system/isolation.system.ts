@@ -1,3 +1,4 @@
+import { VM_PIDS } from '@berth/domain';
 import { hostNet, portSecurityCookie, readPortSecurity } from '@berth/network';
 import { runCommand } from '@berth/platform';
 import { randomInt } from 'node:crypto';
@@ -207,7 +208,9 @@ describe('isolation: root in a container is not root on the host, and no forged 
     expect(host.capacity.pids).toBe(kernelPidMax - 4096);
     const instances = (await stack.call('GET', '/v1/instances')).body.items as any[];
     expect(instances.length).toBeGreaterThanOrEqual(3);
-    expect(host.usage.pids).toBe(instances.reduce((sum, i) => sum + (i.kind === 'vm' ? 64 : i.limits.pidsLimit), 0));
+    expect(host.usage.pids).toBe(
+      instances.reduce((sum, i) => sum + (i.kind === 'vm' ? VM_PIDS : i.limits.pidsLimit), 0),
+    );
   });
 
   it('installs admission flows on each port that name its own MAC and address', async () => {

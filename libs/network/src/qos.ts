@@ -1,7 +1,7 @@
 import { CommandError } from '@berth/platform';
 import { assertIfname } from './guards';
 import type { HostNet } from './host-net';
-import { vsctl, type DatapathType } from './ovs';
+import { interfaceExternalId, vsctl, type DatapathType } from './ovs';
 import { FORWARDING_TABLE } from './tables';
 
 /** Bandwidth limits of an instance's port in Mbit/s, from the instance's point of view; null: none. */
@@ -234,9 +234,8 @@ async function hasFlows(net: HostNet, portId: string): Promise<boolean> {
 }
 
 async function interfaceMeter(net: HostNet, name: string): Promise<number | null> {
-  const out = (await vsctl(net, ['--if-exists', 'get', 'Interface', name, 'external_ids:berth-meter'])).trim();
-  const value = out.replace(/^"|"$/g, '');
-  return /^\d+$/.test(value) ? Number(value) : null;
+  const value = await interfaceExternalId(net, name, 'berth-meter');
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : null;
 }
 
 /** The port's OpenFlow port number and the meter id recorded on it (null when none), in one call. */

@@ -13,10 +13,11 @@ import { join } from 'node:path';
 export interface DiskQuota {
   /** The `--storage-opt` that creates a container held to `diskGb`. */
   storageOpt(diskGb: number): Record<string, string>;
-  /** Sets a created container's limit to `diskGb`, and reads it back. */
-  resize(containerId: string, diskGb: number): Promise<void>;
-  /** The limit a container's writable layer has, in bytes (null: none). */
-  limitOf(containerId: string): Promise<number | null>;
+  /**
+   * Raises a created container's limit to `diskGb` where it is lower, and reads it back. A disk only grows;
+   * a container made without a limit keeps none.
+   */
+  grow(containerId: string, diskGb: number): Promise<void>;
 }
 
 const GIB = 1024 ** 3;
@@ -36,7 +37,9 @@ class BtrfsQuota implements DiskQuota {
     return { size: `${diskGb}G` };
   }
 
-  async resize(containerId: string, diskGb: number): Promise<void> {
+  async grow(containerId: string, diskGb: number): Promise<void> {
+    const before = await this.limitOf(containerId);
+    if (before === null || before >= diskGb * GIB) return;
     await this.run(['btrfs', 'qgroup', 'limit', String(diskGb * GIB), await this.subvolume(containerId)]);
     const limit = await this.limitOf(containerId);
     if (limit !== diskGb * GIB) {
@@ -44,7 +47,8 @@ class BtrfsQuota implements DiskQuota {
     }
   }
 
-  async limitOf(containerId: string): Promise<number | null> {
+  /** The limit a container's writable layer has, in bytes (null: none). */
+  private async limitOf(containerId: string): Promise<number | null> {
     const path = await this.subvolume(containerId);
     // qgroupid rfer excl max_rfer max_excl path; --raw: bytes, "none" where unlimited.
     const out = await this.run(['btrfs', 'qgroup', 'show', '-re', '--raw', path]);

@@ -196,10 +196,7 @@ export class DockerDriver implements ComputeDriver {
       const applied = await this.changeLimits(spec);
       await this.options.net.failpoints.check('docker.set-limits');
       // Last, since it is not undone: a disk only grows (the API refuses a shrink).
-      const limit = this.diskQuota ? await this.diskQuota.limitOf(before.Id) : null;
-      if (this.diskQuota && limit !== null && limit < spec.diskGb * 1024 ** 3) {
-        await this.diskQuota.resize(before.Id, spec.diskGb);
-      }
+      await this.diskQuota?.grow(before.Id, spec.diskGb);
       return applied;
     });
   }
