@@ -40,10 +40,17 @@ export default tseslint.config(
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: io },
             { sourceTag: 'type:platform', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:queue', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform'] },
-            { sourceTag: 'type:migrations', onlyDependOnLibsWithTags: [] },
+            // Plain data access: rows in and out, no workflow, no queue, no HTTP.
             {
-              sourceTag: 'type:db',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:migrations'],
+              sourceTag: 'type:data',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform'],
+              bannedExternalImports: ['bullmq', 'ioredis', '@nestjs/*', 'fastify', 'dockerode', '@unraid/libvirt'],
+            },
+            // The control workflows: rows from @berth/data, rules from @berth/domain; never HTTP or NestJS.
+            {
+              sourceTag: 'type:control',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:platform', 'type:data'],
+              bannedExternalImports: ['@nestjs/*', 'fastify', 'dockerode', '@unraid/libvirt', 'ssh2'],
             },
             {
               sourceTag: 'type:network',
@@ -79,7 +86,8 @@ export default tseslint.config(
                 'type:domain',
                 'type:platform',
                 'type:queue',
-                'type:db',
+                'type:data',
+                'type:control',
                 'type:drivers',
                 'type:network',
                 'type:cgroups',

@@ -5,7 +5,8 @@
  */
 import 'reflect-metadata';
 import type { PlaceInstancesJob } from '@berth/contracts';
-import { createDataSource, PlacementStore } from '@berth/db';
+import { PlacementStore } from '@berth/control';
+import { createDataSource } from '@berth/data';
 import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
 import { Pool } from 'pg';

@@ -13,7 +13,7 @@ import { flavorThrottles } from '@berth/domain';
 import { fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { migrate } from '../apps/api/src/migrate';
+import { migrateSchema } from '../apps/api/src/migrate-schema';
 import { machineLine, writeSection } from './support/report';
 import type { WorkerResult } from './scheduler-worker';
 import { ms, percentile } from './support/stats';
@@ -46,7 +46,7 @@ async function seed(hosts: number, count: number): Promise<PlaceInstancesJob[]> 
   await query(ADMIN_URL, `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   await query(ADMIN_URL, `CREATE DATABASE ${DB}`);
   const url = urlOf(DB);
-  await migrate(url);
+  await migrateSchema(url);
   await query(
     url,
     `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio, zone, last_heartbeat_at)

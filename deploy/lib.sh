@@ -277,8 +277,8 @@ build_vm_image() {
   bash "$BERTH_ROOT/deploy/images/vm/build.sh" "$VM_IMAGE_DIR"
 }
 
-migrate() {
-  BERTH_DATABASE_URL="$DB_URL" node "$BERTH_ROOT/dist/apps/api/src/migrate.js" >>"$STATE/migrate.log"
+migrate_schema() {
+  BERTH_DATABASE_URL="$DB_URL" node "$BERTH_ROOT/dist/apps/api/src/migrate-schema.js" >>"$STATE/migrate.log"
 }
 
 start_daemons() {

@@ -12,7 +12,7 @@ install_packages
 npm_install
 start_daemons
 build
-migrate
+migrate_schema
 build_base_image
 build_vm_image
 

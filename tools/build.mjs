@@ -1,4 +1,4 @@
-// Compiles apps/, libs/, migrations/ and bench/ into dist/ with SWC, mirroring the source tree,
+// Compiles apps/, libs/ and bench/ into dist/ with SWC, mirroring the source tree,
 // and rewrites the @berth/* path aliases to relative imports. About a second on two cores.
 import { transformFile } from '@swc/core';
 import { createRequire } from 'node:module';
@@ -10,7 +10,7 @@ const { swcOptions } = require('./swc-options.cjs');
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const outDir = path.join(root, 'dist');
-const sourceRoots = ['apps', 'libs', 'migrations', 'bench'];
+const sourceRoots = ['apps', 'libs', 'bench'];
 const isTestFile = (file) =>
   /\.(spec|medium|system)\.ts$/.test(file) || file.includes(`${path.sep}testing${path.sep}fixtures`);
 

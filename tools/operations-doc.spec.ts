@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const root = join(__dirname, '..');
 const CONFIG_SOURCES = [
   'libs/platform/src/env.ts',
-  'libs/db/src/scheduling-env.ts',
+  'libs/control/src/settings/scheduling-env.ts',
   'apps/api/src/config.ts',
   'apps/scheduler/src/config.ts',
   'apps/compute-agent/src/config.ts',

@@ -1,6 +1,6 @@
 import { BerthClient } from '@berth/client';
 import { jobId, PLACEMENT_QUEUE, type PlaceInstancesJob } from '@berth/contracts';
-import { rows } from '@berth/db';
+import { rows } from '@berth/data';
 import { createLogger, loadEnv, type Logger } from '@berth/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';

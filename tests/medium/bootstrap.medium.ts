@@ -1,4 +1,4 @@
-import { createDataSource } from '@berth/db';
+import { createDataSource } from '@berth/data';
 import { createLogger } from '@berth/platform';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

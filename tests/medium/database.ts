@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { migrate } from '../../apps/api/src/migrate';
+import { migrateSchema } from '../../apps/api/src/migrate-schema';
 import { adminDatabaseUrl, databaseUrl, dropDatabase, templateDatabase, testDatabaseName } from './settings';
 
 export interface TestDatabase {
@@ -29,7 +29,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
       const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [template]);
       if (exists.rowCount === 0) {
         await client.query(`CREATE DATABASE ${template}`);
-        await migrate(databaseUrl(template));
+        await migrateSchema(databaseUrl(template));
       }
       await client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
     } finally {

@@ -1,12 +1,5 @@
-import {
-  createDataSource,
-  EnrollmentStore,
-  EventStore,
-  InstanceStore,
-  MigrationStore,
-  OutboxRelay,
-  ReservationStore,
-} from '@berth/db';
+import { InstanceStore, MigrationStore, ReservationStore, OutboxRelay } from '@berth/control';
+import { createDataSource, EnrollmentStore, EventStore } from '@berth/data';
 import { Failpoints, type Logger } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
 import {

@@ -1,5 +1,5 @@
 import type { QuotaSet } from '@berth/domain';
-import { SchedulingEnv } from '@berth/db';
+import { SchedulingEnv } from '@berth/control';
 import { EnvInt } from '@berth/platform';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 

@@ -1,4 +1,4 @@
-import { SchedulingEnv } from '@berth/db';
+import { SchedulingEnv } from '@berth/control';
 import { EnvInt, EnvNumber } from '@berth/platform';
 import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 

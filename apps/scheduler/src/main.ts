@@ -9,13 +9,7 @@ import {
 } from '@berth/contracts';
 import {
   auditHostUsage,
-  createDataSource,
-  ENROLL_HOST,
-  EnrollmentStore,
   MigrationStore,
-  type EnrollHostJob,
-  OutboxRelay,
-  FirewallRefresher,
   PlacementStore,
   policyOptionsOf,
   RecoveryStore,
@@ -23,7 +17,10 @@ import {
   StrayStore,
   TaskWatchdog,
   ReservationStore,
-} from '@berth/db';
+  OutboxRelay,
+  FirewallRefresher,
+} from '@berth/control';
+import { createDataSource, ENROLL_HOST, EnrollmentStore, type EnrollHostJob } from '@berth/data';
 import { schedulerPolicy } from '@berth/domain';
 import {
   createLogger,

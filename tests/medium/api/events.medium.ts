@@ -1,5 +1,5 @@
 import { ApiError, type BerthClient, type ServerEvent } from '@berth/client';
-import { EventStore } from '@berth/db';
+import { EventStore } from '@berth/data';
 import { Client } from 'pg';
 import { TestApi } from '../api-harness';
 

@@ -1,4 +1,4 @@
-import { ReportStore, ReservationStore } from '@berth/db';
+import { ReportStore, ReservationStore } from '@berth/control';
 import { TestApi } from '../api-harness';
 import { hostFacts } from '../host-facts';
 

@@ -1,5 +1,5 @@
 import { computeQueue } from '@berth/contracts';
-import { FirewallRefresher } from '@berth/db';
+import { FirewallRefresher } from '@berth/control';
 import { createLogger } from '@berth/platform';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';

@@ -1,10 +1,9 @@
 import { computeQueue, jobId, MIGRATE_INSTANCE, PLACEMENT_QUEUE, type MigrateInstanceJob } from '@berth/contracts';
-import { MigrationStore, type ReportStore } from '@berth/db';
+import { MigrationStore, type ReportStore, PlacementStore } from '@berth/control';
 import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
 import { MigrationService } from '../../../apps/scheduler/src/migration/migration-service';
 import { HostStateCache } from '../../../apps/scheduler/src/placement/host-cache';
-import { PlacementStore } from '@berth/db';
 import { eventually } from '../api-harness';
 import { hostFacts } from '../host-facts';
 import { PlacementHarness } from './placement-harness';

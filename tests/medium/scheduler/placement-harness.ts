@@ -1,5 +1,5 @@
 import { PLACEMENT_QUEUE, jobId, type PlaceInstancesJob } from '@berth/contracts';
-import { PlacementStore, ReportStore } from '@berth/db';
+import { PlacementStore, ReportStore } from '@berth/control';
 import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
 import { Queue } from 'bullmq';

@@ -1,5 +1,5 @@
 import { computeQueue, jobId, type ComputeCommand, type HostFacts } from '@berth/contracts';
-import type { ReportStore } from '@berth/db';
+import type { ReportStore } from '@berth/control';
 import type { PlacementService } from '../../../apps/scheduler/src/placement/placement-service';
 import { eventually, type TestApi } from '../api-harness';
 import { hostFacts } from '../host-facts';

@@ -1,5 +1,5 @@
 import type { AgentReport, PowerState } from '@berth/contracts';
-import type { ReportStore } from '@berth/db';
+import type { ReportStore } from '@berth/control';
 import { hostFacts } from '../host-facts';
 import { PlacementHarness } from './placement-harness';
 

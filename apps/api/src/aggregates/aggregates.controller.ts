@@ -1,4 +1,4 @@
-import { AggregateEntity, HostEntity, rows } from '@berth/db';
+import { AggregateEntity, HostEntity, rows } from '@berth/data';
 import { BerthError, isUuid, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {

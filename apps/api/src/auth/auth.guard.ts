@@ -1,4 +1,4 @@
-import { TokenEntity } from '@berth/db';
+import { TokenEntity } from '@berth/data';
 import { BerthError } from '@berth/domain';
 import type { Logger } from '@berth/platform';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';

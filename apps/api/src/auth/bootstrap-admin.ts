@@ -1,4 +1,4 @@
-import { one } from '@berth/db';
+import { one } from '@berth/data';
 import type { Logger } from '@berth/platform';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';

@@ -1,4 +1,4 @@
-import type { Actor } from '@berth/db';
+import type { Actor } from '@berth/data';
 import type { Role } from '@berth/domain';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';

@@ -1,4 +1,4 @@
-import type { Actor } from '@berth/db';
+import type { Actor } from '@berth/data';
 import { BerthError } from '@berth/domain';
 import type { DataSource, DeepPartial, EntityTarget, FindOptionsOrder, FindOptionsWhere, ObjectLiteral } from 'typeorm';
 import { recordedChange } from './recorded';

@@ -1,4 +1,4 @@
-import { ImageEntity, ProjectEntity } from '@berth/db';
+import { ImageEntity, ProjectEntity } from '@berth/data';
 import { BerthError, isUuid } from '@berth/domain';
 import { Brackets, type DataSource } from 'typeorm';
 import { projectScope, type Principal } from '../auth/principal';

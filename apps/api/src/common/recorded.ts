@@ -1,4 +1,4 @@
-import { insertOperation, isUniqueViolation, violatedConstraint, type Actor } from '@berth/db';
+import { insertOperation, isUniqueViolation, violatedConstraint, type Actor } from '@berth/data';
 import { BerthError } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 

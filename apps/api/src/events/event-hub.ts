@@ -1,4 +1,4 @@
-import { eventMatches, PgListener, type BerthEvent, type EventFilter, type EventStore } from '@berth/db';
+import { eventMatches, PgListener, type BerthEvent, type EventFilter, type EventStore } from '@berth/data';
 import { Coalesced, errorMessage, type Logger } from '@berth/platform';
 
 /** Where a subscriber's events go: an SSE response. */

@@ -1,4 +1,4 @@
-import type { BerthEvent, EventFilter } from '@berth/db';
+import type { BerthEvent, EventFilter } from '@berth/data';
 import { BerthError } from '@berth/domain';
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import {

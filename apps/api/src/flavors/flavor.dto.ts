@@ -1,5 +1,5 @@
 import { CPU_POLICIES, THROTTLES, type CpuPolicy, type ThrottleName } from '@berth/contracts';
-import type { FlavorEntity } from '@berth/db';
+import type { FlavorEntity } from '@berth/data';
 import { RESOURCE_NAME, RESOURCE_NAME_RULE, type FlavorThrottles, type ThrottleBounds } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';

@@ -1,4 +1,4 @@
-import { FlavorEntity } from '@berth/db';
+import { FlavorEntity } from '@berth/data';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,

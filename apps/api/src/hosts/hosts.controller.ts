@@ -1,4 +1,5 @@
-import { EnrollmentStore, MigrationStore, rows } from '@berth/db';
+import { MigrationStore } from '@berth/control';
+import { EnrollmentStore, rows } from '@berth/data';
 import { INSTANCE_KINDS, type InstanceKind } from '@berth/contracts';
 import { SecretBox } from '@berth/platform';
 import { utils } from 'ssh2';

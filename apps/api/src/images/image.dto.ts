@@ -1,4 +1,4 @@
-import type { ImageEntity } from '@berth/db';
+import type { ImageEntity } from '@berth/data';
 import { RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';

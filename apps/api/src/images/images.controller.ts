@@ -1,4 +1,5 @@
-import { ImageEntity, requestImagePulls, rows } from '@berth/db';
+import { requestImagePulls } from '@berth/control';
+import { ImageEntity, rows } from '@berth/data';
 import {
   BerthError,
   DOCKER_REFERENCE,

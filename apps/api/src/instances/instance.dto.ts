@@ -13,7 +13,8 @@ import {
   type MigrationStatus,
   type PowerState,
 } from '@berth/contracts';
-import { instanceLimitsOf, type InstanceRecord, type MigrationRecord } from '@berth/db';
+import { type MigrationRecord, instanceLimitsOf } from '@berth/control';
+import type { InstanceRecord } from '@berth/data';
 import {
   INSTANCE_NAME,
   INSTANCE_NAME_RULE,

@@ -23,7 +23,7 @@ import {
 } from './instance.dto';
 import { InstancesService } from './instances.service';
 import { ApiEnv } from '../config';
-import type { InstanceRecord } from '@berth/db';
+import type { InstanceRecord } from '@berth/data';
 
 const DEFAULT_PAGE = 100;
 

@@ -1,13 +1,17 @@
 import {
-  FlavorEntity,
   InstanceStore,
   MigrationStore,
-  NetworkEntity,
   ReservationStore,
+  type MigrationRecord,
+  type ReservationRecord,
+  specOf,
+} from '@berth/control';
+import {
+  FlavorEntity,
+  NetworkEntity,
   ServerGroupEntity,
   type Actor,
   type InstanceRecord,
-  type MigrationRecord,
   groupsOfInstance,
   insertOperation,
   markFirewalls,
@@ -15,9 +19,7 @@ import {
   resolveGroups,
   rows,
   setInstanceGroups,
-  specOf,
-  type ReservationRecord,
-} from '@berth/db';
+} from '@berth/data';
 import {
   CONTRACT_VERSION,
   computeQueue,

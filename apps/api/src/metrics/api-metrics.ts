@@ -1,4 +1,4 @@
-import { rows } from '@berth/db';
+import { rows } from '@berth/data';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 

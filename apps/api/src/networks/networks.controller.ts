@@ -1,4 +1,4 @@
-import { rows } from '@berth/db';
+import { rows } from '@berth/data';
 import { BerthError, formatIPv4, planNetwork, poolSize } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {

@@ -1,4 +1,4 @@
-import { OperationEntity, rows } from '@berth/db';
+import { OperationEntity, rows } from '@berth/data';
 import { BerthError, OPERATION_STATUSES, type OperationStatus } from '@berth/domain';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags, ApiOperation } from '@nestjs/swagger';

@@ -1,4 +1,4 @@
-import type { ProjectEntity } from '@berth/db';
+import type { ProjectEntity } from '@berth/data';
 import { RESOURCE_NAME, RESOURCE_NAME_RULE, type QuotaSet } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';

@@ -1,4 +1,4 @@
-import { ProjectEntity, projectQuota, rows } from '@berth/db';
+import { ProjectEntity, projectQuota, rows } from '@berth/data';
 import { BerthError } from '@berth/domain';
 import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';

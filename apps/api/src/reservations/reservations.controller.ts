@@ -1,5 +1,6 @@
 import { INSTANCE_KINDS, type InstanceKind } from '@berth/contracts';
-import { FlavorEntity, policyOptionsOf, ReservationStore, type ReservationRecord } from '@berth/db';
+import { policyOptionsOf, ReservationStore, type ReservationRecord } from '@berth/control';
+import { FlavorEntity } from '@berth/data';
 import { BerthError, schedulerPolicy } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {

@@ -1,5 +1,6 @@
 import { INSTANCE_KINDS, type InstanceKind } from '@berth/contracts';
-import { FlavorEntity, loadGroupState, loadHostStates, policyOptionsOf, reservationSlots } from '@berth/db';
+import { policyOptionsOf } from '@berth/control';
+import { FlavorEntity, loadGroupState, loadHostStates, reservationSlots } from '@berth/data';
 import {
   CAPACITY_FILTERS,
   countReasons,

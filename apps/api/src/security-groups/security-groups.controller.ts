@@ -7,7 +7,7 @@ import {
   referrersOf,
   rows,
   markFirewalls,
-} from '@berth/db';
+} from '@berth/data';
 import {
   BerthError,
   checkRule,

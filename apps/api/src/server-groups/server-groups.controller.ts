@@ -1,4 +1,4 @@
-import { rows, ServerGroupEntity } from '@berth/db';
+import { rows, ServerGroupEntity } from '@berth/data';
 import { BerthError, GROUP_POLICIES, RESOURCE_NAME, RESOURCE_NAME_RULE, type GroupPolicy } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {

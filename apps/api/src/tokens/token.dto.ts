@@ -1,4 +1,4 @@
-import type { TokenEntity } from '@berth/db';
+import type { TokenEntity } from '@berth/data';
 import { RESOURCE_NAME, RESOURCE_NAME_RULE, ROLES, type Role } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';

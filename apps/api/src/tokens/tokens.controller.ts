@@ -1,4 +1,4 @@
-import { ProjectEntity, TokenEntity, UserEntity } from '@berth/db';
+import { ProjectEntity, TokenEntity, UserEntity } from '@berth/data';
 import { BerthError, roleAtMost } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {

@@ -1,4 +1,5 @@
-import { auditHostUsage, projectUsage, rows } from '@berth/db';
+import { auditHostUsage } from '@berth/control';
+import { projectUsage, rows } from '@berth/data';
 import type { QuotaSet } from '@berth/domain';
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';

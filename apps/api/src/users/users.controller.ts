@@ -1,4 +1,4 @@
-import { UserEntity } from '@berth/db';
+import { UserEntity } from '@berth/data';
 import { RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';

@@ -1,5 +1,5 @@
 import type { Fault } from '@berth/contracts';
-import type { EnrollHostJob, Enrollment, EnrollmentStore } from '@berth/db';
+import type { EnrollHostJob, Enrollment, EnrollmentStore } from '@berth/data';
 import { enroll, EnrollError, HostKeyMismatch, SshSession } from '@berth/enroll';
 import { errorMessage, type Logger, type SecretBox } from '@berth/platform';
 import { utils } from 'ssh2';

@@ -1,5 +1,5 @@
 import type { AgentReport, MigrateInstanceJob } from '@berth/contracts';
-import type { MigrationStore, PlacementStore } from '@berth/db';
+import type { MigrationStore, PlacementStore } from '@berth/control';
 import { explainNoValidHost, selectHosts, type Rejection, type SchedulerPolicy } from '@berth/domain';
 import type { Logger } from '@berth/platform';
 import { placementRequest } from '../placement/placement-service';

@@ -1,4 +1,4 @@
-import type { PlacementStore } from '@berth/db';
+import type { PlacementStore } from '@berth/control';
 import { withClaim, type HostCandidate, type Resources } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
 

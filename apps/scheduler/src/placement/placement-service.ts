@@ -1,5 +1,6 @@
 import type { PlaceInstancesJob, RequestSpec } from '@berth/contracts';
-import { RollbackPlacement, type BuildClaim, type ClaimResult, type PlacementStore } from '@berth/db';
+import { RollbackPlacement, type PlacementStore } from '@berth/control';
+import type { BuildClaim, ClaimResult } from '@berth/data';
 import {
   explainNoValidHost,
   selectHosts,

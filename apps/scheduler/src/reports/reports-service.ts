@@ -1,5 +1,5 @@
 import type { AgentReport } from '@berth/contracts';
-import type { RecoveryStore, ReportStore, StrayStore } from '@berth/db';
+import type { RecoveryStore, ReportStore, StrayStore } from '@berth/control';
 import { KeyedLock, type Logger } from '@berth/platform';
 import type { MigrationService } from '../migration/migration-service';
 import type { PlacementService } from '../placement/placement-service';

@@ -1,0 +1,18 @@
+// The control workflows: create, actions, limits and resize, moves (migrate, drain, evacuate), placement's
+// claims, report application and the background loops. They combine @berth/data's rows with @berth/domain's
+// rules; apps call them and never reach the rows a workflow changes on their own.
+export * from './images/image-pulls';
+export * from './instances/instance-store';
+export * from './loops/outbox-relay';
+export * from './loops/task-watchdog';
+export * from './loops/usage-audit';
+export * from './moves/migration-store';
+export * from './placement/placement-store';
+export * from './placement/reservation-store';
+export * from './reports/recovery-store';
+export * from './reports/report-store';
+export * from './reports/stray-store';
+export * from './settings/scheduling-env';
+export * from './loops/firewall-refresher';
+export * from './security-groups/firewalls';
+export * from './specs/instance-spec';

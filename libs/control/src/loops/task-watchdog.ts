@@ -1,0 +1,117 @@
+import { CONTRACT_VERSION, type Fault, type MigrationCommandType, type PowerState } from '@berth/contracts';
+import { ACTIVE_MIGRATION, recoverTask, type OperationStep, type TaskState } from '@berth/domain';
+import type { DataSource } from 'typeorm';
+import type { MigrationStore } from '../moves/migration-store';
+import { finishOperation, one, rows } from '@berth/data';
+import type { ReportStore } from '../reports/report-store';
+
+/** One operation the watchdog gave up on, and what it rolled back. */
+export interface StuckTask {
+  operationId: string;
+  action: string;
+  instanceId: string | null;
+  taskState: TaskState | null;
+  idleSec: number;
+  step: string | null;
+}
+
+/**
+ * The stuck-task watchdog: an operation with no progress (no step started, no report) for
+ * `timeoutSec` is failed with a fault naming the step it hung in, and its task is rolled back the
+ * way a failure reported by its host would be (ReportStore.result, MigrationStore.apply), so that
+ * no instance stays in a task state for ever. A host that reports later finds its task gone and
+ * changes nothing; what it built then is a stray, removed after its grace.
+ */
+export class TaskWatchdog {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly reports: ReportStore,
+    private readonly migrations: MigrationStore,
+  ) {}
+
+  async sweep(timeoutSec: number): Promise<StuckTask[]> {
+    const stuck = await rows<{
+      id: string;
+      action: string;
+      targetType: string;
+      targetId: string | null;
+      idleSec: number;
+      steps: OperationStep[];
+    }>(
+      this.dataSource.manager,
+      `SELECT id, action, target_type AS "targetType", target_id AS "targetId", steps,
+              floor(extract(epoch FROM now() - updated_at))::int AS "idleSec"
+         FROM operations
+        WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1)
+        ORDER BY updated_at LIMIT 100`,
+      [timeoutSec],
+    );
+    const given: StuckTask[] = [];
+    for (const op of stuck) {
+      const step = [...op.steps].reverse().find((s) => s.status === 'running')?.name ?? null;
+      const at = new Date().toISOString();
+      const fault: Fault = {
+        step: 'watchdog',
+        message: `no progress for ${op.idleSec} s${step ? ` in step ${step}` : ''}: the task was given up and rolled back`,
+        at,
+      };
+      const instance =
+        op.targetType === 'instance' && op.targetId
+          ? await one<{ taskState: TaskState | null; powerState: PowerState }>(
+              this.dataSource.manager,
+              `SELECT task_state AS "taskState", power_state AS "powerState" FROM instances WHERE id = $1`,
+              [op.targetId],
+            )
+          : null;
+      const migration = await one<{ id: string; instanceId: string; command: MigrationCommandType }>(
+        this.dataSource.manager,
+        `SELECT id, instance_id AS "instanceId", pending_command AS command FROM instance_migrations
+          WHERE pending_operation_id = $1 AND status = ANY ($2) AND pending_command IS NOT NULL`,
+        [op.id, ACTIVE_MIGRATION],
+      );
+      const recovery = instance?.taskState ? recoverTask(instance.taskState) : null;
+      if (migration) {
+        await this.migrations.apply({
+          v: CONTRACT_VERSION,
+          type: 'migration.result',
+          operationId: op.id,
+          migrationId: migration.id,
+          instanceId: migration.instanceId,
+          command: migration.command,
+          powerState: 'NOSTATE',
+          at,
+          fault,
+        });
+      } else if (instance && op.targetId && recovery?.kind === 'resend') {
+        await this.reports.result({
+          v: CONTRACT_VERSION,
+          type: 'instance.result',
+          operationId: op.id,
+          instanceId: op.targetId,
+          command: recovery.command,
+          powerState: instance.powerState,
+          at,
+          fault,
+        });
+      } else if (instance?.taskState === 'scheduling' && op.targetId) {
+        // Never placed: nothing is held on a host.
+        await this.dataSource.query(
+          `UPDATE instances SET status = 'ERROR', task_state = NULL, fault = $2, updated_at = now()
+            WHERE id = $1 AND task_state = 'scheduling'`,
+          [op.targetId, JSON.stringify(fault)],
+        );
+      }
+      // Whatever the roll-back did, the operation ends (a no-op if it already did).
+      await this.dataSource.transaction((m) => finishOperation(m, op.id, fault));
+      given.push({
+        operationId: op.id,
+        action: op.action,
+        instanceId: op.targetType === 'instance' ? op.targetId : null,
+        taskState: instance?.taskState ?? null,
+        idleSec: op.idleSec,
+        step,
+      });
+    }
+    return given;
+  }
+}

@@ -1,0 +1,113 @@
+import {
+  CONTRACT_VERSION,
+  computeQueue,
+  jobId,
+  type AgentReport,
+  type ComputeCommand,
+  type ComputeCommandType,
+} from '@berth/contracts';
+import { recoverTask, type TaskState } from '@berth/domain';
+import type { DataSource, EntityManager } from 'typeorm';
+import { INSTANCE_RECORD_SQL, type InstanceRecord, insertOperation, recordStep, enqueue, one, rows } from '@berth/data';
+import { limitsCommandOf, specOf } from '../specs/instance-spec';
+import type { MigrationStore } from '../moves/migration-store';
+
+type HostStarted = Extract<AgentReport, { type: 'host.started' }>;
+
+/** One task a restarted host had left, and what became of it. */
+export interface Recovered {
+  instanceId: string;
+  taskState: TaskState;
+  /** The command sent again, or the migration's recovery. */
+  action: ComputeCommandType | 'migration-failed' | 'migration-resent';
+}
+
+/**
+ * A host's agent started: the tasks its previous agent left unfinished are recovered from the
+ * records (recoverTask, recoverMigration), once per agent incarnation, so that a repeated report
+ * changes nothing. Each command goes out through the outbox under the task's own operation.
+ */
+export class RecoveryStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly migrations: MigrationStore,
+  ) {}
+
+  async hostStarted(report: HostStarted): Promise<Recovered[]> {
+    const recovered = await this.dataSource.transaction(async (m) => {
+      const host = await one<{ id: string }>(
+        m,
+        `UPDATE hosts SET agent_incarnation = $2 WHERE name = $1 AND agent_incarnation IS DISTINCT FROM $2 RETURNING id`,
+        [report.host, report.incarnation],
+      );
+      if (!host) return null;
+      const cut = new Map(
+        report.interrupted.filter((c) => !c.migrationId).map((c) => [c.instanceId, c.command] as const),
+      );
+      const busy = await rows<InstanceRecord>(
+        m,
+        `${INSTANCE_RECORD_SQL} WHERE i.host_id = $1 AND i.id = ANY ($2::uuid[]) AND i.task_state IS NOT NULL
+            AND i.deleted_at IS NULL ORDER BY i.created_at FOR UPDATE OF i`,
+        [host.id, [...cut.keys()]],
+      );
+      const done: Recovered[] = [];
+      for (const instance of busy) {
+        const taskState = instance.taskState as TaskState;
+        const recovery = recoverTask(taskState);
+        // The command cut short must be the one the task runs (a delete may have overtaken a build).
+        if (recovery.kind !== 'resend' || recovery.command !== cut.get(instance.id)) continue;
+        const operationId = await this.operationOf(m, instance);
+        await recordStep(m, operationId, 'recover', report.at, `the agent on ${report.host} restarted: sent again`);
+        const command: ComputeCommand =
+          recovery.command === 'instance.set-limits' && instance.pendingResize
+            ? limitsCommandOf(instance, instance.pendingResize.to, operationId)
+            : {
+                v: CONTRACT_VERSION,
+                type: recovery.command,
+                operationId,
+                instance: specOf(instance),
+                ...(recovery.recovery ? { recovery: true } : {}),
+              };
+        await enqueue(m, {
+          queue: computeQueue(report.host),
+          name: command.type,
+          jobId: jobId(operationId, `recover-${report.incarnation}`),
+          payload: command,
+        });
+        done.push({ instanceId: instance.id, taskState, action: recovery.command });
+      }
+      return done;
+    });
+    if (recovered === null) return [];
+    const migrations = await this.migrations.recoverHost(
+      report.host,
+      report.incarnation,
+      report.interrupted.filter((c) => c.migrationId !== undefined),
+      report.at,
+    );
+    return [
+      ...recovered,
+      ...migrations.map((r) => ({
+        instanceId: r.instanceId,
+        taskState: 'migrating' as const,
+        action: r.recovery === 'fail' ? ('migration-failed' as const) : ('migration-resent' as const),
+      })),
+    ];
+  }
+
+  /** The operation that runs the instance's task: its newest running one (one is opened if none runs). */
+  private async operationOf(m: EntityManager, instance: InstanceRecord): Promise<string> {
+    const running = await one<{ id: string }>(
+      m,
+      `SELECT id FROM operations WHERE target_type = 'instance' AND target_id = $1 AND status = 'running'
+        ORDER BY started_at DESC LIMIT 1`,
+      [instance.id],
+    );
+    if (running) return running.id;
+    return insertOperation(
+      m,
+      { projectId: instance.projectId, userId: null, requestId: null },
+      { action: `instance.recover`, targetType: 'instance', targetId: instance.id },
+    );
+  }
+}

@@ -1,0 +1,145 @@
+import type { Fault } from '@berth/contracts';
+import { finishSteps, lateStep, startStep, type OperationStep } from '@berth/domain';
+import type { EntityManager } from 'typeorm';
+import { one } from '../sql';
+
+/** Who asked: recorded on every operation (the audit trail). */
+export interface Actor {
+  projectId: string | null;
+  userId: string | null;
+  requestId: string | null;
+}
+
+export interface NewOperation {
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  /** Synchronous requests are recorded already finished. */
+  finished?: boolean;
+}
+
+export async function insertOperation(manager: EntityManager, actor: Actor, op: NewOperation): Promise<string> {
+  const row = await one<{ id: string }>(
+    manager,
+    `INSERT INTO operations (request_id, project_id, user_id, action, target_type, target_id, status, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'succeeded' THEN now() END) RETURNING id`,
+    [
+      actor.requestId,
+      actor.projectId,
+      actor.userId,
+      op.action,
+      op.targetType,
+      op.targetId,
+      op.finished ? 'succeeded' : 'running',
+    ],
+  );
+  if (!row) throw new Error('insert into operations returned no row');
+  return row.id;
+}
+
+async function lockSteps(manager: EntityManager, id: string): Promise<OperationStep[] | null> {
+  const row = await one<{ steps: OperationStep[] }>(
+    manager,
+    `SELECT steps FROM operations WHERE id = $1 AND status = 'running' FOR UPDATE`,
+    [id],
+  );
+  return row?.steps ?? null;
+}
+
+/**
+ * A step started (reported by a host or the scheduler). Reports are applied in parallel, so one may
+ * come after the result that finished its operation: it is still recorded, as a finished step.
+ */
+export async function recordStep(
+  manager: EntityManager,
+  id: string,
+  step: string,
+  at: string,
+  detail?: string,
+): Promise<void> {
+  const op = await one<{ steps: OperationStep[]; status: string; finishedAt: Date | null; fault: Fault | null }>(
+    manager,
+    `SELECT steps, status, finished_at AS "finishedAt", fault FROM operations WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  if (!op) return;
+  const steps =
+    op.status === 'running'
+      ? startStep(op.steps, step, at, detail)
+      : lateStep(
+          op.steps,
+          step,
+          at,
+          {
+            at: (op.finishedAt ?? new Date()).toISOString(),
+            outcome: op.status === 'failed' ? 'failed' : 'succeeded',
+            failedStep: op.fault?.step,
+          },
+          detail,
+        );
+  await manager.query(`UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1`, [
+    id,
+    JSON.stringify(steps),
+  ]);
+}
+
+/** Ends a running operation; a second call (a redelivered report) changes nothing. */
+export async function finishOperation(manager: EntityManager, id: string, fault: Fault | null): Promise<void> {
+  const steps = await lockSteps(manager, id);
+  if (!steps) return;
+  const at = fault?.at ?? new Date().toISOString();
+  const finished = finishSteps(steps, fault ? 'failed' : 'succeeded', at, fault?.step);
+  await manager.query(
+    `UPDATE operations SET status = $2, steps = $3, fault = $4, finished_at = $5, updated_at = $5 WHERE id = $1`,
+    [id, fault ? 'failed' : 'succeeded', JSON.stringify(finished), fault ? JSON.stringify(fault) : null, at],
+  );
+}
+
+/**
+ * Ends one named step of a multi-part operation (a drain's step per instance) and, once no step is
+ * pending or running, the operation itself: failed, naming the failed steps, if any failed.
+ */
+export async function finishPart(
+  manager: EntityManager,
+  id: string,
+  name: string,
+  outcome: { ok: boolean; detail: string; at: string },
+): Promise<void> {
+  const steps = await lockSteps(manager, id);
+  if (!steps) return;
+  const next = steps.map((s) =>
+    s.name === name && (s.status === 'pending' || s.status === 'running')
+      ? {
+          ...s,
+          status: outcome.ok ? ('succeeded' as const) : ('failed' as const),
+          finishedAt: outcome.at,
+          detail: outcome.detail,
+        }
+      : s,
+  );
+  await manager.query(`UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1`, [id, JSON.stringify(next)]);
+  if (next.some((s) => s.status === 'pending' || s.status === 'running')) return;
+  const failed = next.filter((s) => s.status === 'failed');
+  const fault: Fault | null =
+    failed.length === 0
+      ? null
+      : {
+          step: failed[0]?.name ?? name,
+          message: `${failed.length} of ${next.length} did not complete: ${failed.map((s) => `${s.name}: ${s.detail ?? 'failed'}`).join('; ')}`,
+          at: outcome.at,
+        };
+  await manager.query(
+    `UPDATE operations SET status = $2, fault = $3, finished_at = $4, updated_at = $4 WHERE id = $1`,
+    [id, fault ? 'failed' : 'succeeded', fault ? JSON.stringify(fault) : null, outcome.at],
+  );
+}
+
+/** Adds steps in state pending (the parts of an operation that run side by side). */
+export async function addPendingSteps(manager: EntityManager, id: string, names: string[], at: string): Promise<void> {
+  const steps = (await lockSteps(manager, id)) ?? [];
+  const added = names.map((name) => ({ name, status: 'pending' as const, startedAt: at }));
+  await manager.query(`UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1`, [
+    id,
+    JSON.stringify([...steps, ...added]),
+  ]);
+}

@@ -1,0 +1,43 @@
+import { Initial1763800000000 } from './1763800000000-initial';
+import { Tenancy1763900000000 } from './1763900000000-tenancy';
+import { Scheduling1764000000000 } from './1764000000000-scheduling';
+import { Limits1764100000000 } from './1764100000000-limits';
+import { VmImages1764200000000 } from './1764200000000-vm-images';
+import { DiskWeight1764300000000 } from './1764300000000-disk-weight';
+import { Migrations1764400000000 } from './1764400000000-migrations';
+import { HostEnrollment1764500000000 } from './1764500000000-host-enrollment';
+import { Recovery1764600000000 } from './1764600000000-recovery';
+import { RestartPolicy1764700000000 } from './1764700000000-restart-policy';
+import { Events1764800000000 } from './1764800000000-events';
+import { PortSecurity1764900000000 } from './1764900000000-port-security';
+import { HostSandbox1765000000000 } from './1765000000000-host-sandbox';
+
+import { SecurityGroups1765100000000 } from './1765100000000-security-groups';
+import { FirewallRefresh1765200000000 } from './1765200000000-firewall-refresh';
+import { HostPids1765300000000 } from './1765300000000-host-pids';
+import { SecurityGroupEvents1765400000000 } from './1765400000000-security-group-events';
+
+/**
+ * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
+ * new one. In Berth's code "migration" alone means an instance's move between hosts; a change of tables is a
+ * schema migration.
+ */
+export const SCHEMA_MIGRATIONS = [
+  Initial1763800000000,
+  Tenancy1763900000000,
+  Scheduling1764000000000,
+  Limits1764100000000,
+  VmImages1764200000000,
+  DiskWeight1764300000000,
+  Migrations1764400000000,
+  HostEnrollment1764500000000,
+  Recovery1764600000000,
+  RestartPolicy1764700000000,
+  Events1764800000000,
+  PortSecurity1764900000000,
+  HostSandbox1765000000000,
+  SecurityGroups1765100000000,
+  FirewallRefresh1765200000000,
+  HostPids1765300000000,
+  SecurityGroupEvents1765400000000,
+];
