@@ -1,4 +1,4 @@
-import { InstanceStore, MigrationStore, ReservationStore, OutboxRelay } from '@berth/control';
+import { InstanceWorkflow, MigrationWorkflow, ReservationStore, OutboxRelay } from '@berth/control';
 import { createDataSource, EnrollmentStore, EventStore } from '@berth/data';
 import { Failpoints, type Logger } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
@@ -119,9 +119,9 @@ export class AppModule {
             ),
         },
         {
-          provide: InstanceStore,
+          provide: InstanceWorkflow,
           inject: [DataSource],
-          useFactory: (ds: DataSource) => new InstanceStore(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
+          useFactory: (ds: DataSource) => new InstanceWorkflow(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
         },
         {
           provide: EnrollmentStore,
@@ -129,10 +129,10 @@ export class AppModule {
           useFactory: (ds: DataSource) => new EnrollmentStore(ds, env.BERTH_HOST_DOWN_AFTER_SEC),
         },
         {
-          provide: MigrationStore,
+          provide: MigrationWorkflow,
           inject: [DataSource],
           useFactory: (ds: DataSource) =>
-            new MigrationStore(
+            new MigrationWorkflow(
               ds,
               { maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST, downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC },
               env.BERTH_SNAPSHOT_REGISTRY,

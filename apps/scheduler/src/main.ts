@@ -9,7 +9,7 @@ import {
 } from '@berth/contracts';
 import {
   auditHostUsage,
-  MigrationStore,
+  MigrationWorkflow,
   PlacementStore,
   policyOptionsOf,
   RecoveryStore,
@@ -110,7 +110,7 @@ export async function startScheduler(env: SchedulerEnv) {
     failpoints,
     (outcome, reason) => placements.inc({ outcome, reason }),
   );
-  const migrations = new MigrationStore(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
+  const migrations = new MigrationWorkflow(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
   const migration = new MigrationService(migrations, placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const enrollment = new EnrollmentService(
     new EnrollmentStore(dataSource, env.BERTH_HOST_DOWN_AFTER_SEC),
@@ -233,7 +233,7 @@ async function giveUpStuck(watchdog: TaskWatchdog, timeoutSec: number, log: Logg
   }
 }
 
-async function autoConfirm(migrations: MigrationStore, afterSec: number, log: Logger): Promise<void> {
+async function autoConfirm(migrations: MigrationWorkflow, afterSec: number, log: Logger): Promise<void> {
   try {
     for (const instanceId of await migrations.autoConfirm(afterSec)) {
       log.info({ instanceId, afterSec }, 'migration confirmed automatically');

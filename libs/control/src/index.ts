@@ -2,11 +2,14 @@
 // claims, report application and the background loops. They combine @berth/data's rows with @berth/domain's
 // rules; apps call them and never reach the rows a workflow changes on their own.
 export * from './images/image-pulls';
-export * from './instances/instance-store';
+export * from './instances/create';
+export * from './instances/instance-workflow';
+export * from './instances/limits';
 export * from './loops/outbox-relay';
 export * from './loops/task-watchdog';
 export * from './loops/usage-audit';
-export * from './moves/migration-store';
+export * from './moves/migration-workflow';
+export * from './moves/start';
 export * from './placement/placement-store';
 export * from './placement/reservation-store';
 export * from './reports/recovery-store';

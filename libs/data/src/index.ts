@@ -20,3 +20,7 @@ export * from './placement/host-state';
 export * from './security-groups/security-groups';
 export * from './sql';
 export * from './tenancy/quotas';
+export * from './hosts/hosts';
+export * from './instances/instances';
+export * from './moves/moves';
+export * from './networks/networks';

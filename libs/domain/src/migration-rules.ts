@@ -62,44 +62,89 @@ export function conductMigration(
   succeeded: boolean,
   kind: MigrationKind = 'migration',
 ): MigrationMove {
-  const send = (
-    next: MigrationStatus,
-    what: MigrationCommandType,
-    to: 'source' | 'target',
-    failed = false,
-  ): MigrationMove => ({ kind: 'send', status: next, command: what, to, failed });
-  if (kind === 'evacuation') {
-    // The source is down: nothing is asked of it until it is back (cleaning).
-    switch (`${status} ${command}`) {
-      case 'post-migrating migration.receive':
-        return succeeded ? { kind: 'evacuated' } : send('reverting', 'migration.drop', 'target', true);
-      case 'reverting migration.drop':
-        return { kind: 'evacuation-failed' };
-      case 'cleaning migration.drop':
-        return succeeded ? { kind: 'cleaned' } : { kind: 'clean-failed' };
-      default:
-        return { kind: 'ignore' };
-    }
+  switch (kind) {
+    case 'migration':
+      return migrationMove(status, command, succeeded);
+    case 'evacuation':
+      return evacuationMove(status, command, succeeded);
   }
-  switch (`${status} ${command}`) {
-    case 'pre-migrating migration.snapshot':
-      return succeeded
+}
+
+const IGNORE: MigrationMove = { kind: 'ignore' };
+
+const send = (
+  status: MigrationStatus,
+  command: MigrationCommandType,
+  to: 'source' | 'target',
+  failed = false,
+): MigrationMove => ({ kind: 'send', status, command, to, failed });
+
+function migrationMove(status: MigrationStatus, command: MigrationCommandType, ok: boolean): MigrationMove {
+  switch (status) {
+    case 'pre-migrating':
+      if (command !== 'migration.snapshot') return IGNORE;
+      return ok
         ? send('migrating', 'migration.fetch', 'target')
         : send('reverting', 'migration.restore', 'source', true);
-    case 'migrating migration.fetch':
-      return succeeded
+    case 'migrating':
+      if (command !== 'migration.fetch') return IGNORE;
+      return ok
         ? send('post-migrating', 'migration.receive', 'target')
         : send('reverting', 'migration.drop', 'target', true);
-    case 'post-migrating migration.receive':
-      return succeeded ? { kind: 'finished' } : send('reverting', 'migration.drop', 'target', true);
-    case 'reverting migration.drop':
+    case 'post-migrating':
+      if (command !== 'migration.receive') return IGNORE;
+      return ok ? { kind: 'finished' } : send('reverting', 'migration.drop', 'target', true);
+    case 'reverting':
+      return revertMove(command, ok);
+    case 'confirming':
+      if (command !== 'migration.drop') return IGNORE;
+      return ok ? { kind: 'confirmed' } : { kind: 'confirm-failed' };
+    case 'queued':
+    case 'finished':
+    case 'confirmed':
+    case 'reverted':
+    case 'error':
+    case 'evacuated':
+    case 'cleaning':
+      return IGNORE;
+  }
+}
+
+/** A revert drops the target's copy (if the target was touched), then the source takes the instance back. */
+function revertMove(command: MigrationCommandType, ok: boolean): MigrationMove {
+  switch (command) {
+    case 'migration.drop':
       // The source takes the instance back even if the target could not clean up: the instance comes first.
       return send('reverting', 'migration.restore', 'source');
-    case 'reverting migration.restore':
-      return succeeded ? { kind: 'reverted' } : { kind: 'revert-failed' };
-    case 'confirming migration.drop':
-      return succeeded ? { kind: 'confirmed' } : { kind: 'confirm-failed' };
-    default:
-      return { kind: 'ignore' };
+    case 'migration.restore':
+      return ok ? { kind: 'reverted' } : { kind: 'revert-failed' };
+    case 'migration.snapshot':
+    case 'migration.fetch':
+    case 'migration.receive':
+      return IGNORE;
+  }
+}
+
+/** An evacuation's source is down: nothing is asked of it until it is back (cleaning). */
+function evacuationMove(status: MigrationStatus, command: MigrationCommandType, ok: boolean): MigrationMove {
+  switch (status) {
+    case 'post-migrating':
+      if (command !== 'migration.receive') return IGNORE;
+      return ok ? { kind: 'evacuated' } : send('reverting', 'migration.drop', 'target', true);
+    case 'reverting':
+      return command === 'migration.drop' ? { kind: 'evacuation-failed' } : IGNORE;
+    case 'cleaning':
+      if (command !== 'migration.drop') return IGNORE;
+      return ok ? { kind: 'cleaned' } : { kind: 'clean-failed' };
+    case 'queued':
+    case 'pre-migrating':
+    case 'migrating':
+    case 'finished':
+    case 'confirming':
+    case 'confirmed':
+    case 'reverted':
+    case 'error':
+    case 'evacuated':
+      return IGNORE;
   }
 }

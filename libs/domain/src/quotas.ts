@@ -1,3 +1,4 @@
+import type { Resources } from './capacity';
 /**
  * Quotas per project. Usage is always counted from the rows that hold the resources (instances and
  * their ports), inside the transaction that adds more, so there is no counter that could drift.
@@ -28,4 +29,22 @@ export function quotaExcesses(limits: QuotaSet, usage: QuotaSet, request: Partia
 
 export function describeExcess(e: QuotaExcess): string {
   return `quota exceeded for ${e.resource}: limit ${e.limit}, in use ${e.used}, requested ${e.requested}`;
+}
+
+/** What `n` instances of this size count against a quota, where vCPUs count shared and dedicated alike. */
+export function quotaOf(size: Resources, n: number): Partial<QuotaSet> {
+  return { instances: n, vcpus: (size.vcpus + size.pcpus) * n, ramMb: size.ramMb * n, diskGb: size.diskGb * n, ips: n };
+}
+
+/** The most instances of `size` the quota still allows (each also takes one address). */
+export function instancesWithinQuota(limits: QuotaSet, usage: QuotaSet, size: Resources): number {
+  const room = (limit: number, used: number, each: number) =>
+    limit === UNLIMITED || each === 0 ? Number.POSITIVE_INFINITY : Math.floor(Math.max(0, limit - used) / each);
+  return Math.min(
+    room(limits.instances, usage.instances, 1),
+    room(limits.ips, usage.ips, 1),
+    room(limits.vcpus, usage.vcpus, size.vcpus + size.pcpus),
+    room(limits.ramMb, usage.ramMb, size.ramMb),
+    room(limits.diskGb, usage.diskGb, size.diskGb),
+  );
 }

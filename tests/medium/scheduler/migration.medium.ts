@@ -1,5 +1,5 @@
 import { computeQueue, jobId, MIGRATE_INSTANCE, PLACEMENT_QUEUE, type MigrateInstanceJob } from '@berth/contracts';
-import { MigrationStore, type ReportStore, PlacementStore } from '@berth/control';
+import { MigrationWorkflow, type ReportStore, PlacementStore } from '@berth/control';
 import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
 import { MigrationService } from '../../../apps/scheduler/src/migration/migration-service';
@@ -24,14 +24,14 @@ describe('migrations on real PostgreSQL', () => {
   let h: PlacementHarness;
   let reports: ReportStore;
   let conductor: MigrationService;
-  let store: MigrationStore;
+  let store: MigrationWorkflow;
   const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
     h = await PlacementHarness.start();
     ({ reports } = h);
     const limits = { maxInstancesPerHost: 50, downAfterSec: 60 };
-    store = new MigrationStore(h.api.dataSource, limits, 'registry.test:5000');
+    store = new MigrationWorkflow(h.api.dataSource, limits, 'registry.test:5000');
     const placementStore = new PlacementStore(h.api.dataSource, limits);
     conductor = new MigrationService(
       store,

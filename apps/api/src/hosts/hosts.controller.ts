@@ -1,4 +1,4 @@
-import { MigrationStore } from '@berth/control';
+import { MigrationWorkflow } from '@berth/control';
 import { EnrollmentStore, rows } from '@berth/data';
 import { INSTANCE_KINDS, type InstanceKind } from '@berth/contracts';
 import { SecretBox } from '@berth/platform';
@@ -240,7 +240,7 @@ export class HostsController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: ApiEnv,
-    private readonly migrations: MigrationStore,
+    private readonly migrations: MigrationWorkflow,
     private readonly enrollments: EnrollmentStore,
   ) {}
 

@@ -13,7 +13,8 @@ import {
   type MigrationStatus,
   type PowerState,
 } from '@berth/contracts';
-import { type MigrationRecord, instanceLimitsOf } from '@berth/control';
+import { instanceLimitsOf } from '@berth/control';
+import type { MigrationRow } from '@berth/data';
 import type { InstanceRecord } from '@berth/data';
 import {
   INSTANCE_NAME,
@@ -568,8 +569,25 @@ export class MigrationView {
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 
-  static of(r: MigrationRecord): MigrationView {
-    return { ...r, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
+  /** Field by field: what the record holds for the conductor (pending steps, claims, the parent) stays inside. */
+  static of(r: MigrationRow): MigrationView {
+    return {
+      id: r.id,
+      instanceId: r.instanceId,
+      operationId: r.operationId,
+      kind: r.kind,
+      lost: r.lost,
+      status: r.status,
+      sourceHost: r.sourceHost,
+      targetHost: r.targetHost,
+      requestedHost: r.requestedHost,
+      wasRunning: r.wasRunning,
+      snapshotRef: r.snapshotRef,
+      failedStep: r.failedStep,
+      fault: r.fault,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+    };
   }
 }
 

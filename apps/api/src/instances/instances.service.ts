@@ -1,17 +1,11 @@
-import {
-  InstanceStore,
-  MigrationStore,
-  ReservationStore,
-  type MigrationRecord,
-  type ReservationRecord,
-  specOf,
-} from '@berth/control';
+import { InstanceWorkflow, MigrationWorkflow, ReservationStore, type ReservationRecord, specOf } from '@berth/control';
 import {
   FlavorEntity,
   NetworkEntity,
   ServerGroupEntity,
   type Actor,
   type InstanceRecord,
+  type MigrationRow,
   groupsOfInstance,
   insertOperation,
   markFirewalls,
@@ -86,8 +80,8 @@ export interface ResolvedCreate {
 export class InstancesService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly store: InstanceStore,
-    private readonly migrationStore: MigrationStore,
+    private readonly store: InstanceWorkflow,
+    private readonly migrationStore: MigrationWorkflow,
     private readonly reservations: ReservationStore,
     private readonly env: ApiEnv,
     private readonly producer: QueueProducer,
@@ -303,7 +297,7 @@ export class InstancesService {
   }
 
   /** The instance's migrations (the route is an admin's). */
-  async migrations(id: string, principal: Principal): Promise<MigrationRecord[]> {
+  async migrations(id: string, principal: Principal): Promise<MigrationRow[]> {
     await this.get(id, projectScope(principal));
     return this.migrationStore.list(id);
   }

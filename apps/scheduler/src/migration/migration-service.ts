@@ -1,5 +1,5 @@
 import type { AgentReport, MigrateInstanceJob } from '@berth/contracts';
-import type { MigrationStore, PlacementStore } from '@berth/control';
+import type { MigrationWorkflow, PlacementStore } from '@berth/control';
 import { explainNoValidHost, selectHosts, type Rejection, type SchedulerPolicy } from '@berth/domain';
 import type { Logger } from '@berth/platform';
 import { placementRequest } from '../placement/placement-service';
@@ -10,11 +10,11 @@ const SELECTION_ROUNDS = 3;
 /**
  * Cold migration in the scheduler: chooses the target as a build would (the same filters and
  * weighers, every host but the source, or only the host the admin named), claims there, and then
- * conducts the move step by step as the hosts report (MigrationStore.apply).
+ * conducts the move step by step as the hosts report (MigrationWorkflow.apply).
  */
 export class MigrationService {
   constructor(
-    private readonly migrations: MigrationStore,
+    private readonly migrations: MigrationWorkflow,
     private readonly placement: PlacementStore,
     private readonly cache: HostStateCache,
     private readonly policy: SchedulerPolicy,

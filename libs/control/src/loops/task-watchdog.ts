@@ -1,7 +1,7 @@
 import { CONTRACT_VERSION, type Fault, type MigrationCommandType, type PowerState } from '@berth/contracts';
 import { ACTIVE_MIGRATION, recoverTask, type OperationStep, type TaskState } from '@berth/domain';
 import type { DataSource } from 'typeorm';
-import type { MigrationStore } from '../moves/migration-store';
+import type { MigrationWorkflow } from '../moves/migration-workflow';
 import { finishOperation, one, rows } from '@berth/data';
 import type { ReportStore } from '../reports/report-store';
 
@@ -18,7 +18,7 @@ export interface StuckTask {
 /**
  * The stuck-task watchdog: an operation with no progress (no step started, no report) for
  * `timeoutSec` is failed with a fault naming the step it hung in, and its task is rolled back the
- * way a failure reported by its host would be (ReportStore.result, MigrationStore.apply), so that
+ * way a failure reported by its host would be (ReportStore.result, MigrationWorkflow.apply), so that
  * no instance stays in a task state for ever. A host that reports later finds its task gone and
  * changes nothing; what it built then is a stray, removed after its grace.
  */
@@ -26,7 +26,7 @@ export class TaskWatchdog {
   constructor(
     private readonly dataSource: DataSource,
     private readonly reports: ReportStore,
-    private readonly migrations: MigrationStore,
+    private readonly migrations: MigrationWorkflow,
   ) {}
 
   async sweep(timeoutSec: number): Promise<StuckTask[]> {

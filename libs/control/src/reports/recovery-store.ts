@@ -10,7 +10,7 @@ import { recoverTask, type TaskState } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { INSTANCE_RECORD_SQL, type InstanceRecord, insertOperation, recordStep, enqueue, one, rows } from '@berth/data';
 import { limitsCommandOf, specOf } from '../specs/instance-spec';
-import type { MigrationStore } from '../moves/migration-store';
+import type { MigrationWorkflow } from '../moves/migration-workflow';
 
 type HostStarted = Extract<AgentReport, { type: 'host.started' }>;
 
@@ -30,7 +30,7 @@ export interface Recovered {
 export class RecoveryStore {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly migrations: MigrationStore,
+    private readonly migrations: MigrationWorkflow,
   ) {}
 
   async hostStarted(report: HostStarted): Promise<Recovered[]> {

@@ -4,8 +4,15 @@ import {
   type ComputeCommand,
   type InstanceLimits,
   type InstanceSpec,
+  type RequestSpec,
 } from '@berth/contracts';
-import type { InstanceRecord, PendingResize } from '@berth/data';
+import type { FlavorSize, InstanceRecord, PendingResize } from '@berth/data';
+
+/*
+ * The one builder of each shape a host or the scheduler receives for an instance: InstanceSpec (what a host
+ * runs), InstanceLimits (its size and throttles), RequestSpec (what it asks of a host, Nova's RequestSpec). Every
+ * workflow builds them here from the instance's record, so that a field added to one reaches every path.
+ */
 
 /** The spec a host needs to run this instance. */
 export function specOf(r: InstanceRecord): InstanceSpec {
@@ -37,7 +44,7 @@ export function specOf(r: InstanceRecord): InstanceSpec {
   };
 }
 
-/** The limits in effect for the instance (not those of a resize in flight). */
+/** The limits of a size (the instance's own, a flavor's, or a resize's target) on the CPUs pinned for it. */
 export function instanceLimitsOf(
   r: Pick<InstanceRecord, 'vcpus' | 'ramMb' | 'cpuPolicy' | 'throttles' | 'pinnedCpus'>,
 ): InstanceLimits {
@@ -54,8 +61,36 @@ export function limitsCommandOf(r: InstanceRecord, to: PendingResize['to'], oper
     instance: {
       ...current,
       diskGb: to.diskGb,
-      limits: { ...to.throttles, vcpus: to.vcpus, ramMb: to.ramMb, cpuPolicy: to.cpuPolicy, pinnedCpus: to.pinnedCpus },
+      limits: instanceLimitsOf(to),
     },
     previous: current.limits,
+  };
+}
+
+/**
+ * What the instance asks of a host, for its placement: at its own size, or at `size` (a cold resize's target).
+ * `reservation: 'none'` claims in the common pool (a move, or a rebuild elsewhere: the reservation's slot went with
+ * the first claim).
+ */
+export function requestSpecOf(
+  r: InstanceRecord,
+  options: { size?: FlavorSize; reservation: 'keep' | 'none' },
+): RequestSpec {
+  if (r.vlan === null) throw new Error(`instance ${r.id} has no port`);
+  const size = options.size ?? r;
+  return {
+    kind: r.kind,
+    projectId: r.projectId,
+    cpuPolicy: size.cpuPolicy,
+    vcpus: size.vcpus,
+    ramMb: size.ramMb,
+    diskGb: size.diskGb,
+    pidsLimit: size.throttles.pidsLimit,
+    zone: r.zone,
+    extraSpecs: r.extraSpecs ?? {},
+    vlan: r.vlan,
+    imageRef: r.imageRef,
+    serverGroupId: r.serverGroupId,
+    reservationId: options.reservation === 'keep' ? r.reservationId : null,
   };
 }

@@ -62,6 +62,10 @@ export interface InstanceRecord {
   /** Its port's security groups, resolved (FIREWALL_SQL); null without a port or with port security off. */
   firewall: PortFirewall | null;
   extraSpecs: Record<string, string> | null;
+  /** Where it asked to run, the group it belongs to, and the reservation it was built from (what placement reads). */
+  zone: string | null;
+  serverGroupId: string | null;
+  reservationId: string | null;
   securityGroups: Array<{ id: string; name: string }>;
 }
 
@@ -105,6 +109,7 @@ export const INSTANCE_RECORD_SQL = `
          p.id AS "portId", n.id AS "networkId", n.name AS "networkName", n.vlan, host(p.ip) AS ip, p.mac::text AS mac,
          masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway, p.port_security AS "portSecurity",
          p.allowed_address_pairs AS "allowedAddressPairs", ${FIREWALL_SQL} AS firewall, i.extra_specs AS "extraSpecs",
+         i.zone, i.server_group_id AS "serverGroupId", i.reservation_id AS "reservationId",
          coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
                      FROM port_security_groups psg JOIN security_groups g ON g.id = psg.group_id
                     WHERE psg.port_id = p.id), '[]'::json) AS "securityGroups"

@@ -212,3 +212,36 @@ export async function shrinkAllocation(
 function pidsOf(r: Partial<Pick<Resources, 'pids'>>): number {
   return r.pids ?? 0;
 }
+
+/** The source's claim passes from the instance to its migration, so that both hosts stay held during the move. */
+export async function handClaimToMigration(
+  m: EntityManager,
+  instanceId: string,
+  sourceHostId: string,
+  migrationId: string,
+): Promise<void> {
+  await m.query(
+    `UPDATE allocations SET instance_id = NULL, migration_id = $3 WHERE instance_id = $1 AND host_id = $2`,
+    [instanceId, sourceHostId, migrationId],
+  );
+}
+
+/** A move undone: the source's claim goes back from the migration to the instance; returns the CPUs it pins. */
+export async function takeClaimBack(m: EntityManager, migrationId: string, instanceId: string): Promise<number[]> {
+  const [back] = await rows<{ pinned: number[] }>(
+    m,
+    `UPDATE allocations SET instance_id = $2, migration_id = NULL WHERE migration_id = $1 RETURNING pinned_cpus AS pinned`,
+    [migrationId, instanceId],
+  );
+  return back?.pinned ?? [];
+}
+
+/** The CPUs the migration's claim (the source's) pins, or null when it holds none. */
+export async function migrationClaimPins(m: EntityManager, migrationId: string): Promise<number[] | null> {
+  const [claim] = await rows<{ pinned: number[] }>(
+    m,
+    'SELECT pinned_cpus AS pinned FROM allocations WHERE migration_id = $1',
+    [migrationId],
+  );
+  return claim?.pinned ?? null;
+}

@@ -1,0 +1,86 @@
+import {
+  CONTRACT_VERSION,
+  jobId,
+  MIGRATE_INSTANCE,
+  PLACEMENT_QUEUE,
+  type MigrateInstanceJob,
+  type MigrationKind,
+} from '@berth/contracts';
+import { BerthError } from '@berth/domain';
+import {
+  enqueue,
+  hostIdByName,
+  insertMigration,
+  setMigrating,
+  type ColdResize,
+  type InstanceRecord,
+} from '@berth/data';
+import type { EntityManager } from 'typeorm';
+import { requestSpecOf } from '../specs/instance-spec';
+
+export interface MoveOptions {
+  /** The host the admin named; null: the scheduler chooses. */
+  host: string | null;
+  /** A drain's or an evacuation's part: the parent operation, closed step by step as its moves end. */
+  parent?: { id: string; kind: MigrationKind };
+  /** A cold resize: the new size, claimed on the target; confirmed as soon as it lands. */
+  resize?: ColdResize;
+}
+
+/**
+ * Records a migration of the instance and queues its placement, in the caller's transaction: a migration asked
+ * for, a drain's or an evacuation's part, or a cold resize.
+ */
+export async function startMigration(
+  m: EntityManager,
+  instance: InstanceRecord,
+  operationId: string,
+  options: MoveOptions,
+): Promise<void> {
+  const { host, parent, resize } = options;
+  if (!instance.hostId || !instance.hostName) throw BerthError.conflict('the instance has no host', 'action');
+  if (host !== null) await checkNamedTarget(m, host, instance.hostId);
+  const kind = parent?.kind ?? 'migration';
+  const migrationId = await insertMigration(m, {
+    instanceId: instance.id,
+    operationId,
+    sourceHostId: instance.hostId,
+    requestedHost: host,
+    wasRunning: instance.status === 'ACTIVE' && instance.powerState === 'RUNNING',
+    parentOperationId: parent?.id ?? null,
+    autoConfirm: parent !== undefined || resize !== undefined,
+    kind,
+    lost:
+      kind === 'evacuation'
+        ? `what the instance wrote to its own disk since it was built: it is rebuilt from its image ${instance.imageRef}`
+        : null,
+    resize: resize ?? null,
+  });
+  await setMigrating(m, instance.id);
+  const job: MigrateInstanceJob = {
+    v: CONTRACT_VERSION,
+    migrationId,
+    operationId,
+    instanceId: instance.id,
+    sourceHostId: instance.hostId,
+    requestedHost: host,
+    request: requestSpecOf(instance, { reservation: 'none', ...(resize ? { size: resize.to } : {}) }),
+  };
+  await enqueue(m, {
+    queue: PLACEMENT_QUEUE,
+    name: MIGRATE_INSTANCE,
+    jobId: jobId(operationId, 'migrate'),
+    payload: job,
+  });
+}
+
+/** A named target must exist and be another host than the instance's. */
+async function checkNamedTarget(m: EntityManager, host: string, sourceHostId: string): Promise<void> {
+  const named = await hostIdByName(m, host);
+  if (!named) throw BerthError.notFound('host', host, 'host');
+  if (named.id === sourceHostId) {
+    throw BerthError.invalid([
+      { field: 'host', rule: 'other', message: `host ${host} is where the instance already is` },
+    ]);
+  }
+}
