@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import type { PlaceInstancesJob } from '@berth/contracts';
-import { PlacementStore } from '@berth/control';
+import { PlacementWorkflow } from '@berth/control';
 import { createDataSource } from '@berth/data';
 import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
@@ -49,7 +49,7 @@ async function run(work: Work): Promise<WorkerResult> {
     max: work.concurrency,
     application_name: 'bench-scheduler-claims',
   });
-  const store = new PlacementStore(dataSource, { maxInstancesPerHost: 1000, downAfterSec: 3600 }, claims);
+  const store = new PlacementWorkflow(dataSource, { maxInstancesPerHost: 1000, downAfterSec: 3600 }, claims);
   const cache = new HostStateCache(store, 1000);
   const placement = new PlacementService(
     store,

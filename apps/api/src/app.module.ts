@@ -1,4 +1,4 @@
-import { InstanceWorkflow, MigrationWorkflow, ReservationStore, OutboxRelay } from '@berth/control';
+import { InstanceWorkflow, MigrationWorkflow, ReservationWorkflow, OutboxRelay } from '@berth/control';
 import { createDataSource, EnrollmentStore, EventStore } from '@berth/data';
 import { Failpoints, type Logger } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
@@ -139,10 +139,10 @@ export class AppModule {
             ),
         },
         {
-          provide: ReservationStore,
+          provide: ReservationWorkflow,
           inject: [DataSource],
           useFactory: (ds: DataSource) =>
-            new ReservationStore(ds, {
+            new ReservationWorkflow(ds, {
               maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST,
               downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC,
             }),

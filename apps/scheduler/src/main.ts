@@ -10,13 +10,13 @@ import {
 import {
   auditHostUsage,
   MigrationWorkflow,
-  PlacementStore,
+  PlacementWorkflow,
   policyOptionsOf,
-  RecoveryStore,
-  ReportStore,
-  StrayStore,
+  RecoveryWorkflow,
+  ReportWorkflow,
+  StrayWorkflow,
   TaskWatchdog,
-  ReservationStore,
+  ReservationWorkflow,
   OutboxRelay,
   FirewallRefresher,
 } from '@berth/control';
@@ -100,7 +100,7 @@ export async function startScheduler(env: SchedulerEnv) {
   // An idle connection that PostgreSQL ends (a restart) is an 'error' on the pool: without a
   // listener it would take the process down. The pool opens a new connection at the next claim.
   claimPool.on('error', (error) => log.warn({ err: errorMessage(error) }, 'claim pool: connection lost'));
-  const placementStore = new PlacementStore(dataSource, limits, claimPool);
+  const placementStore = new PlacementWorkflow(dataSource, limits, claimPool);
   const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
   const placement = new PlacementService(
     placementStore,
@@ -131,7 +131,7 @@ export async function startScheduler(env: SchedulerEnv) {
     },
     log,
   );
-  const reportStore = new ReportStore(dataSource, {
+  const reportStore = new ReportWorkflow(dataSource, {
     cpu: env.BERTH_CPU_ALLOCATION_RATIO,
     ram: env.BERTH_RAM_ALLOCATION_RATIO,
     disk: env.BERTH_DISK_ALLOCATION_RATIO,
@@ -141,12 +141,12 @@ export async function startScheduler(env: SchedulerEnv) {
     reportStore,
     placement,
     migration,
-    new RecoveryStore(dataSource, migrations),
-    new StrayStore(dataSource),
+    new RecoveryWorkflow(dataSource, migrations),
+    new StrayWorkflow(dataSource),
     env.BERTH_STRAY_GRACE_SEC,
     log,
   );
-  const reservations = new ReservationStore(dataSource, limits);
+  const reservations = new ReservationWorkflow(dataSource, limits);
   const workers = [
     startWorker<PlaceInstancesJob | MigrateInstanceJob | EnrollHostJob>(
       queueSettings,
@@ -213,7 +213,7 @@ async function auditCapacity(dataSource: DataSource, log: Logger): Promise<void>
   }
 }
 
-async function releaseEnded(reservations: ReservationStore, log: Logger): Promise<void> {
+async function releaseEnded(reservations: ReservationWorkflow, log: Logger): Promise<void> {
   try {
     for (const id of await reservations.releaseExpired())
       log.info({ reservationId: id }, 'reservation window ended: slots released');

@@ -24,3 +24,6 @@ export * from './hosts/hosts';
 export * from './instances/instances';
 export * from './moves/moves';
 export * from './networks/networks';
+export * from './reservations/reservations';
+export * from './placement/usage';
+export * from './hosts/strays';

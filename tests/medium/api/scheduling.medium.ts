@@ -1,4 +1,4 @@
-import { ReportStore, ReservationStore } from '@berth/control';
+import { ReportWorkflow, ReservationWorkflow } from '@berth/control';
 import { TestApi } from '../api-harness';
 import { hostFacts } from '../host-facts';
 
@@ -6,7 +6,7 @@ const facts = hostFacts;
 
 describe('scheduling API: dry-run, capacity, hosts, aggregates, reservations (real PostgreSQL)', () => {
   let api: TestApi;
-  let reports: ReportStore;
+  let reports: ReportWorkflow;
   const create = { name: 'web', kind: 'container', flavor: 'm1.small', image: 'busybox', network: 'lan' };
   const hostId = async (name: string) =>
     (await api.sql<{ id: string }>('SELECT id FROM hosts WHERE name = $1', [name]))[0]?.id;
@@ -14,7 +14,7 @@ describe('scheduling API: dry-run, capacity, hosts, aggregates, reservations (re
   beforeAll(async () => {
     api = await TestApi.start();
     await api.unlimitedQuota();
-    reports = new ReportStore(api.dataSource, { cpu: 1, ram: 1, disk: 1 });
+    reports = new ReportWorkflow(api.dataSource, { cpu: 1, ram: 1, disk: 1 });
     await reports.heartbeat(facts('a1'));
     await reports.heartbeat(facts('a2', { ramMb: 2048 }));
     await reports.heartbeat(facts('b1', { vlanRanges: '200-299' }));
@@ -229,7 +229,7 @@ describe('scheduling API: dry-run, capacity, hosts, aggregates, reservations (re
         `UPDATE reservations SET starts_at = now() - interval '2 hours', ends_at = now() - interval '1 second' WHERE id = $1`,
         [held.body.id],
       );
-      const store = new ReservationStore(api.dataSource, { maxInstancesPerHost: 50, downAfterSec: 60 });
+      const store = new ReservationWorkflow(api.dataSource, { maxInstancesPerHost: 50, downAfterSec: 60 });
       expect(await store.releaseExpired()).toEqual([held.body.id]);
       expect((await api.call('GET', `/v1/reservations/${held.body.id}`)).body).toMatchObject({
         status: 'released',

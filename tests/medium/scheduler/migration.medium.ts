@@ -1,5 +1,5 @@
 import { computeQueue, jobId, MIGRATE_INSTANCE, PLACEMENT_QUEUE, type MigrateInstanceJob } from '@berth/contracts';
-import { MigrationWorkflow, type ReportStore, PlacementStore } from '@berth/control';
+import { MigrationWorkflow, type ReportWorkflow, PlacementWorkflow } from '@berth/control';
 import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
 import { MigrationService } from '../../../apps/scheduler/src/migration/migration-service';
@@ -22,7 +22,7 @@ const resultOf = (operationId: string, migrationId: string, instanceId: string, 
 
 describe('migrations on real PostgreSQL', () => {
   let h: PlacementHarness;
-  let reports: ReportStore;
+  let reports: ReportWorkflow;
   let conductor: MigrationService;
   let store: MigrationWorkflow;
   const as = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -32,7 +32,7 @@ describe('migrations on real PostgreSQL', () => {
     ({ reports } = h);
     const limits = { maxInstancesPerHost: 50, downAfterSec: 60 };
     store = new MigrationWorkflow(h.api.dataSource, limits, 'registry.test:5000');
-    const placementStore = new PlacementStore(h.api.dataSource, limits);
+    const placementStore = new PlacementWorkflow(h.api.dataSource, limits);
     conductor = new MigrationService(
       store,
       placementStore,

@@ -1,5 +1,5 @@
 import { PLACEMENT_QUEUE, jobId, type PlaceInstancesJob } from '@berth/contracts';
-import { PlacementStore, ReportStore } from '@berth/control';
+import { PlacementWorkflow, ReportWorkflow } from '@berth/control';
 import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
 import { Queue } from 'bullmq';
@@ -20,7 +20,7 @@ export class PlacementHarness {
   private constructor(
     readonly api: TestApi,
     readonly placement: PlacementService,
-    readonly reports: ReportStore,
+    readonly reports: ReportWorkflow,
     private readonly redis: IORedis,
   ) {}
 
@@ -28,7 +28,7 @@ export class PlacementHarness {
     const api = await TestApi.start();
     await api.unlimitedQuota();
     const redis = new IORedis(testRedisUrl(), { maxRetriesPerRequest: null });
-    const store = new PlacementStore(api.dataSource, { maxInstancesPerHost: 50, downAfterSec: 60 });
+    const store = new PlacementWorkflow(api.dataSource, { maxInstancesPerHost: 50, downAfterSec: 60 });
     // A cache that reloads for every decision: each test sees the hosts it just changed.
     const placement = new PlacementService(
       store,
@@ -36,7 +36,7 @@ export class PlacementHarness {
       schedulerPolicy({ ...DEFAULT_POLICY_OPTIONS, subsetSize: 1 }),
       createLogger('test', 'silent'),
     );
-    const reports = new ReportStore(api.dataSource, { cpu: 4, ram: 1, disk: 1 });
+    const reports = new ReportWorkflow(api.dataSource, { cpu: 4, ram: 1, disk: 1 });
     await api.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
     await api.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: 'busybox' });
     await api.call('POST', '/v1/networks', { name: 'lan', vlan: 100, cidr: '10.7.0.0/16', gateway: '10.7.0.1' });

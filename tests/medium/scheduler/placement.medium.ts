@@ -1,5 +1,5 @@
 import { computeQueue, jobId, type ComputeCommand, type HostFacts } from '@berth/contracts';
-import type { ReportStore } from '@berth/control';
+import type { ReportWorkflow } from '@berth/control';
 import type { PlacementService } from '../../../apps/scheduler/src/placement/placement-service';
 import { eventually, type TestApi } from '../api-harness';
 import { hostFacts } from '../host-facts';
@@ -12,7 +12,7 @@ describe('placement on real PostgreSQL', () => {
   let h: PlacementHarness;
   let api: TestApi;
   let placement: PlacementService;
-  let reports: ReportStore;
+  let reports: ReportWorkflow;
 
   beforeAll(async () => {
     h = await PlacementHarness.start();

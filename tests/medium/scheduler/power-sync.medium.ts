@@ -1,5 +1,5 @@
 import type { AgentReport, PowerState } from '@berth/contracts';
-import type { ReportStore } from '@berth/control';
+import type { ReportWorkflow } from '@berth/control';
 import { hostFacts } from '../host-facts';
 import { PlacementHarness } from './placement-harness';
 
@@ -7,7 +7,7 @@ type Sync = Extract<AgentReport, { type: 'host.power-states' }>;
 
 describe('power-state sync on real PostgreSQL', () => {
   let h: PlacementHarness;
-  let reports: ReportStore;
+  let reports: ReportWorkflow;
 
   beforeAll(async () => {
     h = await PlacementHarness.start();

@@ -14,8 +14,7 @@ import {
   type PowerState,
 } from '@berth/contracts';
 import { instanceLimitsOf } from '@berth/control';
-import type { MigrationRow } from '@berth/data';
-import type { InstanceRecord } from '@berth/data';
+import type { MigrationRow, InstanceRecord } from '@berth/data';
 import {
   INSTANCE_NAME,
   INSTANCE_NAME_RULE,

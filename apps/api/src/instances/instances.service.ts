@@ -1,5 +1,6 @@
-import { InstanceWorkflow, MigrationWorkflow, ReservationStore, type ReservationRecord, specOf } from '@berth/control';
+import { InstanceWorkflow, MigrationWorkflow, ReservationWorkflow, specOf } from '@berth/control';
 import {
+  type ReservationRecord,
   FlavorEntity,
   NetworkEntity,
   ServerGroupEntity,
@@ -82,7 +83,7 @@ export class InstancesService {
     private readonly dataSource: DataSource,
     private readonly store: InstanceWorkflow,
     private readonly migrationStore: MigrationWorkflow,
-    private readonly reservations: ReservationStore,
+    private readonly reservations: ReservationWorkflow,
     private readonly env: ApiEnv,
     private readonly producer: QueueProducer,
   ) {}

@@ -1,6 +1,6 @@
 import { INSTANCE_KINDS, type InstanceKind } from '@berth/contracts';
-import { policyOptionsOf, ReservationStore, type ReservationRecord } from '@berth/control';
-import { FlavorEntity } from '@berth/data';
+import { policyOptionsOf, ReservationWorkflow } from '@berth/control';
+import { type ReservationRecord, FlavorEntity } from '@berth/data';
 import { BerthError, schedulerPolicy } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
@@ -114,7 +114,7 @@ export class ReservationList {
 export class ReservationsController {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly reservations: ReservationStore,
+    private readonly reservations: ReservationWorkflow,
     private readonly env: ApiEnv,
   ) {}
 

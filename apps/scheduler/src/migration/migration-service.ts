@@ -1,5 +1,5 @@
 import type { AgentReport, MigrateInstanceJob } from '@berth/contracts';
-import type { MigrationWorkflow, PlacementStore } from '@berth/control';
+import type { MigrationWorkflow, PlacementWorkflow } from '@berth/control';
 import { explainNoValidHost, selectHosts, type Rejection, type SchedulerPolicy } from '@berth/domain';
 import type { Logger } from '@berth/platform';
 import { placementRequest } from '../placement/placement-service';
@@ -15,7 +15,7 @@ const SELECTION_ROUNDS = 3;
 export class MigrationService {
   constructor(
     private readonly migrations: MigrationWorkflow,
-    private readonly placement: PlacementStore,
+    private readonly placement: PlacementWorkflow,
     private readonly cache: HostStateCache,
     private readonly policy: SchedulerPolicy,
     private readonly log: Logger,

@@ -1,4 +1,4 @@
-import type { PlacementStore } from '@berth/control';
+import type { PlacementWorkflow } from '@berth/control';
 import { withClaim, type HostCandidate, type Resources } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
 
@@ -14,7 +14,7 @@ export class HostStateCache {
   private loading: Promise<void> | null = null;
 
   constructor(
-    private readonly store: PlacementStore,
+    private readonly store: PlacementWorkflow,
     private readonly maxAgeMs: number,
     private readonly now: () => number = Date.now,
   ) {}

@@ -1,5 +1,5 @@
 import type { PlaceInstancesJob, RequestSpec } from '@berth/contracts';
-import { RollbackPlacement, type PlacementStore } from '@berth/control';
+import { RollbackPlacement, type PlacementWorkflow } from '@berth/control';
 import type { BuildClaim, ClaimResult } from '@berth/data';
 import {
   explainNoValidHost,
@@ -36,7 +36,7 @@ const isDeadlock = (error: unknown) =>
  */
 export class PlacementService {
   constructor(
-    private readonly store: PlacementStore,
+    private readonly store: PlacementWorkflow,
     private readonly cache: HostStateCache,
     private readonly policy: SchedulerPolicy,
     private readonly log: Logger,

@@ -1,5 +1,5 @@
 import type { AgentReport } from '@berth/contracts';
-import type { RecoveryStore, ReportStore, StrayStore } from '@berth/control';
+import type { RecoveryWorkflow, ReportWorkflow, StrayWorkflow } from '@berth/control';
 import { KeyedLock, type Logger } from '@berth/platform';
 import type { MigrationService } from '../migration/migration-service';
 import type { PlacementService } from '../placement/placement-service';
@@ -14,11 +14,11 @@ export class ReportsService {
   private readonly perOperation = new KeyedLock();
 
   constructor(
-    private readonly store: ReportStore,
+    private readonly store: ReportWorkflow,
     private readonly placement: PlacementService,
     private readonly migration: MigrationService,
-    private readonly recovery: RecoveryStore,
-    private readonly strays: StrayStore,
+    private readonly recovery: RecoveryWorkflow,
+    private readonly strays: StrayWorkflow,
     /** How long a stray stays before its host is told to remove it (0: reported, never removed). */
     private readonly strayGraceSec: number,
     private readonly log: Logger,

@@ -7,7 +7,7 @@ import {
   type InstanceKind,
 } from '@berth/contracts';
 import type { DataSource } from 'typeorm';
-import { insertOperation, type Actor, enqueue } from '@berth/data';
+import { addPendingSteps, enqueue, insertOperation, type Actor } from '@berth/data';
 
 /**
  * Pre-warm: one operation with a pending step per host, and a pull command for each host, in one
@@ -26,10 +26,12 @@ export function requestImagePulls(
       targetId: image.id,
     });
     const at = new Date().toISOString();
-    await m.query('UPDATE operations SET steps = $2 WHERE id = $1', [
+    await addPendingSteps(
+      m,
       operationId,
-      JSON.stringify(hosts.map((host) => ({ name: `pull ${host}`, status: 'pending', startedAt: at }))),
-    ]);
+      hosts.map((host) => `pull ${host}`),
+      at,
+    );
     for (const host of hosts) {
       const command: ImagePullCommand = {
         v: CONTRACT_VERSION,

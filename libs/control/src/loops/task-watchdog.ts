@@ -1,9 +1,9 @@
-import { CONTRACT_VERSION, type Fault, type MigrationCommandType, type PowerState } from '@berth/contracts';
-import { ACTIVE_MIGRATION, recoverTask, type OperationStep, type TaskState } from '@berth/domain';
+import { CONTRACT_VERSION, type Fault } from '@berth/contracts';
+import { recoverTask, type TaskState } from '@berth/domain';
+import { failUnplaced, finishOperation, migrationAwaiting, staleOperations, taskOf } from '@berth/data';
 import type { DataSource } from 'typeorm';
 import type { MigrationWorkflow } from '../moves/migration-workflow';
-import { finishOperation, one, rows } from '@berth/data';
-import type { ReportStore } from '../reports/report-store';
+import type { ReportWorkflow } from '../reports/report-workflow';
 
 /** One operation the watchdog gave up on, and what it rolled back. */
 export interface StuckTask {
@@ -18,34 +18,19 @@ export interface StuckTask {
 /**
  * The stuck-task watchdog: an operation with no progress (no step started, no report) for
  * `timeoutSec` is failed with a fault naming the step it hung in, and its task is rolled back the
- * way a failure reported by its host would be (ReportStore.result, MigrationWorkflow.apply), so that
+ * way a failure reported by its host would be (ReportWorkflow.result, MigrationWorkflow.apply), so that
  * no instance stays in a task state for ever. A host that reports later finds its task gone and
  * changes nothing; what it built then is a stray, removed after its grace.
  */
 export class TaskWatchdog {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly reports: ReportStore,
+    private readonly reports: ReportWorkflow,
     private readonly migrations: MigrationWorkflow,
   ) {}
 
   async sweep(timeoutSec: number): Promise<StuckTask[]> {
-    const stuck = await rows<{
-      id: string;
-      action: string;
-      targetType: string;
-      targetId: string | null;
-      idleSec: number;
-      steps: OperationStep[];
-    }>(
-      this.dataSource.manager,
-      `SELECT id, action, target_type AS "targetType", target_id AS "targetId", steps,
-              floor(extract(epoch FROM now() - updated_at))::int AS "idleSec"
-         FROM operations
-        WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1)
-        ORDER BY updated_at LIMIT 100`,
-      [timeoutSec],
-    );
+    const stuck = await staleOperations(this.dataSource.manager, timeoutSec);
     const given: StuckTask[] = [];
     for (const op of stuck) {
       const step = [...op.steps].reverse().find((s) => s.status === 'running')?.name ?? null;
@@ -56,19 +41,8 @@ export class TaskWatchdog {
         at,
       };
       const instance =
-        op.targetType === 'instance' && op.targetId
-          ? await one<{ taskState: TaskState | null; powerState: PowerState }>(
-              this.dataSource.manager,
-              `SELECT task_state AS "taskState", power_state AS "powerState" FROM instances WHERE id = $1`,
-              [op.targetId],
-            )
-          : null;
-      const migration = await one<{ id: string; instanceId: string; command: MigrationCommandType }>(
-        this.dataSource.manager,
-        `SELECT id, instance_id AS "instanceId", pending_command AS command FROM instance_migrations
-          WHERE pending_operation_id = $1 AND status = ANY ($2) AND pending_command IS NOT NULL`,
-        [op.id, ACTIVE_MIGRATION],
-      );
+        op.targetType === 'instance' && op.targetId ? await taskOf(this.dataSource.manager, op.targetId) : null;
+      const migration = await migrationAwaiting(this.dataSource.manager, op.id);
       const recovery = instance?.taskState ? recoverTask(instance.taskState) : null;
       if (migration) {
         await this.migrations.apply({
@@ -95,11 +69,7 @@ export class TaskWatchdog {
         });
       } else if (instance?.taskState === 'scheduling' && op.targetId) {
         // Never placed: nothing is held on a host.
-        await this.dataSource.query(
-          `UPDATE instances SET status = 'ERROR', task_state = NULL, fault = $2, updated_at = now()
-            WHERE id = $1 AND task_state = 'scheduling'`,
-          [op.targetId, JSON.stringify(fault)],
-        );
+        await failUnplaced(this.dataSource.manager, op.targetId, fault);
       }
       // Whatever the roll-back did, the operation ends (a no-op if it already did).
       await this.dataSource.transaction((m) => finishOperation(m, op.id, fault));

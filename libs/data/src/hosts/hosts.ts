@@ -1,3 +1,5 @@
+import type { HostFacts } from '@berth/contracts';
+import { parseCpuList } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
 import { one } from '../sql';
 
@@ -45,4 +47,76 @@ export function hostSsh(m: EntityManager, id: string, port: number): Promise<Hos
       WHERE h.id = $1`,
     [id, port],
   );
+}
+
+export interface AllocationRatios {
+  cpu: number;
+  ram: number;
+  disk: number;
+}
+
+/**
+ * A host's heartbeat: its row is made on the first (with the ratios given to a new host; operators change them per
+ * host later) and its facts and last heartbeat refreshed on every one.
+ */
+export async function upsertHost(m: EntityManager, host: HostFacts, ratios: AllocationRatios): Promise<void> {
+  await m.query(
+    `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio,
+                        agent_version, vlan_ranges, cached_images, pcpus, cpu_shared_set, cpu_dedicated_set, lxcfs,
+                        unavailable_drivers, confinement, pid_max, pids, last_heartbeat_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, now())
+     ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address, drivers = EXCLUDED.drivers,
+       vcpus = EXCLUDED.vcpus, ram_mb = EXCLUDED.ram_mb, disk_gb = EXCLUDED.disk_gb,
+       agent_version = EXCLUDED.agent_version, vlan_ranges = EXCLUDED.vlan_ranges,
+       cached_images = EXCLUDED.cached_images, pcpus = EXCLUDED.pcpus, cpu_shared_set = EXCLUDED.cpu_shared_set,
+       cpu_dedicated_set = EXCLUDED.cpu_dedicated_set, lxcfs = EXCLUDED.lxcfs,
+       unavailable_drivers = EXCLUDED.unavailable_drivers, confinement = EXCLUDED.confinement,
+       pid_max = EXCLUDED.pid_max, pids = EXCLUDED.pids, last_heartbeat_at = now()`,
+    [
+      host.name,
+      host.address,
+      host.drivers,
+      host.vcpus,
+      host.ramMb,
+      host.diskGb,
+      ratios.cpu,
+      ratios.ram,
+      ratios.disk,
+      host.agentVersion,
+      host.vlanRanges,
+      host.cachedImages,
+      host.pcpus,
+      host.cpuSharedSet,
+      parseCpuList(host.cpuDedicatedSet) ?? [],
+      host.lxcfs,
+      host.unavailable ?? [],
+      host.confinement ?? [],
+      host.pidMax ?? null,
+      host.pids ?? null,
+    ],
+  );
+}
+
+/** The host now caches the image (a pre-warm pulled it). */
+export async function addCachedImage(m: EntityManager, hostName: string, imageRef: string): Promise<void> {
+  await m.query(
+    `UPDATE hosts SET cached_images = array_append(cached_images, $2) WHERE name = $1 AND NOT ($2 = ANY (cached_images))`,
+    [hostName, imageRef],
+  );
+}
+
+/** Records the agent's incarnation; returns the host's id only when it changed (the agent restarted). */
+export async function newIncarnation(m: EntityManager, hostName: string, incarnation: string): Promise<string | null> {
+  const host = await one<{ id: string }>(
+    m,
+    `UPDATE hosts SET agent_incarnation = $2 WHERE name = $1 AND agent_incarnation IS DISTINCT FROM $2 RETURNING id`,
+    [hostName, incarnation],
+  );
+  return host?.id ?? null;
+}
+
+/** The host's id, the row locked until the transaction ends. */
+export async function lockHostByName(m: EntityManager, name: string): Promise<string | null> {
+  const host = await one<{ id: string }>(m, 'SELECT id FROM hosts WHERE name = $1 FOR UPDATE', [name]);
+  return host?.id ?? null;
 }

@@ -1,7 +1,7 @@
 import type { Fault } from '@berth/contracts';
 import { finishSteps, lateStep, startStep, type OperationStep } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
-import { one } from '../sql';
+import { one, rows } from '../sql';
 
 /** Who asked: recorded on every operation (the audit trail). */
 export interface Actor {
@@ -142,4 +142,98 @@ export async function addPendingSteps(manager: EntityManager, id: string, names:
     id,
     JSON.stringify([...steps, ...added]),
   ]);
+}
+
+/**
+ * Ends a pre-warm's step `pull <host>` (failed with `error`, if any); the operation finishes once every host has
+ * answered, failed if any pull did, naming each.
+ */
+export async function finishPullStep(
+  manager: EntityManager,
+  id: string,
+  host: string,
+  error: string | undefined,
+  at: string,
+): Promise<void> {
+  const op = await one<{ steps: OperationStep[] }>(
+    manager,
+    `SELECT steps FROM operations WHERE id = $1 AND status = 'running' FOR UPDATE`,
+    [id],
+  );
+  if (!op) return;
+  const name = `pull ${host}`;
+  const steps = op.steps.map((s) =>
+    s.name === name && (s.status === 'pending' || s.status === 'running')
+      ? {
+          ...s,
+          status: error ? ('failed' as const) : ('succeeded' as const),
+          finishedAt: at,
+          ...(error ? { detail: error } : {}),
+        }
+      : s,
+  );
+  const open = steps.some((s) => s.status === 'pending' || s.status === 'running');
+  const failed = steps.filter((s) => s.status === 'failed');
+  const fault = failed.length
+    ? { step: 'pull', message: failed.map((s) => `${s.name}: ${s.detail ?? 'failed'}`).join('; '), at }
+    : null;
+  await manager.query(
+    `UPDATE operations SET steps = $2, updated_at = now(),
+            status = CASE WHEN $3 THEN status ELSE $4 END,
+            fault = CASE WHEN $3 THEN fault ELSE $5::jsonb END,
+            finished_at = CASE WHEN $3 THEN finished_at ELSE now() END
+      WHERE id = $1`,
+    [id, JSON.stringify(steps), open, fault ? 'failed' : 'succeeded', fault ? JSON.stringify(fault) : null],
+  );
+}
+
+/** The running step of a running operation fails with the host's fault (the operation goes on: a reschedule). */
+export async function failRunningStep(manager: EntityManager, id: string, fault: Fault, host: string): Promise<void> {
+  const op = await one<{ steps: OperationStep[] }>(
+    manager,
+    `SELECT steps FROM operations WHERE id = $1 AND status = 'running' FOR UPDATE`,
+    [id],
+  );
+  if (!op) return;
+  const steps = finishSteps(op.steps, 'failed', fault.at, fault.step).map((s) =>
+    s.status === 'failed' && s.finishedAt === fault.at ? { ...s, detail: `${host}: ${fault.message}` } : s,
+  );
+  await manager.query('UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1', [
+    id,
+    JSON.stringify(steps),
+  ]);
+}
+
+/** The instance's newest running operation, if any. */
+export async function runningOperationOf(manager: EntityManager, instanceId: string): Promise<string | null> {
+  const running = await one<{ id: string }>(
+    manager,
+    `SELECT id FROM operations WHERE target_type = 'instance' AND target_id = $1 AND status = 'running'
+      ORDER BY started_at DESC LIMIT 1`,
+    [instanceId],
+  );
+  return running?.id ?? null;
+}
+
+/** A running operation that has not changed for a while: what the watchdog gives up. */
+export interface StaleOperation {
+  id: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  idleSec: number;
+  steps: OperationStep[];
+}
+
+/** Running operations unchanged for `timeoutSec` or more, the stalest first. */
+export function staleOperations(manager: EntityManager, timeoutSec: number): Promise<StaleOperation[]> {
+  return rows<StaleOperation>(
+    manager,
+    `SELECT id, action, target_type AS "targetType", target_id AS "targetId", steps,
+            floor(extract(epoch FROM now() - updated_at))::int AS "idleSec"
+       FROM operations
+      WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1)
+      ORDER BY updated_at LIMIT 100`,
+    [timeoutSec],
+  );
 }

@@ -8,7 +8,15 @@ import {
 } from '@berth/contracts';
 import { recoverTask, type TaskState } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
-import { INSTANCE_RECORD_SQL, type InstanceRecord, insertOperation, recordStep, enqueue, one, rows } from '@berth/data';
+import {
+  enqueue,
+  insertOperation,
+  lockBusyInstancesOn,
+  newIncarnation,
+  recordStep,
+  runningOperationOf,
+  type InstanceRecord,
+} from '@berth/data';
 import { limitsCommandOf, specOf } from '../specs/instance-spec';
 import type { MigrationWorkflow } from '../moves/migration-workflow';
 
@@ -27,7 +35,7 @@ export interface Recovered {
  * records (recoverTask, recoverMigration), once per agent incarnation, so that a repeated report
  * changes nothing. Each command goes out through the outbox under the task's own operation.
  */
-export class RecoveryStore {
+export class RecoveryWorkflow {
   constructor(
     private readonly dataSource: DataSource,
     private readonly migrations: MigrationWorkflow,
@@ -35,21 +43,12 @@ export class RecoveryStore {
 
   async hostStarted(report: HostStarted): Promise<Recovered[]> {
     const recovered = await this.dataSource.transaction(async (m) => {
-      const host = await one<{ id: string }>(
-        m,
-        `UPDATE hosts SET agent_incarnation = $2 WHERE name = $1 AND agent_incarnation IS DISTINCT FROM $2 RETURNING id`,
-        [report.host, report.incarnation],
-      );
-      if (!host) return null;
+      const hostId = await newIncarnation(m, report.host, report.incarnation);
+      if (!hostId) return null;
       const cut = new Map(
         report.interrupted.filter((c) => !c.migrationId).map((c) => [c.instanceId, c.command] as const),
       );
-      const busy = await rows<InstanceRecord>(
-        m,
-        `${INSTANCE_RECORD_SQL} WHERE i.host_id = $1 AND i.id = ANY ($2::uuid[]) AND i.task_state IS NOT NULL
-            AND i.deleted_at IS NULL ORDER BY i.created_at FOR UPDATE OF i`,
-        [host.id, [...cut.keys()]],
-      );
+      const busy = await lockBusyInstancesOn(m, hostId, [...cut.keys()]);
       const done: Recovered[] = [];
       for (const instance of busy) {
         const taskState = instance.taskState as TaskState;
@@ -97,13 +96,8 @@ export class RecoveryStore {
 
   /** The operation that runs the instance's task: its newest running one (one is opened if none runs). */
   private async operationOf(m: EntityManager, instance: InstanceRecord): Promise<string> {
-    const running = await one<{ id: string }>(
-      m,
-      `SELECT id FROM operations WHERE target_type = 'instance' AND target_id = $1 AND status = 'running'
-        ORDER BY started_at DESC LIMIT 1`,
-      [instance.id],
-    );
-    if (running) return running.id;
+    const running = await runningOperationOf(m, instance.id);
+    if (running) return running;
     return insertOperation(
       m,
       { projectId: instance.projectId, userId: null, requestId: null },

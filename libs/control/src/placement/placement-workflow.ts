@@ -7,45 +7,34 @@ import {
   type InstanceSpec,
   type RequestSpec,
 } from '@berth/contracts';
+import { resourcesOf, type GroupState, type HostCandidate, type Resources } from '@berth/domain';
 import {
-  finishSteps,
-  resourcesOf,
-  type GroupState,
-  type HostCandidate,
-  type OperationStep,
-  type Resources,
-} from '@berth/domain';
-import type { Pool } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
-import {
-  drawReservationSlot,
-  releaseAllocations,
-  type HostLimits,
+  backToScheduling,
   claimBuild,
   claimBuildPrepared,
-  type BuildClaim,
-  type ClaimResult,
+  drawReservationSlot,
+  enqueue,
+  failRunningStep,
+  failUnplaced,
+  finishOperation,
+  instanceRecord,
   loadGroupState,
   loadHostState,
   loadHostStates,
-  reservationSlots,
-  INSTANCE_RECORD_SQL,
-  type InstanceRecord,
+  lockBuild,
+  lockUnplaced,
   markInstanceDeleted,
-  finishOperation,
   recordStep,
-  enqueue,
-  one,
+  releaseAllocations,
+  reservationSlots,
+  setSpawning,
+  type BuildClaim,
+  type ClaimResult,
+  type HostLimits,
 } from '@berth/data';
-import { specOf } from '../specs/instance-spec';
-
-/** The instance's request as the scheduler first saw it, and where its build failed. */
-interface FailedBuildRow extends RequestSpec {
-  taskState: string | null;
-  hostId: string;
-  hostName: string;
-  alternates: string[];
-}
+import type { Pool } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import { requestSpecOf, specOf } from '../specs/instance-spec';
 
 /** A build that failed on `hostName` and is to be retried on one of `alternates`. */
 export interface FailedBuild {
@@ -60,7 +49,7 @@ export interface FailedBuild {
 }
 
 /** The scheduler's view of the database: hosts, groups, reservation slots, and claims. */
-export class PlacementStore {
+export class PlacementWorkflow {
   constructor(
     private readonly dataSource: DataSource,
     readonly limits: HostLimits,
@@ -114,19 +103,10 @@ export class PlacementTx {
    */
   async claim(c: BuildClaim, spec: InstanceSpec): Promise<ClaimResult> {
     if (!c.reservationId) return claimBuild(this.manager, c, spec, this.limits);
-    const waiting = await one<{ id: string }>(
-      this.manager,
-      `SELECT id FROM instances WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling' FOR UPDATE`,
-      [c.instanceId],
-    );
-    if (!waiting) return 'gone';
+    if (!(await lockUnplaced(this.manager, c.instanceId))) return 'gone';
     const pinned = await drawReservationSlot(this.manager, c.reservationId, c.instanceId, c.host.id);
     if (!pinned) return 'host-full';
-    await this.manager.query(
-      `UPDATE instances SET host_id = $2, task_state = 'spawning', alternates = $3, pinned_cpus = $4, updated_at = now()
-        WHERE id = $1`,
-      [c.instanceId, c.host.id, c.alternates, pinned],
-    );
+    await setSpawning(this.manager, c.instanceId, { hostId: c.host.id, alternates: c.alternates, pinnedCpus: pinned });
     await recordStep(this.manager, c.operationId, 'schedule', new Date().toISOString(), `host ${c.host.name}`);
     const command: ComputeCommand = {
       v: CONTRACT_VERSION,
@@ -149,76 +129,44 @@ export class PlacementTx {
    * this transaction (rolled back if no alternate takes it). Null when there is nothing to retry.
    */
   async beginReschedule(instanceId: string, operationId: string, fault: Fault): Promise<FailedBuild | null> {
-    const row = await one<FailedBuildRow>(
-      this.manager,
-      `SELECT i.task_state AS "taskState", i.host_id AS "hostId", h.name AS "hostName", i.alternates, i.kind,
-              i.project_id AS "projectId", i.cpu_policy AS "cpuPolicy", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb",
-              (i.throttles->>'pidsLimit')::int AS "pidsLimit", i.zone,
-              i.extra_specs AS "extraSpecs", n.vlan, i.image_ref AS "imageRef", i.server_group_id AS "serverGroupId",
-              i.reservation_id AS "reservationId"
-         FROM instances i JOIN hosts h ON h.id = i.host_id
-         JOIN ports p ON p.instance_id = i.id JOIN networks n ON n.id = p.network_id
-        WHERE i.id = $1 FOR UPDATE OF i`,
-      [instanceId],
-    );
-    if (!row || row.taskState !== 'spawning' || row.alternates.length === 0) return null;
+    const build = await lockBuild(this.manager, instanceId);
+    if (!build || build.taskState !== 'spawning' || build.alternates.length === 0) return null;
     await releaseAllocations(this.manager, { instanceId });
-    await this.manager.query(
-      `UPDATE instances SET host_id = NULL, task_state = 'scheduling', alternates = '{}', pinned_cpus = '{}', updated_at = now(),
-              build_failures = build_failures || $2::jsonb
-        WHERE id = $1`,
-      [instanceId, JSON.stringify([{ host: row.hostName, step: fault.step, message: fault.message, at: fault.at }])],
-    );
+    const { hostId, hostName, alternates } = build;
+    await backToScheduling(this.manager, instanceId, {
+      host: hostName,
+      step: fault.step,
+      message: fault.message,
+      at: fault.at,
+    });
     // The failed attempt's step ends as failed; the operation goes on with the next host.
-    const op = await one<{ steps: OperationStep[] }>(
-      this.manager,
-      `SELECT steps FROM operations WHERE id = $1 AND status = 'running' FOR UPDATE`,
-      [operationId],
-    );
-    if (op) {
-      const steps = finishSteps(op.steps, 'failed', fault.at, fault.step).map((s) =>
-        s.status === 'failed' && s.finishedAt === fault.at ? { ...s, detail: `${row.hostName}: ${fault.message}` } : s,
-      );
-      await this.manager.query('UPDATE operations SET steps = $2, updated_at = now() WHERE id = $1', [
-        operationId,
-        JSON.stringify(steps),
-      ]);
-    }
-    const record = await one<InstanceRecord>(this.manager, `${INSTANCE_RECORD_SQL} WHERE i.id = $1`, [instanceId]);
+    await failRunningStep(this.manager, operationId, fault, hostName);
+    const record = await instanceRecord(this.manager, instanceId);
     if (!record) throw new Error(`instance ${instanceId} vanished during its reschedule`);
-    const { taskState: _, hostId, hostName, alternates, ...request } = row;
+    // A rebuild claims afresh in the common pool: the reservation's slot went with the failed claim.
+    const request = requestSpecOf(record, { reservation: 'none' });
     return {
       spec: specOf(record),
       hostId,
       hostName,
       alternates,
       resources: resourcesOf(request),
-      reservationId: request.reservationId,
-      serverGroupId: request.serverGroupId,
-      // A rebuild claims afresh in the common pool: the reservation's slot went with the failed claim.
-      request: { ...request, reservationId: null },
+      reservationId: record.reservationId,
+      serverGroupId: record.serverGroupId,
+      request,
     };
   }
 
   /** No host can take the instance: ERROR with the explanation; its operation fails. */
   async noValidHost(instanceId: string, operationId: string, message: string): Promise<void> {
     const fault: Fault = { step: 'schedule', message, at: new Date().toISOString() };
-    await this.manager.query(
-      `UPDATE instances SET status = 'ERROR', task_state = NULL, fault = $2, updated_at = now()
-        WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling'`,
-      [instanceId, JSON.stringify(fault)],
-    );
+    await failUnplaced(this.manager, instanceId, fault);
     await finishOperation(this.manager, operationId, fault);
   }
 
   /** An instance beyond what fitted of a best-effort request (maxCount): it is not created after all. */
   async dropUnplaced(instanceId: string, operationId: string, message: string): Promise<void> {
-    const dropped = await one<{ id: string }>(
-      this.manager,
-      `SELECT id FROM instances WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling' FOR UPDATE`,
-      [instanceId],
-    );
-    if (!dropped) return;
+    if (!(await lockUnplaced(this.manager, instanceId))) return;
     await markInstanceDeleted(this.manager, instanceId, operationId);
     await finishOperation(this.manager, operationId, { step: 'schedule', message, at: new Date().toISOString() });
   }
