@@ -18,3 +18,8 @@ export async function one<T>(manager: EntityManager, text: string, params: reado
   const [first] = await rows<T>(manager, text, params);
   return first ?? null;
 }
+
+/** One round trip to the database (readiness). */
+export async function pingDatabase(manager: EntityManager): Promise<void> {
+  await manager.query('SELECT 1');
+}

@@ -5,10 +5,13 @@
 export const OPERATION_STATUSES = ['running', 'succeeded', 'failed'] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 
+/** pending: created ahead, not started yet (one step per host of a pre-warm, one per instance of a drain). */
+export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
 export interface OperationStep {
   name: string;
-  /** pending: created ahead, not started yet (one step per host of a pre-warm). */
-  status: 'pending' | 'running' | 'succeeded' | 'failed';
+  status: StepStatus;
   startedAt: string;
   finishedAt?: string;
   detail?: string;

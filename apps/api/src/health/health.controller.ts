@@ -1,12 +1,28 @@
 import { QueueProducer } from '@berth/queue';
 import { readiness } from '@berth/platform';
 import { Controller, Get, Header, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { pingDatabase } from '@berth/data';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
 import { ApiMetrics } from '../metrics/api-metrics';
+
+class HealthView {
+  @ApiProperty({ enum: ['ok'] }) status!: 'ok';
+}
+
+class ReadyView {
+  @ApiProperty({ enum: ['ready', 'not ready'] }) status!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { database: 'ok', redis: 'ok' },
+    description: 'Each dependency: ok, or why it does not answer',
+  })
+  checks!: Record<string, string>;
+}
 
 /** Liveness, readiness and metrics of the API process. */
 @ApiTags('health')
@@ -21,7 +37,7 @@ export class HealthController {
   @Get('healthz')
   @Policy('health:get')
   @ApiOperation({ summary: 'Liveness' })
-  @ApiOkResponse({ description: 'The API process is up' })
+  @ApiOkResponse({ description: 'The API process is up', type: HealthView })
   healthz(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -29,13 +45,16 @@ export class HealthController {
   @Get('readyz')
   @Policy('health:get')
   @ApiOperation({ summary: 'Readiness: the database and Redis answer' })
-  @ApiOkResponse({ description: '{status: "ready", checks: {database: "ok", redis: "ok"}}' })
-  @ApiServiceUnavailableResponse({ description: 'A dependency does not answer; checks name it and why' })
+  @ApiOkResponse({ description: 'The database and Redis answer', type: ReadyView })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency does not answer; checks name it and why',
+    type: ReadyView,
+  })
   async readyz(
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ status: string; checks: Record<string, string> }> {
     const checks = await readiness({
-      database: () => this.dataSource.query('SELECT 1'),
+      database: () => pingDatabase(this.dataSource.manager),
       redis: () => this.producer.ping(),
     });
     const ready = Object.values(checks).every((c) => c === 'ok');

@@ -1,5 +1,5 @@
 import { OperationEntity, rows } from '@berth/data';
-import { BerthError, OPERATION_STATUSES, type OperationStatus } from '@berth/domain';
+import { BerthError, OPERATION_STATUSES, STEP_STATUSES, type OperationStatus, type StepStatus } from '@berth/domain';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
@@ -12,7 +12,11 @@ import { IsIn, IsISO8601, IsOptional, IsUUID, Matches } from 'class-validator';
 
 class StepView {
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['running', 'succeeded', 'failed'] }) status!: string;
+  @ApiProperty({
+    enum: STEP_STATUSES,
+    description: 'pending: created ahead, not started yet (a step per host of a pre-warm, per instance of a drain)',
+  })
+  status!: StepStatus;
   @ApiProperty() startedAt!: string;
   @ApiPropertyOptional() finishedAt?: string;
   @ApiPropertyOptional() detail?: string;
