@@ -1,6 +1,7 @@
 /** PostgreSQL error codes Berth reacts to (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
+const DEADLOCK_DETECTED = '40P01';
 
 interface PgError {
   code?: string;
@@ -25,4 +26,9 @@ export function isForeignKeyViolation(error: unknown): boolean {
 
 export function violatedConstraint(error: unknown): string | undefined {
   return pgError(error).constraint;
+}
+
+/** PostgreSQL broke a deadlock by failing this transaction: running it again may succeed. */
+export function isDeadlock(error: unknown): boolean {
+  return pgError(error).code === DEADLOCK_DETECTED;
 }

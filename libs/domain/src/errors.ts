@@ -18,6 +18,44 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Why a request conflicts with the state of things: the rule a client can act on (the field error's rule on the
+ * wire). A closed list, so that code deciding on a refusal switches on it exhaustively, never on a message.
+ */
+export const CONFLICT_REASONS = [
+  /** The resource's state does not allow it now (a task in flight, the wrong status). */
+  'state',
+  /** No room: a host or the capacity left cannot take it. */
+  'capacity',
+  /** The instance's host is down, or it has none. */
+  'host',
+  /** The host must be down for this (an evacuation). */
+  'down',
+  /** Something of that name or content exists already. */
+  'unique',
+  /** Still used by something that must go first. */
+  'inUse',
+  'notInUse',
+  /** The project's default group stays. */
+  'notDefault',
+  /** Only a running instance has it (usage, a console). */
+  'running',
+  /** A port without port security has no security groups. */
+  'noGroups',
+  /** Security groups need port security on the port. */
+  'portSecurity',
+  /** A reservation outside its window. */
+  'window',
+  /** Nothing to act on yet (an image no host caches). */
+  'empty',
+  /** An address taken, or none left. */
+  'free',
+  'exhausted',
+  /** Any other conflict. */
+  'conflict',
+] as const;
+export type ConflictReason = (typeof CONFLICT_REASONS)[number];
+
 export class BerthError extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -25,6 +63,8 @@ export class BerthError extends Error {
     readonly details: readonly FieldError[] = [],
     /** For quota_exceeded: each resource that would pass its limit. */
     readonly quota: readonly QuotaExcess[] = [],
+    /** For conflict: why, from a closed list (the field error's rule on the wire). */
+    readonly reason: ConflictReason | null = null,
   ) {
     super(message);
     this.name = 'BerthError';
@@ -58,13 +98,21 @@ export class BerthError extends Error {
     return new BerthError('gone', message, [{ field, rule, message }]);
   }
 
-  static conflict(message: string, field?: string, rule = 'conflict'): BerthError {
-    return new BerthError('conflict', message, field ? [{ field, rule, message }] : []);
+  static conflict(message: string, field?: string, reason: ConflictReason = 'conflict'): BerthError {
+    return new BerthError('conflict', message, field ? [{ field, rule: reason, message }] : [], [], reason);
   }
 }
 
-/** Address errors: a taken or exhausted address is a conflict, a malformed one invalid. */
-export function addressError(errors: readonly FieldError[]): BerthError {
-  const conflict = errors.find((e) => e.rule === 'free' || e.rule === 'exhausted');
-  return conflict ? new BerthError('conflict', conflict.message, errors) : BerthError.invalid(errors);
+/** The error of an address the network could not give: a taken or exhausted address is a conflict, a malformed one invalid. */
+export function addressError(pick: {
+  errors: readonly FieldError[];
+  refusal: 'invalid' | 'free' | 'exhausted';
+}): BerthError {
+  switch (pick.refusal) {
+    case 'free':
+    case 'exhausted':
+      return new BerthError('conflict', pick.errors.map((e) => e.message).join('; '), pick.errors, [], pick.refusal);
+    case 'invalid':
+      return BerthError.invalid(pick.errors);
+  }
 }

@@ -82,7 +82,11 @@ describe('pickAddress', () => {
 
   it('reports exhaustion on the network field', () => {
     const r = pickAddress(small, [ip('10.1.0.2'), ip('10.1.0.3'), ip('10.1.0.4')]);
-    expect(r).toEqual({ ok: false, errors: [expect.objectContaining({ field: 'network', rule: 'exhausted' })] });
+    expect(r).toEqual({
+      ok: false,
+      refusal: 'exhausted',
+      errors: [expect.objectContaining({ field: 'network', rule: 'exhausted' })],
+    });
   });
 
   it('fills a hole left by a freed address', () => {

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { invalid, ok, type Checked } from './field-error';
+import { invalid, ok, type Checked, type FieldError } from './field-error';
 
 /**
  * IPv4 address management, as plain arithmetic on 32-bit numbers. There is no DHCP in Berth: the
@@ -100,21 +100,38 @@ export function poolSize(plan: NetworkPlan): number {
  * Chooses a port's address. A requested address must lie in the pool, must not be the gateway and
  * must be free; otherwise the lowest free address in the pool is returned. `used` need not be sorted.
  */
-export function pickAddress(plan: NetworkPlan, used: Iterable<number>, requested?: string): Checked<number> {
+/** An address picked, or why not: a malformed request (invalid), or one the network cannot give now (conflict). */
+export type AddressPick =
+  { ok: true; value: number } | { ok: false; errors: FieldError[]; refusal: 'invalid' | 'free' | 'exhausted' };
+
+/** A refused pick: `rule` is the field error's rule (a taken or exhausted address is its own refusal too). */
+const refused = (
+  refusal: 'invalid' | 'free' | 'exhausted',
+  field: string,
+  rule: string,
+  message: string,
+): AddressPick => ({
+  ok: false,
+  errors: [{ field, rule, message }],
+  refusal,
+});
+
+export function pickAddress(plan: NetworkPlan, used: Iterable<number>, requested?: string): AddressPick {
   const taken = new Set(used);
   if (requested !== undefined) {
     const address = parseIPv4(requested);
-    if (address === null) return invalid('ip', 'ipv4', 'ip must be an IPv4 address');
+    if (address === null) return refused('invalid', 'ip', 'ipv4', 'ip must be an IPv4 address');
     if (address < plan.poolStart || address > plan.poolEnd) {
-      return invalid(
+      return refused(
+        'invalid',
         'ip',
         'inPool',
         `ip must lie in the network's allocation pool ${formatIPv4(plan.poolStart)}-${formatIPv4(plan.poolEnd)}`,
       );
     }
-    if (address === plan.gateway) return invalid('ip', 'notGateway', 'ip is the network gateway');
-    if (taken.has(address)) return invalid('ip', 'free', `ip ${requested} is already in use on this network`);
-    return ok(address);
+    if (address === plan.gateway) return refused('invalid', 'ip', 'notGateway', 'ip is the network gateway');
+    if (taken.has(address)) return refused('free', 'ip', 'free', `ip ${requested} is already in use on this network`);
+    return { ok: true, value: address };
   }
   taken.add(plan.gateway);
   const blocking = [...taken].filter((a) => a >= plan.poolStart && a <= plan.poolEnd).sort((a, b) => a - b);
@@ -123,8 +140,9 @@ export function pickAddress(plan: NetworkPlan, used: Iterable<number>, requested
     if (address > candidate) break;
     candidate = address + 1;
   }
-  if (candidate > plan.poolEnd) return invalid('network', 'exhausted', 'the network has no free address left');
-  return ok(candidate);
+  if (candidate > plan.poolEnd)
+    return refused('exhausted', 'network', 'exhausted', 'the network has no free address left');
+  return { ok: true, value: candidate };
 }
 
 /** A locally administered unicast MAC under Berth's prefix 02:be, from four random bytes. */

@@ -1,4 +1,4 @@
-import { InstanceWorkflow, MigrationWorkflow, ReservationWorkflow, specOf } from '@berth/control';
+import { InstanceWorkflow, MigrationWorkflow, ReservationWorkflow, specOf, type NewInstances } from '@berth/control';
 import {
   type ReservationRecord,
   FlavorEntity,
@@ -25,8 +25,6 @@ import {
   type InstanceStatsAnswer,
   type InstanceStatsQuery,
   type InstanceKind,
-  type Throttles,
-  type VmBoot,
 } from '@berth/contracts';
 import { errorMessage } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
@@ -45,7 +43,6 @@ import {
   type LimitAction,
   type MigrationAction,
   checkAddressPairs,
-  type AddressPairRequest,
 } from '@berth/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -56,26 +53,8 @@ import { ApiEnv } from '../config';
 import type { CreateInstanceDto, InstanceActionDto } from './instance.dto';
 
 /** A create request with every reference resolved and checked: what creates and dry-runs act on. */
-export interface ResolvedCreate {
-  projectId: string;
-  name: string;
-  kind: CreateInstanceDto['kind'];
-  count: number;
-  minCount: number;
-  flavor: FlavorEntity;
-  image: { id: string; name: string; ref: string; boot: VmBoot | null };
-  network: NetworkEntity;
-  ip: string | undefined;
-  /** The flavor's throttles with the request's overrides, checked against the bounds. */
-  throttles: Throttles;
-  /** Checked; a pair without a MAC takes its port's. */
-  allowedAddressPairs: AddressPairRequest[];
-  /** Found in the project; null: its default group. */
-  securityGroupIds: string[] | null;
-  zone: string | null;
-  group: ServerGroupEntity | null;
-  reservation: ReservationRecord | null;
-}
+/** A create request resolved and checked: the workflow's input but for who asks (nothing is written yet). */
+export type ResolvedCreate = Omit<NewInstances, 'actor'>;
 
 @Injectable()
 export class InstancesService {
@@ -161,14 +140,16 @@ export class InstancesService {
             ? { kernelRef: image.kernelRef, initrdRef: image.initrdRef, cmdline: image.cmdline }
             : null,
       },
-      network,
+      network: { id: network.id, vlan: network.vlan },
       ip: dto.ip,
       throttles: throttles.value,
       allowedAddressPairs: pairs.value,
       securityGroupIds,
       zone: dto.zone ?? reservation?.zone ?? null,
-      group,
-      reservation,
+      serverGroupId: group?.id ?? null,
+      reservationId: reservation?.id ?? null,
+      restartPolicy: dto.restartPolicy ?? 'never',
+      portSecurity: dto.portSecurity ?? true,
     };
   }
 
@@ -178,27 +159,7 @@ export class InstancesService {
     principal: Principal,
     actor: Actor,
   ): Promise<Array<{ instance: InstanceRecord; operationId: string }>> {
-    const r = await this.resolve(dto, principal);
-    const created = await this.store.create({
-      actor,
-      projectId: r.projectId,
-      name: r.name,
-      count: r.count,
-      minCount: r.minCount,
-      kind: r.kind,
-      flavor: r.flavor,
-      image: r.image,
-      network: r.network,
-      ip: r.ip,
-      throttles: r.throttles,
-      zone: r.zone,
-      serverGroupId: r.group?.id ?? null,
-      reservationId: r.reservation?.id ?? null,
-      restartPolicy: dto.restartPolicy ?? 'never',
-      portSecurity: dto.portSecurity ?? true,
-      allowedAddressPairs: r.allowedAddressPairs,
-      securityGroupIds: r.securityGroupIds,
-    });
+    const created = await this.store.create({ ...(await this.resolve(dto, principal)), actor });
     return created.map((c) => ({ instance: c.record, operationId: c.operationId }));
   }
 

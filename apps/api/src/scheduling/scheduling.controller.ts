@@ -124,9 +124,9 @@ export class SchedulingController {
     const r = await this.instances.resolve(dto, principal);
     const m = this.dataSource.manager;
     let hosts = await loadHostStates(m, this.env.BERTH_HOST_DOWN_AFTER_SEC);
-    const group = r.group ? await loadGroupState(m, r.group.id, false) : null;
+    const group = r.serverGroupId ? await loadGroupState(m, r.serverGroupId, false) : null;
     const members = new Map(group?.members ?? []);
-    const slots = r.reservation ? await reservationSlots(m, r.reservation.id) : null;
+    const slots = r.reservationId ? await reservationSlots(m, r.reservationId) : null;
     const policy = { ...schedulerPolicy(policyOptionsOf(this.env)), subsetSize: 1 };
     const size = resourcesOf({ ...r.flavor, kind: r.kind, pidsLimit: r.throttles.pidsLimit });
     const placements = new Map<string, number>();

@@ -1,6 +1,6 @@
 import type { PlaceInstancesJob, RequestSpec } from '@berth/contracts';
 import { RollbackPlacement, type PlacementWorkflow } from '@berth/control';
-import type { BuildClaim, ClaimResult } from '@berth/data';
+import { isDeadlock, type BuildClaim, type ClaimResult } from '@berth/data';
 import {
   explainNoValidHost,
   selectHosts,
@@ -22,12 +22,6 @@ type Placed = { hostId: string; resources: Resources; fromSlot: boolean };
 /** How many times a decision re-selects after losing races for every host it tried. */
 const SELECTION_ROUNDS = 3;
 const DEADLOCK_RETRIES = 5;
-
-const isDeadlock = (error: unknown) =>
-  typeof error === 'object' &&
-  error !== null &&
-  'driverError' in error &&
-  (error.driverError as { code?: string }).code === '40P01';
 
 /**
  * Places the instances of one create request: filter and weigh every host (from the cache), then
@@ -78,7 +72,7 @@ export class PlacementService {
         const group = job.request.serverGroupId ? await tx.group(job.request.serverGroupId) : null;
         const members = new Map(group?.members ?? []);
         const slots = job.request.reservationId ? await tx.slots(job.request.reservationId) : null;
-        const misses: Array<{ member: Member; message: string }> = [];
+        const misses: Array<{ member: Member } & Miss> = [];
         for (const member of job.members) {
           const request = placementRequest(job.request, group ? { ...group, members } : null);
           const reservationId = job.request.reservationId;
@@ -97,12 +91,13 @@ export class PlacementService {
             applied.push(outcome.placed);
             members.set(outcome.placed.hostId, (members.get(outcome.placed.hostId) ?? 0) + 1);
             if (slots) slots.set(outcome.placed.hostId, (slots.get(outcome.placed.hostId) ?? 1) - 1);
-          } else if (outcome.message) {
-            misses.push({ member, message: outcome.message });
+          } else if (outcome.miss) {
+            misses.push({ member, ...outcome.miss });
           }
         }
         if (applied.length < job.minCount) {
-          throw new NotEnough(job.minCount, applied.length, misses[0]?.message ?? 'No valid host');
+          const first = misses[0] ?? { message: 'No valid host', filter: 'none' };
+          throw new NotEnough(job.minCount, applied.length, first.message, first.filter);
         }
         // Beyond minCount a request is a best effort: what did not fit is not created.
         for (const miss of misses) {
@@ -127,7 +122,7 @@ export class PlacementService {
       await this.store.decide(async (tx) => {
         for (const m of job.members) await tx.noValidHost(m.instanceId, m.operationId, message);
       });
-      for (let i = 0; i < job.members.length; i += 1) this.decided('no_valid_host', rejectingFilter(message));
+      for (let i = 0; i < job.members.length; i += 1) this.decided('no_valid_host', error.filter);
     }
   }
 
@@ -192,9 +187,9 @@ export class PlacementService {
       this.decided('placed', '');
       return;
     }
-    if (!outcome.message) return;
-    const message = outcome.message;
-    this.decided('no_valid_host', rejectingFilter(message));
+    if (!outcome.miss) return;
+    const { message, filter } = outcome.miss;
+    this.decided('no_valid_host', filter);
     this.log.warn({ instanceId: member.instanceId, reason: message }, 'no valid host');
     await this.store.decide((tx) => tx.noValidHost(member.instanceId, member.operationId, message));
   }
@@ -210,7 +205,7 @@ export class PlacementService {
     hosts: () => Promise<readonly HostCandidate[]>,
     claim: (c: BuildClaim) => Promise<ClaimResult>,
     reread: (hostId: string) => Promise<void>,
-  ): Promise<{ placed?: Placed; message?: string }> {
+  ): Promise<{ placed?: Placed; miss?: Miss }> {
     const lost: Rejection[] = [];
     let last: Rejection[] = [];
     for (let round = 0; round < SELECTION_ROUNDS; round += 1) {
@@ -237,8 +232,15 @@ export class PlacementService {
         await reread(host.id);
       }
     }
-    return { message: explainNoValidHost([...last, ...lost]) };
+    const rejected = [...last, ...lost];
+    return { miss: { message: explainNoValidHost(rejected), filter: rejectingFilter(rejected) } };
   }
+}
+
+/** Why an instance found no host: the explanation, and the first filter that turned a host down (a metric label). */
+interface Miss {
+  message: string;
+  filter: string;
 }
 
 class NotEnough extends Error {
@@ -246,6 +248,7 @@ class NotEnough extends Error {
     readonly needed: number,
     readonly placed: number,
     message: string,
+    readonly filter: string,
   ) {
     super(message);
   }
@@ -263,7 +266,7 @@ export function placementRequest(spec: RequestSpec, group: GroupState | null): P
   };
 }
 
-/** The first filter a "No valid host" message names ("No valid host: h1: Capacity: ..."): a bounded label. */
-export function rejectingFilter(message: string): string {
-  return /^No valid host: [^:]+: ([A-Za-z]+):/.exec(message)?.[1] ?? 'other';
+/** The first filter that turned a host down, as a bounded metric label ('none': no host to turn down). */
+export function rejectingFilter(rejected: readonly Rejection[]): string {
+  return rejected[0]?.filter ?? 'none';
 }

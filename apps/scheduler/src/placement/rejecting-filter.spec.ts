@@ -1,17 +1,19 @@
 import { rejectingFilter } from './placement-service';
 
 describe('rejectingFilter', () => {
-  it("names the first host's first rejecting filter, a bounded metric label", () => {
-    expect(rejectingFilter('No valid host: tb1: Capacity: vcpus needs 1, 0 free; tb2: Claim: another took it')).toBe(
-      'Capacity',
-    );
-    expect(rejectingFilter('No valid host: h-1: DriverKind: host has no container driver (offers none)')).toBe(
-      'DriverKind',
-    );
+  it("names the first host's rejecting filter from the rejections themselves, a bounded metric label", () => {
+    expect(
+      rejectingFilter([
+        { host: 'tb1', filter: 'Capacity', code: 'vcpus', reason: 'vcpus needs 1, 0 free' },
+        { host: 'tb2', filter: 'Claim', code: 'race', reason: 'another request took the room first' },
+      ]),
+    ).toBe('Capacity');
+    expect(
+      rejectingFilter([{ host: 'h-1', filter: 'DriverKind', code: 'kind', reason: 'host has no container driver' }]),
+    ).toBe('DriverKind');
   });
 
-  it('calls anything else other', () => {
-    expect(rejectingFilter('No valid host')).toBe('other');
-    expect(rejectingFilter('only 0 of 1 m1.tiny fit')).toBe('other');
+  it('calls a decision with no host to reject none', () => {
+    expect(rejectingFilter([])).toBe('none');
   });
 });

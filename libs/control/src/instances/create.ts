@@ -145,7 +145,7 @@ async function pickAddresses(m: EntityManager, input: NewInstances, count: numbe
   const picked: string[] = [];
   for (let i = 0; i < count; i += 1) {
     const address = pickAddress(plan.value, used, count === 1 ? input.ip : undefined);
-    if (!address.ok) throw addressError(address.errors);
+    if (!address.ok) throw addressError(address);
     used.add(address.value);
     picked.push(formatIPv4(address.value));
   }
