@@ -123,6 +123,10 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['../docker/*', '../libvirt/*'] }] },
   },
   {
+    files: ['libs/drivers/src/libvirt/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['../docker/*', '../fake/*'] }] },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },

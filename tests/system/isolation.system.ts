@@ -201,6 +201,8 @@ describe('isolation: root in a container is not root on the host, and no forged 
         reported: dockerd.includes(`name=${option}`),
       });
     }
+    // Its driver's capabilities, as the agent reported them, which the API holds requests to.
+    expect(host.capabilities.container).toEqual(['live-resize', 'cold-migrate']);
     const kernelPidMax = Number((await readFile('/proc/sys/kernel/pid_max', 'utf8')).trim());
     expect(host.pidMax).toBe(kernelPidMax);
     expect(kernelPidMax).toBeGreaterThanOrEqual(4_194_304);

@@ -1,4 +1,4 @@
-import type { HostFacts, InstanceKind } from '@berth/contracts';
+import type { DriverCapability, HostFacts, InstanceKind } from '@berth/contracts';
 import { lxcfsBinds } from '@berth/cgroups';
 import { formatCpuList, type HostCpuSets } from '@berth/domain';
 import { readdir, readFile, statfs, writeFile } from 'node:fs/promises';
@@ -23,6 +23,8 @@ export interface HostFactsOptions {
   lxcfsPath: string | null;
   /** How the host's drivers keep instances apart (each driver's confinement, merged). */
   confinement: () => Promise<string[]>;
+  /** Each driver's capabilities, by the kind it runs. */
+  capabilities: Partial<Record<InstanceKind, DriverCapability[]>>;
 }
 
 const PID_MAX = '/proc/sys/kernel/pid_max';
@@ -79,5 +81,6 @@ export async function readHostFacts(options: HostFactsOptions): Promise<HostFact
     confinement: await options.confinement(),
     pidMax,
     pids: Math.max(0, pidMax - options.reservedPids),
+    capabilities: options.capabilities,
   };
 }

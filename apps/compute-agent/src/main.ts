@@ -150,6 +150,7 @@ export async function startAgent(env: AgentEnv) {
       const each = await Promise.all([...byKind.values()].map((d) => d.confinement().catch(() => [] as string[])));
       return [...new Set(each.flat())];
     },
+    capabilities: Object.fromEntries([...byKind].map(([kind, d]) => [kind, [...d.capabilities]])),
   };
   const heartbeat = async () => {
     try {

@@ -3,6 +3,13 @@ import type { CONTRACT_VERSION, ComputeCommandType } from './jobs';
 import type { AppliedLimits } from './limits';
 import type { DiskArtifact, MigrationCommandType } from './migration';
 
+/**
+ * What a host's driver can do beyond running instances, so that the API refuses early and by name what it cannot
+ * (Nova's driver capabilities): change limits while an instance runs, move a stopped copy to another host.
+ */
+export const DRIVER_CAPABILITIES = ['live-resize', 'cold-migrate'] as const;
+export type DriverCapability = (typeof DRIVER_CAPABILITIES)[number];
+
 /** What an agent knows about its host; sent at start and with every heartbeat. */
 export interface HostFacts {
   name: string;
@@ -41,6 +48,8 @@ export interface HostFacts {
    * limit against it. Absent from older agents: the host is held to none.
    */
   pids?: number;
+  /** Each driver's capabilities, by the kind it runs. Absent from older agents: not known (nothing is refused). */
+  capabilities?: Partial<Record<InstanceKind, DriverCapability[]>>;
 }
 
 /** A host command that an agent died running. */

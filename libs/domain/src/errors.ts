@@ -29,6 +29,8 @@ export const CONFLICT_REASONS = [
   'capacity',
   /** The instance's host is down, or it has none. */
   'host',
+  /** The driver of the instance's host does not claim the capability this needs (live-resize, cold-migrate). */
+  'capability',
   /** The host must be down for this (an evacuation). */
   'down',
   /** Something of that name or content exists already. */

@@ -7,6 +7,7 @@ import type {
   InstanceUsage,
   PowerState,
   SshPeer,
+  DriverCapability,
 } from '@berth/contracts';
 
 /**
@@ -21,7 +22,8 @@ export interface ComputeDriver {
   /** Registry key, e.g. "docker". */
   readonly name: string;
   readonly kind: InstanceKind;
-  readonly capabilities: DriverCapabilities;
+  /** What it can do beyond running instances; the agent reports them, and the API refuses what a host's driver cannot. */
+  readonly capabilities: readonly DriverCapability[];
   /** Where, once initialised, the hypervisor keeps its instances' disks (Docker's data root); absent: not known. */
   readonly dataRoot?: string | null;
 
@@ -149,14 +151,6 @@ export interface ComputeDriver {
 
   /** Removes a snapshot's local copy and, with `registry`, the shared one. A missing snapshot succeeds. */
   forgetSnapshot(ref: string, registry: boolean): Promise<void>;
-}
-
-/** Optional abilities, declared so the API can refuse early and clearly (Nova's capabilities). */
-export interface DriverCapabilities {
-  /** Limits can change while the instance runs. */
-  liveResize: boolean;
-  /** Snapshot + move to another host. */
-  coldMigrate: boolean;
 }
 
 /**

@@ -307,6 +307,46 @@ describe('limits: flavors, overrides, the dedicated CPU pool and live resize cla
       expect((await h.instance(id)).limits).toMatchObject({ netEgressMbps: 50, cpuPolicy: 'shared', pinnedCpus: [] });
     });
 
+    it("refuses what the host's driver does not claim to do (409 naming the capability), changing nothing", async () => {
+      const { job, ids } = await h.create({ name: 'capless', flavor: 'm1.bounded' }, member);
+      await build(job);
+      const id = ids[0]!;
+      const pool = { vcpus: 2, cpuSharedSet: '4-5', pcpus: 4, cpuDedicatedSet: '0-3', ramMb: 8192, lxcfs: true };
+      const operations = async () => (await api.sql('SELECT count(*)::int AS n FROM operations'))[0];
+      try {
+        await h.reports.heartbeat(hostFacts('pool', { ...pool, capabilities: { container: ['cold-migrate'] } }));
+        const before = await operations();
+        const live = await api.call(
+          'POST',
+          `/v1/instances/${id}/actions`,
+          { action: 'set-limits', limits: { netEgressMbps: 60 } },
+          member,
+        );
+        expect(live.status).toBe(409);
+        expect(live.body.error.details).toEqual([expect.objectContaining({ field: 'action', rule: 'capability' })]);
+        expect(live.body.error.message).toContain('capability live-resize');
+        await h.reports.heartbeat(hostFacts('pool', { ...pool, capabilities: { container: ['live-resize'] } }));
+        const move = await api.call('POST', `/v1/instances/${id}/actions`, { action: 'migrate' });
+        expect(move.status).toBe(409);
+        expect(move.body.error.message).toContain('capability cold-migrate');
+        expect(await operations()).toEqual(before);
+        expect(await h.instance(id)).toMatchObject({ status: 'ACTIVE', taskState: null });
+        await h.reports.heartbeat(
+          hostFacts('pool', { ...pool, capabilities: { container: ['live-resize', 'cold-migrate'] } }),
+        );
+        const ok = await api.call(
+          'POST',
+          `/v1/instances/${id}/actions`,
+          { action: 'set-limits', limits: { netEgressMbps: 60 } },
+          member,
+        );
+        expect(ok.status).toBe(202);
+        await report(ok.body.operationId, id, 'instance.set-limits', true, applied('4-5'));
+      } finally {
+        await h.reports.heartbeat(hostFacts('pool', pool));
+      }
+    });
+
     it('claims a higher pids limit on the host at once, refuses one the host cannot give (409 naming pids), and gives a lower one back', async () => {
       const { job, ids } = await h.create({ name: 'forker' });
       await build(job);

@@ -1,6 +1,6 @@
 import { MigrationWorkflow } from '@berth/control';
 import { EnrollmentStore, rows } from '@berth/data';
-import { INSTANCE_KINDS, type InstanceKind } from '@berth/contracts';
+import { DRIVER_CAPABILITIES, INSTANCE_KINDS, type DriverCapability, type InstanceKind } from '@berth/contracts';
 import { SecretBox } from '@berth/platform';
 import { utils } from 'ssh2';
 import { BerthError, formatCpuList, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
@@ -106,6 +106,16 @@ export class HostView {
     description: 'kernel.pid_max: processes and threads the host can hold at once (its agent raises it at start)',
   })
   pidMax!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string', enum: [...DRIVER_CAPABILITIES] } },
+    example: { container: ['live-resize', 'cold-migrate'], vm: ['live-resize', 'cold-migrate'] },
+    description:
+      "Each driver's capabilities by instance kind, as its agent reports them: what the API lets instances there do " +
+      '(a live resize needs live-resize, a migration or a drain cold-migrate). null: not reported (an older agent)',
+  })
+  capabilities!: Partial<Record<InstanceKind, DriverCapability[]>> | null;
   @ApiProperty({ nullable: true, type: Date }) lastHeartbeatAt!: Date | null;
   @ApiProperty() agentVersion!: string;
 }
@@ -215,7 +225,7 @@ const HOST_VIEW_SQL = `
                            'diskGb', h.used_disk_gb, 'pids', h.used_pids, 'instances', h.used_instances,
                            'pinnedCpus', (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest(h.pinned_cpus) c)) AS usage,
          json_build_object('shared', h.cpu_shared_set, 'dedicated', h.cpu_dedicated_set) AS "cpuSets", h.lxcfs,
-         h.confinement, h.pid_max AS "pidMax",
+         h.confinement, h.pid_max AS "pidMax", h.capabilities,
          h.last_heartbeat_at AS "lastHeartbeatAt", h.agent_version AS "agentVersion"
     FROM hosts h`;
 

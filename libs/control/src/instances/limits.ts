@@ -32,6 +32,7 @@ import {
 } from '@berth/data';
 import type { DataSource, EntityManager } from 'typeorm';
 import { startMigration } from '../moves/start';
+import { requireCapability } from './capabilities';
 import { limitsCommandOf } from '../specs/instance-spec';
 
 /** A live change of an instance's size (resize, to a flavor) or of its throttles (set-limits). */
@@ -78,6 +79,7 @@ export function requestLimits(
     if (!instance.hostId || !instance.hostName) {
       throw BerthError.conflict(`instance ${id} has no host to apply limits on`, 'action', 'state');
     }
+    requireCapability(instance, 'live-resize');
     const to = targetSize(instance, change);
     const plan = planResize(
       resourcesOf({ ...instance, pidsLimit: instance.throttles.pidsLimit }),
@@ -173,6 +175,7 @@ async function moveOrRefuse(
       'capacity',
     );
   }
+  requireCapability(instance, 'cold-migrate');
   const operationId = await insertOperation(
     m,
     { ...actor, projectId: instance.projectId },

@@ -18,6 +18,7 @@ import {
   type InstanceRecord,
 } from '@berth/data';
 import type { DataSource } from 'typeorm';
+import { lacking } from '../instances/capabilities';
 import { startMigration } from './start';
 import { partOf, sendStep } from './steps';
 
@@ -98,7 +99,9 @@ function movableOff(instance: InstanceRecord, kind: MigrationKind): MigrationChe
   if (kind === 'evacuation' && instance.status === 'ERROR' && instance.taskState === null) {
     return { ok: true, taskState: 'migrating' };
   }
-  return beginMigrationAction(instance, 'migrate');
+  // A drain moves a stopped copy, which the host's driver must be able to make; an evacuation rebuilds elsewhere.
+  const cannot = kind === 'migration' ? lacking(instance, 'cold-migrate') : null;
+  return cannot ? { ok: false, reason: cannot } : beginMigrationAction(instance, 'migrate');
 }
 
 /**

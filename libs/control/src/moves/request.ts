@@ -11,6 +11,7 @@ import {
   type InstanceRecord,
 } from '@berth/data';
 import type { DataSource, EntityManager } from 'typeorm';
+import { requireCapability } from '../instances/capabilities';
 import { startMigration } from './start';
 import { sendStep } from './steps';
 
@@ -28,6 +29,7 @@ export function requestMigration(
     if (!instance || instance.status === 'DELETED') throw BerthError.notFound('instance', instanceId);
     const check = beginMigrationAction(instance, action);
     if (!check.ok) throw BerthError.conflict(check.reason, 'action', 'state');
+    if (action === 'migrate') requireCapability(instance, 'cold-migrate');
     const operationId = await insertOperation(
       m,
       { ...actor, projectId: instance.projectId },

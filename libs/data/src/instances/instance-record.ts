@@ -1,6 +1,7 @@
 import {
   type AppliedLimits,
   type CpuPolicy,
+  type DriverCapability,
   type Fault,
   type InstanceKind,
   type PowerState,
@@ -29,6 +30,8 @@ export interface InstanceRecord {
   /** Whether its host takes new instances, and how long ago it last sent a heartbeat (null: no host). */
   hostEnabled: boolean | null;
   hostSilentSec: number | null;
+  /** What its host's driver for its kind can do (live-resize, cold-migrate); null: not known (an older agent). */
+  hostCapabilities: DriverCapability[] | null;
   flavorId: string | null;
   flavorName: string;
   vcpus: number;
@@ -101,6 +104,7 @@ export const INSTANCE_RECORD_SQL = `
   SELECT i.id, i.project_id AS "projectId", i.user_id AS "userId", i.name, i.kind, i.status,
          i.task_state AS "taskState", i.power_state AS "powerState", i.host_id AS "hostId", h.name AS "hostName",
          h.enabled AS "hostEnabled", floor(extract(epoch FROM now() - h.last_heartbeat_at))::int AS "hostSilentSec",
+         h.capabilities -> i.kind AS "hostCapabilities",
          i.flavor_id AS "flavorId", i.flavor_name AS "flavorName", i.vcpus, i.ram_mb AS "ramMb", i.disk_gb AS "diskGb",
          i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef", i.boot,
          i.cpu_policy AS "cpuPolicy", i.throttles, i.limit_bounds AS "limitBounds", i.pinned_cpus AS "pinnedCpus",

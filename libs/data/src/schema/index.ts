@@ -16,6 +16,7 @@ import { SecurityGroups1765100000000 } from './1765100000000-security-groups';
 import { FirewallRefresh1765200000000 } from './1765200000000-firewall-refresh';
 import { HostPids1765300000000 } from './1765300000000-host-pids';
 import { SecurityGroupEvents1765400000000 } from './1765400000000-security-group-events';
+import { HostCapabilities1765500000000 } from './1765500000000-host-capabilities';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -40,4 +41,5 @@ export const SCHEMA_MIGRATIONS = [
   FirewallRefresh1765200000000,
   HostPids1765300000000,
   SecurityGroupEvents1765400000000,
+  HostCapabilities1765500000000,
 ];

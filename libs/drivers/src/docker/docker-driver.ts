@@ -1,4 +1,11 @@
-import type { AppliedLimits, InstanceLimits, InstanceSpec, InstanceUsage, PowerState } from '@berth/contracts';
+import type {
+  AppliedLimits,
+  DriverCapability,
+  InstanceLimits,
+  InstanceSpec,
+  InstanceUsage,
+  PowerState,
+} from '@berth/contracts';
 import {
   blockDeviceOf,
   cgroupsOfProcess,
@@ -31,7 +38,7 @@ import {
 } from '@berth/network';
 import type { Reverter } from '@berth/platform';
 import type Docker from 'dockerode';
-import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
+import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
 import { demuxDockerLog, lastLines } from '../console-tail';
 import { diskQuotaOf, type DiskQuota } from './disk-quota';
 import { expectedApplied, mismatches, portRatesOf } from '../limits';
@@ -65,7 +72,7 @@ export interface DockerDriverOptions {
 export class DockerDriver implements ComputeDriver {
   readonly name = 'docker';
   readonly kind = 'container' as const;
-  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: true };
+  readonly capabilities: readonly DriverCapability[] = ['live-resize', 'cold-migrate'];
   private datapath: DatapathType = 'netdev';
   /** The disk under Docker's data root; block IO throttles apply to it. Null when there is none (tmpfs). */
   private blockDevice: BlockDevice | null = null;

@@ -5,10 +5,11 @@ import type {
   InstanceSpec,
   InstanceUsage,
   PowerState,
+  DriverCapability,
 } from '@berth/contracts';
 import { formatCpuList } from '@berth/domain';
 import { Failpoints } from '@berth/platform';
-import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
+import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
 import { DEFAULT_DISK_WEIGHT } from '../limits';
 import { runSteps } from '../run-steps';
 
@@ -28,7 +29,7 @@ const FAKE_SHARED_CPUS = '0-3';
  */
 export class FakeDriver implements ComputeDriver {
   readonly name = 'fake';
-  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: true };
+  readonly capabilities: readonly DriverCapability[] = ['live-resize', 'cold-migrate'];
   private readonly instances = new Map<string, FakeInstance>();
   private readonly images = new Set<string>();
   private readonly consoles = new Map<string, string[]>();

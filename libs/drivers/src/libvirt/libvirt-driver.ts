@@ -6,6 +6,7 @@ import type {
   InstanceUsage,
   PowerState,
   SshPeer,
+  DriverCapability,
 } from '@berth/contracts';
 import { formatCpuList, parseCpuList } from '@berth/domain';
 import {
@@ -28,9 +29,10 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as LibvirtModule from '@unraid/libvirt';
 import { parseStringPromise } from 'xml2js';
-import { DriverError, type ComputeDriver, type DriverCapabilities, type StepListener } from '../compute-driver';
+import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
 import { CPU_PERIOD_US, DEFAULT_DISK_WEIGHT, expectedApplied, mismatches, portRatesOf } from '../limits';
 import { lastLines } from '../console-tail';
+import { reportedAddresses } from './guest-console';
 import { runSteps } from '../run-steps';
 import { createOverlay } from './disk';
 import { fetchOverSsh, parseArtifactRef, sha256File } from './disk-transfer';
@@ -78,7 +80,7 @@ const TAP_WAIT_MS = 30_000;
 export class LibvirtDriver implements ComputeDriver {
   readonly name = 'libvirt';
   readonly kind = 'vm' as const;
-  readonly capabilities: DriverCapabilities = { liveResize: true, coldMigrate: true };
+  readonly capabilities: readonly DriverCapability[] = ['live-resize', 'cold-migrate'];
   private hypervisor: Hypervisor | null = null;
   private datapath: DatapathType = 'netdev';
   private readonly cache: ImageCache;
@@ -262,12 +264,14 @@ export class LibvirtDriver implements ComputeDriver {
     return found;
   }
 
-  /** What the guest said on its console about eth0 since it last booted, with the port's MAC. */
+  /**
+   * What the guest said on its serial console since it last booted about the interface with the port's MAC
+   * (cloud-init's network table: guest-console.ts), or null before it said anything.
+   */
   async readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null> {
     if ((await this.powerState(spec.id)) !== 'RUNNING') return null;
     const log = await readFile(join(this.dir(spec.id), 'console.log'), 'utf8').catch(() => '');
-    const boot = log.lastIndexOf('berth-test-vm: userspace up');
-    const said = [...log.slice(Math.max(0, boot)).matchAll(/: eth0 (\d+\.\d+\.\d+\.\d+\/\d+)/g)].map((m) => m[1] ?? '');
+    const said = reportedAddresses(log, spec.port.mac);
     return said.length > 0 ? { mac: spec.port.mac, addresses: said.slice(-1) } : null;
   }
 
