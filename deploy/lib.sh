@@ -1,5 +1,5 @@
 # Shared by up.sh, test.sh and down.sh. Every step checks before it acts, so running twice is safe,
-# and a daemon that already runs is reused. Daemons are started without systemd (PLATFORM.md).
+# and a daemon that already runs is reused. Daemons are started without systemd (docs/platform.md).
 set -euo pipefail
 
 BERTH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -184,7 +184,7 @@ start_dockerd() {
     btrfs_data_root "$DOCKER_DATA_ROOT" "$DOCKER_DATA_IMAGE" "${BERTH_DOCKER_DATA_GB:-64}"
     log "starting dockerd"
     # No Docker networking: instances get NetworkMode none and Berth plugs them into OVS. Docker's
-    # iptables rules would set FORWARD to DROP and cut traffic between namespaces (PLATFORM.md).
+    # iptables rules would set FORWARD to DROP and cut traffic between namespaces (docs/platform.md).
     # live-restore: containers keep running while dockerd restarts (an upgrade, a crash).
     detached dockerd --host unix:///var/run/docker.sock --iptables=false --bridge=none --live-restore \
       "${DOCKERD_USERNS[@]}" "${DOCKERD_STORAGE[@]}" --pidfile /var/run/docker.pid >>"$STATE/dockerd.log" 2>&1 &

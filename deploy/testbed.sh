@@ -58,7 +58,7 @@ underlay_up() {
   fi
 }
 
-# The namespace, its management link and its trunk link, both ends' offloads off (PLATFORM.md).
+# The namespace, its management link and its trunk link, both ends' offloads off (docs/platform.md).
 host_links() { # i
   local i=$1 ns
   ns=$(netns_of "$i")
@@ -105,7 +105,7 @@ host_dockerd() { # i
   mkdir -p "$data/docker" "$run/docker-exec"
   # Its own btrfs (lib.sh, btrfs_data_root), as every Berth host's: writable layers held to their disk size.
   btrfs_data_root "$data/docker" "$data/docker.btrfs" 16
-  # nsenter, not ip netns exec, which remounts /sys and hides the cgroups from dockerd (PLATFORM.md).
+  # nsenter, not ip netns exec, which remounts /sys and hides the cgroups from dockerd (docs/platform.md).
   in_ns "$i" setsid dockerd --host "unix://$run/docker.sock" --data-root "$data/docker" --storage-driver btrfs \
     --exec-root "$run/docker-exec" --pidfile "$run/docker.pid" --iptables=false --bridge=none "${DOCKERD_USERNS[@]}" \
     --insecure-registry "$TB_REGISTRY" >"$data/dockerd.log" 2>&1 &

@@ -1,5 +1,5 @@
 import { InstanceWorkflow, MigrationWorkflow, ReservationWorkflow, OutboxRelay } from '@berth/control';
-import { createDataSource, EnrollmentStore, EventStore } from '@berth/data';
+import { createDataSource, EnrollmentStore, EventStore, validTokenIds } from '@berth/data';
 import { Failpoints, type Logger } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
 import {
@@ -7,6 +7,7 @@ import {
   Module,
   type BeforeApplicationShutdown,
   type DynamicModule,
+  type Provider,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -25,6 +26,7 @@ import { ApiMetrics } from './metrics/api-metrics';
 import { HostsController } from './hosts/hosts.controller';
 import { ImagesController } from './images/images.controller';
 import { InstancesController } from './instances/instances.controller';
+import { CreateRequests } from './instances/create-requests';
 import { InstancesService } from './instances/instances.service';
 import { NetworksController } from './networks/networks.controller';
 import { AggregatesController } from './aggregates/aggregates.controller';
@@ -65,111 +67,117 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
   }
 }
 
+/** Every controller of the API, one per resource. */
+const CONTROLLERS = [
+  HealthController,
+  FlavorsController,
+  ImagesController,
+  NetworksController,
+  InstancesController,
+  OperationsController,
+  EventsController,
+  HostsController,
+  ProjectsController,
+  UsersController,
+  TokensController,
+  UsageController,
+  AggregatesController,
+  ServerGroupsController,
+  SecurityGroupsController,
+  SecurityGroupRulesController,
+  SchedulingController,
+  ReservationsController,
+];
+
+/** The database, the queue and the outbox relay between them. */
+function infrastructure(env: ApiEnv, log: Logger): Provider[] {
+  return [
+    {
+      provide: DataSource,
+      useFactory: () =>
+        createDataSource({
+          url: env.BERTH_DATABASE_URL,
+          poolSize: env.BERTH_DB_POOL_SIZE,
+          applicationName: 'berth-api',
+        }).initialize(),
+    },
+    {
+      provide: QueueProducer,
+      useFactory: () => new QueueProducer({ redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX }),
+    },
+    {
+      provide: OutboxRelay,
+      inject: [DataSource, QueueProducer],
+      useFactory: (dataSource: DataSource, producer: QueueProducer) =>
+        new OutboxRelay(
+          dataSource,
+          producer,
+          log,
+          { databaseUrl: env.BERTH_DATABASE_URL, pollMs: 1000, batchSize: 100 },
+          Failpoints.armed(env.BERTH_FAILPOINTS, log),
+        ),
+    },
+  ];
+}
+
+/** The control workflows the API starts (@berth/control), with their settings. */
+function workflows(env: ApiEnv): Provider[] {
+  const limits = { maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST, downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC };
+  return [
+    {
+      provide: InstanceWorkflow,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new InstanceWorkflow(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
+    },
+    {
+      provide: EnrollmentStore,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new EnrollmentStore(ds, env.BERTH_HOST_DOWN_AFTER_SEC),
+    },
+    {
+      provide: MigrationWorkflow,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new MigrationWorkflow(ds, limits, env.BERTH_SNAPSHOT_REGISTRY),
+    },
+    {
+      provide: ReservationWorkflow,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new ReservationWorkflow(ds, limits),
+    },
+  ];
+}
+
+/** The event stream's hub: one LISTEN connection, fanned out to every client of this process. */
+function eventHub(env: ApiEnv, log: Logger): Provider {
+  return {
+    provide: EventHub,
+    inject: [DataSource],
+    useFactory: (ds: DataSource) =>
+      new EventHub(new EventStore(ds), log, {
+        databaseUrl: env.BERTH_DATABASE_URL,
+        tokenCheckMs: env.BERTH_EVENT_TOKEN_CHECK_SEC * 1000,
+        validTokens: (ids) => validTokenIds(ds.manager, ids),
+        pollMs: 2000,
+        retentionSec: env.BERTH_EVENT_RETENTION_SEC,
+        pruneEveryMs: 60_000,
+      }),
+  };
+}
+
 @Module({})
 export class AppModule {
   static forRoot(env: ApiEnv, log: Logger): DynamicModule {
     return {
       module: AppModule,
-      controllers: [
-        HealthController,
-        FlavorsController,
-        ImagesController,
-        NetworksController,
-        InstancesController,
-        OperationsController,
-        EventsController,
-        HostsController,
-        ProjectsController,
-        UsersController,
-        TokensController,
-        UsageController,
-        AggregatesController,
-        ServerGroupsController,
-        SecurityGroupsController,
-        SecurityGroupRulesController,
-        SchedulingController,
-        ReservationsController,
-      ],
+      controllers: CONTROLLERS,
       providers: [
         { provide: ApiEnv, useValue: env },
         { provide: LOG, useValue: log },
-        {
-          provide: DataSource,
-          useFactory: () =>
-            createDataSource({
-              url: env.BERTH_DATABASE_URL,
-              poolSize: env.BERTH_DB_POOL_SIZE,
-              applicationName: 'berth-api',
-            }).initialize(),
-        },
-        {
-          provide: QueueProducer,
-          useFactory: () => new QueueProducer({ redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX }),
-        },
-        {
-          provide: OutboxRelay,
-          inject: [DataSource, QueueProducer],
-          useFactory: (dataSource: DataSource, producer: QueueProducer) =>
-            new OutboxRelay(
-              dataSource,
-              producer,
-              log,
-              { databaseUrl: env.BERTH_DATABASE_URL, pollMs: 1000, batchSize: 100 },
-              Failpoints.armed(env.BERTH_FAILPOINTS, log),
-            ),
-        },
-        {
-          provide: InstanceWorkflow,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new InstanceWorkflow(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
-        },
-        {
-          provide: EnrollmentStore,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new EnrollmentStore(ds, env.BERTH_HOST_DOWN_AFTER_SEC),
-        },
-        {
-          provide: MigrationWorkflow,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new MigrationWorkflow(
-              ds,
-              { maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST, downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC },
-              env.BERTH_SNAPSHOT_REGISTRY,
-            ),
-        },
-        {
-          provide: ReservationWorkflow,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new ReservationWorkflow(ds, {
-              maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST,
-              downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC,
-            }),
-        },
-        {
-          provide: EventHub,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) =>
-            new EventHub(new EventStore(ds), log, {
-              databaseUrl: env.BERTH_DATABASE_URL,
-              tokenCheckMs: env.BERTH_EVENT_TOKEN_CHECK_SEC * 1000,
-              validTokens: async (ids) =>
-                new Set(
-                  (
-                    await ds.query<Array<{ id: string }>>(
-                      `SELECT id FROM tokens WHERE id = ANY($1) AND revoked_at IS NULL
-                          AND (expires_at IS NULL OR expires_at > now())`,
-                      [ids],
-                    )
-                  ).map((r) => r.id),
-                ),
-              pollMs: 2000,
-              retentionSec: env.BERTH_EVENT_RETENTION_SEC,
-              pruneEveryMs: 60_000,
-            }),
-        },
+        ...infrastructure(env, log),
+        ...workflows(env),
+        eventHub(env, log),
         InstancesService,
+        CreateRequests,
         Lifecycle,
         {
           provide: ApiMetrics,

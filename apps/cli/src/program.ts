@@ -1,14 +1,13 @@
 import { ApiError, BerthClient, type ServerEvent } from '@berth/client';
 import { Command, CommanderError, Option } from 'commander';
-import { readFile } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
-import type { ApiField } from './api-spec';
-import { COMMANDS, RESOLVE, type Noun } from './commands';
+import { COMMANDS } from './commands';
+import { addApiCommand, fieldOption } from './api-commands';
+import { addCommon, describeFault, OperationFailed, UsageError, type Common, type Io } from './cli-common';
 import { completionScript } from './completion';
 import { ConfigError, configPath, loadConfig, resolveTarget, saveConfig } from './config';
 import { API } from './generated/api';
 import { cell, FORMATS, render, type Format } from './output';
-import { progressTo, waitForOperations, WaitTimeout, type OperationView } from './wait';
+import { progressTo, waitForOperations, WaitTimeout } from './wait';
 
 export const CLI_VERSION = '0.1.0';
 
@@ -25,117 +24,7 @@ export const EXIT = {
   unavailable: 4,
 } as const;
 
-export interface Io {
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable & { isTTY?: boolean };
-  stdin: NodeJS.ReadableStream;
-  env: NodeJS.ProcessEnv;
-}
-
-class UsageError extends Error {}
-class OperationFailed extends Error {}
-
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A flag's text turned into the JSON type the API expects for `field`. */
-function parseValue(field: ApiField, type: string, text: string): unknown {
-  const flag = `--${kebab(field.name)}`;
-  if (text === 'null' && field.nullable) return null;
-  if (type === 'number' || type === 'integer') {
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n))
-      throw new UsageError(`${flag} must be a number, not ${JSON.stringify(text)}`);
-    return n;
-  }
-  if (type === 'boolean') {
-    if (text !== 'true' && text !== 'false') throw new UsageError(`${flag} must be true or false`);
-    return text === 'true';
-  }
-  if (type === 'object') {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new UsageError(`${flag} must be JSON`);
-    }
-  }
-  return text;
-}
-
-function fieldOption(field: ApiField, required: boolean): Option {
-  const flag = `--${kebab(field.name)}`;
-  const repeat = field.type === 'array' || field.type === 'map';
-  const placeholder = field.type === 'map' ? '<key=value>' : field.type === 'boolean' ? '<true|false>' : '<value>';
-  const help = [
-    field.description ?? '',
-    repeat ? '(repeat for more)' : '',
-    field.type === 'object' || field.of === 'object' ? '(JSON)' : '',
-    field.nullable ? '("null" clears it)' : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
-  const option = new Option(`${flag} ${placeholder}`, help);
-  if (field.enum) option.choices(field.enum);
-  if (repeat) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
-  if (required) option.makeOptionMandatory();
-  return option;
-}
-
-/** The flags' values as the request's fields. */
-function fieldsFrom(fields: readonly ApiField[], opts: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const field of fields) {
-    const given = opts[camel(kebab(field.name))];
-    if (given === undefined) continue;
-    if (field.type === 'array') {
-      out[field.name] = (given as string[]).map((v) => parseValue(field, field.of ?? 'string', v));
-    } else if (field.type === 'map') {
-      out[field.name] = Object.fromEntries(
-        (given as string[]).map((pair) => {
-          const at = pair.indexOf('=');
-          if (at <= 0) throw new UsageError(`--${kebab(field.name)} takes key=value, not ${JSON.stringify(pair)}`);
-          return [pair.slice(0, at), parseValue(field, field.of ?? 'string', pair.slice(at + 1))];
-        }),
-      );
-    } else {
-      out[field.name] = parseValue(field, field.type, given as string);
-    }
-  }
-  return out;
-}
-
-interface Common {
-  output: Format;
-  column?: string[];
-  url?: string;
-  profile?: string;
-  wait?: boolean;
-  timeout: string;
-  quiet?: boolean;
-}
-
-function addCommon(cmd: Command, waits: boolean): Command {
-  cmd
-    .addOption(new Option('-o, --output <format>', 'how to print the answer').choices(FORMATS).default('table'))
-    .option(
-      '-c, --column <name>',
-      'print only this column or field (repeat for more)',
-      (v: string, p: string[] = []) => [...p, v],
-    )
-    .option('--url <url>', 'the API (default: BERTH_URL, then the profile)')
-    .option('--profile <name>', 'a profile of the config file (default: BERTH_PROFILE, then its current one)');
-  if (waits) {
-    cmd
-      .option(
-        '--wait',
-        'follow the operation to its end, with its progress; exit 1 if it fails (a bulk create with --min-count: if fewer were built)',
-      )
-      .option('--timeout <seconds>', 'with --wait: give up waiting after this long', '600')
-      .option('-q, --quiet', 'with --wait: no progress');
-  }
-  return cmd;
-}
+export type { Io } from './cli-common';
 
 /** Runs `berth ...`; resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
@@ -219,95 +108,7 @@ Example:
     return cmd;
   };
 
-  for (const def of COMMANDS) {
-    const op = API[def.op];
-    if (!op) throw new Error(`${def.noun} ${def.verb}: no operation ${def.op} in the API`);
-    const cmd = nounOf(def.noun)
-      .command(def.verb)
-      .description(def.summary ?? op.summary);
-    addCommon(cmd, !!def.waits);
-    if (def.arg)
-      cmd.argument(`<${def.arg.name}>`, def.arg.to === 'path' ? `name or id of the ${def.arg.resolve}` : 'its name');
-    const bound = new Set([
-      ...Object.keys(def.fixed ?? {}),
-      ...(def.arg?.to === 'body' ? [def.arg.field] : []),
-      ...Object.keys(def.files ?? {}),
-    ]);
-    const offered = (fields: ApiField[]) =>
-      fields.filter(
-        (f) =>
-          !bound.has(f.name) &&
-          (!def.only || def.only.includes(f.name)) &&
-          !(def.list && (f.name === 'limit' || f.name === 'cursor')),
-      );
-    const bodyFields = offered(op.body);
-    const queryFields = offered(op.query);
-    for (const f of [...bodyFields, ...queryFields]) {
-      cmd.addOption(fieldOption(f, f.required && !(f.name in (def.defaults ?? {}))));
-    }
-    for (const [field, flag] of Object.entries(def.files ?? {})) {
-      cmd.requiredOption(`--${flag} <path>`, `read ${field} from this file (never given on the command line)`);
-    }
-    cmd.addHelpText('after', `\nExample:\n  $ ${def.example}\n`);
-    cmd.action(async (...args: unknown[]) => {
-      const opts = cmd.opts<Common & Record<string, unknown>>();
-      const argValue = def.arg ? (args[0] as string) : undefined;
-      const client = await clientFor(opts);
-      let path = op.path;
-      if (def.arg?.to === 'path' && argValue !== undefined) {
-        path = path.replace('{id}', encodeURIComponent(await resolveRef(client, def.arg.resolve, argValue)));
-      }
-      const body: Record<string, unknown> = { ...def.defaults, ...fieldsFrom(bodyFields, opts), ...def.fixed };
-      if (def.arg?.to === 'body') body[def.arg.field] = argValue;
-      for (const [field, flag] of Object.entries(def.files ?? {})) {
-        body[field] = await readFile(String(opts[camel(flag)]), 'utf8');
-      }
-      const query = fieldsFrom(queryFields, opts) as Record<string, string | number | boolean>;
-      const hasBody = op.method !== 'GET' && op.method !== 'DELETE';
-
-      if (def.list) {
-        print(await listAll(client, path, query), opts, def.columns);
-        return;
-      }
-      const answer = await client.request<unknown>(op.method, path, { query, ...(hasBody ? { body } : {}) });
-      if (!(def.waits && opts.wait)) {
-        if (answer.status === 204) return;
-        if (def.verb === 'console' && opts.output === 'table') {
-          io.stdout.write((answer.body as { lines: string[] }).lines.map((l) => `${l}\n`).join(''));
-          return;
-        }
-        print(answer.body, opts, def.columns);
-        return;
-      }
-      const ids = operationIdsOf(answer.body);
-      const ended = await waitForOperations(
-        client,
-        ids,
-        progressTo(io.stderr as NodeJS.WriteStream, !!opts.quiet),
-        Number(opts.timeout),
-      );
-      const failed = ended.filter((o) => o.status === 'failed');
-      // What the wait was for, as it now stands: the instances after a create or an action.
-      const instanceIds = def.noun === 'instance' && def.verb !== 'delete' ? instancesOf(answer.body, path) : [];
-      const now =
-        instanceIds.length > 0
-          ? await Promise.all(instanceIds.map((id) => client.get(`/v1/instances/${id}`).catch(() => null)))
-          : ended;
-      print(now.length === 1 ? now[0] : now, opts, []);
-      if (failed.length === 0) return;
-      // A bulk create with --min-count asked for "at least that many": extras that found no room
-      // are the request working as asked, said on stderr, not a failure.
-      const minCount = typeof body['minCount'] === 'number' ? body['minCount'] : null;
-      if (minCount !== null && ended.length - failed.length >= minCount) {
-        io.stderr.write(
-          `berth: ${ended.length - failed.length} of ${ended.length} built (at least ${minCount} asked); not built:\n` +
-            failed.map((o) => `  ${describeFault(o)}\n`).join(''),
-        );
-        return;
-      }
-      throw new OperationFailed(failed.map(describeFault).join('\n'));
-    });
-  }
+  for (const def of COMMANDS) addApiCommand(nounOf(def.noun), def, { clientFor, print, io });
 
   addOperationWait(nounOf('operation'), clientFor, io);
   addEventWatch(nounOf('event'), clientFor, io);
@@ -322,62 +123,6 @@ Example:
       io.stdout.write(completionScript(program, shell));
     });
   return program;
-}
-
-function describeFault(op: OperationView): string {
-  const fault = op.fault;
-  return `operation ${op.id} (${op.action}) failed${fault ? ` at step ${fault.step}: ${fault.message}` : ''}`;
-}
-
-function operationIdsOf(body: unknown): string[] {
-  const b = body as { operationId?: string; instances?: Array<{ operationId: string }> };
-  if (b.instances) return b.instances.map((i) => i.operationId);
-  return b.operationId ? [b.operationId] : [];
-}
-
-function instancesOf(body: unknown, path: string): string[] {
-  const b = body as { instances?: Array<{ instance: { id: string } }> };
-  if (b.instances) return b.instances.map((i) => i.instance.id);
-  const m = /^\/v1\/instances\/([^/]+)/.exec(path);
-  return m?.[1] ? [decodeURIComponent(m[1])] : [];
-}
-
-/** Every item of a list, following nextCursor where the API pages. */
-async function listAll(
-  client: BerthClient,
-  path: string,
-  query: Record<string, string | number | boolean>,
-): Promise<unknown[]> {
-  const items: unknown[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { items: unknown[]; nextCursor?: string | null } = await client.get(path, {
-      ...query,
-      ...(cursor ? { cursor } : {}),
-      ...(path === '/v1/instances' || path === '/v1/operations' ? { limit: 500 } : {}),
-    });
-    items.push(...page.items);
-    cursor = page.nextCursor ?? null;
-  } while (cursor);
-  return items;
-}
-
-/** A name or an id: an id is used as it is, a name is looked up in its list and must name exactly one. */
-async function resolveRef(client: BerthClient, noun: Noun, ref: string): Promise<string> {
-  if (UUID.test(ref)) return ref;
-  const list = RESOLVE[noun];
-  if (list === null) throw new ApiError(400, null, `a ${noun} is named by its id only, not ${JSON.stringify(ref)}`);
-  const items = (await listAll(client, list, {})) as Array<{ id: string; name?: string }>;
-  const matches = items.filter((i) => i.name === ref);
-  if (matches.length === 1) return matches[0]!.id;
-  if (matches.length === 0) {
-    throw new ApiError(404, null, `no ${noun} named ${JSON.stringify(ref)}`);
-  }
-  throw new ApiError(
-    409,
-    null,
-    `${matches.length} ${noun}s are named ${JSON.stringify(ref)}: ${matches.map((m) => m.id).join(', ')}; use an id`,
-  );
 }
 
 function addOperationWait(noun: Command, clientFor: (o: Common) => Promise<BerthClient>, io: Io): void {

@@ -3,11 +3,8 @@ import type {
   ComputeCommand,
   ConsoleTail,
   InstanceStatsAnswer,
-  InstanceStatsQuery,
   Fault,
   HostCommand,
-  ImagePullCommand,
-  InstanceConsoleQuery,
   InstanceKind,
   DiskArtifact,
   HostPurgeCommand,
@@ -15,6 +12,7 @@ import type {
   PortFirewallCommand,
   PowerState,
 } from '@berth/contracts';
+import { consoleTail, pullImage, stats } from './host-queries';
 import { DriverError, noSteps, type ComputeDriver } from '@berth/drivers';
 import { hostPortTraces, portSuffix, unplugContainerPort, type HostNet, type PortTrace } from '@berth/network';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
@@ -66,11 +64,13 @@ export class CommandHandler {
     }
     switch (command.type) {
       case 'image.pull':
-        return this.locks.run(`image:${command.imageRef}`, () => this.pull(command));
+        return this.locks.run(`image:${command.imageRef}`, () =>
+          pullImage(this.drivers, this.reporter, this.hostName, command, this.log),
+        );
       case 'instance.console':
-        return this.consoleTail(command);
+        return consoleTail(this.drivers, command);
       case 'instance.stats':
-        return this.stats(command);
+        return stats(this.drivers, command);
       case 'instance.create':
       case 'instance.start':
       case 'instance.stop':
@@ -263,45 +263,6 @@ export class CommandHandler {
 
   private touch(instanceId: string): void {
     this.touched.set(instanceId, ++this.sequence);
-  }
-
-  private async consoleTail(query: InstanceConsoleQuery): Promise<ConsoleTail> {
-    const driver = this.drivers.get(query.instance.kind);
-    if (!driver) throw new Error(`this host has no ${query.instance.kind} driver`);
-    return { lines: await driver.consoleTail(query.instance, query.lines) };
-  }
-
-  /** Two readings of an instance's counters, `intervalMs` apart, from which the API works out rates. */
-  private async stats(query: InstanceStatsQuery): Promise<InstanceStatsAnswer> {
-    const driver = this.drivers.get(query.instance.kind);
-    if (!driver) throw new Error(`this host has no ${query.instance.kind} driver`);
-    const first = await driver.usage(query.instance.id);
-    if (!first) return { first: null, second: null };
-    await new Promise((resolve) => setTimeout(resolve, query.intervalMs));
-    return { first, second: await driver.usage(query.instance.id) };
-  }
-
-  /** Pre-warm: pulls the image, reporting progress on this host's step of the operation. */
-  private async pull(command: ImagePullCommand): Promise<void> {
-    const step = `pull ${this.hostName}`;
-    const driver = this.drivers.get(command.kind ?? 'container');
-    if (!driver) {
-      await this.reporter.imagePulled(
-        command.operationId,
-        this.hostName,
-        command.imageRef,
-        `this host has no ${command.kind ?? 'container'} driver`,
-      );
-      return;
-    }
-    try {
-      await this.reporter.step(command.operationId, step, 'starting');
-      await driver.cacheImage(command.imageRef, (detail) => this.reporter.step(command.operationId, step, detail));
-      await this.reporter.imagePulled(command.operationId, this.hostName, command.imageRef);
-    } catch (error) {
-      this.log.warn({ image: command.imageRef, err: errorMessage(error) }, 'image pull failed');
-      await this.reporter.imagePulled(command.operationId, this.hostName, command.imageRef, errorMessage(error));
-    }
   }
 
   private async execute(command: ComputeCommand): Promise<void> {

@@ -11,14 +11,14 @@ import {
 } from '@berth/drivers';
 import { formatCpuList, hostCpuSets, type HostCpuSets } from '@berth/domain';
 import { hostNet, hostPortTraces, type HostNet } from '@berth/network';
-import { createLogger, errorMessage, Failpoints, loadEnv, runMain, startOpsServer } from '@berth/platform';
+import { createLogger, errorMessage, Failpoints, loadEnv, runMain, startOpsServer, type Logger } from '@berth/platform';
 import { QueueMetrics, QueueProducer, startWorker, type Job } from '@berth/queue';
 import { InstanceMetrics } from './instance-metrics';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler } from './command-handler';
 import { AgentEnv } from './config';
-import { newestKernel, onlineCpus, raisePidMax, readHostFacts } from './host-facts';
+import { newestKernel, onlineCpus, raisePidMax, readHostFacts, type HostFactsOptions } from './host-facts';
 import { PowerSync } from './power-sync';
 import { NetworkSweeper } from './network-sweeper';
 import { Reporter } from './reporter';
@@ -74,24 +74,10 @@ export async function startAgent(env: AgentEnv) {
     ...(env.BERTH_OVS_DB ? { ovsDb: env.BERTH_OVS_DB } : {}),
   });
 
-  const pids = await raisePidMax(env.BERTH_PID_MAX);
-  if (pids.after !== pids.before) log.info(pids, 'kernel.pid_max raised');
-  else if (env.BERTH_PID_MAX > pids.after)
-    log.warn({ ...pids, wanted: env.BERTH_PID_MAX }, 'kernel.pid_max not raised');
+  await raisePids(env, log);
   const cpuSets = hostCpuSets(await onlineCpus(), env.BERTH_CPU_DEDICATED_SET, env.BERTH_CPU_SHARED_SET);
   const names = env.BERTH_DRIVERS.split(',');
-  const virtType: VirtType = !names.includes('libvirt')
-    ? 'qemu'
-    : env.BERTH_VIRT_TYPE === 'auto'
-      ? await probeVirtType(await newestKernel())
-      : env.BERTH_VIRT_TYPE;
-  if (names.includes('libvirt')) log.info({ virtType }, 'VM domain type');
-  const byKind = new Map<InstanceKind, ComputeDriver>();
-  for (const name of names) {
-    const driver = drivers.create(name, { env, net, failpoints, cpuSets, virtType });
-    await driver.init();
-    byKind.set(driver.kind, driver);
-  }
+  const byKind = await startDrivers(env, names, { net, failpoints, cpuSets }, log);
 
   const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
   const producer = new QueueProducer(queueSettings);
@@ -110,48 +96,7 @@ export async function startAgent(env: AgentEnv) {
     computeQueue(env.BERTH_HOST_NAME),
   ]);
   new InstanceMetrics(ops.registry, byKind, log);
-  const unavailable = new Set<InstanceKind>();
-  const factsOptions = {
-    name: env.BERTH_HOST_NAME,
-    vlanRanges: env.BERTH_HOST_VLANS,
-    // Asking each hypervisor what it holds is also the heartbeat's check that it answers: one that does not
-    // (dockerd or libvirtd restarting) takes its kind out of scheduling on this host until it answers again.
-    cachedImages: async () =>
-      (
-        await Promise.all(
-          [...byKind].map(async ([kind, driver]) => {
-            try {
-              const images = await driver.cachedImages();
-              if (unavailable.delete(kind)) log.info({ kind }, 'hypervisor answers again: back in scheduling');
-              return images;
-            } catch (error) {
-              if (!unavailable.has(kind)) {
-                log.warn(
-                  { kind, err: errorMessage(error) },
-                  'hypervisor not answering: out of scheduling for its kind',
-                );
-              }
-              unavailable.add(kind);
-              return [];
-            }
-          }),
-        )
-      ).flat(),
-    unavailable: () => [...unavailable],
-    address: env.BERTH_HOST_ADDRESS,
-    drivers: [...byKind.keys()],
-    reservedRamMb: env.BERTH_RESERVED_RAM_MB,
-    reservedPids: env.BERTH_RESERVED_PIDS,
-    diskPath: env.BERTH_DISK_PATH || byKind.get('container')?.dataRoot || '/',
-    agentVersion: AGENT_VERSION,
-    cpuSets,
-    lxcfsPath: env.BERTH_LXCFS_PATH || null,
-    confinement: async () => {
-      const each = await Promise.all([...byKind.values()].map((d) => d.confinement().catch(() => [] as string[])));
-      return [...new Set(each.flat())];
-    },
-    capabilities: Object.fromEntries([...byKind].map(([kind, d]) => [kind, [...d.capabilities]])),
-  };
+  const factsOptions = hostFactsOptions(env, byKind, cpuSets, log);
   const heartbeat = async () => {
     try {
       await reporter.heartbeat(await readHostFacts(factsOptions));
@@ -168,34 +113,8 @@ export async function startAgent(env: AgentEnv) {
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
   const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net);
-  // A firewall change cut short is simply made again (it replaces the port's flows whole).
-  for (const { data } of active) {
-    if (data.type !== 'port.firewall') continue;
-    await handler.handle(data).catch((error: unknown) => {
-      log.warn(
-        { err: errorMessage(error), instanceId: data.instance.id },
-        'firewall of an interrupted change not applied',
-      );
-    });
-  }
-  const portTraces = () => hostPortTraces(net, env.BERTH_HOST_NAME);
-  const powerSync = new PowerSync(env.BERTH_HOST_NAME, byKind, handler, reporter, log, portTraces);
-  // Docker and libvirt hosts plug into OVS (containers with veths); a fake host has nothing to sweep.
-  const sweeper =
-    names.includes('docker') || names.includes('libvirt')
-      ? new NetworkSweeper(net, handler, log, names.includes('docker'))
-      : null;
-  const sync = async () => {
-    await powerSync.run();
-    await sweeper?.sweep().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'network sweep failed'));
-  };
-  const syncTimer =
-    env.BERTH_POWER_SYNC_SEC > 0
-      ? setInterval(
-          () => void sync().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'power sync failed')),
-          env.BERTH_POWER_SYNC_SEC * 1000,
-        )
-      : null;
+  await replayFirewalls(active, handler, log);
+  const syncTimer = startSync(env, names, { net, byKind, handler, reporter }, log);
   const worker = startWorker<HostCommand>(
     queueSettings,
     computeQueue(env.BERTH_HOST_NAME),
@@ -207,21 +126,7 @@ export async function startAgent(env: AgentEnv) {
       observe: queueMetrics.observer(computeQueue(env.BERTH_HOST_NAME)),
     },
   );
-  const facts = await readHostFacts(factsOptions);
-  if (env.BERTH_LXCFS_PATH && !facts.lxcfs) {
-    log.warn({ path: env.BERTH_LXCFS_PATH }, 'lxcfs is not mounted: instances will see the host in /proc');
-  }
-  log.info(
-    {
-      drivers: [...byKind.keys()],
-      queue: computeQueue(env.BERTH_HOST_NAME),
-      cpuSharedSet: facts.cpuSharedSet,
-      cpuDedicatedSet: facts.cpuDedicatedSet,
-      lxcfs: facts.lxcfs,
-      incarnation,
-    },
-    'compute agent started',
-  );
+  await logStarted(env, factsOptions, incarnation, log);
 
   return {
     async stop() {
@@ -232,6 +137,139 @@ export async function startAgent(env: AgentEnv) {
       await producer.close();
     },
   };
+}
+
+/** Raises kernel.pid_max to what the operator asked (BERTH_PID_MAX), and says whether it could. */
+async function raisePids(env: AgentEnv, log: Logger): Promise<void> {
+  const pids = await raisePidMax(env.BERTH_PID_MAX);
+  if (pids.after !== pids.before) log.info(pids, 'kernel.pid_max raised');
+  else if (env.BERTH_PID_MAX > pids.after)
+    log.warn({ ...pids, wanted: env.BERTH_PID_MAX }, 'kernel.pid_max not raised');
+}
+
+/** Creates and initialises the drivers named in BERTH_DRIVERS, one per instance kind. */
+async function startDrivers(
+  env: AgentEnv,
+  names: string[],
+  deps: { net: HostNet; failpoints: Failpoints; cpuSets: HostCpuSets },
+  log: Logger,
+): Promise<Map<InstanceKind, ComputeDriver>> {
+  const virtType: VirtType = !names.includes('libvirt')
+    ? 'qemu'
+    : env.BERTH_VIRT_TYPE === 'auto'
+      ? await probeVirtType(await newestKernel())
+      : env.BERTH_VIRT_TYPE;
+  if (names.includes('libvirt')) log.info({ virtType }, 'VM domain type');
+  const byKind = new Map<InstanceKind, ComputeDriver>();
+  for (const name of names) {
+    const driver = drivers.create(name, { env, ...deps, virtType });
+    await driver.init();
+    byKind.set(driver.kind, driver);
+  }
+  return byKind;
+}
+
+/**
+ * What the heartbeat reads. Asking each hypervisor what it holds is also the heartbeat's check that it answers: one
+ * that does not (dockerd or libvirtd restarting) takes its kind out of scheduling on this host until it answers again.
+ */
+function hostFactsOptions(
+  env: AgentEnv,
+  byKind: Map<InstanceKind, ComputeDriver>,
+  cpuSets: HostCpuSets,
+  log: Logger,
+): HostFactsOptions {
+  const unavailable = new Set<InstanceKind>();
+  const imagesOf = async (kind: InstanceKind, driver: ComputeDriver): Promise<string[]> => {
+    try {
+      const images = await driver.cachedImages();
+      if (unavailable.delete(kind)) log.info({ kind }, 'hypervisor answers again: back in scheduling');
+      return images;
+    } catch (error) {
+      if (!unavailable.has(kind)) {
+        log.warn({ kind, err: errorMessage(error) }, 'hypervisor not answering: out of scheduling for its kind');
+      }
+      unavailable.add(kind);
+      return [];
+    }
+  };
+  return {
+    name: env.BERTH_HOST_NAME,
+    vlanRanges: env.BERTH_HOST_VLANS,
+    cachedImages: async () => (await Promise.all([...byKind].map(([kind, d]) => imagesOf(kind, d)))).flat(),
+    unavailable: () => [...unavailable],
+    address: env.BERTH_HOST_ADDRESS,
+    drivers: [...byKind.keys()],
+    reservedRamMb: env.BERTH_RESERVED_RAM_MB,
+    reservedPids: env.BERTH_RESERVED_PIDS,
+    diskPath: env.BERTH_DISK_PATH || byKind.get('container')?.dataRoot || '/',
+    agentVersion: AGENT_VERSION,
+    cpuSets,
+    lxcfsPath: env.BERTH_LXCFS_PATH || null,
+    confinement: async () => {
+      const each = await Promise.all([...byKind.values()].map((d) => d.confinement().catch(() => [] as string[])));
+      return [...new Set(each.flat())];
+    },
+    capabilities: Object.fromEntries([...byKind].map(([kind, d]) => [kind, [...d.capabilities]])),
+  };
+}
+
+/** A firewall change cut short by the previous agent is simply made again (it replaces the port's flows whole). */
+async function replayFirewalls(active: Array<Job<HostCommand>>, handler: CommandHandler, log: Logger): Promise<void> {
+  for (const { data } of active) {
+    if (data.type !== 'port.firewall') continue;
+    await handler.handle(data).catch((error: unknown) => {
+      log.warn(
+        { err: errorMessage(error), instanceId: data.instance.id },
+        'firewall of an interrupted change not applied',
+      );
+    });
+  }
+}
+
+/**
+ * The periodic sync: power states to the scheduler, and the sweep of the host's ports (docker and libvirt hosts plug
+ * into OVS; a fake host has nothing to sweep). Null when BERTH_POWER_SYNC_SEC is 0.
+ */
+function startSync(
+  env: AgentEnv,
+  names: string[],
+  deps: { net: HostNet; byKind: Map<InstanceKind, ComputeDriver>; handler: CommandHandler; reporter: Reporter },
+  log: Logger,
+): NodeJS.Timeout | null {
+  if (env.BERTH_POWER_SYNC_SEC <= 0) return null;
+  const portTraces = () => hostPortTraces(deps.net, env.BERTH_HOST_NAME);
+  const powerSync = new PowerSync(env.BERTH_HOST_NAME, deps.byKind, deps.handler, deps.reporter, log, portTraces);
+  const sweeper =
+    names.includes('docker') || names.includes('libvirt')
+      ? new NetworkSweeper(deps.net, deps.handler, log, names.includes('docker'))
+      : null;
+  const sync = async () => {
+    await powerSync.run();
+    await sweeper?.sweep().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'network sweep failed'));
+  };
+  return setInterval(
+    () => void sync().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'power sync failed')),
+    env.BERTH_POWER_SYNC_SEC * 1000,
+  );
+}
+
+async function logStarted(env: AgentEnv, factsOptions: HostFactsOptions, incarnation: string, log: Logger) {
+  const facts = await readHostFacts(factsOptions);
+  if (env.BERTH_LXCFS_PATH && !facts.lxcfs) {
+    log.warn({ path: env.BERTH_LXCFS_PATH }, 'lxcfs is not mounted: instances will see the host in /proc');
+  }
+  log.info(
+    {
+      drivers: facts.drivers,
+      queue: computeQueue(env.BERTH_HOST_NAME),
+      cpuSharedSet: facts.cpuSharedSet,
+      cpuDedicatedSet: facts.cpuDedicatedSet,
+      lxcfs: facts.lxcfs,
+      incarnation,
+    },
+    'compute agent started',
+  );
 }
 
 /** The commands of jobs left active by a previous agent; queries (console, stats) and pulls need no recovery. */

@@ -20,7 +20,7 @@ import {
   OutboxRelay,
   FirewallRefresher,
 } from '@berth/control';
-import { createDataSource, ENROLL_HOST, EnrollmentStore, type EnrollHostJob } from '@berth/data';
+import { createDataSource, ENROLL_HOST, EnrollmentStore, pingDatabase, type EnrollHostJob } from '@berth/data';
 import { schedulerPolicy } from '@berth/domain';
 import {
   createLogger,
@@ -62,44 +62,17 @@ export async function startScheduler(env: SchedulerEnv) {
   const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
   const producer = new QueueProducer(queueSettings);
   const failpoints = Failpoints.armed(env.BERTH_FAILPOINTS, log);
-  const ops = await startOpsServer({
-    host: env.BERTH_METRICS_HOST,
-    port: env.BERTH_METRICS_PORT,
-    prefix: 'berth_scheduler_',
-    checks: { database: () => dataSource.query('SELECT 1'), redis: () => producer.ping() },
+  const { ops, queueMetrics, placements } = await observe(env, dataSource, producer, log);
+  const workerOptions = (concurrency: number, queue: string) => ({
+    concurrency,
     log,
+    lockMs: env.BERTH_JOB_LOCK_SEC * 1000,
+    observe: queueMetrics.observer(queue),
   });
-  const queueMetrics = new QueueMetrics(ops.registry, 'berth_scheduler_', producer, () => [
-    PLACEMENT_QUEUE,
-    REPORTS_QUEUE,
-  ]);
-  const placements = placementCounter(ops.registry, 'berth_scheduler_');
-  const relay = new OutboxRelay(
-    dataSource,
-    producer,
-    log,
-    { databaseUrl: env.BERTH_DATABASE_URL, pollMs: 1000, batchSize: 100 },
-    failpoints,
-  );
-  await relay.start();
-  // Security-group changes mark the instances whose firewall they altered; this sends those to their hosts.
-  const firewalls = new FirewallRefresher(dataSource, log, {
-    databaseUrl: env.BERTH_DATABASE_URL,
-    pollMs: 1000,
-    spacingMs: 1000,
-  });
-  await firewalls.start();
+  const { relay, firewalls } = await startRelays(env, dataSource, producer, failpoints, log);
 
   const limits = { maxInstancesPerHost: env.BERTH_MAX_INSTANCES_PER_HOST, downAfterSec: env.BERTH_HOST_DOWN_AFTER_SEC };
-  // Claims made on their own run as prepared statements on a pool of their own (the hot path).
-  const claimPool = new Pool({
-    connectionString: env.BERTH_DATABASE_URL,
-    max: env.BERTH_PLACEMENT_CONCURRENCY,
-    application_name: 'berth-scheduler-claims',
-  });
-  // An idle connection that PostgreSQL ends (a restart) is an 'error' on the pool: without a
-  // listener it would take the process down. The pool opens a new connection at the next claim.
-  claimPool.on('error', (error) => log.warn({ err: errorMessage(error) }, 'claim pool: connection lost'));
+  const claimPool = claimsPool(env, log);
   const placementStore = new PlacementWorkflow(dataSource, limits, claimPool);
   const cache = new HostStateCache(placementStore, env.BERTH_HOST_CACHE_MS);
   const placement = new PlacementService(
@@ -112,7 +85,126 @@ export async function startScheduler(env: SchedulerEnv) {
   );
   const migrations = new MigrationWorkflow(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
   const migration = new MigrationService(migrations, placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
-  const enrollment = new EnrollmentService(
+  const enrollment = enrollmentService(env, dataSource, log);
+  const { reports, watchdog } = reportsService(env, dataSource, { placement, migration, migrations }, log);
+  const reservations = new ReservationWorkflow(dataSource, limits);
+  const workers = [
+    startWorker<PlaceInstancesJob | MigrateInstanceJob | EnrollHostJob>(
+      queueSettings,
+      PLACEMENT_QUEUE,
+      (job) =>
+        job.name === MIGRATE_INSTANCE
+          ? migration.migrate(job.data as MigrateInstanceJob)
+          : job.name === ENROLL_HOST
+            ? enrollment.enroll(job.data as EnrollHostJob)
+            : placement.place(job.data as PlaceInstancesJob),
+      workerOptions(env.BERTH_PLACEMENT_CONCURRENCY, PLACEMENT_QUEUE),
+    ),
+    startWorker<AgentReport>(
+      queueSettings,
+      REPORTS_QUEUE,
+      (job) => reports.apply(job.data),
+      workerOptions(env.BERTH_REPORTS_CONCURRENCY, REPORTS_QUEUE),
+    ),
+  ];
+  const timers = startLoops(env, { dataSource, reservations, watchdog, migrations }, log);
+  log.info({ prefix: env.BERTH_QUEUE_PREFIX }, 'scheduler started');
+
+  return {
+    async stop() {
+      timers.forEach(clearInterval);
+      await Promise.all(workers.map((w) => w.close()));
+      await firewalls.stop();
+      await relay.stop();
+      await producer.close();
+      await claimPool.end();
+      await ops.close();
+      await dataSource.destroy();
+    },
+  };
+}
+
+/** Applies agents' reports (results, power sync, recovery, strays); the watchdog rolls back what hosts never reported. */
+function reportsService(
+  env: SchedulerEnv,
+  dataSource: DataSource,
+  deps: { placement: PlacementService; migration: MigrationService; migrations: MigrationWorkflow },
+  log: Logger,
+): { reports: ReportsService; watchdog: TaskWatchdog } {
+  const workflow = new ReportWorkflow(dataSource, {
+    cpu: env.BERTH_CPU_ALLOCATION_RATIO,
+    ram: env.BERTH_RAM_ALLOCATION_RATIO,
+    disk: env.BERTH_DISK_ALLOCATION_RATIO,
+  });
+  const reports = new ReportsService(
+    workflow,
+    deps.placement,
+    deps.migration,
+    new RecoveryWorkflow(dataSource, deps.migrations),
+    new StrayWorkflow(dataSource),
+    env.BERTH_STRAY_GRACE_SEC,
+    log,
+  );
+  return { reports, watchdog: new TaskWatchdog(dataSource, workflow, deps.migrations) };
+}
+
+/** The ops server (/metrics, /healthz, /readyz) with the queue and placement series. */
+async function observe(env: SchedulerEnv, dataSource: DataSource, producer: QueueProducer, log: Logger) {
+  const ops = await startOpsServer({
+    host: env.BERTH_METRICS_HOST,
+    port: env.BERTH_METRICS_PORT,
+    prefix: 'berth_scheduler_',
+    checks: { database: () => pingDatabase(dataSource.manager), redis: () => producer.ping() },
+    log,
+  });
+  const queueMetrics = new QueueMetrics(ops.registry, 'berth_scheduler_', producer, () => [
+    PLACEMENT_QUEUE,
+    REPORTS_QUEUE,
+  ]);
+  return { ops, queueMetrics, placements: placementCounter(ops.registry, 'berth_scheduler_') };
+}
+
+/** The outbox relay, and the refresher that sends hosts the firewalls security-group changes altered. */
+async function startRelays(
+  env: SchedulerEnv,
+  dataSource: DataSource,
+  producer: QueueProducer,
+  failpoints: Failpoints,
+  log: Logger,
+): Promise<{ relay: OutboxRelay; firewalls: FirewallRefresher }> {
+  const relay = new OutboxRelay(
+    dataSource,
+    producer,
+    log,
+    { databaseUrl: env.BERTH_DATABASE_URL, pollMs: 1000, batchSize: 100 },
+    failpoints,
+  );
+  await relay.start();
+  const firewalls = new FirewallRefresher(dataSource, log, {
+    databaseUrl: env.BERTH_DATABASE_URL,
+    pollMs: 1000,
+    spacingMs: 1000,
+  });
+  await firewalls.start();
+  return { relay, firewalls };
+}
+
+/** Claims made on their own run as prepared statements on a pool of their own (the hot path). */
+function claimsPool(env: SchedulerEnv, log: Logger): Pool {
+  const pool = new Pool({
+    connectionString: env.BERTH_DATABASE_URL,
+    max: env.BERTH_PLACEMENT_CONCURRENCY,
+    application_name: 'berth-scheduler-claims',
+  });
+  // An idle connection that PostgreSQL ends (a restart) is an 'error' on the pool: without a
+  // listener it would take the process down. The pool opens a new connection at the next claim.
+  pool.on('error', (error) => log.warn({ err: errorMessage(error) }, 'claim pool: connection lost'));
+  return pool;
+}
+
+/** Enrolls hosts over SSH: it installs and starts an agent there, with a Redis user of its own. */
+function enrollmentService(env: SchedulerEnv, dataSource: DataSource, log: Logger): EnrollmentService {
+  return new EnrollmentService(
     new EnrollmentStore(dataSource, env.BERTH_HOST_DOWN_AFTER_SEC),
     env.BERTH_SECRET_KEY ? SecretBox.fromBase64(env.BERTH_SECRET_KEY) : null,
     {
@@ -131,75 +223,39 @@ export async function startScheduler(env: SchedulerEnv) {
     },
     log,
   );
-  const reportStore = new ReportWorkflow(dataSource, {
-    cpu: env.BERTH_CPU_ALLOCATION_RATIO,
-    ram: env.BERTH_RAM_ALLOCATION_RATIO,
-    disk: env.BERTH_DISK_ALLOCATION_RATIO,
-  });
-  const watchdog = new TaskWatchdog(dataSource, reportStore, migrations);
-  const reports = new ReportsService(
-    reportStore,
-    placement,
-    migration,
-    new RecoveryWorkflow(dataSource, migrations),
-    new StrayWorkflow(dataSource),
-    env.BERTH_STRAY_GRACE_SEC,
-    log,
-  );
-  const reservations = new ReservationWorkflow(dataSource, limits);
-  const workers = [
-    startWorker<PlaceInstancesJob | MigrateInstanceJob | EnrollHostJob>(
-      queueSettings,
-      PLACEMENT_QUEUE,
-      (job) =>
-        job.name === MIGRATE_INSTANCE
-          ? migration.migrate(job.data as MigrateInstanceJob)
-          : job.name === ENROLL_HOST
-            ? enrollment.enroll(job.data as EnrollHostJob)
-            : placement.place(job.data as PlaceInstancesJob),
-      {
-        concurrency: env.BERTH_PLACEMENT_CONCURRENCY,
-        log,
-        lockMs: env.BERTH_JOB_LOCK_SEC * 1000,
-        observe: queueMetrics.observer(PLACEMENT_QUEUE),
-      },
-    ),
-    startWorker<AgentReport>(queueSettings, REPORTS_QUEUE, (job) => reports.apply(job.data), {
-      concurrency: env.BERTH_REPORTS_CONCURRENCY,
-      log,
-      lockMs: env.BERTH_JOB_LOCK_SEC * 1000,
-      observe: queueMetrics.observer(REPORTS_QUEUE),
-    }),
-  ];
-  const timers = [
-    setInterval(() => void auditCapacity(dataSource, log), env.BERTH_USAGE_AUDIT_SEC * 1000),
-    setInterval(() => void releaseEnded(reservations, log), env.BERTH_RESERVATION_SWEEP_SEC * 1000),
+}
+
+/** The periodic loops: the usage audit, ended reservations, the task watchdog and the auto-confirm of moves. */
+function startLoops(
+  env: SchedulerEnv,
+  on: {
+    dataSource: DataSource;
+    reservations: ReservationWorkflow;
+    watchdog: TaskWatchdog;
+    migrations: MigrationWorkflow;
+  },
+  log: Logger,
+): NodeJS.Timeout[] {
+  return [
+    setInterval(() => void auditCapacity(on.dataSource, log), env.BERTH_USAGE_AUDIT_SEC * 1000),
+    setInterval(() => void releaseEnded(on.reservations, log), env.BERTH_RESERVATION_SWEEP_SEC * 1000),
     ...(env.BERTH_TASK_TIMEOUT_SEC > 0
-      ? [setInterval(() => void giveUpStuck(watchdog, env.BERTH_TASK_TIMEOUT_SEC, log), env.BERTH_WATCHDOG_SEC * 1000)]
+      ? [
+          setInterval(
+            () => void giveUpStuck(on.watchdog, env.BERTH_TASK_TIMEOUT_SEC, log),
+            env.BERTH_WATCHDOG_SEC * 1000,
+          ),
+        ]
       : []),
     ...(env.BERTH_MIGRATION_AUTO_CONFIRM_SEC > 0
       ? [
           setInterval(
-            () => void autoConfirm(migrations, env.BERTH_MIGRATION_AUTO_CONFIRM_SEC, log),
+            () => void autoConfirm(on.migrations, env.BERTH_MIGRATION_AUTO_CONFIRM_SEC, log),
             Math.min(60, env.BERTH_MIGRATION_AUTO_CONFIRM_SEC) * 1000,
           ),
         ]
       : []),
   ];
-  log.info({ prefix: env.BERTH_QUEUE_PREFIX }, 'scheduler started');
-
-  return {
-    async stop() {
-      timers.forEach(clearInterval);
-      await Promise.all(workers.map((w) => w.close()));
-      await firewalls.stop();
-      await relay.stop();
-      await producer.close();
-      await claimPool.end();
-      await ops.close();
-      await dataSource.destroy();
-    },
-  };
 }
 
 /** Host counters are changed with their allocations in one transaction; drift is a bug or a hand edit. */

@@ -27,3 +27,7 @@ export * from './networks/networks';
 export * from './reservations/reservations';
 export * from './placement/usage';
 export * from './hosts/strays';
+export * from './instances/new-instances';
+export * from './instances/instance-tasks';
+export * from './tenancy/tokens';
+export * from './hosts/host-rows';

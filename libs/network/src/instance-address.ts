@@ -10,7 +10,7 @@ export interface InstanceAddress {
 /**
  * Gives the instance's interface its static address and default route from inside the instance's
  * network namespace. There is no DHCP in Berth. `nsenter --net` rather than `ip netns exec`, which
- * remounts /sys (PLATFORM.md), and `-batch` so it is one process whatever the number of steps.
+ * remounts /sys (docs/platform.md), and `-batch` so it is one process whatever the number of steps.
  */
 export async function configureInstanceAddress(net: HostNet, pid: number, address: InstanceAddress): Promise<void> {
   const batch = [

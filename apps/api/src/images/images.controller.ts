@@ -30,7 +30,7 @@ import { findVisibleImage, targetProject } from '../common/projects';
 import { recordedChange } from '../common/recorded';
 import { UuidPipe } from '../common/uuid-pipe';
 import { ApiEnv } from '../config';
-import { OperationAccepted } from '../instances/instance.dto';
+import { OperationAccepted } from '../instances/instance.views';
 import { CreateImageDto, ImageList, ImageView } from './image.dto';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, Length, Matches } from 'class-validator';
 

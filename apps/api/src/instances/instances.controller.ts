@@ -6,21 +6,17 @@ import { decodeCursor, toPage } from '../common/pagination';
 import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
+import { ConsoleQuery, StatsQuery, CreateInstanceDto, InstanceActionDto, InstanceQuery } from './instance.dto';
 import {
-  ConsoleQuery,
   InstanceStatsView,
-  StatsQuery,
   ConsoleView,
-  CreateInstanceDto,
   InstanceAccepted,
-  InstanceActionDto,
-  InstanceQuery,
   InstancePage,
   InstanceView,
   MigrationList,
   MigrationView,
   OperationAccepted,
-} from './instance.dto';
+} from './instance.views';
 import { InstancesService } from './instances.service';
 import { ApiEnv } from '../config';
 import type { InstanceRecord } from '@berth/data';

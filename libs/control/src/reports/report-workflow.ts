@@ -9,7 +9,7 @@ type Report<T extends AgentReport['type']> = Extract<AgentReport, { type: T }>;
 /**
  * Applies what agents report (the conductor's role: agents never open the database). Reports are delivered at
  * least once, so each is applied with a compare-and-swap and a repeat changes nothing. Migration reports go to
- * ../moves (MigrationWorkflow.apply), an agent's restart to recovery.ts.
+ * ../moves (MigrationWorkflow.apply), an agent's restart to recovery-workflow.ts.
  */
 export class ReportWorkflow {
   constructor(

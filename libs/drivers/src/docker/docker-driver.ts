@@ -6,17 +6,7 @@ import type {
   InstanceUsage,
   PowerState,
 } from '@berth/contracts';
-import {
-  blockDeviceOf,
-  cgroupsOfProcess,
-  lxcfsBinds,
-  readCgroupLimits,
-  readCgroupUsage,
-  writeIoThrottle,
-  writeIoWeight,
-  type BlockDevice,
-  type ProcessCgroups,
-} from '@berth/cgroups';
+import { blockDeviceOf, lxcfsBinds, type BlockDevice } from '@berth/cgroups';
 import {
   applyPortSecurity,
   containerPortSecurity,
@@ -24,14 +14,11 @@ import {
   ensurePipeline,
   hostVethName,
   INSTANCE_IFNAME,
-  linkCounters,
   linkExists,
   listPorts,
   plugContainerPort,
   probeDatapath,
   readInstanceInterface,
-  readPortRates,
-  setPortRates,
   unplugContainerPort,
   type DatapathType,
   type HostNet,
@@ -39,21 +26,16 @@ import {
 import type { Reverter } from '@berth/platform';
 import type Docker from 'dockerode';
 import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
-import { demuxDockerLog, lastLines } from '../console-tail';
 import { diskQuotaOf, type DiskQuota } from './disk-quota';
-import { expectedApplied, mismatches, portRatesOf } from '../limits';
 import { runSteps } from '../run-steps';
-import {
-  containerConfig,
-  containerName,
-  DROPPED_CAPABILITIES,
-  LABEL_HOST,
-  LABEL_INSTANCE,
-  LABEL_PORT,
-} from './container-config';
+import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE, LABEL_PORT } from './container-config';
 import { isNotFound, isNotModified } from './docker-errors';
-import { LayerProgress, type LayerEvent } from './layer-progress';
-import { appliedFrom, dockerResources, ioThrottleOf, throttlesDisk, type HostLimitContext } from './limits';
+import { DockerImages } from './images';
+import { LayerProgress } from './layer-progress';
+import { applyContainerLimits, readContainerLimits, type LimitsContext } from './container-limits';
+import { powerStateOf, powerStateOfListed } from './power-states';
+import { containerLog, containerUsage, dockerConfinement } from './observe';
+import { dockerResources, type HostLimitContext } from './limits';
 import { deleteFromRegistry, splitRef } from './registry-client';
 
 export interface DockerDriverOptions {
@@ -80,7 +62,10 @@ export class DockerDriver implements ComputeDriver {
   private diskQuota: DiskQuota | null = null;
   dataRoot: string | null = null;
 
-  constructor(private readonly options: DockerDriverOptions) {}
+  private readonly images: DockerImages;
+  constructor(private readonly options: DockerDriverOptions) {
+    this.images = new DockerImages(options.docker, options.net.failpoints);
+  }
 
   private get docker() {
     return this.options.docker;
@@ -88,6 +73,16 @@ export class DockerDriver implements ComputeDriver {
 
   private get net() {
     return this.options.net;
+  }
+
+  /** What setting and reading a container's limits needs of this host (known once init has run). */
+  private get limitsContext(): LimitsContext {
+    return {
+      net: this.options.net,
+      datapath: this.datapath,
+      blockDevice: this.blockDevice,
+      sharedCpus: this.options.sharedCpus,
+    };
   }
 
   async init(): Promise<void> {
@@ -113,14 +108,14 @@ export class DockerDriver implements ComputeDriver {
         // A port already plugged (an agent restarted, a command repeated) gets its admission flows again: an
         // ovs-vswitchd restart takes every flow with it.
         await applyPortSecurity(this.net, containerPortSecurity(spec.port));
-        return this.applyLimits(spec, existing);
+        return applyContainerLimits(this.limitsContext, spec, existing);
       });
     }
     if (existing) await this.remove(spec);
 
     return runSteps(onStep, async (step, reverter) => {
       await step('image');
-      await this.ensureImage(spec.imageRef, (detail) => onStep('image', detail));
+      await this.images.ensure(spec.imageRef, (detail) => onStep('image', detail));
       await step('create');
       await this.options.net.failpoints.check('docker.create');
       const lxcfs = this.options.lxcfsRoot ? await lxcfsBinds(this.options.lxcfsRoot) : null;
@@ -139,7 +134,7 @@ export class DockerDriver implements ComputeDriver {
       await step('network');
       const info = await this.plug(spec, reverter);
       await step('limits');
-      return this.applyLimits(spec, info);
+      return applyContainerLimits(this.limitsContext, spec, info);
     });
   }
 
@@ -168,7 +163,7 @@ export class DockerDriver implements ComputeDriver {
         // A port already plugged (an agent restarted, a command repeated) gets its admission flows again: an
         // ovs-vswitchd restart takes every flow with it.
         await applyPortSecurity(this.net, containerPortSecurity(spec.port));
-        return this.applyLimits(spec, existing);
+        return applyContainerLimits(this.limitsContext, spec, existing);
       });
     }
 
@@ -185,7 +180,7 @@ export class DockerDriver implements ComputeDriver {
       await step('network');
       const info = await this.plug(spec, reverter);
       await step('limits');
-      return this.applyLimits(spec, info);
+      return applyContainerLimits(this.limitsContext, spec, info);
     });
   }
 
@@ -211,7 +206,7 @@ export class DockerDriver implements ComputeDriver {
   async readLimits(spec: InstanceSpec): Promise<AppliedLimits | null> {
     const info = await this.inspect(spec.id);
     if (!info?.State.Running) return null;
-    return this.readApplied(spec, info);
+    return readContainerLimits(this.limitsContext, spec, info);
   }
 
   async destroy(spec: InstanceSpec, onStep: StepListener): Promise<void> {
@@ -245,27 +240,16 @@ export class DockerDriver implements ComputeDriver {
     });
   }
 
-  /**
-   * CPU, memory and block IO from the container's cgroups; traffic from the host end of its veth,
-   * turned round to the container's direction (what the host end receives, the container sent).
-   */
-  async usage(instanceId: string): Promise<InstanceUsage | null> {
-    const info = await this.inspect(instanceId);
-    if (!info?.State.Running) return null;
-    const monotonicMs = performance.now();
-    const portId = info.Config.Labels[LABEL_PORT];
-    const [cg, link] = await Promise.all([
-      cgroupsOfProcess(info.State.Pid),
-      portId ? linkCounters(this.net, hostVethName(portId)) : null,
-    ]);
-    return {
-      monotonicMs,
-      ...(await readCgroupUsage(cg)),
-      netRxBytes: link?.txBytes ?? 0,
-      netTxBytes: link?.rxBytes ?? 0,
-      netRxPackets: link?.txPackets ?? 0,
-      netTxPackets: link?.rxPackets ?? 0,
-    };
+  usage(instanceId: string): Promise<InstanceUsage | null> {
+    return containerUsage(this.net, this.inspect(instanceId));
+  }
+
+  consoleTail(spec: InstanceSpec, lines: number): Promise<string[]> {
+    return containerLog(this.docker, spec.id, lines);
+  }
+
+  confinement(): Promise<string[]> {
+    return dockerConfinement(this.docker, this.diskQuota !== null);
   }
 
   async readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null> {
@@ -274,42 +258,12 @@ export class DockerDriver implements ComputeDriver {
     return readInstanceInterface(this.net, info.State.Pid, INSTANCE_IFNAME);
   }
 
-  /** What the container wrote to stdout and stderr (its json-file log), last lines first trimmed. */
-  async consoleTail(spec: InstanceSpec, lines: number): Promise<string[]> {
-    try {
-      const log = await this.docker
-        .getContainer(containerName(spec.id))
-        .logs({ stdout: true, stderr: true, follow: false, tail: lines });
-      return lastLines(demuxDockerLog(log), lines);
-    } catch (error) {
-      if (isNotFound(error)) return [];
-      throw error;
-    }
-  }
-
   async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
-    await this.pull(ref, onProgress);
+    await this.images.pull(ref, onProgress);
   }
 
-  /** Every tag the daemon holds; an implicit ":latest" is also listed without it, as users write it. */
-  async cachedImages(): Promise<string[]> {
-    const images = await this.docker.listImages();
-    return images
-      .flatMap((i) => (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'))
-      .flatMap((t) => (t.endsWith(':latest') ? [t, t.slice(0, -7)] : [t]));
-  }
-
-  /** dockerd's security options ("name=seccomp,profile=default" -> seccomp), then what Berth adds itself. */
-  async confinement(): Promise<string[]> {
-    const info = (await this.docker.info()) as { SecurityOptions?: string[] };
-    const runtime = (info.SecurityOptions ?? []).flatMap((o) => /(?:^|,)name=([a-z0-9-]+)/.exec(o)?.[1] ?? []);
-    return [
-      ...runtime,
-      'no-new-privileges',
-      `cap-drop:${DROPPED_CAPABILITIES.join(',')}`,
-      'port-security',
-      ...(this.diskQuota ? ['disk-quota'] : []),
-    ];
+  cachedImages(): Promise<string[]> {
+    return this.images.tags();
   }
 
   /** Plugs the running container's port; returns the container as it then runs. */
@@ -338,56 +292,7 @@ export class DockerDriver implements ComputeDriver {
     const container = this.docker.getContainer(containerName(spec.id));
     await container.update(dockerResources(spec.limits, this.hostLimits));
     const info = await container.inspect();
-    return info.State.Running ? this.applyLimits(spec, info) : null;
-  }
-
-  /**
-   * Writes the limits Docker cannot keep for a running container (block IO on the data disk, OVS
-   * rates on the port), then reads every limit back from the kernel and OVS: a difference from
-   * what was asked is an error, so "applied" always means applied.
-   */
-  private async applyLimits(spec: InstanceSpec, info: Docker.ContainerInspectInfo): Promise<AppliedLimits> {
-    const device = this.blockDevice;
-    if (!device && throttlesDisk(spec.limits))
-      throw new Error('this host has no block device under Docker to throttle');
-    const cg = await cgroupsOfProcess(info.State.Pid);
-    // The kernel's and OVS's parts are independent: written, then read back, side by side.
-    await Promise.all([
-      device ? writeIoThrottle(cg, device.id, ioThrottleOf(spec.limits)) : undefined,
-      writeIoWeight(cg, spec.limits.diskWeight),
-      setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits)),
-    ]);
-    await this.options.net.failpoints.check('docker.limits');
-    // A container that stopped meanwhile has no cgroup left to read: the read-back fails.
-    const applied = await this.readApplied(spec, info, cg, true);
-    const host = {
-      sharedCpus: this.options.sharedCpus,
-      diskThrottles: device !== null,
-      pidsLimits: true,
-      diskWeight: applied.diskWeight !== null,
-    };
-    const wrong = mismatches(expectedApplied(spec.limits, host, true), applied);
-    if (wrong.length > 0) throw new Error(`limits not in effect: ${wrong.join('; ')}`);
-    return applied;
-  }
-
-  private async readApplied(
-    spec: InstanceSpec,
-    info: Docker.ContainerInspectInfo,
-    known?: ProcessCgroups,
-    plugged?: boolean,
-  ): Promise<AppliedLimits> {
-    const cgroups = known ?? (await cgroupsOfProcess(info.State.Pid));
-    const [cg, rates] = await Promise.all([
-      readCgroupLimits(cgroups, this.blockDevice?.id ?? ''),
-      (plugged ?? (await this.isPlugged(spec))) ? readPortRates(this.net, this.qosTarget(spec)) : null,
-    ]);
-    const procView = info.Mounts.some((m) => m.Destination === '/proc/meminfo') ? 'lxcfs' : 'host';
-    return appliedFrom(cg, rates, procView);
-  }
-
-  private qosTarget(spec: InstanceSpec) {
-    return { name: hostVethName(spec.port.id), portId: spec.port.id, datapath: this.datapath };
+    return info.State.Running ? applyContainerLimits(this.limitsContext, spec, info) : null;
   }
 
   private async isPlugged(spec: InstanceSpec): Promise<boolean> {
@@ -417,51 +322,6 @@ export class DockerDriver implements ComputeDriver {
     return seen?.mac === spec.port.mac.toLowerCase() && seen.addresses.some((a) => a.split('/')[0] === spec.port.ip);
   }
 
-  private async ensureImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
-    try {
-      await this.docker.getImage(ref).inspect();
-      return;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    await this.pull(ref, onProgress);
-  }
-
-  /** docker pull, reporting bytes and layers done at most once a second. */
-  private async pull(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
-    await this.options.net.failpoints.check('docker.pull');
-    await this.follow(await this.docker.pull(ref), new LayerProgress('pulled'), onProgress);
-  }
-
-  /** Follows a pull or push stream to its end, reporting progress at most once a second. */
-  private async follow(
-    stream: NodeJS.ReadableStream,
-    progress: LayerProgress,
-    onProgress: (detail: string) => Promise<void>,
-  ): Promise<void> {
-    let last = 0;
-    let failed: string | null = null;
-    let reporting: Promise<void> = Promise.resolve();
-    await new Promise<void>((resolve, reject) => {
-      this.docker.modem.followProgress(
-        stream,
-        (error: Error | null) => (error ? reject(error) : resolve()),
-        (event: LayerEvent) => {
-          if (event.error) failed = event.error;
-          progress.add(event);
-          if (Date.now() - last >= 1000) {
-            last = Date.now();
-            reporting = reporting.then(() => onProgress(progress.describe())).catch(() => undefined);
-          }
-        },
-      );
-    });
-    await reporting;
-    // A push that fails midway may end the stream normally, with the error as its last event.
-    if (failed !== null) throw new Error(failed);
-    await onProgress(progress.describe(true));
-  }
-
   /**
    * Cold migration, source side: stops the instance (unplugging its port), commits its filesystem
    * to `ref` and pushes it. After failure: the instance is stopped and unchanged, the local snapshot
@@ -483,12 +343,12 @@ export class DockerDriver implements ComputeDriver {
       await this.docker
         .getContainer(containerName(spec.id))
         .commit({ repo, tag, comment: `berth snapshot of ${spec.id}` });
-      reverter.add(`remove image ${ref}`, () => this.removeImage(ref));
+      reverter.add(`remove image ${ref}`, () => this.images.remove(ref));
       await step('push');
       await this.options.net.failpoints.check('docker.push');
       // The daemon wants an X-Registry-Auth header even for a registry without auth: an empty one.
       const stream = await this.docker.getImage(ref).push({ authconfig: { serveraddress: splitRef(ref).registry } });
-      await this.follow(stream, new LayerProgress('pushed'), onProgress);
+      await this.images.follow(stream, new LayerProgress('pushed'), onProgress);
     });
     return null;
   }
@@ -500,21 +360,13 @@ export class DockerDriver implements ComputeDriver {
     _peer: unknown,
     onProgress: (detail: string) => Promise<void>,
   ): Promise<void> {
-    await this.pull(ref, onProgress);
+    await this.images.pull(ref, onProgress);
   }
 
   /** Removes a snapshot's local image and, with `registry`, its manifest in the registry. Missing is fine. */
   async forgetSnapshot(ref: string, registry: boolean): Promise<void> {
-    await this.removeImage(ref);
+    await this.images.remove(ref);
     if (registry) await deleteFromRegistry(ref);
-  }
-
-  private async removeImage(ref: string): Promise<void> {
-    try {
-      await this.docker.getImage(ref).remove({ noprune: false });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
   }
 
   /** Removes the container (if any) and its port; safe to repeat. */
@@ -544,25 +396,5 @@ export class DockerDriver implements ComputeDriver {
       if (isNotFound(error)) return null;
       throw error;
     }
-  }
-}
-
-function powerStateOf(state: Docker.ContainerInspectInfo['State']): PowerState {
-  if (state.Paused) return 'PAUSED';
-  if (state.Running) return 'RUNNING';
-  if (state.Dead || state.OOMKilled) return 'CRASHED';
-  return 'SHUTDOWN';
-}
-
-function powerStateOfListed(state: string): PowerState {
-  switch (state) {
-    case 'running':
-      return 'RUNNING';
-    case 'paused':
-      return 'PAUSED';
-    case 'dead':
-      return 'CRASHED';
-    default:
-      return 'SHUTDOWN';
   }
 }

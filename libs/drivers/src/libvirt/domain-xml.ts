@@ -1,7 +1,9 @@
-import type { InstanceLimits, PortSpec } from '@berth/contracts';
+import type { InstanceLimits, InstanceSpec, PortSpec } from '@berth/contracts';
+import { join } from 'node:path';
 import { formatCpuList } from '@berth/domain';
 import { Builder } from 'xml2js';
 import { CPU_PERIOD_US } from '../limits';
+import type { VirtType } from './virt-type';
 
 /** The XML namespace of Berth's own metadata inside a domain. */
 export const BERTH_XMLNS = 'https://berth.dev/xmlns/instance/1';
@@ -51,26 +53,6 @@ const MIB = 1024 * 1024;
 export function domainXml(spec: DomainSpec): string {
   const { limits, port } = spec;
   const dedicated = limits.cpuPolicy === 'dedicated';
-  const cputune = dedicated
-    ? {
-        vcpupin: limits.pinnedCpus.map((cpu, vcpu) => ({ $: { vcpu: String(vcpu), cpuset: String(cpu) } })),
-      }
-    : {
-        shares: String(1024 * limits.vcpus),
-        period: String(CPU_PERIOD_US),
-        quota: String(Math.round((limits.cpuQuota * CPU_PERIOD_US) / 100)),
-      };
-  const iotune = Object.fromEntries(
-    (
-      [
-        ['read_bytes_sec', limits.diskReadBps],
-        ['write_bytes_sec', limits.diskWriteBps],
-        ['read_iops_sec', limits.diskReadIops],
-        ['write_iops_sec', limits.diskWriteIops],
-      ] as const
-    ).flatMap(([k, v]) => (v === null ? [] : [[k, String(v)]])),
-  );
-  const offloadsOff = { csum: 'off', tso4: 'off', tso6: 'off', ecn: 'off', ufo: 'off' };
   const domain = {
     domain: {
       $: { type: spec.virtType },
@@ -96,7 +78,7 @@ export function domainXml(spec: DomainSpec): string {
         _: String(dedicated ? limits.vcpus : Math.max(limits.vcpus, spec.maxVcpus)),
       },
       ...(limits.diskWeight === null ? {} : { blkiotune: { weight: String(limits.diskWeight) } }),
-      cputune,
+      cputune: cputuneOf(limits),
       os: {
         type: { $: { arch: 'x86_64', machine: 'pc' }, _: 'hvm' },
         ...(spec.boot
@@ -111,44 +93,78 @@ export function domainXml(spec: DomainSpec): string {
       on_poweroff: 'destroy',
       on_reboot: 'restart',
       on_crash: 'destroy',
-      devices: {
-        disk: [
-          {
-            $: { type: 'file', device: 'disk' },
-            driver: { $: { name: 'qemu', type: spec.disk.format, cache: 'none', io: 'native' } },
-            source: { $: { file: spec.disk.path } },
-            target: { $: { dev: 'vda', bus: 'virtio' } },
-            ...(Object.keys(iotune).length > 0 ? { iotune } : {}),
-          },
-          {
-            $: { type: 'file', device: 'disk' },
-            driver: { $: { name: 'qemu', type: 'raw' } },
-            source: { $: { file: spec.seedPath } },
-            target: { $: { dev: 'vdb', bus: 'virtio' } },
-            readonly: '',
-          },
-        ],
-        interface: {
-          $: { type: 'bridge' },
-          mac: { $: { address: port.mac } },
-          source: { $: { bridge: spec.bridge } },
-          virtualport: { $: { type: 'openvswitch' }, parameters: { $: { interfaceid: port.id } } },
-          vlan: { tag: { $: { id: String(port.vlan) } } },
-          target: { $: { dev: tapName(port.id) } },
-          model: { $: { type: 'virtio' } },
-          // A userspace (netdev) OVS bridge drops TCP whose checksums were offloaded (PLATFORM.md).
-          driver: { $: { name: 'qemu' }, host: { $: offloadsOff }, guest: { $: offloadsOff } },
-        },
-        serial: {
-          $: { type: 'unix' },
-          source: { $: { mode: 'bind', path: spec.consoleSocket } },
-          log: { $: { file: spec.consoleLog, append: 'on' } },
-          target: { $: { port: '0' } },
-        },
-      },
+      devices: devicesOf(spec),
     },
   };
   return new Builder({ headless: true, renderOpts: { pretty: true, indent: '  ', newline: '\n' } }).buildObject(domain);
+}
+
+/** Pinned vCPUs for a dedicated instance; shares, period and quota for a shared one. */
+function cputuneOf(limits: InstanceLimits) {
+  if (limits.cpuPolicy === 'dedicated') {
+    return { vcpupin: limits.pinnedCpus.map((cpu, vcpu) => ({ $: { vcpu: String(vcpu), cpuset: String(cpu) } })) };
+  }
+  return {
+    shares: String(1024 * limits.vcpus),
+    period: String(CPU_PERIOD_US),
+    quota: String(Math.round((limits.cpuQuota * CPU_PERIOD_US) / 100)),
+  };
+}
+
+/** QEMU's block throttles of the data disk: only those set. */
+function iotuneOf(limits: InstanceLimits): Record<string, string> {
+  return Object.fromEntries(
+    (
+      [
+        ['read_bytes_sec', limits.diskReadBps],
+        ['write_bytes_sec', limits.diskWriteBps],
+        ['read_iops_sec', limits.diskReadIops],
+        ['write_iops_sec', limits.diskWriteIops],
+      ] as const
+    ).flatMap(([k, v]) => (v === null ? [] : [[k, String(v)]])),
+  );
+}
+
+/** The data disk, the config drive, the port's tap on the OVS bridge, and the serial console. */
+function devicesOf(spec: DomainSpec) {
+  const { port } = spec;
+  const iotune = iotuneOf(spec.limits);
+  const offloadsOff = { csum: 'off', tso4: 'off', tso6: 'off', ecn: 'off', ufo: 'off' };
+  return {
+    disk: [
+      {
+        $: { type: 'file', device: 'disk' },
+        driver: { $: { name: 'qemu', type: spec.disk.format, cache: 'none', io: 'native' } },
+        source: { $: { file: spec.disk.path } },
+        target: { $: { dev: 'vda', bus: 'virtio' } },
+        ...(Object.keys(iotune).length > 0 ? { iotune } : {}),
+      },
+      {
+        $: { type: 'file', device: 'disk' },
+        driver: { $: { name: 'qemu', type: 'raw' } },
+        source: { $: { file: spec.seedPath } },
+        target: { $: { dev: 'vdb', bus: 'virtio' } },
+        readonly: '',
+      },
+    ],
+    interface: {
+      $: { type: 'bridge' },
+      mac: { $: { address: port.mac } },
+      source: { $: { bridge: spec.bridge } },
+      virtualport: { $: { type: 'openvswitch' }, parameters: { $: { interfaceid: port.id } } },
+      vlan: { tag: { $: { id: String(port.vlan) } } },
+      target: { $: { dev: tapName(port.id) } },
+      model: { $: { type: 'virtio' } },
+      // A userspace (netdev) OVS bridge drops TCP whose checksums were offloaded (docs/platform.md, the tx offload quirk).
+      driver: { $: { name: 'qemu' }, host: { $: offloadsOff }, guest: { $: offloadsOff } },
+    },
+    serial: {
+      $: { type: 'unix' },
+      source: { $: { mode: 'bind', path: spec.consoleSocket } },
+      log: { $: { file: spec.consoleLog, append: 'on' } },
+      target: { $: { port: '0' } },
+    },
+  };
 }
 
 /** The kernel command line of a direct-boot image: the serial console, and the address for images without a seed reader. */
@@ -160,4 +176,31 @@ export function kernelCmdline(port: PortSpec, extra: string): string {
 /** The CPUs a domain may run on, as a kernel list, for read-back comparisons. */
 export function domainCpuset(limits: InstanceLimits, sharedCpus: string): string {
   return limits.cpuPolicy === 'dedicated' ? formatCpuList(limits.pinnedCpus) : sharedCpus;
+}
+
+/** The domain of an instance on this host, its files in `dir` (disk, config drive, console). */
+export function instanceDomainXml(
+  spec: InstanceSpec,
+  o: { hostName: string; virtType: VirtType; maxVcpus: number; sharedCpus: string; bridge: string },
+  image: { kernel: string | null; initrd: string | null },
+  dir: string,
+): string {
+  return domainXml({
+    instanceId: spec.id,
+    title: spec.name,
+    hostName: o.hostName,
+    virtType: o.virtType,
+    limits: spec.limits,
+    maxVcpus: o.maxVcpus,
+    sharedCpus: o.sharedCpus,
+    disk: { path: join(dir, 'disk.qcow2'), format: 'qcow2' },
+    seedPath: join(dir, 'seed.iso'),
+    boot: image.kernel
+      ? { kernel: image.kernel, initrd: image.initrd, cmdline: kernelCmdline(spec.port, spec.boot?.cmdline ?? '') }
+      : null,
+    port: spec.port,
+    bridge: o.bridge,
+    consoleLog: join(dir, 'console.log'),
+    consoleSocket: join(dir, 'console.sock'),
+  });
 }

@@ -1,4 +1,5 @@
 import type { InstanceUsage } from '@berth/contracts';
+import type { CommandRunner } from '@berth/platform';
 
 /**
  * `virsh domstats --cpu-total --balloon --interface --block` of one domain ("  cpu.time=123" lines)
@@ -33,4 +34,11 @@ export function usageOfDomstats(text: string, monotonicMs: number): InstanceUsag
     blockReadOps: sum('block', 'rd.reqs'),
     blockWriteOps: sum('block', 'wr.reqs'),
   };
+}
+
+/** The running domain's CPU, memory, disks and interface counters now, from `virsh domstats`. */
+export async function readDomstats(run: CommandRunner, uri: string, domain: string): Promise<InstanceUsage> {
+  const monotonicMs = performance.now();
+  const out = await run(['virsh', '-c', uri, 'domstats', '--cpu-total', '--balloon', '--interface', '--block', domain]);
+  return usageOfDomstats(out, monotonicMs);
 }

@@ -8,7 +8,7 @@ import type {
   SshPeer,
   DriverCapability,
 } from '@berth/contracts';
-import { formatCpuList, parseCpuList } from '@berth/domain';
+import { formatCpuList } from '@berth/domain';
 import {
   clearPortRates,
   applyPortSecurity,
@@ -17,58 +17,39 @@ import {
   ensurePipeline,
   removePortSecurity,
   probeDatapath,
-  readPortRates,
-  setPortRates,
   deletePort,
   listPorts,
   type DatapathType,
   type HostNet,
 } from '@berth/network';
 import { runCommand, type CommandRunner } from '@berth/platform';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as LibvirtModule from '@unraid/libvirt';
-import { parseStringPromise } from 'xml2js';
 import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
-import { CPU_PERIOD_US, DEFAULT_DISK_WEIGHT, expectedApplied, mismatches, portRatesOf } from '../limits';
 import { lastLines } from '../console-tail';
 import { reportedAddresses } from './guest-console';
 import { runSteps } from '../run-steps';
 import { createOverlay } from './disk';
-import { fetchOverSsh, parseArtifactRef, sha256File } from './disk-transfer';
+import { sha256File } from './disk-transfer';
 import { ImageCache } from './image-cache';
-import { domainName, domainXml, kernelCmdline, tapName, BERTH_XMLNS } from './domain-xml';
-import { usageOfDomstats } from './domstats';
+import { domainName, instanceDomainXml, tapName } from './domain-xml';
+import { readDomstats } from './domstats';
 import { buildSeedIso, nocloudFiles } from './seed';
-import type { VirtType } from './virt-type';
+import type { LibvirtDriverOptions } from './libvirt-options';
+
+export type { LibvirtDriverOptions } from './libvirt-options';
+import { receiveDisk } from './disk-transfer';
+import { libvirtConfinement } from './virt-type';
+import { anyDomain, domainMetadata, hostDomains, stateOf, stopDomain } from './domains';
+import { applyDomainLimits, changeDomainLimits, readDomainLimits, type DomainLimitsContext } from './domain-limits';
 
 type Libvirt = typeof LibvirtModule;
 type Hypervisor = LibvirtModule.Hypervisor;
 type Domain = LibvirtModule.Domain;
 
-export interface LibvirtDriverOptions {
-  net: HostNet;
-  hostName: string;
-  uri: string;
-  /** kvm or qemu (TCG), as probed by the agent (probeVirtType) or set by the operator. */
-  virtType: VirtType;
-  /** One directory per instance: its overlay disk, config drive, domain XML and console log. */
-  instancesDir: string;
-  /** This host's copies of VM image files (ImageCache). */
-  imageCacheDir: string;
-  stopTimeoutSec: number;
-  sharedCpus: string;
-  /** vCPUs a shared VM may grow to while it runs. */
-  maxVcpus: number;
-  /** The cloud's SSH key for fetching a migrating VM's disk from its source host (installed at enrollment). */
-  migrationKeyPath: string;
-  run?: CommandRunner;
-}
-
 /** Left in an instance's directory by a migration's fetch: spawn starts from the disk it brought, not a new one. */
 const RECEIVED = 'received';
-/** virDomainState's "shut off": the QEMU process is gone. */
-const VIR_DOMAIN_SHUTOFF = 5;
 /** How long a started domain's tap may take to appear on the bridge. */
 const TAP_WAIT_MS = 30_000;
 
@@ -97,6 +78,12 @@ export class LibvirtDriver implements ComputeDriver {
     return this.options.net;
   }
 
+  /** What setting and reading a domain's limits needs of this host (known once init has run). */
+  private get limitsContext(): DomainLimitsContext {
+    const { uri, net, sharedCpus } = this.options;
+    return { run: this.run, uri, net, datapath: this.datapath, sharedCpus };
+  }
+
   async init(): Promise<void> {
     const libvirt: Libvirt = await import('@unraid/libvirt');
     this.hypervisor = new libvirt.Hypervisor({ uri: this.options.uri });
@@ -108,10 +95,10 @@ export class LibvirtDriver implements ComputeDriver {
 
   async spawn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     const existing = await this.lookup(spec.id);
-    if (existing && (await this.stateOf(existing)) === 'RUNNING' && (await this.isPlugged(spec))) {
+    if (existing && (await stateOf(existing)) === 'RUNNING' && (await this.isPlugged(spec))) {
       return runSteps(onStep, async (step) => {
         await step('limits');
-        return this.applyLimits(spec);
+        return applyDomainLimits(this.limitsContext, spec, () => this.lookup(spec.id));
       });
     }
     if (existing) await this.remove(spec);
@@ -133,24 +120,7 @@ export class LibvirtDriver implements ComputeDriver {
       await buildSeedIso(this.run, join(dir, 'seed.iso'), nocloudFiles(spec.id, spec.name, spec.port));
       await step('define');
       await this.net.failpoints.check('libvirt.define');
-      const xml = domainXml({
-        instanceId: spec.id,
-        title: spec.name,
-        hostName: this.options.hostName,
-        virtType: this.options.virtType,
-        limits: spec.limits,
-        maxVcpus: this.options.maxVcpus,
-        sharedCpus: this.options.sharedCpus,
-        disk: { path: join(dir, 'disk.qcow2'), format: 'qcow2' },
-        seedPath: join(dir, 'seed.iso'),
-        boot: image.kernel
-          ? { kernel: image.kernel, initrd: image.initrd, cmdline: kernelCmdline(spec.port, spec.boot?.cmdline ?? '') }
-          : null,
-        port: spec.port,
-        bridge: this.net.bridge,
-        consoleLog: join(dir, 'console.log'),
-        consoleSocket: join(dir, 'console.sock'),
-      });
+      const xml = instanceDomainXml(spec, { ...this.options, bridge: this.net.bridge }, image, dir);
       await writeFile(join(dir, 'domain.xml'), xml);
       const domain = await this.hv.domainDefineXML(xml);
       await step('start');
@@ -159,7 +129,7 @@ export class LibvirtDriver implements ComputeDriver {
       await step('network');
       await this.waitForTap(spec);
       await step('limits');
-      const applied = await this.applyLimits(spec);
+      const applied = await applyDomainLimits(this.limitsContext, spec, () => this.lookup(spec.id));
       await rm(join(dir, RECEIVED), { force: true });
       return applied;
     });
@@ -170,7 +140,7 @@ export class LibvirtDriver implements ComputeDriver {
       await step('stop');
       const domain = await this.lookup(spec.id);
       if (!domain) throw new DriverError('stop', `instance ${spec.id} does not exist on this host`);
-      await this.stop(domain);
+      await stopDomain(domain, this.options.stopTimeoutSec);
       await step('unplug');
       await this.unplug(spec);
     });
@@ -182,15 +152,17 @@ export class LibvirtDriver implements ComputeDriver {
     const domain = (await this.lookup(spec.id)) ?? (kept ? await this.hv.domainDefineXML(kept) : null);
     if (!domain) throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
     return runSteps(onStep, async (step, reverter) => {
-      if ((await this.stateOf(domain)) !== 'RUNNING') {
+      if ((await stateOf(domain)) !== 'RUNNING') {
         await step('start');
         await domain.create();
-        reverter.add('stop the domain', () => this.stop(domain).then(() => this.unplug(spec)));
+        reverter.add('stop the domain', () =>
+          stopDomain(domain, this.options.stopTimeoutSec).then(() => this.unplug(spec)),
+        );
       }
       await step('network');
       await this.waitForTap(spec);
       await step('limits');
-      return this.applyLimits(spec);
+      return applyDomainLimits(this.limitsContext, spec, () => this.lookup(spec.id));
     });
   }
 
@@ -209,7 +181,7 @@ export class LibvirtDriver implements ComputeDriver {
       await step('limits');
       const domain = await this.lookup(spec.id);
       if (!domain) throw new DriverError('limits', `instance ${spec.id} does not exist on this host`);
-      const running = (await this.stateOf(domain)) === 'RUNNING';
+      const running = (await stateOf(domain)) === 'RUNNING';
       const next = spec.limits;
       if (
         running &&
@@ -222,17 +194,19 @@ export class LibvirtDriver implements ComputeDriver {
       if (running && next.vcpus > this.options.maxVcpus) {
         throw new DriverError('limits', `a running VM grows to at most ${this.options.maxVcpus} vCPUs`);
       }
-      reverter.add('restore the previous limits', () => this.changeLimits(spec.id, previous, running, spec));
-      await this.changeLimits(spec.id, next, running, spec);
+      reverter.add('restore the previous limits', () =>
+        changeDomainLimits(this.limitsContext, spec.id, previous, running, spec),
+      );
+      await changeDomainLimits(this.limitsContext, spec.id, next, running, spec);
       await this.net.failpoints.check('libvirt.set-limits');
-      return running ? this.applyLimits(spec) : null;
+      return running ? applyDomainLimits(this.limitsContext, spec, () => this.lookup(spec.id)) : null;
     });
   }
 
   async readLimits(spec: InstanceSpec): Promise<AppliedLimits | null> {
     const domain = await this.lookup(spec.id);
-    if (!domain || (await this.stateOf(domain)) !== 'RUNNING') return null;
-    return this.readApplied(spec, domain);
+    if (!domain || (await stateOf(domain)) !== 'RUNNING') return null;
+    return readDomainLimits(this.limitsContext, spec, domain);
   }
 
   async destroy(spec: InstanceSpec, onStep: StepListener): Promise<void> {
@@ -249,19 +223,11 @@ export class LibvirtDriver implements ComputeDriver {
 
   async powerState(instanceId: string): Promise<PowerState> {
     const domain = await this.lookup(instanceId);
-    return domain ? this.stateOf(domain) : 'NOSTATE';
+    return domain ? stateOf(domain) : 'NOSTATE';
   }
 
-  async listInstances(): Promise<Array<{ instanceId: string; powerState: PowerState }>> {
-    const found: Array<{ instanceId: string; powerState: PowerState }> = [];
-    for (const domain of await this.hv.connectListAllDomains()) {
-      const name = await domain.getName();
-      if (!name.startsWith('berth-')) continue;
-      const meta = await this.metadata(domain);
-      if (meta?.host !== this.options.hostName) continue;
-      found.push({ instanceId: meta.id, powerState: await this.stateOf(domain) });
-    }
-    return found;
+  listInstances(): Promise<Array<{ instanceId: string; powerState: PowerState }>> {
+    return hostDomains(this.hv, this.options.hostName);
   }
 
   /**
@@ -290,14 +256,9 @@ export class LibvirtDriver implements ComputeDriver {
     return this.cache.refs();
   }
 
-  /**
-   * libvirt's security drivers for QEMU as its capabilities list them ("dac": QEMU runs as an unprivileged
-   * user; "apparmor", "selinux": sVirt), then the port security Berth adds on each tap.
-   */
-  async confinement(): Promise<string[]> {
-    const caps = await this.run(['virsh', '-c', this.options.uri, 'capabilities']);
-    const models = [...caps.matchAll(/<secmodel>\s*<model>([a-z0-9-]+)<\/model>/g)].map((m) => m[1] ?? '');
-    return [...models.filter((m) => m && m !== 'none').map((m) => `libvirt-${m}`), 'port-security'];
+  /** libvirt's security drivers for QEMU, then port security (virt-type.ts). */
+  confinement(): Promise<string[]> {
+    return libvirtConfinement(this.run, this.options.uri);
   }
 
   /**
@@ -310,7 +271,7 @@ export class LibvirtDriver implements ComputeDriver {
       await step('stop');
       const domain = await this.lookup(spec.id);
       if (!domain) throw new Error(`instance ${spec.id} does not exist on this host`);
-      await this.stop(domain);
+      await stopDomain(domain, this.options.stopTimeoutSec);
       await this.unplug(spec);
       await step('export');
       await this.net.failpoints.check('libvirt.export');
@@ -334,22 +295,11 @@ export class LibvirtDriver implements ComputeDriver {
     onProgress: (detail: string) => Promise<void>,
   ): Promise<void> {
     if (!peer) throw new Error('a VM disk is fetched from its source host: no peer was given');
-    const { artifact } = parseArtifactRef(ref);
     const image = await this.image(spec);
     await this.net.failpoints.check('libvirt.fetch');
-    const dir = this.dir(spec.id);
-    await mkdir(dir, { recursive: true });
-    const part = join(dir, 'disk.qcow2.part');
-    try {
-      const key = await readFile(this.options.migrationKeyPath, 'utf8');
-      await fetchOverSsh(peer, key, artifact, part, onProgress);
-      await this.run(['qemu-img', 'rebase', '-u', '-F', 'qcow2', '-b', image.disk, part]);
-      await rename(part, join(dir, 'disk.qcow2'));
-      await writeFile(join(dir, RECEIVED), `${ref}\n`);
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      throw error;
-    }
+    const key = await readFile(this.options.migrationKeyPath, 'utf8');
+    await receiveDisk({ dir: this.dir(spec.id), baseDisk: image.disk, ref, peer, key, run: this.run }, onProgress);
+    await writeFile(join(this.dir(spec.id), RECEIVED), `${ref}\n`);
   }
 
   /** A VM's snapshot is its own disk, removed with its directory: nothing else to forget. */
@@ -380,88 +330,16 @@ export class LibvirtDriver implements ComputeDriver {
   /** CPU, memory, disks and interface of the running domain, from `virsh domstats`. */
   async usage(instanceId: string): Promise<InstanceUsage | null> {
     const domain = await this.lookup(instanceId);
-    if (!domain || (await this.stateOf(domain)) !== 'RUNNING') return null;
-    const monotonicMs = performance.now();
-    const out = await this.run([
-      'virsh',
-      '-c',
-      this.options.uri,
-      'domstats',
-      '--cpu-total',
-      '--balloon',
-      '--interface',
-      '--block',
-      domainName(instanceId),
-    ]);
-    return usageOfDomstats(out, monotonicMs);
+    if (!domain || (await stateOf(domain)) !== 'RUNNING') return null;
+    return readDomstats(this.run, this.options.uri, domainName(instanceId));
   }
 
   /** This host's domain of the instance; a domain of that name that another host defined is not ours. */
   private async lookup(instanceId: string): Promise<Domain | null> {
-    const domain = await this.anyDomain(instanceId);
+    const domain = await anyDomain(this.hv, instanceId);
     if (!domain) return null;
-    const meta = await this.metadata(domain);
+    const meta = await domainMetadata(domain);
     return meta && meta.host !== this.options.hostName ? null : domain;
-  }
-
-  private async anyDomain(instanceId: string): Promise<Domain | null> {
-    try {
-      return await this.hv.domainLookupByName(domainName(instanceId));
-    } catch (error) {
-      if (/Domain not found/i.test(String((error as Error).message))) return null;
-      throw error;
-    }
-  }
-
-  /** libvirt's virDomainState, by number (the binding's enum is ESM-only). */
-  private async stateOf(domain: Domain): Promise<PowerState> {
-    const { state } = await domain.getInfo();
-    switch (Number(state)) {
-      case 1:
-      case 2:
-        return 'RUNNING';
-      case 3:
-      case 7:
-        return 'PAUSED';
-      case 6:
-        return 'CRASHED';
-      case 4:
-      case 5:
-        return 'SHUTDOWN';
-      default:
-        return 'NOSTATE';
-    }
-  }
-
-  private async metadata(domain: Domain): Promise<{ id: string; host: string } | null> {
-    const xml = await domain.getXMLDesc();
-    const doc = (await parseStringPromise(xml, { explicitArray: false })) as {
-      domain?: {
-        metadata?: Record<string, { $?: Record<string, string>; 'berth:id'?: string; 'berth:host'?: string }>;
-      };
-    };
-    const meta = Object.values(doc.domain?.metadata ?? {}).find((m) => m.$?.['xmlns:berth'] === BERTH_XMLNS);
-    return meta?.['berth:id'] && meta['berth:host'] ? { id: meta['berth:id'], host: meta['berth:host'] } : null;
-  }
-
-  /**
-   * Graceful shutdown (ACPI), then destroy after the stop timeout. Done only once the domain is shut off:
-   * a guest that has begun to shut down ("in shutdown") still holds its disk and its tap, and a start
-   * asked of it then fails as "already running".
-   */
-  private async stop(domain: Domain): Promise<void> {
-    const shutOff = async () => Number((await domain.getInfo()).state) === VIR_DOMAIN_SHUTOFF;
-    if (await shutOff()) return;
-    await domain.shutdown().catch(() => undefined);
-    const end = Date.now() + this.options.stopTimeoutSec * 1000;
-    while (Date.now() < end) {
-      if (await shutOff()) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    // The guest may have shut itself off between the last look and now: that is a stop, not an error.
-    await domain.destroy().catch(async (error: unknown) => {
-      if (!(await shutOff())) throw error;
-    });
   }
 
   /** Removes the domain (running or not), its directory, and what its port left in OVS. */
@@ -469,7 +347,7 @@ export class LibvirtDriver implements ComputeDriver {
     const hadDomain = await this.removeDomain(spec.id);
     // Where a libvirtd and an OVS serve several agents (tests), the tap of a domain another host now
     // runs (a migration's target) is that host's.
-    if (!hadDomain && (await this.anyDomain(spec.id))) return;
+    if (!hadDomain && (await anyDomain(this.hv, spec.id))) return;
     await this.unplug(spec);
   }
 
@@ -477,7 +355,7 @@ export class LibvirtDriver implements ComputeDriver {
   private async removeDomain(instanceId: string): Promise<boolean> {
     const domain = await this.lookup(instanceId);
     if (domain) {
-      if ((await this.stateOf(domain)) !== 'SHUTDOWN') await domain.destroy().catch(() => undefined);
+      if ((await stateOf(domain)) !== 'SHUTDOWN') await domain.destroy().catch(() => undefined);
       await domain.undefine();
     }
     await rm(this.dir(instanceId), { recursive: true, force: true });
@@ -504,7 +382,7 @@ export class LibvirtDriver implements ComputeDriver {
   /** Libvirt plugs the tap as it starts the domain: a running domain whose tap is on the bridge is whole. */
   async runsAsSpecified(spec: InstanceSpec): Promise<boolean> {
     const domain = await this.lookup(spec.id);
-    return domain !== null && (await this.stateOf(domain)) === 'RUNNING' && (await this.isPlugged(spec));
+    return domain !== null && (await stateOf(domain)) === 'RUNNING' && (await this.isPlugged(spec));
   }
 
   private async waitForTap(spec: InstanceSpec): Promise<void> {
@@ -519,133 +397,4 @@ export class LibvirtDriver implements ComputeDriver {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-
-  /** virsh for what the binding lacks: vCPU count, CPU quota, iotune, on the live domain and its definition. */
-  private async changeLimits(
-    instanceId: string,
-    l: InstanceLimits,
-    running: boolean,
-    spec: InstanceSpec,
-  ): Promise<void> {
-    const name = domainName(instanceId);
-    const scope = running ? ['--live', '--config'] : ['--config'];
-    const virsh = (...args: string[]) => this.run(['virsh', '-c', this.options.uri, ...args]);
-    await virsh('setvcpus', name, String(l.vcpus), ...scope);
-    if (l.cpuPolicy === 'shared') {
-      await virsh(
-        'schedinfo',
-        name,
-        ...scope,
-        `cpu_shares=${1024 * l.vcpus}`,
-        `vcpu_period=${CPU_PERIOD_US}`,
-        `vcpu_quota=${Math.round((l.cpuQuota * CPU_PERIOD_US) / 100)}`,
-      );
-    }
-    const iops = (v: number | null) => String(v ?? 0);
-    await virsh(
-      'blkdeviotune',
-      name,
-      'vda',
-      ...scope,
-      '--read-bytes-sec',
-      iops(l.diskReadBps),
-      '--write-bytes-sec',
-      iops(l.diskWriteBps),
-      '--read-iops-sec',
-      iops(l.diskReadIops),
-      '--write-iops-sec',
-      iops(l.diskWriteIops),
-    );
-    // Unset goes back to the kernel's default, which a weight once set would otherwise keep; a domain at the
-    // default already (or on a kernel without BFQ, where libvirt refuses any weight, and a definition holding
-    // one would then fail the domain's next start) is left alone.
-    const weight = l.diskWeight ?? DEFAULT_DISK_WEIGHT;
-    if (l.diskWeight !== null || ((await this.readWeight(instanceId)) ?? DEFAULT_DISK_WEIGHT) !== weight) {
-      await virsh('blkiotune', name, ...scope, '--weight', String(weight));
-    }
-    if (running) await setPortRates(this.net, this.qosTarget(spec), portRatesOf(l));
-  }
-
-  /**
-   * The tap's admission flows (libvirt plugs it as QEMU starts, seconds before the guest's kernel can send),
-   * its rates, then every limit read back and compared, as the docker driver does.
-   */
-  private async applyLimits(spec: InstanceSpec): Promise<AppliedLimits> {
-    await applyPortSecurity(this.net, portSecurityOf(tapName(spec.port.id), spec.port));
-    await setPortRates(this.net, this.qosTarget(spec), portRatesOf(spec.limits));
-    await this.net.failpoints.check('libvirt.limits');
-    const domain = await this.lookup(spec.id);
-    if (!domain) throw new Error('the domain vanished while its limits were applied');
-    const applied = await this.readApplied(spec, domain);
-    // Throttles are QEMU's and OVS's, the weight its cgroup's; a VM has no pids limit (its processes are its guest's).
-    const host = {
-      sharedCpus: this.options.sharedCpus,
-      diskThrottles: true,
-      pidsLimits: false,
-      diskWeight: applied.diskWeight !== null,
-    };
-    const wrong = mismatches(expectedApplied(spec.limits, host, true), applied);
-    if (wrong.length > 0) throw new Error(`limits not in effect: ${wrong.join('; ')}`);
-    return applied;
-  }
-
-  /** The live domain's XML (vCPUs, pinning, quota, memory, iotune) and the tap's rates. */
-  private async readApplied(spec: InstanceSpec, domain: Domain): Promise<AppliedLimits> {
-    const { domain: d } = (await parseStringPromise(await domain.getXMLDesc(), { explicitArray: false })) as {
-      domain: LiveDomain;
-    };
-    const vcpu = typeof d.vcpu === 'string' ? { _: d.vcpu } : d.vcpu;
-    const vcpus = Number(vcpu?.$?.current ?? vcpu?._ ?? 0);
-    const pins = list(d.cputune?.vcpupin).map((p) => Number(p.$.cpuset));
-    const quota = d.cputune?.quota === undefined ? null : Number(d.cputune.quota);
-    const period = Number(d.cputune?.period ?? CPU_PERIOD_US);
-    const iotune = list(d.devices?.disk).find((x) => x.target?.$?.dev === 'vda')?.iotune ?? {};
-    const io = (k: keyof IoTune) => (iotune[k] === undefined || Number(iotune[k]) === 0 ? null : Number(iotune[k]));
-    const rates = (await this.isPlugged(spec)) ? await readPortRates(this.net, this.qosTarget(spec)) : null;
-    const diskWeight = await this.readWeight(spec.id);
-    return {
-      cpuset: pins.length > 0 ? formatCpuList(pins) : formatCpuList(parseCpuList(vcpu?.$?.cpuset ?? '') ?? []),
-      cpus: quota === null || quota < 0 ? null : (vcpus * quota) / period,
-      ramMb: Number((d.currentMemory ?? d.memory)?._ ?? 0) / 1024,
-      pidsLimit: null,
-      diskReadIops: io('read_iops_sec'),
-      diskWriteIops: io('write_iops_sec'),
-      diskReadBps: io('read_bytes_sec'),
-      diskWriteBps: io('write_bytes_sec'),
-      diskWeight,
-      netIngressMbps: rates?.ingressMbps ?? null,
-      netEgressMbps: rates?.egressMbps ?? null,
-      // A guest's own kernel shows its own memory and CPUs.
-      procView: 'guest',
-      readAt: new Date().toISOString(),
-    };
-  }
-
-  /** The running domain's IO weight as libvirt reads it from its cgroup; null when the host has none. */
-  private async readWeight(instanceId: string): Promise<number | null> {
-    const out = await this.run(['virsh', '-c', this.options.uri, 'blkiotune', domainName(instanceId)]).catch(() => '');
-    const weight = /^weight\s*:\s*(\d+)\s*$/m.exec(out)?.[1];
-    return weight === undefined || Number(weight) === 0 ? null : Number(weight);
-  }
-
-  private qosTarget(spec: InstanceSpec) {
-    return { name: tapName(spec.port.id), portId: spec.port.id, datapath: this.datapath };
-  }
 }
-
-/** The parts of a live domain's XML (xml2js, explicitArray off) the read-back uses; amounts in KiB. */
-interface IoTune {
-  read_bytes_sec?: string;
-  write_bytes_sec?: string;
-  read_iops_sec?: string;
-  write_iops_sec?: string;
-}
-interface LiveDomain {
-  vcpu?: string | { _?: string; $?: { current?: string; cpuset?: string } };
-  cputune?: { vcpupin?: OneOrMany<{ $: { vcpu: string; cpuset: string } }>; quota?: string; period?: string };
-  memory?: { _?: string };
-  currentMemory?: { _?: string };
-  devices?: { disk?: OneOrMany<{ target?: { $?: { dev?: string } }; iotune?: IoTune }> };
-}
-type OneOrMany<T> = T | T[];
-const list = <T>(v: OneOrMany<T> | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
