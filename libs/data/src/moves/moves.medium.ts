@@ -1,0 +1,188 @@
+import type { Fault } from '@berth/contracts';
+import { flavorThrottles } from '@berth/domain';
+import type { DataSource, EntityManager } from 'typeorm';
+import { freshDatabase, type TestDatabase } from '../../../../tests/medium/database';
+import { createDataSource } from '../data-source';
+import { insertInstance } from '../instances/new-instances';
+import { insertOperation } from '../operations/operations';
+import { claimOnHost, handClaimToMigration, migrationClaimPins, takeClaimBack } from '../placement/allocations';
+import { one } from '../sql';
+import {
+  awaitingConfirmSince,
+  insertMigration,
+  lockMigration,
+  lockOpenMigration,
+  migrationsOf,
+  setMigrationFault,
+  setMigrationStatus,
+  setMigrationTarget,
+  setPendingStep,
+} from './moves';
+
+/** The moves repository against real PostgreSQL: what each statement writes, read back from the table itself. */
+describe('moves (instance_migrations rows, real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let source: string;
+  let target: string;
+  let projectId: string;
+
+  const fault = (step: string): Fault => ({ step, message: `${step} broke`, at: new Date().toISOString() });
+  const tx = <T>(work: (m: EntityManager) => Promise<T>) => ds.transaction(work);
+
+  async function host(name: string): Promise<string> {
+    const row = await one<{ id: string }>(
+      ds.manager,
+      `INSERT INTO hosts (name, address, drivers, vcpus, pcpus, cpu_dedicated_set, ram_mb, disk_gb, cpu_ratio, ram_ratio,
+                          disk_ratio, last_heartbeat_at)
+       VALUES ($1, '192.0.2.1', '{container}', 4, 2, '{6,7}', 4096, 100, 1, 1, 1, now()) RETURNING id`,
+      [name],
+    );
+    return row!.id;
+  }
+
+  /** An instance on the source host, with its create operation; returns both ids. */
+  async function instance(): Promise<{ instanceId: string; operationId: string }> {
+    return tx(async (m) => {
+      const instanceId = await insertInstance(m, {
+        projectId,
+        userId: null,
+        name: 'mover',
+        kind: 'container',
+        flavor: {
+          id: null as unknown as string,
+          name: 'm1.tiny',
+          vcpus: 1,
+          ramMb: 64,
+          diskGb: 1,
+          extraSpecs: {},
+          cpuPolicy: 'dedicated',
+          throttles: {},
+          limitBounds: {},
+        },
+        image: { id: null as unknown as string, name: 'busybox', ref: 'busybox', boot: null },
+        throttles: flavorThrottles({}, 1024),
+        zone: null,
+        serverGroupId: null,
+        reservationId: null,
+        restartPolicy: 'never',
+      });
+      await m.query(`UPDATE instances SET host_id = $2, status = 'ACTIVE', task_state = NULL WHERE id = $1`, [
+        instanceId,
+        source,
+      ]);
+      const operationId = await insertOperation(
+        m,
+        { projectId, userId: null, requestId: null },
+        { action: 'instance.migrate', targetType: 'instance', targetId: instanceId },
+      );
+      return { instanceId, operationId };
+    });
+  }
+
+  async function migration(instanceId: string, operationId: string): Promise<string> {
+    return tx((m) =>
+      insertMigration(m, {
+        instanceId,
+        operationId,
+        sourceHostId: source,
+        requestedHost: null,
+        wasRunning: true,
+        parentOperationId: null,
+        autoConfirm: false,
+        kind: 'migration',
+        lost: null,
+        resize: null,
+      }),
+    );
+  }
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    ds = await createDataSource({ url: db.url, poolSize: 4, applicationName: 'moves-medium' }).initialize();
+    source = await host('mv-source');
+    target = await host('mv-target');
+    projectId = (await one<{ id: string }>(ds.manager, `INSERT INTO projects (name) VALUES ('movers') RETURNING id`))!
+      .id;
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  it('records a queued move and reads it back with both hosts named, newest first per instance', async () => {
+    const { instanceId, operationId } = await instance();
+    const first = await migration(instanceId, operationId);
+    await tx((m) => setMigrationStatus(m, first, 'reverted'));
+    const second = await migration(instanceId, operationId);
+    await tx((m) =>
+      setMigrationTarget(m, second, {
+        hostId: target,
+        pinnedCpus: [7],
+        snapshotRef: 'reg/snap:1',
+        status: 'pre-migrating',
+      }),
+    );
+    const listed = await migrationsOf(ds.manager, instanceId);
+    expect(listed.map((r) => r.id)).toEqual([second, first]);
+    expect(listed[0]).toMatchObject({
+      status: 'pre-migrating',
+      sourceHost: 'mv-source',
+      targetHost: 'mv-target',
+      targetPinnedCpus: [7],
+      snapshotRef: 'reg/snap:1',
+      wasRunning: true,
+    });
+    // Only the move that has not ended is the instance's open one; a lock by status misses any other.
+    expect((await tx((m) => lockOpenMigration(m, instanceId)))?.id).toBe(second);
+    expect(await tx((m) => lockMigration(m, second, 'queued'))).toBeNull();
+    expect((await tx((m) => lockMigration(m, second, 'pre-migrating')))?.id).toBe(second);
+  });
+
+  it('keeps the first fault of a move when asked to, and replaces it otherwise; no fault leaves it', async () => {
+    const { instanceId, operationId } = await instance();
+    const id = await migration(instanceId, operationId);
+    await tx((m) => setMigrationFault(m, id, 'reverting', fault('migration.fetch')));
+    await tx((m) => setMigrationFault(m, id, 'error', fault('migration.restore'), 'keep-first'));
+    expect((await tx((m) => lockMigration(m, id)))?.fault?.step).toBe('migration.fetch');
+    expect((await tx((m) => lockMigration(m, id)))?.failedStep).toBe('migration.fetch');
+    await tx((m) => setMigrationFault(m, id, 'reverting', null));
+    expect(await tx((m) => lockMigration(m, id))).toMatchObject({ status: 'reverting', failedStep: 'migration.fetch' });
+    await tx((m) => setMigrationFault(m, id, 'error', fault('migration.drop')));
+    expect(await tx((m) => lockMigration(m, id))).toMatchObject({ status: 'error', failedStep: 'migration.drop' });
+  });
+
+  it('records the step sent and to which side, and finds moves awaiting confirmation only once due', async () => {
+    const { instanceId, operationId } = await instance();
+    const id = await migration(instanceId, operationId);
+    await tx((m) => setPendingStep(m, id, { command: 'migration.drop', on: 'source', operationId }));
+    expect(await tx((m) => lockMigration(m, id))).toMatchObject({
+      pendingCommand: 'migration.drop',
+      pendingOn: 'source',
+      pendingOperationId: operationId,
+    });
+    await tx((m) => setMigrationStatus(m, id, 'finished'));
+    expect(await awaitingConfirmSince(ds.manager, 3600)).not.toContain(instanceId);
+    expect(await awaitingConfirmSince(ds.manager, 0)).toContain(instanceId);
+  });
+
+  it("hands the source's claim to the move and back, pinned CPUs and the host's counters with it", async () => {
+    const { instanceId, operationId } = await instance();
+    const id = await migration(instanceId, operationId);
+    const size = { vcpus: 0, pcpus: 1, ramMb: 64, diskGb: 1, pids: 0 };
+    const pinned = await tx((m) =>
+      claimOnHost(m, { instanceId }, source, size, { maxInstancesPerHost: 100, downAfterSec: 60 }),
+    );
+    expect(pinned).toHaveLength(1);
+    const used = async () =>
+      (await one<{ pcpus: number }>(ds.manager, 'SELECT used_pcpus AS pcpus FROM hosts WHERE id = $1', [source]))!
+        .pcpus;
+    const before = await used();
+    await tx((m) => handClaimToMigration(m, instanceId, source, id));
+    expect(await migrationClaimPins(ds.manager, id)).toEqual(pinned);
+    expect(await used()).toBe(before);
+    expect(await tx((m) => takeClaimBack(m, id, instanceId))).toEqual(pinned);
+    expect(await migrationClaimPins(ds.manager, id)).toBeNull();
+    expect(await used()).toBe(before);
+  });
+});
