@@ -1,12 +1,11 @@
 import type { Fault } from '@berth/contracts';
 import { flavorThrottles } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
-import { freshDatabase, type TestDatabase } from '../../../../tests/medium/database';
-import { createDataSource } from '../data-source';
 import { insertInstance } from '../instances/new-instances';
 import { insertOperation } from '../operations/operations';
 import { claimOnHost, handClaimToMigration, migrationClaimPins, takeClaimBack } from '../placement/allocations';
 import { one } from '../sql';
+import { freshDatabase, type FreshDatabase } from '../testing/fresh-database';
 import {
   awaitingConfirmSince,
   insertMigration,
@@ -21,7 +20,7 @@ import {
 
 /** The moves repository against real PostgreSQL: what each statement writes, read back from the table itself. */
 describe('moves (instance_migrations rows, real PostgreSQL)', () => {
-  let db: TestDatabase;
+  let db: FreshDatabase;
   let ds: DataSource;
   let source: string;
   let target: string;
@@ -98,15 +97,14 @@ describe('moves (instance_migrations rows, real PostgreSQL)', () => {
   }
 
   beforeAll(async () => {
-    db = await freshDatabase();
-    ds = await createDataSource({ url: db.url, poolSize: 4, applicationName: 'moves-medium' }).initialize();
+    db = await freshDatabase('moves');
+    ds = db.dataSource;
     source = await host('mv-source');
     target = await host('mv-target');
     projectId = (await one<{ id: string }>(ds.manager, `INSERT INTO projects (name) VALUES ('movers') RETURNING id`))!
       .id;
   });
   afterAll(async () => {
-    await ds?.destroy();
     await db?.drop();
   });
 
