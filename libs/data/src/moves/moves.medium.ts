@@ -9,6 +9,8 @@ import { freshDatabase, type FreshDatabase } from '../testing/fresh-database';
 import {
   awaitingConfirmSince,
   insertMigration,
+  lockActiveMigrationsOn,
+  lockEvacuatedFrom,
   lockMigration,
   lockOpenMigration,
   migrationsOf,
@@ -162,6 +164,25 @@ describe('moves (instance_migrations rows, real PostgreSQL)', () => {
     await tx((m) => setMigrationStatus(m, id, 'finished'));
     expect(await awaitingConfirmSince(ds.manager, 3600)).not.toContain(instanceId);
     expect(await awaitingConfirmSince(ds.manager, 0)).toContain(instanceId);
+  });
+
+  it('finds the evacuations a host still holds copies of, and the running moves a host takes part in, with its side', async () => {
+    const { instanceId, operationId } = await instance();
+    const id = await migration(instanceId, operationId);
+    await tx((m) =>
+      setMigrationTarget(m, id, { hostId: target, pinnedCpus: [], snapshotRef: null, status: 'migrating' }),
+    );
+    const onSource = await tx((m) => lockActiveMigrationsOn(m, 'mv-source', [id]));
+    const onTarget = await tx((m) => lockActiveMigrationsOn(m, 'mv-target', [id]));
+    expect(onSource.map((r) => [r.id, r.role])).toEqual([[id, 'source']]);
+    expect(onTarget.map((r) => [r.id, r.role])).toEqual([[id, 'target']]);
+    expect(await tx((m) => lockActiveMigrationsOn(m, 'mv-source', []))).toEqual([]);
+    await tx((m) =>
+      m.query(`UPDATE instance_migrations SET kind = 'evacuation', status = 'evacuated' WHERE id = $1`, [id]),
+    );
+    const evacuated = await tx((m) => lockEvacuatedFrom(m, 'mv-source'));
+    expect(evacuated.map((r) => [r.id, r.instanceKind])).toEqual([[id, 'container']]);
+    expect(await tx((m) => lockEvacuatedFrom(m, 'mv-target'))).toEqual([]);
   });
 
   it("hands the source's claim to the move and back, pinned CPUs and the host's counters with it", async () => {

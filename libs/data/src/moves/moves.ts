@@ -44,15 +44,19 @@ export interface MigrationRow {
   pendingOperationId: string | null;
 }
 
-const MIGRATION_SQL = `
-  SELECT m.id, m.instance_id AS "instanceId", m.operation_id AS "operationId", m.kind, m.status, m.lost,
-         m.source_host_id AS "sourceHostId", s.name AS "sourceHost", m.target_host_id AS "targetHostId",
-         t.name AS "targetHost", m.requested_host AS "requestedHost", m.was_running AS "wasRunning",
-         m.snapshot_ref AS "snapshotRef", m.target_pinned_cpus AS "targetPinnedCpus", m.failed_step AS "failedStep",
-         m.fault, m.created_at AS "createdAt", m.updated_at AS "updatedAt",
-         m.parent_operation_id AS "parentOperationId", m.auto_confirm AS "autoConfirm", m.resize,
-         m.pending_command AS "pendingCommand", m.pending_on AS "pendingOn", m.pending_operation_id AS "pendingOperationId"
-    FROM instance_migrations m JOIN hosts s ON s.id = m.source_host_id LEFT JOIN hosts t ON t.id = m.target_host_id`;
+const MIGRATION_COLUMNS = `
+  m.id, m.instance_id AS "instanceId", m.operation_id AS "operationId", m.kind, m.status, m.lost,
+  m.source_host_id AS "sourceHostId", s.name AS "sourceHost", m.target_host_id AS "targetHostId",
+  t.name AS "targetHost", m.requested_host AS "requestedHost", m.was_running AS "wasRunning",
+  m.snapshot_ref AS "snapshotRef", m.target_pinned_cpus AS "targetPinnedCpus", m.failed_step AS "failedStep",
+  m.fault, m.created_at AS "createdAt", m.updated_at AS "updatedAt",
+  m.parent_operation_id AS "parentOperationId", m.auto_confirm AS "autoConfirm", m.resize,
+  m.pending_command AS "pendingCommand", m.pending_on AS "pendingOn", m.pending_operation_id AS "pendingOperationId"`;
+
+const MIGRATION_FROM = `
+  FROM instance_migrations m JOIN hosts s ON s.id = m.source_host_id LEFT JOIN hosts t ON t.id = m.target_host_id`;
+
+const MIGRATION_SQL = `SELECT ${MIGRATION_COLUMNS} ${MIGRATION_FROM}`;
 
 /** A migration that has not ended (its instance has at most one). */
 const OPEN = `m.status NOT IN ('confirmed', 'reverted', 'error')`;
@@ -98,7 +102,7 @@ export function lockEvacuatedFrom(
 ): Promise<Array<MigrationRow & { instanceKind: string }>> {
   return rows<MigrationRow & { instanceKind: string }>(
     m,
-    `${MIGRATION_SQL.replace('SELECT', 'SELECT i.kind AS "instanceKind",')} JOIN instances i ON i.id = m.instance_id
+    `SELECT ${MIGRATION_COLUMNS}, i.kind AS "instanceKind" ${MIGRATION_FROM} JOIN instances i ON i.id = m.instance_id
       WHERE m.kind = 'evacuation' AND m.status = 'evacuated' AND s.name = $1 FOR UPDATE OF m`,
     [hostName],
   );
@@ -112,7 +116,7 @@ export function lockActiveMigrationsOn(
 ): Promise<Array<MigrationRow & { role: 'source' | 'target' }>> {
   return rows<MigrationRow & { role: 'source' | 'target' }>(
     m,
-    `${MIGRATION_SQL.replace('SELECT', `SELECT CASE WHEN s.name = $1 THEN 'source' ELSE 'target' END AS role,`)}
+    `SELECT ${MIGRATION_COLUMNS}, CASE WHEN s.name = $1 THEN 'source' ELSE 'target' END AS role ${MIGRATION_FROM}
       WHERE (s.name = $1 OR t.name = $1) AND m.status = ANY ($2) AND m.id = ANY ($3::uuid[])
       ORDER BY m.created_at FOR UPDATE OF m`,
     [hostName, ACTIVE_MIGRATION, ids],
