@@ -31,3 +31,7 @@ export * from './instances/new-instances';
 export * from './instances/instance-tasks';
 export * from './tenancy/tokens';
 export * from './hosts/host-rows';
+export * from './images/images';
+export * from './metrics/counts';
+export * from './server-groups/server-groups';
+export * from './aggregates/aggregates';

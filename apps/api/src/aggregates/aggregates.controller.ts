@@ -1,4 +1,11 @@
-import { AggregateEntity, HostEntity, rows } from '@berth/data';
+import {
+  AggregateEntity,
+  aggregateRow,
+  aggregateRows,
+  HostEntity,
+  setAggregateHosts,
+  type AggregateRow,
+} from '@berth/data';
 import { BerthError, isUuid, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
@@ -60,11 +67,14 @@ export class AggregateList {
   @ApiProperty({ type: [AggregateView] }) items!: AggregateView[];
 }
 
-const AGGREGATE_SQL = `
-  SELECT a.id, a.name, a.metadata, a.created_at AS "createdAt",
-         coalesce((SELECT array_agg(h.name ORDER BY h.name) FROM aggregate_hosts ah JOIN hosts h ON h.id = ah.host_id
-                    WHERE ah.aggregate_id = a.id), '{}') AS hosts
-    FROM aggregates a`;
+/** Field by field: the row is the data library's, the answer this view's. */
+const aggregateView = (a: AggregateRow): AggregateView => ({
+  id: a.id,
+  name: a.name,
+  metadata: a.metadata,
+  hosts: a.hosts,
+  createdAt: a.createdAt,
+});
 
 /** Aggregates group hosts and give them metadata that flavors can ask for (Nova's host aggregates). */
 @ApiTags('aggregates')
@@ -105,7 +115,7 @@ export class AggregatesController {
   @ApiOperation({ summary: 'List aggregates (admin)' })
   @ApiOkResponse({ type: AggregateList })
   async list(): Promise<AggregateList> {
-    return { items: await rows<AggregateView>(this.dataSource.manager, `${AGGREGATE_SQL} ORDER BY a.name`) };
+    return { items: (await aggregateRows(this.dataSource.manager)).map(aggregateView) };
   }
 
   @Get(':id')
@@ -114,9 +124,9 @@ export class AggregatesController {
   @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: AggregateView })
   async get(@Param('id', UuidPipe) id: string): Promise<AggregateView> {
-    const [found] = await rows<AggregateView>(this.dataSource.manager, `${AGGREGATE_SQL} WHERE a.id = $1`, [id]);
+    const found = await aggregateRow(this.dataSource.manager, id);
     if (!found) throw BerthError.notFound('aggregate', id);
-    return found;
+    return aggregateView(found);
   }
 
   @Put(':id')
@@ -168,11 +178,5 @@ async function setMembers(m: EntityManager, aggregateId: string, refs: string[])
     if (!host) throw BerthError.notFound('host', ref, 'hosts');
     return host.id;
   });
-  await m.query('DELETE FROM aggregate_hosts WHERE aggregate_id = $1', [aggregateId]);
-  if (ids.length > 0) {
-    await m.query(
-      'INSERT INTO aggregate_hosts (aggregate_id, host_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING',
-      [aggregateId, [...new Set(ids)]],
-    );
-  }
+  await setAggregateHosts(m, aggregateId, ids);
 }

@@ -1,6 +1,6 @@
-import { ImageEntity, ProjectEntity } from '@berth/data';
+import { type ImageEntity, ProjectEntity, visibleImage } from '@berth/data';
 import { BerthError, isUuid } from '@berth/domain';
-import { Brackets, type DataSource } from 'typeorm';
+import { type DataSource } from 'typeorm';
 import { projectScope, type Principal } from '../auth/principal';
 import { findByRef } from './references';
 
@@ -31,21 +31,8 @@ export async function findVisibleImage(
   ref: string,
   field: string,
 ): Promise<ImageEntity> {
-  const scope = projectScope(principal);
-  const query = dataSource
-    .getRepository(ImageEntity)
-    .createQueryBuilder('i')
-    .where(isUuid(ref) ? 'i.id = :ref' : 'i.name = :ref', { ref: isUuid(ref) ? ref.toLowerCase() : ref })
-    .andWhere(
-      new Brackets((q) => {
-        q.where('i.project_id IS NULL');
-        if (scope === null) q.orWhere('true');
-        else q.orWhere('i.project_id = :scope', { scope });
-      }),
-    )
-    .orderBy('i.project_id IS NULL', 'ASC')
-    .limit(1);
-  const image = await query.getOne();
+  const byId = isUuid(ref);
+  const image = await visibleImage(dataSource.manager, byId ? ref.toLowerCase() : ref, byId, projectScope(principal));
   if (!image) throw BerthError.notFound('image', ref, field);
   return image;
 }

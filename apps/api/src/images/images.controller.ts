@@ -1,5 +1,5 @@
 import { requestImagePulls } from '@berth/control';
-import { ImageEntity, rows } from '@berth/data';
+import { hostsReadyFor, ImageEntity, visibleImages } from '@berth/data';
 import {
   BerthError,
   DOCKER_REFERENCE,
@@ -150,14 +150,8 @@ export class ImagesController {
   @ApiOperation({ summary: 'List the images the caller may use' })
   @ApiOkResponse({ type: ImageList })
   async list(@CurrentPrincipal() principal: Principal): Promise<ImageList> {
-    const scope = projectScope(principal);
-    const query = this.dataSource
-      .getRepository(ImageEntity)
-      .createQueryBuilder('i')
-      .orderBy('i.name')
-      .addOrderBy('i.id');
-    if (scope !== null) query.where('i.project_id IS NULL OR i.project_id = :scope', { scope });
-    return { items: (await query.getMany()).map((i) => ImageView.of(i)) };
+    const images = await visibleImages(this.dataSource.manager, projectScope(principal));
+    return { items: images.map((i) => ImageView.of(i)) };
   }
 
   @Get(':id')
@@ -183,12 +177,7 @@ export class ImagesController {
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
     const image = await findVisibleImage(this.dataSource, principal, id, 'id');
-    const candidates = await rows<{ name: string; zone: string; ready: boolean }>(
-      this.dataSource.manager,
-      `SELECT name, zone, enabled AND last_heartbeat_at > now() - make_interval(secs => $1) AND $2 = ANY (drivers) AS ready
-         FROM hosts ORDER BY name`,
-      [this.env.BERTH_HOST_DOWN_AFTER_SEC, image.kind],
-    );
+    const candidates = await hostsReadyFor(this.dataSource.manager, image.kind, this.env.BERTH_HOST_DOWN_AFTER_SEC);
     let hosts: string[];
     if (dto.hosts) {
       for (const name of dto.hosts)

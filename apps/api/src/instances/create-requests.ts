@@ -5,7 +5,7 @@ import {
   NetworkEntity,
   ServerGroupEntity,
   resolveGroups,
-  rows,
+  largestHost,
 } from '@berth/data';
 import { type InstanceKind } from '@berth/contracts';
 import {
@@ -16,7 +16,6 @@ import {
   isUuid,
   RESOURCE_NAMES,
   resourcesOf,
-  type Resources,
   checkAddressPairs,
 } from '@berth/domain';
 import { Injectable } from '@nestjs/common';
@@ -115,22 +114,10 @@ export class CreateRequests {
    */
   private async assertSomeHostHolds(flavor: FlavorEntity, kind: InstanceKind, pidsLimit: number): Promise<void> {
     const need = resourcesOf({ ...flavor, kind, pidsLimit });
-    // A host whose agent has not told its pids (pids NULL) holds any number.
-    const [largest] = await rows<Record<'n' | 'fits' | keyof Resources, number>>(
-      this.dataSource.manager,
-      `SELECT count(*)::int AS n,
-              count(*) FILTER (WHERE floor(vcpus * cpu_ratio) >= $2 AND pcpus >= $3 AND floor(ram_mb * ram_ratio) >= $4
-                                 AND floor(disk_gb * disk_ratio) >= $5 AND coalesce(pids, $6) >= $6)::int AS fits,
-              coalesce(max(floor(vcpus * cpu_ratio)), 0)::int AS vcpus, coalesce(max(pcpus), 0)::int AS pcpus,
-              coalesce(max(floor(ram_mb * ram_ratio)), 0)::int AS "ramMb",
-              coalesce(max(floor(disk_gb * disk_ratio)), 0)::int AS "diskGb",
-              coalesce(max(coalesce(pids, $6)), 0)::int AS pids
-         FROM hosts WHERE enabled AND $1 = ANY (drivers)`,
-      [kind, need.vcpus, need.pcpus, need.ramMb, need.diskGb, need.pids],
-    );
-    if (!largest || largest.n === 0 || largest.fits > 0) return;
-    const short = RESOURCE_NAMES.filter((k) => need[k] > largest[k]).map(
-      (k) => `${k} ${need[k]} (the most any host offers: ${largest[k]})`,
+    const { hosts, fitting, most } = await largestHost(this.dataSource.manager, kind, need);
+    if (hosts === 0 || fitting > 0) return;
+    const short = RESOURCE_NAMES.filter((k) => need[k] > most[k]).map(
+      (k) => `${k} ${need[k]} (the most any host offers: ${most[k]})`,
     );
     throw BerthError.conflict(
       `no ${kind} host is large enough for flavor ${flavor.name}, even empty: ${short.join(', ')}`,

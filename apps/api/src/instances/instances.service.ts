@@ -8,6 +8,7 @@ import {
   insertOperation,
   markFirewalls,
   markGroupMembers,
+  updatePortSecurity,
   resolveGroups,
   setInstanceGroups,
 } from '@berth/data';
@@ -234,15 +235,10 @@ export class InstancesService {
           'noGroups',
         );
       }
-      await m.query(
-        `UPDATE ports SET allowed_address_pairs = coalesce($2::jsonb, allowed_address_pairs),
-                          port_security = coalesce($3, port_security) WHERE id = $1`,
-        [
-          portId,
-          pairs?.ok ? JSON.stringify(pairs.value.map((p) => ({ ip: p.ip, mac: p.mac ?? mac }))) : null,
-          dto.portSecurity ?? null,
-        ],
-      );
+      await updatePortSecurity(m, portId, {
+        allowedAddressPairs: pairs?.ok ? pairs.value.map((p) => ({ ip: p.ip, mac: p.mac ?? mac })) : null,
+        portSecurity: dto.portSecurity ?? null,
+      });
       await markFirewalls(m, [id]);
       await markGroupMembers(m, groups);
       return insertOperation(

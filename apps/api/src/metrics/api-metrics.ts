@@ -1,4 +1,4 @@
-import { rows } from '@berth/data';
+import { hostCapacityRows, instanceCounts, type HostCapacityRow } from '@berth/data';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 
@@ -27,10 +27,7 @@ export class ApiMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const counts = await rows<{ status: string; kind: string; n: number }>(
-          dataSource.manager,
-          `SELECT status, kind, count(*)::int AS n FROM instances WHERE status <> 'DELETED' GROUP BY status, kind`,
-        );
+        const counts = await instanceCounts(dataSource.manager);
         for (const c of counts) this.set({ status: c.status, kind: c.kind }, c.n);
       },
     });
@@ -80,27 +77,6 @@ export class ApiMetrics {
 const HOST_RESOURCES = ['vcpus', 'ram_mb', 'disk_gb', 'instances'] as const;
 type HostResource = (typeof HOST_RESOURCES)[number];
 
-interface HostRow {
-  name: string;
-  vcpus: number;
-  ramMb: number;
-  diskGb: number;
-  cpuRatio: number;
-  ramRatio: number;
-  diskRatio: number;
-  usedVcpus: number;
-  usedRamMb: number;
-  usedDiskGb: number;
-  usedInstances: number;
-}
+type HostRow = HostCapacityRow;
 
-function hostRows(dataSource: DataSource): Promise<HostRow[]> {
-  return rows<HostRow>(
-    dataSource.manager,
-    `SELECT name, vcpus, ram_mb AS "ramMb", disk_gb AS "diskGb", cpu_ratio::float AS "cpuRatio",
-            ram_ratio::float AS "ramRatio", disk_ratio::float AS "diskRatio",
-            used_vcpus AS "usedVcpus", used_ram_mb AS "usedRamMb", used_disk_gb AS "usedDiskGb",
-            used_instances AS "usedInstances"
-       FROM hosts ORDER BY name`,
-  );
-}
+const hostRows = (dataSource: DataSource) => hostCapacityRows(dataSource.manager);

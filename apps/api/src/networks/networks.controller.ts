@@ -1,4 +1,4 @@
-import { rows } from '@berth/data';
+import { deleteNetwork, insertNetwork, lockNetworkPorts, networkRow, networkRows, type NetworkRow } from '@berth/data';
 import { BerthError, formatIPv4, planNetwork, poolSize } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
@@ -17,17 +17,21 @@ import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import { CreateNetworkDto, NetworkList, NetworkView } from './network.dto';
 
-const NETWORK_VIEW_SQL = `
-  SELECT n.id, n.name, n.vlan, n.cidr::text AS cidr, host(n.gateway) AS gateway,
-         host(n.allocation_start) AS "allocationStart", host(n.allocation_end) AS "allocationEnd",
-         (SELECT count(*)::int FROM ports p WHERE p.network_id = n.id) AS "ipsUsed", n.created_at AS "createdAt"
-    FROM networks n`;
-
-type NetworkRow = Omit<NetworkView, 'ipsTotal'>;
-
+/** Field by field, with the size of its pool worked out from its plan. */
 function view(row: NetworkRow): NetworkView {
   const plan = planNetwork(row);
-  return { ...row, ipsTotal: plan.ok ? poolSize(plan.value) : 0 };
+  return {
+    id: row.id,
+    name: row.name,
+    vlan: row.vlan,
+    cidr: row.cidr,
+    gateway: row.gateway,
+    allocationStart: row.allocationStart,
+    allocationEnd: row.allocationEnd,
+    ipsUsed: row.ipsUsed,
+    ipsTotal: plan.ok ? poolSize(plan.value) : 0,
+    createdAt: row.createdAt,
+  };
 }
 
 /** Provider networks: a VLAN and a subnet each. Berth hands out their addresses itself (no DHCP). */
@@ -55,25 +59,15 @@ export class NetworksController {
       actorOf(principal, requestId),
       'network.create',
       'network',
-      async (m) => {
-        const [row] = await rows<NetworkRow>(
-          m,
-          `WITH n AS (
-             INSERT INTO networks (name, vlan, cidr, gateway, allocation_start, allocation_end)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING *)
-           ${NETWORK_VIEW_SQL.replace('FROM networks n', 'FROM n')}`,
-          [
-            dto.name,
-            dto.vlan,
-            plan.value.cidr,
-            dto.gateway,
-            formatIPv4(plan.value.poolStart),
-            formatIPv4(plan.value.poolEnd),
-          ],
-        );
-        if (!row) throw new Error('insert into networks returned no row');
-        return row;
-      },
+      (m) =>
+        insertNetwork(m, {
+          name: dto.name,
+          vlan: dto.vlan,
+          cidr: plan.value.cidr,
+          gateway: dto.gateway,
+          allocationStart: formatIPv4(plan.value.poolStart),
+          allocationEnd: formatIPv4(plan.value.poolEnd),
+        }),
     );
     return view(created);
   }
@@ -83,8 +77,7 @@ export class NetworksController {
   @ApiOperation({ summary: 'List networks with their address use' })
   @ApiOkResponse({ type: NetworkList })
   async list(): Promise<NetworkList> {
-    const found = await rows<NetworkRow>(this.dataSource.manager, `${NETWORK_VIEW_SQL} ORDER BY n.name`);
-    return { items: found.map(view) };
+    return { items: (await networkRows(this.dataSource.manager)).map(view) };
   }
 
   @Get(':id')
@@ -93,7 +86,7 @@ export class NetworksController {
   @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: NetworkView })
   async get(@Param('id', UuidPipe) id: string): Promise<NetworkView> {
-    const [found] = await rows<NetworkRow>(this.dataSource.manager, `${NETWORK_VIEW_SQL} WHERE n.id = $1`, [id]);
+    const found = await networkRow(this.dataSource.manager, id);
     if (!found) throw BerthError.notFound('network', id);
     return view(found);
   }
@@ -111,21 +104,17 @@ export class NetworksController {
     @CurrentRequestId() requestId: string,
   ): Promise<void> {
     await recordedChange(this.dataSource, actorOf(principal, requestId), 'network.delete', 'network', async (m) => {
-      const [network] = await rows<{ id: string; ports: number }>(
-        m,
-        `SELECT id, (SELECT count(*)::int FROM ports WHERE network_id = $1) AS ports FROM networks WHERE id = $1 FOR UPDATE`,
-        [id],
-      );
-      if (!network) throw BerthError.notFound('network', id);
-      if (network.ports > 0) {
+      const ports = await lockNetworkPorts(m, id);
+      if (ports === null) throw BerthError.notFound('network', id);
+      if (ports > 0) {
         throw BerthError.conflict(
-          `the network still has ${network.ports} port(s); delete their instances first`,
+          `the network still has ${ports} port(s); delete their instances first`,
           'id',
           'inUse',
         );
       }
-      await m.query('DELETE FROM networks WHERE id = $1', [id]);
-      return network;
+      await deleteNetwork(m, id);
+      return { id };
     });
   }
 }

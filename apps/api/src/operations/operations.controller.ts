@@ -1,4 +1,4 @@
-import { OperationEntity, rows } from '@berth/data';
+import { operationRow, operationRows, type OperationRow } from '@berth/data';
 import { BerthError, OPERATION_STATUSES, STEP_STATUSES, type OperationStatus, type StepStatus } from '@berth/domain';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags, ApiOperation } from '@nestjs/swagger';
@@ -86,11 +86,24 @@ export class OperationPage {
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
 }
 
-const OPERATION_VIEW_SQL = `
-  SELECT id, request_id AS "requestId", project_id AS "projectId", user_id AS "userId", action, target_type AS "targetType",
-         target_id AS "targetId", status, steps, fault, started_at AS "startedAt", updated_at AS "updatedAt",
-         finished_at AS "finishedAt"
-    FROM operations`;
+/** Field by field: the row is the data library's, the answer this view's. */
+function operationView(o: OperationRow): OperationView {
+  return {
+    id: o.id,
+    action: o.action,
+    status: o.status,
+    targetType: o.targetType,
+    targetId: o.targetId,
+    projectId: o.projectId,
+    userId: o.userId,
+    requestId: o.requestId,
+    steps: o.steps,
+    fault: o.fault,
+    startedAt: o.startedAt,
+    updatedAt: o.updatedAt,
+    finishedAt: o.finishedAt,
+  };
+}
 
 /** Operations: what a client polls after a 202, and the audit trail of every change. */
 @ApiTags('operations')
@@ -111,28 +124,20 @@ export class OperationsController {
   async list(@Query() query: OperationQuery, @CurrentPrincipal() principal: Principal): Promise<OperationPage> {
     const scope = projectScope(principal) ?? query.project ?? null;
     const limit = query.limit ?? 100;
-    const found = await rows<OperationView>(
+    const found = await operationRows(
       this.dataSource.manager,
-      `${OPERATION_VIEW_SQL}
-        WHERE ($1::uuid IS NULL OR project_id = $1) AND ($2::uuid IS NULL OR user_id = $2)
-          AND ($3::text IS NULL OR action = $3) AND ($4::uuid IS NULL OR target_id = $4)
-          AND ($5::text IS NULL OR status = $5) AND ($6::timestamptz IS NULL OR started_at >= $6)
-          AND ($7::timestamptz IS NULL OR started_at < $7)
-          AND ($8::uuid IS NULL OR (started_at, id) < (SELECT started_at, id FROM operations WHERE id = $8))
-        ORDER BY started_at DESC, id DESC LIMIT $9`,
-      [
-        scope,
-        query.user ?? null,
-        query.action ?? null,
-        query.target ?? null,
-        query.status ?? null,
-        query.since ?? null,
-        query.until ?? null,
-        decodeCursor(query.cursor) ?? null,
-        limit + 1,
-      ],
+      {
+        projectId: scope,
+        userId: query.user,
+        action: query.action,
+        targetId: query.target,
+        status: query.status,
+        since: query.since,
+        until: query.until,
+      },
+      { limit: limit + 1, afterId: decodeCursor(query.cursor) ?? null },
     );
-    return toPage(found, limit, (o) => o);
+    return toPage(found, limit, operationView);
   }
 
   @Get(':id')
@@ -142,10 +147,8 @@ export class OperationsController {
   @ApiOkResponse({ type: OperationView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<OperationView> {
     const scope = projectScope(principal);
-    const op = await this.dataSource
-      .getRepository(OperationEntity)
-      .findOneBy(scope === null ? { id } : { id, projectId: scope });
+    const op = await operationRow(this.dataSource.manager, id, scope);
     if (!op) throw BerthError.notFound('operation', id);
-    return { ...op };
+    return operationView(op);
   }
 }

@@ -1,5 +1,5 @@
-import { ProjectEntity, projectQuota, rows } from '@berth/data';
-import { BerthError } from '@berth/domain';
+import { ProjectEntity, projectQuota, setProjectQuota } from '@berth/data';
+import { BerthError, QUOTA_RESOURCES } from '@berth/domain';
 import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
@@ -84,14 +84,7 @@ export class ProjectsController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<QuotaView> {
-    const columns: Record<keyof UpdateQuotasDto, string> = {
-      instances: 'quota_instances',
-      vcpus: 'quota_vcpus',
-      ramMb: 'quota_ram_mb',
-      diskGb: 'quota_disk_gb',
-      ips: 'quota_ips',
-    };
-    const changes = (Object.keys(columns) as Array<keyof UpdateQuotasDto>).filter((k) => dto[k] !== undefined);
+    const changes = QUOTA_RESOURCES.filter((k) => dto[k] !== undefined);
     if (changes.length === 0) {
       throw BerthError.invalid([
         { field: 'body', rule: 'notEmpty', message: 'name at least one of instances, vcpus, ramMb, diskGb, ips' },
@@ -103,12 +96,8 @@ export class ProjectsController {
       'quota.update',
       'project',
       async (m) => {
-        const set = changes.map((k, i) => `${columns[k]} = $${i + 2}`).join(', ');
-        const updated = await rows<{ id: string }>(m, `UPDATE projects SET ${set} WHERE id = $1 RETURNING id`, [
-          id,
-          ...changes.map((k) => dto[k]),
-        ]);
-        if (updated.length === 0) throw BerthError.notFound('project', id);
+        const change = Object.fromEntries(changes.map((k) => [k, dto[k]]));
+        if (!(await setProjectQuota(m, id, change))) throw BerthError.notFound('project', id);
         const result = await projectQuota(m, id, this.env.quotaDefaults);
         if (!result) throw BerthError.notFound('project', id);
         return { id, ...result };

@@ -1,4 +1,4 @@
-import { rows, ServerGroupEntity } from '@berth/data';
+import { ServerGroupEntity, serverGroupRow, serverGroupRows, type ServerGroupRow } from '@berth/data';
 import { BerthError, GROUP_POLICIES, RESOURCE_NAME, RESOURCE_NAME_RULE, type GroupPolicy } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
@@ -56,12 +56,15 @@ export class ServerGroupList {
   @ApiProperty({ type: [ServerGroupView] }) items!: ServerGroupView[];
 }
 
-const GROUP_SQL = `
-  SELECT g.id, g.name, g.policy, g.project_id AS "projectId", g.created_at AS "createdAt",
-         coalesce((SELECT json_agg(json_build_object('id', i.id, 'name', i.name, 'host', h.name) ORDER BY i.created_at)
-                     FROM instances i LEFT JOIN hosts h ON h.id = i.host_id
-                    WHERE i.server_group_id = g.id AND i.deleted_at IS NULL), '[]') AS members
-    FROM server_groups g`;
+/** Field by field: the row is the data library's, the answer this view's. */
+const serverGroupView = (g: ServerGroupRow): ServerGroupView => ({
+  id: g.id,
+  name: g.name,
+  policy: g.policy,
+  projectId: g.projectId,
+  members: g.members.map((m) => ({ id: m.id, name: m.name, host: m.host })),
+  createdAt: g.createdAt,
+});
 
 /** Server groups place their members together (affinity) or apart (anti-affinity). */
 @ApiTags('server-groups')
@@ -101,11 +104,7 @@ export class ServerGroupsController {
   @ApiOkResponse({ type: ServerGroupList })
   async list(@CurrentPrincipal() principal: Principal): Promise<ServerGroupList> {
     return {
-      items: await rows<ServerGroupView>(
-        this.dataSource.manager,
-        `${GROUP_SQL} WHERE ($1::uuid IS NULL OR g.project_id = $1) ORDER BY g.name`,
-        [projectScope(principal)],
-      ),
+      items: (await serverGroupRows(this.dataSource.manager, projectScope(principal))).map(serverGroupView),
     };
   }
 
@@ -115,13 +114,9 @@ export class ServerGroupsController {
   @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: ServerGroupView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ServerGroupView> {
-    const [group] = await rows<ServerGroupView>(
-      this.dataSource.manager,
-      `${GROUP_SQL} WHERE g.id = $1 AND ($2::uuid IS NULL OR g.project_id = $2)`,
-      [id, projectScope(principal)],
-    );
+    const group = await serverGroupRow(this.dataSource.manager, id, projectScope(principal));
     if (!group) throw BerthError.notFound('server group', id);
-    return group;
+    return serverGroupView(group);
   }
 
   /** Its members keep running; they simply belong to no group any more. */

@@ -1,4 +1,4 @@
-import { ProjectEntity, TokenEntity, UserEntity } from '@berth/data';
+import { ProjectEntity, revokeToken, TokenEntity, UserEntity } from '@berth/data';
 import { BerthError, roleAtMost } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
@@ -100,7 +100,7 @@ export class TokensController {
       'token.revoke',
       'token',
       async (m) => {
-        await m.query('UPDATE tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1', [id]);
+        await revokeToken(m, id);
         return token;
       },
     );

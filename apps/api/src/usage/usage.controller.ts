@@ -1,5 +1,5 @@
 import { auditHostUsage } from '@berth/control';
-import { projectUsage, rows } from '@berth/data';
+import { projectUsage, projectNames } from '@berth/data';
 import type { QuotaSet } from '@berth/domain';
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
@@ -64,10 +64,7 @@ export class UsageController {
 
   private async run(repair: boolean): Promise<UsageAudit> {
     const hosts = await auditHostUsage(this.dataSource, repair);
-    const projects = await rows<{ id: string; name: string }>(
-      this.dataSource.manager,
-      'SELECT id, name FROM projects ORDER BY name',
-    );
+    const projects = await projectNames(this.dataSource.manager);
     const usage = await Promise.all(
       projects.map(async (p) => ({ ...p, usage: await projectUsage(this.dataSource.manager, p.id) })),
     );

@@ -237,3 +237,78 @@ export function staleOperations(manager: EntityManager, timeoutSec: number): Pro
     [timeoutSec],
   );
 }
+
+/** An operation as the audit trail shows it. */
+export interface OperationRow {
+  id: string;
+  requestId: string | null;
+  projectId: string | null;
+  userId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  status: 'running' | 'succeeded' | 'failed';
+  steps: OperationStep[];
+  fault: Fault | null;
+  startedAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+const OPERATION_ROW_SQL = `
+  SELECT id, request_id AS "requestId", project_id AS "projectId", user_id AS "userId", action, target_type AS "targetType",
+         target_id AS "targetId", status, steps, fault, started_at AS "startedAt", updated_at AS "updatedAt",
+         finished_at AS "finishedAt"
+    FROM operations`;
+
+/** What the audit trail is filtered by; null or absent: any. */
+export interface OperationFilter {
+  projectId: string | null;
+  userId?: string | null | undefined;
+  action?: string | null | undefined;
+  targetId?: string | null | undefined;
+  status?: string | null | undefined;
+  since?: string | null | undefined;
+  until?: string | null | undefined;
+}
+
+/** Operations newest first, `limit` of them after the operation `afterId` (keyset pagination). */
+export function operationRows(
+  manager: EntityManager,
+  filter: OperationFilter,
+  page: { limit: number; afterId: string | null },
+): Promise<OperationRow[]> {
+  return rows<OperationRow>(
+    manager,
+    `${OPERATION_ROW_SQL}
+      WHERE ($1::uuid IS NULL OR project_id = $1) AND ($2::uuid IS NULL OR user_id = $2)
+        AND ($3::text IS NULL OR action = $3) AND ($4::uuid IS NULL OR target_id = $4)
+        AND ($5::text IS NULL OR status = $5) AND ($6::timestamptz IS NULL OR started_at >= $6)
+        AND ($7::timestamptz IS NULL OR started_at < $7)
+        AND ($8::uuid IS NULL OR (started_at, id) < (SELECT started_at, id FROM operations WHERE id = $8))
+      ORDER BY started_at DESC, id DESC LIMIT $9`,
+    [
+      filter.projectId,
+      filter.userId ?? null,
+      filter.action ?? null,
+      filter.targetId ?? null,
+      filter.status ?? null,
+      filter.since ?? null,
+      filter.until ?? null,
+      page.afterId,
+      page.limit,
+    ],
+  );
+}
+
+/** One operation, within `projectId` (null: any). */
+export function operationRow(
+  manager: EntityManager,
+  id: string,
+  projectId: string | null,
+): Promise<OperationRow | null> {
+  return one<OperationRow>(manager, `${OPERATION_ROW_SQL} WHERE id = $1 AND ($2::uuid IS NULL OR project_id = $2)`, [
+    id,
+    projectId,
+  ]);
+}

@@ -1,4 +1,4 @@
-import { parseVlanRanges, type GroupPolicy, type GroupState, type HostCandidate } from '@berth/domain';
+import { parseVlanRanges, type GroupPolicy, type GroupState, type HostCandidate, type Resources } from '@berth/domain';
 import type { InstanceKind } from '@berth/contracts';
 import type { EntityManager } from 'typeorm';
 import { one, rows } from '../sql';
@@ -113,4 +113,43 @@ export async function reservationSlots(m: EntityManager, reservationId: string):
     [reservationId],
   );
   return new Map(slots.map((s) => [s.hostId, s.n]));
+}
+
+/**
+ * Whether any enabled host of the kind could hold `need` even empty (after its ratios), with how many there are and
+ * the most any of them offers of each resource. A host whose agent has not told its pids holds any number.
+ */
+export async function largestHost(
+  m: EntityManager,
+  kind: string,
+  need: Resources,
+): Promise<{ hosts: number; fitting: number; most: Resources }> {
+  const [row] = await rows<Resources & { n: number; fits: number }>(
+    m,
+    `SELECT count(*)::int AS n,
+            count(*) FILTER (WHERE floor(vcpus * cpu_ratio) >= $2 AND pcpus >= $3 AND floor(ram_mb * ram_ratio) >= $4
+                               AND floor(disk_gb * disk_ratio) >= $5 AND coalesce(pids, $6) >= $6)::int AS fits,
+            coalesce(max(floor(vcpus * cpu_ratio)), 0)::int AS vcpus, coalesce(max(pcpus), 0)::int AS pcpus,
+            coalesce(max(floor(ram_mb * ram_ratio)), 0)::int AS "ramMb",
+            coalesce(max(floor(disk_gb * disk_ratio)), 0)::int AS "diskGb",
+            coalesce(max(coalesce(pids, $6)), 0)::int AS pids
+       FROM hosts WHERE enabled AND $1 = ANY (drivers)`,
+    [kind, need.vcpus, need.pcpus, need.ramMb, need.diskGb, need.pids],
+  );
+  const { n, fits, ...most } = row ?? { n: 0, fits: 0, vcpus: 0, pcpus: 0, ramMb: 0, diskGb: 0, pids: 0 };
+  return { hosts: n, fitting: fits, most };
+}
+
+/** Each host's name and zone, and whether it is ready for an image of the kind now (enabled, up, has the driver). */
+export function hostsReadyFor(
+  m: EntityManager,
+  kind: string,
+  downAfterSec: number,
+): Promise<Array<{ name: string; zone: string; ready: boolean }>> {
+  return rows(
+    m,
+    `SELECT name, zone, enabled AND last_heartbeat_at > now() - make_interval(secs => $1) AND $2 = ANY (drivers) AS ready
+       FROM hosts ORDER BY name`,
+    [downAfterSec, kind],
+  );
 }

@@ -199,3 +199,16 @@ export async function projectsToRefresh(m: EntityManager): Promise<string[]> {
   );
   return found.map((r) => r.id);
 }
+
+/** Changes what the port may send from: its allowed address pairs (replaced whole) and whether it is checked. */
+export async function updatePortSecurity(
+  m: EntityManager,
+  portId: string,
+  change: { allowedAddressPairs: Array<{ ip: string; mac: string }> | null; portSecurity: boolean | null },
+): Promise<void> {
+  await m.query(
+    `UPDATE ports SET allowed_address_pairs = coalesce($2::jsonb, allowed_address_pairs),
+                      port_security = coalesce($3, port_security) WHERE id = $1`,
+    [portId, change.allowedAddressPairs ? JSON.stringify(change.allowedAddressPairs) : null, change.portSecurity],
+  );
+}

@@ -1,6 +1,6 @@
 import { BerthError, type QuotaSet } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
-import { one } from '../sql';
+import { one, rows } from '../sql';
 
 interface ProjectQuotaRow {
   quotaInstances: number | null;
@@ -68,4 +68,31 @@ export async function lockProjectQuota(
   ]);
   if (!row) throw BerthError.notFound('project', projectId, 'project');
   return { limits: limitsOf(row, defaults), usage: await projectUsage(m, projectId) };
+}
+
+/** A project's own limits that a change sets (the others stay); -1: unlimited. */
+export type QuotaChange = Partial<QuotaSet>;
+
+const QUOTA_COLUMN: Record<keyof QuotaSet, string> = {
+  instances: 'quota_instances',
+  vcpus: 'quota_vcpus',
+  ramMb: 'quota_ram_mb',
+  diskGb: 'quota_disk_gb',
+  ips: 'quota_ips',
+};
+
+/** Sets the project's own limits named in `change`; false when the project does not exist. */
+export async function setProjectQuota(m: EntityManager, projectId: string, change: QuotaChange): Promise<boolean> {
+  const keys = (Object.keys(QUOTA_COLUMN) as Array<keyof QuotaSet>).filter((k) => change[k] !== undefined);
+  const set = keys.map((k, i) => `${QUOTA_COLUMN[k]} = $${i + 2}`).join(', ');
+  const updated = await rows<{ id: string }>(m, `UPDATE projects SET ${set} WHERE id = $1 RETURNING id`, [
+    projectId,
+    ...keys.map((k) => change[k]),
+  ]);
+  return updated.length > 0;
+}
+
+/** Every project's id and name, by name. */
+export function projectNames(m: EntityManager): Promise<Array<{ id: string; name: string }>> {
+  return rows(m, 'SELECT id, name FROM projects ORDER BY name');
 }

@@ -10,3 +10,43 @@ export async function validTokenIds(m: EntityManager, ids: readonly string[]): P
   );
   return new Set(valid.map((r) => r.id));
 }
+
+/** Revokes the token (a second revoke keeps the first time). */
+export async function revokeToken(m: EntityManager, id: string): Promise<void> {
+  await m.query('UPDATE tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1', [id]);
+}
+
+/**
+ * The cloud's admin project and user, made if missing, under a lock that makes concurrent API replicas agree (held
+ * until the transaction ends).
+ */
+export async function ensureAdmin(m: EntityManager): Promise<{ project: string; user: string }> {
+  await m.query(`SELECT pg_advisory_xact_lock(hashtext('berth.bootstrap-admin'))`);
+  await m.query(`INSERT INTO projects (name) VALUES ('admin') ON CONFLICT (name) DO NOTHING`);
+  await m.query(`INSERT INTO users (name) VALUES ('admin') ON CONFLICT (name) DO NOTHING`);
+  const [ids] = await rows<{ project: string; user: string }>(
+    m,
+    `SELECT (SELECT id FROM projects WHERE name = 'admin') AS project, (SELECT id FROM users WHERE name = 'admin') AS "user"`,
+  );
+  if (!ids) throw new Error('bootstrap: admin project or user missing');
+  return ids;
+}
+
+/** Whether any admin token is still valid (not revoked). */
+export async function anyAdminToken(m: EntityManager): Promise<boolean> {
+  const found = await rows(m, `SELECT 1 FROM tokens WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1`);
+  return found.length > 0;
+}
+
+/** Records the bootstrap admin token by its hash (the same secret twice is one token). */
+export async function insertBootstrapToken(
+  m: EntityManager,
+  ids: { project: string; user: string },
+  secretHash: Buffer,
+): Promise<void> {
+  await m.query(
+    `INSERT INTO tokens (user_id, project_id, role, name, secret_hash) VALUES ($1, $2, 'admin', 'bootstrap', $3)
+     ON CONFLICT (secret_hash) DO NOTHING`,
+    [ids.user, ids.project, secretHash],
+  );
+}

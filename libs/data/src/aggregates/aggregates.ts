@@ -1,0 +1,41 @@
+import type { EntityManager } from 'typeorm';
+import { rows } from '../sql';
+
+/** A host aggregate: its metadata and its member hosts' names. */
+export interface AggregateRow {
+  id: string;
+  name: string;
+  metadata: Record<string, string>;
+  hosts: string[];
+  createdAt: Date;
+}
+
+const AGGREGATE_SQL = `
+  SELECT a.id, a.name, a.metadata, a.created_at AS "createdAt",
+         coalesce((SELECT array_agg(h.name ORDER BY h.name) FROM aggregate_hosts ah JOIN hosts h ON h.id = ah.host_id
+                    WHERE ah.aggregate_id = a.id), '{}') AS hosts
+    FROM aggregates a`;
+
+export function aggregateRows(m: EntityManager): Promise<AggregateRow[]> {
+  return rows<AggregateRow>(m, `${AGGREGATE_SQL} ORDER BY a.name`);
+}
+
+export async function aggregateRow(m: EntityManager, id: string): Promise<AggregateRow | null> {
+  const [found] = await rows<AggregateRow>(m, `${AGGREGATE_SQL} WHERE a.id = $1`, [id]);
+  return found ?? null;
+}
+
+/** The aggregate's members are exactly these hosts. */
+export async function setAggregateHosts(
+  m: EntityManager,
+  aggregateId: string,
+  hostIds: readonly string[],
+): Promise<void> {
+  await m.query('DELETE FROM aggregate_hosts WHERE aggregate_id = $1', [aggregateId]);
+  if (hostIds.length > 0) {
+    await m.query(
+      'INSERT INTO aggregate_hosts (aggregate_id, host_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING',
+      [aggregateId, [...new Set(hostIds)]],
+    );
+  }
+}
