@@ -127,15 +127,9 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['../docker/*', '../fake/*'] }] },
   },
   {
-    // Only @berth/data writes SQL: apps and workflows call its functions. The security-groups controller is the
-    // last of the API's to move there.
+    // Only @berth/data writes SQL: apps and workflows call its functions.
     files: ['apps/**/*.ts', 'libs/control/**/*.ts'],
-    ignores: [
-      '**/*.spec.ts',
-      '**/*.medium.ts',
-      '**/*.system.ts',
-      'apps/api/src/security-groups/security-groups.controller.ts',
-    ],
+    ignores: ['**/*.spec.ts', '**/*.medium.ts', '**/*.system.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

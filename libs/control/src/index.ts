@@ -20,3 +20,4 @@ export * from './settings/scheduling-env';
 export * from './loops/firewall-refresher';
 export * from './security-groups/firewalls';
 export * from './specs/instance-spec';
+export * from './security-groups/group-workflow';

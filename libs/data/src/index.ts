@@ -17,6 +17,7 @@ export * from './pg-listener';
 export * from './placement/allocations';
 export * from './placement/claim-statement';
 export * from './placement/host-state';
+export * from './security-groups/group-rows';
 export * from './security-groups/security-groups';
 export * from './sql';
 export * from './tenancy/quotas';

@@ -1,17 +1,15 @@
 import {
-  DEFAULT_GROUP,
-  ensureDefaultGroup,
-  lockProjectFirewalls,
-  membersOf,
-  one,
-  referrersOf,
-  rows,
-  markFirewalls,
-} from '@berth/data';
+  addSecurityGroupRule,
+  createSecurityGroup,
+  deleteSecurityGroup,
+  ensureDefaultSecurityGroup,
+  removeSecurityGroupRule,
+  type SecurityGroupQuotaDefaults,
+} from '@berth/control';
+import { groupIdOf, groupRow, groupRows, ruleGroup, ruleRow, type GroupRow, type RuleRow } from '@berth/data';
 import {
   BerthError,
   checkRule,
-  isUuid,
   RESOURCE_NAME,
   RESOURCE_NAME_RULE,
   RULE_DIRECTION_VALUES,
@@ -30,7 +28,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Allow, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
@@ -115,20 +113,6 @@ export class SecurityGroupList {
   @ApiProperty({ type: [SecurityGroupView] }) items!: SecurityGroupView[];
 }
 
-const RULE_JSON = `json_build_object('id', r.id, 'direction', r.direction, 'protocol', r.protocol,
-  'portMin', r.port_min, 'portMax', r.port_max, 'remoteCidr', r.remote_cidr::text,
-  'remoteGroupId', r.remote_group_id, 'createdAt', r.created_at)`;
-
-const GROUP_SQL = `
-  SELECT g.id, g.name, g.description, g.project_id AS "projectId", g.created_at AS "createdAt",
-         coalesce((SELECT json_agg(${RULE_JSON} ORDER BY r.created_at, r.direction, r.id) FROM security_group_rules r
-                    WHERE r.group_id = g.id AND r.removed_at IS NULL), '[]') AS rules,
-         coalesce((SELECT json_agg(json_build_object('id', i.id, 'name', i.name) ORDER BY i.created_at)
-                     FROM port_security_groups psg JOIN ports p ON p.id = psg.port_id
-                     JOIN instances i ON i.id = p.instance_id
-                    WHERE psg.group_id = g.id), '[]') AS members
-    FROM security_groups g`;
-
 /**
  * Security groups: stateful allow lists on every port, applied by each host in OVS with conntrack. A
  * change reaches the hosts of every instance it concerns (its members, and the instances whose rules name
@@ -160,28 +144,13 @@ export class SecurityGroupsController {
       { ...actorOf(principal, requestId), projectId },
       'security-group.create',
       'security-group',
-      async (m) => {
-        await lockProjectFirewalls(m, projectId);
-        await ensureDefaultGroup(m, projectId);
-        const quota = await one<{ used: number; limit: number }>(
+      async (m) => ({
+        id: await createSecurityGroup(
           m,
-          `SELECT (SELECT count(*)::int FROM security_groups WHERE project_id = $1) AS used,
-                  coalesce(quota_security_groups, $2) AS limit FROM projects WHERE id = $1`,
-          [projectId, this.env.BERTH_QUOTA_SECURITY_GROUPS],
-        );
-        withinQuota('securityGroups', quota);
-        const made = await one<{ id: string }>(
-          m,
-          'INSERT INTO security_groups (project_id, name, description) VALUES ($1, $2, $3) RETURNING id',
-          [projectId, dto.name, dto.description ?? ''],
-        );
-        if (!made) throw new Error('insert into security_groups returned no row');
-        // As Neutron's: a new group lets its members send anywhere; ingress is what its rules open.
-        await m.query(`INSERT INTO security_group_rules (group_id, direction, protocol) VALUES ($1, 'egress', 'any')`, [
-          made.id,
-        ]);
-        return made;
-      },
+          { projectId, name: dto.name, description: dto.description ?? '' },
+          this.quotaDefaults(),
+        ),
+      }),
     );
     return this.get(group.id, principal);
   }
@@ -193,18 +162,9 @@ export class SecurityGroupsController {
   async list(@CurrentPrincipal() principal: Principal): Promise<SecurityGroupList> {
     const scope = projectScope(principal);
     if (scope) {
-      await this.dataSource.transaction(async (m) => {
-        await lockProjectFirewalls(m, scope);
-        await ensureDefaultGroup(m, scope);
-      });
+      await this.dataSource.transaction((m) => ensureDefaultSecurityGroup(m, scope));
     }
-    return {
-      items: await rows<SecurityGroupView>(
-        this.dataSource.manager,
-        `${GROUP_SQL} WHERE ($1::uuid IS NULL OR g.project_id = $1) ORDER BY g.project_id, g.name`,
-        [scope],
-      ),
-    };
+    return { items: (await groupRows(this.dataSource.manager, scope)).map(groupView) };
   }
 
   @Get(':id')
@@ -213,13 +173,9 @@ export class SecurityGroupsController {
   @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: SecurityGroupView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<SecurityGroupView> {
-    const [group] = await rows<SecurityGroupView>(
-      this.dataSource.manager,
-      `${GROUP_SQL} WHERE g.id = $1 AND ($2::uuid IS NULL OR g.project_id = $2)`,
-      [id, projectScope(principal)],
-    );
+    const group = await groupRow(this.dataSource.manager, id, projectScope(principal));
     if (!group) throw BerthError.notFound('security group', id);
-    return group;
+    return groupView(group);
   }
 
   /** Refused while a port is in it, and for the project's default group. Rules of others naming it go with it. */
@@ -235,27 +191,13 @@ export class SecurityGroupsController {
     @CurrentRequestId() requestId: string,
   ): Promise<void> {
     const group = await this.get(id, principal);
-    if (group.name === DEFAULT_GROUP) {
-      throw BerthError.conflict('the default security group cannot be deleted', 'id', 'notDefault');
-    }
     await recordedChange(
       this.dataSource,
       { ...actorOf(principal, requestId), projectId: group.projectId },
       'security-group.delete',
       'security-group',
       async (m) => {
-        await lockProjectFirewalls(m, group.projectId);
-        const members = await membersOf(m, [id]);
-        if (members.length > 0) {
-          throw BerthError.conflict(
-            `security group ${group.name} is in use by ${members.length} instance(s): take it off them first (set-security-groups)`,
-            'id',
-            'notInUse',
-          );
-        }
-        const referrers = await referrersOf(m, [id]);
-        await m.query('DELETE FROM security_groups WHERE id = $1', [id]);
-        await markFirewalls(m, referrers);
+        await deleteSecurityGroup(m, group);
         return group;
       },
     );
@@ -276,70 +218,40 @@ export class SecurityGroupsController {
     if (!checked.ok) throw BerthError.invalid(checked.errors);
     const rule = checked.value;
     const group = await this.get(id, principal);
-    const remote = rule.remoteGroup === null ? null : await this.groupOf(group.projectId, rule.remoteGroup);
+    const remoteGroupId = rule.remoteGroup === null ? null : await this.groupOf(group.projectId, rule.remoteGroup);
     const made = await recordedChange(
       this.dataSource,
       { ...actorOf(principal, requestId), projectId: group.projectId },
       'security-group-rule.create',
       'security-group-rule',
-      async (m) => {
-        await lockProjectFirewalls(m, group.projectId);
-        const quota = await one<{ used: number; limit: number }>(
-          m,
-          `SELECT (SELECT count(*)::int FROM security_group_rules r JOIN security_groups g ON g.id = r.group_id
-                    WHERE g.project_id = $1 AND r.removed_at IS NULL) AS used,
-                  coalesce(quota_security_group_rules, $2) AS limit FROM projects WHERE id = $1`,
-          [group.projectId, this.env.BERTH_QUOTA_SECURITY_GROUP_RULES],
-        );
-        withinQuota('securityGroupRules', quota);
-        const duplicate = await one<{ id: string }>(
-          m,
-          `SELECT id FROM security_group_rules WHERE group_id = $1 AND removed_at IS NULL AND direction = $2
-              AND protocol = $3 AND port_min IS NOT DISTINCT FROM $4 AND port_max IS NOT DISTINCT FROM $5
-              AND remote_cidr IS NOT DISTINCT FROM $6::cidr AND remote_group_id IS NOT DISTINCT FROM $7::uuid`,
-          [id, rule.direction, rule.protocol, rule.portMin, rule.portMax, rule.remoteCidr, remote],
-        );
-        if (duplicate) throw BerthError.conflict(`the group already has this rule (${duplicate.id})`, 'rule', 'unique');
-        const inserted = await one<RuleView>(
-          m,
-          `INSERT INTO security_group_rules AS r (group_id, direction, protocol, port_min, port_max, remote_cidr, remote_group_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING r.id`,
-          [id, rule.direction, rule.protocol, rule.portMin, rule.portMax, rule.remoteCidr, remote],
-        );
-        if (!inserted) throw new Error('insert into security_group_rules returned no row');
-        await markFirewalls(m, await membersOf(m, [id]));
-        return inserted;
-      },
+      async (m) => ({ id: await addSecurityGroupRule(m, group, { ...rule, remoteGroupId }, this.quotaDefaults()) }),
     );
-    const view = await one<{ rule: RuleView }>(
-      this.dataSource.manager,
-      `SELECT ${RULE_JSON} AS rule FROM security_group_rules r WHERE r.id = $1`,
-      [made.id],
-    );
+    const view = await ruleRow(this.dataSource.manager, made.id);
     if (!view) throw BerthError.notFound('rule', made.id);
-    return view.rule;
+    return ruleView(view);
   }
 
   /** A group of the project by id or name, for a rule's remoteGroup (another project's is not found). */
   private async groupOf(projectId: string, ref: string): Promise<string> {
-    const found = await one<{ id: string }>(
-      this.dataSource.manager,
-      `SELECT id FROM security_groups WHERE project_id = $1 AND ${isUuid(ref) ? 'id = $2::uuid' : 'name = $2'}`,
-      [projectId, isUuid(ref) ? ref.toLowerCase() : ref],
-    );
+    const found = await groupIdOf(this.dataSource.manager, projectId, ref);
     if (!found) throw BerthError.notFound('security group', ref, 'remoteGroup');
-    return found.id;
+    return found;
+  }
+
+  private quotaDefaults(): SecurityGroupQuotaDefaults {
+    return { groups: this.env.BERTH_QUOTA_SECURITY_GROUPS, rules: this.env.BERTH_QUOTA_SECURITY_GROUP_RULES };
   }
 }
 
-/** One more of `resource` must stay within the project's limit (its own, or the configured default; -1: none). */
-function withinQuota(resource: string, quota: { used: number; limit: number } | null): void {
-  if (quota && quota.limit >= 0 && quota.used + 1 > quota.limit) {
-    throw new BerthError(
-      'quota_exceeded',
-      `quota exceeded for ${resource}: limit ${quota.limit}, in use ${quota.used}, requested 1`,
-    );
-  }
+function ruleView(row: RuleRow): RuleView {
+  const { id, direction, protocol, portMin, portMax, remoteCidr, remoteGroupId, createdAt } = row;
+  return { id, direction, protocol, portMin, portMax, remoteCidr, remoteGroupId, createdAt };
+}
+
+function groupView(row: GroupRow): SecurityGroupView {
+  const { id, name, description, projectId, createdAt } = row;
+  const members = row.members.map((member) => ({ id: member.id, name: member.name }));
+  return { id, name, description, projectId, rules: row.rules.map(ruleView), members, createdAt };
 }
 
 /** A rule is removed by its own id, as Neutron's are (DELETE /v2.0/security-group-rules/{id}). */
@@ -370,27 +282,15 @@ export class SecurityGroupRulesController {
     if (cut !== undefined && cut !== 'true' && cut !== 'false') {
       throw BerthError.invalid([{ field: 'cut', rule: 'isBoolean', message: 'cut must be true or false' }]);
     }
-    const group = await one<{ id: string; projectId: string }>(
-      this.dataSource.manager,
-      `SELECT g.id, g.project_id AS "projectId" FROM security_group_rules r JOIN security_groups g ON g.id = r.group_id
-        WHERE r.id = $1 AND r.removed_at IS NULL AND ($2::uuid IS NULL OR g.project_id = $2)`,
-      [ruleId, projectScope(principal)],
-    );
+    const group = await ruleGroup(this.dataSource.manager, ruleId, projectScope(principal));
     if (!group) throw BerthError.notFound('security group rule', ruleId);
     await recordedChange(
       this.dataSource,
       { ...actorOf(principal, requestId), projectId: group.projectId },
       'security-group-rule.delete',
       'security-group-rule',
-      async (m: EntityManager) => {
-        await lockProjectFirewalls(m, group.projectId);
-        // A cut leaves a tombstone for a day: hosts keep dropping what the rule had admitted.
-        if (cut === 'true') {
-          await m.query('UPDATE security_group_rules SET removed_at = now(), cut = true WHERE id = $1', [ruleId]);
-        } else {
-          await m.query('DELETE FROM security_group_rules WHERE id = $1', [ruleId]);
-        }
-        await markFirewalls(m, await membersOf(m, [group.id]));
+      async (m) => {
+        await removeSecurityGroupRule(m, group, ruleId, cut === 'true');
         return { id: ruleId };
       },
     );

@@ -1,6 +1,7 @@
 import { BerthError } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
 import { one, rows } from '../sql';
+import { groupIdOf } from './group-rows';
 
 export const DEFAULT_GROUP = 'default';
 
@@ -122,13 +123,8 @@ export async function resolveGroups(
 ): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, ref] of refs.entries()) {
-    const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
-    const found = await one<{ id: string }>(
-      m,
-      `SELECT id FROM security_groups WHERE project_id = $1 AND ${byId ? 'id = $2::uuid' : 'name = $2'}`,
-      [projectId, byId ? ref.toLowerCase() : ref],
-    );
-    const id = found?.id ?? (ref === DEFAULT_GROUP ? await ensureDefaultGroup(m, projectId) : null);
+    const found = await groupIdOf(m, projectId, ref);
+    const id = found ?? (ref === DEFAULT_GROUP ? await ensureDefaultGroup(m, projectId) : null);
     if (!id) throw BerthError.notFound('security group', ref, `${field}[${i}]`);
     if (!ids.includes(id)) ids.push(id);
   }
