@@ -127,7 +127,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['../docker/*', '../fake/*'] }] },
   },
   {
-    // Only @berth/data writes SQL: apps and workflows call its functions.
+    // Only @berth/data writes SQL or rows: apps and workflows call its functions.
     files: ['apps/**/*.ts', 'libs/control/**/*.ts'],
     ignores: ['**/*.spec.ts', '**/*.medium.ts', '**/*.system.ts'],
     rules: {
@@ -144,6 +144,12 @@ export default tseslint.config(
         {
           selector: 'Literal[value=/\\b(SELECT|INSERT INTO|DELETE FROM|UPDATE [a-z_]+ SET)\\b/]',
           message: 'SQL belongs in @berth/data: add a function there and call it',
+        },
+        {
+          // Reads through a TypeORM repository are fine; writes go through @berth/data's named functions.
+          selector:
+            'CallExpression[callee.property.name=/^(save|insert|update|upsert|delete|remove|softDelete|increment|decrement|clear)$/][callee.object.callee.property.name="getRepository"]',
+          message: 'Writes belong in @berth/data: add a function there (insertEntity, deleteEntity) and call it',
         },
       ],
     },

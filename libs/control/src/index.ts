@@ -21,3 +21,4 @@ export * from './loops/firewall-refresher';
 export * from './security-groups/firewalls';
 export * from './specs/instance-spec';
 export * from './security-groups/group-workflow';
+export * from './security-groups/port-workflow';

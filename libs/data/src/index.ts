@@ -6,6 +6,7 @@ export * from './entities/host.entity';
 export * from './entities/instance.entity';
 export * from './entities/operation.entity';
 export * from './entities/tenancy.entity';
+export * from './entities/rows';
 export * from './enrollment/enrollment-store';
 export * from './events/event-store';
 export * from './instances/instance-record';

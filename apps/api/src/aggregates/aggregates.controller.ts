@@ -1,9 +1,11 @@
 import {
-  AggregateEntity,
   aggregateRow,
   aggregateRows,
-  HostEntity,
+  deleteAggregate,
+  hostNames,
+  insertAggregate,
   setAggregateHosts,
+  setAggregateMetadata,
   type AggregateRow,
 } from '@berth/data';
 import { BerthError, isUuid, RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
@@ -100,11 +102,9 @@ export class AggregatesController {
       'aggregate.create',
       'aggregate',
       async (m) => {
-        const aggregate = await m
-          .getRepository(AggregateEntity)
-          .save(m.getRepository(AggregateEntity).create({ name: dto.name, metadata: dto.metadata ?? {} }));
-        if (dto.hosts) await setMembers(m, aggregate.id, dto.hosts);
-        return aggregate;
+        const id = await insertAggregate(m, { name: dto.name, metadata: dto.metadata ?? {} });
+        if (dto.hosts) await setMembers(m, id, dto.hosts);
+        return { id };
       },
     );
     return this.get(created.id);
@@ -141,9 +141,9 @@ export class AggregatesController {
     @CurrentRequestId() requestId: string,
   ): Promise<AggregateView> {
     await recordedChange(this.dataSource, actorOf(principal, requestId), 'aggregate.update', 'aggregate', async (m) => {
-      const found = await m.getRepository(AggregateEntity).findOneBy({ id });
+      const found = await aggregateRow(m, id);
       if (!found) throw BerthError.notFound('aggregate', id);
-      if (dto.metadata) await m.getRepository(AggregateEntity).update({ id }, { metadata: dto.metadata });
+      if (dto.metadata) await setAggregateMetadata(m, id, dto.metadata);
       if (dto.hosts) await setMembers(m, id, dto.hosts);
       return found;
     });
@@ -162,17 +162,15 @@ export class AggregatesController {
     @CurrentRequestId() requestId: string,
   ): Promise<void> {
     await recordedChange(this.dataSource, actorOf(principal, requestId), 'aggregate.delete', 'aggregate', async (m) => {
-      const found = await m.getRepository(AggregateEntity).findOneBy({ id });
-      if (!found) throw BerthError.notFound('aggregate', id);
-      await m.getRepository(AggregateEntity).delete({ id });
-      return found;
+      if (!(await deleteAggregate(m, id))) throw BerthError.notFound('aggregate', id);
+      return { id };
     });
   }
 }
 
 /** Makes `refs` (host names or ids) the aggregate's members; an unknown host is a 404 naming it. */
 async function setMembers(m: EntityManager, aggregateId: string, refs: string[]): Promise<void> {
-  const hosts = await m.getRepository(HostEntity).find({ select: { id: true, name: true } });
+  const hosts = await hostNames(m);
   const ids = refs.map((ref) => {
     const host = hosts.find((h) => (isUuid(ref) ? h.id === ref.toLowerCase() : h.name === ref));
     if (!host) throw BerthError.notFound('host', ref, 'hosts');

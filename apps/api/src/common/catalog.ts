@@ -1,4 +1,4 @@
-import type { Actor } from '@berth/data';
+import { deleteEntity, insertEntity, type Actor } from '@berth/data';
 import { BerthError } from '@berth/domain';
 import type { DataSource, DeepPartial, EntityTarget, FindOptionsOrder, FindOptionsWhere, ObjectLiteral } from 'typeorm';
 import { recordedChange } from './recorded';
@@ -16,7 +16,7 @@ export class Catalog<E extends ObjectLiteral & { id: string; name: string }> {
 
   create(actor: Actor, values: DeepPartial<E>): Promise<E> {
     return recordedChange(this.dataSource, actor, `${this.kind}.create`, this.kind, (m) =>
-      m.getRepository(this.entity).save(m.getRepository(this.entity).create(values)),
+      insertEntity(m, this.entity, values),
     );
   }
 
@@ -34,7 +34,7 @@ export class Catalog<E extends ObjectLiteral & { id: string; name: string }> {
     await recordedChange(this.dataSource, actor, `${this.kind}.delete`, this.kind, async (m) => {
       const found = await m.getRepository(this.entity).findOneBy({ id } as FindOptionsWhere<E>);
       if (!found) throw BerthError.notFound(this.kind, id);
-      await m.getRepository(this.entity).delete(id);
+      await deleteEntity(m, this.entity, id);
       return found;
     });
   }

@@ -1,5 +1,5 @@
 import { requestImagePulls } from '@berth/control';
-import { hostsReadyFor, ImageEntity, visibleImages } from '@berth/data';
+import { deleteImage, hostsReadyFor, insertImage, visibleImages } from '@berth/data';
 import {
   BerthError,
   DOCKER_REFERENCE,
@@ -130,17 +130,15 @@ export class ImagesController {
       'image.create',
       'image',
       (m) =>
-        m.getRepository(ImageEntity).save(
-          m.getRepository(ImageEntity).create({
-            name: dto.name,
-            kind: dto.kind,
-            ref: dto.ref,
-            kernelRef: dto.kernelRef ?? null,
-            initrdRef: dto.initrdRef ?? null,
-            cmdline: dto.cmdline ?? null,
-            projectId,
-          }),
-        ),
+        insertImage(m, {
+          name: dto.name,
+          kind: dto.kind,
+          ref: dto.ref,
+          kernelRef: dto.kernelRef ?? null,
+          initrdRef: dto.initrdRef ?? null,
+          cmdline: dto.cmdline ?? null,
+          projectId,
+        }),
     );
     return ImageView.of(image);
   }
@@ -216,7 +214,7 @@ export class ImagesController {
       'image.delete',
       'image',
       async (m) => {
-        await m.getRepository(ImageEntity).delete({ id: image.id });
+        await deleteImage(m, image.id);
         return image;
       },
     );

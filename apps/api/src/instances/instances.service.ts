@@ -1,17 +1,12 @@
-import { InstanceWorkflow, MigrationWorkflow, ReservationWorkflow, specOf } from '@berth/control';
 import {
-  FlavorEntity,
-  type Actor,
-  type InstanceRecord,
-  type MigrationRow,
-  groupsOfInstance,
-  insertOperation,
-  markFirewalls,
-  markGroupMembers,
-  updatePortSecurity,
-  resolveGroups,
-  setInstanceGroups,
-} from '@berth/data';
+  InstanceWorkflow,
+  MigrationWorkflow,
+  ReservationWorkflow,
+  setPortGroups,
+  setPortSecurity,
+  specOf,
+} from '@berth/control';
+import { FlavorEntity, type Actor, type InstanceRecord, type MigrationRow } from '@berth/data';
 import {
   CONTRACT_VERSION,
   computeQueue,
@@ -182,25 +177,7 @@ export class InstancesService {
         { field: 'securityGroups', rule: 'required', message: 'securityGroups is required for set-security-groups' },
       ]);
     }
-    const instance = await this.get(id, projectScope(principal));
-    if (!instance.portId) throw BerthError.conflict(`instance ${id} has no port`);
-    if (instance.portSecurity === false) {
-      throw BerthError.conflict(
-        'the port has no port security, so no security groups (an admin switched it off)',
-        'securityGroups',
-        'portSecurity',
-      );
-    }
-    const portId = instance.portId;
-    return this.dataSource.transaction(async (m) => {
-      const groups = await resolveGroups(m, instance.projectId, refs, 'securityGroups');
-      await setInstanceGroups(m, { id, projectId: instance.projectId, portId }, groups);
-      return insertOperation(
-        m,
-        { ...actor, projectId: instance.projectId },
-        { action: 'instance.set-security-groups', targetType: 'instance', targetId: id, finished: true },
-      );
-    });
+    return setPortGroups(this.dataSource, await this.get(id, projectScope(principal)), refs, actor);
   }
 
   /**
@@ -224,29 +201,12 @@ export class InstancesService {
       throw BerthError.forbidden('only a cloud admin may switch port security off or on (portSecurity)');
     }
     const instance = await this.get(id, projectScope(principal));
-    if (!instance.portId || !instance.mac) throw BerthError.conflict(`instance ${id} has no port`);
-    const { portId, mac } = instance;
-    return this.dataSource.transaction(async (m) => {
-      const groups = await groupsOfInstance(m, id);
-      if (dto.portSecurity === false && groups.length > 0) {
-        throw BerthError.conflict(
-          'a port without port security has no security groups: take them off first (set-security-groups [])',
-          'portSecurity',
-          'noGroups',
-        );
-      }
-      await updatePortSecurity(m, portId, {
-        allowedAddressPairs: pairs?.ok ? pairs.value.map((p) => ({ ip: p.ip, mac: p.mac ?? mac })) : null,
-        portSecurity: dto.portSecurity ?? null,
-      });
-      await markFirewalls(m, [id]);
-      await markGroupMembers(m, groups);
-      return insertOperation(
-        m,
-        { ...actor, projectId: instance.projectId },
-        { action: 'instance.set-port-security', targetType: 'instance', targetId: id, finished: true },
-      );
-    });
+    return setPortSecurity(
+      this.dataSource,
+      instance,
+      { allowedAddressPairs: pairs?.ok ? pairs.value : null, portSecurity: dto.portSecurity ?? null },
+      actor,
+    );
   }
 
   async requestLimits(id: string, dto: InstanceActionDto, principal: Principal, actor: Actor): Promise<string> {

@@ -1,4 +1,10 @@
-import { ServerGroupEntity, serverGroupRow, serverGroupRows, type ServerGroupRow } from '@berth/data';
+import {
+  deleteServerGroup,
+  insertServerGroup,
+  serverGroupRow,
+  serverGroupRows,
+  type ServerGroupRow,
+} from '@berth/data';
 import { BerthError, GROUP_POLICIES, RESOURCE_NAME, RESOURCE_NAME_RULE, type GroupPolicy } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
@@ -90,10 +96,7 @@ export class ServerGroupsController {
       { ...actorOf(principal, requestId), projectId },
       'server-group.create',
       'server-group',
-      (m) =>
-        m
-          .getRepository(ServerGroupEntity)
-          .save(m.getRepository(ServerGroupEntity).create({ name: dto.name, policy: dto.policy, projectId })),
+      async (m) => ({ id: await insertServerGroup(m, { name: dto.name, policy: dto.policy, projectId }) }),
     );
     return this.get(group.id, principal);
   }
@@ -138,7 +141,7 @@ export class ServerGroupsController {
       'server-group.delete',
       'server-group',
       async (m) => {
-        await m.getRepository(ServerGroupEntity).delete({ id });
+        await deleteServerGroup(m, id);
         return group;
       },
     );

@@ -1,4 +1,4 @@
-import { ProjectEntity, revokeToken, TokenEntity, UserEntity } from '@berth/data';
+import { insertToken, ProjectEntity, revokeToken, TokenEntity, UserEntity } from '@berth/data';
 import { BerthError, roleAtMost } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
@@ -53,17 +53,14 @@ export class TokensController {
       'token.create',
       'token',
       (m) =>
-        m.getRepository(TokenEntity).save(
-          m.getRepository(TokenEntity).create({
-            userId,
-            projectId,
-            role: dto.role,
-            name: dto.name ?? null,
-            secretHash: hashToken(secret),
-            expiresAt,
-            revokedAt: null,
-          }),
-        ),
+        insertToken(m, {
+          userId,
+          projectId,
+          role: dto.role,
+          name: dto.name ?? null,
+          secretHash: hashToken(secret),
+          expiresAt,
+        }),
     );
     return { ...TokenView.of(token), token: secret };
   }

@@ -1,4 +1,6 @@
 import type { EntityManager } from 'typeorm';
+import { AggregateEntity, HostEntity } from '../entities/host.entity';
+import { deleteEntity, insertEntity } from '../entities/rows';
 import { rows } from '../sql';
 
 /** A host aggregate: its metadata and its member hosts' names. */
@@ -38,4 +40,31 @@ export async function setAggregateHosts(
       [aggregateId, [...new Set(hostIds)]],
     );
   }
+}
+
+/** A new aggregate without hosts; returns its id. */
+export async function insertAggregate(
+  m: EntityManager,
+  aggregate: { name: string; metadata: Record<string, string> },
+): Promise<string> {
+  return (await insertEntity(m, AggregateEntity, aggregate)).id;
+}
+
+/** Replaces the aggregate's metadata whole. */
+export async function setAggregateMetadata(
+  m: EntityManager,
+  id: string,
+  metadata: Record<string, string>,
+): Promise<void> {
+  await m.getRepository(AggregateEntity).update({ id }, { metadata });
+}
+
+/** Deletes the aggregate; its hosts stay. False when there was none. */
+export function deleteAggregate(m: EntityManager, id: string): Promise<boolean> {
+  return deleteEntity(m, AggregateEntity, id);
+}
+
+/** Every host's id and name, to resolve references to them. */
+export function hostNames(m: EntityManager): Promise<Array<{ id: string; name: string }>> {
+  return m.getRepository(HostEntity).find({ select: { id: true, name: true } });
 }

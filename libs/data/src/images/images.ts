@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { ImageEntity } from '../entities/catalog.entity';
+import { deleteEntity, insertEntity } from '../entities/rows';
 
 /**
  * The image `ref` (an id or a name) as `projectId` may use it: public ones, and that project's private ones (every
@@ -26,4 +27,16 @@ export function visibleImages(m: EntityManager, projectId: string | null): Promi
   const query = m.getRepository(ImageEntity).createQueryBuilder('i').orderBy('i.name').addOrderBy('i.id');
   if (projectId !== null) query.where('i.project_id IS NULL OR i.project_id = :scope', { scope: projectId });
   return query.getMany();
+}
+
+/** What an image is made of; its id and time are the database's. */
+export type NewImage = Pick<ImageEntity, 'name' | 'kind' | 'ref' | 'kernelRef' | 'initrdRef' | 'cmdline' | 'projectId'>;
+
+export function insertImage(m: EntityManager, image: NewImage): Promise<ImageEntity> {
+  return insertEntity(m, ImageEntity, image);
+}
+
+/** Deletes the image row; instances that use it keep their own reference. */
+export function deleteImage(m: EntityManager, id: string): Promise<boolean> {
+  return deleteEntity(m, ImageEntity, id);
 }

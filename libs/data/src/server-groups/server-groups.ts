@@ -1,5 +1,7 @@
 import type { GroupPolicy } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
+import { ServerGroupEntity } from '../entities/instance.entity';
+import { deleteEntity, insertEntity } from '../entities/rows';
 import { rows } from '../sql';
 
 /** A server group with its live members and the hosts they run on. */
@@ -37,4 +39,17 @@ export async function serverGroupRow(
     [id, projectId],
   );
   return group ?? null;
+}
+
+/** A new, empty server group of the project; returns its id. */
+export async function insertServerGroup(
+  m: EntityManager,
+  group: { name: string; policy: GroupPolicy; projectId: string },
+): Promise<string> {
+  return (await insertEntity(m, ServerGroupEntity, group)).id;
+}
+
+/** Deletes the group; its members stay, in no group. */
+export function deleteServerGroup(m: EntityManager, id: string): Promise<boolean> {
+  return deleteEntity(m, ServerGroupEntity, id);
 }

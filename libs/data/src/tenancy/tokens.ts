@@ -1,4 +1,6 @@
 import type { EntityManager } from 'typeorm';
+import { insertEntity } from '../entities/rows';
+import { TokenEntity } from '../entities/tenancy.entity';
 import { rows } from '../sql';
 
 /** Those of the token ids that are still valid: not revoked, not expired. */
@@ -49,4 +51,11 @@ export async function insertBootstrapToken(
      ON CONFLICT (secret_hash) DO NOTHING`,
     [ids.user, ids.project, secretHash],
   );
+}
+
+/** A new token, stored by the hash of its secret (the secret itself never reaches the database). */
+export type NewToken = Pick<TokenEntity, 'userId' | 'projectId' | 'role' | 'name' | 'secretHash' | 'expiresAt'>;
+
+export function insertToken(m: EntityManager, token: NewToken): Promise<TokenEntity> {
+  return insertEntity(m, TokenEntity, { ...token, revokedAt: null });
 }
