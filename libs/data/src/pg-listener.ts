@@ -17,6 +17,7 @@ export interface ListenerOptions {
 export class PgListener {
   private client: Client | null = null;
   private stopped = false;
+  private retry: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly options: ListenerOptions,
@@ -30,6 +31,8 @@ export class PgListener {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
     await this.client?.end().catch(() => undefined);
     this.client = null;
   }
@@ -38,13 +41,25 @@ export class PgListener {
     const client = new Client({ connectionString: this.options.databaseUrl, application_name: this.options.name });
     client.on('notification', () => this.options.onNotify());
     client.on('error', (error) => {
+      // A lost connection errors more than once ("terminating connection", then "terminated unexpectedly"):
+      // only its first error reconnects, so that one connection listens, never two.
+      if (this.client !== client) return;
       this.log.warn({ err: errorMessage(error), channel: this.options.channel }, 'listener lost, reconnecting');
       this.client = null;
-      setTimeout(() => void this.reconnect(), 1000);
+      void client.end().catch(() => undefined);
+      this.reconnectIn(1000);
     });
     await client.connect();
     await client.query(`LISTEN ${this.options.channel}`);
     this.client = client;
+  }
+
+  private reconnectIn(ms: number): void {
+    if (this.retry || this.stopped) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      void this.reconnect();
+    }, ms);
   }
 
   private async reconnect(): Promise<void> {
@@ -54,7 +69,7 @@ export class PgListener {
       this.options.onNotify();
     } catch (error) {
       this.log.warn({ err: errorMessage(error), channel: this.options.channel }, 'listener reconnect failed');
-      setTimeout(() => void this.reconnect(), 2000);
+      this.reconnectIn(2000);
     }
   }
 }

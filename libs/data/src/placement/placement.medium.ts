@@ -1,9 +1,13 @@
+import type { InstanceSpec } from '@berth/contracts';
 import type { Resources } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
+import { insertOperation } from '../operations/operations';
+import { takeOutboxBatch } from '../operations/outbox';
 import { one } from '../sql';
 import { aHost, anInstance, aProject } from '../testing/fixtures';
 import { freshDatabase, type FreshDatabase } from '../testing/fresh-database';
 import { claimOnHost, growAllocation, releaseAllocations, shrinkAllocation } from './allocations';
+import { claimBuild, type BuildClaim } from './claim-statement';
 import { hostsReadyFor, largestHost, loadHostState } from './host-state';
 import { lockHostUsage, setHostUsage } from './usage';
 
@@ -145,5 +149,52 @@ describe('placement (allocations and host counters, real PostgreSQL)', () => {
       fitting: 1,
       most: { vcpus: 8, pcpus: 2, ramMb: 8192, diskGb: 100, pids: 100000 },
     });
+  });
+
+  it('claims a build in one statement: allocation, placement, step and command together, or nothing', async () => {
+    const hostId = await aHost(ds, 'build-host', { pcpus: 1, cpuDedicatedSet: '5' });
+    const { instanceId } = await anInstance(ds, { projectId, name: 'built' });
+    const operationId = await tx((m) =>
+      insertOperation(
+        m,
+        { projectId, userId: null, requestId: null },
+        { action: 'instance.create', targetType: 'instance', targetId: instanceId },
+      ),
+    );
+    // The statement writes the pinned CPUs into whatever spec it is given; its shape is the workflow's business.
+    const spec = { id: instanceId, limits: {} } as unknown as InstanceSpec;
+    const claim = (id: string, host = { id: hostId, name: 'build-host' }): BuildClaim => ({
+      instanceId: id,
+      operationId,
+      host,
+      alternates: [],
+      resources: size({ pcpus: 1 }),
+      reservationId: null,
+    });
+    expect(await claimBuild(ds.manager, claim(instanceId), spec, limits)).toBe('claimed');
+    expect(await counters(hostId)).toMatchObject({ pcpus: 1, instances: 1, pinned: [5] });
+    expect(
+      await one(ds.manager, `SELECT task_state AS "taskState", pinned_cpus AS pinned FROM instances WHERE id = $1`, [
+        instanceId,
+      ]),
+    ).toEqual({
+      taskState: 'spawning',
+      pinned: [5],
+    });
+    const [command] = await tx((m) => takeOutboxBatch(m, 10));
+    expect(command).toMatchObject({ queue: expect.stringContaining('build-host'), jobName: 'instance.create' });
+    expect(command?.payload).toMatchObject({ operationId, instance: { limits: { pinnedCpus: [5] } } });
+    // Claimed once: a second claim finds it gone; another instance finds the host full, and nothing is written.
+    expect(await claimBuild(ds.manager, claim(instanceId), spec, limits)).toBe('gone');
+    const other = await anInstance(ds, { projectId, name: 'not-built' });
+    expect(await claimBuild(ds.manager, claim(other.instanceId), spec, limits)).toBe('host-full');
+    expect(await counters(hostId)).toMatchObject({ pcpus: 1, instances: 1, pinned: [5] });
+    expect(await tx((m) => takeOutboxBatch(m, 10))).toEqual([]);
+    const allocations = await one<{ n: number }>(
+      ds.manager,
+      'SELECT count(*)::int AS n FROM allocations WHERE instance_id = $1',
+      [other.instanceId],
+    );
+    expect(allocations?.n).toBe(0);
   });
 });
