@@ -1,4 +1,11 @@
-import { beginAction, INSTANCE_STATUSES, settle, syncPowerState, type InstanceStatus } from './instance-states';
+import {
+  beginAction,
+  INSTANCE_STATUSES,
+  settle,
+  statusFollowingPower,
+  syncPowerState,
+  type InstanceStatus,
+} from './instance-states';
 
 describe('beginAction', () => {
   const idle = (status: InstanceStatus) => ({ status, taskState: null });
@@ -104,5 +111,13 @@ describe('syncPowerState', () => {
     for (const status of ['BUILDING', 'MIGRATING', 'VERIFY_MIGRATION', 'DELETED'] as const) {
       expect(syncPowerState({ status, powerState: 'NOSTATE' }, undefined)).toBeNull();
     }
+  });
+});
+
+describe('statusFollowingPower', () => {
+  it('is ACTIVE only while running; any other power state leaves the instance SHUTOFF', () => {
+    expect(statusFollowingPower('RUNNING')).toBe('ACTIVE');
+    for (const power of ['SHUTDOWN', 'CRASHED', 'PAUSED', 'NOSTATE'] as const)
+      expect(statusFollowingPower(power)).toBe('SHUTOFF');
   });
 });

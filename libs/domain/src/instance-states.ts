@@ -17,6 +17,11 @@ export const INSTANCE_STATUSES = [
 ] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
+/** An idle instance's status follows the power state its hypervisor last reported. */
+export function statusFollowingPower(power: PowerState): InstanceStatus {
+  return power === 'RUNNING' ? 'ACTIVE' : 'SHUTOFF';
+}
+
 export const TASK_STATES = [
   'scheduling',
   'spawning',

@@ -1,17 +1,9 @@
 import { CONTRACT_VERSION, computeQueue, jobId, type ComputeCommand } from '@berth/contracts';
-import { ACTION_RULES, beginAction, BerthError, type InstanceAction } from '@berth/domain';
-import {
-  enqueue,
-  finishOperation,
-  insertOperation,
-  liveInstance,
-  lockInstance,
-  markInstanceDeleted,
-  setTaskState,
-  type Actor,
-} from '@berth/data';
+import { ACTION_RULES, beginAction, type InstanceAction } from '@berth/domain';
+import { enqueue, finishOperation, insertOperation, markInstanceDeleted, setTaskState, type Actor } from '@berth/data';
 import type { DataSource } from 'typeorm';
 import { specOf } from '../specs/instance-spec';
+import { lockLiveInstance, taskOrConflict } from './begin';
 
 /**
  * Starts a user action: checks the state machine against the locked row, sets the task state and sends the host
@@ -26,11 +18,8 @@ export function requestAction(
   actor: Actor,
 ): Promise<string> {
   return dataSource.transaction(async (m) => {
-    await lockInstance(m, id);
-    const instance = await liveInstance(m, id, projectId);
-    if (!instance) throw BerthError.notFound('instance', id);
-    const check = beginAction(instance, action);
-    if (!check.ok) throw BerthError.conflict(check.reason, 'action', 'state');
+    const instance = await lockLiveInstance(m, id, projectId);
+    const taskState = taskOrConflict(beginAction(instance, action));
     const operationId = await insertOperation(
       m,
       { ...actor, projectId: instance.projectId },
@@ -42,7 +31,7 @@ export function requestAction(
       return operationId;
     }
     if (!instance.hostName) throw new Error(`instance ${id} in ${instance.status} has no host`);
-    await setTaskState(m, id, check.taskState);
+    await setTaskState(m, id, taskState);
     const command: ComputeCommand = {
       v: CONTRACT_VERSION,
       type: ACTION_RULES[action].command,

@@ -19,9 +19,7 @@ import {
   enqueue,
   growAllocation,
   insertOperation,
-  liveInstance,
   loadHostState,
-  lockInstance,
   lockProjectQuota,
   setPendingResize,
   type Actor,
@@ -34,6 +32,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { startMigration } from '../moves/start';
 import { requireCapability } from './capabilities';
 import { limitsCommandOf } from '../specs/instance-spec';
+import { lockLiveInstance, taskOrConflict } from './begin';
 
 /** A live change of an instance's size (resize, to a flavor) or of its throttles (set-limits). */
 export interface LimitsChange {
@@ -71,11 +70,8 @@ export function requestLimits(
   actor: Actor,
 ): Promise<string> {
   return dataSource.transaction(async (m) => {
-    await lockInstance(m, id);
-    const instance = await liveInstance(m, id, projectId);
-    if (!instance) throw BerthError.notFound('instance', id);
-    const check = beginAction(instance, change.action);
-    if (!check.ok) throw BerthError.conflict(check.reason, 'action', 'state');
+    const instance = await lockLiveInstance(m, id, projectId);
+    const taskState = taskOrConflict(beginAction(instance, change.action));
     if (!instance.hostId || !instance.hostName) {
       throw BerthError.conflict(`instance ${id} has no host to apply limits on`, 'action', 'state');
     }
@@ -102,7 +98,7 @@ export function requestLimits(
       claimedCpus: claimed,
       releasedCpus: instance.pinnedCpus.filter((c) => !pinnedCpus.includes(c)),
     };
-    await setPendingResize(m, id, check.taskState, pending);
+    await setPendingResize(m, id, taskState, pending);
     const operationId = await insertOperation(
       m,
       { ...actor, projectId: instance.projectId },

@@ -1,5 +1,5 @@
-import { artifactRef, type AgentReport, type Fault, type PowerState } from '@berth/contracts';
-import { conductMigration, type InstanceStatus, type MigrationMove } from '@berth/domain';
+import { artifactRef, type AgentReport, type Fault } from '@berth/contracts';
+import { conductMigration, statusFollowingPower, type InstanceStatus, type MigrationMove } from '@berth/domain';
 import {
   finishOperation,
   finishPart,
@@ -23,7 +23,6 @@ import { partOf, sendStep, SSH_PORT } from './steps';
 export type MigrationReport = Extract<AgentReport, { type: 'migration.result' }>;
 
 /** Where an idle instance lands after its migration ends: what its hypervisor says decides. */
-const statusOf = (power: PowerState): InstanceStatus => (power === 'RUNNING' ? 'ACTIVE' : 'SHUTOFF');
 
 const failedWithout = (report: MigrationReport): Fault => ({
   step: report.command,
@@ -61,7 +60,7 @@ async function applyMove(m: EntityManager, mig: MigrationRow, move: MigrationMov
       await setMigrationStatus(m, mig.id, 'confirmed');
       await releaseAllocations(m, { migrationId: mig.id });
       if (move.kind === 'confirmed') {
-        await settleByPower(m, mig.instanceId);
+        await settleByPower(m, mig.instanceId, statusFollowingPower);
         await finishOperation(m, report.operationId, null);
       }
       return;
@@ -69,7 +68,7 @@ async function applyMove(m: EntityManager, mig: MigrationRow, move: MigrationMov
       // The instance runs on the target; the source's copy and claim stay for an operator.
       const fault = report.fault ?? failedWithout(report);
       await setMigrationFault(m, mig.id, 'error', fault);
-      await settleByPower(m, mig.instanceId);
+      await settleByPower(m, mig.instanceId, statusFollowingPower);
       return finishOperation(m, report.operationId, fault);
     }
     case 'reverted':
@@ -82,7 +81,7 @@ async function applyMove(m: EntityManager, mig: MigrationRow, move: MigrationMov
     }
     case 'evacuated':
       await setMigrationStatus(m, mig.id, 'evacuated');
-      await landOnTarget(m, mig, report, statusOf(report.powerState), null);
+      await landOnTarget(m, mig, report, statusFollowingPower(report.powerState), null);
       return finishOperation(m, report.operationId, null);
     case 'evacuation-failed':
       return evacuationFailed(m, mig, report);
@@ -139,7 +138,7 @@ async function reverted(m: EntityManager, mig: MigrationRow, report: MigrationRe
     hostId: mig.sourceHostId,
     pinnedCpus: pinned,
     powerState: report.powerState,
-    status: statusOf(report.powerState),
+    status: statusFollowingPower(report.powerState),
     taskState: null,
     applied: report.applied,
   });

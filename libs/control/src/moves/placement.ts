@@ -1,5 +1,5 @@
 import { snapshotRef, type Fault, type MigrateInstanceJob, type MigrationStatus } from '@berth/contracts';
-import type { Resources } from '@berth/domain';
+import { statusFollowingPower, type Resources } from '@berth/domain';
 import {
   claimOnHost,
   finishOperation,
@@ -62,7 +62,7 @@ export async function noHostForMigration(
     const mig = await lockMigration(m, job.migrationId, 'queued');
     if (!mig) return;
     await setMigrationFault(m, mig.id, 'error', fault);
-    await settleByPower(m, mig.instanceId);
+    await settleByPower(m, mig.instanceId, statusFollowingPower);
     await finishOperation(m, job.operationId, fault);
     if (mig.parentOperationId) {
       await finishPart(m, mig.parentOperationId, partOf(mig.kind, mig.instanceId), {

@@ -2,9 +2,7 @@ import { BerthError, beginMigrationAction, type MigrationAction } from '@berth/d
 import {
   awaitingConfirmSince,
   insertOperation,
-  lockInstance,
   lockOpenMigration,
-  instanceRecord,
   setMigrationStatus,
   setTaskState,
   type Actor,
@@ -14,6 +12,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { requireCapability } from '../instances/capabilities';
 import { startMigration } from './start';
 import { sendStep } from './steps';
+import { lockLiveInstance, taskOrConflict } from '../instances/begin';
 
 /** API: starts a migration (admin), or confirms or reverts one awaiting verification. Returns its operation. */
 export function requestMigration(
@@ -24,11 +23,8 @@ export function requestMigration(
   options: { host?: string } = {},
 ): Promise<string> {
   return dataSource.transaction(async (m) => {
-    await lockInstance(m, instanceId);
-    const instance = await instanceRecord(m, instanceId);
-    if (!instance || instance.status === 'DELETED') throw BerthError.notFound('instance', instanceId);
-    const check = beginMigrationAction(instance, action);
-    if (!check.ok) throw BerthError.conflict(check.reason, 'action', 'state');
+    const instance = await lockLiveInstance(m, instanceId, null);
+    const taskState = taskOrConflict(beginMigrationAction(instance, action));
     if (action === 'migrate') requireCapability(instance, 'cold-migrate');
     const operationId = await insertOperation(
       m,
@@ -37,7 +33,7 @@ export function requestMigration(
     );
     if (action === 'migrate') await startMigration(m, instance, operationId, { host: options.host ?? null });
     else await endMigration(m, instance, operationId, action);
-    await setTaskState(m, instanceId, check.taskState);
+    await setTaskState(m, instanceId, taskState);
     return operationId;
   });
 }

@@ -1,4 +1,5 @@
 import type { Fault } from '@berth/contracts';
+import { statusFollowingPower } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { insertOperation } from '../operations/operations';
 import { one } from '../sql';
@@ -135,7 +136,7 @@ describe('instances (rows, real PostgreSQL)', () => {
         applied: undefined,
       }),
     );
-    await tx((m) => settleByPower(m, instanceId));
+    await tx((m) => settleByPower(m, instanceId, statusFollowingPower));
     expect(await instanceRecord(ds.manager, instanceId)).toMatchObject({ status: 'SHUTOFF', taskState: null });
     await tx((m) => setFailed(m, instanceId, fault('restart'), 'CRASHED'));
     expect(await instanceRecord(ds.manager, instanceId)).toMatchObject({ status: 'ERROR', powerState: 'CRASHED' });

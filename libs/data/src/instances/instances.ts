@@ -73,14 +73,25 @@ export async function setMigrating(m: EntityManager, id: string): Promise<void> 
   );
 }
 
-/** An idle instance after a task ended: its status follows the power state its hypervisor last reported. */
-export async function settleByPower(m: EntityManager, id: string): Promise<void> {
-  await m.query(
-    `UPDATE instances SET status = CASE WHEN power_state = 'RUNNING' THEN 'ACTIVE' ELSE 'SHUTOFF' END,
-            task_state = NULL, updated_at = now()
-      WHERE id = $1`,
+/**
+ * An idle instance after a task ended: no task, and the status `statusOf` gives for the power state its hypervisor
+ * last reported (the caller holds the row's lock).
+ */
+export async function settleByPower(
+  m: EntityManager,
+  id: string,
+  statusOf: (power: PowerState) => InstanceStatus,
+): Promise<void> {
+  const row = await one<{ powerState: PowerState }>(
+    m,
+    'SELECT power_state AS "powerState" FROM instances WHERE id = $1',
     [id],
   );
+  if (!row) return;
+  await m.query('UPDATE instances SET status = $2, task_state = NULL, updated_at = now() WHERE id = $1', [
+    id,
+    statusOf(row.powerState),
+  ]);
 }
 
 /** Where a host reported the instance: on that host, on those CPUs, with what it read back (a move's landing). */
