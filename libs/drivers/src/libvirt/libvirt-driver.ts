@@ -40,7 +40,7 @@ import type { LibvirtDriverOptions } from './libvirt-options';
 
 export type { LibvirtDriverOptions } from './libvirt-options';
 import { receiveDisk } from './disk-transfer';
-import { libvirtConfinement } from './virt-type';
+import { libvirtConfinement } from './confinement';
 import { anyDomain, domainMetadata, hostDomains, stateOf, stopDomain } from './domains';
 import { applyDomainLimits, changeDomainLimits, readDomainLimits, type DomainLimitsContext } from './domain-limits';
 

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
-import type { CommandRunner } from '@berth/platform';
 
 export type VirtType = 'kvm' | 'qemu';
 
@@ -52,14 +51,4 @@ export async function probeVirtType(kernel: string | null, timeoutMs = 8000): Pr
     qemu.on('error', () => done('qemu'));
     qemu.on('exit', () => done(output.includes('Linux version') ? 'kvm' : 'qemu'));
   });
-}
-
-/**
- * libvirt's security drivers for QEMU as its capabilities list them ("dac": QEMU runs as an unprivileged user,
- * "apparmor"/"selinux": confined), then port security, which Berth adds on every tap.
- */
-export async function libvirtConfinement(run: CommandRunner, uri: string): Promise<string[]> {
-  const caps = await run(['virsh', '-c', uri, 'capabilities']);
-  const models = [...caps.matchAll(/<secmodel>\s*<model>([a-z0-9-]+)<\/model>/g)].map((m) => m[1] ?? '');
-  return [...models.filter((m) => m && m !== 'none').map((m) => `libvirt-${m}`), 'port-security'];
 }
