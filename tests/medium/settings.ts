@@ -1,4 +1,5 @@
 /** Where the medium and system tiers find PostgreSQL and Redis; deploy/test.sh sets these. */
+// A relative path, not @berth/data/testing: jest's global set-up loads this file without the module name mapper.
 import { TEST_DATABASE_PREFIX } from '../../libs/data/src/testing/fresh-database';
 
 export {

@@ -1,5 +1,11 @@
-import { InstanceWorkflow, MigrationWorkflow, ReservationWorkflow, OutboxRelay } from '@berth/control';
-import { createDataSource, EnrollmentStore, EventStore, validTokenIds } from '@berth/data';
+import {
+  EnrollmentWorkflow,
+  InstanceWorkflow,
+  MigrationWorkflow,
+  ReservationWorkflow,
+  OutboxRelay,
+} from '@berth/control';
+import { createDataSource, EventStore, validTokenIds } from '@berth/data';
 import { Failpoints, type Logger } from '@berth/platform';
 import { QueueProducer } from '@berth/queue';
 import {
@@ -130,9 +136,9 @@ function workflows(env: ApiEnv): Provider[] {
       useFactory: (ds: DataSource) => new InstanceWorkflow(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
     },
     {
-      provide: EnrollmentStore,
+      provide: EnrollmentWorkflow,
       inject: [DataSource],
-      useFactory: (ds: DataSource) => new EnrollmentStore(ds, env.BERTH_HOST_DOWN_AFTER_SEC),
+      useFactory: (ds: DataSource) => new EnrollmentWorkflow(ds, env.BERTH_HOST_DOWN_AFTER_SEC),
     },
     {
       provide: MigrationWorkflow,

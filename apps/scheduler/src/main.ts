@@ -9,6 +9,9 @@ import {
 } from '@berth/contracts';
 import {
   auditHostUsage,
+  ENROLL_HOST,
+  EnrollmentWorkflow,
+  type EnrollHostJob,
   MigrationWorkflow,
   PlacementWorkflow,
   policyOptionsOf,
@@ -20,7 +23,7 @@ import {
   OutboxRelay,
   FirewallRefresher,
 } from '@berth/control';
-import { createDataSource, ENROLL_HOST, EnrollmentStore, pingDatabase, type EnrollHostJob } from '@berth/data';
+import { createDataSource, pingDatabase } from '@berth/data';
 import { schedulerPolicy } from '@berth/domain';
 import {
   createLogger,
@@ -205,7 +208,7 @@ function claimsPool(env: SchedulerEnv, log: Logger): Pool {
 /** Enrolls hosts over SSH: it installs and starts an agent there, with a Redis user of its own. */
 function enrollmentService(env: SchedulerEnv, dataSource: DataSource, log: Logger): EnrollmentService {
   return new EnrollmentService(
-    new EnrollmentStore(dataSource, env.BERTH_HOST_DOWN_AFTER_SEC),
+    new EnrollmentWorkflow(dataSource, env.BERTH_HOST_DOWN_AFTER_SEC),
     env.BERTH_SECRET_KEY ? SecretBox.fromBase64(env.BERTH_SECRET_KEY) : null,
     {
       // dist/apps/scheduler/src -> dist/apps/compute-agent/src/main.js

@@ -22,3 +22,4 @@ export * from './security-groups/firewalls';
 export * from './specs/instance-spec';
 export * from './security-groups/group-workflow';
 export * from './security-groups/port-workflow';
+export * from './hosts/enrollment-workflow';

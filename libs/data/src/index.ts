@@ -7,7 +7,7 @@ export * from './entities/instance.entity';
 export * from './entities/operation.entity';
 export * from './entities/tenancy.entity';
 export * from './entities/rows';
-export * from './enrollment/enrollment-store';
+export * from './enrollment/enrollments';
 export * from './events/event-store';
 export * from './instances/instance-record';
 export * from './instances/lifecycle';

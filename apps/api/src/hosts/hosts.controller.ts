@@ -1,5 +1,6 @@
 import { MigrationWorkflow } from '@berth/control';
-import { EnrollmentStore, hostRow, hostRows, updateHost, type HostChange } from '@berth/data';
+import { EnrollmentWorkflow } from '@berth/control';
+import { hostRow, hostRows, updateHost, type HostChange } from '@berth/data';
 import { SecretBox } from '@berth/platform';
 import { utils } from 'ssh2';
 import { BerthError } from '@berth/domain';
@@ -25,7 +26,7 @@ export class HostsController {
     private readonly dataSource: DataSource,
     private readonly env: ApiEnv,
     private readonly migrations: MigrationWorkflow,
-    private readonly enrollments: EnrollmentStore,
+    private readonly enrollments: EnrollmentWorkflow,
   ) {}
 
   /**

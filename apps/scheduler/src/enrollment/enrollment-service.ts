@@ -1,5 +1,5 @@
 import type { Fault } from '@berth/contracts';
-import type { EnrollHostJob, Enrollment, EnrollmentStore } from '@berth/data';
+import type { EnrollHostJob, Enrollment, EnrollmentWorkflow } from '@berth/control';
 import { enroll, EnrollError, HostKeyMismatch, SshSession } from '@berth/enroll';
 import { errorMessage, type Logger, type SecretBox } from '@berth/platform';
 import { utils } from 'ssh2';
@@ -25,7 +25,7 @@ export interface EnrollmentSettings {
  */
 export class EnrollmentService {
   constructor(
-    private readonly store: EnrollmentStore,
+    private readonly store: EnrollmentWorkflow,
     private readonly box: SecretBox | null,
     private readonly settings: EnrollmentSettings,
     private readonly log: Logger,

@@ -83,6 +83,11 @@ export async function recordStep(
   ]);
 }
 
+/** Names what an operation acted on once it is known (an enrollment's host joins at its end). */
+export async function setOperationTarget(manager: EntityManager, id: string, targetId: string): Promise<void> {
+  await manager.query('UPDATE operations SET target_id = $2 WHERE id = $1', [id, targetId]);
+}
+
 /** Ends a running operation; a second call (a redelivered report) changes nothing. */
 export async function finishOperation(manager: EntityManager, id: string, fault: Fault | null): Promise<void> {
   const steps = await lockSteps(manager, id);

@@ -1,18 +1,15 @@
 import { SecretBox } from '@berth/platform';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { operationRow } from '../operations/operations';
-import { takeOutboxBatch } from '../operations/outbox';
-import { one } from '../sql';
-import { aHost } from '../testing/fixtures';
-import { freshDatabase, type FreshDatabase } from '../testing/fresh-database';
-import { EnrollmentStore, type EnrollmentRequest } from './enrollment-store';
+import { one, operationRow, takeOutboxBatch } from '@berth/data';
+import { aHost, freshDatabase, type FreshDatabase } from '@berth/data/testing';
+import { EnrollmentWorkflow, type EnrollmentRequest } from './enrollment-workflow';
 
-/** Host enrollments against real PostgreSQL: the key sealed at rest, the host key pinned, the cloud's key made once. */
-describe('enrollment (rows, real PostgreSQL)', () => {
+/** The enrollment workflow against real PostgreSQL: the key sealed at rest, the host key pinned, the cloud's key made once. */
+describe('EnrollmentWorkflow (real PostgreSQL)', () => {
   let db: FreshDatabase;
   let ds: DataSource;
-  let store: EnrollmentStore;
+  let store: EnrollmentWorkflow;
   const box = SecretBox.fromBase64(randomBytes(32).toString('base64'));
   const actor = { projectId: null, userId: null, requestId: null };
   const request = (name: string): EnrollmentRequest => ({
@@ -29,7 +26,7 @@ describe('enrollment (rows, real PostgreSQL)', () => {
   beforeAll(async () => {
     db = await freshDatabase('enrollment');
     ds = db.dataSource;
-    store = new EnrollmentStore(ds, 60);
+    store = new EnrollmentWorkflow(ds, 60);
   });
   afterAll(async () => {
     await db?.drop();
