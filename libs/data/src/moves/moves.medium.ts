@@ -1,10 +1,9 @@
 import type { Fault } from '@berth/contracts';
-import { flavorThrottles } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
-import { insertInstance } from '../instances/new-instances';
 import { insertOperation } from '../operations/operations';
 import { claimOnHost, handClaimToMigration, migrationClaimPins, takeClaimBack } from '../placement/allocations';
 import { one } from '../sql';
+import { aHost, anInstance, aProject } from '../testing/fixtures';
 import { freshDatabase, type FreshDatabase } from '../testing/fresh-database';
 import {
   awaitingConfirmSince,
@@ -31,54 +30,17 @@ describe('moves (instance_migrations rows, real PostgreSQL)', () => {
   const fault = (step: string): Fault => ({ step, message: `${step} broke`, at: new Date().toISOString() });
   const tx = <T>(work: (m: EntityManager) => Promise<T>) => ds.transaction(work);
 
-  async function host(name: string): Promise<string> {
-    const row = await one<{ id: string }>(
-      ds.manager,
-      `INSERT INTO hosts (name, address, drivers, vcpus, pcpus, cpu_dedicated_set, ram_mb, disk_gb, cpu_ratio, ram_ratio,
-                          disk_ratio, last_heartbeat_at)
-       VALUES ($1, '192.0.2.1', '{container}', 4, 2, '{6,7}', 4096, 100, 1, 1, 1, now()) RETURNING id`,
-      [name],
-    );
-    return row!.id;
-  }
-
   /** An instance on the source host, with its create operation; returns both ids. */
   async function instance(): Promise<{ instanceId: string; operationId: string }> {
-    return tx(async (m) => {
-      const instanceId = await insertInstance(m, {
-        projectId,
-        userId: null,
-        name: 'mover',
-        kind: 'container',
-        flavor: {
-          id: null as unknown as string,
-          name: 'm1.tiny',
-          vcpus: 1,
-          ramMb: 64,
-          diskGb: 1,
-          extraSpecs: {},
-          cpuPolicy: 'dedicated',
-          throttles: {},
-          limitBounds: {},
-        },
-        image: { id: null as unknown as string, name: 'busybox', ref: 'busybox', boot: null },
-        throttles: flavorThrottles({}, 1024),
-        zone: null,
-        serverGroupId: null,
-        reservationId: null,
-        restartPolicy: 'never',
-      });
-      await m.query(`UPDATE instances SET host_id = $2, status = 'ACTIVE', task_state = NULL WHERE id = $1`, [
-        instanceId,
-        source,
-      ]);
-      const operationId = await insertOperation(
+    const { instanceId } = await anInstance(ds, { projectId, name: 'mover', hostId: source });
+    const operationId = await tx((m) =>
+      insertOperation(
         m,
         { projectId, userId: null, requestId: null },
         { action: 'instance.migrate', targetType: 'instance', targetId: instanceId },
-      );
-      return { instanceId, operationId };
-    });
+      ),
+    );
+    return { instanceId, operationId };
   }
 
   async function migration(instanceId: string, operationId: string): Promise<string> {
@@ -101,10 +63,9 @@ describe('moves (instance_migrations rows, real PostgreSQL)', () => {
   beforeAll(async () => {
     db = await freshDatabase('moves');
     ds = db.dataSource;
-    source = await host('mv-source');
-    target = await host('mv-target');
-    projectId = (await one<{ id: string }>(ds.manager, `INSERT INTO projects (name) VALUES ('movers') RETURNING id`))!
-      .id;
+    source = await aHost(ds, 'mv-source');
+    target = await aHost(ds, 'mv-target');
+    projectId = await aProject(ds, 'movers');
   });
   afterAll(async () => {
     await db?.drop();
