@@ -1,3 +1,4 @@
+import { faultRepeat } from './repeat';
 import { Client } from 'pg';
 import { hostObjects, TestStack } from '../system/support/stack';
 import { faultCatalog } from './catalog';
@@ -11,7 +12,7 @@ import { testEnv } from '../system/support/test-env';
  * A failpoint armed to hang holds the agent at the exact point (BERTH_FAILPOINTS=name=hang); the
  * test waits until the operation shows the step, kills the agent, and starts it again unarmed.
  */
-const REPEAT = 5;
+const REPEAT = faultRepeat();
 
 interface Scenario {
   state: string;

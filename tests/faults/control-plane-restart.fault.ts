@@ -1,3 +1,4 @@
+import { faultRepeat } from './repeat';
 import { runCommand } from '@berth/platform';
 import { Client } from 'pg';
 import { hostObjects, TestStack } from '../system/support/stack';
@@ -10,7 +11,7 @@ import { testEnv } from '../system/support/test-env';
  * there and starts it again unarmed. Every create then ends ACTIVE exactly once: one container, one
  * allocation, one address, one operation, and the host's counters agree with its allocations.
  */
-const REPEAT = 3;
+const REPEAT = faultRepeat();
 
 interface Scenario {
   what: string;

@@ -1,3 +1,4 @@
+import { faultRepeat } from './repeat';
 import { randomBytes } from 'node:crypto';
 import { createOn, identity, registry, startStack } from '../system/support/migration';
 import type { TestStack } from '../system/support/stack';
@@ -9,7 +10,7 @@ import { docker, testbedLeftovers } from '../system/support/testbed';
  * it was, with its data, and host 2 holds nothing. An undo or a confirm that was cut short is sent
  * again and completes.
  */
-const REPEAT = 5;
+const REPEAT = faultRepeat();
 const HOSTS = [1, 2];
 
 interface Step {
