@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { createApiApp } from '../../apps/api/src/app';
 import { bootstrapAdmin } from '../../apps/api/src/auth/bootstrap-admin';
-import { generateToken } from '../../apps/api/src/auth/tokens';
+import { generateToken } from '@berth/control';
 import { ApiEnv } from '../../apps/api/src/config';
 import { freshDatabase, type TestDatabase } from './database';
 import { testRedisUrl } from './settings';
@@ -50,7 +50,7 @@ export class TestApi {
     readonly adminToken: string,
   ) {}
 
-  static async start(options: { log?: Logger } = {}): Promise<TestApi> {
+  static async start(options: { log?: Logger; env?: Record<string, string> } = {}): Promise<TestApi> {
     const db = await freshDatabase();
     const adminToken = generateToken();
     const env = loadEnv(ApiEnv, {
@@ -64,6 +64,7 @@ export class TestApi {
       // Event streams check their token every second, so a revocation test ends quickly.
       BERTH_EVENT_TOKEN_CHECK_SEC: '1',
       BERTH_SECRET_KEY: randomBytes(32).toString('base64'),
+      ...options.env,
     });
     const log = options.log ?? createLogger('api-test', 'silent');
     const app = await createApiApp(env, log);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { bootstrapAdmin } from '../../apps/api/src/auth/bootstrap-admin';
-import { hashToken } from '../../apps/api/src/auth/tokens';
+import { hashToken } from '@berth/control';
 import { freshDatabase, type TestDatabase } from './database';
 
 describe('bootstrap admin and migrations (real PostgreSQL)', () => {

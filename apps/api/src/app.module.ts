@@ -41,8 +41,10 @@ import { ReservationsController } from './reservations/reservations.controller';
 import { SchedulingController } from './scheduling/scheduling.controller';
 import { ServerGroupsController } from './server-groups/server-groups.controller';
 import { SecurityGroupRulesController, SecurityGroupsController } from './security-groups/security-groups.controller';
+import { MembersController } from './projects/members.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { TokensController } from './tokens/tokens.controller';
+import { LoginController } from './auth/login.controller';
 import { UsageController } from './usage/usage.controller';
 import { UsersController } from './users/users.controller';
 
@@ -84,6 +86,8 @@ const CONTROLLERS = [
   EventsController,
   HostsController,
   ProjectsController,
+  MembersController,
+  LoginController,
   UsersController,
   TokensController,
   UsageController,

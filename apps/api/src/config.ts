@@ -101,6 +101,24 @@ export class ApiEnv extends SchedulingEnv {
   @Min(-1)
   BERTH_QUOTA_SECURITY_GROUPS = 10;
 
+  /** How long a token from a password login works (12 h). */
+  @EnvInt()
+  @IsInt()
+  @Min(60)
+  BERTH_TOKEN_TTL_SEC = 43_200;
+
+  /** Wrong passwords in a row that lock a user out of password logins (0: never). */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  BERTH_LOGIN_MAX_FAILURES = 5;
+
+  /** How long such a lock-out lasts. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  BERTH_LOGIN_LOCKOUT_SEC = 300;
+
   /** Security group rules a project may hold, over all its groups. */
   @EnvInt()
   @IsInt()

@@ -6,6 +6,7 @@ import {
   camel,
   describeFault,
   kebab,
+  readAll,
   listAll,
   OperationFailed,
   resolveRef,
@@ -124,6 +125,16 @@ export function addApiCommand(noun: Command, def: CommandDef, ctx: CommandContex
   for (const [field, flag] of Object.entries(def.files ?? {})) {
     cmd.requiredOption(`--${flag} <path>`, `read ${field} from this file (never given on the command line)`);
   }
+  const [firstSecret] = def.stdinFields ?? [];
+  if (firstSecret) {
+    cmd.option(
+      `--${kebab(firstSecret)}-stdin`,
+      `read ${def.stdinFields?.join(', then ')} from standard input, one a line`,
+    );
+  }
+  for (const [param, what] of Object.entries(def.pathFlags ?? {})) {
+    cmd.requiredOption(`--${param} <${what}>`, `the ${what} (name or id)`);
+  }
   cmd.addHelpText('after', `\nExample:\n  $ ${def.example}\n`);
   cmd.action(async (...args: unknown[]) => {
     const opts = cmd.opts<Common & Record<string, unknown>>();
@@ -153,10 +164,20 @@ async function runApiCommand(
   if (def.arg?.to === 'path' && argValue !== undefined) {
     path = path.replace('{id}', encodeURIComponent(await resolveRef(client, def.arg.resolve, argValue)));
   }
+  for (const param of Object.keys(def.pathFlags ?? {})) {
+    path = path.replace(`{${param}}`, encodeURIComponent(String(opts[param])));
+  }
   const body: Record<string, unknown> = { ...def.defaults, ...fieldsFrom(bodyFields, opts), ...def.fixed };
   if (def.arg?.to === 'body') body[def.arg.field] = argValue;
   for (const [field, flag] of Object.entries(def.files ?? {})) {
     body[field] = await readFile(String(opts[camel(flag)]), 'utf8');
+  }
+  const [firstSecret] = def.stdinFields ?? [];
+  if (firstSecret && opts[`${firstSecret}Stdin`]) {
+    const lines = (await readAll(ctx.io.stdin)).split(/\r?\n/);
+    for (const [i, field] of (def.stdinFields ?? []).entries()) {
+      if (lines[i]) body[field] = lines[i];
+    }
   }
   const query = fieldsFrom(queryFields, opts) as Record<string, string | number | boolean>;
   const hasBody = op.method !== 'GET' && op.method !== 'DELETE';

@@ -97,3 +97,10 @@ export async function resolveRef(client: BerthClient, noun: Noun, ref: string): 
     `${matches.length} ${noun}s are named ${JSON.stringify(ref)}: ${matches.map((m) => m.id).join(', ')}; use an id`,
   );
 }
+
+/** All of a stream, as text (a secret piped in). */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -27,6 +27,13 @@ export interface CommandDef {
   waits?: boolean;
   /** Fields read from a file named by a flag, never given on the command line (a private key). */
   files?: Record<string, string>;
+  /**
+   * Secret body fields read from standard input, one a line in this order, with --<first field>-stdin; never
+   * flags, whose values other users of the machine can read. Without the flag they are not sent.
+   */
+  stdinFields?: string[];
+  /** Path parameters besides the argument, each a required flag sent as given ({user}: --user alice). */
+  pathFlags?: Record<string, string>;
 }
 
 /** A resource whose name a command may be given instead of its id, and where to look it up. */
@@ -37,6 +44,7 @@ export const RESOLVE = {
   network: '/v1/networks',
   host: '/v1/hosts',
   project: '/v1/projects',
+  user: '/v1/users',
   'server-group': '/v1/server-groups',
   'security-group': '/v1/security-groups',
   /** Rules have no names: only their ids. */

@@ -60,7 +60,51 @@ export const ADMIN_COMMANDS: CommandDef[] = [
     example: 'berth quota set shop --instances 50 --vcpus 100',
   },
 
-  { noun: 'user', verb: 'create', op: 'UsersController_create', arg: named, example: 'berth user create alice' },
+  {
+    noun: 'project',
+    verb: 'members',
+    op: 'MembersController_list',
+    arg: path('project', 'project'),
+    list: true,
+    columns: ['userName', 'role', 'createdAt'],
+    example: 'berth project members shop',
+  },
+  {
+    noun: 'project',
+    verb: 'add-member',
+    op: 'MembersController_set',
+    arg: path('project', 'project'),
+    pathFlags: { user: 'user' },
+    example: 'berth project add-member shop --user alice --role member',
+  },
+  {
+    noun: 'project',
+    verb: 'remove-member',
+    op: 'MembersController_remove',
+    arg: path('project', 'project'),
+    pathFlags: { user: 'user' },
+    example: 'berth project remove-member shop --user alice',
+  },
+
+  {
+    noun: 'user',
+    verb: 'create',
+    op: 'UsersController_create',
+    arg: named,
+    only: [],
+    stdinFields: ['password'],
+    example: 'berth user create alice --password-stdin < password.txt',
+  },
+  {
+    noun: 'user',
+    verb: 'set-password',
+    op: 'UsersController_setPassword',
+    arg: path('user', 'user'),
+    only: [],
+    stdinFields: ['password', 'currentPassword'],
+    // The new password on the first line of standard input, your current one on the second.
+    example: 'berth user set-password alice --password-stdin < passwords.txt',
+  },
   {
     noun: 'user',
     verb: 'list',

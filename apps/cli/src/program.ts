@@ -2,9 +2,10 @@ import { ApiError, BerthClient, type ServerEvent } from '@berth/client';
 import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS } from './commands';
 import { addApiCommand, fieldOption } from './api-commands';
-import { addCommon, describeFault, OperationFailed, UsageError, type Common, type Io } from './cli-common';
+import { addCommon, describeFault, OperationFailed, readAll, UsageError, type Common, type Io } from './cli-common';
 import { completionScript } from './completion';
 import { ConfigError, configPath, loadConfig, resolveTarget, saveConfig } from './config';
+import { addLogin } from './login';
 import { API } from './generated/api';
 import { cell, FORMATS, render, type Format } from './output';
 import { progressTo, waitForOperations, WaitTimeout } from './wait';
@@ -113,6 +114,7 @@ Example:
   addOperationWait(nounOf('operation'), clientFor, io);
   addEventWatch(nounOf('event'), clientFor, io);
   addConfig(program, io);
+  addLogin(program, io);
   program
     .command('completion')
     .description('Print a shell completion script')
@@ -229,10 +231,4 @@ function addConfig(program: Command, io: Io): void {
       }));
       io.stdout.write(render(rows, opts.output, ['name', 'url', 'token', 'current']));
     });
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -23,3 +23,8 @@ export * from './specs/instance-spec';
 export * from './security-groups/group-workflow';
 export * from './security-groups/port-workflow';
 export * from './hosts/enrollment-workflow';
+export * from './tenancy/token-secrets';
+export * from './tenancy/login-workflow';
+export * from './tenancy/passwords';
+export * from './tenancy/member-workflow';
+export * from './tenancy/token-workflow';

@@ -32,6 +32,8 @@ export * from './hosts/strays';
 export * from './instances/new-instances';
 export * from './instances/instance-tasks';
 export * from './tenancy/tokens';
+export * from './tenancy/members';
+export * from './tenancy/users';
 export * from './hosts/host-rows';
 export * from './images/images';
 export * from './metrics/counts';

@@ -21,3 +21,4 @@ export * from './limits/throttles';
 export * from './usage-rates';
 export * from './address-pairs';
 export * from './security-rules';
+export * from './passwords';

@@ -13,10 +13,31 @@ import { OpenApiConformance } from '../openapi-conformance';
  * answer is exactly what docs/openapi.json describes (schema conformance, no property it does not list).
  */
 
-type Caller = 'admin' | 'memberA' | 'readerA' | 'memberB' | 'readerB' | 'none' | 'expired' | 'revoked';
-const CALLERS: Caller[] = ['admin', 'memberA', 'readerA', 'memberB', 'readerB', 'none', 'expired', 'revoked'];
+type Caller =
+  | 'admin'
+  | 'projectAdminA'
+  | 'memberA'
+  | 'readerA'
+  | 'projectAdminB'
+  | 'memberB'
+  | 'readerB'
+  | 'none'
+  | 'expired'
+  | 'revoked';
+const CALLERS: Caller[] = [
+  'admin',
+  'projectAdminA',
+  'memberA',
+  'readerA',
+  'projectAdminB',
+  'memberB',
+  'readerB',
+  'none',
+  'expired',
+  'revoked',
+];
 
-type Access = 'public' | 'any' | 'member' | 'admin';
+type Access = 'public' | 'any' | 'member' | 'project-admin' | 'admin';
 type Target =
   | 'instance'
   | 'flavor'
@@ -32,16 +53,21 @@ type Target =
   | 'serverGroup'
   | 'securityGroup'
   | 'securityGroupRule'
-  | 'reservation';
+  | 'reservation'
+  /** A user of its own (the cloud's users are the admin's). */
+  | 'user';
 /** Each rule a matrix cell adds is a new one (the same rule twice is a 409). */
 let rulePort = 1000;
-/** Who sees the target: everyone, the members of its project (A), or only the user who owns it. */
-type Ownership = 'cloud' | 'project' | 'user';
+/**
+ * Who sees the target: everyone, the members of its project (A), the user who owns it (and its project's
+ * project-admin), or that user alone (nobody here but the admin).
+ */
+type Ownership = 'cloud' | 'project' | 'user' | 'self';
 
 interface Who {
   token?: string;
   tokenId?: string;
-  role?: 'admin' | 'member' | 'reader';
+  role?: 'admin' | 'project-admin' | 'member' | 'reader';
   project?: string;
   projectName?: string;
   user?: string;
@@ -59,6 +85,7 @@ interface RouteCase {
 }
 
 const unique = () => `r${randomBytes(4).toString('hex')}`;
+const LOGIN_PASSWORD = 'matrix password one';
 /** An operator's SSH key, for enrollments that never connect here (no scheduler runs in this tier). */
 const OPERATOR_KEY = utils.generateKeyPairSync('ed25519').private;
 
@@ -121,10 +148,36 @@ const CASES: Record<string, RouteCase> = {
     ownership: 'project',
     body: () => ({ instances: -1 }),
   },
-  'POST /v1/users': { access: 'admin', ok: 201, body: () => ({ name: unique() }) },
+  'POST /v1/users': { access: 'admin', ok: 201, body: () => ({ name: unique(), password: LOGIN_PASSWORD }) },
+  'PUT /v1/users/:id/password': {
+    access: 'any',
+    ok: 204,
+    target: 'user',
+    ownership: 'self',
+    body: () => ({ password: 'a new long password' }),
+  },
+  'POST /v1/auth/tokens': {
+    access: 'public',
+    ok: 201,
+    body: () => ({ user: 'login-user', password: LOGIN_PASSWORD, project: 'project-a' }),
+  },
+  'GET /v1/projects/:id/members': { access: 'project-admin', ok: 200, target: 'project', ownership: 'project' },
+  'PUT /v1/projects/:id/members/:user': {
+    access: 'project-admin',
+    ok: 200,
+    target: 'project',
+    ownership: 'project',
+    body: () => ({ role: 'member' }),
+  },
+  'DELETE /v1/projects/:id/members/:user': {
+    access: 'project-admin',
+    ok: 204,
+    target: 'project',
+    ownership: 'project',
+  },
   'GET /v1/users': { access: 'admin', ok: 200 },
   'POST /v1/tokens': {
-    access: 'any',
+    access: 'member',
     ok: 201,
     body: (who) => ({ user: who.userName ?? 'nobody', project: who.projectName ?? 'nowhere', role: 'reader' }),
   },
@@ -211,10 +264,12 @@ function expected(c: RouteCase, caller: Caller, who: Who): number {
   if (c.access === 'public') return c.ok;
   if (caller === 'none' || caller === 'expired' || caller === 'revoked') return 401;
   if (c.access === 'admin' && who.role !== 'admin') return 403;
+  if (c.access === 'project-admin' && who.role !== 'admin' && who.role !== 'project-admin') return 403;
   if (c.access === 'member' && who.role === 'reader') return 403;
   if (who.role !== 'admin') {
     if (c.ownership === 'project' && caller.endsWith('B')) return 404;
-    if (c.ownership === 'user' && caller !== 'memberA') return 404;
+    if (c.ownership === 'user' && caller !== 'memberA' && caller !== 'projectAdminA') return 404;
+    if (c.ownership === 'self') return 404;
   }
   return c.ok;
 }
@@ -231,7 +286,7 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
   async function mint(
     user: { id: string; name: string },
     project: { id: string; name: string },
-    role: 'member' | 'reader',
+    role: 'project-admin' | 'member' | 'reader',
   ): Promise<Who> {
     const res = await admin('POST', '/v1/tokens', { user: user.id, project: project.id, role });
     expect(res.status).toBe(201);
@@ -255,9 +310,11 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
     // Every cell makes a group of its own: more than a project's default quota of them.
     await api.sql('UPDATE projects SET quota_security_groups = -1, quota_security_group_rules = -1');
     const users = await Promise.all(
-      ['ma', 'ra', 'mb', 'rb'].map(async (name) => (await admin('POST', '/v1/users', { name })).body),
+      ['ma', 'ra', 'mb', 'rb', 'pa', 'pb'].map(async (name) => (await admin('POST', '/v1/users', { name })).body),
     );
-    const [ma, ra, mb, rb] = users as Array<{ id: string; name: string }>;
+    const [ma, ra, mb, rb, pa, pb] = users as Array<{ id: string; name: string }>;
+    await admin('POST', '/v1/users', { name: 'login-user', password: LOGIN_PASSWORD });
+    expect((await admin('PUT', `/v1/projects/${projectA.id}/members/login-user`, { role: 'member' })).status).toBe(200);
     const [adminProject] =
       (await api.sql<{ id: string; name: string }>(`SELECT id, name FROM projects WHERE name = 'admin'`)) ?? [];
     const [adminUser] = await api.sql<{ id: string; name: string }>(`SELECT id, name FROM users WHERE name = 'admin'`);
@@ -269,6 +326,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       user: adminUser?.id,
       userName: adminUser?.name,
     };
+    who.projectAdminA = await mint(pa!, projectA, 'project-admin');
+    who.projectAdminB = await mint(pb!, projectB, 'project-admin');
     who.memberA = await mint(ma!, projectA, 'member');
     who.readerA = await mint(ra!, projectA, 'reader');
     who.memberB = await mint(mb!, projectB, 'member');
@@ -290,6 +349,14 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
     )) as [{ id: string }];
   });
   afterAll(() => api?.stop());
+
+  /** A user of its own, a reader of project A, for one cell of the members' routes. */
+  async function freshMember(): Promise<string> {
+    const name = unique();
+    await admin('POST', '/v1/users', { name });
+    expect((await admin('PUT', `/v1/projects/${projectA.id}/members/${name}`, { role: 'reader' })).status).toBe(200);
+    return name;
+  }
 
   /** A fresh resource of project A (or cloud-wide) for one cell. */
   async function fresh(target: Target): Promise<string> {
@@ -317,6 +384,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
         ).body.id;
       case 'project':
         return projectA.id;
+      case 'user':
+        return (await admin('POST', '/v1/users', { name: unique() })).body.id;
       case 'token':
         return (await admin('POST', '/v1/tokens', { user: who.memberA.user, project: projectA.id, role: 'reader' }))
           .body.id;
@@ -379,7 +448,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
   describe.each(Object.entries(CASES))('%s', (route, c) => {
     it.each(CALLERS)('answers the exact status to %s', async (caller) => {
       const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', string];
-      const url = (c.target ? template.replace(':id', await fresh(c.target)) : template) + (c.query ?? '');
+      let url = (c.target ? template.replace(':id', await fresh(c.target)) : template) + (c.query ?? '');
+      if (url.includes(':user')) url = url.replace(':user', await freshMember());
       const identity = who[caller];
       const headers: Record<string, string> = identity.token ? { authorization: `Bearer ${identity.token}` } : {};
       const res = await api.call(method, url, c.body?.(identity), headers);
@@ -457,7 +527,7 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
   });
 
   describe('lists never show another project', () => {
-    it.each(['memberB', 'readerB', 'memberA', 'readerA'] as const)('as %s', async (caller) => {
+    it.each(['projectAdminB', 'memberB', 'readerB', 'memberA', 'readerA'] as const)('as %s', async (caller) => {
       const identity = who[caller];
       const headers = { authorization: `Bearer ${identity.token}` };
       const instances = (await api.call('GET', '/v1/instances?limit=500', undefined, headers)).body.items as any[];
@@ -469,7 +539,9 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       expect(instances.filter((i) => i.projectId !== identity.project)).toEqual([]);
       expect(operations.filter((o) => o.projectId !== identity.project)).toEqual([]);
       expect(images.filter((i) => i.projectId !== null && i.projectId !== identity.project)).toEqual([]);
-      expect(tokens.filter((t) => t.userId !== identity.user)).toEqual([]);
+      // A project-admin sees its project's tokens too; nobody sees another project's but its own user's.
+      expect(tokens.filter((t) => t.userId !== identity.user && t.projectId !== identity.project)).toEqual([]);
+      if (identity.role !== 'project-admin') expect(tokens.filter((t) => t.userId !== identity.user)).toEqual([]);
       if (caller.endsWith('A')) {
         expect(instances.length).toBeGreaterThan(0);
         expect(operations.length).toBeGreaterThan(0);

@@ -6,7 +6,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import IORedis from 'ioredis';
-import { generateToken } from '../../../apps/api/src/auth/tokens';
+import { generateToken } from '@berth/control';
 import { freshDatabase, type TestDatabase } from '../../medium/database';
 import { testRedisUrl } from '../../medium/settings';
 import { hostNet, portRateLeftovers } from '@berth/network';

@@ -7,7 +7,7 @@ import { DataSource, IsNull } from 'typeorm';
 import { LOG } from '../common/log';
 import { POLICY, POLICY_ACTION, type PolicyAction } from './policy';
 import type { AuthedRequest } from './principal';
-import { hashToken, TOKEN_PATTERN } from './tokens';
+import { hashToken, TOKEN_PATTERN } from '@berth/control';
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 
@@ -44,13 +44,24 @@ export class AuthGuard implements CanActivate {
     if (!row || (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now())) {
       return this.refuse(request, row ? 'expired token' : 'unknown or revoked token');
     }
-    request.principal = { tokenId: row.id, userId: row.userId, projectId: row.projectId, role: row.role };
+    request.principal = {
+      tokenId: row.id,
+      userId: row.userId,
+      projectId: row.projectId,
+      role: row.role,
+      expiresAt: row.expiresAt,
+    };
 
     switch (access) {
       case 'authenticated':
         return true;
       case 'member':
         if (row.role === 'reader') throw BerthError.forbidden('a reader token may not change anything');
+        return true;
+      case 'project-admin':
+        if (row.role !== 'admin' && row.role !== 'project-admin') {
+          throw BerthError.forbidden("only the project's project-admin or a cloud admin may do this");
+        }
         return true;
       case 'admin':
         if (row.role !== 'admin') throw BerthError.forbidden('only a cloud admin may do this');

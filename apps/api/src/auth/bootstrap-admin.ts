@@ -3,7 +3,7 @@ import type { Logger } from '@berth/platform';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { generateToken, hashToken } from './tokens';
+import { generateToken, hashToken } from '@berth/control';
 
 /**
  * Makes sure the cloud has its admin: project "admin", user "admin", and an admin token. The token

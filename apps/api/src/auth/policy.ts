@@ -7,16 +7,20 @@ import { SetMetadata } from '@nestjs/common';
  * - public: no token
  * - authenticated: any valid token (reads; self-service on one's own tokens)
  * - member: a member of the project, or the cloud admin; readers get 403
+ * - project-admin: a project-admin (its own project only: the handler answers 404 for another), or the cloud admin
  * - admin: the cloud admin only
  *
  * Which project's rows a caller sees is decided by the stores (projectScope): another project's
  * resource answers 404, never 403, so its existence does not leak.
  */
-export const ACCESS_LEVELS = ['public', 'authenticated', 'member', 'admin'] as const;
+export const ACCESS_LEVELS = ['public', 'authenticated', 'member', 'project-admin', 'admin'] as const;
 export type Access = (typeof ACCESS_LEVELS)[number];
 
 export const POLICY = {
   'health:get': 'public',
+  'auth:login': 'public',
+  'project:members': 'project-admin',
+  'user:password': 'authenticated',
   'metrics:get': 'admin',
   'flavor:create': 'admin',
   'flavor:list': 'authenticated',
@@ -73,7 +77,7 @@ export const POLICY = {
   'quota:update': 'admin',
   'user:create': 'admin',
   'user:list': 'admin',
-  'token:create': 'authenticated',
+  'token:create': 'member',
   'token:list': 'authenticated',
   'token:revoke': 'authenticated',
   'usage:audit': 'admin',

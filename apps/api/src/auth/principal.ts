@@ -9,6 +9,8 @@ export interface Principal {
   userId: string;
   projectId: string;
   role: Role;
+  /** When the caller's token stops working (null: never); tokens it mints end no later. */
+  expiresAt: Date | null;
 }
 
 export type AuthedRequest = FastifyRequest & { principal: Principal };

@@ -890,6 +890,65 @@ export const API: ApiOperations = {
       }
     ]
   },
+  "MembersController_list": {
+    "method": "GET",
+    "path": "/v1/projects/{id}/members",
+    "summary": "List a project's members and their roles (admin, or the project's project-admin)",
+    "query": [],
+    "body": []
+  },
+  "MembersController_set": {
+    "method": "PUT",
+    "path": "/v1/projects/{id}/members/{user}",
+    "summary": "Give a user a role in the project (a lower role revokes its tokens there)",
+    "query": [],
+    "body": [
+      {
+        "name": "role",
+        "type": "string",
+        "required": true,
+        "description": "admin (the cloud admin's role) only in the admin project",
+        "enum": [
+          "reader",
+          "member",
+          "project-admin",
+          "admin"
+        ]
+      }
+    ]
+  },
+  "MembersController_remove": {
+    "method": "DELETE",
+    "path": "/v1/projects/{id}/members/{user}",
+    "summary": "Take a user out of the project; its tokens there stop working at once",
+    "query": [],
+    "body": []
+  },
+  "LoginController_login": {
+    "method": "POST",
+    "path": "/v1/auth/tokens",
+    "summary": "Log in with a password: a project-scoped token that expires",
+    "query": [],
+    "body": [
+      {
+        "name": "user",
+        "type": "string",
+        "required": true,
+        "description": "User name or id"
+      },
+      {
+        "name": "password",
+        "type": "string",
+        "required": true
+      },
+      {
+        "name": "project",
+        "type": "string",
+        "required": true,
+        "description": "Project name or id: the token acts there, with your role in it"
+      }
+    ]
+  },
   "UsersController_create": {
     "method": "POST",
     "path": "/v1/users",
@@ -900,6 +959,12 @@ export const API: ApiOperations = {
         "name": "name",
         "type": "string",
         "required": true
+      },
+      {
+        "name": "password",
+        "type": "object",
+        "required": false,
+        "description": "Lets the user log in (POST /v1/auth/tokens); without one, the user has tokens only"
       }
     ]
   },
@@ -909,6 +974,25 @@ export const API: ApiOperations = {
     "summary": "List users (admin)",
     "query": [],
     "body": []
+  },
+  "UsersController_setPassword": {
+    "method": "PUT",
+    "path": "/v1/users/{id}/password",
+    "summary": "Set a user's password: your own with your current one, or anyone's as the cloud admin",
+    "query": [],
+    "body": [
+      {
+        "name": "password",
+        "type": "object",
+        "required": true
+      },
+      {
+        "name": "currentPassword",
+        "type": "string",
+        "required": false,
+        "description": "Your current password: required to change your own, not for a cloud admin setting another user's"
+      }
+    ]
   },
   "TokensController_create": {
     "method": "POST",
@@ -936,6 +1020,7 @@ export const API: ApiOperations = {
         "enum": [
           "reader",
           "member",
+          "project-admin",
           "admin"
         ]
       },
@@ -955,14 +1040,14 @@ export const API: ApiOperations = {
   "TokensController_list": {
     "method": "GET",
     "path": "/v1/tokens",
-    "summary": "List tokens without their secrets: the admin all, others their user's",
+    "summary": "List tokens without their secrets: the admin all, a project-admin its project's, others their user's",
     "query": [],
     "body": []
   },
   "TokensController_revoke": {
     "method": "DELETE",
     "path": "/v1/tokens/{id}",
-    "summary": "Revoke a token: the admin any, others their user's; repeating is harmless",
+    "summary": "Revoke a token: the admin any, a project-admin its project's, a member its user's, a reader itself",
     "query": [],
     "body": []
   },

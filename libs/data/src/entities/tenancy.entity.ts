@@ -19,6 +19,8 @@ export class UserEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('text') name!: string;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+  /** Argon2id (PHC string); null: the user logs in with tokens only. Never shown. */
+  @Column('text', { nullable: true, select: false }) passwordHash!: string | null;
 }
 
 @Entity('tokens')

@@ -17,6 +17,7 @@ import { FirewallRefresh1765200000000 } from './1765200000000-firewall-refresh';
 import { HostPids1765300000000 } from './1765300000000-host-pids';
 import { SecurityGroupEvents1765400000000 } from './1765400000000-security-group-events';
 import { HostCapabilities1765500000000 } from './1765500000000-host-capabilities';
+import { Passwords1765600000000 } from './1765600000000-passwords';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -42,4 +43,5 @@ export const SCHEMA_MIGRATIONS = [
   HostPids1765300000000,
   SecurityGroupEvents1765400000000,
   HostCapabilities1765500000000,
+  Passwords1765600000000,
 ];

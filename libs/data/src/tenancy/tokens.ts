@@ -19,7 +19,7 @@ export async function revokeToken(m: EntityManager, id: string): Promise<void> {
 }
 
 /**
- * The cloud's admin project and user, made if missing, under a lock that makes concurrent API replicas agree (held
+ * The cloud's admin project and user (the admin project's admin), made if missing, under a lock that makes concurrent API replicas agree (held
  * until the transaction ends).
  */
 export async function ensureAdmin(m: EntityManager): Promise<{ project: string; user: string }> {
@@ -31,6 +31,10 @@ export async function ensureAdmin(m: EntityManager): Promise<{ project: string; 
     `SELECT (SELECT id FROM projects WHERE name = 'admin') AS project, (SELECT id FROM users WHERE name = 'admin') AS "user"`,
   );
   if (!ids) throw new Error('bootstrap: admin project or user missing');
+  await m.query(
+    `INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, 'admin') ON CONFLICT DO NOTHING`,
+    [ids.project, ids.user],
+  );
   return ids;
 }
 
