@@ -1,10 +1,9 @@
 import { CONTRACT_VERSION, computeQueue, HOST_PURGE, type AgentReport, type HostPurgeCommand } from '@berth/contracts';
+import { isUuid } from '@berth/domain';
 import type { DataSource } from 'typeorm';
 import { enqueue, lockHostByName, rememberStrays, takeStraysDue, unownedAmong } from '@berth/data';
 
 type PowerStates = Extract<AgentReport, { type: 'host.power-states' }>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a host's power sync showed of strays: first seen now, and sent for removal now. */
 export interface StrayVerdict {
@@ -24,7 +23,7 @@ export class StrayWorkflow {
   judge(report: PowerStates, graceSec: number): Promise<StrayVerdict> {
     const busy = new Set(report.busy);
     const seen = [...new Set([...report.instances, ...report.traces].map((i) => i.instanceId))].filter(
-      (id) => UUID.test(id) && !busy.has(id),
+      (id) => isUuid(id) && !busy.has(id),
     );
     return this.dataSource.transaction(async (m) => {
       const hostId = await lockHostByName(m, report.host);

@@ -1,3 +1,4 @@
+import { isUuid } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
 import { one, rows } from '../sql';
 
@@ -86,7 +87,7 @@ export function ruleGroup(
 
 /** The project's group by id or name; another project's is not found. */
 export async function groupIdOf(m: EntityManager, projectId: string, ref: string): Promise<string | null> {
-  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
+  const byId = isUuid(ref);
   const found = await one<{ id: string }>(
     m,
     `SELECT id FROM security_groups WHERE project_id = $1 AND ${byId ? 'id = $2::uuid' : 'name = $2'}`,

@@ -1,3 +1,4 @@
+import { isUuid } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
 import { one } from '../sql';
 
@@ -15,7 +16,7 @@ export interface UserCredentials {
  * transaction ends, so that failed logins in parallel are counted one after another.
  */
 export function userCredentials(m: EntityManager, ref: string, lock = false): Promise<UserCredentials | null> {
-  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
+  const byId = isUuid(ref);
   return one<UserCredentials>(
     m,
     `SELECT id, name, password_hash AS "passwordHash", failed_logins AS "failedLogins", locked_until AS "lockedUntil"
