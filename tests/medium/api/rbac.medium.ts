@@ -501,7 +501,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', string];
       const id = c.target ? await fresh(c.target) : null;
       if (route === 'GET /v1/instances/:id/migrations' && id) await recordMigration(id);
-      const url = (id ? template.replace(':id', id) : template) + (c.query ?? '');
+      let url = (id ? template.replace(':id', id) : template) + (c.query ?? '');
+      if (url.includes(':user')) url = url.replace(':user', await freshMember());
       const res = await admin(method, url, c.body?.(who.admin));
       expect(res.status).toBe(c.ok);
       if (res.status === 204 || res.status >= 300) {
