@@ -68,6 +68,8 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env, log), adapter, {
     logger: new NestLogAdapter(log),
+    // Fastify parses bodies, with the JSON parser below; Nest adds none of its own.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   const routes: Route[] = [];
@@ -77,6 +79,7 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
     }
   });
   ROUTES.set(app, routes);
+  acceptEmptyJson(fastify);
   // Everything done for a request (its log lines, the jobs it enqueues) carries its id.
   fastify.addHook('onRequest', (request, _reply, done) => withLogContext({ requestId: request.id }, done));
   fastify.addHook('onSend', async (request, reply) => {
@@ -105,6 +108,26 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
   fastify.get('/docs', (_request, reply) => reply.send(document));
   await app.init();
   return app;
+}
+
+/** The Fastify instance under Nest's adapter (its own copy of fastify, so named through the adapter). */
+type Fastify = ReturnType<ReturnType<NestFastifyApplication['getHttpAdapter']>['getInstance']>;
+
+/**
+ * An empty body sent as JSON (as some clients do on GET and DELETE) is no body, not a 400; anything else goes to
+ * Fastify's own parser, with its guard against __proto__ and constructor keys.
+ */
+function acceptEmptyJson(fastify: Fastify): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, text, done);
+  });
 }
 
 export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {

@@ -80,6 +80,28 @@ describe('authentication (real PostgreSQL)', () => {
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('not_found');
   });
+
+  it('takes an empty body sent as JSON as no body (as clients send on DELETE and GET), and still refuses bad JSON', async () => {
+    const headers = { authorization: `Bearer ${api.adminToken}`, 'content-type': 'application/json' };
+    const flavor = (await api.call('POST', '/v1/flavors', { name: 'empty-body', vcpus: 1, ramMb: 64, diskGb: 1 })).body;
+    expect((await api.request({ method: 'GET', url: '/v1/flavors', headers, payload: '' })).statusCode).toBe(200);
+    const gone = await api.request({ method: 'DELETE', url: `/v1/flavors/${flavor.id}`, headers, payload: '' });
+    expect(gone.statusCode).toBe(204);
+    // A create with no body says so, naming the body; broken JSON and a __proto__ key are refused as before.
+    const none = await api.request({ method: 'POST', url: '/v1/flavors', headers, payload: ' ' });
+    expect(none.statusCode).toBe(400);
+    expect(JSON.parse(none.body)).toMatchObject({ error: { details: [{ field: 'body' }] } });
+    expect((await api.request({ method: 'POST', url: '/v1/flavors', headers, payload: '{"name":' })).statusCode).toBe(
+      400,
+    );
+    const poisoned = await api.request({
+      method: 'POST',
+      url: '/v1/flavors',
+      headers,
+      payload: '{"__proto__":{"x":1}}',
+    });
+    expect(poisoned.statusCode).toBe(400);
+  });
 });
 
 describe('failed authentication in the log', () => {

@@ -60,6 +60,7 @@ export class EventHub {
   private cursor = 0;
   private readonly reading = new Coalesced(() => this.readNew());
   private timers: NodeJS.Timeout[] = [];
+  private readonly revocations: PgListener;
   private stopped = true;
 
   constructor(
@@ -76,6 +77,16 @@ export class EventHub {
       },
       log,
     );
+    // A revoked token's streams end at once: revocations notify berth_tokens when they commit.
+    this.revocations = new PgListener(
+      {
+        databaseUrl: options.databaseUrl,
+        channel: 'berth_tokens',
+        name: 'berth-api-tokens',
+        onNotify: () => void this.checkTokens(),
+      },
+      log,
+    );
   }
 
   async start(): Promise<void> {
@@ -83,6 +94,7 @@ export class EventHub {
     this.reading.resume();
     this.cursor = await this.store.head();
     await this.listener.start();
+    await this.revocations.start();
     this.timers = [
       setInterval(() => this.kick(), this.options.pollMs),
       setInterval(() => void this.prune(), this.options.pruneEveryMs),
@@ -95,6 +107,7 @@ export class EventHub {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     await this.listener.stop();
+    await this.revocations.stop();
     await this.reading.stop();
     for (const subscriber of this.subscribers) subscriber.sink.close();
     this.subscribers.clear();

@@ -18,6 +18,7 @@ import { HostPids1765300000000 } from './1765300000000-host-pids';
 import { SecurityGroupEvents1765400000000 } from './1765400000000-security-group-events';
 import { HostCapabilities1765500000000 } from './1765500000000-host-capabilities';
 import { Passwords1765600000000 } from './1765600000000-passwords';
+import { TokenNotify1765700000000 } from './1765700000000-token-notify';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -44,4 +45,5 @@ export const SCHEMA_MIGRATIONS = [
   SecurityGroupEvents1765400000000,
   HostCapabilities1765500000000,
   Passwords1765600000000,
+  TokenNotify1765700000000,
 ];
