@@ -132,9 +132,6 @@ export class UsersController {
         },
       ]);
     }
-    if (typeof dto.password !== 'string') {
-      throw BerthError.invalid([{ field: 'password', rule: 'isString', message: 'password must be a string' }]);
-    }
     const password = dto.password;
     await recordedChange(this.dataSource, actorOf(principal, requestId), 'user.password', 'user', async (m) => {
       await changePassword(m, id, password, principal.role === 'admin' ? undefined : dto.currentPassword);

@@ -1,8 +1,8 @@
-import { insertOperation, insertToken, userCredentials, memberRole, setLoginFailures, type Actor } from '@berth/data';
-import { afterFailedLogin, BerthError, type LockoutPolicy, type Role } from '@berth/domain';
-import type { DataSource, EntityManager } from 'typeorm';
+import { userCredentials, memberRole, setLoginFailures, type Actor } from '@berth/data';
+import { afterFailedLogin, BerthError, type LockoutPolicy } from '@berth/domain';
+import type { DataSource } from 'typeorm';
 import { passwordMatches } from './passwords';
-import { generateToken, hashToken } from './token-secrets';
+import { issueToken, type IssuedToken } from './token-workflow';
 
 export interface LoginSettings {
   /** How long a token from a password login works. */
@@ -16,19 +16,6 @@ export interface PasswordLogin {
   password: string;
   /** The project id the token is for (the caller resolved its name). */
   projectId: string | null;
-}
-
-export interface IssuedToken {
-  id: string;
-  userId: string;
-  projectId: string;
-  role: Role;
-  name: string | null;
-  createdAt: Date;
-  expiresAt: Date | null;
-  revokedAt: Date | null;
-  /** The secret, shown this once. */
-  token: string;
 }
 
 /** One answer for every refusal, so that a caller learns nothing of which part was wrong. */
@@ -63,31 +50,10 @@ export async function passwordLogin(
     const role = login.projectId === null ? null : await memberRole(m, login.projectId, user.id);
     if (!role || !login.projectId) return null;
     await setLoginFailures(m, user.id, 0, null);
-    return issueToken(m, { userId: user.id, projectId: login.projectId, role }, settings.tokenTtlSec, actor);
+    const expiresAt = new Date(Date.now() + settings.tokenTtlSec * 1000);
+    const subject = { userId: user.id, projectId: login.projectId, role, name: 'login', expiresAt };
+    return issueToken(m, subject, { ...actor, projectId: login.projectId, userId: user.id }, 'token.login');
   });
   if (!issued) throw REFUSED();
   return issued;
-}
-
-/** A new token for the user in the project, named "login", expiring after `ttlSec`; recorded as an operation. */
-async function issueToken(
-  m: EntityManager,
-  subject: { userId: string; projectId: string; role: Role },
-  ttlSec: number,
-  actor: Omit<Actor, 'projectId' | 'userId'>,
-): Promise<IssuedToken> {
-  const secret = generateToken();
-  const row = await insertToken(m, {
-    ...subject,
-    name: 'login',
-    secretHash: hashToken(secret),
-    expiresAt: new Date(Date.now() + ttlSec * 1000),
-  });
-  await insertOperation(
-    m,
-    { ...actor, projectId: subject.projectId, userId: subject.userId },
-    { action: 'token.login', targetType: 'token', targetId: row.id, finished: true },
-  );
-  const { id, userId, projectId, role, name, createdAt, expiresAt, revokedAt } = row;
-  return { id, userId, projectId, role, name, createdAt, expiresAt, revokedAt, token: secret };
 }

@@ -45,7 +45,7 @@ export async function removeProjectMember(m: EntityManager, projectId: string, u
 export async function changePassword(
   m: EntityManager,
   userId: string,
-  password: string,
+  password: unknown,
   current: string | undefined,
 ): Promise<void> {
   const checked = checkPassword(password);

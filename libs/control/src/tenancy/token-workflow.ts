@@ -1,8 +1,34 @@
 import { insertOperation, insertToken, memberRole, revokeToken, TokenEntity, type Actor } from '@berth/data';
 import { BerthError, roleAtMost, type Role } from '@berth/domain';
-import type { DataSource } from 'typeorm';
-import type { IssuedToken } from './login-workflow';
+import type { DataSource, EntityManager } from 'typeorm';
 import { generateToken, hashToken } from './token-secrets';
+
+export interface IssuedToken {
+  id: string;
+  userId: string;
+  projectId: string;
+  role: Role;
+  name: string | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  /** The secret, shown this once. */
+  token: string;
+}
+
+/** Stores a new token (its secret only as a hash) and records `action` as a finished operation; returns it once. */
+export async function issueToken(
+  m: EntityManager,
+  request: TokenRequest,
+  actor: Actor,
+  action: 'token.create' | 'token.login',
+): Promise<IssuedToken> {
+  const secret = generateToken();
+  const row = await insertToken(m, { ...request, secretHash: hashToken(secret) });
+  await insertOperation(m, actor, { action, targetType: 'token', targetId: row.id, finished: true });
+  const { id, userId, projectId, role, name, createdAt, expiresAt, revokedAt } = row;
+  return { id, userId, projectId, role, name, createdAt, expiresAt, revokedAt, token: secret };
+}
 
 /** Who asks, as its token says. */
 export interface TokenCaller {
@@ -50,15 +76,7 @@ export async function mintToken(
         throw BerthError.forbidden("a token may not carry more than its user's role in the project");
       }
     }
-    const secret = generateToken();
-    const row = await insertToken(m, { ...request, expiresAt, secretHash: hashToken(secret) });
-    await insertOperation(
-      m,
-      { ...actor, projectId: request.projectId },
-      { action: 'token.create', targetType: 'token', targetId: row.id, finished: true },
-    );
-    const { id, userId, projectId, role, name, createdAt, revokedAt } = row;
-    return { id, userId, projectId, role, name, createdAt, expiresAt: row.expiresAt, revokedAt, token: secret };
+    return issueToken(m, { ...request, expiresAt }, { ...actor, projectId: request.projectId }, 'token.create');
   });
 }
 

@@ -1,7 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { FlavorSpec } from '../entities/catalog.entity';
 import { claimOnHost } from '../placement/allocations';
-import { aHost, aProject } from '../testing/fixtures';
+import { aHost, aProject, TINY_FLAVOR } from '../testing/fixtures';
 import { freshDatabase, type FreshDatabase } from '../testing/fresh-database';
 import {
   expiredReservations,
@@ -32,17 +31,7 @@ describe('reservations (rows, real PostgreSQL)', () => {
   });
 
   it('shows a reservation to its project and, made for any, to all, with its free slots; releases it and finds expired ones', async () => {
-    const flavor: FlavorSpec = {
-      id: null as unknown as string,
-      name: 'm1.tiny',
-      vcpus: 1,
-      ramMb: 64,
-      diskGb: 1,
-      extraSpecs: {},
-      cpuPolicy: 'shared',
-      throttles: {},
-      limitBounds: {},
-    };
+    const flavor = TINY_FLAVOR;
     const window = { startsAt: new Date(Date.now() - 3_600_000), endsAt: new Date(Date.now() - 1000) };
     const own = await tx((m) =>
       insertReservation(m, { projectId, flavor, kind: 'container', count: 2, zone: null, ...window }),

@@ -1,4 +1,5 @@
 import type { HostFacts } from '@berth/contracts';
+import type { FlavorSpec } from '../entities/catalog.entity';
 import { flavorThrottles } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { upsertHost } from '../hosts/hosts';
@@ -62,6 +63,19 @@ export async function aNetwork(ds: DataSource, name: string, vlan: number): Prom
   return network.id;
 }
 
+/** m1.tiny as an instance or a reservation copies it (no flavor row behind it). */
+export const TINY_FLAVOR: FlavorSpec = {
+  id: null as unknown as string,
+  name: 'm1.tiny',
+  vcpus: 1,
+  ramMb: 64,
+  diskGb: 1,
+  extraSpecs: {},
+  cpuPolicy: 'shared',
+  throttles: {},
+  limitBounds: {},
+};
+
 export interface InstanceFixture {
   projectId: string;
   name?: string;
@@ -82,17 +96,7 @@ export async function anInstance(
       userId: null,
       name: fixture.name ?? 'fixture',
       kind: 'container',
-      flavor: {
-        id: null as unknown as string,
-        name: 'm1.tiny',
-        vcpus: 1,
-        ramMb: 64,
-        diskGb: 1,
-        extraSpecs: {},
-        cpuPolicy: 'shared',
-        throttles: {},
-        limitBounds: {},
-      },
+      flavor: TINY_FLAVOR,
       image: { id: null as unknown as string, name: 'busybox', ref: 'busybox', boot: null },
       throttles: flavorThrottles({}, 1024),
       zone: null,
