@@ -63,6 +63,11 @@ export class TestApi {
       BERTH_CONSOLE_TIMEOUT_MS: '300',
       // Event streams check their token every second, so a revocation test ends quickly.
       BERTH_EVENT_TOKEN_CHECK_SEC: '1',
+      // Every test calls from one address with a few tokens, and many on purpose with bad ones: the request limits are
+      // far out of reach unless a test sets its own (rate-limits.medium.ts).
+      BERTH_RATE_TOKEN_PER_MIN: '1000000',
+      BERTH_RATE_ADDRESS_PER_MIN: '1000000',
+      BERTH_RATE_AUTH_FAILURES: '1000000',
       BERTH_SECRET_KEY: randomBytes(32).toString('base64'),
       ...options.env,
     });

@@ -20,6 +20,7 @@ import {
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AuthGuard } from './auth/auth.guard';
+import { RateLimits } from './auth/rate-limits';
 import { ErrorFilter } from './common/error-filter';
 import { LOG } from './common/log';
 import { StrictValidationPipe } from './common/validation';
@@ -56,6 +57,7 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
     private readonly events: EventHub,
     private readonly producer: QueueProducer,
     private readonly dataSource: DataSource,
+    private readonly limits: RateLimits,
   ) {}
 
   async onApplicationBootstrap() {
@@ -71,6 +73,7 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
   async onApplicationShutdown() {
     await this.relay.stop();
     await this.producer.close();
+    this.limits.close();
     await this.dataSource.destroy();
   }
 }
@@ -99,7 +102,7 @@ const CONTROLLERS = [
   ReservationsController,
 ];
 
-/** The database, the queue and the outbox relay between them. */
+/** The database, the queue, the outbox relay between them, and the request limits kept in Redis. */
 function infrastructure(env: ApiEnv, log: Logger): Provider[] {
   return [
     {
@@ -125,6 +128,22 @@ function infrastructure(env: ApiEnv, log: Logger): Provider[] {
           log,
           { databaseUrl: env.BERTH_DATABASE_URL, pollMs: 1000, batchSize: 100 },
           Failpoints.armed(env.BERTH_FAILPOINTS, log),
+        ),
+    },
+    {
+      provide: RateLimits,
+      useFactory: () =>
+        new RateLimits(
+          {
+            redisUrl: env.BERTH_REDIS_URL,
+            prefix: env.BERTH_QUEUE_PREFIX,
+            tokenPerMin: env.BERTH_RATE_TOKEN_PER_MIN,
+            addressPerMin: env.BERTH_RATE_ADDRESS_PER_MIN,
+            authFailures: env.BERTH_RATE_AUTH_FAILURES,
+            authWindowSec: env.BERTH_RATE_AUTH_WINDOW_SEC,
+            exemptAdmin: env.BERTH_RATE_EXEMPT_ADMIN,
+          },
+          log,
         ),
     },
   ];
@@ -170,6 +189,7 @@ function eventHub(env: ApiEnv, log: Logger): Provider {
         pollMs: 2000,
         retentionSec: env.BERTH_EVENT_RETENTION_SEC,
         pruneEveryMs: 60_000,
+        streamsPerToken: env.BERTH_STREAMS_PER_TOKEN,
       }),
   };
 }

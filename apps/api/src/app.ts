@@ -40,6 +40,8 @@ export function routesOf(app: NestFastifyApplication): Route[] {
 export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // The request limits count by source address: behind a load balancer, the one it forwards (X-Forwarded-For).
+    ...(env.trustedProxies.length > 0 ? { trustProxy: [...env.trustedProxies] } : {}),
     // Path parameters up to this length reach the validators, which answer 400 naming the field
     // (Fastify's default of 100 would answer 414 without saying which).
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -139,5 +141,20 @@ export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
     .setVersion(API_VERSION)
     .addBearerAuth()
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return withRateLimitAnswers(SwaggerModule.createDocument(app, config));
+}
+
+/** Every route but the health probes counts against the request limits (RateLimits) and may answer 429. */
+function withRateLimitAnswers(doc: OpenAPIObject): OpenAPIObject {
+  const tooMany = {
+    description:
+      'Too many requests from this token or address, too many failed authentications from this address, or too many open event streams for this token.',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorView' } } },
+  };
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (path === '/healthz' || path === '/readyz') continue;
+    for (const op of [item.get, item.put, item.post, item.delete, item.patch]) if (op) op.responses['429'] = tooMany;
+  }
+  return doc;
 }

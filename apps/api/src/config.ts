@@ -1,7 +1,7 @@
 import type { QuotaSet } from '@berth/domain';
 import { SchedulingEnv } from '@berth/control';
-import { EnvInt } from '@berth/platform';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { EnvBoolean, EnvInt } from '@berth/platform';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 /** The API's settings, read from the environment at start. */
 export class ApiEnv extends SchedulingEnv {
@@ -118,6 +118,56 @@ export class ApiEnv extends SchedulingEnv {
   @IsInt()
   @Min(1)
   BERTH_LOGIN_LOCKOUT_SEC = 300;
+
+  /** Requests one token may make per minute (0: no limit); past it, 429 with Retry-After. */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  BERTH_RATE_TOKEN_PER_MIN = 1200;
+
+  /** Requests one source address may make per minute, whatever the token (0: no limit). */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  BERTH_RATE_ADDRESS_PER_MIN = 3000;
+
+  /**
+   * Failed authentications (bad, expired or revoked tokens, failed logins) one source address may make per
+   * BERTH_RATE_AUTH_WINDOW_SEC (0: no limit); past it, every request from there that authenticates answers 429.
+   */
+  @EnvInt()
+  @IsInt()
+  @Min(0)
+  BERTH_RATE_AUTH_FAILURES = 20;
+
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  BERTH_RATE_AUTH_WINDOW_SEC = 300;
+
+  /** Whether cloud-admin tokens skip the per-token and per-address limits (failed logins stay limited). */
+  @EnvBoolean()
+  @IsBoolean()
+  BERTH_RATE_EXEMPT_ADMIN = false;
+
+  /**
+   * Load balancers (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client's address, which the
+   * request limits count by. Empty: the peer's address.
+   */
+  @Matches(/^([0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)?$/, { message: 'must be addresses or CIDRs, comma-separated' })
+  BERTH_TRUSTED_PROXIES = '';
+
+  get trustedProxies(): readonly string[] {
+    return this.BERTH_TRUSTED_PROXIES === '' ? [] : this.BERTH_TRUSTED_PROXIES.split(',');
+  }
+
+  /** Event streams one token may hold open at once, per API process; one more answers 429. */
+  @EnvInt()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  BERTH_STREAMS_PER_TOKEN = 8;
 
   /** Security group rules a project may hold, over all its groups. */
   @EnvInt()

@@ -19,7 +19,7 @@ const PATH_PARAMETER_TOO_LONG = 414;
 /**
  * The error statuses a route can answer whatever its handler does, derived from what every request
  * passes through: the AuthGuard's policy for it (401 without a valid token, 403 for a role the
- * policy refuses), the validation of what it takes (400 for any input, 413 for a body over the
+ * policy refuses, 429 past a request limit on every route but the health probes), the validation of what it takes (400 for any input, 413 for a body over the
  * limit), the router (414 for an overlong path parameter) and the resource it names (404). Each
  * status comes from the error filter's own mapping of the error the guard or pipe throws.
  */
@@ -28,6 +28,7 @@ function derivedStatuses(action: PolicyAction, op: Operation): number[] {
   const inputs = op.parameters ?? [];
   const statuses = new Set<number>();
   if (access !== 'public') statuses.add(statusOf('unauthenticated'));
+  if (action !== 'health:get') statuses.add(statusOf('rate_limited'));
   if (access === 'member' || access === 'admin') statuses.add(statusOf('forbidden'));
   if (inputs.length > 0 || op.requestBody) statuses.add(statusOf('invalid'));
   if (op.requestBody) statuses.add(statusOf('payload_too_large'));
@@ -95,9 +96,9 @@ describe('the OpenAPI document lists every status a route can answer', () => {
 
   it('fails for a route whose document leaves out a status (the check itself)', () => {
     const member: Operation = { operationId: 'x', requestBody: {}, responses: { 202: {} } };
-    expect(derivedStatuses('instance:create', member)).toEqual([400, 401, 403, 413]);
+    expect(derivedStatuses('instance:create', member)).toEqual([400, 401, 403, 413, 429]);
     const path: Operation = { operationId: 'x', parameters: [{ in: 'path', name: 'id' }], responses: {} };
-    expect(derivedStatuses('instance:get', path)).toEqual([400, 401, 404, 414]);
+    expect(derivedStatuses('instance:get', path)).toEqual([400, 401, 404, 414, 429]);
     expect(derivedStatuses('health:get', { operationId: 'x', responses: {} })).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unavailable',
   'gone',
+  'rate_limited',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -116,5 +117,16 @@ export function addressError(pick: {
       return new BerthError('conflict', pick.errors.map((e) => e.message).join('; '), pick.errors, [], pick.refusal);
     case 'invalid':
       return BerthError.invalid(pick.errors);
+  }
+}
+
+/** Too many requests: a rate limit or a cap on concurrent streams. The client may try again after `retryAfterSec`. */
+export class RateLimited extends BerthError {
+  constructor(
+    message: string,
+    readonly retryAfterSec: number,
+  ) {
+    super('rate_limited', message);
+    this.name = 'RateLimited';
   }
 }

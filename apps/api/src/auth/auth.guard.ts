@@ -8,19 +8,22 @@ import { LOG } from '../common/log';
 import { POLICY, POLICY_ACTION, type PolicyAction } from './policy';
 import type { AuthedRequest } from './principal';
 import { hashToken, TOKEN_PATTERN } from '@berth/control';
+import { RateLimits } from './rate-limits';
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 
 /**
  * The one place where requests are authenticated and authorised by role. It resolves
  * `Authorization: Bearer <token>` to a principal (a missing, malformed, unknown, expired or revoked
- * token is a 401, and the token is never logged), then applies the handler's policy action.
+ * token is a 401, and the token is never logged), then applies the handler's policy action. It also holds the
+ * request limits (RateLimits): every route but the health probes counts against its address and token.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly dataSource: DataSource,
+    private readonly limits: RateLimits,
     @Inject(LOG) private readonly log: Logger,
   ) {}
 
@@ -32,7 +35,12 @@ export class AuthGuard implements CanActivate {
       throw BerthError.forbidden('this route has no policy');
     }
     const access = POLICY[action];
-    if (access === 'public') return true;
+    if (action === 'health:get') return true;
+    await this.limits.beforeAuthentication(request.ip);
+    if (access === 'public') {
+      await this.limits.request(request.ip, null, false);
+      return true;
+    }
 
     const header = request.headers.authorization;
     const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
@@ -51,6 +59,7 @@ export class AuthGuard implements CanActivate {
       role: row.role,
       expiresAt: row.expiresAt,
     };
+    await this.limits.request(request.ip, row.id, row.role === 'admin');
 
     switch (access) {
       case 'authenticated':
@@ -69,7 +78,9 @@ export class AuthGuard implements CanActivate {
     }
   }
 
-  private refuse(request: AuthedRequest, reason: string): never {
+  /** A 401; credentials that were presented and failed count against the address. */
+  private async refuse(request: AuthedRequest, reason: string): Promise<never> {
+    if (reason !== 'no credentials') await this.limits.failed(request.ip);
     this.log.warn(
       { requestId: request.id, ip: request.ip, method: request.method, url: request.url, reason },
       'authentication failed',

@@ -1,7 +1,7 @@
 import { passwordLogin } from '@berth/control';
 import { ProjectEntity } from '@berth/data';
-import { isUuid } from '@berth/domain';
-import { Body, Controller, Post } from '@nestjs/common';
+import { BerthError, isUuid } from '@berth/domain';
+import { Body, Controller, Ip, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { DataSource } from 'typeorm';
@@ -10,6 +10,7 @@ import { CurrentRequestId } from './principal';
 import { Policy } from './policy';
 import { ApiEnv } from '../config';
 import { TokenCreated } from '../tokens/token.dto';
+import { RateLimits } from './rate-limits';
 
 export class LoginDto {
   @ApiProperty({ example: 'alice', description: 'User name or id' })
@@ -31,7 +32,7 @@ export class LoginDto {
 /**
  * Password logins. The answer is a token like any other (Bearer), scoped to the project, with the user's role there,
  * that expires (BERTH_TOKEN_TTL_SEC). A wrong password, an unknown user or project, a user locked out after
- * repeated failures, or one with no role in the project: the same 401.
+ * repeated failures, or one with no role in the project: the same 401, counted against the caller's address.
  */
 @ApiTags('auth')
 @Controller('v1/auth')
@@ -39,6 +40,7 @@ export class LoginController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: ApiEnv,
+    private readonly limits: RateLimits,
   ) {}
 
   @Post('tokens')
@@ -46,7 +48,20 @@ export class LoginController {
   @ApiOperation({ summary: 'Log in with a password: a project-scoped token that expires' })
   @ApiErrors(400, 401, 413)
   @ApiCreatedResponse({ type: TokenCreated })
-  async login(@Body() dto: LoginDto, @CurrentRequestId() requestId: string): Promise<TokenCreated> {
+  async login(
+    @Body() dto: LoginDto,
+    @CurrentRequestId() requestId: string,
+    @Ip() address: string,
+  ): Promise<TokenCreated> {
+    try {
+      return await this.attempt(dto, requestId);
+    } catch (error) {
+      if (error instanceof BerthError && error.code === 'unauthenticated') await this.limits.failed(address);
+      throw error;
+    }
+  }
+
+  private async attempt(dto: LoginDto, requestId: string): Promise<TokenCreated> {
     const where = isUuid(dto.project) ? { id: dto.project.toLowerCase() } : { name: dto.project };
     const project = await this.dataSource.getRepository(ProjectEntity).findOneBy(where);
     return passwordLogin(

@@ -1,4 +1,4 @@
-import { BerthError, type ErrorCode, type QuotaExcess } from '@berth/domain';
+import { BerthError, RateLimited, type ErrorCode, type QuotaExcess } from '@berth/domain';
 import type { Logger } from '@berth/platform';
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -33,6 +33,8 @@ export function statusOf(code: ErrorCode): number {
       return 410;
     case 'payload_too_large':
       return 413;
+    case 'rate_limited':
+      return 429;
     case 'unavailable':
       return 503;
   }
@@ -45,6 +47,7 @@ function codeOfStatus(status: number): ErrorCode | 'internal' {
   if (status === 409) return 'conflict';
   if (status === 410) return 'gone';
   if (status === 413) return 'payload_too_large';
+  if (status === 429) return 'rate_limited';
   if (status === 503) return 'unavailable';
   if (status >= 400 && status < 500) return 'invalid';
   return 'internal';
@@ -87,6 +90,7 @@ export class ErrorFilter implements ExceptionFilter {
         );
       }
     }
+    if (exception instanceof RateLimited) void reply.header('retry-after', String(exception.retryAfterSec));
     void reply.status(status).send({ error: body, requestId: request.id } satisfies ErrorBody);
   }
 }

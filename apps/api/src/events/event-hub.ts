@@ -1,4 +1,5 @@
 import { eventMatches, PgListener, type BerthEvent, type EventFilter, type EventStore } from '@berth/data';
+import { RateLimited } from '@berth/domain';
 import { Coalesced, errorMessage, type Logger } from '@berth/platform';
 
 /** Where a subscriber's events go: an SSE response. */
@@ -18,6 +19,8 @@ export interface HubOptions {
   pollMs: number;
   retentionSec: number;
   pruneEveryMs: number;
+  /** Streams one token may hold open at once in this process; one more is refused (RateLimited). */
+  streamsPerToken: number;
 }
 
 const PAGE = 500;
@@ -103,6 +106,15 @@ export class EventHub {
     await this.prune();
   }
 
+  /** Refuses one more stream for a token that holds as many as it may. */
+  private admit(tokenId: string): void {
+    let held = 0;
+    for (const subscriber of this.subscribers) if (subscriber.tokenId === tokenId) held += 1;
+    if (held >= this.options.streamsPerToken) {
+      throw new RateLimited(`this token holds ${held} open event streams, the most it may; close one first`, 5);
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
@@ -133,6 +145,7 @@ export class EventHub {
     }
     // Registered before anything is awaited, so that whatever the reader dispatches from here on is
     // held in the backlog; `upTo` is where the reader stood at that moment.
+    this.admit(tokenId);
     const upTo = this.cursor;
     const subscriber = new Subscriber(filter, lastEventId ?? upTo, sink, tokenId);
     this.subscribers.add(subscriber);
