@@ -22,3 +22,4 @@ export * from './usage-rates';
 export * from './address-pairs';
 export * from './security-rules';
 export * from './passwords';
+export * from './host-id';

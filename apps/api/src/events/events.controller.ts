@@ -1,5 +1,5 @@
 import type { BerthEvent, EventFilter } from '@berth/data';
-import { BerthError } from '@berth/domain';
+import { BerthError, tenantHostId } from '@berth/domain';
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -90,7 +90,7 @@ class SseSink implements EventSink {
   send(event: BerthEvent): boolean {
     this.open();
     const { seq, type } = event;
-    this.reply.raw.write(`id: ${seq}\nevent: ${type}\ndata: ${JSON.stringify(event)}\n\n`);
+    this.reply.raw.write(`id: ${seq}\nevent: ${type}\ndata: ${JSON.stringify(onTheWire(event))}\n\n`);
     return this.reply.raw.writableLength <= MAX_BUFFERED_BYTES;
   }
 
@@ -113,6 +113,13 @@ class SseSink implements EventSink {
     if (this.keepalive) clearInterval(this.keepalive);
     this.keepalive = null;
   }
+}
+
+/** An event as clients get it: an instance's host as its project sees it (InstanceView.hostId), never its row id. */
+function onTheWire(event: BerthEvent): BerthEvent {
+  const hostId = event.data['hostId'];
+  if (event.resource.type !== 'instance' || typeof hostId !== 'string' || event.projectId === null) return event;
+  return { ...event, data: { ...event.data, hostId: tenantHostId(event.projectId, hostId) } };
 }
 
 /** Live events: instance state, operation progress and host state, as Server-Sent Events. */

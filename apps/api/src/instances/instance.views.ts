@@ -13,10 +13,12 @@ import {
 } from '@berth/contracts';
 import { instanceLimitsOf } from '@berth/control';
 import type { MigrationRow, InstanceRecord } from '@berth/data';
+import { projectScope, type Principal } from '../auth/principal';
 import {
   INSTANCE_STATUSES,
   TASK_STATES,
   RESTART_POLICIES,
+  tenantHostId,
   type InstanceStatus,
   type RestartPolicy,
   type TaskState,
@@ -144,7 +146,20 @@ export class InstanceView {
   @ApiProperty({ enum: INSTANCE_STATUSES }) status!: InstanceStatus;
   @ApiProperty({ enum: TASK_STATES, nullable: true, type: String }) taskState!: TaskState | null;
   @ApiProperty({ enum: POWER_STATES }) powerState!: PowerState;
-  @ApiProperty({ nullable: true, type: String, description: 'Compute host name' }) host!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "Its host, as the project sees it: the same for two of the project's instances on one host, different on two " +
+      "hosts, and telling nothing else (a digest of the project and the host, as Nova's hostId); null without a host",
+  })
+  hostId!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'Compute host name: shown to cloud admins only; null without a host',
+  })
+  host?: string | null;
   @ApiProperty({
     enum: HOST_STATES,
     nullable: true,
@@ -184,7 +199,8 @@ export class InstanceView {
   @ApiProperty({ enum: RESTART_POLICIES }) restartPolicy!: RestartPolicy;
   @ApiPropertyOptional({ type: FaultView, description: 'Present in status ERROR' }) fault?: Fault;
 
-  static of(r: InstanceRecord, hostDownAfterSec: number): InstanceView {
+  /** The instance as `caller` sees it: a cloud admin also sees its host's name. */
+  static of(r: InstanceRecord, hostDownAfterSec: number, caller: Principal): InstanceView {
     return {
       id: r.id,
       name: r.name,
@@ -193,7 +209,8 @@ export class InstanceView {
       status: r.status,
       taskState: r.taskState,
       powerState: r.powerState,
-      host: r.hostName,
+      hostId: r.hostId === null ? null : tenantHostId(r.projectId, r.hostId),
+      ...(projectScope(caller) === null ? { host: r.hostName } : {}),
       hostState: hostStateOf(r, hostDownAfterSec),
       network: r.networkId && r.networkName ? { id: r.networkId, name: r.networkName } : null,
       portId: r.portId,

@@ -34,8 +34,8 @@ export class InstancesController {
     private readonly env: ApiEnv,
   ) {}
 
-  private view(r: InstanceRecord): InstanceView {
-    return InstanceView.of(r, this.env.BERTH_HOST_DOWN_AFTER_SEC);
+  private view(r: InstanceRecord, caller: Principal): InstanceView {
+    return InstanceView.of(r, this.env.BERTH_HOST_DOWN_AFTER_SEC, caller);
   }
 
   @Post()
@@ -50,7 +50,7 @@ export class InstancesController {
     @CurrentRequestId() requestId: string,
   ): Promise<InstanceAccepted> {
     const builds = (await this.instances.create(dto, principal, actorOf(principal, requestId))).map((b) => ({
-      instance: this.view(b.instance),
+      instance: this.view(b.instance, principal),
       operationId: b.operationId,
     }));
     const [first] = builds;
@@ -67,7 +67,7 @@ export class InstancesController {
     const limit = query.limit ?? DEFAULT_PAGE;
     const scope = projectScope(principal) ?? query.project;
     const found = await this.instances.list(scope ?? null, limit + 1, decodeCursor(query.cursor));
-    return toPage(found, limit, (r) => this.view(r));
+    return toPage(found, limit, (r) => this.view(r, principal));
   }
 
   @Get(':id')
@@ -76,7 +76,7 @@ export class InstancesController {
   @ApiErrors(400, 404, 414)
   @ApiOkResponse({ type: InstanceView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<InstanceView> {
-    return this.view(await this.instances.get(id, projectScope(principal)));
+    return this.view(await this.instances.get(id, projectScope(principal)), principal);
   }
 
   /**
