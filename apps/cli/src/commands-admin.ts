@@ -46,6 +46,13 @@ export const ADMIN_COMMANDS: CommandDef[] = [
 
   ...crud('project', 'ProjectsController', ['id', 'name', 'createdAt'], { example: 'berth project create shop' }),
   {
+    noun: 'project',
+    verb: 'delete',
+    op: 'ProjectsController_remove',
+    arg: path('project', 'project'),
+    example: 'berth project delete shop',
+  },
+  {
     noun: 'quota',
     verb: 'show',
     op: 'ProjectsController_quotas',
@@ -104,6 +111,13 @@ export const ADMIN_COMMANDS: CommandDef[] = [
     stdinFields: ['password', 'currentPassword'],
     // The new password on the first line of standard input, your current one on the second.
     example: 'berth user set-password alice --password-stdin < passwords.txt',
+  },
+  {
+    noun: 'user',
+    verb: 'delete',
+    op: 'UsersController_remove',
+    arg: path('user', 'user'),
+    example: 'berth user delete alice',
   },
   {
     noun: 'user',

@@ -28,3 +28,4 @@ export * from './tenancy/login-workflow';
 export * from './tenancy/passwords';
 export * from './tenancy/member-workflow';
 export * from './tenancy/token-workflow';
+export * from './tenancy/tenant-deletion';

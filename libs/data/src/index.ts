@@ -34,6 +34,7 @@ export * from './instances/instance-tasks';
 export * from './tenancy/tokens';
 export * from './tenancy/members';
 export * from './tenancy/users';
+export * from './tenancy/projects';
 export * from './hosts/host-rows';
 export * from './images/images';
 export * from './metrics/counts';

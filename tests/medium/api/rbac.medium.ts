@@ -55,7 +55,9 @@ type Target =
   | 'securityGroupRule'
   | 'reservation'
   /** A user of its own (the cloud's users are the admin's). */
-  | 'user';
+  | 'user'
+  /** A project of its own that holds nothing, for its deletion. */
+  | 'emptyProject';
 /** Each rule a matrix cell adds is a new one (the same rule twice is a 409). */
 let rulePort = 1000;
 /**
@@ -140,6 +142,8 @@ const CASES: Record<string, RouteCase> = {
   'POST /v1/projects': { access: 'admin', ok: 201, body: () => ({ name: unique() }) },
   'GET /v1/projects': { access: 'any', ok: 200 },
   'GET /v1/projects/:id': { access: 'any', ok: 200, target: 'project', ownership: 'project' },
+  'DELETE /v1/projects/:id': { access: 'admin', ok: 204, target: 'emptyProject', ownership: 'cloud' },
+  'DELETE /v1/users/:id': { access: 'admin', ok: 204, target: 'user', ownership: 'cloud' },
   'GET /v1/projects/:id/quotas': { access: 'any', ok: 200, target: 'project', ownership: 'project' },
   'PUT /v1/projects/:id/quotas': {
     access: 'admin',
@@ -386,6 +390,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
         return projectA.id;
       case 'user':
         return (await admin('POST', '/v1/users', { name: unique() })).body.id;
+      case 'emptyProject':
+        return (await admin('POST', '/v1/projects', { name: unique() })).body.id;
       case 'token':
         return (await admin('POST', '/v1/tokens', { user: who.memberA.user, project: projectA.id, role: 'reader' }))
           .body.id;

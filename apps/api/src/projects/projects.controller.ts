@@ -1,7 +1,15 @@
+import { deleteProject } from '@berth/control';
 import { ProjectEntity, projectQuota, setProjectQuota } from '@berth/data';
 import { BerthError, QUOTA_RESOURCES } from '@berth/domain';
-import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
@@ -58,6 +66,28 @@ export class ProjectsController {
   @ApiOkResponse({ type: ProjectView })
   async get(@Param('id', UuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<ProjectView> {
     return ProjectView.of(await this.visible(id, principal));
+  }
+
+  /**
+   * Only an empty project goes (409 inUse while it holds instances or active reservations); its tokens, members,
+   * images and groups go with it, and its deleted instances and audit trail keep its id.
+   */
+  @Delete(':id')
+  @Policy('project:delete')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an empty project (admin): its tokens, members, images and groups go with it' })
+  @ApiErrors(400, 403, 404, 409, 414)
+  @ApiNoContentResponse()
+  async remove(
+    @Param('id', UuidPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<void> {
+    const project = await this.visible(id, principal);
+    await recordedChange(this.dataSource, actorOf(principal, requestId), 'project.delete', 'project', async (m) => {
+      await deleteProject(m, project);
+      return { id };
+    });
   }
 
   @Get(':id/quotas')

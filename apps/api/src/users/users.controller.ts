@@ -1,4 +1,4 @@
-import { changePassword, hashPassword } from '@berth/control';
+import { changePassword, deleteUser, hashPassword } from '@berth/control';
 import { UserEntity } from '@berth/data';
 import {
   BerthError,
@@ -8,7 +8,7 @@ import {
   RESOURCE_NAME,
   RESOURCE_NAME_RULE,
 } from '@berth/domain';
-import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -135,6 +135,24 @@ export class UsersController {
     const password = dto.password;
     await recordedChange(this.dataSource, actorOf(principal, requestId), 'user.password', 'user', async (m) => {
       await changePassword(m, id, password, principal.role === 'admin' ? undefined : dto.currentPassword);
+      return { id };
+    });
+  }
+
+  /** Its tokens are revoked at once; the instances it made and the audit trail keep its id. */
+  @Delete(':id')
+  @Policy('user:delete')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a user (admin): its tokens and memberships end at once' })
+  @ApiErrors(400, 403, 404, 409, 414)
+  @ApiNoContentResponse()
+  async remove(
+    @Param('id', UuidPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<void> {
+    await recordedChange(this.dataSource, actorOf(principal, requestId), 'user.delete', 'user', async (m) => {
+      await deleteUser(m, id);
       return { id };
     });
   }

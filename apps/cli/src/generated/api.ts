@@ -845,6 +845,13 @@ export const API: ApiOperations = {
     "query": [],
     "body": []
   },
+  "ProjectsController_remove": {
+    "method": "DELETE",
+    "path": "/v1/projects/{id}",
+    "summary": "Delete an empty project (admin): its tokens, members, images and groups go with it",
+    "query": [],
+    "body": []
+  },
   "ProjectsController_quotas": {
     "method": "GET",
     "path": "/v1/projects/{id}/quotas",
@@ -993,6 +1000,13 @@ export const API: ApiOperations = {
         "description": "Your current password: required to change your own, not for a cloud admin setting another user's"
       }
     ]
+  },
+  "UsersController_remove": {
+    "method": "DELETE",
+    "path": "/v1/users/{id}",
+    "summary": "Delete a user (admin): its tokens and memberships end at once",
+    "query": [],
+    "body": []
   },
   "TokensController_create": {
     "method": "POST",

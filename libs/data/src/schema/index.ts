@@ -19,6 +19,7 @@ import { SecurityGroupEvents1765400000000 } from './1765400000000-security-group
 import { HostCapabilities1765500000000 } from './1765500000000-host-capabilities';
 import { Passwords1765600000000 } from './1765600000000-passwords';
 import { TokenNotify1765700000000 } from './1765700000000-token-notify';
+import { TenantDeletion1765800000000 } from './1765800000000-tenant-deletion';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -46,4 +47,5 @@ export const SCHEMA_MIGRATIONS = [
   HostCapabilities1765500000000,
   Passwords1765600000000,
   TokenNotify1765700000000,
+  TenantDeletion1765800000000,
 ];

@@ -48,3 +48,23 @@ export async function setLoginFailures(
     lockedUntil,
   ]);
 }
+
+/** The users who are cloud admins (admin in the admin project), locked until the transaction ends. */
+export async function lockCloudAdmins(m: EntityManager, adminProject: string): Promise<string[]> {
+  const found = await m.query<Array<{ id: string }>>(
+    `SELECT u.id FROM users u
+       JOIN project_members pm ON pm.user_id = u.id AND pm.role = 'admin'
+       JOIN projects p ON p.id = pm.project_id AND p.name = $1
+      ORDER BY u.id FOR UPDATE OF u`,
+    [adminProject],
+  );
+  return found.map((r) => r.id);
+}
+
+/**
+ * Deletes the user row: its tokens (whose event streams end at once) and memberships go with it; the instances it
+ * made and the audit trail keep its id. False when there is no such user.
+ */
+export async function deleteUserRow(m: EntityManager, userId: string): Promise<boolean> {
+  return (await one<{ id: string }>(m, 'DELETE FROM users WHERE id = $1 RETURNING id', [userId])) !== null;
+}
