@@ -32,6 +32,8 @@ APT_PACKAGES=(
   prometheus
   # The port security tests build a static raw-frame sender (tests/system/support/rawsend).
   gcc libc6-dev
+  # The OpenStack face is tested with the real, unmodified `openstack` client.
+  python3-openstackclient
   # VMs: libvirt with QEMU, libvirt-dev for the @unraid/libvirt addon (built by npm ci), a guest kernel for
   # the test image, and xorriso for config drives.
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils libvirt-clients libvirt-dev

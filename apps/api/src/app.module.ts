@@ -48,6 +48,7 @@ import { TokensController } from './tokens/tokens.controller';
 import { LoginController } from './auth/login.controller';
 import { UsageController } from './usage/usage.controller';
 import { UsersController } from './users/users.controller';
+import { OPENSTACK_CONTROLLERS } from './openstack/openstack-controllers';
 
 /** Starts the outbox relay with the app and stops it, the queue and the database with it. */
 @Injectable()
@@ -100,6 +101,7 @@ const CONTROLLERS = [
   SecurityGroupRulesController,
   SchedulingController,
   ReservationsController,
+  ...OPENSTACK_CONTROLLERS,
 ];
 
 /** The database, the queue, the outbox relay between them, and the request limits kept in Redis. */

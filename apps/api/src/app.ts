@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import { installOpenStackHeaders } from './openstack/os-http';
 import { AppModule } from './app.module';
 import type { ErrorBody } from './common/error-filter';
 import { NestLogAdapter } from './common/log';
@@ -44,7 +45,8 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
     ...(env.trustedProxies.length > 0 ? { trustProxy: [...env.trustedProxies] } : {}),
     // Path parameters up to this length reach the validators, which answer 400 naming the field
     // (Fastify's default of 100 would answer 414 without saying which).
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // OpenStack's clients ask for version documents with and without a trailing slash (/compute/v2.1/).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     // The router's own refusals (a longer parameter, a path that is not valid URL encoding) answer
     // in the same error body as every other refusal, without echoing the path back.
     frameworkErrors: (error: { code: string }, request: { id: string }, reply: RouterReply) => {
@@ -87,6 +89,7 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  installOpenStackHeaders(fastify);
   const metrics = app.get(ApiMetrics);
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.observe(

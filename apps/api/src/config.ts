@@ -162,6 +162,17 @@ export class ApiEnv extends SchedulingEnv {
     return this.BERTH_TRUSTED_PROXIES === '' ? [] : this.BERTH_TRUSTED_PROXIES.split(',');
   }
 
+  /**
+   * The URL clients reach this API at, which OpenStack's catalog and version documents link to (behind a load
+   * balancer, its URL). Empty: the scheme and Host of each request.
+   */
+  @Matches(/^(https?:\/\/[^\s]+)?$/, { message: 'must be empty or an http(s):// URL' })
+  BERTH_PUBLIC_URL = '';
+
+  /** The region OpenStack's catalog names. */
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1-64 of A-Z, a-z, 0-9, "_" and "-"' })
+  BERTH_REGION = 'RegionOne';
+
   /** Event streams one token may hold open at once, per API process; one more answers 429. */
   @EnvInt()
   @IsInt()

@@ -14,7 +14,7 @@ const BEARER = /^Bearer ([^\s]+)$/i;
 
 /**
  * The one place where requests are authenticated and authorised by role. It resolves
- * `Authorization: Bearer <token>` to a principal (a missing, malformed, unknown, expired or revoked
+ * `Authorization: Bearer <token>` (or OpenStack's `X-Auth-Token: <token>`) to a principal (a missing, malformed, unknown, expired or revoked
  * token is a 401, and the token is never logged), then applies the handler's policy action. It also holds the
  * request limits (RateLimits): every route but the health probes counts against its address and token.
  */
@@ -42,8 +42,15 @@ export class AuthGuard implements CanActivate {
       return true;
     }
 
-    const header = request.headers.authorization;
-    const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    // Berth's clients send a bearer token; OpenStack's send the same token as X-Auth-Token.
+    const openstack = request.headers['x-auth-token'];
+    const header = request.headers.authorization ?? openstack;
+    const token =
+      typeof request.headers.authorization === 'string'
+        ? BEARER.exec(request.headers.authorization)?.[1]
+        : typeof openstack === 'string'
+          ? openstack
+          : undefined;
     if (!token || !TOKEN_PATTERN.test(token))
       return this.refuse(request, header ? 'malformed credentials' : 'no credentials');
     const row = await this.dataSource.getRepository(TokenEntity).findOne({

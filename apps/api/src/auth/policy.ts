@@ -19,6 +19,8 @@ export type Access = (typeof ACCESS_LEVELS)[number];
 export const POLICY = {
   'health:get': 'public',
   'auth:login': 'public',
+  'openstack:versions': 'public',
+  'token:validate': 'authenticated',
   'project:members': 'project-admin',
   'user:password': 'authenticated',
   'metrics:get': 'admin',

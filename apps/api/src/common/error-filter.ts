@@ -2,6 +2,7 @@ import { BerthError, RateLimited, type ErrorCode, type QuotaExcess } from '@bert
 import type { Logger } from '@berth/platform';
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { osErrorBody, osServiceOf } from '../openstack/os-http';
 
 /** The error body of every non-2xx answer. */
 export interface ErrorBody {
@@ -91,6 +92,12 @@ export class ErrorFilter implements ExceptionFilter {
       }
     }
     if (exception instanceof RateLimited) void reply.header('retry-after', String(exception.retryAfterSec));
+    // The OpenStack face answers in each service's own error body, which its clients read.
+    const service = osServiceOf(request.url);
+    if (service) {
+      void reply.status(status).send(osErrorBody(service, status, body.message));
+      return;
+    }
     void reply.status(status).send({ error: body, requestId: request.id } satisfies ErrorBody);
   }
 }

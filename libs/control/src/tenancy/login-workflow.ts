@@ -57,3 +57,28 @@ export async function passwordLogin(
   if (!issued) throw REFUSED();
   return issued;
 }
+
+/**
+ * Keystone's token method: a valid token buys a token for another of the user's projects, with the user's role
+ * there, ending no later than the token it came from. The same project answers the same token. A project the user
+ * holds no role in is refused like any failed login.
+ */
+export async function rescopeToken(
+  dataSource: DataSource,
+  from: { id: string; userId: string; projectId: string; expiresAt: Date | null },
+  projectId: string | null,
+  settings: Pick<LoginSettings, 'tokenTtlSec'>,
+  actor: Omit<Actor, 'projectId' | 'userId'>,
+): Promise<IssuedToken | 'same'> {
+  if (projectId === null || projectId === from.projectId) return 'same';
+  const issued = await dataSource.transaction(async (m) => {
+    const role = await memberRole(m, projectId, from.userId);
+    if (!role) return null;
+    const ttl = new Date(Date.now() + settings.tokenTtlSec * 1000);
+    const expiresAt = from.expiresAt !== null && from.expiresAt < ttl ? from.expiresAt : ttl;
+    const subject = { userId: from.userId, projectId, role, name: 'login', expiresAt };
+    return issueToken(m, subject, { ...actor, projectId, userId: from.userId }, 'token.login');
+  });
+  if (!issued) throw REFUSED();
+  return issued;
+}

@@ -63,3 +63,38 @@ export type NewToken = Pick<TokenEntity, 'userId' | 'projectId' | 'role' | 'name
 export function insertToken(m: EntityManager, token: NewToken): Promise<TokenEntity> {
   return insertEntity(m, TokenEntity, { ...token, revokedAt: null });
 }
+
+/** A valid token with the names of its user and project: what Keystone's token document shows. */
+export interface TokenSubject {
+  id: string;
+  userId: string;
+  userName: string;
+  projectId: string;
+  projectName: string;
+  role: TokenEntity['role'];
+  createdAt: Date;
+  expiresAt: Date | null;
+}
+
+/** The valid (not revoked, not expired) token whose secret hashes to `secretHash`; null when none. */
+export async function tokenSubject(m: EntityManager, secretHash: Buffer): Promise<TokenSubject | null> {
+  const [found] = await rows<TokenSubject>(
+    m,
+    `SELECT t.id, t.user_id AS "userId", u.name AS "userName", t.project_id AS "projectId", p.name AS "projectName",
+            t.role, t.created_at AS "createdAt", t.expires_at AS "expiresAt"
+       FROM tokens t JOIN users u ON u.id = t.user_id JOIN projects p ON p.id = t.project_id
+      WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
+    [secretHash],
+  );
+  return found ?? null;
+}
+
+/** The projects the user holds a role in, by name: Keystone's "projects this user may scope to". */
+export function userProjects(m: EntityManager, userId: string): Promise<Array<{ id: string; name: string }>> {
+  return rows(
+    m,
+    `SELECT p.id, p.name FROM project_members pm JOIN projects p ON p.id = pm.project_id
+      WHERE pm.user_id = $1 ORDER BY p.name`,
+    [userId],
+  );
+}

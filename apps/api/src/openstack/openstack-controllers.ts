@@ -1,0 +1,14 @@
+import { ComputeController } from './compute.controller';
+import { IdentityController } from './identity.controller';
+import { ServersController } from './servers.controller';
+import { ImageController } from './image.controller';
+import { NetworkController } from './network.controller';
+
+/** The OpenStack face: Keystone v3, Nova v2.1, Glance v2 and Neutron v2.0 over Berth's own workflows. */
+export const OPENSTACK_CONTROLLERS = [
+  IdentityController,
+  ComputeController,
+  ServersController,
+  ImageController,
+  NetworkController,
+];
