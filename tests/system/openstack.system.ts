@@ -1,0 +1,137 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TestStack } from './support/stack';
+import { testEnv } from './support/test-env';
+
+const repo = resolve(__dirname, '../..');
+const env = testEnv();
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return new Promise((done) => {
+    execFile(file, args, { ...options, maxBuffer: 16 * 1024 * 1024, timeout: 600_000 }, (error, out, err) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out, err });
+    });
+  });
+}
+
+/** The README's OpenStack walk-through: the sh block under "An OpenStack walk-through". */
+async function walkThrough(): Promise<string> {
+  const readme = await readFile(join(repo, 'README.md'), 'utf8');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## An OpenStack walk-through')))?.[1];
+  if (!block) throw new Error('README has no OpenStack walk-through block');
+  return block;
+}
+
+/**
+ * Debian's real, unmodified `openstack` client (python3-openstackclient 6.0.0) against a running stack: the README's
+ * walk-through as written, then what the client prints checked against Berth's own API.
+ */
+describe('the openstack client against the running stack', () => {
+  let stack: TestStack;
+  let dir: string;
+  const osEnv = (): NodeJS.ProcessEnv => ({
+    PATH: process.env['PATH'],
+    HOME: dir,
+    OS_AUTH_URL: `${stack.url}/identity/v3`,
+    OS_IDENTITY_API_VERSION: '3',
+    OS_USERNAME: 'bob',
+    OS_PASSWORD: 'a long password for bob',
+    OS_PROJECT_NAME: 'shop',
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+  });
+  const openstack = async (...args: string[]) => {
+    const res = await run('openstack', args, { env: osEnv() });
+    if (res.code !== 0) throw new Error(`openstack ${args.join(' ')} exited ${res.code}: ${res.err}`);
+    return res.out;
+  };
+  const json = async (...args: string[]): Promise<any> => JSON.parse(await openstack(...args, '-f', 'json'));
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    // What deploy/up.sh seeds, so that the walk-through finds the same catalogue.
+    for (const [path, body] of [
+      ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 256, diskGb: 1 }],
+      ['/v1/flavors', { name: 'm1.small', vcpus: 1, ramMb: 1024, diskGb: 10 }],
+      ['/v1/images', { name: 'busybox', kind: 'container', ref: env.image }],
+    ] as const) {
+      expect((await stack.call('POST', path, body)).status).toBe(201);
+    }
+    dir = await mkdtemp(join(tmpdir(), 'berth-openstack-'));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the README walk-through as written, each command succeeding', async () => {
+    // A directory like a checkout after up.sh: .berth/env for this stack, bin/ with the berth CLI.
+    await mkdir(join(dir, '.berth'));
+    await writeFile(join(dir, '.berth/env'), `export BERTH_URL=${stack.url}\nexport BERTH_TOKEN=${stack.token}\n`);
+    await symlink(join(repo, 'bin'), join(dir, 'bin'));
+    const res = await run('bash', ['-c', `set -euo pipefail\n${await walkThrough()}`], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'], BERTH_CONFIG: '/nonexistent/berth.yaml', HOME: dir },
+    });
+    expect({ code: res.code, err: res.code === 0 ? '' : res.err }).toEqual({ code: 0, err: '' });
+    // It created web-1 in shop (its address on vlan100) and deleted it: the API knows it no more.
+    expect(res.out).toMatch(/vlan100=10\.100\.0\.\d+/);
+    const left = (await stack.call('GET', '/v1/instances?limit=500')).body.items as Array<{ name: string }>;
+    expect(left.map((i) => i.name)).not.toContain('web-1');
+    const ops = (await stack.call('GET', '/v1/operations?limit=500')).body.items as Array<{ action: string }>;
+    for (const action of ['instance.create', 'instance.stop', 'instance.start', 'instance.reboot', 'instance.delete']) {
+      expect(ops.map((o) => o.action)).toContain(action);
+    }
+  }, 600_000);
+
+  it("prints what Berth's own API says: flavors, images, networks, a server and the project's limits", async () => {
+    const flavors = (await json('flavor', 'list')) as Array<{ ID: string; Name: string; RAM: number; VCPUs: number }>;
+    const berthFlavors = (await stack.call('GET', '/v1/flavors')).body.items as any[];
+    expect(flavors.map((f) => [f.ID, f.Name, f.RAM, f.VCPUs]).sort()).toEqual(
+      berthFlavors.map((f) => [f.id, f.name, f.ramMb, f.vcpus]).sort(),
+    );
+    const images = (await json('image', 'list')) as Array<{ ID: string; Name: string }>;
+    const berthImages = (await stack.call('GET', '/v1/images')).body.items as any[];
+    expect(images.map((i) => i.ID).sort()).toEqual(berthImages.map((i) => i.id).sort());
+    const networks = (await json('network', 'list')) as Array<{ ID: string; Name: string }>;
+    expect(networks.map((n) => n.Name)).toEqual(['vlan100']);
+
+    const created = await json(
+      'server',
+      'create',
+      '--flavor',
+      'm1.tiny',
+      '--image',
+      'busybox',
+      '--network',
+      'vlan100',
+      '--wait',
+      'web-2',
+    );
+    const berth = (await stack.call('GET', `/v1/instances/${created.id}`)).body;
+    expect(berth).toMatchObject({ name: 'web-2', status: 'ACTIVE', kind: 'container' });
+    const shown = await json('server', 'show', 'web-2');
+    expect(shown).toMatchObject({
+      id: berth.id,
+      status: 'ACTIVE',
+      addresses: { vlan100: [berth.ip] },
+      hostId: berth.hostId,
+      'OS-EXT-STS:power_state': 1,
+    });
+    const limits = (await json('limits', 'show', '--absolute')) as Array<{ Name: string; Value: number }>;
+    const shop = ((await stack.call('GET', '/v1/projects')).body.items as any[]).find((p) => p.name === 'shop');
+    const quota = (await stack.call('GET', `/v1/projects/${shop.id}/quotas`)).body;
+    expect(limits.find((l) => l.Name === 'totalInstancesUsed')?.Value).toBe(quota.instances.used);
+    expect(limits.find((l) => l.Name === 'maxTotalInstances')?.Value).toBe(quota.instances.limit);
+    await openstack('server', 'delete', '--wait', 'web-2');
+    expect((await stack.call('GET', `/v1/instances/${created.id}`)).status).toBe(404);
+  }, 600_000);
+});
