@@ -14,6 +14,11 @@ export async function api(method: string, path: string, body?: unknown): Promise
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
+  if (res.status === 429) {
+    throw new Error(
+      `${method} ${path}: 429: the admin's request limit; start the stack with BERTH_RATE_EXEMPT_ADMIN=true`,
+    );
+  }
   if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
 }
