@@ -5,6 +5,7 @@ export * from './images/image-pulls';
 export * from './instances/create';
 export * from './instances/instance-workflow';
 export * from './instances/limits';
+export * from './instances/metadata-workflow';
 export * from './loops/outbox-relay';
 export * from './loops/task-watchdog';
 export * from './loops/usage-audit';

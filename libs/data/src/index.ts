@@ -11,6 +11,7 @@ export * from './enrollment/enrollments';
 export * from './events/event-store';
 export * from './instances/instance-record';
 export * from './instances/lifecycle';
+export * from './instances/metadata';
 export * from './operations/operations';
 export * from './operations/outbox';
 export * from './pg-errors';

@@ -23,3 +23,4 @@ export * from './address-pairs';
 export * from './security-rules';
 export * from './passwords';
 export * from './host-id';
+export * from './metadata';

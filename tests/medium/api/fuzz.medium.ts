@@ -86,6 +86,9 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
   ],
   'POST /compute/v2.1/servers': [{ server: { name: 'web', imageRef: 'busybox', flavorRef: 'm1.tiny' } }],
   'POST /compute/v2.1/servers/:id/action': [{ 'os-stop': null }, { reboot: { type: 'HARD' } }],
+  'POST /compute/v2.1/servers/:id/metadata': [{ metadata: { role: 'web' } }],
+  'PUT /compute/v2.1/servers/:id/metadata': [{ metadata: { role: 'web' } }],
+  'PUT /compute/v2.1/servers/:id/metadata/:key': [{ meta: { role: 'db' } }],
 };
 
 /**

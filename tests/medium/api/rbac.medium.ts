@@ -235,6 +235,35 @@ const CASES: Record<string, RouteCase> = {
       },
     }),
   },
+  'GET /compute/v2.1/servers/:id/metadata': { access: 'any', ok: 200, target: 'instance', ownership: 'project' },
+  'POST /compute/v2.1/servers/:id/metadata': {
+    access: 'member',
+    ok: 200,
+    target: 'instance',
+    ownership: 'project',
+    body: () => ({ metadata: { tier: 'front' } }),
+  },
+  'PUT /compute/v2.1/servers/:id/metadata': {
+    access: 'member',
+    ok: 200,
+    target: 'instance',
+    ownership: 'project',
+    body: () => ({ metadata: { role: 'web' } }),
+  },
+  'GET /compute/v2.1/servers/:id/metadata/:key': { access: 'any', ok: 200, target: 'instance', ownership: 'project' },
+  'PUT /compute/v2.1/servers/:id/metadata/:key': {
+    access: 'member',
+    ok: 200,
+    target: 'instance',
+    ownership: 'project',
+    body: () => ({ meta: { role: 'db' } }),
+  },
+  'DELETE /compute/v2.1/servers/:id/metadata/:key': {
+    access: 'member',
+    ok: 204,
+    target: 'instance',
+    ownership: 'project',
+  },
   'DELETE /compute/v2.1/servers/:id': { access: 'member', ok: 204, target: 'instance', ownership: 'project' },
   'POST /compute/v2.1/servers/:id/action': {
     access: 'member',
@@ -529,6 +558,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
           image: 'busybox',
           network: 'lan',
           project: projectA.id,
+          // The key the metadata routes' :key names.
+          metadata: { role: 'web' },
         });
         expect(res.status).toBe(202);
         await api.sql(
@@ -550,6 +581,7 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', string];
       let url = (c.target ? template.replace(/:id|:project/, await fresh(c.target)) : template) + (c.query ?? '');
       if (url.includes(':user')) url = url.replace(':user', await freshMember());
+      url = url.replace(':key', 'role');
       const identity = who[caller];
       const headers: Record<string, string> = identity.token ? { authorization: `Bearer ${identity.token}` } : {};
       if (c.subject) headers['x-subject-token'] = await subjectToken(c.subject, identity);
@@ -608,6 +640,7 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       if (route === 'GET /v1/instances/:id/migrations' && id) await recordMigration(id);
       let url = (id ? template.replace(':id', id) : template) + (c.query ?? '');
       if (url.includes(':user')) url = url.replace(':user', await freshMember());
+      url = url.replace(':key', 'role');
       const res = await admin(method, url, c.body?.(who.admin));
       expect(res.status).toBe(c.ok);
       if (res.status === 204 || res.status >= 300) {

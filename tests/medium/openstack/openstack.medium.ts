@@ -402,4 +402,74 @@ describe('the OpenStack face (real PostgreSQL)', () => {
     const bob = await login('bob', 'bank');
     conforms(await call('GET', `/identity/v3/users/${userId}`, undefined, as(bob)), 404, 'keystoneError');
   });
+  it('keeps server metadata: set at create, merged, replaced, one key at a time, within its limits', async () => {
+    const alice = await login('alice', 'shop');
+    const made = await call(
+      'POST',
+      '/compute/v2.1/servers',
+      {
+        server: {
+          name: 'meta',
+          imageRef: ids.image,
+          flavorRef: ids.flavor,
+          networks: [{ uuid: ids.network }],
+          metadata: { role: 'web' },
+        },
+      },
+      as(alice),
+    );
+    const id = conforms(made, 202, 'serverCreated').server.id as string;
+    const url = `/compute/v2.1/servers/${id}/metadata`;
+    expect(conforms(await call('GET', url, undefined, as(alice)), 200, 'metadata')).toEqual({
+      metadata: { role: 'web' },
+    });
+    const merged = await call('POST', url, { metadata: { tier: 'front' } }, as(alice));
+    expect(conforms(merged, 200, 'metadata')).toEqual({ metadata: { role: 'web', tier: 'front' } });
+    expect((await call('GET', `/compute/v2.1/servers/${id}`, undefined, as(alice))).body.server.metadata).toEqual({
+      role: 'web',
+      tier: 'front',
+    });
+    expect((await api.call('GET', `/v1/instances/${id}`)).body.metadata).toEqual({ role: 'web', tier: 'front' });
+    const replaced = await call('PUT', url, { metadata: { owner: 'alice' } }, as(alice));
+    expect(conforms(replaced, 200, 'metadata')).toEqual({ metadata: { owner: 'alice' } });
+    expect(conforms(await call('PUT', `${url}/owner`, { meta: { owner: 'bob' } }, as(alice)), 200, 'meta')).toEqual({
+      meta: { owner: 'bob' },
+    });
+    expect(conforms(await call('GET', `${url}/owner`, undefined, as(alice)), 200, 'meta')).toEqual({
+      meta: { owner: 'bob' },
+    });
+    expect((await call('DELETE', `${url}/owner`, undefined, as(alice))).status).toBe(204);
+    conforms(await call('GET', `${url}/owner`, undefined, as(alice)), 404, 'novaError');
+    conforms(await call('DELETE', `${url}/owner`, undefined, as(alice)), 404, 'novaError');
+    // Every change is on record.
+    const ops = (await api.call('GET', `/v1/operations?target=${id}`)).body.items as Array<{ action: string }>;
+    expect(ops.filter((o) => o.action === 'instance.metadata')).toHaveLength(4);
+
+    // Refusals name the field and change nothing.
+    const before = (await api.call('GET', `/v1/instances/${id}`)).body.metadata;
+    const tooMany = Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, 'v']));
+    expect(
+      conforms(await call('PUT', url, { metadata: tooMany }, as(alice)), 400, 'novaError').badRequest.message,
+    ).toMatch(/^metadata /);
+    expect(
+      conforms(await call('POST', url, { metadata: { n: 1 } }, as(alice)), 400, 'novaError').badRequest.message,
+    ).toMatch(/^metadata\.n /);
+    expect(
+      conforms(await call('PUT', `${url}/a`, { meta: { b: 'x' } }, as(alice)), 400, 'novaError').badRequest.message,
+    ).toMatch(/^meta /);
+    const longKey = { ['k'.repeat(256)]: 'v' };
+    conforms(await call('POST', url, { metadata: longKey }, as(alice)), 400, 'novaError');
+    const badCreate = await call(
+      'POST',
+      '/compute/v2.1/servers',
+      { server: { name: 'meta2', imageRef: ids.image, flavorRef: ids.flavor, metadata: { x: 'y'.repeat(256) } } },
+      as(alice),
+    );
+    expect(conforms(badCreate, 400, 'novaError').badRequest.message).toMatch(/^server\.metadata\.x /);
+    expect((await api.call('GET', `/v1/instances/${id}`)).body.metadata).toEqual(before);
+    // Another project's server has no metadata to show or change.
+    const bob = await login('bob', 'bank');
+    conforms(await call('GET', url, undefined, as(bob)), 404, 'novaError');
+    conforms(await call('POST', url, { metadata: { a: 'b' } }, as(bob)), 404, 'novaError');
+  });
 });

@@ -320,6 +320,8 @@ export const SCHEMAS = {
     server: obj({ id: uuid, links: arr(link), 'OS-DCF:diskConfig': str, security_groups: arr(obj({ name: str })) }),
   }),
   consoleOutput: obj({ output: str }),
+  metadata: obj({ metadata: { type: 'object', additionalProperties: str } }),
+  meta: obj({ meta: { type: 'object', additionalProperties: str, minProperties: 1, maxProperties: 1 } }),
   limits: obj({ limits: obj({ rate: arr({ type: 'object' }), absolute }) }),
   quotaSet: obj({ quota_set: quotaSet }),
   novaError: {

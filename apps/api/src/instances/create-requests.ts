@@ -17,6 +17,7 @@ import {
   RESOURCE_NAMES,
   resourcesOf,
   checkAddressPairs,
+  checkMetadata,
 } from '@berth/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -69,6 +70,8 @@ export class CreateRequests {
     if (!throttles.ok) throw BerthError.invalid(throttles.errors);
     const pairs = checkAddressPairs(dto.allowedAddressPairs ?? []);
     if (!pairs.ok) throw BerthError.invalid(pairs.errors);
+    const metadata = checkMetadata(dto.metadata ?? {}, 'metadata');
+    if (!metadata.ok) throw BerthError.invalid(metadata.errors);
     checkPortSecurity(dto, principal);
     await this.assertSomeHostHolds(flavor, dto.kind, throttles.value.pidsLimit);
     const group = dto.serverGroup === undefined ? null : await this.group(dto.serverGroup, projectId);
@@ -103,6 +106,7 @@ export class CreateRequests {
       serverGroupId: group?.id ?? null,
       reservationId: reservation?.id ?? null,
       restartPolicy: dto.restartPolicy ?? 'never',
+      metadata: metadata.value,
       portSecurity: dto.portSecurity ?? true,
     };
   }

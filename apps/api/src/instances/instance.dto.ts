@@ -1,6 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { THROTTLES, type InstanceKind } from '@berth/contracts';
 import {
+  METADATA_MAX_ITEMS,
+  METADATA_MAX_LENGTH,
   INSTANCE_NAME,
   INSTANCE_NAME_RULE,
   MAX_ADDRESS_PAIRS,
@@ -18,6 +20,7 @@ import {
 } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import {
+  Allow,
   ArrayMaxSize,
   IsArray,
   IsBoolean,
@@ -199,6 +202,16 @@ export class CreateInstanceDto {
   @IsOptional()
   @IsIn(RESTART_POLICIES, { message: `restartPolicy must be one of: ${RESTART_POLICIES.join(', ')}` })
   restartPolicy?: RestartPolicy;
+
+  /** Checked by checkMetadata, which names the field and the rule. */
+  @Allow()
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: METADATA_MAX_LENGTH },
+    example: { role: 'web' },
+    description: `Your own key-value pairs (at most ${METADATA_MAX_ITEMS}; keys 1-${METADATA_MAX_LENGTH} characters, values up to ${METADATA_MAX_LENGTH})`,
+  })
+  metadata?: unknown;
 }
 
 export class InstanceQuery extends PageQuery {

@@ -197,6 +197,8 @@ export class InstanceView {
   @ApiProperty() updatedAt!: Date;
   @ApiProperty({ nullable: true, type: Date }) launchedAt!: Date | null;
   @ApiProperty({ enum: RESTART_POLICIES }) restartPolicy!: RestartPolicy;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Your own key-value pairs' })
+  metadata!: Record<string, string>;
   @ApiPropertyOptional({ type: FaultView, description: 'Present in status ERROR' }) fault?: Fault;
 
   /** The instance as `caller` sees it: a cloud admin also sees its host's name. */
@@ -228,6 +230,7 @@ export class InstanceView {
       updatedAt: r.updatedAt,
       launchedAt: r.launchedAt,
       restartPolicy: r.restartPolicy,
+      metadata: r.metadata,
       ...(r.status === 'ERROR' && r.fault ? { fault: r.fault } : {}),
     };
   }

@@ -1,6 +1,7 @@
 import { ComputeController } from './compute.controller';
 import { IdentityController } from './identity.controller';
 import { ServersController } from './servers.controller';
+import { ServerMetadataController } from './server-metadata.controller';
 import { ImageController } from './image.controller';
 import { NetworkController } from './network.controller';
 
@@ -9,6 +10,7 @@ export const OPENSTACK_CONTROLLERS = [
   IdentityController,
   ComputeController,
   ServersController,
+  ServerMetadataController,
   ImageController,
   NetworkController,
 ];

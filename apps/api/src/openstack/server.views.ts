@@ -62,7 +62,7 @@ export function serverDocument(r: InstanceRecord, base: string, admin: boolean):
     status,
     tenant_id: r.projectId,
     user_id: r.userId ?? '',
-    metadata: {},
+    metadata: r.metadata,
     hostId: r.hostId === null ? '' : tenantHostId(r.projectId, r.hostId),
     image: r.imageId
       ? { id: r.imageId, links: [{ rel: 'bookmark', href: `${base}/compute/images/${r.imageId}` }] }

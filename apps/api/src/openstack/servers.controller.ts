@@ -1,5 +1,5 @@
 import { NetworkEntity, visibleImage, type InstanceRecord } from '@berth/data';
-import { BerthError, isUuid } from '@berth/domain';
+import { BerthError, checkMetadata, isUuid, type Metadata } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -176,9 +176,19 @@ export class ServersController {
       maxCount: intAt(body, 'server.max_count', 1, 100),
       zone: stringAt(body, 'server.availability_zone', 255, true),
       securityGroups: groups,
+      metadata: this.metadataOf(body),
     };
     const defined = Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined));
     return validateBuilt(CreateInstanceDto, defined, NOVA_FIELDS);
+  }
+
+  /** server.metadata, checked under that name. */
+  private metadataOf(body: unknown): Metadata | undefined {
+    const given = at(body, 'server.metadata');
+    if (given === undefined) return undefined;
+    const checked = checkMetadata(given, 'server.metadata');
+    if (!checked.ok) throw BerthError.invalid(checked.errors);
+    return checked.value;
   }
 
   /** networks: [{uuid}] names one network; "auto" or none takes the cloud's only network. */

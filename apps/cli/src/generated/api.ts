@@ -447,6 +447,13 @@ export const API: ApiOperations = {
           "never",
           "always"
         ]
+      },
+      {
+        "name": "metadata",
+        "type": "map",
+        "required": false,
+        "description": "Your own key-value pairs (at most 128; keys 1-255 characters, values up to 255)",
+        "of": "string"
       }
     ]
   },
@@ -1436,6 +1443,13 @@ export const API: ApiOperations = {
           "never",
           "always"
         ]
+      },
+      {
+        "name": "metadata",
+        "type": "map",
+        "required": false,
+        "description": "Your own key-value pairs (at most 128; keys 1-255 characters, values up to 255)",
+        "of": "string"
       }
     ]
   },

@@ -67,6 +67,8 @@ export interface NewInstances {
   serverGroupId: string | null;
   reservationId: string | null;
   restartPolicy: RestartPolicy;
+  /** The tenant's key-value pairs, already checked. */
+  metadata: Record<string, string>;
   /** False only where a cloud admin switched port security off (the API checks who asks). */
   portSecurity: boolean;
   /** Addresses the port may also send from, already checked; a pair without a MAC takes its port's. */

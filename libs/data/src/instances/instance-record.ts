@@ -49,6 +49,8 @@ export interface InstanceRecord {
   boot: VmBoot | null;
   fault: Fault | null;
   restartPolicy: RestartPolicy;
+  /** The tenant's own key-value pairs. */
+  metadata: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
   launchedAt: Date | null;
@@ -109,7 +111,7 @@ export const INSTANCE_RECORD_SQL = `
          i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef", i.boot,
          i.cpu_policy AS "cpuPolicy", i.throttles, i.limit_bounds AS "limitBounds", i.pinned_cpus AS "pinnedCpus",
          i.applied_limits AS "appliedLimits", i.pending_resize AS "pendingResize",
-         i.fault, i.restart_policy AS "restartPolicy", i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
+         i.fault, i.restart_policy AS "restartPolicy", i.metadata, i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
          p.id AS "portId", n.id AS "networkId", n.name AS "networkName", n.vlan, host(p.ip) AS ip, p.mac::text AS mac,
          masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway, p.port_security AS "portSecurity",
          p.allowed_address_pairs AS "allowedAddressPairs", ${FIREWALL_SQL} AS firewall, i.extra_specs AS "extraSpecs",

@@ -17,6 +17,7 @@ export interface NewInstanceRow {
   serverGroupId: string | null;
   reservationId: string | null;
   restartPolicy: RestartPolicy;
+  metadata: Record<string, string>;
 }
 
 export async function insertInstance(m: EntityManager, n: NewInstanceRow): Promise<string> {
@@ -24,9 +25,9 @@ export async function insertInstance(m: EntityManager, n: NewInstanceRow): Promi
     m,
     `INSERT INTO instances (project_id, user_id, name, kind, status, task_state, flavor_id, flavor_name, vcpus, ram_mb,
                             disk_gb, image_id, image_name, image_ref, throttles, zone, server_group_id, reservation_id,
-                            extra_specs, cpu_policy, limit_bounds, boot, restart_policy)
+                            extra_specs, cpu_policy, limit_bounds, boot, restart_policy, metadata)
      VALUES ($1, $2, $3, $4, 'BUILDING', 'scheduling', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-             $19, $20, $21)
+             $19, $20, $21, $22)
      RETURNING id`,
     [
       n.projectId,
@@ -50,6 +51,7 @@ export async function insertInstance(m: EntityManager, n: NewInstanceRow): Promi
       JSON.stringify(n.flavor.limitBounds),
       n.image.boot ? JSON.stringify(n.image.boot) : null,
       n.restartPolicy,
+      JSON.stringify(n.metadata),
     ],
   );
   if (!made) throw new Error('insert into instances returned no row');

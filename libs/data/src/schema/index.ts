@@ -20,6 +20,7 @@ import { HostCapabilities1765500000000 } from './1765500000000-host-capabilities
 import { Passwords1765600000000 } from './1765600000000-passwords';
 import { TokenNotify1765700000000 } from './1765700000000-token-notify';
 import { TenantDeletion1765800000000 } from './1765800000000-tenant-deletion';
+import { InstanceMetadata1765900000000 } from './1765900000000-instance-metadata';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -48,4 +49,5 @@ export const SCHEMA_MIGRATIONS = [
   Passwords1765600000000,
   TokenNotify1765700000000,
   TenantDeletion1765800000000,
+  InstanceMetadata1765900000000,
 ];

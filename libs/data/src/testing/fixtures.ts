@@ -94,6 +94,7 @@ export async function anInstance(
     const instanceId = await insertInstance(m, {
       projectId: fixture.projectId,
       userId: null,
+      metadata: {},
       name: fixture.name ?? 'fixture',
       kind: 'container',
       flavor: TINY_FLAVOR,
