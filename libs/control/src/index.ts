@@ -30,3 +30,4 @@ export * from './tenancy/passwords';
 export * from './tenancy/member-workflow';
 export * from './tenancy/token-workflow';
 export * from './tenancy/tenant-deletion';
+export * from './tenancy/keypair-workflow';

@@ -36,6 +36,7 @@ export * from './tenancy/tokens';
 export * from './tenancy/members';
 export * from './tenancy/users';
 export * from './tenancy/projects';
+export * from './tenancy/keypairs';
 export * from './hosts/host-rows';
 export * from './images/images';
 export * from './metrics/counts';

@@ -89,6 +89,7 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
   'POST /compute/v2.1/servers/:id/metadata': [{ metadata: { role: 'web' } }],
   'PUT /compute/v2.1/servers/:id/metadata': [{ metadata: { role: 'web' } }],
   'PUT /compute/v2.1/servers/:id/metadata/:key': [{ meta: { role: 'db' } }],
+  'POST /compute/v2.1/os-keypairs': [{ keypair: { name: 'fuzz-key' } }],
 };
 
 /**

@@ -86,6 +86,8 @@ interface RouteCase {
   ok: number;
   /** Keystone's X-Subject-Token: the caller's own token, or a fresh one of the caller's user. */
   subject?: 'own' | 'fresh';
+  /** :name is a key pair of the caller's own user, made for the cell. */
+  keypair?: boolean;
   /** Appended to the URL (a required query). */
   query?: string;
   target?: Target;
@@ -264,6 +266,11 @@ const CASES: Record<string, RouteCase> = {
     target: 'instance',
     ownership: 'project',
   },
+  'GET /compute/v2.1/os-keypairs': { access: 'any', ok: 200 },
+  'POST /compute/v2.1/os-keypairs': { access: 'member', ok: 200, body: () => ({ keypair: { name: unique() } }) },
+  // Each caller's own key pair named "mine" (made for the cell); another user's are never seen.
+  'GET /compute/v2.1/os-keypairs/:name': { access: 'any', ok: 200, keypair: true },
+  'DELETE /compute/v2.1/os-keypairs/:name': { access: 'member', ok: 202, keypair: true },
   'DELETE /compute/v2.1/servers/:id': { access: 'member', ok: 204, target: 'instance', ownership: 'project' },
   'POST /compute/v2.1/servers/:id/action': {
     access: 'member',
@@ -469,6 +476,18 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
     return res.body.token;
   }
 
+  /** A key pair of the caller's user, made for one cell (a caller with no user gets a name nobody has). */
+  async function ownKeypair(identity: Who): Promise<string> {
+    const name = unique();
+    if (!identity.user || !identity.project) return name;
+    const [row] = await api.sql<{ id: string }>(
+      `INSERT INTO keypairs (user_id, name, public_key, fingerprint) VALUES ($1, $2, 'ssh-ed25519 AAAA', 'f') RETURNING id`,
+      [identity.user, name],
+    );
+    expect(row).toBeDefined();
+    return name;
+  }
+
   /** A user of its own, a reader of project A, for one cell of the members' routes. */
   async function freshMember(): Promise<string> {
     const name = unique();
@@ -583,6 +602,7 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       if (url.includes(':user')) url = url.replace(':user', await freshMember());
       url = url.replace(':key', 'role');
       const identity = who[caller];
+      if (c.keypair) url = url.replace(':name', await ownKeypair(identity));
       const headers: Record<string, string> = identity.token ? { authorization: `Bearer ${identity.token}` } : {};
       if (c.subject) headers['x-subject-token'] = await subjectToken(c.subject, identity);
       const res = await api.call(method, url, c.body?.(identity), headers);
@@ -641,6 +661,7 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       let url = (id ? template.replace(':id', id) : template) + (c.query ?? '');
       if (url.includes(':user')) url = url.replace(':user', await freshMember());
       url = url.replace(':key', 'role');
+      if (c.keypair) url = url.replace(':name', await ownKeypair(who.admin));
       const res = await admin(method, url, c.body?.(who.admin));
       expect(res.status).toBe(c.ok);
       if (res.status === 204 || res.status >= 300) {

@@ -472,4 +472,92 @@ describe('the OpenStack face (real PostgreSQL)', () => {
     conforms(await call('GET', url, undefined, as(bob)), 404, 'novaError');
     conforms(await call('POST', url, { metadata: { a: 'b' } }, as(bob)), 404, 'novaError');
   });
+  it("keeps a user's key pairs: made or imported, listed, shown, deleted; a server keeps the key it was built with", async () => {
+    const alice = await login('alice', 'shop');
+    const made = conforms(
+      await call('POST', '/compute/v2.1/os-keypairs', { keypair: { name: 'laptop' } }, as(alice)),
+      200,
+      'keypairCreated',
+    );
+    expect(made.keypair.private_key).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----/);
+    expect(made.keypair.public_key).toMatch(/^ssh-ed25519 AAAA/);
+    const imported = await call(
+      'POST',
+      '/compute/v2.1/os-keypairs',
+      { keypair: { name: 'desk', public_key: `${made.keypair.public_key} alice@desk` } },
+      as(alice),
+    );
+    expect(conforms(imported, 200, 'keypairCreated').keypair).not.toHaveProperty('private_key');
+    expect(imported.body.keypair.fingerprint).toBe(made.keypair.fingerprint);
+    const list = conforms(await call('GET', '/compute/v2.1/os-keypairs', undefined, as(alice)), 200, 'keypairs');
+    expect(list.keypairs.map((k: any) => k.keypair.name)).toEqual(['desk', 'laptop']);
+    conforms(await call('GET', '/compute/v2.1/os-keypairs/laptop', undefined, as(alice)), 200, 'keypair');
+
+    // Refusals name the field and change nothing.
+    const before = await api.sql<{ n: number }>('SELECT count(*)::int AS n FROM keypairs');
+    const bad = await call(
+      'POST',
+      '/compute/v2.1/os-keypairs',
+      { keypair: { name: 'x', public_key: 'ssh-rsa nonsense' } },
+      as(alice),
+    );
+    expect(conforms(bad, 400, 'novaError').badRequest.message).toMatch(/^keypair\.public_key /);
+    const badName = await call('POST', '/compute/v2.1/os-keypairs', { keypair: { name: 'a/b' } }, as(alice));
+    expect(conforms(badName, 400, 'novaError').badRequest.message).toMatch(/^keypair\.name /);
+    conforms(
+      await call('POST', '/compute/v2.1/os-keypairs', { keypair: { name: 'laptop' } }, as(alice)),
+      409,
+      'novaError',
+    );
+    expect(await api.sql('SELECT count(*)::int AS n FROM keypairs')).toEqual(before);
+
+    // A server built with a key pair keeps its name and a copy of its key; an unknown one is a 404.
+    const server = await call(
+      'POST',
+      '/compute/v2.1/servers',
+      {
+        server: {
+          name: 'keyed',
+          imageRef: ids.image,
+          flavorRef: ids.flavor,
+          networks: [{ uuid: ids.network }],
+          key_name: 'laptop',
+        },
+      },
+      as(alice),
+    );
+    const id = conforms(server, 202, 'serverCreated').server.id as string;
+    expect((await call('GET', `/compute/v2.1/servers/${id}`, undefined, as(alice))).body.server.key_name).toBe(
+      'laptop',
+    );
+    expect((await api.call('GET', `/v1/instances/${id}`)).body.keyName).toBe('laptop');
+    const [row] = await api.sql<{ key_data: string }>('SELECT key_data FROM instances WHERE id = $1', [id]);
+    expect(row?.key_data).toBe(made.keypair.public_key);
+    const unknown = await call(
+      'POST',
+      '/compute/v2.1/servers',
+      {
+        server: {
+          name: 'unkeyed',
+          imageRef: ids.image,
+          flavorRef: ids.flavor,
+          networks: [{ uuid: ids.network }],
+          key_name: 'nope',
+        },
+      },
+      as(alice),
+    );
+    conforms(unknown, 404, 'novaError');
+
+    // Another user's key pairs do not exist for bob, not even to build with.
+    const bob = await login('bob', 'bank');
+    conforms(await call('GET', '/compute/v2.1/os-keypairs/laptop', undefined, as(bob)), 404, 'novaError');
+    conforms(await call('DELETE', '/compute/v2.1/os-keypairs/laptop', undefined, as(bob)), 404, 'novaError');
+    expect((await call('DELETE', '/compute/v2.1/os-keypairs/laptop', undefined, as(alice))).status).toBe(202);
+    conforms(await call('GET', '/compute/v2.1/os-keypairs/laptop', undefined, as(alice)), 404, 'novaError');
+    // The server keeps its copy.
+    expect(
+      (await api.sql<{ key_data: string }>('SELECT key_data FROM instances WHERE id = $1', [id]))[0]?.key_data,
+    ).toBe(made.keypair.public_key);
+  });
 });

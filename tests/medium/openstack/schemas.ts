@@ -320,6 +320,23 @@ export const SCHEMAS = {
     server: obj({ id: uuid, links: arr(link), 'OS-DCF:diskConfig': str, security_groups: arr(obj({ name: str })) }),
   }),
   consoleOutput: obj({ output: str }),
+  keypairs: obj({ keypairs: arr(obj({ keypair: obj({ name: str, public_key: str, fingerprint: str }) })) }),
+  keypairCreated: obj({
+    keypair: obj({ name: str, public_key: str, fingerprint: str, user_id: uuid, private_key: str }, ['private_key']),
+  }),
+  keypair: obj({
+    keypair: obj({
+      name: str,
+      public_key: str,
+      fingerprint: { type: 'string', pattern: '^([0-9a-f]{2}:){15}[0-9a-f]{2}$' },
+      user_id: uuid,
+      id: int,
+      created_at: str,
+      updated_at: nil,
+      deleted: { const: false },
+      deleted_at: nil,
+    }),
+  }),
   metadata: obj({ metadata: { type: 'object', additionalProperties: str } }),
   meta: obj({ meta: { type: 'object', additionalProperties: str, minProperties: 1, maxProperties: 1 } }),
   limits: obj({ limits: obj({ rate: arr({ type: 'object' }), absolute }) }),

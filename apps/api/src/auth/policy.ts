@@ -21,6 +21,8 @@ export const POLICY = {
   'auth:login': 'public',
   'openstack:versions': 'public',
   'token:validate': 'authenticated',
+  'keypair:list': 'authenticated',
+  'keypair:create': 'member',
   'project:members': 'project-admin',
   'user:password': 'authenticated',
   'metrics:get': 'admin',

@@ -6,6 +6,7 @@ import {
   ServerGroupEntity,
   resolveGroups,
   largestHost,
+  userKeypair,
 } from '@berth/data';
 import { type InstanceKind } from '@berth/contracts';
 import {
@@ -72,6 +73,9 @@ export class CreateRequests {
     if (!pairs.ok) throw BerthError.invalid(pairs.errors);
     const metadata = checkMetadata(dto.metadata ?? {}, 'metadata');
     if (!metadata.ok) throw BerthError.invalid(metadata.errors);
+    const keypair =
+      dto.keyName === undefined ? null : await userKeypair(this.dataSource.manager, principal.userId, dto.keyName);
+    if (dto.keyName !== undefined && !keypair) throw BerthError.notFound('key pair', dto.keyName, 'keyName');
     checkPortSecurity(dto, principal);
     await this.assertSomeHostHolds(flavor, dto.kind, throttles.value.pidsLimit);
     const group = dto.serverGroup === undefined ? null : await this.group(dto.serverGroup, projectId);
@@ -107,6 +111,8 @@ export class CreateRequests {
       reservationId: reservation?.id ?? null,
       restartPolicy: dto.restartPolicy ?? 'never',
       metadata: metadata.value,
+      keyName: keypair?.name ?? null,
+      keyData: keypair?.publicKey ?? null,
       portSecurity: dto.portSecurity ?? true,
     };
   }

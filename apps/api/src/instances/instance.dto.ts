@@ -212,6 +212,15 @@ export class CreateInstanceDto {
     description: `Your own key-value pairs (at most ${METADATA_MAX_ITEMS}; keys 1-${METADATA_MAX_LENGTH} characters, values up to ${METADATA_MAX_LENGTH})`,
   })
   metadata?: unknown;
+
+  @ApiPropertyOptional({
+    example: 'laptop',
+    description: "One of your key pairs by name: its public key becomes the instance's authorized key",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  keyName?: string;
 }
 
 export class InstanceQuery extends PageQuery {

@@ -199,6 +199,8 @@ export class InstanceView {
   @ApiProperty({ enum: RESTART_POLICIES }) restartPolicy!: RestartPolicy;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Your own key-value pairs' })
   metadata!: Record<string, string>;
+  @ApiProperty({ nullable: true, type: String, description: 'The key pair it was built with' })
+  keyName!: string | null;
   @ApiPropertyOptional({ type: FaultView, description: 'Present in status ERROR' }) fault?: Fault;
 
   /** The instance as `caller` sees it: a cloud admin also sees its host's name. */
@@ -231,6 +233,7 @@ export class InstanceView {
       launchedAt: r.launchedAt,
       restartPolicy: r.restartPolicy,
       metadata: r.metadata,
+      keyName: r.keyName,
       ...(r.status === 'ERROR' && r.fault ? { fault: r.fault } : {}),
     };
   }

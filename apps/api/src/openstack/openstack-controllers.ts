@@ -2,6 +2,7 @@ import { ComputeController } from './compute.controller';
 import { IdentityController } from './identity.controller';
 import { ServersController } from './servers.controller';
 import { ServerMetadataController } from './server-metadata.controller';
+import { KeypairsController } from './keypairs.controller';
 import { ImageController } from './image.controller';
 import { NetworkController } from './network.controller';
 
@@ -11,6 +12,7 @@ export const OPENSTACK_CONTROLLERS = [
   ComputeController,
   ServersController,
   ServerMetadataController,
+  KeypairsController,
   ImageController,
   NetworkController,
 ];

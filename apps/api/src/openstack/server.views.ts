@@ -81,7 +81,7 @@ export function serverDocument(r: InstanceRecord, base: string, admin: boolean):
     ...(WITH_PROGRESS.has(status) ? { progress: 0 } : {}),
     'OS-EXT-AZ:availability_zone': r.zone ?? 'nova',
     config_drive: '',
-    key_name: null,
+    key_name: r.keyName,
     'OS-SRV-USG:launched_at': r.launchedAt ? r.launchedAt.toISOString().replace('Z', '') : null,
     'OS-SRV-USG:terminated_at': null,
     security_groups: r.securityGroups.map((g) => ({ name: g.name })),

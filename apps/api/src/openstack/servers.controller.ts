@@ -25,6 +25,7 @@ const NOVA_FIELDS: Record<string, string> = {
   maxCount: 'server.max_count',
   zone: 'server.availability_zone',
   securityGroups: 'server.security_groups',
+  keyName: 'server.key_name',
 };
 
 type ListQuery = Record<string, string | string[] | undefined>;
@@ -177,6 +178,7 @@ export class ServersController {
       zone: stringAt(body, 'server.availability_zone', 255, true),
       securityGroups: groups,
       metadata: this.metadataOf(body),
+      keyName: stringAt(body, 'server.key_name', 255, true),
     };
     const defined = Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined));
     return validateBuilt(CreateInstanceDto, defined, NOVA_FIELDS);

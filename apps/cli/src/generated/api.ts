@@ -454,6 +454,12 @@ export const API: ApiOperations = {
         "required": false,
         "description": "Your own key-value pairs (at most 128; keys 1-255 characters, values up to 255)",
         "of": "string"
+      },
+      {
+        "name": "keyName",
+        "type": "string",
+        "required": false,
+        "description": "One of your key pairs by name: its public key becomes the instance's authorized key"
       }
     ]
   },
@@ -1450,6 +1456,12 @@ export const API: ApiOperations = {
         "required": false,
         "description": "Your own key-value pairs (at most 128; keys 1-255 characters, values up to 255)",
         "of": "string"
+      },
+      {
+        "name": "keyName",
+        "type": "string",
+        "required": false,
+        "description": "One of your key pairs by name: its public key becomes the instance's authorized key"
       }
     ]
   },

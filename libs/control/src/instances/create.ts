@@ -69,6 +69,9 @@ export interface NewInstances {
   restartPolicy: RestartPolicy;
   /** The tenant's key-value pairs, already checked. */
   metadata: Record<string, string>;
+  /** The caller's key pair, found: its name and public key. */
+  keyName: string | null;
+  keyData: string | null;
   /** False only where a cloud admin switched port security off (the API checks who asks). */
   portSecurity: boolean;
   /** Addresses the port may also send from, already checked; a pair without a MAC takes its port's. */

@@ -51,6 +51,9 @@ export interface InstanceRecord {
   restartPolicy: RestartPolicy;
   /** The tenant's own key-value pairs. */
   metadata: Record<string, string>;
+  /** The key pair it was built with, and its public key as it was then. */
+  keyName: string | null;
+  keyData: string | null;
   createdAt: Date;
   updatedAt: Date;
   launchedAt: Date | null;
@@ -111,7 +114,7 @@ export const INSTANCE_RECORD_SQL = `
          i.image_id AS "imageId", i.image_name AS "imageName", i.image_ref AS "imageRef", i.boot,
          i.cpu_policy AS "cpuPolicy", i.throttles, i.limit_bounds AS "limitBounds", i.pinned_cpus AS "pinnedCpus",
          i.applied_limits AS "appliedLimits", i.pending_resize AS "pendingResize",
-         i.fault, i.restart_policy AS "restartPolicy", i.metadata, i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
+         i.fault, i.restart_policy AS "restartPolicy", i.metadata, i.key_name AS "keyName", i.key_data AS "keyData", i.created_at AS "createdAt", i.updated_at AS "updatedAt", i.launched_at AS "launchedAt",
          p.id AS "portId", n.id AS "networkId", n.name AS "networkName", n.vlan, host(p.ip) AS ip, p.mac::text AS mac,
          masklen(n.cidr) AS "prefixLength", host(n.gateway) AS gateway, p.port_security AS "portSecurity",
          p.allowed_address_pairs AS "allowedAddressPairs", ${FIREWALL_SQL} AS firewall, i.extra_specs AS "extraSpecs",

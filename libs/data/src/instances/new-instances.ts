@@ -18,6 +18,9 @@ export interface NewInstanceRow {
   reservationId: string | null;
   restartPolicy: RestartPolicy;
   metadata: Record<string, string>;
+  /** The key pair's name and a copy of its public key, for the instance's authorized keys. */
+  keyName: string | null;
+  keyData: string | null;
 }
 
 export async function insertInstance(m: EntityManager, n: NewInstanceRow): Promise<string> {
@@ -25,9 +28,10 @@ export async function insertInstance(m: EntityManager, n: NewInstanceRow): Promi
     m,
     `INSERT INTO instances (project_id, user_id, name, kind, status, task_state, flavor_id, flavor_name, vcpus, ram_mb,
                             disk_gb, image_id, image_name, image_ref, throttles, zone, server_group_id, reservation_id,
-                            extra_specs, cpu_policy, limit_bounds, boot, restart_policy, metadata)
+                            extra_specs, cpu_policy, limit_bounds, boot, restart_policy, metadata,
+                            key_name, key_data)
      VALUES ($1, $2, $3, $4, 'BUILDING', 'scheduling', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-             $19, $20, $21, $22)
+             $19, $20, $21, $22, $23, $24)
      RETURNING id`,
     [
       n.projectId,
@@ -52,6 +56,8 @@ export async function insertInstance(m: EntityManager, n: NewInstanceRow): Promi
       n.image.boot ? JSON.stringify(n.image.boot) : null,
       n.restartPolicy,
       JSON.stringify(n.metadata),
+      n.keyName,
+      n.keyData,
     ],
   );
   if (!made) throw new Error('insert into instances returned no row');

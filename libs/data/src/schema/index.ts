@@ -21,6 +21,7 @@ import { Passwords1765600000000 } from './1765600000000-passwords';
 import { TokenNotify1765700000000 } from './1765700000000-token-notify';
 import { TenantDeletion1765800000000 } from './1765800000000-tenant-deletion';
 import { InstanceMetadata1765900000000 } from './1765900000000-instance-metadata';
+import { Keypairs1766000000000 } from './1766000000000-keypairs';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -50,4 +51,5 @@ export const SCHEMA_MIGRATIONS = [
   TokenNotify1765700000000,
   TenantDeletion1765800000000,
   InstanceMetadata1765900000000,
+  Keypairs1766000000000,
 ];

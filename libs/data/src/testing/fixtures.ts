@@ -95,6 +95,8 @@ export async function anInstance(
       projectId: fixture.projectId,
       userId: null,
       metadata: {},
+      keyName: null,
+      keyData: null,
       name: fixture.name ?? 'fixture',
       kind: 'container',
       flavor: TINY_FLAVOR,
