@@ -1,9 +1,9 @@
+import { newSshKeyPair } from '@berth/enroll';
 import { runCommand } from '@berth/platform';
 import { randomBytes, randomInt } from 'node:crypto';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
-import { utils } from 'ssh2';
 import { testRedisUrl } from '../medium/settings';
 import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
@@ -22,13 +22,13 @@ const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
 describe('enrolling a host over SSH (testbed host 2: real sshd, dockerd and OVS)', () => {
   let stack: TestStack;
   let db: Client;
-  const operator = utils.generateKeyPairSync('ed25519', { comment: 'berth-test-operator' });
+  const operator = newSshKeyPair('berth-test-operator');
   const name = `enrolled-${randomBytes(3).toString('hex')}`;
   let before = '';
   let agentUser = '';
 
   const enroll = (body: Record<string, unknown>) =>
-    stack.call('POST', '/v1/hosts', { name, address: tb.address(HOST), privateKey: operator.private, ...body });
+    stack.call('POST', '/v1/hosts', { name, address: tb.address(HOST), privateKey: operator.privateKey, ...body });
 
   beforeAll(async () => {
     const redis = new URL(testRedisUrl());
@@ -42,7 +42,7 @@ describe('enrolling a host over SSH (testbed host 2: real sshd, dockerd and OVS)
     db.on('error', () => undefined);
     await db.connect();
     before = await readFile(authorizedKeys, 'utf8');
-    await writeFile(authorizedKeys, `${before}${operator.public}\n`);
+    await writeFile(authorizedKeys, `${before}${operator.publicKey}\n`);
     for (const [path, body] of [
       ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 }],
       ['/v1/images', { name: 'busybox', kind: 'container', ref: tb.image }],
@@ -65,7 +65,7 @@ describe('enrolling a host over SSH (testbed host 2: real sshd, dockerd and OVS)
       authorizedKeys,
       now
         .split('\n')
-        .filter((l) => l && l !== operator.public.trim() && !l.endsWith('berth-migration'))
+        .filter((l) => l && l !== operator.publicKey.trim() && !l.endsWith('berth-migration'))
         .map((l) => `${l}\n`)
         .join(''),
     );
@@ -141,7 +141,7 @@ describe('enrolling a host over SSH (testbed host 2: real sshd, dockerd and OVS)
 
     // The operator's key is sealed at rest and in no log, job or queue record.
     const { rows } = await db.query(`SELECT private_key_sealed AS sealed FROM host_enrollments`);
-    const keyBody = operator.private.split('\n')[1] ?? '';
+    const keyBody = operator.privateKey.split('\n')[1] ?? '';
     expect(keyBody.length).toBeGreaterThan(20);
     for (const r of rows) expect(r.sealed).not.toContain(keyBody);
     const outbox = await db.query(`SELECT payload::text AS p FROM outbox`);

@@ -1,9 +1,9 @@
 import { domainName } from '@berth/drivers';
+import { newSshKeyPair } from '@berth/enroll';
 import { runCommand } from '@berth/platform';
 import { randomBytes, randomInt } from 'node:crypto';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
 import { guestExec, readyBoot, tcpFrom } from './support/probes';
 import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
@@ -30,7 +30,7 @@ class VmPair {
   stack!: TestStack;
   vm: any;
   peer: any;
-  readonly key = utils.generateKeyPairSync('ed25519', { comment: 'berth-test-migration' });
+  readonly key = newSshKeyPair('berth-test-migration');
   readonly keyPath = `/tmp/berth-test-migration-${randomBytes(4).toString('hex')}`;
   readonly payload = `payload-${randomBytes(6).toString('hex')}`;
 
@@ -48,10 +48,10 @@ class VmPair {
   }
 
   async start(failpoints: Record<number, string[]> = {}): Promise<void> {
-    await writeFile(this.keyPath, this.key.private, { mode: 0o600 });
+    await writeFile(this.keyPath, this.key.privateKey, { mode: 0o600 });
     // As enrollment does: the cloud's migration key is trusted by every host.
     for (const h of HOSTS) {
-      await writeFile(authorizedKeys(h), `${await readFile(authorizedKeys(h), 'utf8')}${this.key.public}\n`);
+      await writeFile(authorizedKeys(h), `${await readFile(authorizedKeys(h), 'utf8')}${this.key.publicKey}\n`);
     }
     this.stack = await TestStack.start({
       agent: false,
@@ -96,7 +96,7 @@ class VmPair {
         authorizedKeys(h),
         now
           .split('\n')
-          .filter((l) => l && l !== this.key.public.trim())
+          .filter((l) => l && l !== this.key.publicKey.trim())
           .map((l) => `${l}\n`)
           .join(''),
       );

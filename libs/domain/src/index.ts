@@ -24,3 +24,4 @@ export * from './security-rules';
 export * from './passwords';
 export * from './host-id';
 export * from './metadata';
+export * from './ssh-keys';

@@ -1,3 +1,4 @@
 export * from './enroll';
+export * from './keys';
 export * from './prerequisites';
 export * from './ssh';

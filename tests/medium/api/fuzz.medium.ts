@@ -1,5 +1,5 @@
+import { newSshKeyPair } from '@berth/enroll';
 import fc from 'fast-check';
-import { utils } from 'ssh2';
 import { routesOf } from '../../../apps/api/src/app';
 import { TestApi } from '../api-harness';
 
@@ -21,7 +21,7 @@ const SEED = process.env['FUZZ_SEED'] === undefined ? undefined : Number(process
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** An operator's SSH key, for enrollments that never connect (no scheduler runs in this tier). */
-const OPERATOR_KEY = utils.generateKeyPairSync('ed25519').private;
+const OPERATOR_KEY = newSshKeyPair().privateKey;
 
 /** A valid body for each route that takes one: the fuzzer mutates these so that it reaches past the first check. */
 const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {

@@ -1,4 +1,4 @@
-import { utils } from 'ssh2';
+import { newSshKeyPair } from '@berth/enroll';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,7 +100,7 @@ const unique = () => `r${randomBytes(4).toString('hex')}`;
 const fixture = { image: '', flavor: '', network: '' };
 const LOGIN_PASSWORD = 'matrix password one';
 /** An operator's SSH key, for enrollments that never connect here (no scheduler runs in this tier). */
-const OPERATOR_KEY = utils.generateKeyPairSync('ed25519').private;
+const OPERATOR_KEY = newSshKeyPair().privateKey;
 
 const CASES: Record<string, RouteCase> = {
   'GET /docs': { access: 'public', ok: 200 },

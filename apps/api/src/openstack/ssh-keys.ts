@@ -1,4 +1,5 @@
 import { BerthError } from '@berth/domain';
+import { newSshKeyPair } from '@berth/enroll';
 import { createHash } from 'node:crypto';
 import { utils, type ParsedKey } from 'ssh2';
 
@@ -15,6 +16,6 @@ export function readPublicKey(line: string, field: string): { publicKey: string;
 
 /** A new Ed25519 pair: its public key read as any given one, and its private key (OpenSSH format) for the caller. */
 export function newKeypair(field: string): { key: { publicKey: string; fingerprint: string }; privateKey: string } {
-  const made = utils.generateKeyPairSync('ed25519');
-  return { key: readPublicKey(made.public, field), privateKey: made.private };
+  const made = newSshKeyPair();
+  return { key: readPublicKey(made.publicKey, field), privateKey: made.privateKey };
 }

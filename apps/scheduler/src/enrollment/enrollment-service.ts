@@ -1,8 +1,7 @@
 import type { Fault } from '@berth/contracts';
 import type { EnrollHostJob, Enrollment, EnrollmentWorkflow } from '@berth/control';
-import { enroll, EnrollError, HostKeyMismatch, SshSession } from '@berth/enroll';
+import { enroll, EnrollError, HostKeyMismatch, newSshKeyPair, SshSession } from '@berth/enroll';
 import { errorMessage, type Logger, type SecretBox } from '@berth/platform';
-import { utils } from 'ssh2';
 
 export interface EnrollmentSettings {
   /** The agent's program on every host. */
@@ -59,7 +58,7 @@ export class EnrollmentService {
           'connect',
           `host key ${ssh.fingerprint} (${e.pinned === null ? 'first seen: pinned' : 'matches the pinned key'})`,
         );
-        const migrationKey = await this.store.migrationKey(this.box, newKeyPair);
+        const migrationKey = await this.store.migrationKey(this.box, () => newSshKeyPair('berth-migration'));
         const redis = await this.settings.redisUser(e.name);
         redisUser = redis.username;
         await enroll(
@@ -106,9 +105,4 @@ export class EnrollmentService {
       `the agent started but sent no heartbeat within ${this.settings.heartbeatTimeoutMs / 1000} s (see agent.log in its directory on the host)`,
     );
   }
-}
-
-function newKeyPair(): { privateKey: string; publicKey: string } {
-  const pair = utils.generateKeyPairSync('ed25519', { comment: 'berth-migration' });
-  return { privateKey: pair.private, publicKey: pair.public };
 }

@@ -16,7 +16,7 @@ import {
   setOperationTarget,
   type Actor,
 } from '@berth/data';
-import { BerthError } from '@berth/domain';
+import { BerthError, type SshKeyPair } from '@berth/domain';
 import type { SecretBox } from '@berth/platform';
 import type { DataSource } from 'typeorm';
 
@@ -49,11 +49,6 @@ export interface Enrollment extends Omit<EnrollmentRequest, 'privateKey'> {
 }
 
 const MIGRATION_KEY = 'migration-ssh-key';
-
-export interface SshKeyPair {
-  privateKey: string;
-  publicKey: string;
-}
 
 /** Host enrollments: the API records one, the scheduler carries it out (apps/scheduler's EnrollmentService). */
 export class EnrollmentWorkflow {
