@@ -1,5 +1,7 @@
+import { runCommand } from '@berth/platform';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TestStack } from './support/stack';
@@ -7,6 +9,7 @@ import { testEnv } from './support/test-env';
 
 const repo = resolve(__dirname, '../..');
 const env = testEnv();
+const instancesDir = join('/var/lib/berth/test-instances', `openstack-${randomBytes(3).toString('hex')}`);
 
 interface Run {
   code: number;
@@ -56,20 +59,36 @@ describe('the openstack client against the running stack', () => {
   const json = async (...args: string[]): Promise<any> => JSON.parse(await openstack(...args, '-f', 'json'));
 
   beforeAll(async () => {
-    stack = await TestStack.start();
+    dir = await mkdtemp(join(tmpdir(), 'berth-openstack-'));
+    // A host with both drivers, as deploy/up.sh runs it (VM disks where QEMU's user may read them).
+    stack = await TestStack.start({
+      env: {
+        BERTH_DRIVERS: 'docker,libvirt',
+        BERTH_VIRT_TYPE: 'qemu',
+        BERTH_INSTANCES_DIR: instancesDir,
+        BERTH_IMAGE_CACHE_DIR: join(instancesDir, 'image-cache'),
+      },
+    });
     // What deploy/up.sh seeds, so that the walk-through finds the same catalogue.
+    const vm = (file: string) => join(env.vmImageDir, file);
     for (const [path, body] of [
       ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 256, diskGb: 1 }],
       ['/v1/flavors', { name: 'm1.small', vcpus: 1, ramMb: 1024, diskGb: 10 }],
       ['/v1/images', { name: 'busybox', kind: 'container', ref: env.image }],
+      [
+        '/v1/images',
+        { name: 'test-vm', kind: 'vm', ref: vm('disk.qcow2'), kernelRef: vm('vmlinuz'), initrdRef: vm('initrd.img') },
+      ],
     ] as const) {
       expect((await stack.call('POST', path, body)).status).toBe(201);
     }
-    dir = await mkdtemp(join(tmpdir(), 'berth-openstack-'));
   });
   afterAll(async () => {
     await stack?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
+    await rm(join(instancesDir, 'image-cache'), { recursive: true, force: true });
+    await rmdir(instancesDir).catch(() => undefined);
+    await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
   });
 
   it('runs the README walk-through as written, each command succeeding', async () => {
@@ -86,6 +105,14 @@ describe('the openstack client against the running stack', () => {
     expect(res.out).toMatch(/vlan100=10\.100\.0\.\d+/);
     const left = (await stack.call('GET', '/v1/instances?limit=500')).body.items as Array<{ name: string }>;
     expect(left.map((i) => i.name)).not.toContain('web-1');
+    // The VM's root was given bob-key's public key, as its console said; the private key was answered once.
+    const publicKey = (await openstack('keypair', 'show', '--public-key', 'bob-key')).trim();
+    expect(publicKey).toMatch(/^ssh-ed25519 [A-Za-z0-9+/]+=*$/);
+    expect(res.out).toContain(`berth-test-vm: authorized key: ${publicKey}\n`);
+    const pem = await readFile(join(dir, 'bob-key.pem'), 'utf8');
+    expect(pem).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+\n-----END OPENSSH PRIVATE KEY-----\n*$/);
+    const derived = await run('ssh-keygen', ['-y', '-f', join(dir, 'bob-key.pem')]);
+    expect(derived.out.trim().split(' ').slice(0, 2).join(' ')).toBe(publicKey);
     const ops = (await stack.call('GET', '/v1/operations?limit=500')).body.items as Array<{ action: string }>;
     for (const action of ['instance.create', 'instance.stop', 'instance.start', 'instance.reboot', 'instance.delete']) {
       expect(ops.map((o) => o.action)).toContain(action);
@@ -104,20 +131,24 @@ describe('the openstack client against the running stack', () => {
     const networks = (await json('network', 'list')) as Array<{ ID: string; Name: string }>;
     expect(networks.map((n) => n.Name)).toEqual(['vlan100']);
 
+    // A key pair imported from the user's own public key, then a container with it.
+    expect(
+      (await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob@laptop', '-f', join(dir, 'id')])).code,
+    ).toBe(0);
+    const imported = await json('keypair', 'create', '--public-key', join(dir, 'id.pub'), 'laptop');
+    const fingerprint = await run('ssh-keygen', ['-l', '-E', 'md5', '-f', join(dir, 'id.pub')]);
+    expect(`MD5:${imported.fingerprint}`).toBe(fingerprint.out.split(' ')[1]);
     const created = await json(
-      'server',
-      'create',
-      '--flavor',
-      'm1.tiny',
-      '--image',
-      'busybox',
-      '--network',
-      'vlan100',
-      '--wait',
-      'web-2',
+      ...['server', 'create', '--flavor', 'm1.tiny', '--image', 'busybox', '--network', 'vlan100'],
+      ...['--key-name', 'laptop', '--wait', 'web-2'],
     );
     const berth = (await stack.call('GET', `/v1/instances/${created.id}`)).body;
-    expect(berth).toMatchObject({ name: 'web-2', status: 'ACTIVE', kind: 'container' });
+    expect(berth).toMatchObject({ name: 'web-2', status: 'ACTIVE', kind: 'container', keyName: 'laptop' });
+    // Root's authorized_keys in the container holds the key (without its comment), 0600 in a 0700 directory.
+    const inside = (...argv: string[]) => runCommand(['/usr/bin/docker', 'exec', `berth-${created.id}`, ...argv]);
+    const ownKey = (await readFile(join(dir, 'id.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
+    expect(await inside('cat', '/root/.ssh/authorized_keys')).toBe(`${ownKey}\n`);
+    expect(await inside('stat', '-c', '%a %u', '/root/.ssh', '/root/.ssh/authorized_keys')).toBe('700 0\n600 0\n');
     const shown = await json('server', 'show', 'web-2');
     expect(shown).toMatchObject({
       id: berth.id,

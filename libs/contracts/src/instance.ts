@@ -94,6 +94,11 @@ export interface InstanceSpec {
    * packet capture or a routing appliance). Absent: none.
    */
   grants?: Grant[];
+  /**
+   * OpenSSH public key lines for root's authorized keys (the instance's key pair), put in when the guest is built
+   * from its image: a container before it first starts, a VM through its config drive. Absent: none.
+   */
+  publicKeys?: string[];
 }
 
 export const GRANTS = ['NET_RAW'] as const;

@@ -1,4 +1,5 @@
 export * from './compute-driver';
+export * from './docker/authorized-keys';
 export * from './docker/container-config';
 export * from './docker/docker-driver';
 export * from './fake/fake-driver';

@@ -67,15 +67,18 @@ export async function sendStep(
 }
 
 /**
- * The instance as its target builds it: a container from its snapshot image, a VM from its own fetched disk on its
- * image; a cold resize with its new size, a migration with the size it has; on the CPUs claimed there.
+ * The instance as its target builds it: a container from its snapshot image (which holds root's authorized keys as
+ * the tenant left them: none are put in again), a VM from its own fetched disk on its image; a cold resize with its
+ * new size, a migration with the size it has; on the CPUs claimed there.
  */
 function specOnTarget(record: InstanceRecord, mig: MigrationRow): InstanceSpec {
-  const base = specOf(record);
+  const { publicKeys, ...base } = specOf(record);
   const size = mig.resize?.to;
+  const snapshot = base.kind === 'container' ? mig.snapshotRef : null;
   return {
     ...base,
-    imageRef: base.kind === 'container' && mig.snapshotRef ? mig.snapshotRef : base.imageRef,
+    ...(publicKeys && !snapshot ? { publicKeys } : {}),
+    imageRef: snapshot ?? base.imageRef,
     ...(size ? { diskGb: size.diskGb } : {}),
     limits: size
       ? instanceLimitsOf({ ...size, pinnedCpus: mig.targetPinnedCpus })

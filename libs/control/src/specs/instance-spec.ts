@@ -28,6 +28,7 @@ export function specOf(r: InstanceRecord): InstanceSpec {
     ...(grants.length > 0 ? { grants } : {}),
     imageRef: r.imageRef,
     ...(r.boot ? { boot: r.boot } : {}),
+    ...(r.keyData ? { publicKeys: [r.keyData] } : {}),
     limits: instanceLimitsOf(r),
     port: {
       id: r.portId,

@@ -14,7 +14,6 @@ import {
   ensurePipeline,
   hostVethName,
   INSTANCE_IFNAME,
-  linkExists,
   listPorts,
   plugContainerPort,
   probeDatapath,
@@ -26,6 +25,7 @@ import {
 import type { Reverter } from '@berth/platform';
 import type Docker from 'dockerode';
 import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
+import { installAuthorizedKeys } from './authorized-keys';
 import { diskQuotaOf, type DiskQuota } from './disk-quota';
 import { runSteps } from '../run-steps';
 import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE, LABEL_PORT } from './container-config';
@@ -129,6 +129,7 @@ export class DockerDriver implements ComputeDriver {
         }),
       );
       reverter.add(`remove container ${container.id}`, () => this.remove(spec));
+      await installAuthorizedKeys(container, spec.publicKeys ?? []);
       await step('start');
       await container.start();
       await step('network');
@@ -293,10 +294,6 @@ export class DockerDriver implements ComputeDriver {
     await container.update(dockerResources(spec.limits, this.hostLimits));
     const info = await container.inspect();
     return info.State.Running ? applyContainerLimits(this.limitsContext, spec, info) : null;
-  }
-
-  private async isPlugged(spec: InstanceSpec): Promise<boolean> {
-    return linkExists(this.net, hostVethName(spec.port.id));
   }
 
   async applyFirewall(spec: InstanceSpec): Promise<boolean> {

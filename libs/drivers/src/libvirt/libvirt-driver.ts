@@ -117,7 +117,7 @@ export class LibvirtDriver implements ComputeDriver {
       );
       if (!received) await createOverlay(this.run, image.disk, join(dir, 'disk.qcow2'), spec.diskGb);
       await step('seed');
-      await buildSeedIso(this.run, join(dir, 'seed.iso'), nocloudFiles(spec.id, spec.name, spec.port));
+      await buildSeedIso(this.run, join(dir, 'seed.iso'), nocloudFiles(spec.id, spec.name, spec.port, spec.publicKeys));
       await step('define');
       await this.net.failpoints.check('libvirt.define');
       const xml = instanceDomainXml(spec, { ...this.options, bridge: this.net.bridge }, image, dir);

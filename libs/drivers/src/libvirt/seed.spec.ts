@@ -1,5 +1,6 @@
 import { sampleSpec } from '../testing/sample-spec';
 import { CommandError } from '@berth/platform';
+import { parse } from 'yaml';
 import { buildSeedIso, nocloudFiles } from './seed';
 
 describe('NoCloud seed', () => {
@@ -11,6 +12,13 @@ describe('NoCloud seed', () => {
     expect(files['network-config']).toContain(`macaddress: "${port.mac}"`);
     expect(files['network-config']).toContain(`      - ${port.ip}/${port.prefixLength}\n`);
     expect(files['network-config']).toContain(`    gateway4: ${port.gateway}\n`);
+  });
+
+  it("lists the instance's public keys as cloud-init's public-keys, read back by a YAML parser as given", () => {
+    const keys = ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0 a"\nb', 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ'];
+    const meta = parse(nocloudFiles('id', 'web-1', port, keys)['meta-data'] ?? '') as Record<string, unknown>;
+    expect(meta).toEqual({ 'instance-id': 'id', 'local-hostname': 'web-1', 'public-keys': keys });
+    expect(nocloudFiles('id', 'web-1', port, [])['meta-data']).not.toContain('public-keys');
   });
 
   it('keeps a hostile string inside its YAML string: no new key, no new line', () => {

@@ -5,14 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * The files of a NoCloud config drive (cloud-init's "cidata" volume): who the instance is and its
- * static address, in network-config version 2. Strings go in as JSON strings, which YAML reads as
- * the same strings, so no value can add keys.
+ * The files of a NoCloud config drive (cloud-init's "cidata" volume): who the instance is, root's authorized
+ * keys (cloud-init's `public-keys`), and its static address, in network-config version 2. Strings go in as JSON
+ * strings, which YAML reads as the same strings, so no value can add keys.
  */
-export function nocloudFiles(instanceId: string, hostname: string, port: PortSpec): Record<string, string> {
+export function nocloudFiles(
+  instanceId: string,
+  hostname: string,
+  port: PortSpec,
+  publicKeys: readonly string[] = [],
+): Record<string, string> {
   const q = (s: string) => JSON.stringify(s);
+  const keys = publicKeys.length > 0 ? `public-keys:\n${publicKeys.map((k) => `  - ${q(k)}\n`).join('')}` : '';
   return {
-    'meta-data': `instance-id: ${q(instanceId)}\nlocal-hostname: ${q(hostname)}\n`,
+    'meta-data': `instance-id: ${q(instanceId)}\nlocal-hostname: ${q(hostname)}\n${keys}`,
     'network-config': [
       'version: 2',
       'ethernets:',
