@@ -34,6 +34,7 @@ import { HostsController } from './hosts/hosts.controller';
 import { ImagesController } from './images/images.controller';
 import { InstancesController } from './instances/instances.controller';
 import { CreateRequests } from './instances/create-requests';
+import { ImagesService } from './images/images.service';
 import { InstancesService } from './instances/instances.service';
 import { NetworksController } from './networks/networks.controller';
 import { AggregatesController } from './aggregates/aggregates.controller';
@@ -209,6 +210,7 @@ export class AppModule {
         ...workflows(env),
         eventHub(env, log),
         InstancesService,
+        ImagesService,
         CreateRequests,
         Lifecycle,
         {

@@ -83,7 +83,7 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
     }
   });
   ROUTES.set(app, routes);
-  acceptEmptyJson(fastify);
+  bodyParsers(fastify);
   // Everything done for a request (its log lines, the jobs it enqueues) carries its id.
   fastify.addHook('onRequest', (request, _reply, done) => withLogContext({ requestId: request.id }, done));
   fastify.addHook('onSend', async (request, reply) => {
@@ -120,9 +120,9 @@ type Fastify = ReturnType<ReturnType<NestFastifyApplication['getHttpAdapter']>['
 
 /**
  * An empty body sent as JSON (as some clients do on GET and DELETE) is no body, not a 400; anything else goes to
- * Fastify's own parser, with its guard against __proto__ and constructor keys.
+ * Fastify's own parser, with its guard against __proto__ and constructor keys. Bytes are read as bytes.
  */
-function acceptEmptyJson(fastify: Fastify): void {
+function bodyParsers(fastify: Fastify): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -132,6 +132,10 @@ function acceptEmptyJson(fastify: Fastify): void {
       return;
     }
     void parseJson(request, text, done);
+  });
+  // Glance's image upload (PUT /image/v2/images/{id}/file): its bytes as they came, for the face to judge.
+  fastify.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => {
+    done(null, body);
   });
 }
 

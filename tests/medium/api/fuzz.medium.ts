@@ -90,6 +90,12 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
   'PUT /compute/v2.1/servers/:id/metadata': [{ metadata: { role: 'web' } }],
   'PUT /compute/v2.1/servers/:id/metadata/:key': [{ meta: { role: 'db' } }],
   'POST /compute/v2.1/os-keypairs': [{ keypair: { name: 'fuzz-key' } }],
+  'POST /image/v2/images': [
+    { name: 'g1', container_format: 'docker', disk_format: 'raw', berth_ref: 'busybox' },
+    { name: 'g2', container_format: 'bare', berth_ref: '/var/lib/berth/images/test-vm/disk.qcow2' },
+  ],
+  // Glance's upload takes bytes, not JSON: any JSON but an empty body is refused.
+  'PUT /image/v2/images/:id/file': [{}],
 };
 
 /**

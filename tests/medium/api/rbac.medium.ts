@@ -282,6 +282,13 @@ const CASES: Record<string, RouteCase> = {
   'GET /image': { access: 'public', ok: 300 },
   'GET /image/v2/images': { access: 'any', ok: 200 },
   'GET /image/v2/images/:id': { access: 'any', ok: 200, target: 'image', ownership: 'project' },
+  'POST /image/v2/images': {
+    access: 'member',
+    ok: 201,
+    body: () => ({ name: unique(), container_format: 'docker', berth_ref: '127.0.0.1:5000/busybox' }),
+  },
+  'PUT /image/v2/images/:id/file': { access: 'member', ok: 204, target: 'image', ownership: 'project' },
+  'DELETE /image/v2/images/:id': { access: 'member', ok: 204, target: 'image', ownership: 'project' },
   'GET /network': { access: 'public', ok: 200 },
   'GET /network/v2.0/networks': { access: 'any', ok: 200 },
   'GET /network/v2.0/networks/:id': { access: 'any', ok: 200, target: 'network', ownership: 'cloud' },

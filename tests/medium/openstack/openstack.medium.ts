@@ -1,9 +1,7 @@
 import { TestApi } from '../api-harness';
-import { violations, type SchemaName } from './schemas';
+import { osClient } from './os-client';
 
 const PASSWORD = 'correct horse battery';
-
-type Answer = { status: number; body: any; headers: Record<string, unknown> };
 
 /**
  * The OpenStack face (real PostgreSQL): every answer checked against the upstream reference's shape (schemas.ts,
@@ -16,33 +14,8 @@ describe('the OpenStack face (real PostgreSQL)', () => {
   let api: TestApi;
   const ids = { flavor: '', image: '', network: '', shop: '', bank: '' };
 
-  const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
-    (await api.call(method as never, url, body, headers)) as Answer;
-  const as = (token: string) => ({ 'x-auth-token': token });
-
-  function conforms(res: Answer, status: number, schema: SchemaName): any {
-    expect({ status: res.status, body: res.body }).toMatchObject({ status });
-    expect(violations(schema, res.body)).toEqual([]);
-    expect(String(res.headers['x-openstack-request-id'])).toMatch(/^req-[0-9a-f-]{36}$/);
-    expect(String(res.headers['content-type'])).toMatch(/^application\/json/);
-    return res.body;
-  }
-
-  const auth = (user: string, password: string, project: string) => ({
-    auth: {
-      identity: {
-        methods: ['password'],
-        password: { user: { name: user, domain: { name: 'Default' }, password } },
-      },
-      scope: { project: { name: project, domain: { name: 'Default' } } },
-    },
-  });
-
-  async function login(user: string, project: string, password = PASSWORD): Promise<string> {
-    const res = await call('POST', '/identity/v3/auth/tokens', auth(user, password, project));
-    conforms(res, 201, 'token');
-    return String(res.headers['x-subject-token']);
-  }
+  const { call, as, conforms, auth, login: loginAs } = osClient(() => api);
+  const login = (user: string, project: string, password = PASSWORD) => loginAs(user, project, password);
 
   /** A server of alice's in shop, made ACTIVE on a host as a finished build leaves it. */
   async function activeServer(token: string, name = 'web'): Promise<string> {

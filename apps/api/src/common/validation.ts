@@ -92,7 +92,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 
 /**
  * Validates a DTO built in code (the OpenStack face builds Berth's requests from its own bodies) by the same rules as
- * a request's, each field named under `prefix` as the caller wrote it; throws the same 400.
+ * a request's, each field named as the caller wrote it (`names`: Berth's field to theirs); throws the same 400.
  */
 export async function validateBuilt<T extends object>(
   cls: new () => T,
@@ -101,14 +101,23 @@ export async function validateBuilt<T extends object>(
 ): Promise<T> {
   const dto = plainToInstance(cls, plain);
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
-  if (errors.length > 0) {
-    throw BerthError.invalid(
-      flatten(errors).map((e) => {
-        const top = e.field.split('.')[0] ?? e.field;
-        const named = names[top];
-        return named ? { ...e, field: e.field.replace(top, named), message: e.message.replace(top, named) } : e;
-      }),
-    );
-  }
+  if (errors.length > 0) throw BerthError.invalid(flatten(errors).map((e) => namedAs(e, names)));
   return dto;
+}
+
+/** Runs `work`, naming the fields of any refusal it throws as the caller wrote them (`names`: Berth's to theirs). */
+export async function underNames<T>(names: Record<string, string>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof BerthError) || error.details.length === 0) throw error;
+    const details = error.details.map((e) => namedAs(e, names));
+    throw new BerthError(error.code, details.map((e) => e.message).join('; '), details, error.quota, error.reason);
+  }
+}
+
+function namedAs(e: FieldError, names: Record<string, string>): FieldError {
+  const top = e.field.split('.')[0] ?? e.field;
+  const named = names[top];
+  return named ? { ...e, field: e.field.replace(top, named), message: e.message.replace(top, named) } : e;
 }

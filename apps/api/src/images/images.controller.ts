@@ -1,16 +1,6 @@
 import { requestImagePulls } from '@berth/control';
-import { deleteImage, hostsReadyFor, insertImage, visibleImages } from '@berth/data';
-import {
-  BerthError,
-  DOCKER_REFERENCE,
-  DOCKER_REFERENCE_RULE,
-  registryOf,
-  HOST_NAME,
-  isVmFileRef,
-  KERNEL_CMDLINE,
-  VM_FILE_REF_RULE,
-  type FieldError,
-} from '@berth/domain';
+import { hostsReadyFor, visibleImages } from '@berth/data';
+import { BerthError, HOST_NAME } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -26,12 +16,12 @@ import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
-import { findVisibleImage, targetProject } from '../common/projects';
-import { recordedChange } from '../common/recorded';
+import { findVisibleImage } from '../common/projects';
 import { UuidPipe } from '../common/uuid-pipe';
 import { ApiEnv } from '../config';
 import { OperationAccepted } from '../instances/instance.views';
 import { CreateImageDto, ImageList, ImageView } from './image.dto';
+import { ImagesService } from './images.service';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, Length, Matches } from 'class-validator';
 
 export class PrewarmDto {
@@ -65,6 +55,7 @@ export class ImagesController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: ApiEnv,
+    private readonly images: ImagesService,
   ) {}
 
   @Post()
@@ -77,70 +68,7 @@ export class ImagesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<ImageView> {
-    if (dto.kind === 'container' && dto.ref.length > 255) {
-      throw BerthError.invalid([
-        { field: 'ref', rule: 'maxLength', message: 'ref must be shorter than or equal to 255 characters' },
-      ]);
-    }
-    if (dto.kind === 'container' && !DOCKER_REFERENCE.test(dto.ref)) {
-      throw BerthError.invalid([{ field: 'ref', rule: 'matches', message: `ref must be ${DOCKER_REFERENCE_RULE}` }]);
-    }
-    // What a member's image may pull is the cloud's choice (its own registry, by default): an image is code
-    // every host of the cloud runs.
-    const registries = this.env.memberRegistries;
-    if (
-      dto.kind === 'container' &&
-      principal.role !== 'admin' &&
-      registries &&
-      !registries.includes(registryOf(dto.ref))
-    ) {
-      throw BerthError.invalid([
-        {
-          field: 'ref',
-          rule: 'registry',
-          message: `ref must come from a registry members may use (${registries.join(', ')}), not ${registryOf(dto.ref)}`,
-        },
-      ]);
-    }
-    if (dto.kind === 'vm') {
-      // Paths name the hosts' files: only the operator who controls them may register one.
-      if (principal.role !== 'admin') throw BerthError.forbidden('only a cloud admin may register a VM image');
-      const errors = vmImageErrors(dto);
-      if (errors.length > 0) throw BerthError.invalid(errors);
-    } else {
-      const vmOnly = (['kernelRef', 'initrdRef', 'cmdline'] as const).filter((f) => dto[f] !== undefined);
-      if (vmOnly.length > 0) {
-        throw BerthError.invalid(
-          vmOnly.map((field) => ({ field, rule: 'kind', message: `${field} is for VM images only` })),
-        );
-      }
-    }
-    const visibility = dto.visibility ?? (principal.role === 'admin' ? 'public' : 'private');
-    if (visibility === 'public' && principal.role !== 'admin')
-      throw BerthError.forbidden('only a cloud admin may publish an image');
-    if (visibility === 'public' && dto.project !== undefined) {
-      throw BerthError.invalid([
-        { field: 'project', rule: 'visibility', message: 'a public image belongs to no project' },
-      ]);
-    }
-    const projectId = visibility === 'private' ? await targetProject(this.dataSource, principal, dto.project) : null;
-    const image = await recordedChange(
-      this.dataSource,
-      { ...actorOf(principal, requestId), projectId: projectId ?? principal.projectId },
-      'image.create',
-      'image',
-      (m) =>
-        insertImage(m, {
-          name: dto.name,
-          kind: dto.kind,
-          ref: dto.ref,
-          kernelRef: dto.kernelRef ?? null,
-          initrdRef: dto.initrdRef ?? null,
-          cmdline: dto.cmdline ?? null,
-          projectId,
-        }),
-    );
-    return ImageView.of(image);
+    return ImageView.of(await this.images.register(dto, principal, requestId));
   }
 
   @Get()
@@ -205,42 +133,6 @@ export class ImagesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<void> {
-    const image = await findVisibleImage(this.dataSource, principal, id, 'id');
-    if (image.projectId === null && principal.role !== 'admin')
-      throw BerthError.forbidden('only a cloud admin may delete a public image');
-    await recordedChange(
-      this.dataSource,
-      { ...actorOf(principal, requestId), projectId: image.projectId ?? principal.projectId },
-      'image.delete',
-      'image',
-      async (m) => {
-        await deleteImage(m, image.id);
-        return image;
-      },
-    );
+    await this.images.remove(id, principal, requestId);
   }
-}
-
-/** A VM image's files must be paths or URLs the hosts reach; an initrd or command line needs a kernel. */
-function vmImageErrors(dto: CreateImageDto): FieldError[] {
-  const errors: FieldError[] = [];
-  for (const field of ['ref', 'kernelRef', 'initrdRef'] as const) {
-    const value = dto[field];
-    if (value !== undefined && !isVmFileRef(value)) {
-      errors.push({ field, rule: 'matches', message: `${field} must be ${VM_FILE_REF_RULE}` });
-    }
-  }
-  for (const field of ['initrdRef', 'cmdline'] as const) {
-    if (dto[field] !== undefined && dto.kernelRef === undefined) {
-      errors.push({ field, rule: 'kernelRef', message: `${field} needs kernelRef (direct kernel boot)` });
-    }
-  }
-  if (dto.cmdline !== undefined && !KERNEL_CMDLINE.test(dto.cmdline)) {
-    errors.push({
-      field: 'cmdline',
-      rule: 'matches',
-      message: 'cmdline must be printable ASCII on one line, at most 512',
-    });
-  }
-  return errors;
 }

@@ -1,13 +1,16 @@
 import { visibleImage, visibleImages, type ImageEntity } from '@berth/data';
 import { BerthError, isUuid } from '@berth/domain';
-import { Controller, Get, HttpCode, Param, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
-import { CurrentPrincipal, projectScope, type Principal } from '../auth/principal';
+import { CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
+import { underNames, validateBuilt } from '../common/validation';
+import { CreateImageDto } from '../images/image.dto';
+import { ImagesService } from '../images/images.service';
 import { ApiEnv } from '../config';
-import { intAt, queryValue } from './os-body';
+import { intAt, queryValue, refuseField, stringAt } from './os-body';
 import { novaTime, publicBase } from './os-http';
 import { OsIdPipe } from './os-id.pipe';
 
@@ -43,13 +46,42 @@ export const imageDocument = (i: ImageEntity) => ({
 
 type ImageQuery = Record<string, string | string[] | undefined>;
 
-/** Glance v2 at /image: the images a project may boot, read only here. */
+/** Berth's image fields as a Glance body names them. */
+const GLANCE_FIELDS: Record<string, string> = {
+  kind: 'container_format',
+  ref: 'berth_ref',
+  kernelRef: 'berth_kernel_ref',
+  initrdRef: 'berth_initrd_ref',
+  cmdline: 'berth_cmdline',
+};
+
+/** The kind of image Glance's formats describe: docker (with disk_format raw) a container, bare qcow2 a VM. */
+function kindOf(body: unknown): 'container' | 'vm' {
+  const container = stringAt(body, 'container_format', 32, true);
+  const disk = stringAt(body, 'disk_format', 32, true);
+  if (container === 'docker') {
+    if (disk !== undefined && disk !== 'raw') refuseField('disk_format', 'isIn', 'must be raw for a docker image');
+    return 'container';
+  }
+  if (container === 'bare') {
+    if (disk !== undefined && disk !== 'qcow2') refuseField('disk_format', 'isIn', 'must be qcow2 for a VM image');
+    return 'vm';
+  }
+  return refuseField(
+    'container_format',
+    container === undefined ? 'required' : 'isIn',
+    'must be docker (a container image) or bare (a VM image, qcow2)',
+  );
+}
+
+/** Glance v2 at /image: the images a project may boot; registered and deleted by reference, as through /v1. */
 @ApiExcludeController()
 @Controller('image')
 export class ImageController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: ApiEnv,
+    private readonly images: ImagesService,
   ) {}
 
   @Get()
@@ -80,6 +112,69 @@ export class ImageController {
       schema: '/v2/schemas/images',
       ...(more ? { next: `/v2/images?marker=${last.id}&limit=${limit}` } : {}),
     };
+  }
+
+  /**
+   * Registers an image by reference, as /v1 does (Glance's create without an upload): `container_format` docker is a
+   * container image, bare a VM image (disk_format qcow2); the property `berth_ref` names it (a registry reference or
+   * the hosts' path or URL), and a VM's `berth_kernel_ref`, `berth_initrd_ref` and `berth_cmdline` its direct kernel
+   * boot. Visibility as Glance: private unless `public` is asked (the cloud admin's). Other properties are not kept.
+   */
+  @Post('v2/images')
+  @Policy('image:create')
+  @HttpCode(201)
+  async create(@Body() body: unknown, @CurrentPrincipal() principal: Principal, @CurrentRequestId() requestId: string) {
+    const plain = {
+      name: stringAt(body, 'name', 255),
+      kind: kindOf(body),
+      ref: stringAt(body, 'berth_ref', 1024),
+      kernelRef: stringAt(body, 'berth_kernel_ref', 1024, true),
+      initrdRef: stringAt(body, 'berth_initrd_ref', 1024, true),
+      cmdline: stringAt(body, 'berth_cmdline', 512, true),
+      visibility: stringAt(body, 'visibility', 32, true) ?? 'private',
+    };
+    const defined = Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined));
+    const dto = await validateBuilt(CreateImageDto, defined, GLANCE_FIELDS);
+    return imageDocument(await underNames(GLANCE_FIELDS, () => this.images.register(dto, principal, requestId)));
+  }
+
+  /** As /v1: the cloud admin deletes any image, a member its project's private ones; running instances keep theirs. */
+  @Delete('v2/images/:id')
+  @Policy('image:delete')
+  @HttpCode(204)
+  async remove(
+    @Param('id', new OsIdPipe('image')) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequestId() requestId: string,
+  ): Promise<void> {
+    if (!isUuid(id)) throw BerthError.notFound('image', id);
+    await this.images.remove(id.toLowerCase(), principal, requestId);
+  }
+
+  /**
+   * Glance's upload. Berth's images are references, active from the start: the empty upload the client sends when its
+   * stdin is not a terminal changes nothing (204); bytes are refused (409, as Glance refuses an upload to an active
+   * image), and the client then deletes the image it made.
+   */
+  @Put('v2/images/:id/file')
+  @Policy('image:create')
+  @HttpCode(204)
+  async upload(
+    @Param('id', new OsIdPipe('image')) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    const image = isUuid(id) ? await visibleImage(this.dataSource.manager, id, true, projectScope(principal)) : null;
+    if (!image) throw BerthError.notFound('image', id);
+    const data = request.body;
+    if (data === undefined || (Buffer.isBuffer(data) && data.length === 0)) return;
+    if (!Buffer.isBuffer(data))
+      refuseField('body', 'contentType', 'must be the image data, as application/octet-stream');
+    throw BerthError.conflict(
+      'Berth registers images by reference (the berth_ref property): an upload is not kept',
+      'file',
+      'state',
+    );
   }
 
   @Get('v2/images/:id')
