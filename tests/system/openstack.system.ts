@@ -19,9 +19,16 @@ interface Run {
 
 function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return new Promise((done) => {
-    execFile(file, args, { ...options, maxBuffer: 16 * 1024 * 1024, timeout: 600_000 }, (error, out, err) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out, err });
-    });
+    const child = execFile(
+      file,
+      args,
+      { ...options, maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
+      (error, out, err) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out, err });
+      },
+    );
+    // An empty stdin, as from </dev/null: `openstack image create` reads a stdin that is no terminal as image data.
+    child.stdin?.end();
   });
 }
 
@@ -40,19 +47,27 @@ async function walkThrough(): Promise<string> {
 describe('the openstack client against the running stack', () => {
   let stack: TestStack;
   let dir: string;
-  const osEnv = (): NodeJS.ProcessEnv => ({
+  /** The client's settings for this stack, with `auth`: bob's password in shop, or the cloud admin's token. */
+  const clientEnv = (auth: Record<string, string>): NodeJS.ProcessEnv => ({
     PATH: process.env['PATH'],
     HOME: dir,
     OS_AUTH_URL: `${stack.url}/identity/v3`,
     OS_IDENTITY_API_VERSION: '3',
-    OS_USERNAME: 'bob',
-    OS_PASSWORD: 'a long password for bob',
-    OS_PROJECT_NAME: 'shop',
-    OS_USER_DOMAIN_NAME: 'Default',
     OS_PROJECT_DOMAIN_NAME: 'Default',
+    ...auth,
   });
-  const openstack = async (...args: string[]) => {
-    const res = await run('openstack', args, { env: osEnv() });
+  const osEnv = () =>
+    clientEnv({
+      OS_USERNAME: 'bob',
+      OS_PASSWORD: 'a long password for bob',
+      OS_PROJECT_NAME: 'shop',
+      OS_USER_DOMAIN_NAME: 'Default',
+    });
+  const adminEnv = () => clientEnv({ OS_AUTH_TYPE: 'v3token', OS_TOKEN: stack.token, OS_PROJECT_NAME: 'admin' });
+  const openstack = async (...args: string[]) => run2(osEnv(), args);
+  const asAdmin = async (...args: string[]) => run2(adminEnv(), args);
+  const run2 = async (env: NodeJS.ProcessEnv, args: string[]) => {
+    const res = await run('openstack', args, { env });
     if (res.code !== 0) throw new Error(`openstack ${args.join(' ')} exited ${res.code}: ${res.err}`);
     return res.out;
   };
@@ -131,7 +146,25 @@ describe('the openstack client against the running stack', () => {
     const networks = (await json('network', 'list')) as Array<{ ID: string; Name: string }>;
     expect(networks.map((n) => n.Name)).toEqual(['vlan100']);
 
-    // A key pair imported from the user's own public key, then a container with it.
+    // The cloud admin registers an image by reference and makes a provider network, then its subnet, as Neutron
+    // orders them (the client's stdin is no terminal: it uploads nothing, which Berth accepts).
+    await asAdmin(
+      ...['image', 'create', '--container-format', 'docker', '--disk-format', 'raw', '--public'],
+      ...['--property', `berth_ref=${env.image}`, 'busybox-2'],
+    );
+    await asAdmin('network', 'create', '--provider-network-type', 'vlan', '--provider-segment', '101', 'net101');
+    const subnet = JSON.parse(
+      await asAdmin(
+        ...['subnet', 'create', '--network', 'net101', '--subnet-range', '10.101.0.0/24', '--no-dhcp'],
+        ...['--allocation-pool', 'start=10.101.0.20,end=10.101.0.29', 'sub101', '-f', 'json'],
+      ),
+    );
+    expect(subnet).toMatchObject({ name: 'sub101', cidr: '10.101.0.0/24', gateway_ip: '10.101.0.1' });
+    expect((await stack.call('GET', '/v1/networks')).body.items).toContainEqual(
+      expect.objectContaining({ name: 'net101', vlan: 101, cidr: '10.101.0.0/24', ipsTotal: 10 }),
+    );
+
+    // A key pair imported from the user's own public key, then a container with it, from that image on that network.
     expect(
       (await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob@laptop', '-f', join(dir, 'id')])).code,
     ).toBe(0);
@@ -139,11 +172,12 @@ describe('the openstack client against the running stack', () => {
     const fingerprint = await run('ssh-keygen', ['-l', '-E', 'md5', '-f', join(dir, 'id.pub')]);
     expect(`MD5:${imported.fingerprint}`).toBe(fingerprint.out.split(' ')[1]);
     const created = await json(
-      ...['server', 'create', '--flavor', 'm1.tiny', '--image', 'busybox', '--network', 'vlan100'],
+      ...['server', 'create', '--flavor', 'm1.tiny', '--image', 'busybox-2', '--network', 'net101'],
       ...['--key-name', 'laptop', '--wait', 'web-2'],
     );
     const berth = (await stack.call('GET', `/v1/instances/${created.id}`)).body;
     expect(berth).toMatchObject({ name: 'web-2', status: 'ACTIVE', kind: 'container', keyName: 'laptop' });
+    expect(berth.ip).toMatch(/^10\.101\.0\.2\d$/);
     // Root's authorized_keys in the container holds the key (without its comment), 0600 in a 0700 directory.
     const inside = (...argv: string[]) => runCommand(['/usr/bin/docker', 'exec', `berth-${created.id}`, ...argv]);
     const ownKey = (await readFile(join(dir, 'id.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
@@ -153,7 +187,7 @@ describe('the openstack client against the running stack', () => {
     expect(shown).toMatchObject({
       id: berth.id,
       status: 'ACTIVE',
-      addresses: { vlan100: [berth.ip] },
+      addresses: { net101: [berth.ip] },
       hostId: berth.hostId,
       'OS-EXT-STS:power_state': 1,
     });
@@ -164,5 +198,10 @@ describe('the openstack client against the running stack', () => {
     expect(limits.find((l) => l.Name === 'maxTotalInstances')?.Value).toBe(quota.instances.limit);
     await openstack('server', 'delete', '--wait', 'web-2');
     expect((await stack.call('GET', `/v1/instances/${created.id}`)).status).toBe(404);
+    await asAdmin('subnet', 'delete', 'sub101');
+    await asAdmin('network', 'delete', 'net101');
+    await asAdmin('image', 'delete', 'busybox-2');
+    const left = (await stack.call('GET', '/v1/networks')).body.items as Array<{ name: string }>;
+    expect(left.map((n) => n.name)).toEqual(['vlan100']);
   }, 600_000);
 });

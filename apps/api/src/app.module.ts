@@ -35,6 +35,7 @@ import { ImagesController } from './images/images.controller';
 import { InstancesController } from './instances/instances.controller';
 import { CreateRequests } from './instances/create-requests';
 import { ImagesService } from './images/images.service';
+import { NetworksService } from './networks/networks.service';
 import { InstancesService } from './instances/instances.service';
 import { NetworksController } from './networks/networks.controller';
 import { AggregatesController } from './aggregates/aggregates.controller';
@@ -211,6 +212,7 @@ export class AppModule {
         eventHub(env, log),
         InstancesService,
         ImagesService,
+        NetworksService,
         CreateRequests,
         Lifecycle,
         {

@@ -96,6 +96,10 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
   ],
   // Glance's upload takes bytes, not JSON: any JSON but an empty body is refused.
   'PUT /image/v2/images/:id/file': [{}],
+  'POST /network/v2.0/networks': [{ network: { name: 'n2', 'provider:segmentation_id': 201 } }],
+  'POST /network/v2.0/subnets': [
+    { subnet: { network_id: '00000000-0000-4000-8000-000000000000', cidr: '10.78.0.0/24' } },
+  ],
 };
 
 /**

@@ -92,7 +92,9 @@ interface RouteCase {
   query?: string;
   target?: Target;
   ownership?: Ownership;
-  body?: (who: Who) => unknown;
+  /** The body is given a network without a subnet, made for the cell (Neutron's subnet create). */
+  bareNetwork?: boolean;
+  body?: (who: Who, bareNetwork?: string) => unknown;
 }
 
 const unique = () => `r${randomBytes(4).toString('hex')}`;
@@ -294,6 +296,19 @@ const CASES: Record<string, RouteCase> = {
   'GET /network/v2.0/networks/:id': { access: 'any', ok: 200, target: 'network', ownership: 'cloud' },
   'GET /network/v2.0/subnets': { access: 'any', ok: 200 },
   'GET /network/v2.0/subnets/:id': { access: 'any', ok: 200, target: 'subnet', ownership: 'cloud' },
+  'POST /network/v2.0/networks': {
+    access: 'admin',
+    ok: 201,
+    body: () => ({ network: { name: unique(), 'provider:segmentation_id': nextVlan() } }),
+  },
+  'DELETE /network/v2.0/networks/:id': { access: 'admin', ok: 204, target: 'network', ownership: 'cloud' },
+  'POST /network/v2.0/subnets': {
+    access: 'admin',
+    ok: 201,
+    bareNetwork: true,
+    body: (_who, network) => ({ subnet: { network_id: network, cidr: '10.68.0.0/24' } }),
+  },
+  'DELETE /network/v2.0/subnets/:id': { access: 'admin', ok: 204, target: 'subnet', ownership: 'cloud' },
   'GET /network/v2.0/ports': { access: 'any', ok: 200 },
   'GET /network/v2.0/ports/:id': { access: 'any', ok: 200, target: 'port', ownership: 'project' },
   'GET /network/v2.0/quotas/:project': { access: 'any', ok: 200, target: 'project', ownership: 'project' },
@@ -503,6 +518,14 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
     return name;
   }
 
+  /** A network without its subnet, made through Neutron. */
+  async function bareNetwork(): Promise<string> {
+    const body = { network: { name: unique(), 'provider:segmentation_id': nextVlan() } };
+    const res = await admin('POST', '/network/v2.0/networks', body);
+    expect(res.status).toBe(201);
+    return res.body.network.id;
+  }
+
   /** A fresh resource of project A (or cloud-wide) for one cell. */
   async function fresh(target: Target): Promise<string> {
     switch (target) {
@@ -612,7 +635,8 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       if (c.keypair) url = url.replace(':name', await ownKeypair(identity));
       const headers: Record<string, string> = identity.token ? { authorization: `Bearer ${identity.token}` } : {};
       if (c.subject) headers['x-subject-token'] = await subjectToken(c.subject, identity);
-      const res = await api.call(method, url, c.body?.(identity), headers);
+      const bare = c.bareNetwork ? await bareNetwork() : '';
+      const res = await api.call(method, url, c.body?.(identity, bare), headers);
       expect({ status: res.status, body: res.status >= 400 ? res.body : 'ok' }).toMatchObject({
         status: expected(c, caller, identity),
       });

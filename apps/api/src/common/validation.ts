@@ -119,5 +119,8 @@ export async function underNames<T>(names: Record<string, string>, work: () => P
 function namedAs(e: FieldError, names: Record<string, string>): FieldError {
   const top = e.field.split('.')[0] ?? e.field;
   const named = names[top];
-  return named ? { ...e, field: e.field.replace(top, named), message: e.message.replace(top, named) } : e;
+  if (!named) return e;
+  // A message that starts with the field's name ("ref must be ...") names it as the caller did.
+  const message = e.message.startsWith(top) ? `${named}${e.message.slice(top.length)}` : e.message;
+  return { ...e, field: `${named}${e.field.slice(top.length)}`, message };
 }

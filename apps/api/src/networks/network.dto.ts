@@ -2,8 +2,8 @@ import { RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
-/** A provider network: one VLAN on the hosts' integration bridge, with one IPv4 subnet. */
-export class CreateNetworkDto {
+/** A provider network's name and VLAN, on the hosts' integration bridge. */
+export class NetworkIdentityDto {
   @ApiProperty({ example: 'vlan100', pattern: RESOURCE_NAME.source })
   @IsString()
   @Matches(RESOURCE_NAME, { message: `name must be ${RESOURCE_NAME_RULE}` })
@@ -14,7 +14,10 @@ export class CreateNetworkDto {
   @Min(1)
   @Max(4094)
   vlan!: number;
+}
 
+/** A provider network: one VLAN on the hosts' integration bridge, with one IPv4 subnet. */
+export class CreateNetworkDto extends NetworkIdentityDto {
   @ApiProperty({ example: '10.0.0.0/24' })
   @IsString()
   @MaxLength(18)
@@ -42,10 +45,15 @@ export class NetworkView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty() vlan!: number;
-  @ApiProperty() cidr!: string;
-  @ApiProperty() gateway!: string;
-  @ApiProperty() allocationStart!: string;
-  @ApiProperty() allocationEnd!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'null until the network has its subnet (made through Neutron)',
+  })
+  cidr!: string | null;
+  @ApiProperty({ nullable: true, type: String }) gateway!: string | null;
+  @ApiProperty({ nullable: true, type: String }) allocationStart!: string | null;
+  @ApiProperty({ nullable: true, type: String }) allocationEnd!: string | null;
   @ApiProperty({ description: 'Addresses held by ports' }) ipsUsed!: number;
   @ApiProperty({ description: 'Addresses the pool can hand out (the gateway excluded)' }) ipsTotal!: number;
   @ApiProperty() createdAt!: Date;

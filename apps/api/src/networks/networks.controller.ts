@@ -1,5 +1,5 @@
-import { deleteNetwork, insertNetwork, lockNetworkPorts, networkRow, networkRows, type NetworkRow } from '@berth/data';
-import { BerthError, formatIPv4, planNetwork, poolSize } from '@berth/domain';
+import { networkRow, networkRows, planOf, type NetworkRow } from '@berth/data';
+import { BerthError, planNetwork, poolSize } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -10,16 +10,17 @@ import {
   ApiOperation,
 } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { actorOf, CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
-import { recordedChange } from '../common/recorded';
+import { CurrentPrincipal, CurrentRequestId, type Principal } from '../auth/principal';
 import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
 import { UuidPipe } from '../common/uuid-pipe';
 import { CreateNetworkDto, NetworkList, NetworkView } from './network.dto';
+import { NetworksService } from './networks.service';
 
-/** Field by field, with the size of its pool worked out from its plan. */
-function view(row: NetworkRow): NetworkView {
-  const plan = planNetwork(row);
+/** Field by field, with the size of its pool worked out from its plan (none before its subnet). */
+export function view(row: NetworkRow): NetworkView {
+  const subnet = planOf(row);
+  const plan = subnet ? planNetwork(subnet) : null;
   return {
     id: row.id,
     name: row.name,
@@ -29,7 +30,7 @@ function view(row: NetworkRow): NetworkView {
     allocationStart: row.allocationStart,
     allocationEnd: row.allocationEnd,
     ipsUsed: row.ipsUsed,
-    ipsTotal: plan.ok ? poolSize(plan.value) : 0,
+    ipsTotal: plan?.ok ? poolSize(plan.value) : 0,
     createdAt: row.createdAt,
   };
 }
@@ -40,7 +41,10 @@ function view(row: NetworkRow): NetworkView {
 @ApiErrors(401)
 @Controller('v1/networks')
 export class NetworksController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly networks: NetworksService,
+  ) {}
 
   @Post()
   @Policy('network:create')
@@ -52,24 +56,8 @@ export class NetworksController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<NetworkView> {
-    const plan = planNetwork(dto);
-    if (!plan.ok) throw BerthError.invalid(plan.errors);
-    const created = await recordedChange(
-      this.dataSource,
-      actorOf(principal, requestId),
-      'network.create',
-      'network',
-      (m) =>
-        insertNetwork(m, {
-          name: dto.name,
-          vlan: dto.vlan,
-          cidr: plan.value.cidr,
-          gateway: dto.gateway,
-          allocationStart: formatIPv4(plan.value.poolStart),
-          allocationEnd: formatIPv4(plan.value.poolEnd),
-        }),
-    );
-    return view(created);
+    const { name, vlan, ...subnet } = dto;
+    return view(await this.networks.create({ name, vlan, subnet }, principal, requestId));
   }
 
   @Get()
@@ -91,7 +79,6 @@ export class NetworksController {
     return view(found);
   }
 
-  /** Refused while any port (an instance's address) is on the network. */
   @Delete(':id')
   @Policy('network:delete')
   @ApiOperation({ summary: 'Delete a network that has no ports (admin)' })
@@ -103,18 +90,6 @@ export class NetworksController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<void> {
-    await recordedChange(this.dataSource, actorOf(principal, requestId), 'network.delete', 'network', async (m) => {
-      const ports = await lockNetworkPorts(m, id);
-      if (ports === null) throw BerthError.notFound('network', id);
-      if (ports > 0) {
-        throw BerthError.conflict(
-          `the network still has ${ports} port(s); delete their instances first`,
-          'id',
-          'inUse',
-        );
-      }
-      await deleteNetwork(m, id);
-      return { id };
-    });
+    await this.networks.remove(id, principal, requestId);
   }
 }

@@ -18,14 +18,14 @@ export function subnetIdOf(networkId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-const networkDocument = (n: NetworkEntity) => ({
+export const networkDocument = (n: NetworkEntity) => ({
   id: n.id,
   name: n.name,
   status: 'ACTIVE',
   admin_state_up: true,
   shared: true,
   external: false,
-  subnets: [subnetIdOf(n.id)],
+  subnets: n.cidr === null ? [] : [subnetIdOf(n.id)],
   tenant_id: '',
   project_id: '',
   mtu: 1500,
@@ -41,9 +41,9 @@ const networkDocument = (n: NetworkEntity) => ({
   updated_at: novaTime(n.createdAt),
 });
 
-const subnetDocument = (n: NetworkEntity) => ({
+export const subnetDocument = (n: NetworkEntity) => ({
   id: subnetIdOf(n.id),
-  name: n.name,
+  name: n.subnetName ?? n.name,
   network_id: n.id,
   tenant_id: '',
   project_id: '',
@@ -81,13 +81,16 @@ const portDocument = (r: InstanceRecord) => ({
 
 type Filters = Record<string, string | string[] | undefined>;
 
+/** A network given its subnet (Neutron's order makes the network first). */
+const withSubnet = (n: NetworkEntity) => n.cidr !== null;
+
 /** Keeps the documents whose fields equal every filter given (?name=, ?network_id=, ...); other keys are ignored. */
 function filtered<T extends Record<string, unknown>>(docs: T[], query: Filters): T[] {
   const wanted = Object.entries(query).filter(([k]) => k !== 'fields');
   return docs.filter((d) => wanted.every(([k, v]) => !(k in d) || [v].flat().includes(String(d[k]))));
 }
 
-/** Neutron v2.0 at /network: networks, their subnets and the instances' ports, read only here. */
+/** Neutron v2.0 at /network: networks, their subnets and the instances' ports, read (network-writes: the admin's). */
 @ApiExcludeController()
 @Controller('network')
 export class NetworkController {
@@ -119,13 +122,13 @@ export class NetworkController {
   @Get('v2.0/subnets')
   @Policy('network:list')
   async subnets(@Query() query: Filters) {
-    return { subnets: filtered((await this.all()).map(subnetDocument), query) };
+    return { subnets: filtered((await this.all()).filter(withSubnet).map(subnetDocument), query) };
   }
 
   @Get('v2.0/subnets/:id')
   @Policy('network:get')
   async subnet(@Param('id', new OsIdPipe('subnet')) id: string) {
-    const found = (await this.all()).find((n) => subnetIdOf(n.id) === id);
+    const found = (await this.all()).find((n) => withSubnet(n) && subnetIdOf(n.id) === id);
     if (!found) throw BerthError.notFound('subnet', id);
     return { subnet: subnetDocument(found) };
   }

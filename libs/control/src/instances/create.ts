@@ -35,6 +35,7 @@ import {
   instanceRecords,
   isUniqueViolation,
   lockNetworkPlan,
+  planOf,
   lockProjectQuota,
   markGroupMembers,
   usedAddresses,
@@ -144,7 +145,9 @@ async function createOnce(m: EntityManager, quotaDefaults: QuotaSet, input: NewI
 async function pickAddresses(m: EntityManager, input: NewInstances, count: number): Promise<string[]> {
   const network = await lockNetworkPlan(m, input.network.id);
   if (!network) throw BerthError.notFound('network', input.network.id, 'network');
-  const plan = planNetwork(network);
+  const subnet = planOf(network);
+  if (!subnet) throw BerthError.conflict('the network has no subnet yet: it gives no addresses', 'network', 'state');
+  const plan = planNetwork(subnet);
   if (!plan.ok) throw new Error(`network ${input.network.id} holds an invalid plan: ${JSON.stringify(plan.errors)}`);
   const used = new Set((await usedAddresses(m, input.network.id)).map((ip) => parseIPv4(ip) ?? -1));
   const picked: string[] = [];

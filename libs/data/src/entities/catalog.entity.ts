@@ -46,9 +46,12 @@ export class NetworkEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('text') name!: string;
   @Column('int') vlan!: number;
-  @Column('cidr') cidr!: string;
-  @Column('inet') gateway!: string;
-  @Column('inet') allocationStart!: string;
-  @Column('inet') allocationEnd!: string;
+  /** The address plan: all four set, or none before the network has its subnet. */
+  @Column('cidr', { nullable: true }) cidr!: string | null;
+  @Column('inet', { nullable: true }) gateway!: string | null;
+  @Column('inet', { nullable: true }) allocationStart!: string | null;
+  @Column('inet', { nullable: true }) allocationEnd!: string | null;
+  /** The subnet's own name, when Neutron gave it one; null: the network's. */
+  @Column('text', { nullable: true }) subnetName!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }

@@ -3,6 +3,8 @@ import { isForeignKeyViolation, isUniqueViolation, violatedConstraint } from '..
 import { aNetwork, anInstance, aProject } from '../testing/fixtures';
 import { freshDatabase, type FreshDatabase } from '../testing/fresh-database';
 import {
+  planOf,
+  setNetworkPlan,
   deleteNetwork,
   insertNetwork,
   lockNetworkPlan,
@@ -46,16 +48,30 @@ describe('networks (rows, real PostgreSQL)', () => {
     expect(await tx((m) => lockNetworkPorts(m, '00000000-0000-4000-8000-000000000000'))).toBeNull();
   });
 
+  it('keeps a network without its subnet, gives it one with a name of its own, and takes it away', async () => {
+    const bare = await tx((m) => insertNetwork(m, { name: 'bare-net', vlan: 435, plan: null }));
+    expect(bare).toMatchObject({ cidr: null, gateway: null, allocationStart: null, allocationEnd: null });
+    expect(planOf(bare)).toBeNull();
+    const plan = { cidr: '10.9.1.0/24', gateway: '10.9.1.1', allocationStart: '10.9.1.5', allocationEnd: '10.9.1.9' };
+    const given = await tx((m) => setNetworkPlan(m, bare.id, plan, 'sub-a'));
+    expect(given).toMatchObject({ ...plan, subnetName: 'sub-a' });
+    expect(planOf(given)).toEqual(plan);
+    const taken = await tx((m) => setNetworkPlan(m, bare.id, null, 'ignored'));
+    expect(taken).toMatchObject({ cidr: null, subnetName: null });
+    // Half a plan is refused by the table itself.
+    const half = tx((m) =>
+      m.query(`UPDATE networks SET cidr = '10.9.2.0/24' WHERE id = $1`, [bare.id]).then(() => null),
+    ).catch((e: unknown) => e);
+    expect(violatedConstraint(await half)).toBe('networks_plan_whole');
+  });
+
   it('refuses a second network on a VLAN, and a second port on an address, by their named constraints', async () => {
     const id = await aNetwork(ds, 'vlan-net', 420);
     const twin = tx((m) =>
       insertNetwork(m, {
         name: 'vlan-twin',
         vlan: 420,
-        cidr: '10.9.0.0/24',
-        gateway: '10.9.0.1',
-        allocationStart: '10.9.0.10',
-        allocationEnd: '10.9.0.20',
+        plan: { cidr: '10.9.0.0/24', gateway: '10.9.0.1', allocationStart: '10.9.0.10', allocationEnd: '10.9.0.20' },
       }),
     );
     const error = await twin.then(

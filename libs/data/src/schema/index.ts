@@ -22,6 +22,7 @@ import { TokenNotify1765700000000 } from './1765700000000-token-notify';
 import { TenantDeletion1765800000000 } from './1765800000000-tenant-deletion';
 import { InstanceMetadata1765900000000 } from './1765900000000-instance-metadata';
 import { Keypairs1766000000000 } from './1766000000000-keypairs';
+import { NetworkSubnets1766100000000 } from './1766100000000-network-subnets';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -52,4 +53,5 @@ export const SCHEMA_MIGRATIONS = [
   TenantDeletion1765800000000,
   InstanceMetadata1765900000000,
   Keypairs1766000000000,
+  NetworkSubnets1766100000000,
 ];

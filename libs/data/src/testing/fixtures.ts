@@ -54,10 +54,7 @@ export async function aNetwork(ds: DataSource, name: string, vlan: number): Prom
     insertNetwork(m, {
       name,
       vlan,
-      cidr: `${base}.0/24`,
-      gateway: `${base}.1`,
-      allocationStart: `${base}.10`,
-      allocationEnd: `${base}.250`,
+      plan: { cidr: `${base}.0/24`, gateway: `${base}.1`, allocationStart: `${base}.10`, allocationEnd: `${base}.250` },
     }),
   );
   return network.id;
