@@ -196,6 +196,22 @@ describe('the openstack client against the running stack', () => {
     const quota = (await stack.call('GET', `/v1/projects/${shop.id}/quotas`)).body;
     expect(limits.find((l) => l.Name === 'totalInstancesUsed')?.Value).toBe(quota.instances.used);
     expect(limits.find((l) => l.Name === 'maxTotalInstances')?.Value).toBe(quota.instances.limit);
+    // An application credential of bob's: the client logs in with it alone (by id), and its deletion ends that.
+    const credential = await json('application', 'credential', 'create', 'ci');
+    expect(credential).toMatchObject({ name: 'ci', project_id: shop.id, roles: 'member', unrestricted: false });
+    const withCredential = (...args: string[]) =>
+      run('openstack', args, {
+        env: clientEnv({
+          OS_AUTH_TYPE: 'v3applicationcredential',
+          OS_APPLICATION_CREDENTIAL_ID: credential.id,
+          OS_APPLICATION_CREDENTIAL_SECRET: credential.secret,
+        }),
+      });
+    const listed = await withCredential('server', 'list', '-f', 'json');
+    expect(JSON.parse(listed.out).map((x: { Name: string }) => x.Name)).toEqual(['web-2']);
+    await openstack('application', 'credential', 'delete', 'ci');
+    expect((await withCredential('server', 'list')).err).toMatch(/\(HTTP 401\)/);
+
     await openstack('server', 'delete', '--wait', 'web-2');
     expect((await stack.call('GET', `/v1/instances/${created.id}`)).status).toBe(404);
     await asAdmin('subnet', 'delete', 'sub101');

@@ -31,3 +31,4 @@ export * from './tenancy/member-workflow';
 export * from './tenancy/token-workflow';
 export * from './tenancy/tenant-deletion';
 export * from './tenancy/keypair-workflow';
+export * from './tenancy/application-credential-workflow';

@@ -37,6 +37,7 @@ export * from './tenancy/members';
 export * from './tenancy/users';
 export * from './tenancy/projects';
 export * from './tenancy/keypairs';
+export * from './tenancy/application-credentials';
 export * from './hosts/host-rows';
 export * from './images/images';
 export * from './metrics/counts';

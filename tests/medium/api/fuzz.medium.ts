@@ -97,6 +97,7 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
   // Glance's upload takes bytes, not JSON: any JSON but an empty body is refused.
   'PUT /image/v2/images/:id/file': [{}],
   'POST /network/v2.0/networks': [{ network: { name: 'n2', 'provider:segmentation_id': 201 } }],
+  'POST /identity/v3/users/:user/application_credentials': [{ application_credential: { name: 'fuzz-cred' } }],
   'POST /network/v2.0/subnets': [
     { subnet: { network_id: '00000000-0000-4000-8000-000000000000', cidr: '10.78.0.0/24' } },
   ],

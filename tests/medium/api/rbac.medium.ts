@@ -92,6 +92,8 @@ interface RouteCase {
   query?: string;
   target?: Target;
   ownership?: Ownership;
+  /** :user is the caller's own user, and :id (if any) an application credential of its own, made for the cell. */
+  ownCredential?: 'user' | 'credential';
   /** The body is given a network without a subnet, made for the cell (Neutron's subnet create). */
   bareNetwork?: boolean;
   body?: (who: Who, bareNetwork?: string) => unknown;
@@ -296,6 +298,19 @@ const CASES: Record<string, RouteCase> = {
   'GET /network/v2.0/networks/:id': { access: 'any', ok: 200, target: 'network', ownership: 'cloud' },
   'GET /network/v2.0/subnets': { access: 'any', ok: 200 },
   'GET /network/v2.0/subnets/:id': { access: 'any', ok: 200, target: 'subnet', ownership: 'cloud' },
+  'POST /identity/v3/users/:user/application_credentials': {
+    access: 'member',
+    ok: 201,
+    ownCredential: 'user',
+    body: () => ({ application_credential: { name: unique() } }),
+  },
+  'GET /identity/v3/users/:user/application_credentials': { access: 'any', ok: 200, ownCredential: 'user' },
+  'GET /identity/v3/users/:user/application_credentials/:id': { access: 'any', ok: 200, ownCredential: 'credential' },
+  'DELETE /identity/v3/users/:user/application_credentials/:id': {
+    access: 'any',
+    ok: 204,
+    ownCredential: 'credential',
+  },
   'POST /network/v2.0/networks': {
     access: 'admin',
     ok: 201,
@@ -518,6 +533,18 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
     return name;
   }
 
+  /** The URL with the caller's own user, and an application credential of its own where the route names one. */
+  async function ownCredentialUrl(url: string, own: 'user' | 'credential', identity: Who): Promise<string> {
+    const user = identity.user ?? '00000000-0000-4000-8000-000000000000';
+    if (own === 'user' || !identity.user || !identity.project) return url.replace(':user', user).replace(':id', user);
+    const [made] = await api.sql<{ id: string }>(
+      `INSERT INTO application_credentials (user_id, project_id, name, secret_hash, role)
+       VALUES ($1, $2, $3, 'not a hash', 'reader') RETURNING id`,
+      [identity.user, identity.project, unique()],
+    );
+    return url.replace(':user', user).replace(':id', made?.id ?? '');
+  }
+
   /** A network without its subnet, made through Neutron. */
   async function bareNetwork(): Promise<string> {
     const body = { network: { name: unique(), 'provider:segmentation_id': nextVlan() } };
@@ -629,9 +656,10 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
     it.each(CALLERS)('answers the exact status to %s', async (caller) => {
       const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', string];
       let url = (c.target ? template.replace(/:id|:project/, await fresh(c.target)) : template) + (c.query ?? '');
+      const identity = who[caller];
+      if (c.ownCredential) url = await ownCredentialUrl(url, c.ownCredential, identity);
       if (url.includes(':user')) url = url.replace(':user', await freshMember());
       url = url.replace(':key', 'role');
-      const identity = who[caller];
       if (c.keypair) url = url.replace(':name', await ownKeypair(identity));
       const headers: Record<string, string> = identity.token ? { authorization: `Bearer ${identity.token}` } : {};
       if (c.subject) headers['x-subject-token'] = await subjectToken(c.subject, identity);

@@ -38,18 +38,40 @@ const identityVersion = obj({
 const endpoint = obj({ id: str, interface: { const: 'public' }, region: str, region_id: str, url: str });
 
 const token = obj({
-  token: obj({
-    methods: arr({ enum: ['password', 'token', 'application_credential'] }),
-    user: obj({ id: uuid, name: str, domain, password_expires_at: nil }),
-    audit_ids: arr(str),
-    expires_at: KEYSTONE_TIME,
-    issued_at: KEYSTONE_TIME,
-    project: obj({ id: uuid, name: str, domain }),
-    is_domain: { const: false },
-    roles: arr(obj({ id: str, name: str })),
-    catalog: arr(obj({ id: str, type: str, name: str, endpoints: arr(endpoint) })),
-  }),
+  token: obj(
+    {
+      methods: arr({ enum: ['password', 'token', 'application_credential'] }),
+      user: obj({ id: uuid, name: str, domain, password_expires_at: nil }),
+      audit_ids: arr(str),
+      expires_at: KEYSTONE_TIME,
+      issued_at: KEYSTONE_TIME,
+      project: obj({ id: uuid, name: str, domain }),
+      is_domain: { const: false },
+      roles: arr(obj({ id: str, name: str })),
+      catalog: arr(obj({ id: str, type: str, name: str, endpoints: arr(endpoint) })),
+      application_credential: obj({ id: uuid, name: str, restricted: bool }),
+    },
+    ['application_credential'],
+  ),
 });
+
+/** Keystone's application credential; its secret only in the answer to its create. */
+const applicationCredential = obj(
+  {
+    id: uuid,
+    name: str,
+    description: str,
+    expires_at: anyOf(KEYSTONE_TIME, nil),
+    project_id: uuid,
+    roles: arr(obj({ id: str, name: str, domain_id: nil })),
+    unrestricted: bool,
+    access_rules: arr(obj({})),
+    user_id: uuid,
+    links: obj({ self: str }),
+    secret: str,
+  },
+  ['secret'],
+);
 
 const keystoneProject = obj({
   id: uuid,
@@ -305,6 +327,11 @@ export const SCHEMAS = {
     }),
   }),
   keystoneError: obj({ error: obj({ code: int, title: str, message: str }) }),
+  applicationCredential: obj({ application_credential: applicationCredential }),
+  applicationCredentials: obj({
+    application_credentials: arr(applicationCredential),
+    links: obj({ self: str, previous: nil, next: nil }),
+  }),
   computeVersions: obj({ versions: arr(computeVersion) }),
   computeVersion: obj({ version: computeVersion }),
   flavors: obj({ flavors: arr(flavorSummary) }),

@@ -65,6 +65,7 @@ export class AuthGuard implements CanActivate {
       projectId: row.projectId,
       role: row.role,
       expiresAt: row.expiresAt,
+      restricted: row.restricted,
     };
     await this.limits.request(request.ip, row.id, row.role === 'admin');
 

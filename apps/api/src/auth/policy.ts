@@ -23,6 +23,7 @@ export const POLICY = {
   'token:validate': 'authenticated',
   'keypair:list': 'authenticated',
   'keypair:create': 'member',
+  'application-credential:create': 'member',
   'project:members': 'project-admin',
   'user:password': 'authenticated',
   'metrics:get': 'admin',

@@ -11,6 +11,8 @@ export interface Principal {
   role: Role;
   /** When the caller's token stops working (null: never); tokens it mints end no later. */
   expiresAt: Date | null;
+  /** Given by a restricted application credential: it mints no tokens and no application credentials. */
+  restricted: boolean;
 }
 
 export type AuthedRequest = FastifyRequest & { principal: Principal };

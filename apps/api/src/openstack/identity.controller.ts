@@ -1,4 +1,12 @@
-import { hashToken, passwordLogin, rescopeToken, revokeTokenAs, TOKEN_PATTERN } from '@berth/control';
+import {
+  applicationCredentialLogin,
+  hashToken,
+  passwordLogin,
+  rescopeToken,
+  revokeTokenAs,
+  TOKEN_PATTERN,
+  type ApplicationCredentialRef,
+} from '@berth/control';
 import { tokenSubject, userProjects, ProjectEntity, UserEntity, type TokenSubject } from '@berth/data';
 import { BerthError, isUuid } from '@berth/domain';
 import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Param, Post, Req, Res } from '@nestjs/common';
@@ -57,8 +65,8 @@ export class IdentityController {
   ) {
     const methods = arrayAt(body, 'auth.identity.methods');
     const method = methods?.length === 1 ? methods[0] : undefined;
-    if (method !== 'password' && method !== 'token') {
-      refuseField('auth.identity.methods', 'isIn', 'must be ["password"] or ["token"]');
+    if (method !== 'password' && method !== 'token' && method !== 'application_credential') {
+      refuseField('auth.identity.methods', 'isIn', 'must be ["password"], ["token"] or ["application_credential"]');
     }
     const projectId = await this.scope(body);
     let secret: string;
@@ -66,7 +74,9 @@ export class IdentityController {
       secret =
         method === 'password'
           ? await this.password(body, projectId, requestId)
-          : await this.token(body, projectId, requestId);
+          : method === 'token'
+            ? await this.token(body, projectId, requestId)
+            : await this.applicationCredential(body, requestId);
     } catch (error) {
       if (error instanceof BerthError && error.code === 'unauthenticated') await this.limits.failed(address);
       throw error;
@@ -203,6 +213,34 @@ export class IdentityController {
         tokenTtlSec: this.env.BERTH_TOKEN_TTL_SEC,
         lockout: { maxFailures: this.env.BERTH_LOGIN_MAX_FAILURES, lockoutSec: this.env.BERTH_LOGIN_LOCKOUT_SEC },
       },
+      { requestId },
+    );
+    return issued.token;
+  }
+
+  /** Keystone's application_credential method: by id, or by name and its user (by id, or by name in the domain). */
+  private async applicationCredential(body: unknown, requestId: string): Promise<string> {
+    const path = 'auth.identity.application_credential';
+    if (at(body, 'auth.scope') !== undefined) {
+      refuseField('auth.scope', 'absent', 'must be absent: an application credential names its project');
+    }
+    const id = stringAt(body, `${path}.id`, 64, true);
+    const secret = stringAt(body, `${path}.secret`, 1024);
+    let ref: ApplicationCredentialRef;
+    if (id !== undefined) {
+      ref = { id: isUuid(id) ? id.toLowerCase() : '00000000-0000-0000-0000-000000000000' };
+    } else {
+      const name = stringAt(body, `${path}.name`, 255);
+      const userId = stringAt(body, `${path}.user.id`, 64, true);
+      const userName = userId === undefined ? stringAt(body, `${path}.user.name`, 128) : undefined;
+      if (userName !== undefined) this.checkDomain(body, `${path}.user.domain`);
+      ref = { user: userId ?? userName ?? '', name };
+    }
+    const issued = await applicationCredentialLogin(
+      this.dataSource,
+      ref,
+      secret,
+      { tokenTtlSec: this.env.BERTH_TOKEN_TTL_SEC },
       { requestId },
     );
     return issued.token;

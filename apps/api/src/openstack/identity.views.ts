@@ -70,6 +70,7 @@ export function tokenDocument(
       is_domain: false,
       roles: tokenRoles(subject.role),
       catalog: catalog(base, region),
+      ...(subject.applicationCredential ? { application_credential: subject.applicationCredential } : {}),
     },
   };
 }

@@ -1,5 +1,6 @@
 import { ComputeController } from './compute.controller';
 import { IdentityController } from './identity.controller';
+import { ApplicationCredentialsController } from './application-credentials.controller';
 import { ServersController } from './servers.controller';
 import { ServerMetadataController } from './server-metadata.controller';
 import { KeypairsController } from './keypairs.controller';
@@ -10,6 +11,7 @@ import { NetworkWritesController } from './network-writes.controller';
 /** The OpenStack face: Keystone v3, Nova v2.1, Glance v2 and Neutron v2.0 over Berth's own workflows. */
 export const OPENSTACK_CONTROLLERS = [
   IdentityController,
+  ApplicationCredentialsController,
   ComputeController,
   ServersController,
   ServerMetadataController,

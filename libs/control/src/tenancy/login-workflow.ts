@@ -61,16 +61,19 @@ export async function passwordLogin(
 /**
  * Keystone's token method: a valid token buys a token for another of the user's projects, with the user's role
  * there, ending no later than the token it came from. The same project answers the same token. A project the user
- * holds no role in is refused like any failed login.
+ * holds no role in, or any other project for a token an application credential gave, is refused like any failed
+ * login.
  */
 export async function rescopeToken(
   dataSource: DataSource,
-  from: { id: string; userId: string; projectId: string; expiresAt: Date | null },
+  from: { id: string; userId: string; projectId: string; expiresAt: Date | null; applicationCredential: unknown },
   projectId: string | null,
   settings: Pick<LoginSettings, 'tokenTtlSec'>,
   actor: Omit<Actor, 'projectId' | 'userId'>,
 ): Promise<IssuedToken | 'same'> {
   if (projectId === null || projectId === from.projectId) return 'same';
+  // An application credential's token stays in the credential's project.
+  if (from.applicationCredential !== null) throw REFUSED();
   const issued = await dataSource.transaction(async (m) => {
     const role = await memberRole(m, projectId, from.userId);
     if (!role) return null;

@@ -37,6 +37,8 @@ export interface TokenCaller {
   projectId: string;
   role: Role;
   expiresAt: Date | null;
+  /** Given by a restricted application credential: it mints nothing. */
+  restricted?: boolean;
 }
 
 export interface TokenRequest {
@@ -45,6 +47,10 @@ export interface TokenRequest {
   role: Role;
   name: string | null;
   expiresAt: Date | null;
+  /** A login with an application credential: the token ends when it is deleted. */
+  applicationCredentialId?: string;
+  /** From a restricted application credential: it mints no tokens and no application credentials. */
+  restricted?: boolean;
 }
 
 /**
@@ -59,6 +65,9 @@ export async function mintToken(
   actor: Actor,
 ): Promise<IssuedToken> {
   const expiresAt = caller.role === 'admin' ? request.expiresAt : boundedExpiry(caller, request.expiresAt);
+  if (caller.restricted) {
+    throw BerthError.forbidden('a token from a restricted application credential may not mint tokens');
+  }
   return dataSource.transaction(async (m) => {
     if (caller.role !== 'admin') {
       if (caller.role === 'reader') throw BerthError.forbidden('a reader may not mint tokens');

@@ -35,4 +35,8 @@ export class TokenEntity {
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz', { nullable: true }) expiresAt!: Date | null;
   @Column('timestamptz', { nullable: true }) revokedAt!: Date | null;
+  /** The application credential that logged in for it; it ends when that credential is deleted. */
+  @Column('uuid', { nullable: true }) applicationCredentialId!: string | null;
+  /** From a restricted application credential: it mints no tokens and no application credentials. */
+  @Column('boolean', { default: false }) restricted!: boolean;
 }

@@ -23,6 +23,7 @@ import { TenantDeletion1765800000000 } from './1765800000000-tenant-deletion';
 import { InstanceMetadata1765900000000 } from './1765900000000-instance-metadata';
 import { Keypairs1766000000000 } from './1766000000000-keypairs';
 import { NetworkSubnets1766100000000 } from './1766100000000-network-subnets';
+import { ApplicationCredentials1766200000000 } from './1766200000000-application-credentials';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -54,4 +55,5 @@ export const SCHEMA_MIGRATIONS = [
   InstanceMetadata1765900000000,
   Keypairs1766000000000,
   NetworkSubnets1766100000000,
+  ApplicationCredentials1766200000000,
 ];

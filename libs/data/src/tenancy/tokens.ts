@@ -58,10 +58,11 @@ export async function insertBootstrapToken(
 }
 
 /** A new token, stored by the hash of its secret (the secret itself never reaches the database). */
-export type NewToken = Pick<TokenEntity, 'userId' | 'projectId' | 'role' | 'name' | 'secretHash' | 'expiresAt'>;
+export type NewToken = Pick<TokenEntity, 'userId' | 'projectId' | 'role' | 'name' | 'secretHash' | 'expiresAt'> &
+  Partial<Pick<TokenEntity, 'applicationCredentialId' | 'restricted'>>;
 
 export function insertToken(m: EntityManager, token: NewToken): Promise<TokenEntity> {
-  return insertEntity(m, TokenEntity, { ...token, revokedAt: null });
+  return insertEntity(m, TokenEntity, { applicationCredentialId: null, restricted: false, ...token, revokedAt: null });
 }
 
 /** A valid token with the names of its user and project: what Keystone's token document shows. */
@@ -74,6 +75,8 @@ export interface TokenSubject {
   role: TokenEntity['role'];
   createdAt: Date;
   expiresAt: Date | null;
+  /** The application credential that logged in for it (Keystone shows it in the token); null for others. */
+  applicationCredential: { id: string; name: string; restricted: boolean } | null;
 }
 
 /** The valid (not revoked, not expired) token whose secret hashes to `secretHash`; null when none. */
@@ -81,8 +84,12 @@ export async function tokenSubject(m: EntityManager, secretHash: Buffer): Promis
   const [found] = await rows<TokenSubject>(
     m,
     `SELECT t.id, t.user_id AS "userId", u.name AS "userName", t.project_id AS "projectId", p.name AS "projectName",
-            t.role, t.created_at AS "createdAt", t.expires_at AS "expiresAt"
+            t.role, t.created_at AS "createdAt", t.expires_at AS "expiresAt",
+            CASE WHEN a.id IS NULL THEN NULL
+                 ELSE json_build_object('id', a.id, 'name', a.name, 'restricted', NOT a.unrestricted) END
+              AS "applicationCredential"
        FROM tokens t JOIN users u ON u.id = t.user_id JOIN projects p ON p.id = t.project_id
+       LEFT JOIN application_credentials a ON a.id = t.application_credential_id
       WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
     [secretHash],
   );
