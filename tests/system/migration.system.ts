@@ -1,10 +1,22 @@
 import { blockDeviceOf, cgroupsOfProcess, readCgroupLimits } from '@berth/cgroups';
 import { runCommand } from '@berth/platform';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { serveTcp, tcpFrom } from './support/probes';
 import { createOn, identity, migrate, registry, startStack } from './support/migration';
+import { adminAuth, openstack, openstackEnv } from './support/openstack-client';
 import type { TestStack } from './support/stack';
-import { docker, dockerSocketOf, testbedInsideView, testbedLeftovers, testbedPid, vsctl } from './support/testbed';
+import {
+  docker,
+  dockerSocketOf,
+  testbedInsideView,
+  testbedLeftovers,
+  testbedPid,
+  testbedTracesOf,
+  vsctl,
+} from './support/testbed';
 
 // Cold migration of a container between testbed hosts, each with its own dockerd and OVS: docker
 // commit on the source, push to the registry, pull on the target, the same identity there.
@@ -175,6 +187,32 @@ describe('cold migration of a container between hosts (testbed: own dockerd and 
     const after = (await stack.call('GET', `/v1/hosts/${host2.id}`)).body;
     expect(after).toMatchObject({ enabled: false, disabledReason: 'draining', usage: { ramMb: 0, instances: 0 } });
     expect(await testbedLeftovers(stack, 2)).toEqual([]);
+  });
+
+  it('is migrated and confirmed by the cloud admin with the openstack client (server migrate --wait, confirm)', async () => {
+    const from = (await stack.call('GET', `/v1/instances/${mover.id}`)).body.host as string;
+    // Host 2 is drained: the scheduler's only choice is the other of hosts 1 and 3.
+    const to = stack.testbedHostNames.find((n, i) => i !== 1 && n !== from);
+    const home = await mkdtemp(join(tmpdir(), 'berth-openstack-'));
+    try {
+      const env = openstackEnv(stack, home, adminAuth(stack));
+      expect(await openstack(env, 'server', 'migrate', '--wait', mover.id)).toContain('Complete');
+      const shown = JSON.parse(await openstack(env, 'server', 'show', '-f', 'json', mover.id));
+      expect(shown).toMatchObject({ status: 'VERIFY_RESIZE', 'OS-EXT-SRV-ATTR:host': to });
+      await openstack(env, 'server', 'migrate', 'confirm', mover.id);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+    const confirmed = await stack.until('the confirm to end', async () => {
+      const [record] = (await stack.call('GET', `/v1/instances/${mover.id}/migrations`)).body.items;
+      return record.status === 'confirmed' ? record : null;
+    });
+    expect(confirmed).toMatchObject({ sourceHost: from, targetHost: to });
+    const moved = (await stack.call('GET', `/v1/instances/${mover.id}`)).body;
+    expect(moved).toMatchObject({ status: 'ACTIVE', host: to, taskState: null });
+    expect(identity(moved)).toEqual(identity(mover));
+    expect(await testbedTracesOf(stack.testbedHostNames.indexOf(from) + 1, mover.id)).toEqual([]);
+    expect(await testbedTracesOf(stack.testbedHostNames.indexOf(to ?? '') + 1, mover.id)).toHaveLength(2);
   });
 });
 

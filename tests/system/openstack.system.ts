@@ -1,36 +1,15 @@
 import { runCommand } from '@berth/platform';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { adminAuth, openstack as runOpenstack, openstackEnv, run } from './support/openstack-client';
 import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
 
 const repo = resolve(__dirname, '../..');
 const env = testEnv();
 const instancesDir = join('/var/lib/berth/test-instances', `openstack-${randomBytes(3).toString('hex')}`);
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((done) => {
-    const child = execFile(
-      file,
-      args,
-      { ...options, maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
-      (error, out, err) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out, err });
-      },
-    );
-    // An empty stdin, as from </dev/null: `openstack image create` reads a stdin that is no terminal as image data.
-    child.stdin?.end();
-  });
-}
 
 /** The README's OpenStack walk-through: the sh block under "An OpenStack walk-through". */
 async function walkThrough(): Promise<string> {
@@ -48,14 +27,7 @@ describe('the openstack client against the running stack', () => {
   let stack: TestStack;
   let dir: string;
   /** The client's settings for this stack, with `auth`: bob's password in shop, or the cloud admin's token. */
-  const clientEnv = (auth: Record<string, string>): NodeJS.ProcessEnv => ({
-    PATH: process.env['PATH'],
-    HOME: dir,
-    OS_AUTH_URL: `${stack.url}/identity/v3`,
-    OS_IDENTITY_API_VERSION: '3',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    ...auth,
-  });
+  const clientEnv = (auth: Record<string, string>) => openstackEnv(stack, dir, auth);
   const osEnv = () =>
     clientEnv({
       OS_USERNAME: 'bob',
@@ -63,14 +35,8 @@ describe('the openstack client against the running stack', () => {
       OS_PROJECT_NAME: 'shop',
       OS_USER_DOMAIN_NAME: 'Default',
     });
-  const adminEnv = () => clientEnv({ OS_AUTH_TYPE: 'v3token', OS_TOKEN: stack.token, OS_PROJECT_NAME: 'admin' });
-  const openstack = async (...args: string[]) => run2(osEnv(), args);
-  const asAdmin = async (...args: string[]) => run2(adminEnv(), args);
-  const run2 = async (env: NodeJS.ProcessEnv, args: string[]) => {
-    const res = await run('openstack', args, { env });
-    if (res.code !== 0) throw new Error(`openstack ${args.join(' ')} exited ${res.code}: ${res.err}`);
-    return res.out;
-  };
+  const openstack = (...args: string[]) => runOpenstack(osEnv(), ...args);
+  const asAdmin = (...args: string[]) => runOpenstack(clientEnv(adminAuth(stack)), ...args);
   const json = async (...args: string[]): Promise<any> => JSON.parse(await openstack(...args, '-f', 'json'));
 
   beforeAll(async () => {
@@ -128,9 +94,26 @@ describe('the openstack client against the running stack', () => {
     expect(pem).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+\n-----END OPENSSH PRIVATE KEY-----\n*$/);
     const derived = await run('ssh-keygen', ['-y', '-f', join(dir, 'bob-key.pem')]);
     expect(derived.out.trim().split(' ').slice(0, 2).join(' ')).toBe(publicKey);
-    const ops = (await stack.call('GET', '/v1/operations?limit=500')).body.items as Array<{ action: string }>;
-    for (const action of ['instance.create', 'instance.stop', 'instance.start', 'instance.reboot', 'instance.delete']) {
-      expect(ops.map((o) => o.action)).toContain(action);
+    // The resize applied, was confirmed, and web-1 ran the new flavor (the client's `--wait` exits 0 even on error).
+    const small = ((await stack.call('GET', '/v1/flavors')).body.items as any[]).find((f) => f.name === 'm1.small');
+    expect(res.out).toContain(`m1.small (${small.id})\nACTIVE\n`);
+    const ops = (await stack.call('GET', '/v1/operations?limit=500')).body.items as Array<{
+      action: string;
+      status: string;
+    }>;
+    for (const action of [
+      'instance.create',
+      'instance.stop',
+      'instance.start',
+      'instance.reboot',
+      'instance.resize',
+      'instance.confirm',
+      'instance.delete',
+    ]) {
+      expect(ops.filter((o) => o.action === action).map((o) => [action, o.status])).toContainEqual([
+        action,
+        'succeeded',
+      ]);
     }
   }, 600_000);
 

@@ -40,8 +40,12 @@ export interface MigrateInstanceJob {
 }
 export const MIGRATE_INSTANCE = 'instance.migrate';
 
-/** A move with the source alive (migration), or a rebuild elsewhere of what a down host held (evacuation). */
-export const MIGRATION_KINDS = ['migration', 'evacuation'] as const;
+/**
+ * A move with the source alive (migration), a rebuild elsewhere of what a down host held (evacuation), or a resize
+ * applied live on the instance's own host that awaits verification (resize: source and target are that host, as
+ * Nova records a same-host resize; no migration step runs for it).
+ */
+export const MIGRATION_KINDS = ['migration', 'evacuation', 'resize'] as const;
 export type MigrationKind = (typeof MIGRATION_KINDS)[number];
 
 export const MIGRATION_COMMANDS = [

@@ -76,6 +76,11 @@ describe('conductMigration', () => {
     expect(conductMigration('confirmed', 'migration.drop', true)).toEqual({ kind: 'ignore' });
   });
 
+  it('awaits no migration step for a resize on its own host (its set-limits command applies and undoes it)', () => {
+    expect(conductMigration('finished', 'migration.drop', true, 'resize')).toEqual({ kind: 'ignore' });
+    expect(conductMigration('confirming', 'migration.drop', true, 'resize')).toEqual({ kind: 'ignore' });
+  });
+
   it('confirms by dropping the source', () => {
     expect(conductMigration('confirming', 'migration.drop', true)).toEqual({ kind: 'confirmed' });
     expect(conductMigration('confirming', 'migration.drop', false)).toEqual({ kind: 'confirm-failed' });

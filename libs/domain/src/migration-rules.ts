@@ -50,6 +50,8 @@ export type MigrationMove =
   /** A report this state does not wait for (delivered twice, or late): nothing changes. */
   | { kind: 'ignore' };
 
+const IGNORE: MigrationMove = { kind: 'ignore' };
+
 /**
  * The migration state machine, as a table: (state, reported command, success) -> next move. Each
  * command is awaited in exactly one state, so a report delivered twice finds the state moved on and
@@ -67,10 +69,11 @@ export function conductMigration(
       return migrationMove(status, command, succeeded);
     case 'evacuation':
       return evacuationMove(status, command, succeeded);
+    case 'resize':
+      // Applied and undone by the instance's own set-limits command: no migration step is awaited.
+      return IGNORE;
   }
 }
-
-const IGNORE: MigrationMove = { kind: 'ignore' };
 
 const send = (
   status: MigrationStatus,

@@ -72,25 +72,13 @@ describe('limits: flavors, overrides, the dedicated CPU pool and live resize cla
     }
   }
 
-  function report(
+  const report = (
     operationId: string,
     instanceId: string,
     command: ComputeCommandType,
     ok: boolean,
     limits: AppliedLimits | null,
-  ) {
-    return h.reports.result({
-      v: 1,
-      type: 'instance.result',
-      operationId,
-      instanceId,
-      command,
-      powerState: 'RUNNING',
-      at: new Date().toISOString(),
-      applied: limits,
-      ...(ok ? {} : { fault: { step: 'limits', message: 'injected', at: new Date().toISOString() } }),
-    });
-  }
+  ) => h.hostResult(operationId, instanceId, command, { ok, applied: limits });
 
   const hostUsage = async () =>
     (

@@ -182,6 +182,13 @@ describe('migrations on real PostgreSQL', () => {
     expect(await store.apply({ ...base, command: 'migration.receive', powerState: 'RUNNING' })).toBe('finished');
     expect(await h.instance(id)).toMatchObject({ status: 'VERIFY_MIGRATION', host: 'm2', taskState: null });
     expect((await h.api.call('GET', `/v1/operations/${res.body.operationId}`)).body.status).toBe('succeeded');
+    // A migration is the admin's to end, even for the instance's owner (only a resize is theirs).
+    const owner = (await h.api.call('POST', '/v1/tokens', { user: 'bob', project: 'admin', role: 'member' })).body;
+    for (const action of ['confirm', 'revert']) {
+      const ended = await h.api.call('POST', `/v1/instances/${id}/actions`, { action }, as(owner.token));
+      expect({ action, status: ended.status }).toEqual({ action, status: 403 });
+    }
+    expect(await h.instance(id)).toMatchObject({ status: 'VERIFY_MIGRATION', taskState: null });
 
     expect(await store.autoConfirm(3600)).toEqual([]);
     expect(await store.autoConfirm(0)).toEqual([id]);

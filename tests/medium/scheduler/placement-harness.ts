@@ -1,4 +1,10 @@
-import { PLACEMENT_QUEUE, jobId, type PlaceInstancesJob } from '@berth/contracts';
+import {
+  PLACEMENT_QUEUE,
+  jobId,
+  type AppliedLimits,
+  type ComputeCommandType,
+  type PlaceInstancesJob,
+} from '@berth/contracts';
 import { PlacementWorkflow, ReportWorkflow } from '@berth/control';
 import { DEFAULT_POLICY_OPTIONS, schedulerPolicy } from '@berth/domain';
 import { createLogger } from '@berth/platform';
@@ -83,16 +89,32 @@ export class PlacementHarness {
     await this.placement.place(job);
     const id = ids[0];
     if (!id) throw new Error('the create made no instance');
-    await this.reports.result({
+    await this.hostResult(job.members[0]?.operationId ?? '', id, 'instance.create');
+    return id;
+  }
+
+  /**
+   * Plays the host's report of one command, the instance running after it: done, or (ok false) failed at step
+   * `limits`; with `applied`, the limits it read back.
+   */
+  hostResult(
+    operationId: string,
+    instanceId: string,
+    command: ComputeCommandType,
+    options: { ok?: boolean; applied?: AppliedLimits | null } = {},
+  ): Promise<void> {
+    const at = new Date().toISOString();
+    return this.reports.result({
       v: 1,
       type: 'instance.result',
-      operationId: job.members[0]?.operationId ?? '',
-      instanceId: id,
-      command: 'instance.create',
+      operationId,
+      instanceId,
+      command,
       powerState: 'RUNNING',
-      at: new Date().toISOString(),
+      at,
+      ...(options.applied === undefined ? {} : { applied: options.applied }),
+      ...(options.ok === false ? { fault: { step: 'limits', message: 'injected', at } } : {}),
     });
-    return id;
   }
 
   async instance(id: string): Promise<any> {

@@ -38,6 +38,20 @@ export async function testbedLeftovers(stack: TestStack, host: number): Promise<
   ];
 }
 
+/** What testbed host `host` still holds of one instance: its container and its OVS port. */
+export async function testbedTracesOf(host: number, instanceId: string): Promise<string[]> {
+  const containers = await docker(host, 'ps', '-aq', '--filter', `label=berth.instance=${instanceId}`);
+  const ports = await vsctl(
+    host,
+    '--bare',
+    '--columns=name',
+    'find',
+    'Interface',
+    `external_ids:berth-instance=${instanceId}`,
+  );
+  return [...containers.split('\n'), ...ports.split('\n')].filter(Boolean).map((x) => `tb${host} ${x}`);
+}
+
 /** The container's init pid on its testbed host. */
 export async function testbedPid(host: number, instanceId: string): Promise<number> {
   return Number((await docker(host, 'inspect', '-f', '{{.State.Pid}}', `berth-${instanceId}`)).trim());

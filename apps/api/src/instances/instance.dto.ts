@@ -269,7 +269,8 @@ export class InstanceActionDto {
     description:
       'stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). ' +
       'A resize or set-limits the host lacks room for answers 409 and changes nothing. ' +
-      'Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. ' +
+      'Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked ' +
+      "with `verify` is its owner's to confirm or revert. " +
       'set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). ' +
       'set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches ' +
       'its checks off or on',
@@ -302,6 +303,16 @@ export class InstanceActionDto {
   @IsOptional()
   @IsBoolean({ message: 'allowMove must be a boolean' })
   allowMove?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      "resize, as Nova's: the new size applies and the instance waits in VERIFY_MIGRATION, its old size still " +
+      'held on the host, until its owner confirms (the old size is given back) or reverts (the old size applies ' +
+      'again); the scheduler confirms it after BERTH_MIGRATION_AUTO_CONFIRM_SEC when that is set',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'verify must be a boolean' })
+  verify?: boolean;
 
   @ApiPropertyOptional({ example: 'tb2', description: 'migrate: the host to move to (default: the scheduler chooses)' })
   @IsOptional()

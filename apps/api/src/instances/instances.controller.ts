@@ -107,10 +107,10 @@ export class InstancesController {
         throw BerthError.invalid([{ field, rule: 'action', message: `${field} is not used by ${dto.action}` }]);
       }
     }
-    if (dto.allowMove !== undefined && dto.action !== 'resize') {
-      throw BerthError.invalid([
-        { field: 'allowMove', rule: 'action', message: `allowMove is not used by ${dto.action}` },
-      ]);
+    for (const field of ['allowMove', 'verify'] as const) {
+      if (dto[field] !== undefined && dto.action !== 'resize') {
+        throw BerthError.invalid([{ field, rule: 'action', message: `${field} is not used by ${dto.action}` }]);
+      }
     }
     if ((MIGRATION_ACTIONS as readonly string[]).includes(dto.action)) {
       return { operationId: await this.instances.requestMigration(id, dto, principal, actor) };

@@ -142,12 +142,13 @@ export class InstancesService {
   }
 
   /**
-   * migrate, confirm or revert: an admin's. A tenant's own instance answers 403, another's 404, as
-   * for any instance they cannot see.
+   * migrate, confirm or revert: an admin's, but for the confirm or revert of a resize, which its owner may end. A
+   * tenant's own instance answers 403, another's 404, as for any instance they cannot see.
    */
   async requestMigration(id: string, dto: InstanceActionDto, principal: Principal, actor: Actor): Promise<string> {
     await this.get(id, projectScope(principal));
-    if (principal.role !== 'admin') throw BerthError.forbidden(`only an admin may ${dto.action} an instance`);
+    const admin = principal.role === 'admin';
+    if (!admin && dto.action === 'migrate') throw BerthError.forbidden('only an admin may migrate an instance');
     if (dto.flavor !== undefined || dto.limits !== undefined) {
       const field = dto.flavor !== undefined ? 'flavor' : 'limits';
       throw BerthError.invalid([{ field, rule: 'action', message: `${field} is not used by ${dto.action}` }]);
@@ -157,6 +158,7 @@ export class InstancesService {
     }
     return this.migrationStore.request(id, dto.action as MigrationAction, actor, {
       ...(dto.host === undefined ? {} : { host: dto.host }),
+      ...(admin ? {} : { onlyResize: true }),
     });
   }
 
@@ -243,6 +245,7 @@ export class InstancesService {
         bounded: principal.role !== 'admin',
         defaultPidsLimit: this.env.BERTH_DEFAULT_PIDS_LIMIT,
         ...(dto.allowMove ? { allowMove: true } : {}),
+        ...(dto.verify ? { verify: true } : {}),
       },
       actor,
     );

@@ -16,10 +16,15 @@ function statusOf(r: InstanceRecord): { status: string; vmState: string } {
   };
   const base = by[r.status];
   if (r.status === 'ACTIVE' && r.taskState === 'rebooting') return { ...base, status: 'REBOOT' };
-  if (r.status === 'ACTIVE' && r.taskState === 'resizing') return { ...base, status: 'RESIZE' };
-  if (r.taskState === 'reverting') return { ...base, status: 'REVERT_RESIZE' };
+  if ((r.status === 'ACTIVE' || r.status === 'SHUTOFF') && r.taskState === 'resizing') {
+    return { ...base, status: 'RESIZE' };
+  }
+  if (revertingInPlace(r) || r.taskState === 'reverting') return { ...base, status: 'REVERT_RESIZE' };
   return base;
 }
+
+/** A resize on the server's own host is reverted by a live resize back, while it awaits verification. */
+const revertingInPlace = (r: InstanceRecord) => r.status === 'VERIFY_MIGRATION' && r.taskState === 'resizing';
 
 const TASK_STATES: Record<TaskState, string> = {
   scheduling: 'scheduling',
@@ -85,7 +90,8 @@ export function serverDocument(r: InstanceRecord, base: string, admin: boolean):
     'OS-SRV-USG:launched_at': r.launchedAt ? r.launchedAt.toISOString().replace('Z', '') : null,
     'OS-SRV-USG:terminated_at': null,
     security_groups: r.securityGroups.map((g) => ({ name: g.name })),
-    'OS-EXT-STS:task_state': r.taskState === null ? null : TASK_STATES[r.taskState],
+    'OS-EXT-STS:task_state':
+      r.taskState === null ? null : revertingInPlace(r) ? 'resize_reverting' : TASK_STATES[r.taskState],
     'OS-EXT-STS:vm_state': vmState,
     'OS-EXT-STS:power_state': POWER[r.powerState],
     'os-extended-volumes:volumes_attached': [],

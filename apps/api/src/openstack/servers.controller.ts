@@ -1,4 +1,4 @@
-import { NetworkEntity, visibleImage, type InstanceRecord } from '@berth/data';
+import { NetworkEntity, visibleImage, type Actor, type InstanceRecord } from '@berth/data';
 import { BerthError, checkMetadata, isUuid, type Metadata } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
-import { validateBuilt } from '../common/validation';
+import { underNames, validateBuilt } from '../common/validation';
 import { ApiEnv } from '../config';
 import { CreateInstanceDto } from '../instances/instance.dto';
 import { InstancesService } from '../instances/instances.service';
@@ -117,7 +117,10 @@ export class ServersController {
     await this.instances.request(id, projectScope(principal), 'delete', actorOf(principal, requestId));
   }
 
-  /** One action per request, by its key: os-start, os-stop, reboot, os-getConsoleOutput. */
+  /**
+   * One action per request, by its key: os-start, os-stop, reboot, os-getConsoleOutput, and the moves: resize,
+   * confirmResize, revertResize, migrate (an admin's).
+   */
   @Post(':id/action')
   @Policy('instance:action')
   async action(
@@ -149,11 +152,48 @@ export class ServersController {
         void reply.status(200);
         return { output: lines.join('\n') };
       }
+      case 'resize':
+        await this.resize(id, body, principal, actor);
+        break;
+      case 'confirmResize':
+      case 'revertResize':
+      case 'migrate': {
+        if (name === 'migrate' && at(body, 'migrate.host') !== undefined) {
+          refuseField(
+            'migrate.host',
+            'microversion',
+            'is offered from compute microversion 2.56; this cloud serves 2.1',
+          );
+        }
+        const action = name === 'migrate' ? 'migrate' : name === 'confirmResize' ? 'confirm' : 'revert';
+        await this.instances.requestMigration(id, { action }, principal, actor);
+        // Nova answers a confirm with 204, the rest with 202.
+        void reply.status(action === 'confirm' ? 204 : 202);
+        return undefined;
+      }
       default:
         refuseField('body', 'isIn', `names the action ${JSON.stringify(name)}, which Berth does not offer here`);
     }
     void reply.status(202);
     return undefined;
+  }
+
+  /**
+   * Nova's resize: to another flavor, applied live where the host has room and moved (cold) where it has not; the
+   * server then waits in VERIFY_RESIZE until confirmed or reverted.
+   */
+  private async resize(id: string, body: unknown, principal: Principal, actor: Actor): Promise<void> {
+    const flavorRef = lastSegment(stringAt(body, 'resize.flavorRef', 1024));
+    const diskConfig = stringAt(body, 'resize.OS-DCF:diskConfig', 6, true);
+    if (diskConfig !== undefined && diskConfig !== 'AUTO' && diskConfig !== 'MANUAL') {
+      refuseField('resize.OS-DCF:diskConfig', 'isIn', 'must be AUTO or MANUAL');
+    }
+    const instance = await this.instances.get(id, projectScope(principal));
+    if (flavorRef.toLowerCase() === instance.flavorId) {
+      refuseField('resize.flavorRef', 'changed', 'names the flavor the server has: a resize must change flavor');
+    }
+    const dto = { action: 'resize', flavor: flavorRef, allowMove: true, verify: true } as const;
+    await underNames({ flavor: 'resize.flavorRef' }, () => this.instances.requestLimits(id, dto, principal, actor));
   }
 
   /** Berth's create request for a Nova server body. */

@@ -512,7 +512,7 @@ export const API: ApiOperations = {
         "name": "action",
         "type": "string",
         "required": true,
-        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on",
+        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked with `verify` is its owner's to confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on",
         "enum": [
           "stop",
           "start",
@@ -551,6 +551,12 @@ export const API: ApiOperations = {
         "type": "boolean",
         "required": false,
         "description": "resize: when the host lacks room for the new size, move the instance to a host that has it (a cold resize: it restarts there with the same address, confirmed as it lands). Without it such a resize is a 409"
+      },
+      {
+        "name": "verify",
+        "type": "boolean",
+        "required": false,
+        "description": "resize, as Nova's: the new size applies and the instance waits in VERIFY_MIGRATION, its old size still held on the host, until its owner confirms (the old size is given back) or reverts (the old size applies again); the scheduler confirms it after BERTH_MIGRATION_AUTO_CONFIRM_SEC when that is set"
       },
       {
         "name": "host",

@@ -46,6 +46,11 @@ export interface LimitsChange {
   defaultPidsLimit: number;
   /** A resize the host lacks room for moves the instance to a host with room (cold: it restarts). */
   allowMove?: boolean;
+  /**
+   * Nova's resize: the new size applies and awaits verification (VERIFY_MIGRATION) with the old one still held,
+   * until a confirm gives the old one back or a revert returns to it.
+   */
+  verify?: boolean;
 }
 
 export interface LimitsSettings {
@@ -97,6 +102,7 @@ export function requestLimits(
       shrink: plan.shrink,
       claimedCpus: claimed,
       releasedCpus: instance.pinnedCpus.filter((c) => !pinnedCpus.includes(c)),
+      ...(change.verify ? { verify: true } : {}),
     };
     await setPendingResize(m, id, taskState, pending);
     const operationId = await insertOperation(
@@ -177,12 +183,16 @@ async function moveOrRefuse(
     { ...actor, projectId: instance.projectId },
     { action: 'instance.resize', targetType: 'instance', targetId: instance.id },
   );
-  await startMigration(m, instance, operationId, { host: null, resize: { to, previous: sizeOf(instance) } });
+  await startMigration(m, instance, operationId, {
+    host: null,
+    resize: { to, previous: sizeOf(instance) },
+    ...(change.verify ? { verify: true } : {}),
+  });
   return operationId;
 }
 
-/** The instance's size as a flavor gives it (what a cold resize keeps to undo). */
-function sizeOf(i: InstanceRecord): FlavorSize {
+/** The instance's size as a flavor gives it (what a resize keeps to undo). */
+export function sizeOf(i: InstanceRecord): FlavorSize {
   return {
     flavorId: i.flavorId,
     flavorName: i.flavorName,

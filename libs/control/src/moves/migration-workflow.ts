@@ -6,7 +6,7 @@ import { conductReport, type MigrationReport } from './conduct';
 import { cleanupEvacuated, evacuateHost, moveAllOff } from './host-moves';
 import { claimMigrationTarget, noHostForMigration } from './placement';
 import { recoverMigrationsOn, type RecoveredMigration } from './recover';
-import { autoConfirmMigrations, requestMigration } from './request';
+import { autoConfirmMigrations, requestMigration, type MigrationRequest } from './request';
 
 /**
  * Cold moves of instances between hosts (migrate, confirm, revert, drain, evacuate, cold resize): the API starts
@@ -22,8 +22,8 @@ export class MigrationWorkflow {
     private readonly registry: string,
   ) {}
 
-  /** API: starts a migration (admin), or confirms or reverts one awaiting verification. */
-  request(instanceId: string, action: MigrationAction, actor: Actor, options: { host?: string } = {}): Promise<string> {
+  /** API: starts a migration (admin), or confirms or reverts one awaiting verification (a resize: its owner too). */
+  request(instanceId: string, action: MigrationAction, actor: Actor, options: MigrationRequest = {}): Promise<string> {
     return requestMigration(this.dataSource, instanceId, action, actor, options);
   }
 

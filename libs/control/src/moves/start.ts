@@ -12,7 +12,7 @@ import {
   hostIdByName,
   insertMigration,
   setMigrating,
-  type ColdResize,
+  type ResizeRecord,
   type InstanceRecord,
 } from '@berth/data';
 import type { EntityManager } from 'typeorm';
@@ -23,8 +23,10 @@ export interface MoveOptions {
   host: string | null;
   /** A drain's or an evacuation's part: the parent operation, closed step by step as its moves end. */
   parent?: { id: string; kind: MigrationKind };
-  /** A cold resize: the new size, claimed on the target; confirmed as soon as it lands. */
-  resize?: ColdResize;
+  /** A cold resize: the new size, claimed on the target; confirmed as soon as it lands unless `verify`. */
+  resize?: ResizeRecord;
+  /** A cold resize that awaits verification on its target, as a migration does (Nova's resize). */
+  verify?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function startMigration(
   operationId: string,
   options: MoveOptions,
 ): Promise<void> {
-  const { host, parent, resize } = options;
+  const { host, parent, resize, verify } = options;
   if (!instance.hostId || !instance.hostName) throw BerthError.conflict('the instance has no host', 'action');
   if (host !== null) await checkNamedTarget(m, host, instance.hostId);
   const kind = parent?.kind ?? 'migration';
@@ -48,7 +50,7 @@ export async function startMigration(
     requestedHost: host,
     wasRunning: instance.status === 'ACTIVE' && instance.powerState === 'RUNNING',
     parentOperationId: parent?.id ?? null,
-    autoConfirm: parent !== undefined || resize !== undefined,
+    autoConfirm: parent !== undefined || (resize !== undefined && verify !== true),
     kind,
     lost:
       kind === 'evacuation'

@@ -1,17 +1,21 @@
 import type { AgentReport, Fault } from '@berth/contracts';
-import { settle } from '@berth/domain';
+import { settle, type InstanceStatus } from '@berth/domain';
 import {
   buildFailuresOf,
   endResize,
   endTask,
   finishOperation,
+  insertResizeAwaiting,
+  liveInstance,
   lockTask,
   markInstanceDeleted,
-  pendingResizeOf,
   releaseAllocations,
+  setMigrationStatus,
   shrinkAllocation,
+  type PendingResize,
 } from '@berth/data';
 import type { DataSource, EntityManager } from 'typeorm';
+import { sizeOf } from '../instances/limits';
 
 /**
  * A host finished a command. The instance moves only if it still holds the task this command ran under (a delete
@@ -30,13 +34,14 @@ export async function applyResult(
       } else {
         const failedBuild = report.command === 'instance.create' && report.fault !== undefined;
         if (failedBuild) await releaseAllocations(m, { instanceId: report.instanceId });
-        if (report.command === 'instance.set-limits') {
-          await finishResize(m, report.instanceId, report.fault === undefined);
-        }
+        const resized =
+          report.command === 'instance.set-limits'
+            ? await finishResize(m, report.instanceId, report.operationId, report.fault === undefined)
+            : null;
         const fault =
           failedBuild && report.fault ? await withEarlierFailures(m, report.instanceId, report.fault) : report.fault;
         await endTask(m, report.instanceId, {
-          status: outcome.status,
+          status: resized ?? outcome.status,
           powerState: outcome.powerState,
           fault: fault ?? null,
           leftHost: failedBuild,
@@ -52,19 +57,51 @@ export async function applyResult(
 /**
  * The end of a live resize: on success the instance takes its new size and limits and gives back what it no longer
  * needs (the shrink, and CPUs it no longer pins); on failure its host restored the old limits, so the growth claimed
- * for the change is given back.
+ * for the change is given back. A resize that awaits verification keeps both sizes claimed and is recorded as a
+ * migration of kind 'resize'; its revert, once applied, ends that record. Returns the status the instance then has
+ * when it is not the one its power state gives (VERIFY_MIGRATION).
  */
-async function finishResize(m: EntityManager, instanceId: string, succeeded: boolean): Promise<void> {
-  const row = await pendingResizeOf(m, instanceId);
-  if (!row?.pending || !row.hostId) return;
-  const { to, grow, shrink, claimedCpus, releasedCpus } = row.pending;
+async function finishResize(
+  m: EntityManager,
+  instanceId: string,
+  operationId: string,
+  succeeded: boolean,
+): Promise<InstanceStatus | null> {
+  const instance = await liveInstance(m, instanceId, null);
+  const pending = instance?.pendingResize;
+  if (!instance?.hostId || !pending) return null;
+  const { to, grow, shrink, claimedCpus, releasedCpus } = pending;
   if (!succeeded) {
-    await shrinkAllocation(m, instanceId, row.hostId, grow, claimedCpus);
+    await shrinkAllocation(m, instanceId, instance.hostId, grow, claimedCpus);
     await endResize(m, instanceId, null);
-    return;
+    // A revert that failed leaves the resize awaiting verification as it was.
+    return pending.revertOf ? 'VERIFY_MIGRATION' : null;
   }
-  await shrinkAllocation(m, instanceId, row.hostId, shrink, releasedCpus);
+  if (pending.verify) {
+    await insertResizeAwaiting(m, {
+      instanceId,
+      operationId,
+      hostId: instance.hostId,
+      wasRunning: instance.powerState === 'RUNNING',
+      resize: {
+        to: withoutCpus(to),
+        previous: sizeOf(instance),
+        held: { grow, shrink, claimedCpus, releasedCpus, previousCpus: instance.pinnedCpus },
+      },
+    });
+    await endResize(m, instanceId, to);
+    return 'VERIFY_MIGRATION';
+  }
+  await shrinkAllocation(m, instanceId, instance.hostId, shrink, releasedCpus);
   await endResize(m, instanceId, to);
+  if (pending.revertOf) await setMigrationStatus(m, pending.revertOf, 'reverted');
+  return null;
+}
+
+/** A size as a flavor gives it, without the CPUs the instance pins on its host. */
+function withoutCpus(to: PendingResize['to']) {
+  const { pinnedCpus: _pinned, ...size } = to;
+  return size;
 }
 
 /** The fault of a build that failed on every host it was tried on: each host's failure, in order. */

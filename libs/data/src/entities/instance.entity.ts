@@ -27,6 +27,10 @@ export interface PendingResize {
   shrink: Resources;
   claimedCpus: number[];
   releasedCpus: number[];
+  /** Nova's resize: on success the host keeps both sizes claimed and the resize awaits verification. */
+  verify?: boolean;
+  /** The revert of that resize (the migration of kind 'resize' it ends): the instance goes back to its old size. */
+  revertOf?: string;
 }
 
 @Entity('instances')

@@ -4,11 +4,17 @@ import type { EntityManager } from 'typeorm';
 import type { PendingResize } from '../entities/instance.entity';
 import { one, rows } from '../sql';
 
-/** The size a cold resize gives the instance on its target, and the size it had (kept for a revert). */
+/** The size a resize gives the instance, and the size it had (kept for a revert). */
 export type FlavorSize = Omit<PendingResize['to'], 'pinnedCpus'>;
-export interface ColdResize {
+export interface ResizeRecord {
   to: FlavorSize;
   previous: FlavorSize;
+  /**
+   * A resize on the instance's own host (kind 'resize'): the host holds the larger of both sizes until it is
+   * verified. A confirm gives back `shrink` and `releasedCpus`, a revert `grow` and `claimedCpus` and pins the
+   * instance to `previousCpus` again.
+   */
+  held?: Omit<PendingResize, 'to' | 'verify' | 'revertOf'> & { previousCpus: number[] };
 }
 
 /**
@@ -37,7 +43,7 @@ export interface MigrationRow {
   updatedAt: Date;
   parentOperationId: string | null;
   autoConfirm: boolean;
-  resize: ColdResize | null;
+  resize: ResizeRecord | null;
   /** The step last sent, the host it went to and the operation it ran under (what a restart interrupts). */
   pendingCommand: MigrationCommandType | null;
   pendingOn: 'source' | 'target' | null;
@@ -133,7 +139,7 @@ export interface NewMigration {
   autoConfirm: boolean;
   kind: MigrationKind;
   lost: string | null;
-  resize: ColdResize | null;
+  resize: ResizeRecord | null;
 }
 
 /** Records a queued migration; returns its id. */
@@ -155,6 +161,25 @@ export async function insertMigration(m: EntityManager, n: NewMigration): Promis
       n.lost,
       n.resize ? JSON.stringify(n.resize) : null,
     ],
+  );
+  if (!made) throw new Error('insert into instance_migrations returned no row');
+  return made.id;
+}
+
+/**
+ * Records a resize the instance's host applied live and that now awaits verification: a migration of kind 'resize'
+ * from that host to itself, finished. Returns its id.
+ */
+export async function insertResizeAwaiting(
+  m: EntityManager,
+  n: { instanceId: string; operationId: string; hostId: string; wasRunning: boolean; resize: ResizeRecord },
+): Promise<string> {
+  const made = await one<{ id: string }>(
+    m,
+    `INSERT INTO instance_migrations (instance_id, operation_id, source_host_id, target_host_id, status, was_running,
+                                      auto_confirm, kind, resize)
+     VALUES ($1, $2, $3, $3, 'finished', $4, false, 'resize', $5) RETURNING id`,
+    [n.instanceId, n.operationId, n.hostId, n.wasRunning, JSON.stringify(n.resize)],
   );
   if (!made) throw new Error('insert into instance_migrations returned no row');
   return made.id;

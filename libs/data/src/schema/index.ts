@@ -24,6 +24,7 @@ import { InstanceMetadata1765900000000 } from './1765900000000-instance-metadata
 import { Keypairs1766000000000 } from './1766000000000-keypairs';
 import { NetworkSubnets1766100000000 } from './1766100000000-network-subnets';
 import { ApplicationCredentials1766200000000 } from './1766200000000-application-credentials';
+import { ResizeVerification1766300000000 } from './1766300000000-resize-verification';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -56,4 +57,5 @@ export const SCHEMA_MIGRATIONS = [
   Keypairs1766000000000,
   NetworkSubnets1766100000000,
   ApplicationCredentials1766200000000,
+  ResizeVerification1766300000000,
 ];
