@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { withoutLiveFields } from './support/live-fields';
 import { TestStack } from './support/stack';
+import { vmHost } from './support/vm-host';
 import { testEnv } from './support/test-env';
 
 const repo = resolve(__dirname, '../..');
 const env = testEnv();
-const instancesDir = join('/var/lib/berth/test-instances', `cli-${randomBytes(3).toString('hex')}`);
+const vms = vmHost('cli');
 
 interface Run {
   code: number;
@@ -45,12 +45,7 @@ describe('the berth CLI against the running stack', () => {
 
   beforeAll(async () => {
     stack = await TestStack.start({
-      env: {
-        BERTH_DRIVERS: 'docker,libvirt',
-        BERTH_VIRT_TYPE: 'qemu',
-        BERTH_INSTANCES_DIR: instancesDir,
-        BERTH_IMAGE_CACHE_DIR: join(instancesDir, 'image-cache'),
-      },
+      env: vms.env,
     });
     // What deploy/up.sh seeds, so that the walk-through finds the same catalogue.
     const bounds = {
@@ -89,8 +84,7 @@ describe('the berth CLI against the running stack', () => {
   });
   afterAll(async () => {
     await stack?.stop();
-    await rm(join(instancesDir, 'image-cache'), { recursive: true, force: true });
-    await rmdir(instancesDir).catch(() => undefined);
+    await vms.remove();
   });
 
   it('runs the README walk-through as written, each command succeeding', async () => {

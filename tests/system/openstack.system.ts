@@ -1,15 +1,15 @@
 import { runCommand } from '@berth/platform';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { adminAuth, openstack as runOpenstack, openstackEnv, run } from './support/openstack-client';
 import { TestStack } from './support/stack';
+import { vmHost } from './support/vm-host';
 import { testEnv } from './support/test-env';
 
 const repo = resolve(__dirname, '../..');
 const env = testEnv();
-const instancesDir = join('/var/lib/berth/test-instances', `openstack-${randomBytes(3).toString('hex')}`);
+const vms = vmHost('openstack');
 
 /** The README's OpenStack walk-through: the sh block under "An OpenStack walk-through". */
 async function walkThrough(): Promise<string> {
@@ -43,12 +43,7 @@ describe('the openstack client against the running stack', () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-openstack-'));
     // A host with both drivers, as deploy/up.sh runs it (VM disks where QEMU's user may read them).
     stack = await TestStack.start({
-      env: {
-        BERTH_DRIVERS: 'docker,libvirt',
-        BERTH_VIRT_TYPE: 'qemu',
-        BERTH_INSTANCES_DIR: instancesDir,
-        BERTH_IMAGE_CACHE_DIR: join(instancesDir, 'image-cache'),
-      },
+      env: vms.env,
     });
     // What deploy/up.sh seeds, so that the walk-through finds the same catalogue.
     const vm = (file: string) => join(env.vmImageDir, file);
@@ -67,9 +62,7 @@ describe('the openstack client against the running stack', () => {
   afterAll(async () => {
     await stack?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
-    await rm(join(instancesDir, 'image-cache'), { recursive: true, force: true });
-    await rmdir(instancesDir).catch(() => undefined);
-    await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
+    await vms.remove();
   });
 
   it('runs the README walk-through as written, each command succeeding', async () => {

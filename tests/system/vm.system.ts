@@ -2,11 +2,12 @@ import { cgroupsOfProcess, readIoWeight } from '@berth/cgroups';
 import { domainName, tapName } from '@berth/drivers';
 import { hostNet, listPorts, readPortSecurity } from '@berth/network';
 import { runCommand } from '@berth/platform';
-import { randomBytes, randomInt } from 'node:crypto';
-import { access, readFile, rm, rmdir } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { guestExec, insideView, readyBoot, serveTcp, tcpFrom } from './support/probes';
 import { hostObjects, TestStack } from './support/stack';
+import { vmHost } from './support/vm-host';
 import { testEnv } from './support/test-env';
 
 // VMs through the whole stack: the same API, scheduler and networks as containers. A VM and a
@@ -14,7 +15,8 @@ import { testEnv } from './support/test-env';
 
 const env = testEnv();
 const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
-const instancesDir = join('/var/lib/berth/test-instances', `stack-${randomBytes(3).toString('hex')}`);
+const vms = vmHost('stack');
+const instancesDir = vms.dir;
 /** Berth's test image, registered by its files; each host caches them on first use. */
 const vmImage = {
   name: 'test-vm',
@@ -45,13 +47,7 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
 
   beforeAll(async () => {
     stack = await TestStack.start({
-      env: {
-        BERTH_DRIVERS: 'docker,libvirt',
-        BERTH_VIRT_TYPE: 'qemu',
-        BERTH_INSTANCES_DIR: instancesDir,
-        BERTH_IMAGE_CACHE_DIR: join(instancesDir, 'image-cache'),
-        BERTH_POWER_SYNC_SEC: '1',
-      },
+      env: { ...vms.env, BERTH_POWER_SYNC_SEC: '1' },
     });
     for (const [path, body] of [
       ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 }],
@@ -67,9 +63,7 @@ describe('VMs and containers through the stack (real libvirtd, QEMU, dockerd, OV
   });
   afterAll(async () => {
     await stack?.stop();
-    await rm(join(instancesDir, 'image-cache'), { recursive: true, force: true });
-    await rmdir(instancesDir).catch(() => undefined);
-    await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
+    await vms.remove();
   });
 
   it('builds a VM to ACTIVE on a host with the libvirt driver; its console shows the address the API gave it', async () => {
@@ -331,16 +325,11 @@ describe.each([
   ['libvirt.start', 'start'],
 ])('a VM build that fails at %s', (failpoint, step) => {
   let stack: TestStack;
-  const dir = join('/var/lib/berth/test-instances', `fail-${randomBytes(3).toString('hex')}`);
+  const failing = vmHost('fail');
   beforeAll(async () => {
     stack = await TestStack.start({
       failpoints: [failpoint],
-      env: {
-        BERTH_DRIVERS: 'docker,libvirt',
-        BERTH_VIRT_TYPE: 'qemu',
-        BERTH_INSTANCES_DIR: dir,
-        BERTH_IMAGE_CACHE_DIR: join(dir, 'image-cache'),
-      },
+      env: failing.env,
     });
     await stack.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 });
     await stack.call('POST', '/v1/images', vmImage);
@@ -348,9 +337,7 @@ describe.each([
   });
   afterAll(async () => {
     await stack?.stop();
-    await rm(join(dir, 'image-cache'), { recursive: true, force: true });
-    await rmdir(dir).catch(() => undefined);
-    await rmdir('/var/lib/berth/test-instances').catch(() => undefined);
+    await failing.remove();
   });
 
   it('ends in ERROR naming the step, with no domain, directory, tap or claim left', async () => {
@@ -372,7 +359,7 @@ describe.each([
       ),
     ).toBe('gone');
     expect(
-      await access(join(dir, instance.id)).then(
+      await access(join(failing.dir, instance.id)).then(
         () => 'present',
         () => 'gone',
       ),

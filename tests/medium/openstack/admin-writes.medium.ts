@@ -9,7 +9,7 @@ const PASSWORD = 'correct horse battery';
  */
 describe('the OpenStack face: images registered and deleted', () => {
   let api: TestApi;
-  const { call, as, conforms, login } = osClient(() => api);
+  const { call, as, conforms, login, members } = osClient(() => api);
   let alice = '';
   let bob = '';
 
@@ -28,14 +28,13 @@ describe('the OpenStack face: images registered and deleted', () => {
 
   beforeAll(async () => {
     api = await TestApi.start();
-    for (const [project, user] of [
-      ['shop', 'alice'],
-      ['bank', 'bob'],
-    ] as const) {
-      const id = (await api.call('POST', '/v1/projects', { name: project })).body.id as string;
-      await api.call('POST', '/v1/users', { name: user, password: PASSWORD });
-      await api.call('PUT', `/v1/projects/${id}/members/${user}`, { role: 'member' });
-    }
+    await members(
+      [
+        ['shop', 'alice'],
+        ['bank', 'bob'],
+      ],
+      PASSWORD,
+    );
     alice = await login('alice', 'shop', PASSWORD);
     bob = await login('bob', 'bank', PASSWORD);
   });
@@ -133,7 +132,7 @@ describe('the OpenStack face: images registered and deleted', () => {
  */
 describe('the OpenStack face: provider networks and subnets', () => {
   let api: TestApi;
-  const { call, as, conforms, login } = osClient(() => api);
+  const { call, as, conforms, login, members } = osClient(() => api);
   let admin: Record<string, string> = {};
   let alice = '';
 
@@ -159,9 +158,7 @@ describe('the OpenStack face: provider networks and subnets', () => {
   beforeAll(async () => {
     api = await TestApi.start();
     admin = as(api.adminToken);
-    const shop = (await api.call('POST', '/v1/projects', { name: 'shop' })).body.id as string;
-    await api.call('POST', '/v1/users', { name: 'alice', password: PASSWORD });
-    await api.call('PUT', `/v1/projects/${shop}/members/alice`, { role: 'member' });
+    await members([['shop', 'alice']], PASSWORD);
     await api.unlimitedQuota('shop');
     await api.call('POST', '/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 64, diskGb: 1 });
     await api.call('POST', '/v1/images', { name: 'busybox', kind: 'container', ref: 'busybox' });

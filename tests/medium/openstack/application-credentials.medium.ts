@@ -10,7 +10,7 @@ const PASSWORD = 'correct horse battery';
  */
 describe('the OpenStack face: application credentials', () => {
   let api: TestApi;
-  const { call, as, conforms, login } = osClient(() => api);
+  const { call, as, conforms, login, members } = osClient(() => api);
   const ids = { shop: '', bank: '', alice: '', bob: '' };
   let alice = '';
 
@@ -29,14 +29,16 @@ describe('the OpenStack face: application credentials', () => {
 
   beforeAll(async () => {
     api = await TestApi.start();
-    for (const [project, user] of [
-      ['shop', 'alice'],
-      ['bank', 'bob'],
-    ] as const) {
-      ids[project] = (await api.call('POST', '/v1/projects', { name: project })).body.id;
-      ids[user] = (await api.call('POST', '/v1/users', { name: user, password: PASSWORD })).body.id;
-      await api.call('PUT', `/v1/projects/${ids[project]}/members/${user}`, { role: 'member' });
-    }
+    Object.assign(
+      ids,
+      await members(
+        [
+          ['shop', 'alice'],
+          ['bank', 'bob'],
+        ],
+        PASSWORD,
+      ),
+    );
     alice = await login('alice', 'shop', PASSWORD);
   });
   afterAll(() => api.stop());

@@ -14,7 +14,7 @@ describe('the OpenStack face (real PostgreSQL)', () => {
   let api: TestApi;
   const ids = { flavor: '', image: '', network: '', shop: '', bank: '' };
 
-  const { call, as, conforms, auth, login: loginAs } = osClient(() => api);
+  const { call, as, conforms, auth, login: loginAs, members } = osClient(() => api);
   const login = (user: string, project: string, password = PASSWORD) => loginAs(user, project, password);
 
   /** A server of alice's in shop, made ACTIVE on a host as a finished build leaves it. */
@@ -49,15 +49,16 @@ describe('the OpenStack face (real PostgreSQL)', () => {
       `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio, last_heartbeat_at)
        VALUES ('os-host', '192.0.2.1', '{container}', 64, 65536, 1000, 1, 1, 1, now())`,
     );
-    for (const [project, user] of [
-      ['shop', 'alice'],
-      ['bank', 'bob'],
-      ['shop', 'locked'],
-    ] as const) {
-      if (!ids[project]) ids[project] = (await api.call('POST', '/v1/projects', { name: project })).body.id;
-      await api.call('POST', '/v1/users', { name: user, password: PASSWORD });
-      await api.call('PUT', `/v1/projects/${ids[project]}/members/${user}`, { role: 'member' });
-    }
+    const made = await members(
+      [
+        ['shop', 'alice'],
+        ['bank', 'bob'],
+        ['shop', 'locked'],
+      ],
+      PASSWORD,
+    );
+    ids.shop = made['shop']!;
+    ids.bank = made['bank']!;
   });
   afterAll(() => api.stop());
 

@@ -35,5 +35,20 @@ export function osClient(api: () => TestApi) {
     return String(res.headers['x-subject-token']);
   }
 
-  return { call, as, conforms, auth, login };
+  /**
+   * Members with passwords, as the cloud admin makes them: for each [project, user], the project (made once) and the
+   * user with `password`, a member there. Every id by its name.
+   */
+  async function members(pairs: ReadonlyArray<readonly [string, string]>, password: string) {
+    const ids: Record<string, string> = {};
+    for (const [project, user] of pairs) {
+      ids[project] ??= (await api().call('POST', '/v1/projects', { name: project })).body.id as string;
+      ids[user] = (await api().call('POST', '/v1/users', { name: user, password })).body.id as string;
+      const joined = await api().call('PUT', `/v1/projects/${ids[project]}/members/${user}`, { role: 'member' });
+      if (joined.status >= 300) throw new Error(`${user} could not join ${project}: ${joined.status}`);
+    }
+    return ids;
+  }
+
+  return { call, as, conforms, auth, login, members };
 }

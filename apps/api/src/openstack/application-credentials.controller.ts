@@ -1,11 +1,5 @@
-import { createApplicationCredential } from '@berth/control';
-import {
-  deleteApplicationCredential,
-  insertOperation,
-  userApplicationCredential,
-  userApplicationCredentials,
-  type ApplicationCredentialRow,
-} from '@berth/data';
+import { createApplicationCredential, deleteOwnApplicationCredential } from '@berth/control';
+import { userApplicationCredential, userApplicationCredentials, type ApplicationCredentialRow } from '@berth/data';
 import { BerthError, isUuid, ROLES, type Role } from '@berth/domain';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -147,17 +141,8 @@ export class ApplicationCredentialsController {
     @CurrentRequestId() requestId: string,
   ): Promise<void> {
     this.own(user, principal);
-    await this.dataSource.transaction(async (m) => {
-      if (!isUuid(id) || !(await deleteApplicationCredential(m, principal.userId, id))) {
-        throw BerthError.notFound('application credential', id);
-      }
-      await insertOperation(m, actorOf(principal, requestId), {
-        action: 'application-credential.delete',
-        targetType: 'application-credential',
-        targetId: id,
-        finished: true,
-      });
-    });
+    if (!isUuid(id)) throw BerthError.notFound('application credential', id);
+    await deleteOwnApplicationCredential(this.dataSource, principal.userId, id, actorOf(principal, requestId));
   }
 
   /** Only the caller's own user's credentials exist for it. */

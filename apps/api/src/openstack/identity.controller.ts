@@ -6,6 +6,7 @@ import {
   revokeTokenAs,
   TOKEN_PATTERN,
   type ApplicationCredentialRef,
+  type LoginScope,
 } from '@berth/control';
 import { tokenSubject, userProjects, ProjectEntity, UserEntity, type TokenSubject } from '@berth/data';
 import { BerthError, isUuid } from '@berth/domain';
@@ -68,14 +69,14 @@ export class IdentityController {
     if (method !== 'password' && method !== 'token' && method !== 'application_credential') {
       refuseField('auth.identity.methods', 'isIn', 'must be ["password"], ["token"] or ["application_credential"]');
     }
-    const projectId = await this.scope(body);
+    const scope = await this.scope(body);
     let secret: string;
     try {
       secret =
         method === 'password'
-          ? await this.password(body, projectId, requestId)
+          ? await this.password(body, scope, requestId)
           : method === 'token'
-            ? await this.token(body, projectId, requestId)
+            ? await this.token(body, scope, requestId)
             : await this.applicationCredential(body, requestId);
     } catch (error) {
       if (error instanceof BerthError && error.code === 'unauthenticated') await this.limits.failed(address);
@@ -179,8 +180,8 @@ export class IdentityController {
     };
   }
 
-  /** The project a login asks for (scope.project by id, or by name in the default domain); null when none. */
-  private async scope(body: unknown): Promise<string | null> {
+  /** The project a login asks for (scope.project by id, or by name in the default domain); null when none is asked. */
+  private async scope(body: unknown): Promise<LoginScope | null> {
     if (at(body, 'auth.scope') === undefined) return null;
     objectAt(body, 'auth.scope.project');
     const id = stringAt(body, 'auth.scope.project.id', 64, true);
@@ -189,7 +190,7 @@ export class IdentityController {
     const where = id !== undefined ? (isUuid(id) ? { id: id.toLowerCase() } : null) : { name: name ?? '' };
     const found = where && (await this.dataSource.getRepository(ProjectEntity).findOneBy(where));
     // An unknown project is refused like any other wrong part of a login, later, at the same cost.
-    return found ? found.id : '00000000-0000-0000-0000-000000000000';
+    return { projectId: found ? found.id : null };
   }
 
   private checkDomain(body: unknown, path: string): void {
@@ -200,15 +201,15 @@ export class IdentityController {
     }
   }
 
-  private async password(body: unknown, projectId: string | null, requestId: string): Promise<string> {
+  private async password(body: unknown, scope: LoginScope | null, requestId: string): Promise<string> {
     const userId = stringAt(body, 'auth.identity.password.user.id', 64, true);
     const userName = userId === undefined ? stringAt(body, 'auth.identity.password.user.name', 128) : undefined;
     if (userName !== undefined) this.checkDomain(body, 'auth.identity.password.user.domain');
     const password = stringAt(body, 'auth.identity.password.user.password', 1024);
-    if (projectId === null) refuseField('auth.scope', 'required', 'is required: Berth tokens act in one project');
+    if (scope === null) refuseField('auth.scope', 'required', 'is required: Berth tokens act in one project');
     const issued = await passwordLogin(
       this.dataSource,
-      { user: userId ?? userName ?? '', password, projectId },
+      { user: userId ?? userName ?? '', password, projectId: scope.projectId },
       {
         tokenTtlSec: this.env.BERTH_TOKEN_TTL_SEC,
         lockout: { maxFailures: this.env.BERTH_LOGIN_MAX_FAILURES, lockoutSec: this.env.BERTH_LOGIN_LOCKOUT_SEC },
@@ -228,7 +229,7 @@ export class IdentityController {
     const secret = stringAt(body, `${path}.secret`, 1024);
     let ref: ApplicationCredentialRef;
     if (id !== undefined) {
-      ref = { id: isUuid(id) ? id.toLowerCase() : '00000000-0000-0000-0000-000000000000' };
+      ref = { id: isUuid(id) ? id.toLowerCase() : null };
     } else {
       const name = stringAt(body, `${path}.name`, 255);
       const userId = stringAt(body, `${path}.user.id`, 64, true);
@@ -246,14 +247,14 @@ export class IdentityController {
     return issued.token;
   }
 
-  private async token(body: unknown, projectId: string | null, requestId: string): Promise<string> {
+  private async token(body: unknown, scope: LoginScope | null, requestId: string): Promise<string> {
     const given = stringAt(body, 'auth.identity.token.id', 1024);
     const from = TOKEN_PATTERN.test(given) ? await tokenSubject(this.dataSource.manager, hashToken(given)) : null;
     if (!from) throw new BerthError('unauthenticated', 'the token is not valid');
     const issued = await rescopeToken(
       this.dataSource,
       from,
-      projectId,
+      scope,
       { tokenTtlSec: this.env.BERTH_TOKEN_TTL_SEC },
       { requestId },
     );

@@ -1,4 +1,5 @@
 import {
+  deleteApplicationCredential,
   insertApplicationCredential,
   insertOperation,
   loginApplicationCredential,
@@ -69,8 +70,29 @@ export async function createApplicationCredential(
   });
 }
 
-/** A credential to log in with: by its id, or by its name and its user's id or name. */
-export type ApplicationCredentialRef = { id: string } | { user: string; name: string };
+/**
+ * Deletes one of the user's own application credentials, which ends every token it gave (they cascade with it);
+ * 404 for one that is not theirs. Recorded as a finished operation.
+ */
+export function deleteOwnApplicationCredential(
+  dataSource: DataSource,
+  userId: string,
+  id: string,
+  actor: Actor,
+): Promise<void> {
+  return dataSource.transaction(async (m) => {
+    if (!(await deleteApplicationCredential(m, userId, id))) throw BerthError.notFound('application credential', id);
+    await insertOperation(m, actor, {
+      action: 'application-credential.delete',
+      targetType: 'application-credential',
+      targetId: id,
+      finished: true,
+    });
+  });
+}
+
+/** A credential to log in with: by its id (null: what was given is no id), or by its name and its user's id or name. */
+export type ApplicationCredentialRef = { id: string | null } | { user: string; name: string };
 
 const REFUSED = () =>
   new BerthError('unauthenticated', 'the application credential and secret were not accepted; try again later');
@@ -91,7 +113,9 @@ export async function applicationCredentialLogin(
   const userId = 'id' in ref ? null : ((await userCredentials(m, ref.user))?.id ?? null);
   const credential =
     'id' in ref
-      ? await loginApplicationCredential(m, ref)
+      ? ref.id === null
+        ? null
+        : await loginApplicationCredential(m, { id: ref.id })
       : userId
         ? await loginApplicationCredential(m, { userId, name: ref.name })
         : null;

@@ -10,12 +10,15 @@ export interface LoginSettings {
   lockout: LockoutPolicy;
 }
 
-export interface PasswordLogin {
+/** The project a login asks for, as the caller resolved its name or id: null when no such project exists. */
+export interface LoginScope {
+  projectId: string | null;
+}
+
+export interface PasswordLogin extends LoginScope {
   /** The user's name or id. */
   user: string;
   password: string;
-  /** The project id the token is for (the caller resolved its name). */
-  projectId: string | null;
 }
 
 /** One answer for every refusal, so that a caller learns nothing of which part was wrong. */
@@ -60,20 +63,21 @@ export async function passwordLogin(
 
 /**
  * Keystone's token method: a valid token buys a token for another of the user's projects, with the user's role
- * there, ending no later than the token it came from. The same project answers the same token. A project the user
- * holds no role in, or any other project for a token an application credential gave, is refused like any failed
- * login.
+ * there, ending no later than the token it came from. No scope, or the same project, answers the same token. A
+ * project that does not exist or the user holds no role in, or any other project for a token an application
+ * credential gave, is refused like any failed login.
  */
 export async function rescopeToken(
   dataSource: DataSource,
   from: { id: string; userId: string; projectId: string; expiresAt: Date | null; applicationCredential: unknown },
-  projectId: string | null,
+  scope: LoginScope | null,
   settings: Pick<LoginSettings, 'tokenTtlSec'>,
   actor: Omit<Actor, 'projectId' | 'userId'>,
 ): Promise<IssuedToken | 'same'> {
-  if (projectId === null || projectId === from.projectId) return 'same';
+  if (scope === null || scope.projectId === from.projectId) return 'same';
   // An application credential's token stays in the credential's project.
-  if (from.applicationCredential !== null) throw REFUSED();
+  if (from.applicationCredential !== null || scope.projectId === null) throw REFUSED();
+  const projectId = scope.projectId;
   const issued = await dataSource.transaction(async (m) => {
     const role = await memberRole(m, projectId, from.userId);
     if (!role) return null;
