@@ -34,8 +34,8 @@ export const COMMANDS: CommandDef[] = [
   action('reboot', 'Reboot an instance, keeping its address', [], 'berth instance reboot web-1 --wait'),
   action(
     'resize',
-    'Resize to another flavor, live on the same host where it fits',
-    ['flavor', 'allowMove'],
+    'Resize to another flavor, live on the same host where it fits (--verify: then confirm or revert it)',
+    ['flavor', 'allowMove', 'verify'],
     'berth instance resize web-1 --flavor m1.medium --wait',
   ),
   action(
@@ -62,8 +62,18 @@ export const COMMANDS: CommandDef[] = [
     ['allowedAddressPairs', 'portSecurity'],
     'berth instance set-port-security web-1 --allowed-address-pairs ip=10.0.0.200',
   ),
-  action('confirm', 'Admin: keep a migrated instance where it went', [], 'berth instance confirm web-1 --wait'),
-  action('revert', 'Admin: move a migrated instance back', [], 'berth instance revert web-1 --wait'),
+  action(
+    'confirm',
+    'Keep a resize asked with --verify (its owner), or a migrated instance where it went (admin)',
+    [],
+    'berth instance confirm web-1 --wait',
+  ),
+  action(
+    'revert',
+    'Go back to the size before a resize asked with --verify (its owner), or move a migrated instance back (admin)',
+    [],
+    'berth instance revert web-1 --wait',
+  ),
   {
     noun: 'instance',
     verb: 'delete',
