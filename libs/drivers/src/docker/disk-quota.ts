@@ -1,5 +1,5 @@
 import type { CommandRunner } from '@berth/platform';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -18,20 +18,54 @@ export interface DiskQuota {
    * a container made without a limit keeps none.
    */
   grow(containerId: string, diskGb: number): Promise<void>;
+  /**
+   * Makes the kernel hold the limits: btrfs neither accounts nor enforces quota groups it has marked inconsistent,
+   * until they are rescanned. Since kernel 6.1 it marks them so whenever its cleaner drops a deleted subvolume whose
+   * tree has 3 levels or more (a container that wrote a gigabyte, say), after dockerd's own rescan at the removal.
+   * Sets that threshold to 8 levels (BTRFS_MAX_LEVEL: such drops are accounted, as before 6.1), and rescans, waiting,
+   * when the groups are marked. Called when a container is made and after one is removed.
+   */
+  hold(): Promise<void>;
 }
 
 const GIB = 1024 ** 3;
+/** BTRFS_MAX_LEVEL: no dropped tree is that tall, so none marks the quota groups inconsistent. */
+const MAX_LEVEL = 8;
 
 /** The disk quota of a dockerd whose storage driver is `driver`, or null where it holds no sizes. */
-export function diskQuotaOf(driver: string, rootDir: string, run: CommandRunner): DiskQuota | null {
-  return driver === 'btrfs' ? new BtrfsQuota(rootDir, run) : null;
+export function diskQuotaOf(
+  driver: string,
+  rootDir: string,
+  run: CommandRunner,
+  sysfs = '/sys/fs/btrfs',
+): DiskQuota | null {
+  return driver === 'btrfs' ? new BtrfsQuota(rootDir, run, sysfs) : null;
 }
 
 class BtrfsQuota implements DiskQuota {
+  /** The filesystem's UUID, which names its directory in sysfs. */
+  private uuid: string | null = null;
+
   constructor(
     private readonly rootDir: string,
     private readonly run: CommandRunner,
+    private readonly sysfs: string,
   ) {}
+
+  async hold(): Promise<void> {
+    this.uuid ??=
+      /uuid: ([0-9a-f-]{36})/.exec(await this.run(['btrfs', 'filesystem', 'show', this.rootDir]))?.[1] ?? null;
+    if (!this.uuid) throw new Error(`btrfs shows no filesystem UUID for ${this.rootDir}`);
+    const qgroups = join(this.sysfs, this.uuid, 'qgroups');
+    const threshold = join(qgroups, 'drop_subtree_threshold');
+    const level = await readFile(threshold, 'utf8').catch(() => null);
+    // A kernel before 6.1 has no threshold: it accounts every drop.
+    if (level !== null && level.trim() !== String(MAX_LEVEL)) await writeFile(threshold, String(MAX_LEVEL));
+    // -w waits for the rescan, joining one already running.
+    if ((await readFile(join(qgroups, 'inconsistent'), 'utf8')).trim() === '1') {
+      await this.run(['btrfs', 'quota', 'rescan', '-w', this.rootDir]);
+    }
+  }
 
   storageOpt(diskGb: number): Record<string, string> {
     return { size: `${diskGb}G` };

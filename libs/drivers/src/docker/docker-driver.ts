@@ -129,6 +129,7 @@ export class DockerDriver implements ComputeDriver {
         }),
       );
       reverter.add(`remove container ${container.id}`, () => this.remove(spec));
+      await this.diskQuota?.hold();
       await installAuthorizedKeys(container, spec.publicKeys ?? []);
       await step('start');
       await container.start();
@@ -373,6 +374,7 @@ export class DockerDriver implements ComputeDriver {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    await this.diskQuota?.hold();
     await this.options.net.failpoints.check('docker.unplug');
     await unplugContainerPort(this.net, spec.port.id);
   }
