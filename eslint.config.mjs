@@ -2,6 +2,7 @@
 // opens the database, and the pure libraries stay pure. Zero warnings are allowed (`--max-warnings 0`).
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 const io = ['typeorm', 'pg', 'bullmq', 'ioredis', 'dockerode', '@nestjs/*', 'fastify', '@unraid/libvirt', 'ssh2'];
@@ -102,9 +103,23 @@ export default tseslint.config(
               bannedExternalImports: ['typeorm', 'pg', '@nestjs/*', 'fastify', 'bullmq', 'ioredis', 'dockerode'],
             },
             { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:client'] },
+            // The web console, like the CLI, speaks the public API through the client only.
+            { sourceTag: 'type:web', onlyDependOnLibsWithTags: ['type:client'] },
             { sourceTag: 'type:tests', onlyDependOnLibsWithTags: ['*'] },
           ],
         },
+      ],
+    },
+  },
+  {
+    // The web console: React's rules of hooks, and no Node API (it runs in the browser).
+    files: ['apps/web/src/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: [...nodeIo, 'node:*'], message: 'the browser has no Node' }] },
       ],
     },
   },
@@ -157,7 +172,7 @@ export default tseslint.config(
   {
     // Sizes that keep the code readable: a file over 400 lines or a function over 80 is split where it has seams.
     // Not for tests and benchmarks, generated code, or landed schema migrations (never edited once landed).
-    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    files: ['apps/**/*.ts', 'apps/**/*.tsx', 'libs/**/*.ts'],
     ignores: [
       '**/*.spec.ts',
       '**/*.medium.ts',

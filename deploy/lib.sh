@@ -99,7 +99,7 @@ npm_install() {
 
 build() {
   log "building"
-  (cd "$BERTH_ROOT" && node tools/build.mjs >/dev/null)
+  (cd "$BERTH_ROOT" && node tools/build.mjs >/dev/null && npm run -s build:web)
 }
 
 start_postgres() {

@@ -24,7 +24,8 @@ async function* walk(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules') yield* walk(full);
+      // apps/web is the browser's, built by vite.
+      if (entry.name !== 'node_modules' && full !== path.join(root, 'apps', 'web')) yield* walk(full);
     } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !isTestFile(full)) {
       yield full;
     }
@@ -41,7 +42,11 @@ function rewriteAliases(code, sourceFile) {
   });
 }
 
-await rm(outDir, { recursive: true, force: true });
+// dist/web is the web console's own build (vite, `npm run build:web`): kept.
+await mkdir(outDir, { recursive: true });
+for (const entry of await readdir(outDir)) {
+  if (entry !== 'web') await rm(path.join(outDir, entry), { recursive: true, force: true });
+}
 let count = 0;
 for (const top of sourceRoots) {
   for await (const file of walk(path.join(root, top))) {

@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import type { ErrorBody } from './common/error-filter';
 import { NestLogAdapter } from './common/log';
 import { ApiMetrics } from './metrics/api-metrics';
+import { installWebConsole } from './web/web-console';
 import type { ApiEnv } from './config';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
@@ -76,6 +77,8 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // The console's pages are not API routes: registered before the routes are collected (the RBAC matrix walks those).
+  installWebConsole(fastify, env.BERTH_WEB_DIR, log);
   const routes: Route[] = [];
   fastify.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {

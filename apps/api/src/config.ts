@@ -169,6 +169,13 @@ export class ApiEnv extends SchedulingEnv {
   @Matches(/^(https?:\/\/[^\s]+)?$/, { message: 'must be empty or an http(s):// URL' })
   BERTH_PUBLIC_URL = '';
 
+  /**
+   * The web console's built files (`npm run build:web`), served under `/`. Empty: dist/web beside the API's own
+   * build; a directory without index.html: no console.
+   */
+  @IsString()
+  BERTH_WEB_DIR = '';
+
   /** The region OpenStack's catalog names. */
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1-64 of A-Z, a-z, 0-9, "_" and "-"' })
   BERTH_REGION = 'RegionOne';

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { buildOpenApiDocument, renderOpenApiJson } from './openapi';
 import { renderCliSpec } from './openapi-cli';
 import { renderApiReference } from './openapi-markdown';
+import { renderWebTypes } from './openapi-types';
 
 const docs = resolve(__dirname, '../../../docs');
 
@@ -12,5 +13,6 @@ describe('the committed API reference', () => {
     expect(readFileSync(resolve(docs, 'openapi.json'), 'utf8')).toBe(renderOpenApiJson(doc));
     expect(readFileSync(resolve(docs, 'api.md'), 'utf8')).toBe(renderApiReference(doc));
     expect(readFileSync(resolve(docs, '../apps/cli/src/generated/api.ts'), 'utf8')).toBe(renderCliSpec(doc));
+    expect(readFileSync(resolve(docs, '../apps/web/src/generated/api-types.ts'), 'utf8')).toBe(renderWebTypes(doc));
   });
 });

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { openApiDocument } from './app';
 import { renderCliSpec } from './openapi-cli';
 import { renderApiReference } from './openapi-markdown';
+import { renderWebTypes } from './openapi-types';
 import { AppModule } from './app.module';
 import { ApiEnv } from './config';
 
@@ -31,12 +32,13 @@ export async function buildOpenApiDocument(): Promise<OpenAPIObject> {
 
 export const renderOpenApiJson = (doc: OpenAPIObject) => `${JSON.stringify(doc, null, 2)}\n`;
 
-/** `npm run docs`: writes docs/openapi.json, docs/api.md and the CLI's view of the API from the code. */
+/** `npm run docs`: writes docs/openapi.json, docs/api.md, the CLI's view of the API and the web console's types. */
 if (require.main === module) {
   void buildOpenApiDocument().then((doc) => {
     const docs = resolve(process.argv[2] ?? 'docs');
     writeFileSync(resolve(docs, 'openapi.json'), renderOpenApiJson(doc));
     writeFileSync(resolve(docs, 'api.md'), renderApiReference(doc));
     writeFileSync(resolve(docs, '../apps/cli/src/generated/api.ts'), renderCliSpec(doc));
+    writeFileSync(resolve(docs, '../apps/web/src/generated/api-types.ts'), renderWebTypes(doc));
   });
 }

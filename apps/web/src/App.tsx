@@ -1,0 +1,68 @@
+import type { BerthClient } from '@berth/client';
+import { useQueryClient } from '@tanstack/react-query';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { Navigate, Route, Routes } from 'react-router';
+import { Layout } from './components/Layout';
+import { useLiveEvents } from './live';
+import { InstancePage } from './pages/InstancePage';
+import { InstancesPage } from './pages/InstancesPage';
+import { LoginPage } from './pages/LoginPage';
+import { clientOf, loadSession, logOut, saveSession, type Session } from './session';
+
+interface SessionContext {
+  session: Session;
+  client: BerthClient;
+  end: () => void;
+}
+
+const Current = createContext<SessionContext | null>(null);
+
+/** The logged-in session and its API client; only pages under the login use it. */
+export function useSession(): SessionContext {
+  const current = useContext(Current);
+  if (!current) throw new Error('useSession outside a session');
+  return current;
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(loadSession);
+  const queries = useQueryClient();
+  const begin = useCallback((s: Session) => {
+    saveSession(s);
+    setSession(s);
+  }, []);
+  const end = useCallback(() => {
+    saveSession(null);
+    setSession(null);
+    queries.clear();
+  }, [queries]);
+  if (!session) return <LoginPage onLogin={begin} />;
+  return <LoggedIn session={session} end={end} />;
+}
+
+function LoggedIn({ session, end }: { session: Session; end: () => void }) {
+  const client = useMemo(() => clientOf(session), [session]);
+  const logout = useCallback(() => {
+    void logOut(session).finally(end);
+  }, [session, end]);
+  useLiveEvents(client, end);
+  // The session ends when its token does.
+  useEffect(() => {
+    if (session.expiresAt === null) return;
+    const timer = setTimeout(end, Math.max(0, Date.parse(session.expiresAt) - Date.now()));
+    return () => clearTimeout(timer);
+  }, [session, end]);
+  const context = useMemo(() => ({ session, client, end: logout }), [session, client, logout]);
+  return (
+    <Current.Provider value={context}>
+      <Layout>
+        <Routes>
+          <Route path="/" element={<Navigate to="/instances" replace />} />
+          <Route path="/instances" element={<InstancesPage />} />
+          <Route path="/instances/:id" element={<InstancePage />} />
+          <Route path="*" element={<Navigate to="/instances" replace />} />
+        </Routes>
+      </Layout>
+    </Current.Provider>
+  );
+}

@@ -1,0 +1,29 @@
+import { ApiError, type BerthClient } from '@berth/client';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+
+/**
+ * Follows GET /v1/events for the session and refreshes what each event changes: an instance event its lists and
+ * page, an operation event its page and the audit trail, a host event the hosts. No polling: the stream resumes with
+ * Last-Event-ID after a drop. A refused stream (401: the token ended) calls `onRefused`.
+ */
+export function useLiveEvents(client: BerthClient, onRefused: () => void): void {
+  const queries = useQueryClient();
+  useEffect(() => {
+    const abort = new AbortController();
+    const follow = async () => {
+      for await (const event of client.follow({}, { signal: abort.signal })) {
+        const { type, id } = event.resource;
+        void queries.invalidateQueries({ queryKey: [type] });
+        void queries.invalidateQueries({ queryKey: [`${type}s`] });
+        if (type === 'operation') void queries.invalidateQueries({ queryKey: ['instance-operations'] });
+        void queries.invalidateQueries({ queryKey: [type, id] });
+      }
+    };
+    follow().catch((error: unknown) => {
+      if (abort.signal.aborted) return;
+      if (error instanceof ApiError && error.status === 401) onRefused();
+    });
+    return () => abort.abort();
+  }, [client, queries, onRefused]);
+}

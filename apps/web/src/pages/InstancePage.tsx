@@ -1,0 +1,152 @@
+import {
+  Alert,
+  Button,
+  DescriptionList,
+  DescriptionListDescription,
+  DescriptionListGroup,
+  DescriptionListTerm,
+  Flex,
+  Modal,
+  ModalBody,
+  ModalFooter,
+  ModalHeader,
+  PageSection,
+  Spinner,
+  Title,
+} from '@patternfly/react-core';
+import { useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
+import { useSession } from '../App';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { OperationList } from '../components/OperationList';
+import { StatusLabel } from '../components/StatusLabel';
+import type { InstanceView } from '../generated/api-types';
+import { useInstance } from '../queries';
+
+type Action = 'start' | 'stop' | 'reboot' | 'delete';
+
+/** What each action may start from (the API refuses the rest with 409 anyway). */
+const ACTIONS: Array<{ action: Action; label: string; from: Array<InstanceView['status']> }> = [
+  { action: 'start', label: 'Start', from: ['SHUTOFF'] },
+  { action: 'stop', label: 'Stop', from: ['ACTIVE'] },
+  { action: 'reboot', label: 'Reboot', from: ['ACTIVE'] },
+  { action: 'delete', label: 'Delete', from: ['ACTIVE', 'SHUTOFF', 'ERROR', 'BUILDING'] },
+];
+
+/** One instance: where and what it is, its actions, and its operations with their steps, all live. */
+export function InstancePage() {
+  const { id = '' } = useParams();
+  const instance = useInstance(id);
+  if (instance.error)
+    return (
+      <PageSection>
+        <ErrorAlert error={instance.error} />
+      </PageSection>
+    );
+  if (!instance.data)
+    return (
+      <PageSection>
+        <Spinner aria-label="Loading the instance" />
+      </PageSection>
+    );
+  const i = instance.data;
+  return (
+    <>
+      <PageSection>
+        <Flex alignItems={{ default: 'alignItemsCenter' }}>
+          <Title headingLevel="h1">{i.name}</Title>
+          <StatusLabel instance={i} />
+        </Flex>
+      </PageSection>
+      <PageSection>
+        <Actions instance={i} />
+      </PageSection>
+      <PageSection>
+        <DescriptionList isHorizontal columnModifier={{ lg: '2Col' }} aria-label="Details">
+          {details(i).map(([term, value]) => (
+            <DescriptionListGroup key={term}>
+              <DescriptionListTerm>{term}</DescriptionListTerm>
+              <DescriptionListDescription data-testid={`detail-${term}`}>{value}</DescriptionListDescription>
+            </DescriptionListGroup>
+          ))}
+        </DescriptionList>
+      </PageSection>
+      <PageSection>
+        <Title headingLevel="h2">Operations</Title>
+        <OperationList targetId={i.id} />
+      </PageSection>
+    </>
+  );
+}
+
+function details(i: InstanceView): Array<[string, string]> {
+  return [
+    ['Kind', i.kind],
+    ['Power', i.powerState],
+    ['Host state', i.hostState ?? '–'],
+    ['Address', i.ip ?? '–'],
+    ['MAC', i.mac ?? '–'],
+    ['VLAN', i.vlan === null ? '–' : String(i.vlan)],
+    ['Network', i.network?.name ?? '–'],
+    ['Flavor', `${i.flavor.name} (${i.flavor.vcpus} vCPU, ${i.flavor.ramMb} MB, ${i.flavor.diskGb} GB)`],
+    ['Image', i.image.name],
+    ['Fault', i.fault ? `${i.fault.step}: ${i.fault.message}` : '–'],
+  ];
+}
+
+function Actions({ instance }: { instance: InstanceView }) {
+  const { client } = useSession();
+  const navigate = useNavigate();
+  const [asked, setAsked] = useState<Action | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const run = async (action: Action) => {
+    setAsked(null);
+    setFailure(null);
+    try {
+      if (action === 'delete') {
+        await client.request('DELETE', `/v1/instances/${instance.id}`);
+        void navigate('/instances');
+      } else {
+        await client.request('POST', `/v1/instances/${instance.id}/actions`, { body: { action } });
+      }
+    } catch (error) {
+      setFailure(error);
+    }
+  };
+  const idle = instance.taskState === null;
+  return (
+    <>
+      {failure !== null && <ErrorAlert error={failure} />}
+      <Flex>
+        {ACTIONS.map(({ action, label, from }) => (
+          <Button
+            key={action}
+            variant={action === 'delete' ? 'danger' : 'secondary'}
+            isDisabled={!idle || !from.includes(instance.status)}
+            onClick={() => setAsked(action)}
+          >
+            {label}
+          </Button>
+        ))}
+      </Flex>
+      <Modal isOpen={asked !== null} onClose={() => setAsked(null)} variant="small" aria-labelledby="confirm-title">
+        <ModalHeader title={`${asked ?? ''} ${instance.name}?`} labelId="confirm-title" />
+        <ModalBody>
+          {asked === 'delete' ? (
+            <Alert variant="warning" isInline title="Its disk and address are gone for good." />
+          ) : (
+            `The instance will ${asked ?? ''}.`
+          )}
+        </ModalBody>
+        <ModalFooter>
+          <Button variant={asked === 'delete' ? 'danger' : 'primary'} onClick={() => asked && void run(asked)}>
+            Confirm
+          </Button>
+          <Button variant="link" onClick={() => setAsked(null)}>
+            Cancel
+          </Button>
+        </ModalFooter>
+      </Modal>
+    </>
+  );
+}
