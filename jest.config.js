@@ -1,5 +1,6 @@
 // Tiers, as in Immich: unit (pure logic, adapters faked), medium (real PostgreSQL and Redis), deploy (the
-// set-up scripts from two checkouts), system (the built stack on the real daemons) and faults. deploy/test.sh
+// set-up scripts from two checkouts), system (the built stack on the real daemons), e2e (the web console in a real
+// browser) and faults. deploy/test.sh
 // runs them in that order.
 'use strict';
 const { swcOptions } = require('./tools/swc-options.cjs');
@@ -47,6 +48,15 @@ module.exports = {
       ...common,
       displayName: 'deploy',
       testMatch: ['<rootDir>/tests/deploy/**/*.deploy.ts'],
+    },
+    {
+      // The web console in Debian's Chromium (playwright-core) against the built stack on the real daemons.
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/tests/e2e/**/*.e2e.ts'],
+      globalSetup: '<rootDir>/tests/e2e/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/medium/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/tests/system/support/timeouts.ts'],
     },
     {
       // Fault injection on the built stack and the real daemons: kill -9, daemon restarts, load, bad input.

@@ -34,6 +34,8 @@ APT_PACKAGES=(
   gcc libc6-dev
   # The OpenStack face is tested with the real, unmodified `openstack` client.
   python3-openstackclient
+  # The web console is tested in Debian's Chromium, driven by playwright-core (tests/e2e).
+  chromium
   # VMs: libvirt with QEMU, libvirt-dev for the @unraid/libvirt addon (built by npm ci), a guest kernel for
   # the test image, and xorriso for config drives.
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils libvirt-clients libvirt-dev

@@ -34,9 +34,11 @@ run_tier deploy --runInBand
 bash "$BERTH_ROOT/deploy/testbed.sh" up 3 --no-agents || status=1
 # The libvirt driver loads @unraid/libvirt, an ES module, with import(): jest needs the VM modules API.
 NODE_OPTIONS=--experimental-vm-modules run_tier system --runInBand
+# The web console in Debian's Chromium against a built stack (tests/e2e).
+run_tier e2e --runInBand
 # Fault injection (tests/faults): kill -9 of each process mid-task, daemon restarts, load and bad input.
 NODE_OPTIONS=--experimental-vm-modules run_tier faults --runInBand
 bash "$BERTH_ROOT/deploy/testbed.sh" down || status=1
 
-node "$BERTH_ROOT/tools/jest-summary.mjs" "$STATE"/jest-{unit,medium,deploy,system,faults}.json || status=1
+node "$BERTH_ROOT/tools/jest-summary.mjs" "$STATE"/jest-{unit,medium,deploy,system,e2e,faults}.json || status=1
 exit $status

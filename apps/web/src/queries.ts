@@ -1,7 +1,16 @@
 import type { BerthClient } from '@berth/client';
 import { useQuery } from '@tanstack/react-query';
 import { useSession } from './App';
-import type { InstancePage, InstanceView, OperationPage } from './generated/api-types';
+import type {
+  FlavorList,
+  ImageList,
+  InstancePage,
+  InstanceView,
+  NetworkList,
+  OperationPage,
+  QuotaView,
+  ServerGroupList,
+} from './generated/api-types';
 
 /** Every page of a cursor-paged list. */
 async function allPages<T>(client: BerthClient, path: string, query: Record<string, string> = {}): Promise<T[]> {
@@ -37,6 +46,32 @@ export function useInstanceOperations(id: string) {
   return useQuery({
     queryKey: ['instance-operations', id],
     queryFn: async () => (await client.get<OperationPage>('/v1/operations', { target: id, limit: 50 })).items,
+  });
+}
+
+/** The catalogue a create picks from: flavors, images, networks and the project's server groups. */
+export function useCatalog() {
+  const { client } = useSession();
+  return useQuery({
+    queryKey: ['catalog'],
+    queryFn: async () => {
+      const [flavors, images, networks, groups] = await Promise.all([
+        client.get<FlavorList>('/v1/flavors'),
+        client.get<ImageList>('/v1/images'),
+        client.get<NetworkList>('/v1/networks'),
+        client.get<ServerGroupList>('/v1/server-groups'),
+      ]);
+      return { flavors: flavors.items, images: images.items, networks: networks.items, groups: groups.items };
+    },
+  });
+}
+
+/** The session's project's quota: each limit and what is used now (refreshed by instance events). */
+export function useQuota() {
+  const { client, session } = useSession();
+  return useQuery({
+    queryKey: ['instances', 'quota'],
+    queryFn: () => client.get<QuotaView>(`/v1/projects/${session.projectId}/quotas`),
   });
 }
 

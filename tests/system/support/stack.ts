@@ -368,11 +368,12 @@ export class TestStack {
     return stack;
   }
 
-  async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  /** A call to the API, as the cloud admin unless `token` names another caller. */
+  async call(method: string, path: string, body?: unknown, token = this.token): Promise<{ status: number; body: any }> {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${this.token}`,
+        authorization: `Bearer ${token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
