@@ -1,3 +1,4 @@
+import { runCommand } from '@berth/platform';
 import { randomInt } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ describe('the web console in Chromium (real stack)', () => {
     const vm = (file: string) => join(env.vmImageDir, file);
     for (const [path, body] of [
       ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 256, diskGb: 1 }],
+      ['/v1/flavors', { name: 'm1.small', vcpus: 1, ramMb: 512, diskGb: 1 }],
       ['/v1/images', { name: 'busybox', kind: 'container', ref: env.image }],
       [
         '/v1/images',
@@ -75,7 +77,7 @@ describe('the web console in Chromium (real stack)', () => {
       await dialog.getByTestId('quota-left').waitFor();
       await dialog.getByLabel('Name').fill(name);
       await dialog.getByLabel('Image').selectOption({ label: image });
-      await dialog.getByLabel('Flavor').selectOption({ index: 1 });
+      await dialog.getByLabel('Flavor').selectOption({ label: 'm1.tiny: 1 vCPU, 256 MB, 1 GB' });
       await dialog.getByLabel('Network').selectOption({ index: 1 });
       if (name === 'web-1') expect(await accessibilityProblems(page)).toEqual([]);
       await dialog.getByRole('button', { name: 'Create' }).click();
@@ -93,20 +95,49 @@ describe('the web console in Chromium (real stack)', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
+  it('resizes an instance from its page and shows the limits its host read back change, live', async () => {
+    const { page } = alice;
+    const loadsBefore = alice.loads();
+    const made = ((await stack.call('GET', '/v1/instances')).body.items as any[]).find((i) => i.name === 'web-1');
+    await page.locator('tr[data-instance="web-1"]').getByRole('link', { name: 'web-1' }).click();
+    await page.getByTestId('detail-MAC').filter({ hasText: made.mac }).waitFor();
+    await page.getByRole('tab', { name: 'Limits' }).click();
+    const memory = page.locator('tr[data-limit="Memory"]');
+    await memory.getByText('256 MB').first().waitFor();
+    await page.getByLabel('New flavor').selectOption({ label: 'm1.small: 1 vCPU, 512 MB, 1 GB' });
+    await page.getByRole('button', { name: 'Resize' }).click();
+    // Asked and applied (read back from the cgroup by the host) both show the new size.
+    await memory.getByText('512 MB').nth(1).waitFor({ timeout: 60_000 });
+    expect((await stack.call('GET', `/v1/instances/${made.id}`)).body.appliedLimits.ramMb).toBe(512);
+    expect(alice.loads()).toBe(loadsBefore);
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('draws the CPU a busy loop in the container uses', async () => {
+    const { page } = alice;
+    const made = ((await stack.call('GET', '/v1/instances')).body.items as any[]).find((i) => i.name === 'web-1');
+    await page.getByRole('tab', { name: 'Usage' }).click();
+    const cpu = page.getByTestId('chart-CPU %');
+    await cpu.filter({ hasText: /^CPU \d+$/ }).waitFor();
+    await runCommand(['/usr/bin/docker', 'exec', '-d', `berth-${made.id}`, 'sh', '-c', 'while :; do :; done']);
+    await cpu.filter({ hasText: /^CPU ([5-9]\d|1\d\d)$/ }).waitFor({ timeout: 30_000 });
+    await runCommand(['/usr/bin/docker', 'exec', `berth-${made.id}`, 'pkill', '-f', 'while']).catch(() => '');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
   it('stops an instance from its page and shows the operation live', async () => {
     const { page } = alice;
     const loadsBefore = alice.loads();
     const made = ((await stack.call('GET', '/v1/instances')).body.items as any[]).find((i) => i.name === 'web-1');
-    const row = page.locator('tr[data-instance="web-1"]');
-    await row.getByRole('link', { name: 'web-1' }).click();
-    await page.getByTestId('detail-MAC').filter({ hasText: made.mac }).waitFor();
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
     await page
       .getByTestId('status')
       .filter({ hasText: /^SHUTOFF$/ })
       .waitFor({ timeout: 60_000 });
+    await page.getByRole('tab', { name: 'Operations' }).click();
     await page.locator('tr[data-operation="instance.stop"]').getByText('succeeded').waitFor();
+    await page.locator('tr[data-operation="instance.resize"]').getByText('succeeded').waitFor();
     expect((await stack.call('GET', `/v1/instances/${made.id}`)).body.status).toBe('SHUTOFF');
     expect(alice.loads()).toBe(loadsBefore);
     expect(await accessibilityProblems(page)).toEqual([]);

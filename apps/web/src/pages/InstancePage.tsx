@@ -12,13 +12,20 @@ import {
   ModalHeader,
   PageSection,
   Spinner,
+  Tab,
+  Tabs,
+  TabTitleText,
   Title,
 } from '@patternfly/react-core';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { useSession } from '../App';
+import { ConsoleLog } from '../components/ConsoleLog';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { LimitsTable } from '../components/LimitsTable';
 import { OperationList } from '../components/OperationList';
+import { ResizeForm } from '../components/ResizeForm';
+import { StatsCharts } from '../components/StatsCharts';
 import { StatusLabel } from '../components/StatusLabel';
 import type { InstanceView } from '../generated/api-types';
 import { useInstance } from '../queries';
@@ -62,18 +69,31 @@ export function InstancePage() {
         <Actions instance={i} />
       </PageSection>
       <PageSection>
-        <DescriptionList isHorizontal columnModifier={{ lg: '2Col' }} aria-label="Details">
-          {details(i).map(([term, value]) => (
-            <DescriptionListGroup key={term}>
-              <DescriptionListTerm>{term}</DescriptionListTerm>
-              <DescriptionListDescription data-testid={`detail-${term}`}>{value}</DescriptionListDescription>
-            </DescriptionListGroup>
-          ))}
-        </DescriptionList>
-      </PageSection>
-      <PageSection>
-        <Title headingLevel="h2">Operations</Title>
-        <OperationList targetId={i.id} />
+        <Tabs defaultActiveKey="details" mountOnEnter unmountOnExit aria-label="Instance">
+          <Tab eventKey="details" title={<TabTitleText>Details</TabTitleText>}>
+            <DescriptionList isHorizontal columnModifier={{ lg: '2Col' }} aria-label="Details">
+              {details(i).map(([term, value]) => (
+                <DescriptionListGroup key={term}>
+                  <DescriptionListTerm>{term}</DescriptionListTerm>
+                  <DescriptionListDescription data-testid={`detail-${term}`}>{value}</DescriptionListDescription>
+                </DescriptionListGroup>
+              ))}
+            </DescriptionList>
+          </Tab>
+          <Tab eventKey="limits" title={<TabTitleText>Limits</TabTitleText>}>
+            <ResizeForm instance={i} />
+            <LimitsTable instance={i} />
+          </Tab>
+          <Tab eventKey="usage" title={<TabTitleText>Usage</TabTitleText>} isDisabled={i.status !== 'ACTIVE'}>
+            <StatsCharts instanceId={i.id} />
+          </Tab>
+          <Tab eventKey="console" title={<TabTitleText>Console log</TabTitleText>}>
+            <ConsoleLog instanceId={i.id} />
+          </Tab>
+          <Tab eventKey="operations" title={<TabTitleText>Operations</TabTitleText>}>
+            <OperationList targetId={i.id} />
+          </Tab>
+        </Tabs>
       </PageSection>
     </>
   );
