@@ -42,6 +42,12 @@ describe('the web console in Chromium (real stack)', () => {
       expect((await stack.call('POST', '/v1/users', { name: user, password: PASSWORD })).status).toBe(201);
       await stack.call('PUT', `/v1/projects/${made.body.id}/members/${user}`, { role: 'member' });
     }
+    // The cloud admin, with a password: a member of the admin project with role admin.
+    const adminProject = ((await stack.call('GET', '/v1/projects')).body.items as any[]).find(
+      (p) => p.name === 'admin',
+    );
+    expect((await stack.call('POST', '/v1/users', { name: 'ops', password: PASSWORD })).status).toBe(201);
+    await stack.call('PUT', `/v1/projects/${adminProject.id}/members/ops`, { role: 'admin' });
     browser = await launchChromium();
     alice = await openTab(browser, stack.url);
   });
@@ -156,6 +162,34 @@ describe('the web console in Chromium (real stack)', () => {
       expect(bob.problems.filter((p) => p !== notFound)).toEqual([]);
     } finally {
       await bob.context.close();
+    }
+  });
+
+  it("shows the cloud admin the hosts' use as bars and lets them disable and enable one; a tenant has no such page", async () => {
+    expect(await alice.page.getByRole('link', { name: 'Hosts' }).count()).toBe(0);
+    const ops = await openTab(browser, stack.url);
+    try {
+      await logIn(ops.page, 'ops', PASSWORD, 'admin');
+      await ops.page.getByRole('link', { name: 'Hosts' }).click();
+      const row = ops.page.locator(`tr[data-host="${stack.hostName}"]`);
+      await row.getByText('2 instances').waitFor();
+      await row.getByRole('progressbar', { name: /^RAM: 768 of / }).waitFor();
+      expect(await accessibilityProblems(ops.page)).toEqual([]);
+      await row.getByRole('button', { name: 'Disable' }).click();
+      await row
+        .getByTestId('enabled')
+        .filter({ hasText: /^disabled/ })
+        .waitFor();
+      const host = ((await stack.call('GET', '/v1/hosts')).body.items as any[]).find((h) => h.name === stack.hostName);
+      expect(host.enabled).toBe(false);
+      await row.getByRole('button', { name: 'Enable' }).click();
+      await row
+        .getByTestId('enabled')
+        .filter({ hasText: /^enabled$/ })
+        .waitFor();
+      expect(ops.problems).toEqual([]);
+    } finally {
+      await ops.context.close();
     }
   });
 

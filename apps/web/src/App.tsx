@@ -4,6 +4,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState } 
 import { Navigate, Route, Routes } from 'react-router';
 import { Layout } from './components/Layout';
 import { useLiveEvents } from './live';
+import { HostsPage } from './pages/HostsPage';
 import { InstancePage } from './pages/InstancePage';
 import { InstancesPage } from './pages/InstancesPage';
 import { LoginPage } from './pages/LoginPage';
@@ -60,6 +61,7 @@ function LoggedIn({ session, end }: { session: Session; end: () => void }) {
           <Route path="/" element={<Navigate to="/instances" replace />} />
           <Route path="/instances" element={<InstancesPage />} />
           <Route path="/instances/:id" element={<InstancePage />} />
+          {session.role === 'admin' && <Route path="/hosts" element={<HostsPage />} />}
           <Route path="*" element={<Navigate to="/instances" replace />} />
         </Routes>
       </Layout>

@@ -3,11 +3,13 @@ import { useQuery } from '@tanstack/react-query';
 import { useSession } from './App';
 import type {
   FlavorList,
+  HostList,
   ImageList,
   InstancePage,
   InstanceView,
   NetworkList,
   OperationPage,
+  OperationView,
   QuotaView,
   ServerGroupList,
 } from './generated/api-types';
@@ -72,6 +74,22 @@ export function useQuota() {
   return useQuery({
     queryKey: ['instances', 'quota'],
     queryFn: () => client.get<QuotaView>(`/v1/projects/${session.projectId}/quotas`),
+  });
+}
+
+/** The compute hosts with their capacity and use (the cloud admin's); host events refresh them. */
+export function useHosts() {
+  const { client } = useSession();
+  return useQuery({ queryKey: ['hosts'], queryFn: async () => (await client.get<HostList>('/v1/hosts')).items });
+}
+
+/** One operation with its steps; its events refresh it. */
+export function useOperation(id: string | null) {
+  const { client } = useSession();
+  return useQuery({
+    queryKey: ['operation', id],
+    queryFn: () => client.get<OperationView>(`/v1/operations/${id ?? ''}`),
+    enabled: id !== null,
   });
 }
 

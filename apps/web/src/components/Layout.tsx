@@ -20,7 +20,10 @@ import type { ReactNode } from 'react';
 import { NavLink } from 'react-router';
 import { useSession } from '../App';
 
-const SECTIONS = [{ to: '/instances', label: 'Instances' }];
+const SECTIONS = [
+  { to: '/instances', label: 'Instances', admin: false },
+  { to: '/hosts', label: 'Hosts', admin: true },
+];
 
 /** The console's frame: who is logged in where, the sections, and the page. */
 export function Layout({ children }: { children: ReactNode }) {
@@ -55,7 +58,7 @@ export function Layout({ children }: { children: ReactNode }) {
       <PageSidebarBody>
         <Nav aria-label="Sections">
           <NavList>
-            {SECTIONS.map((s) => (
+            {SECTIONS.filter((s) => !s.admin || session.role === 'admin').map((s) => (
               <NavItem key={s.to}>
                 <NavLink to={s.to}>{s.label}</NavLink>
               </NavItem>

@@ -1,0 +1,183 @@
+import {
+  Button,
+  Flex,
+  Label,
+  List,
+  ListItem,
+  Modal,
+  ModalBody,
+  ModalFooter,
+  ModalHeader,
+  PageSection,
+  Progress,
+  ProgressMeasureLocation,
+  ProgressSize,
+  Spinner,
+  Title,
+} from '@patternfly/react-core';
+import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
+import { useState } from 'react';
+import { useSession } from '../App';
+import { ErrorAlert } from '../components/ErrorAlert';
+import type { HostView } from '../generated/api-types';
+import { useHosts, useOperation } from '../queries';
+
+/** A bar of what is used of what the host offers (its capacity times its allocation ratio). */
+function Use({ title, used, total, unit = '' }: { title: string; used: number; total: number; unit?: string }) {
+  return (
+    <Progress
+      title={title}
+      value={total > 0 ? Math.min(100, (used / total) * 100) : 0}
+      label={`${used} / ${total}${unit}`}
+      measureLocation={ProgressMeasureLocation.outside}
+      size={ProgressSize.sm}
+      aria-label={`${title}: ${used} of ${total}${unit}`}
+    />
+  );
+}
+
+/** The compute hosts (the cloud admin's): state, use as bars, enable or disable, and drain with its progress live. */
+export function HostsPage() {
+  const hosts = useHosts();
+  const [draining, setDraining] = useState<HostView | null>(null);
+  const [drain, setDrain] = useState<string | null>(null);
+  if (hosts.error)
+    return (
+      <PageSection>
+        <ErrorAlert error={hosts.error} />
+      </PageSection>
+    );
+  return (
+    <>
+      <PageSection>
+        <Title headingLevel="h1">Hosts</Title>
+      </PageSection>
+      <PageSection>
+        {!hosts.data ? <Spinner aria-label="Loading hosts" /> : <HostTable hosts={hosts.data} onDrain={setDraining} />}
+        {draining && <DrainDialog host={draining} onClose={() => setDraining(null)} onStarted={(op) => setDrain(op)} />}
+        {drain && <DrainProgress operationId={drain} />}
+      </PageSection>
+    </>
+  );
+}
+
+function HostTable({ hosts, onDrain }: { hosts: HostView[]; onDrain: (h: HostView) => void }) {
+  const { client } = useSession();
+  const [failure, setFailure] = useState<unknown>(null);
+  const toggle = async (h: HostView) => {
+    setFailure(null);
+    try {
+      await client.request('PATCH', `/v1/hosts/${h.id}`, { body: { enabled: !h.enabled } });
+    } catch (error) {
+      setFailure(error);
+    }
+  };
+  return (
+    <>
+      {failure !== null && <ErrorAlert error={failure} />}
+      <Table aria-label="Hosts" variant="compact">
+        <Thead>
+          <Tr>
+            <Th>Host</Th>
+            <Th>State</Th>
+            <Th>Use</Th>
+            <Th>Actions</Th>
+          </Tr>
+        </Thead>
+        <Tbody>
+          {hosts.map((h) => (
+            <Tr key={h.id} data-host={h.name}>
+              <Td dataLabel="Host">
+                {h.name}
+                <br />
+                {h.address} · {h.zone}
+              </Td>
+              <Td dataLabel="State">
+                <Flex direction={{ default: 'column' }}>
+                  <Label color={h.state === 'up' ? 'green' : 'red'}>{h.state}</Label>
+                  <Label color={h.enabled ? 'blue' : 'orange'} data-testid="enabled">
+                    {h.enabled ? 'enabled' : `disabled${h.disabledReason ? `: ${h.disabledReason}` : ''}`}
+                  </Label>
+                </Flex>
+              </Td>
+              <Td dataLabel="Use">
+                <Use title="vCPUs" used={h.usage.vcpus} total={h.capacity.vcpus * h.allocationRatios.cpu} />
+                <Use title="Pinned CPUs" used={h.usage.pcpus} total={h.capacity.pcpus} />
+                <Use title="RAM" used={h.usage.ramMb} total={h.capacity.ramMb * h.allocationRatios.ram} unit=" MB" />
+                <Use
+                  title="Disk"
+                  used={h.usage.diskGb}
+                  total={h.capacity.diskGb * h.allocationRatios.disk}
+                  unit=" GB"
+                />
+                <span data-testid="instances">{h.usage.instances} instances</span>
+              </Td>
+              <Td dataLabel="Actions">
+                <Flex>
+                  <Button variant="secondary" onClick={() => void toggle(h)}>
+                    {h.enabled ? 'Disable' : 'Enable'}
+                  </Button>
+                  <Button variant="warning" onClick={() => onDrain(h)} isDisabled={h.usage.instances === 0}>
+                    Drain
+                  </Button>
+                </Flex>
+              </Td>
+            </Tr>
+          ))}
+        </Tbody>
+      </Table>
+    </>
+  );
+}
+
+function DrainDialog(props: { host: HostView; onClose: () => void; onStarted: (operationId: string) => void }) {
+  const { client } = useSession();
+  const [failure, setFailure] = useState<unknown>(null);
+  const start = async () => {
+    try {
+      const res = await client.request<{ operationId: string }>('POST', `/v1/hosts/${props.host.id}/drain`);
+      props.onStarted(res.body.operationId);
+      props.onClose();
+    } catch (error) {
+      setFailure(error);
+    }
+  };
+  return (
+    <Modal isOpen onClose={props.onClose} variant="small" aria-labelledby="drain-title">
+      <ModalHeader title={`Drain ${props.host.name}?`} labelId="drain-title" />
+      <ModalBody>
+        {failure !== null && <ErrorAlert error={failure} />}
+        It takes no new instances, and each of its {props.host.usage.instances} instances moves to another host (cold:
+        each restarts there with the same address).
+      </ModalBody>
+      <ModalFooter>
+        <Button variant="warning" onClick={() => void start()}>
+          Drain
+        </Button>
+        <Button variant="link" onClick={props.onClose}>
+          Cancel
+        </Button>
+      </ModalFooter>
+    </Modal>
+  );
+}
+
+function DrainProgress({ operationId }: { operationId: string }) {
+  const op = useOperation(operationId);
+  if (!op.data) return <Spinner aria-label="Loading the drain" />;
+  return (
+    <section aria-label="Drain progress" data-testid="drain">
+      <Title headingLevel="h2">
+        Drain: <span data-testid="drain-status">{op.data.status}</span>
+      </Title>
+      <List>
+        {op.data.steps.map((s) => (
+          <ListItem key={s.name}>
+            {s.name}: {s.status}
+            {s.detail ? ` (${s.detail})` : ''}
+          </ListItem>
+        ))}
+      </List>
+    </section>
+  );
+}
