@@ -43,8 +43,10 @@ export function App() {
 
 function LoggedIn({ session, end }: { session: Session; end: () => void }) {
   const client = useMemo(() => clientOf(session), [session]);
+  // The page lets go of the session first (its event stream and queries end), then the token is revoked.
   const logout = useCallback(() => {
-    void logOut(session).finally(end);
+    end();
+    void logOut(session).catch(() => undefined);
   }, [session, end]);
   useLiveEvents(client, end);
   // The session ends when its token does.

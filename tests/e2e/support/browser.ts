@@ -41,6 +41,12 @@ export async function openTab(browser: Browser, baseURL: string): Promise<Tab> {
       problems.push(`${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  // Which call a console's "Failed to load resource" was: the API's refusals, by method and path.
+  page.on('response', (response) => {
+    if (response.status() >= 400) {
+      problems.push(`answer: ${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+    }
+  });
   page.on('load', () => (loads += 1));
   return { context, page, problems, loads: () => loads };
 }

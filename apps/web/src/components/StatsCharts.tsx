@@ -23,25 +23,30 @@ export function StatsCharts({ instanceId }: { instanceId: string }) {
   const [samples, setSamples] = useState<Sample[]>([]);
   const [failure, setFailure] = useState<unknown>(null);
   useEffect(() => {
-    let open = true;
+    // Leaving the charts ends the sample in flight too.
+    const abort = new AbortController();
+    const open = () => !abort.signal.aborted;
     const sample = async () => {
-      while (open) {
+      while (open()) {
         try {
-          const stats = await client.get<InstanceStatsView>(`/v1/instances/${instanceId}/stats`, { interval: 1 });
-          if (!open) return;
+          const stats = (
+            await client.request<InstanceStatsView>('GET', `/v1/instances/${instanceId}/stats`, {
+              query: { interval: 1 },
+              signal: abort.signal,
+            })
+          ).body;
+          if (!open()) return;
           setFailure(null);
           setSamples((all) => [...all, { at: Date.now() / 1000, stats }].slice(-WINDOW));
         } catch (error) {
-          if (!open) return;
+          if (!open()) return;
           setFailure(error);
           await new Promise((resolve) => setTimeout(resolve, 2000));
         }
       }
     };
     void sample();
-    return () => {
-      open = false;
-    };
+    return () => abort.abort();
   }, [client, instanceId]);
   const at = samples.map((s) => s.at);
   const kb = (n: number) => Math.round(n / 1024);

@@ -85,7 +85,7 @@ export function InstancePage() {
             <LimitsTable instance={i} />
           </Tab>
           <Tab eventKey="usage" title={<TabTitleText>Usage</TabTitleText>} isDisabled={i.status !== 'ACTIVE'}>
-            <StatsCharts instanceId={i.id} />
+            {i.status === 'ACTIVE' ? <StatsCharts instanceId={i.id} /> : 'Usage is measured while the instance runs.'}
           </Tab>
           <Tab eventKey="console" title={<TabTitleText>Console log</TabTitleText>}>
             <ConsoleLog instanceId={i.id} />
