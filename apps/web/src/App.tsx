@@ -18,6 +18,9 @@ interface SessionContext {
 
 const Current = createContext<SessionContext | null>(null);
 
+/** setTimeout's longest delay (2^31 - 1 ms): a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** The logged-in session and its API client; only pages under the login use it. */
 export function useSession(): SessionContext {
   const current = useContext(Current);
@@ -49,10 +52,12 @@ function LoggedIn({ session, end }: { session: Session; end: () => void }) {
     void logOut(session).catch(() => undefined);
   }, [session, end]);
   useLiveEvents(client, end);
-  // The session ends when its token does.
+  // The session ends when its token does (past a timer's reach, 24 days, the stream's 401 ends it).
   useEffect(() => {
     if (session.expiresAt === null) return;
-    const timer = setTimeout(end, Math.max(0, Date.parse(session.expiresAt) - Date.now()));
+    const left = Math.max(0, Date.parse(session.expiresAt) - Date.now());
+    if (left > MAX_TIMER_MS) return;
+    const timer = setTimeout(end, left);
     return () => clearTimeout(timer);
   }, [session, end]);
   const context = useMemo(() => ({ session, client, end: logout }), [session, client, logout]);
