@@ -134,6 +134,11 @@ describe('enrolling a host over SSH (testbed host 2: real sshd, dockerd and OVS)
       await expect(asAgent.llen(`${prefix}:compute.${stack.testbedHostNames[0]}:wait`)).rejects.toThrow(/NOPERM/);
       await expect(asAgent.set(`${prefix}:anything`, 'x')).rejects.toThrow(/NOPERM/);
       await expect(asAgent.call('ACL', 'LIST')).rejects.toThrow(/NOPERM/);
+      // Its own terminals' channels, and no other host's console sessions.
+      expect(await asAgent.publish(`${prefix}:terminal:${name}:s1:out`, 'x')).toBeGreaterThanOrEqual(0);
+      const other = `${prefix}:terminal:${stack.testbedHostNames[0]}:s1:in`;
+      await expect(asAgent.publish(other, 'x')).rejects.toThrow(/NOPERM/);
+      await expect(asAgent.subscribe(other)).rejects.toThrow(/NOPERM/);
     } finally {
       asAgent.disconnect();
     }

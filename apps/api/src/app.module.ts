@@ -20,6 +20,9 @@ import {
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator';
+import { TokenWatch } from './auth/token-watch';
+import { Terminals } from './terminal/terminals';
 import { RateLimits } from './auth/rate-limits';
 import { ErrorFilter } from './common/error-filter';
 import { LOG } from './common/log';
@@ -58,6 +61,7 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
   constructor(
     private readonly relay: OutboxRelay,
     private readonly events: EventHub,
+    private readonly tokens: TokenWatch,
     private readonly producer: QueueProducer,
     private readonly dataSource: DataSource,
     private readonly limits: RateLimits,
@@ -65,12 +69,14 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
 
   async onApplicationBootstrap() {
     await this.relay.start();
+    await this.tokens.start();
     await this.events.start();
   }
 
   /** Event streams never end by themselves: they are closed before the server waits for its connections. */
   async beforeApplicationShutdown() {
     await this.events.stop();
+    await this.tokens.stop();
   }
 
   async onApplicationShutdown() {
@@ -180,22 +186,44 @@ function workflows(env: ApiEnv): Provider[] {
   ];
 }
 
-/** The event stream's hub: one LISTEN connection, fanned out to every client of this process. */
-function eventHub(env: ApiEnv, log: Logger): Provider {
-  return {
-    provide: EventHub,
-    inject: [DataSource],
-    useFactory: (ds: DataSource) =>
-      new EventHub(new EventStore(ds), log, {
-        databaseUrl: env.BERTH_DATABASE_URL,
-        tokenCheckMs: env.BERTH_EVENT_TOKEN_CHECK_SEC * 1000,
-        validTokens: (ids) => validTokenIds(ds.manager, ids),
-        pollMs: 2000,
-        retentionSec: env.BERTH_EVENT_RETENTION_SEC,
-        pruneEveryMs: 60_000,
-        streamsPerToken: env.BERTH_STREAMS_PER_TOKEN,
-      }),
-  };
+/**
+ * What holds a session open past its request (event streams, interactive consoles): the event stream's hub (one
+ * LISTEN connection, fanned out to every client of this process), and the watch that ends a session with its token.
+ */
+function sessions(env: ApiEnv, log: Logger): Provider[] {
+  return [
+    {
+      provide: TokenWatch,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) =>
+        new TokenWatch(
+          {
+            databaseUrl: env.BERTH_DATABASE_URL,
+            checkMs: env.BERTH_EVENT_TOKEN_CHECK_SEC * 1000,
+            validTokens: (ids) => validTokenIds(ds.manager, ids),
+          },
+          log,
+        ),
+    },
+    {
+      provide: EventHub,
+      inject: [DataSource, TokenWatch],
+      useFactory: (ds: DataSource, tokens: TokenWatch) =>
+        new EventHub(
+          new EventStore(ds),
+          log,
+          {
+            databaseUrl: env.BERTH_DATABASE_URL,
+            pollMs: 2000,
+            retentionSec: env.BERTH_EVENT_RETENTION_SEC,
+            pruneEveryMs: 60_000,
+            streamsPerToken: env.BERTH_STREAMS_PER_TOKEN,
+          },
+          tokens,
+        ),
+    },
+    Terminals,
+  ];
 }
 
 @Module({})
@@ -209,7 +237,8 @@ export class AppModule {
         { provide: LOG, useValue: log },
         ...infrastructure(env, log),
         ...workflows(env),
-        eventHub(env, log),
+        ...sessions(env, log),
+        Authenticator,
         InstancesService,
         ImagesService,
         NetworksService,

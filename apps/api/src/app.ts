@@ -9,6 +9,7 @@ import type { ErrorBody } from './common/error-filter';
 import { NestLogAdapter } from './common/log';
 import { ApiMetrics } from './metrics/api-metrics';
 import { installWebConsole } from './web/web-console';
+import { installTerminal } from './terminal/terminal-route';
 import type { ApiEnv } from './config';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
@@ -87,6 +88,7 @@ export async function createApiApp(env: ApiEnv, log: Logger): Promise<NestFastif
   });
   ROUTES.set(app, routes);
   bodyParsers(fastify);
+  installTerminal(fastify, app, log);
   // Everything done for a request (its log lines, the jobs it enqueues) carries its id.
   fastify.addHook('onRequest', (request, _reply, done) => withLogContext({ requestId: request.id }, done));
   fastify.addHook('onSend', async (request, reply) => {

@@ -11,6 +11,7 @@ import type {
   MigrationCommand,
   PortFirewallCommand,
   PowerState,
+  TerminalOpened,
 } from '@berth/contracts';
 import { consoleTail, pullImage, stats } from './host-queries';
 import { DriverError, noSteps, type ComputeDriver } from '@berth/drivers';
@@ -18,6 +19,7 @@ import { hostPortTraces, portSuffix, unplugContainerPort, type HostNet, type Por
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 
 import type { Reporter } from './reporter';
+import type { TerminalSessions } from './terminals';
 
 /** How many deleted instance ids the agent remembers to refuse a build that arrives after its delete. */
 const TOMBSTONES = 10_000;
@@ -55,11 +57,21 @@ export class CommandHandler {
     private readonly hostName: string,
     /** The host's network, for port leftovers of strays; null where the agent plugs nothing itself. */
     private readonly net: HostNet | null = null,
+    /** The interactive consoles; null where they are not served (unit tests). */
+    private readonly terminals: TerminalSessions | null = null,
   ) {}
 
-  /** Runs a command; a console query answers (the job's return value) without waiting for the instance's lock. */
-  handle(command: HostCommand): Promise<ConsoleTail | InstanceStatsAnswer | void> {
-    if ('instance' in command && command.type !== 'instance.console' && command.type !== 'instance.stats') {
+  /**
+   * Runs a command; a query (console, stats, a terminal to open) answers (the job's return value) without waiting for
+   * the instance's lock.
+   */
+  handle(command: HostCommand): Promise<ConsoleTail | InstanceStatsAnswer | TerminalOpened | void> {
+    if (
+      'instance' in command &&
+      command.type !== 'instance.console' &&
+      command.type !== 'instance.stats' &&
+      command.type !== 'instance.terminal'
+    ) {
       this.ports.set(command.instance.id, portSuffix(command.instance.port.id));
     }
     switch (command.type) {
@@ -71,6 +83,9 @@ export class CommandHandler {
         return consoleTail(this.drivers, command);
       case 'instance.stats':
         return stats(this.drivers, command);
+      case 'instance.terminal':
+        if (!this.terminals) return Promise.reject(new Error('this agent serves no terminals'));
+        return this.terminals.open(command);
       case 'instance.create':
       case 'instance.start':
       case 'instance.stop':

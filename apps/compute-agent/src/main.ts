@@ -12,7 +12,7 @@ import {
 import { formatCpuList, hostCpuSets, type HostCpuSets } from '@berth/domain';
 import { hostNet, hostPortTraces, type HostNet } from '@berth/network';
 import { createLogger, errorMessage, Failpoints, loadEnv, runMain, startOpsServer, type Logger } from '@berth/platform';
-import { QueueMetrics, QueueProducer, startWorker, type Job } from '@berth/queue';
+import { PubSub, QueueMetrics, QueueProducer, startWorker, type Job } from '@berth/queue';
 import { InstanceMetrics } from './instance-metrics';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +22,7 @@ import { newestKernel, onlineCpus, raisePidMax, readHostFacts, type HostFactsOpt
 import { PowerSync } from './power-sync';
 import { NetworkSweeper } from './network-sweeper';
 import { Reporter } from './reporter';
+import { TerminalSessions } from './terminals';
 
 const AGENT_VERSION = '0.1.0';
 
@@ -112,7 +113,9 @@ export async function startAgent(env: AgentEnv) {
   await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()], interruptedCommands(active));
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
-  const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net);
+  const bus = new PubSub(env.BERTH_REDIS_URL, log);
+  const terminals = new TerminalSessions(byKind, bus, env.BERTH_QUEUE_PREFIX, env.BERTH_HOST_NAME, log);
+  const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net, terminals);
   await replayFirewalls(active, handler, log);
   const syncTimer = startSync(env, names, { net, byKind, handler, reporter }, log);
   const worker = startWorker<HostCommand>(
@@ -133,6 +136,8 @@ export async function startAgent(env: AgentEnv) {
       clearInterval(timer);
       if (syncTimer) clearInterval(syncTimer);
       await worker.close();
+      await terminals.closeAll();
+      bus.close();
       await ops.close();
       await producer.close();
     },
@@ -278,6 +283,7 @@ function interruptedCommands(jobs: Array<Job<HostCommand>>): InterruptedCommand[
     data.type === 'image.pull' ||
     data.type === 'instance.console' ||
     data.type === 'instance.stats' ||
+    data.type === 'instance.terminal' ||
     data.type === 'host.purge' ||
     data.type === 'port.firewall'
       ? []

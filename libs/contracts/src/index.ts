@@ -4,4 +4,5 @@ export * from './limits';
 export * from './migration';
 export * from './queues';
 export * from './reports';
+export * from './terminal';
 export * from './usage';

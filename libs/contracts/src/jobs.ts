@@ -1,6 +1,7 @@
 import type { InstanceKind, InstanceSpec } from './instance';
 import type { CpuPolicy, InstanceLimits } from './limits';
 import type { MigrationCommand } from './migration';
+import type { InstanceTerminalCommand } from './terminal';
 import type { InstanceStatsQuery } from './usage';
 
 /** Version of the job and report payloads below. A change that old readers cannot parse bumps it. */
@@ -122,6 +123,7 @@ export type HostCommand =
   | ImagePullCommand
   | InstanceConsoleQuery
   | InstanceStatsQuery
+  | InstanceTerminalCommand
   | MigrationCommand
   | HostPurgeCommand
   | PortFirewallCommand;

@@ -32,3 +32,4 @@ export * from './tenancy/token-workflow';
 export * from './tenancy/tenant-deletion';
 export * from './tenancy/keypair-workflow';
 export * from './tenancy/application-credential-workflow';
+export * from './instances/console-sessions';

@@ -8,7 +8,9 @@ import type {
   PowerState,
   SshPeer,
   DriverCapability,
+  TerminalSize,
 } from '@berth/contracts';
+import type { Terminal, TerminalListener } from './terminal';
 
 /**
  * The contract every hypervisor driver keeps (docker, libvirt, fake). Each method says what holds
@@ -111,6 +113,14 @@ export interface ComputeDriver {
    * VM's serial console. Empty when it never wrote any; the instance need not run.
    */
   consoleTail(spec: InstanceSpec, lines: number): Promise<string[]>;
+
+  /**
+   * An interactive terminal of a running instance: a shell started in a container (a fixed argv, as the
+   * container's own user, under its limits), or a VM's serial console (one session at a time). Its output goes
+   * to `listener` from the first byte. Refused (TerminalRefused) when the instance does not run, or its serial
+   * console is held by another session.
+   */
+  openTerminal(spec: InstanceSpec, size: TerminalSize, listener: TerminalListener): Promise<Terminal>;
 
   /** Fetches an image so that later builds start without a pull. `onProgress` hears how far it got. */
   cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void>;

@@ -5,3 +5,4 @@ export * from './docker/docker-driver';
 export * from './fake/fake-driver';
 export * from './registry';
 export * from './libvirt';
+export * from './terminal';

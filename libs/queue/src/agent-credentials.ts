@@ -1,10 +1,10 @@
-import { computeQueue, REPORTS_QUEUE } from '@berth/contracts';
+import { computeQueue, REPORTS_QUEUE, terminalChannelPrefix } from '@berth/contracts';
 import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 
 /**
- * A compute agent's own Redis user (ACL): it may work its host's command queue and add reports,
- * and nothing else: another host's queue answers NOPERM, so a host that is taken over cannot read
+ * A compute agent's own Redis user (ACL): it may work its host's command queue, add reports and relay its own
+ * instances' terminals, and nothing else: another host's queue answers NOPERM, so a host that is taken over cannot read
  * other hosts' commands or give them any. Returns the URL the agent connects with; its password is
  * made here, written only to the host's agent.env, and kept by Redis as a hash.
  */
@@ -28,7 +28,8 @@ export async function agentRedisUser(
       `>${password}`,
       `~${prefix}:${computeQueue(hostName)}:*`,
       `~${prefix}:${REPORTS_QUEUE}:*`,
-      '&*',
+      // Its own terminals' channels only: another host's console sessions are not for it to read or type into.
+      `&${terminalChannelPrefix(prefix, hostName)}*`,
       '+@all',
       '-@admin',
       '-@dangerous',

@@ -177,3 +177,4 @@ export interface RunningWorker {
 }
 export * from './agent-credentials';
 export * from './queue-metrics';
+export * from './pubsub';

@@ -43,6 +43,8 @@ export const POLICY = {
   'instance:list': 'authenticated',
   'instance:get': 'authenticated',
   'instance:action': 'member',
+  /** The interactive console: a shell changes what it likes, so a reader gets none. */
+  'instance:console': 'member',
   'instance:delete': 'member',
   'operation:list': 'authenticated',
   'operation:get': 'authenticated',

@@ -61,43 +61,46 @@ function statusOfForeign(exception: unknown): number {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 
+/** Answers a request with the error body of `exception` (the one place errors become answers). */
+export function sendError(exception: unknown, request: FastifyRequest, reply: FastifyReply, log: Logger): void {
+  let status: number;
+  let body: ErrorBody['error'];
+  if (exception instanceof BerthError) {
+    status = statusOf(exception.code);
+    body = {
+      code: exception.code,
+      message: exception.message,
+      details: [...exception.details],
+      ...(exception.quota.length > 0 ? { quota: [...exception.quota] } : {}),
+    };
+  } else {
+    status = statusOfForeign(exception);
+    const code = codeOfStatus(status);
+    const message = status >= 500 ? 'internal error' : exception instanceof Error ? exception.message : 'bad request';
+    body = { code, message, details: [] };
+    if (status >= 500) {
+      log.error(
+        { requestId: request.id, err: exception instanceof Error ? exception.stack : String(exception) },
+        'unhandled error',
+      );
+    }
+  }
+  if (exception instanceof RateLimited) void reply.header('retry-after', String(exception.retryAfterSec));
+  // The OpenStack face answers in each service's own error body, which its clients read.
+  const service = osServiceOf(request.url);
+  if (service) {
+    void reply.status(status).send(osErrorBody(service, status, body.message));
+    return;
+  }
+  void reply.status(status).send({ error: body, requestId: request.id } satisfies ErrorBody);
+}
+
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   constructor(private readonly log: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const request = http.getRequest<FastifyRequest>();
-    let status: number;
-    let body: ErrorBody['error'];
-    if (exception instanceof BerthError) {
-      status = statusOf(exception.code);
-      body = {
-        code: exception.code,
-        message: exception.message,
-        details: [...exception.details],
-        ...(exception.quota.length > 0 ? { quota: [...exception.quota] } : {}),
-      };
-    } else {
-      status = statusOfForeign(exception);
-      const code = codeOfStatus(status);
-      const message = status >= 500 ? 'internal error' : exception instanceof Error ? exception.message : 'bad request';
-      body = { code, message, details: [] };
-      if (status >= 500) {
-        this.log.error(
-          { requestId: request.id, err: exception instanceof Error ? exception.stack : String(exception) },
-          'unhandled error',
-        );
-      }
-    }
-    if (exception instanceof RateLimited) void reply.header('retry-after', String(exception.retryAfterSec));
-    // The OpenStack face answers in each service's own error body, which its clients read.
-    const service = osServiceOf(request.url);
-    if (service) {
-      void reply.status(status).send(osErrorBody(service, status, body.message));
-      return;
-    }
-    void reply.status(status).send({ error: body, requestId: request.id } satisfies ErrorBody);
+    sendError(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.log);
   }
 }

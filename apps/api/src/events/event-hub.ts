@@ -1,4 +1,5 @@
 import { eventMatches, PgListener, type BerthEvent, type EventFilter, type EventStore } from '@berth/data';
+import type { TokenWatch } from '../auth/token-watch';
 import { RateLimited } from '@berth/domain';
 import { Coalesced, errorMessage, type Logger } from '@berth/platform';
 
@@ -11,10 +12,6 @@ export interface EventSink {
 
 export interface HubOptions {
   databaseUrl: string;
-  /** How often each stream's token is checked again: a revoked or expired token's streams end. */
-  tokenCheckMs: number;
-  /** Which of these token ids are still valid (not revoked, not expired). */
-  validTokens: (tokenIds: string[]) => Promise<Set<string>>;
   /** Safety net for a missed notification (the LISTEN connection was down). */
   pollMs: number;
   retentionSec: number;
@@ -36,6 +33,9 @@ class Subscriber {
     /** The token the stream was opened with. */
     readonly tokenId: string,
   ) {}
+
+  /** Stops watching its token. */
+  unwatch: () => void = () => undefined;
 
   deliver(event: BerthEvent): boolean {
     if (event.seq <= this.cursor || !eventMatches(event, this.filter)) return true;
@@ -63,13 +63,14 @@ export class EventHub {
   private cursor = 0;
   private readonly reading = new Coalesced(() => this.readNew());
   private timers: NodeJS.Timeout[] = [];
-  private readonly revocations: PgListener;
   private stopped = true;
 
   constructor(
     private readonly store: EventStore,
     private readonly log: Logger,
     private readonly options: HubOptions,
+    /** A revoked or expired token's streams end. */
+    private readonly tokens: TokenWatch,
   ) {
     this.listener = new PgListener(
       {
@@ -80,16 +81,6 @@ export class EventHub {
       },
       log,
     );
-    // A revoked token's streams end at once: revocations notify berth_tokens when they commit.
-    this.revocations = new PgListener(
-      {
-        databaseUrl: options.databaseUrl,
-        channel: 'berth_tokens',
-        name: 'berth-api-tokens',
-        onNotify: () => void this.checkTokens(),
-      },
-      log,
-    );
   }
 
   async start(): Promise<void> {
@@ -97,11 +88,9 @@ export class EventHub {
     this.reading.resume();
     this.cursor = await this.store.head();
     await this.listener.start();
-    await this.revocations.start();
     this.timers = [
       setInterval(() => this.kick(), this.options.pollMs),
       setInterval(() => void this.prune(), this.options.pruneEveryMs),
-      setInterval(() => void this.checkTokens(), this.options.tokenCheckMs),
     ];
     await this.prune();
   }
@@ -119,9 +108,11 @@ export class EventHub {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     await this.listener.stop();
-    await this.revocations.stop();
     await this.reading.stop();
-    for (const subscriber of this.subscribers) subscriber.sink.close();
+    for (const subscriber of this.subscribers) {
+      subscriber.unwatch();
+      subscriber.sink.close();
+    }
     this.subscribers.clear();
   }
 
@@ -149,7 +140,9 @@ export class EventHub {
     const upTo = this.cursor;
     const subscriber = new Subscriber(filter, lastEventId ?? upTo, sink, tokenId);
     this.subscribers.add(subscriber);
+    subscriber.unwatch = this.tokens.watch(tokenId, () => void this.drop(subscriber, 'its token was revoked or expired'));
     const unsubscribe = () => {
+      subscriber.unwatch();
       this.subscribers.delete(subscriber);
     };
     try {
@@ -203,26 +196,12 @@ export class EventHub {
     }
   }
 
-  private drop(subscriber: Subscriber): () => void {
+  private drop(subscriber: Subscriber, why = 'it fell too far behind'): () => void {
+    subscriber.unwatch();
     this.subscribers.delete(subscriber);
-    this.log.warn({ cursor: subscriber.cursor }, 'events: a client fell too far behind and was disconnected');
+    this.log.warn({ cursor: subscriber.cursor, why }, 'events: a client was disconnected');
     subscriber.sink.close();
     return () => undefined;
-  }
-
-  /** Ends the streams whose token was revoked or expired since they opened (one query for all of them). */
-  private async checkTokens(): Promise<void> {
-    if (this.subscribers.size === 0) return;
-    try {
-      const valid = await this.options.validTokens([...new Set([...this.subscribers].map((s) => s.tokenId))]);
-      for (const subscriber of this.subscribers) {
-        if (valid.has(subscriber.tokenId)) continue;
-        this.subscribers.delete(subscriber);
-        subscriber.sink.close();
-      }
-    } catch (error) {
-      this.log.warn({ err: errorMessage(error) }, 'events: checking tokens failed, will retry');
-    }
   }
 
   private async prune(): Promise<void> {

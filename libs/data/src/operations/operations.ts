@@ -16,13 +16,18 @@ export interface NewOperation {
   targetId: string | null;
   /** Synchronous requests are recorded already finished. */
   finished?: boolean;
+  /** A finished request's steps, as they went. */
+  steps?: OperationStep[];
+  /** A finished request that failed: why. */
+  fault?: Fault | null;
 }
 
 export async function insertOperation(manager: EntityManager, actor: Actor, op: NewOperation): Promise<string> {
   const row = await one<{ id: string }>(
     manager,
-    `INSERT INTO operations (request_id, project_id, user_id, action, target_type, target_id, status, finished_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'succeeded' THEN now() END) RETURNING id`,
+    `INSERT INTO operations (request_id, project_id, user_id, action, target_type, target_id, status, finished_at, steps,
+                             fault)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 <> 'running' THEN now() END, $8, $9) RETURNING id`,
     [
       actor.requestId,
       actor.projectId,
@@ -30,7 +35,9 @@ export async function insertOperation(manager: EntityManager, actor: Actor, op: 
       op.action,
       op.targetType,
       op.targetId,
-      op.finished ? 'succeeded' : 'running',
+      op.fault ? 'failed' : op.finished ? 'succeeded' : 'running',
+      JSON.stringify(op.steps ?? []),
+      op.fault ? JSON.stringify(op.fault) : null,
     ],
   );
   if (!row) throw new Error('insert into operations returned no row');

@@ -5,6 +5,7 @@ import type {
   InstanceSpec,
   InstanceUsage,
   PowerState,
+  TerminalSize,
 } from '@berth/contracts';
 import { blockDeviceOf, lxcfsBinds, type BlockDevice } from '@berth/cgroups';
 import {
@@ -25,18 +26,19 @@ import {
 import type { Reverter } from '@berth/platform';
 import type Docker from 'dockerode';
 import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
+import type { Terminal, TerminalListener } from '../terminal';
 import { installAuthorizedKeys } from './authorized-keys';
 import { diskQuotaOf, type DiskQuota } from './disk-quota';
 import { runSteps } from '../run-steps';
 import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE, LABEL_PORT } from './container-config';
 import { isNotFound, isNotModified } from './docker-errors';
 import { DockerImages } from './images';
-import { LayerProgress } from './layer-progress';
 import { applyContainerLimits, readContainerLimits, type LimitsContext } from './container-limits';
 import { powerStateOf, powerStateOfListed } from './power-states';
 import { containerLog, containerUsage, dockerConfinement } from './observe';
 import { dockerResources, type HostLimitContext } from './limits';
-import { deleteFromRegistry, splitRef } from './registry-client';
+import { deleteFromRegistry } from './registry-client';
+import { openShell } from './shell-terminal';
 
 export interface DockerDriverOptions {
   docker: Docker;
@@ -250,6 +252,10 @@ export class DockerDriver implements ComputeDriver {
     return containerLog(this.docker, spec.id, lines);
   }
 
+  openTerminal(spec: InstanceSpec, size: TerminalSize, listener: TerminalListener): Promise<Terminal> {
+    return openShell(this.docker, spec.id, size, listener);
+  }
+
   confinement(): Promise<string[]> {
     return dockerConfinement(this.docker, this.diskQuota !== null);
   }
@@ -336,17 +342,10 @@ export class DockerDriver implements ComputeDriver {
       if (!(await this.inspect(spec.id))) throw new Error(`instance ${spec.id} does not exist on this host`);
       await this.stopQuietly(spec);
       await step('commit');
-      await this.options.net.failpoints.check('docker.commit');
-      const { repo, tag } = splitRef(ref);
-      await this.docker
-        .getContainer(containerName(spec.id))
-        .commit({ repo, tag, comment: `berth snapshot of ${spec.id}` });
+      await this.images.commit(containerName(spec.id), ref, `berth snapshot of ${spec.id}`);
       reverter.add(`remove image ${ref}`, () => this.images.remove(ref));
       await step('push');
-      await this.options.net.failpoints.check('docker.push');
-      // The daemon wants an X-Registry-Auth header even for a registry without auth: an empty one.
-      const stream = await this.docker.getImage(ref).push({ authconfig: { serveraddress: splitRef(ref).registry } });
-      await this.images.follow(stream, new LayerProgress('pushed'), onProgress);
+      await this.images.push(ref, onProgress);
     });
     return null;
   }

@@ -2,8 +2,9 @@ import type Docker from 'dockerode';
 import type { Failpoints } from '@berth/platform';
 import { isNotFound } from './docker-errors';
 import { LayerProgress, type LayerEvent } from './layer-progress';
+import { splitRef } from './registry-client';
 
-/** The daemon's images: pulled (with progress), pushed streams followed, listed and removed. */
+/** The daemon's images: pulled and pushed (with progress), committed from containers, listed and removed. */
 export class DockerImages {
   constructor(
     private readonly docker: Docker,
@@ -33,6 +34,21 @@ export class DockerImages {
   async pull(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
     await this.failpoints.check('docker.pull');
     await this.follow(await this.docker.pull(ref), new LayerProgress('pulled'), onProgress);
+  }
+
+  /** docker commit of a (stopped) container to `ref`. */
+  async commit(container: string, ref: string, comment: string): Promise<void> {
+    await this.failpoints.check('docker.commit');
+    const { repo, tag } = splitRef(ref);
+    await this.docker.getContainer(container).commit({ repo, tag, comment });
+  }
+
+  /** docker push of `ref` to its registry, reporting bytes and layers done at most once a second. */
+  async push(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
+    await this.failpoints.check('docker.push');
+    // The daemon wants an X-Registry-Auth header even for a registry without auth: an empty one.
+    const stream = await this.docker.getImage(ref).push({ authconfig: { serveraddress: splitRef(ref).registry } });
+    await this.follow(stream, new LayerProgress('pushed'), onProgress);
   }
 
   /** Follows a pull or push stream to its end, reporting progress at most once a second. */

@@ -6,12 +6,15 @@ import type {
   InstanceUsage,
   PowerState,
   DriverCapability,
+  TerminalSize,
 } from '@berth/contracts';
 import { formatCpuList } from '@berth/domain';
 import { Failpoints } from '@berth/platform';
 import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
 import { DEFAULT_DISK_WEIGHT } from '../limits';
 import { runSteps } from '../run-steps';
+import { TerminalRefused, type Terminal, type TerminalListener } from '../terminal';
+import { FakeTerminals } from './fake-terminal';
 
 interface FakeInstance {
   spec: InstanceSpec;
@@ -33,6 +36,7 @@ export class FakeDriver implements ComputeDriver {
   private readonly instances = new Map<string, FakeInstance>();
   private readonly images = new Set<string>();
   private readonly consoles = new Map<string, string[]>();
+  private readonly terminals = new FakeTerminals();
 
   constructor(
     readonly kind: InstanceKind = 'container',
@@ -89,6 +93,7 @@ export class FakeDriver implements ComputeDriver {
       if (!this.instances.has(spec.id))
         throw new DriverError('stop', `instance ${spec.id} does not exist on this host`);
       this.set(spec.id, { power: 'SHUTDOWN', plugged: false });
+      this.terminals.endAll(spec.id, 'the instance stopped');
     });
   }
 
@@ -151,6 +156,7 @@ export class FakeDriver implements ComputeDriver {
       await step('delete');
       this.instances.delete(spec.id);
       this.consoles.delete(spec.id);
+      this.terminals.endAll(spec.id, 'the instance was deleted');
     });
   }
 
@@ -190,6 +196,13 @@ export class FakeDriver implements ComputeDriver {
   }
 
   /** The fake's console: a line per start of the instance. */
+  openTerminal(spec: InstanceSpec, _size: TerminalSize, listener: TerminalListener): Promise<Terminal> {
+    if (this.instances.get(spec.id)?.power !== 'RUNNING') {
+      return Promise.reject(new TerminalRefused('running', `instance ${spec.id} is not running`));
+    }
+    return Promise.resolve(this.terminals.start(spec.id, this.kind === 'vm' ? 'serial' : 'shell', listener));
+  }
+
   consoleTail(spec: InstanceSpec, lines: number): Promise<string[]> {
     return Promise.resolve((this.consoles.get(spec.id) ?? []).slice(-lines));
   }

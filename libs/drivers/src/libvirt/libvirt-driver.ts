@@ -7,6 +7,7 @@ import type {
   PowerState,
   SshPeer,
   DriverCapability,
+  TerminalSize,
 } from '@berth/contracts';
 import { formatCpuList } from '@berth/domain';
 import {
@@ -27,8 +28,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as LibvirtModule from '@unraid/libvirt';
 import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
-import { lastLines } from '../console-tail';
-import { reportedAddresses } from './guest-console';
+import type { Terminal, TerminalListener } from '../terminal';
+import { SerialConsoles } from './serial-console';
 import { runSteps } from '../run-steps';
 import { createOverlay } from './disk';
 import { sha256File } from './disk-transfer';
@@ -65,6 +66,7 @@ export class LibvirtDriver implements ComputeDriver {
   private hypervisor: Hypervisor | null = null;
   private datapath: DatapathType = 'netdev';
   private readonly cache: ImageCache;
+  private readonly serial = new SerialConsoles((id) => this.dir(id));
 
   constructor(private readonly options: LibvirtDriverOptions) {
     this.cache = new ImageCache(options.imageCacheDir);
@@ -230,21 +232,18 @@ export class LibvirtDriver implements ComputeDriver {
     return hostDomains(this.hv, this.options.hostName);
   }
 
-  /**
-   * What the guest said on its serial console since it last booted about the interface with the port's MAC
-   * (cloud-init's network table: guest-console.ts), or null before it said anything.
-   */
+  /** What the guest said about its interface on its serial console since it last booted (guest-console.ts). */
   async readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null> {
     if ((await this.powerState(spec.id)) !== 'RUNNING') return null;
-    const log = await readFile(join(this.dir(spec.id), 'console.log'), 'utf8').catch(() => '');
-    const said = reportedAddresses(log, spec.port.mac);
-    return said.length > 0 ? { mac: spec.port.mac, addresses: said.slice(-1) } : null;
+    return this.serial.reportedInterface(spec.id, spec.port.mac);
   }
 
-  /** The guest's serial console, kept in the instance's directory across its boots. */
-  async consoleTail(spec: InstanceSpec, lines: number): Promise<string[]> {
-    const log = await readFile(join(this.dir(spec.id), 'console.log'), 'utf8').catch(() => '');
-    return lastLines(log, lines);
+  consoleTail(spec: InstanceSpec, lines: number): Promise<string[]> {
+    return this.serial.tail(spec.id, lines);
+  }
+
+  async openTerminal(spec: InstanceSpec, _size: TerminalSize, listener: TerminalListener): Promise<Terminal> {
+    return this.serial.open(spec.id, (await this.powerState(spec.id)) === 'RUNNING', listener);
   }
 
   async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
