@@ -9,7 +9,7 @@ import type { ErrorBody } from './common/error-filter';
 import { NestLogAdapter } from './common/log';
 import { ApiMetrics } from './metrics/api-metrics';
 import { installWebConsole } from './web/web-console';
-import { installTerminal } from './terminal/terminal-route';
+import { installTerminal, TERMINAL_PATH, terminalPathItem } from './terminal/terminal-route';
 import type { ApiEnv } from './config';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
@@ -153,7 +153,9 @@ export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
     .setVersion(API_VERSION)
     .addBearerAuth()
     .build();
-  return withRateLimitAnswers(SwaggerModule.createDocument(app, config));
+  const doc = SwaggerModule.createDocument(app, config);
+  doc.paths[TERMINAL_PATH.replace(':id', '{id}')] = terminalPathItem();
+  return withRateLimitAnswers(doc);
 }
 
 /** Every route but the health probes counts against the request limits (RateLimits) and may answer 429. */

@@ -26,6 +26,8 @@ type Content = Record<string, { schema?: Schema }>;
 interface Operation {
   tags?: string[];
   summary?: string;
+  /** Longer than the summary: what a route that is not plain JSON speaks (the console's WebSocket). */
+  description?: string;
   parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>;
   requestBody?: { content?: Content };
   responses: Record<string, { description?: string; content?: Content }>;
@@ -78,6 +80,7 @@ export function renderApiReference(doc: OpenAPIObject): string {
       const tag = op.tags?.[0] ?? 'other';
       const lines = byTag.get(tag) ?? [];
       lines.push(`### ${method.toUpperCase()} ${path}`, '', op.summary ?? '', '');
+      if (op.description) lines.push(op.description, '');
       const params = op.parameters ?? [];
       if (params.length > 0) {
         lines.push('| parameter | in | type | required | rules |', '|---|---|---|---|---|');

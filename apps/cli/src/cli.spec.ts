@@ -38,7 +38,12 @@ async function berth(
 
 describe('the berth CLI (no API needed)', () => {
   it('has a command for every operation of the API, each with an example', () => {
-    const covered = new Set([...COMMANDS.map((c) => c.op), 'EventsController_stream', 'LoginController_login']);
+    const covered = new Set([
+      ...COMMANDS.map((c) => c.op),
+      'EventsController_stream',
+      'LoginController_login',
+      'Terminal_open',
+    ]);
     const offered = Object.keys(API).filter((op) => !op.startsWith('HealthController_'));
     expect(offered.filter((op) => !covered.has(op))).toEqual([]);
     for (const c of COMMANDS) expect(c.example).toMatch(new RegExp(`^berth ${c.noun} ${c.verb}\\b`));

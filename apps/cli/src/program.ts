@@ -6,6 +6,7 @@ import { addCommon, describeFault, OperationFailed, readAll, UsageError, type Co
 import { completionScript } from './completion';
 import { ConfigError, configPath, loadConfig, resolveTarget, saveConfig } from './config';
 import { addLogin } from './login';
+import { addTerminal } from './terminal';
 import { API } from './generated/api';
 import { cell, FORMATS, render, type Format } from './output';
 import { progressTo, waitForOperations, WaitTimeout } from './wait';
@@ -113,6 +114,7 @@ Example:
 
   addOperationWait(nounOf('operation'), clientFor, io);
   addEventWatch(nounOf('event'), clientFor, io);
+  addTerminal(nounOf('instance'), io);
   addConfig(program, io);
   addLogin(program, io);
   program

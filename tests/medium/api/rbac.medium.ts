@@ -149,6 +149,8 @@ const CASES: Record<string, RouteCase> = {
   // No host answers in this tier: an authorised caller gets as far as asking it (503).
   'GET /v1/instances/:id/console': { access: 'any', ok: 503, target: 'instance', ownership: 'project' },
   'GET /v1/instances/:id/stats': { access: 'any', ok: 503, target: 'instance', ownership: 'project' },
+  // A WebSocket: a plain GET that passes every check is told to upgrade (terminal.medium.ts opens one).
+  'GET /v1/instances/:id/terminal': { access: 'member', ok: 426, target: 'instance', ownership: 'project' },
   'GET /v1/instances/:id/migrations': { access: 'admin', ok: 200, target: 'instance', ownership: 'project' },
   'GET /v1/operations': { access: 'any', ok: 200 },
   'GET /v1/events': { access: 'any', ok: 200 },

@@ -140,7 +140,10 @@ export class EventHub {
     const upTo = this.cursor;
     const subscriber = new Subscriber(filter, lastEventId ?? upTo, sink, tokenId);
     this.subscribers.add(subscriber);
-    subscriber.unwatch = this.tokens.watch(tokenId, () => void this.drop(subscriber, 'its token was revoked or expired'));
+    subscriber.unwatch = this.tokens.watch(
+      tokenId,
+      () => void this.drop(subscriber, 'its token was revoked or expired'),
+    );
     const unsubscribe = () => {
       subscriber.unwatch();
       this.subscribers.delete(subscriber);

@@ -106,3 +106,52 @@ export function installTerminal(fastify: Fastify, app: NestFastifyApplication, l
     done();
   });
 }
+
+/** The WebSocket in the OpenAPI document, which Nest's generator does not see (it is not a Nest route). */
+export function terminalPathItem() {
+  const error = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorView' } } },
+  });
+  const cells = (name: string, fallback: number) => ({
+    name,
+    in: 'query' as const,
+    required: false,
+    description: `The viewer's terminal ${name === 'cols' ? 'width' : 'height'} in character cells`,
+    schema: { type: 'integer' as const, minimum: 1, maximum: TERMINAL_MAX_CELLS, default: fallback },
+  });
+  return {
+    get: {
+      operationId: 'Terminal_open',
+      summary:
+        "An interactive console of a running instance: a shell in a container, a VM's serial console (WebSocket)",
+      description: [
+        `A WebSocket with subprotocol \`${TERMINAL_PROTOCOL}\`. Authenticate with the Authorization header, or (browsers)`,
+        `by offering a second subprotocol \`${TOKEN_PROTOCOL_PREFIX}<token>\`, which is never echoed; never in the URL.`,
+        'Binary messages carry keystrokes one way and terminal output the other; text messages are JSON control:',
+        '`{"type":"resize","cols":C,"rows":R}` from the viewer, `{"type":"opened","kind":"shell"|"serial"}` from the',
+        'API once the host opened it. A shell runs `/bin/sh -l` as the container user, under its limits. A VM has one',
+        'serial console session at a time. The WebSocket closes with 1000 when the terminal ends (the reason says',
+        'why), 1001 when the API stops, 4401 when the token is revoked or expires, 4409 when the host refused (the',
+        'instance stopped, its serial console is in use), 4408 when the viewer does not keep up with the output, 4503',
+        "when the instance's host does not answer. Every session is an `instance.console` operation in the audit trail.",
+      ].join(' '),
+      tags: ['instances'],
+      security: [{ bearer: [] }],
+      parameters: [
+        { name: 'id', required: true, in: 'path' as const, schema: { type: 'string' as const } },
+        cells('cols', 80),
+        cells('rows', 24),
+      ],
+      responses: {
+        '101': { description: 'Switching to the WebSocket protocol' },
+        '400': error('A field broke a rule (id, cols, rows); details name each field and rule.'),
+        '401': error('No valid token.'),
+        '403': error('A reader token may not open a console.'),
+        '404': error('No such instance (or not visible to this token).'),
+        '409': error('The instance is not running.'),
+        '426': error('Not a WebSocket upgrade request.'),
+      },
+    },
+  };
+}

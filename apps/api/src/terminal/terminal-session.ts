@@ -1,10 +1,4 @@
-import {
-  decodeFrame,
-  parseSize,
-  TERMINAL_KEEPALIVE_MS,
-  type TerminalFrame,
-  type TerminalKind,
-} from '@berth/contracts';
+import { decodeFrame, parseSize, TERMINAL_KEEPALIVE_MS, type TerminalFrame, type TerminalKind } from '@berth/contracts';
 import type { WebSocket } from 'ws';
 
 /**
@@ -28,7 +22,12 @@ const VIEWER_BUFFER_LIMIT = 4 * 1024 * 1024;
 /** A WebSocket close reason is at most 123 bytes. */
 function closeReason(reason: string): string {
   const bytes = Buffer.from(reason);
-  return bytes.length <= 123 ? reason : `${bytes.subarray(0, 120).toString().replace(/\uFFFD$/, '')}...`;
+  return bytes.length <= 123
+    ? reason
+    : `${bytes
+        .subarray(0, 120)
+        .toString()
+        .replace(/\uFFFD$/, '')}...`;
 }
 
 export interface SessionBus {

@@ -59,7 +59,12 @@ export class Terminals implements OnApplicationShutdown {
   }
 
   /** The checks of an upgrade request, before anything is opened: 404, 409 (not running), else what to open. */
-  async check(principal: Principal, instanceId: string, size: TerminalSize, requestId: string): Promise<TerminalRequest> {
+  async check(
+    principal: Principal,
+    instanceId: string,
+    size: TerminalSize,
+    requestId: string,
+  ): Promise<TerminalRequest> {
     const instance = await this.instances.get(instanceId, projectScope(principal));
     if (!instance.hostName || instance.powerState !== 'RUNNING') {
       throw BerthError.conflict(

@@ -1570,5 +1570,25 @@ export const API: ApiOperations = {
     "summary": "Release a reservation now; instances drawn from it keep running (admin)",
     "query": [],
     "body": []
+  },
+  "Terminal_open": {
+    "method": "GET",
+    "path": "/v1/instances/{id}/terminal",
+    "summary": "An interactive console of a running instance: a shell in a container, a VM's serial console (WebSocket)",
+    "query": [
+      {
+        "name": "cols",
+        "type": "integer",
+        "required": false,
+        "description": "The viewer's terminal width in character cells"
+      },
+      {
+        "name": "rows",
+        "type": "integer",
+        "required": false,
+        "description": "The viewer's terminal height in character cells"
+      }
+    ],
+    "body": []
   }
 };
