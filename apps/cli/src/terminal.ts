@@ -55,10 +55,11 @@ function relay(url: URL, token: string | null, io: Io): Promise<Error | null> {
       const out = io.stdout as NodeJS.WriteStream;
       ws.send(JSON.stringify({ type: 'resize', cols: out.columns, rows: out.rows }));
     };
-    ws.on('unexpected-response', (_request, response) => {
+    ws.on('unexpected-response', (request, response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
       response.on('end', () => {
+        request.destroy();
         const parsed = parseError(body);
         reject(new ApiError(response.statusCode ?? 0, parsed, parsed?.error.message ?? body));
       });

@@ -41,7 +41,7 @@ export class TerminalSessions {
 
   constructor(
     private readonly drivers: ReadonlyMap<InstanceKind, ComputeDriver>,
-    private readonly bus: PubSub,
+    private readonly bus: Pick<PubSub, 'publish' | 'subscribe'>,
     private readonly prefix: string,
     private readonly hostName: string,
     private readonly log: Logger,
