@@ -16,7 +16,11 @@ export default defineConfig({
   build: { outDir: here('../../dist/web'), emptyOutDir: true, chunkSizeWarningLimit: 1024, sourcemap: true },
   server: {
     proxy: Object.fromEntries(
-      ['/v1', '/healthz'].map((prefix) => [prefix, { target: process.env['BERTH_URL'] ?? 'http://127.0.0.1:8080' }]),
+      // ws: the interactive console's WebSocket goes the same way.
+      ['/v1', '/healthz'].map((prefix) => [
+        prefix,
+        { target: process.env['BERTH_URL'] ?? 'http://127.0.0.1:8080', ws: true },
+      ]),
     ),
   },
 });

@@ -139,6 +139,45 @@ describe('the web console in Chromium (real stack)', () => {
     await cpu.waitFor({ state: 'detached' });
   });
 
+  it("types into the container's shell and the VM's serial console and reads what they print", async () => {
+    const { page } = alice;
+    const loadsBefore = alice.loads();
+    const rows = page.getByTestId('terminal').locator('.xterm-rows');
+    const state = page.getByTestId('terminal-state');
+    // The container: a shell started in it, its root the container's remapped root.
+    await page.getByRole('tab', { name: 'Console', exact: true }).click();
+    await state.filter({ hasText: 'Connected' }).waitFor();
+    await page.keyboard.type('echo shell-$((6*7)) $(id -u)');
+    await page.keyboard.press('Enter');
+    await rows.filter({ hasText: 'shell-42 0' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // The keyboard alone leaves the terminal: Ctrl-] moves the focus out of it.
+    await page.keyboard.press('Control+BracketRight');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Disconnect');
+    await page.keyboard.press('Enter');
+    await state.filter({ hasText: 'Disconnected' }).waitFor();
+
+    // The VM: its serial console, where the test image runs a shell.
+    await page.getByRole('link', { name: 'Instances' }).click();
+    await page.locator('tr[data-instance="vm-1"]').getByRole('link', { name: 'vm-1' }).click();
+    await page.getByRole('tab', { name: 'Console', exact: true }).click();
+    await state.filter({ hasText: 'Connected' }).waitFor();
+    await page.getByText('The serial console: press Enter').waitFor();
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('echo serial-$((6*7)) $(uname -s)');
+    await page.keyboard.press('Enter');
+    await rows.filter({ hasText: 'serial-42 Linux' }).waitFor({ timeout: 30_000 });
+
+    // Each session is in the audit trail, with how it ended.
+    const vm = ((await stack.call('GET', '/v1/instances')).body.items as any[]).find((i) => i.name === 'vm-1');
+    await page.getByRole('link', { name: 'Instances' }).click();
+    const ops = (await stack.call('GET', `/v1/operations?action=instance.console&target=${vm.id}`)).body.items;
+    expect(ops[0].steps[0]).toMatchObject({ name: 'open', status: 'succeeded', detail: 'the serial console' });
+    await page.locator('tr[data-instance="web-1"]').getByRole('link', { name: 'web-1' }).click();
+    await page.getByTestId('status').filter({ hasText: /^ACTIVE$/ }).waitFor();
+    expect(alice.loads()).toBe(loadsBefore);
+  });
+
   it('stops an instance from its page and shows the operation live', async () => {
     const { page } = alice;
     const loadsBefore = alice.loads();

@@ -152,9 +152,14 @@ describe('the interactive console (WebSocket, real API and Redis, fake hyperviso
     expect(await t.closed).toEqual({ code: 1000, reason: 'the shell exited' });
     await until(() => sessions.size === 0, 'the host to forget the session');
 
-    // The audit trail: who opened what, and how it ended.
-    const ops = await api.call('GET', `/v1/operations?action=instance.console&target=${instanceId}`);
-    const op = ops.body.items[0];
+    // The audit trail: who opened what, and how it ended (recorded as the session ends).
+    const consoleOps = async () =>
+      (await api.call('GET', `/v1/operations?action=instance.console&target=${instanceId}`)).body.items as any[];
+    const end = Date.now() + 5000;
+    while ((await consoleOps())[0]?.steps.length !== 2 && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const op = (await consoleOps())[0];
     expect(op).toMatchObject({ status: 'succeeded', userId: expect.any(String), targetId: instanceId });
     expect(op.steps.map((s: any) => [s.name, s.status, s.detail])).toEqual([
       ['open', 'succeeded', 'a shell in the container'],

@@ -20,6 +20,8 @@ export const TERMINAL_PROTOCOL = 'berth.terminal.v1';
  */
 export const TOKEN_PROTOCOL_PREFIX = 'berth.token.';
 export const TERMINAL_PATH = '/v1/instances/:id/terminal';
+/** Not a Nest handler: its OpenAPI operation and its policy action, for the checks that walk handlers. */
+export const TERMINAL_ROUTE = { operationId: 'Terminal_open', action: 'instance:console' } as const;
 /** Keystrokes and control messages are small; a larger message is a protocol error (1009). */
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
@@ -65,7 +67,7 @@ export function installTerminal(fastify: Fastify, app: NestFastifyApplication, l
     try {
       const { token, presented } = tokenOf(request);
       const principal = await authenticator.authenticate(request, token, presented);
-      authenticator.authorize(principal, POLICY['instance:console']);
+      authenticator.authorize(principal, POLICY[TERMINAL_ROUTE.action]);
       const { id } = request.params as { id: string };
       if (!isUuid(id)) throw BerthError.invalid([{ field: 'id', rule: 'isUuid', message: 'id must be a UUID' }]);
       const size = sizeOf(request.query as Record<string, unknown>);
@@ -122,7 +124,7 @@ export function terminalPathItem() {
   });
   return {
     get: {
-      operationId: 'Terminal_open',
+      operationId: TERMINAL_ROUTE.operationId,
       summary:
         "An interactive console of a running instance: a shell in a container, a VM's serial console (WebSocket)",
       description: [
@@ -150,6 +152,7 @@ export function terminalPathItem() {
         '403': error('A reader token may not open a console.'),
         '404': error('No such instance (or not visible to this token).'),
         '409': error('The instance is not running.'),
+        '414': error('A path parameter is longer than 1024 characters.'),
         '426': error('Not a WebSocket upgrade request.'),
       },
     },

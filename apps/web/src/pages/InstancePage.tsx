@@ -17,7 +17,7 @@ import {
   TabTitleText,
   Title,
 } from '@patternfly/react-core';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { useSession } from '../App';
 import { ConsoleLog } from '../components/ConsoleLog';
@@ -29,6 +29,9 @@ import { StatsCharts } from '../components/StatsCharts';
 import { StatusLabel } from '../components/StatusLabel';
 import type { InstanceView } from '../generated/api-types';
 import { useInstance } from '../queries';
+
+// xterm.js is loaded only when a terminal is opened: the first page stays small.
+const TerminalPanel = lazy(() => import('../components/TerminalPanel'));
 
 type Action = 'start' | 'stop' | 'reboot' | 'delete';
 
@@ -86,6 +89,15 @@ export function InstancePage() {
           </Tab>
           <Tab eventKey="usage" title={<TabTitleText>Usage</TabTitleText>} isDisabled={i.status !== 'ACTIVE'}>
             {i.status === 'ACTIVE' ? <StatsCharts instanceId={i.id} /> : 'Usage is measured while the instance runs.'}
+          </Tab>
+          <Tab
+            eventKey="terminal"
+            title={<TabTitleText>Console</TabTitleText>}
+            isDisabled={i.status !== 'ACTIVE' || i.powerState !== 'RUNNING'}
+          >
+            <Suspense fallback={<Spinner aria-label="Loading the terminal" />}>
+              <TerminalPanel instance={i} />
+            </Suspense>
           </Tab>
           <Tab eventKey="console" title={<TabTitleText>Console log</TabTitleText>}>
             <ConsoleLog instanceId={i.id} />
