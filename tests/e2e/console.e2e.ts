@@ -174,7 +174,10 @@ describe('the web console in Chromium (real stack)', () => {
     const ops = (await stack.call('GET', `/v1/operations?action=instance.console&target=${vm.id}`)).body.items;
     expect(ops[0].steps[0]).toMatchObject({ name: 'open', status: 'succeeded', detail: 'the serial console' });
     await page.locator('tr[data-instance="web-1"]').getByRole('link', { name: 'web-1' }).click();
-    await page.getByTestId('status').filter({ hasText: /^ACTIVE$/ }).waitFor();
+    await page
+      .getByTestId('status')
+      .filter({ hasText: /^ACTIVE$/ })
+      .waitFor();
     expect(alice.loads()).toBe(loadsBefore);
   });
 

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { arpReply, udpFrame } from './support/frames';
 import { containerPid, serveTcp, tcpFrom } from './support/probes';
 import { TestStack } from './support/stack';
+import { openTerminal, processesLike } from './support/terminal';
 import { testEnv } from './support/test-env';
 
 /**
@@ -158,6 +159,34 @@ describe('isolation: root in a container is not root on the host, and no forged 
     expect(hostUid).toBe(outside);
     // Inside, it is still root (its files, its packages), and the host says whose it is.
     expect((await runCommand([DOCKER, 'exec', `berth-${attacker.id}`, 'id', '-u'])).trim()).toBe('0');
+  });
+
+  it('gives the console’s shell the container’s root, capabilities and cgroups, and ends what it ran with the session', async () => {
+    const pid = await containerPid(victim.id);
+    const status = (p: number) => readFile(`/proc/${p}/status`, 'utf8');
+    const terminal = await openTerminal(stack.url, stack.token, victim.id);
+    terminal.type('id -u\r');
+    await terminal.printed(/\r\n0\r\n/);
+    terminal.type('sleep 600\r');
+    const [shell] = await stack.until('the shell on the host', async () => {
+      const shells = await processesLike(pid, ['/bin/sh', '-l']);
+      const sleeps = await processesLike(pid, ['sleep', '600']);
+      return shells.length === 1 && sleeps.length === 1 ? shells : null;
+    });
+    // Root inside is the container's remapped root on the host, with the container's capabilities and cgroups.
+    const uid = (text: string) => Number(/^Uid:\s+(\d+)/m.exec(text)?.[1]);
+    const capabilities = (text: string) => /^CapEff:\s+(\S+)$/m.exec(text)?.[1];
+    expect(uid(await status(shell!))).toBe(uid(await status(pid)));
+    expect(uid(await status(shell!))).toBeGreaterThanOrEqual(65536);
+    expect(capabilities(await status(shell!))).toBe(capabilities(await status(pid)));
+    expect(await readFile(`/proc/${shell}/cgroup`, 'utf8')).toBe(await readFile(`/proc/${pid}/cgroup`, 'utf8'));
+    // The viewer leaves: the shell is hung up, and the command it ran in the foreground goes with it.
+    terminal.close();
+    await stack.until('the hang-up', async () =>
+      (await processesLike(pid, ['/bin/sh', '-l'])).length + (await processesLike(pid, ['sleep', '600'])).length === 0
+        ? true
+        : null,
+    );
   });
 
   it('gives an instance no raw sockets and no device nodes: CapEff lacks NET_RAW and MKNOD', async () => {
