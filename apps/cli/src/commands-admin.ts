@@ -145,6 +145,21 @@ export const ADMIN_COMMANDS: CommandDef[] = [
   },
   {
     noun: 'token',
+    verb: 'rescope',
+    op: 'LoginController_rescope',
+    columns: ['id', 'token', 'projectId', 'role', 'expiresAt'],
+    example: 'berth token rescope --project bank -o value -c token',
+  },
+  {
+    noun: 'project',
+    verb: 'mine',
+    op: 'LoginController_projects',
+    list: true,
+    columns: ['name', 'role', 'id'],
+    example: 'berth project mine',
+  },
+  {
+    noun: 'token',
     verb: 'revoke',
     op: 'TokensController_revoke',
     arg: path('token', 'token'),

@@ -64,6 +64,47 @@ describe('password login and members (real PostgreSQL)', () => {
     await api.sql('UPDATE users SET failed_logins = 0 WHERE id = $1', [alice.id]);
   });
 
+  it('switches project with a token alone: lists the user’s projects, rescopes into one it holds a role in only', async () => {
+    const first = (await login({ user: 'alice', password: PASSWORD, project: 'shop' })).body;
+    const bank = (await api.call('POST', '/v1/projects', { name: 'bank' })).body;
+    await api.call('PUT', `/v1/projects/${bank.id}/members/alice`, { role: 'reader' });
+    const mine = await api.call('GET', '/v1/auth/projects', undefined, as(first.token));
+    expect(mine).toMatchObject({
+      status: 200,
+      body: {
+        items: [
+          { id: bank.id, name: 'bank', role: 'reader' },
+          { id: shop.id, name: 'shop', role: 'member' },
+        ],
+      },
+    });
+    const switched = await api.call('POST', '/v1/auth/rescope', { project: 'bank' }, as(first.token));
+    expect(switched).toMatchObject({ status: 201, body: { userId: alice.id, projectId: bank.id, role: 'reader' } });
+    // It ends no later than the token it came from, and acts in the new project with the role held there.
+    expect(Date.parse(switched.body.expiresAt)).toBeLessThanOrEqual(Date.parse(first.expiresAt));
+    const asBank = as(switched.body.token);
+    expect((await api.call('GET', '/v1/projects', undefined, asBank)).body.items.map((p: any) => p.name)).toEqual([
+      'bank',
+    ]);
+    expect((await api.call('POST', '/v1/instances', {}, asBank)).status).toBe(403);
+    // A project without a role there, one that does not exist, the token's own: refused, naming the field.
+    for (const [project, status] of [
+      ['other', 404],
+      ['nowhere', 404],
+      ['bank', 409],
+    ] as const) {
+      const refused = await api.call('POST', '/v1/auth/rescope', { project }, asBank);
+      expect({ project, status: refused.status, field: refused.body.error.details[0]?.field }).toEqual({
+        project,
+        status,
+        field: 'project',
+      });
+    }
+    const noBody = await api.call('POST', '/v1/auth/rescope', {}, asBank);
+    expect(noBody.status).toBe(400);
+    expect([...new Set(noBody.body.error.details.map((d: any) => d.field))]).toEqual(['project']);
+  });
+
   it('names the field and the rule of a bad login or a bad password, and stores nothing for it', async () => {
     const missing = await login({ user: 'alice', project: 'shop' });
     expect(missing.status).toBe(400);

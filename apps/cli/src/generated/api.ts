@@ -975,6 +975,27 @@ export const API: ApiOperations = {
       }
     ]
   },
+  "LoginController_projects": {
+    "method": "GET",
+    "path": "/v1/auth/projects",
+    "summary": "The projects your user holds a role in, with the role: where POST /v1/auth/rescope goes",
+    "query": [],
+    "body": []
+  },
+  "LoginController_rescope": {
+    "method": "POST",
+    "path": "/v1/auth/rescope",
+    "summary": "A token for another of your projects, with your role there, ending no later than this one",
+    "query": [],
+    "body": [
+      {
+        "name": "project",
+        "type": "string",
+        "required": true,
+        "description": "Project name or id: one of yours (GET /v1/auth/projects)"
+      }
+    ]
+  },
   "UsersController_create": {
     "method": "POST",
     "path": "/v1/users",

@@ -717,6 +717,22 @@ export interface TokenCreated {
   token: string;
 }
 
+export interface MyProject {
+  id: string;
+  name: string;
+  /** Your role there */
+  role: "reader" | "member" | "project-admin" | "admin";
+}
+
+export interface MyProjectList {
+  items: Array<MyProject>;
+}
+
+export interface RescopeDto {
+  /** Project name or id: one of yours (GET /v1/auth/projects) */
+  project: string;
+}
+
 export interface CreateUserDto {
   name: string;
   /** Lets the user log in (POST /v1/auth/tokens); without one, the user has tokens only */

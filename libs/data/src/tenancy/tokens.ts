@@ -96,11 +96,14 @@ export async function tokenSubject(m: EntityManager, secretHash: Buffer): Promis
   return found ?? null;
 }
 
-/** The projects the user holds a role in, by name: Keystone's "projects this user may scope to". */
-export function userProjects(m: EntityManager, userId: string): Promise<Array<{ id: string; name: string }>> {
+/** The projects the user holds a role in, by name, with the role: Keystone's "projects this user may scope to". */
+export function userProjects(
+  m: EntityManager,
+  userId: string,
+): Promise<Array<{ id: string; name: string; role: TokenEntity['role'] }>> {
   return rows(
     m,
-    `SELECT p.id, p.name FROM project_members pm JOIN projects p ON p.id = pm.project_id
+    `SELECT p.id, p.name, pm.role FROM project_members pm JOIN projects p ON p.id = pm.project_id
       WHERE pm.user_id = $1 ORDER BY p.name`,
     [userId],
   );
