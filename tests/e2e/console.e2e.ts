@@ -42,6 +42,9 @@ describe('the web console in Chromium (real stack)', () => {
       expect((await stack.call('POST', '/v1/users', { name: user, password: PASSWORD })).status).toBe(201);
       await stack.call('PUT', `/v1/projects/${made.body.id}/members/${user}`, { role: 'member' });
     }
+    // Alice may also read the bank's project: the console switches to it without her password.
+    const bank = ((await stack.call('GET', '/v1/projects')).body.items as any[]).find((p) => p.name === 'bank');
+    expect((await stack.call('PUT', `/v1/projects/${bank.id}/members/alice`, { role: 'reader' })).status).toBe(200);
     // The cloud admin, with a password: a member of the admin project with role admin.
     const adminProject = ((await stack.call('GET', '/v1/projects')).body.items as any[]).find(
       (p) => p.name === 'admin',
@@ -244,6 +247,39 @@ describe('the web console in Chromium (real stack)', () => {
     } finally {
       await ops.context.close();
     }
+  });
+
+  it("shows the project's quotas, audit trail and events, and switches to another of the user's projects", async () => {
+    const { page } = alice;
+    const loadsBefore = alice.loads();
+    await page.getByRole('link', { name: 'Project' }).click();
+    await page.locator('tr[data-quota="instances"]').getByText('2', { exact: true }).waitFor();
+    await page.getByRole('tab', { name: 'Audit trail' }).click();
+    await page.getByLabel('Action').fill('instance.console');
+    await page.locator('tr[data-operation="instance.console"]').first().waitFor();
+    expect(await page.locator('tbody tr[data-operation]:not([data-operation="instance.console"])').count()).toBe(0);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByRole('tab', { name: 'Events' }).click();
+    await page.locator('tr[data-event="instance.updated"]').first().waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // To the bank, where she reads only: a new token, the old one revoked, nothing of the shop shown.
+    const before = JSON.parse(String(await page.evaluate("sessionStorage.getItem('berth.session')")));
+    await page.getByLabel('Project', { exact: true }).selectOption({ label: 'bank (reader)' });
+    await page.getByTestId('who').filter({ hasText: 'alice in bank (reader)' }).waitFor();
+    await page.getByText('No instances').waitFor();
+    await stack.until('the old token to be revoked', async () =>
+      (await stack.call('GET', '/v1/instances', undefined, before.token)).status === 401 ? true : null,
+    );
+    await page.getByLabel('Project', { exact: true }).selectOption({ label: 'shop (member)' });
+    await page.getByTestId('who').filter({ hasText: 'alice in shop (member)' }).waitFor();
+    await page.locator('tr[data-instance="web-1"]').getByRole('link', { name: 'web-1' }).click();
+    await page
+      .getByTestId('status')
+      .filter({ hasText: /^SHUTOFF$/ })
+      .waitFor();
+    expect(alice.loads()).toBe(loadsBefore);
+    expect(alice.problems).toEqual([]);
   });
 
   it('deletes the instance from its page and ends the session on log out', async () => {

@@ -8,12 +8,15 @@ import { HostsPage } from './pages/HostsPage';
 import { InstancePage } from './pages/InstancePage';
 import { InstancesPage } from './pages/InstancesPage';
 import { LoginPage } from './pages/LoginPage';
+import { ProjectPage } from './pages/ProjectPage';
 import { clientOf, loadSession, logOut, saveSession, type Session } from './session';
 
 interface SessionContext {
   session: Session;
   client: BerthClient;
   end: () => void;
+  /** Moves to another session of the same user (a project switch); the old token is then revoked. */
+  move: (next: Session) => void;
 }
 
 const Current = createContext<SessionContext | null>(null);
@@ -41,10 +44,11 @@ export function App() {
     queries.clear();
   }, [queries]);
   if (!session) return <LoginPage onLogin={begin} />;
-  return <LoggedIn session={session} end={end} />;
+  return <LoggedIn session={session} begin={begin} end={end} />;
 }
 
-function LoggedIn({ session, end }: { session: Session; end: () => void }) {
+function LoggedIn({ session, begin, end }: { session: Session; begin: (s: Session) => void; end: () => void }) {
+  const queries = useQueryClient();
   const client = useMemo(() => clientOf(session), [session]);
   // The page lets go of the session first (its event stream and queries end), then the token is revoked.
   const logout = useCallback(() => {
@@ -60,7 +64,16 @@ function LoggedIn({ session, end }: { session: Session; end: () => void }) {
     const timer = setTimeout(end, left);
     return () => clearTimeout(timer);
   }, [session, end]);
-  const context = useMemo(() => ({ session, client, end: logout }), [session, client, logout]);
+  // What was read in the old project is not shown in the new one; the old token goes once the page has let go of it.
+  const move = useCallback(
+    (next: Session) => {
+      queries.clear();
+      begin(next);
+      void logOut(session).catch(() => undefined);
+    },
+    [session, begin, queries],
+  );
+  const context = useMemo(() => ({ session, client, end: logout, move }), [session, client, logout, move]);
   return (
     <Current.Provider value={context}>
       <Layout>
@@ -68,6 +81,7 @@ function LoggedIn({ session, end }: { session: Session; end: () => void }) {
           <Route path="/" element={<Navigate to="/instances" replace />} />
           <Route path="/instances" element={<InstancesPage />} />
           <Route path="/instances/:id" element={<InstancePage />} />
+          <Route path="/project" element={<ProjectPage />} />
           {session.role === 'admin' && <Route path="/hosts" element={<HostsPage />} />}
           <Route path="*" element={<Navigate to="/instances" replace />} />
         </Routes>

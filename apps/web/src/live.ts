@@ -1,6 +1,10 @@
-import { ApiError, type BerthClient } from '@berth/client';
+import { ApiError, type BerthClient, type ServerEvent } from '@berth/client';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
+
+/** The query key of the events this tab has seen, newest first (the project page's feed). */
+export const EVENT_FEED = 'event-feed';
+const FEED_LENGTH = 200;
 
 /**
  * Follows GET /v1/events for the session and refreshes what each event changes: an instance event its lists and
@@ -13,11 +17,11 @@ export function useLiveEvents(client: BerthClient, onRefused: () => void): void 
     const abort = new AbortController();
     const follow = async () => {
       for await (const event of client.follow({}, { signal: abort.signal })) {
-        const { type, id } = event.resource;
+        const { type } = event.resource;
         void queries.invalidateQueries({ queryKey: [type] });
         void queries.invalidateQueries({ queryKey: [`${type}s`] });
         if (type === 'operation') void queries.invalidateQueries({ queryKey: ['instance-operations'] });
-        void queries.invalidateQueries({ queryKey: [type, id] });
+        queries.setQueryData<ServerEvent[]>([EVENT_FEED], (seen = []) => [event, ...seen].slice(0, FEED_LENGTH));
       }
     };
     follow().catch((error: unknown) => {

@@ -49,6 +49,25 @@ export async function logIn(user: string, password: string, project: string): Pr
   };
 }
 
+/**
+ * Another of the user's projects, without the password again (POST /v1/auth/rescope): the session there, with the
+ * user's role in it. The token it came from is revoked once the caller has moved to the new one (`leave`).
+ */
+export async function switchProject(session: Session, project: { id: string; name: string }): Promise<Session> {
+  const t = (
+    await clientOf(session).request<TokenCreated>('POST', '/v1/auth/rescope', { body: { project: project.id } })
+  ).body;
+  return {
+    token: t.token,
+    tokenId: t.id,
+    user: session.user,
+    projectId: t.projectId,
+    project: project.name,
+    role: t.role,
+    expiresAt: t.expiresAt ?? null,
+  };
+}
+
 /** Revokes the session's token (the API ends its event streams at once); a token already gone is fine. */
 export async function logOut(session: Session): Promise<void> {
   try {

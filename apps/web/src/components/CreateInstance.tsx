@@ -3,7 +3,6 @@ import {
   Button,
   Form,
   FormGroup,
-  FormHelperText,
   FormSelect,
   FormSelectOption,
   HelperText,
@@ -19,10 +18,10 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { useSession } from '../App';
 import type { CreateInstanceDto, QuotaView } from '../generated/api-types';
 import { quotaShortfalls } from '../quota';
+import { FieldError, type Failure } from './FieldError';
 import { useCatalog, useQuota } from '../queries';
 import { explain } from '../session';
 
-type Failure = ReturnType<typeof explain>;
 type Choice = 'flavor' | 'image' | 'network' | 'serverGroup';
 type Fields = Record<Choice | 'name' | 'restart', string>;
 
@@ -104,18 +103,6 @@ export function CreateInstance({ onClose }: { onClose: () => void }) {
 }
 
 /** The API's message for one field, under it. */
-function FieldError({ failure, name }: { failure: Failure | null; name: string }) {
-  const message = failure?.fields[name];
-  if (!message) return null;
-  return (
-    <FormHelperText>
-      <HelperText>
-        <HelperTextItem variant="error">{message}</HelperTextItem>
-      </HelperText>
-    </FormHelperText>
-  );
-}
-
 interface FieldsProps {
   fields: Fields;
   onChange: (fields: Fields) => void;

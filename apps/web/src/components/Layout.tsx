@@ -19,9 +19,11 @@ import {
 import type { ReactNode } from 'react';
 import { NavLink } from 'react-router';
 import { useSession } from '../App';
+import { ProjectSwitcher } from './ProjectSwitcher';
 
 const SECTIONS = [
   { to: '/instances', label: 'Instances', admin: false },
+  { to: '/project', label: 'Project', admin: false },
   { to: '/hosts', label: 'Hosts', admin: true },
 ];
 
@@ -42,6 +44,9 @@ export function Layout({ children }: { children: ReactNode }) {
               <span data-testid="who">
                 {session.user} in {session.project} ({session.role})
               </span>
+            </ToolbarItem>
+            <ToolbarItem>
+              <ProjectSwitcher />
             </ToolbarItem>
             <ToolbarItem>
               <Button variant="secondary" onClick={end}>

@@ -1,17 +1,6 @@
-import {
-  ActionGroup,
-  Alert,
-  Button,
-  Form,
-  FormGroup,
-  FormHelperText,
-  HelperText,
-  HelperTextItem,
-  PageSection,
-  TextInput,
-  Title,
-} from '@patternfly/react-core';
+import { ActionGroup, Alert, Button, Form, FormGroup, PageSection, TextInput, Title } from '@patternfly/react-core';
 import { useState, type FormEvent } from 'react';
+import { FieldError, type Failure } from '../components/FieldError';
 import { explain, logIn, type Session } from '../session';
 
 /** Name, password and project: POST /v1/auth/tokens. The API's one answer for any wrong part is shown as it is. */
@@ -20,7 +9,7 @@ export function LoginPage({ onLogin }: { onLogin: (session: Session) => void }) 
   const [password, setPassword] = useState('');
   const [project, setProject] = useState('');
   const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<ReturnType<typeof explain> | null>(null);
+  const [failure, setFailure] = useState<Failure | null>(null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -34,16 +23,7 @@ export function LoginPage({ onLogin }: { onLogin: (session: Session) => void }) 
     }
   };
 
-  const field = (name: string) => {
-    const message = failure?.fields[name];
-    return message ? (
-      <FormHelperText>
-        <HelperText>
-          <HelperTextItem variant="error">{message}</HelperTextItem>
-        </HelperText>
-      </FormHelperText>
-    ) : null;
-  };
+  const field = (name: string) => <FieldError failure={failure} name={name} />;
 
   return (
     <main>
