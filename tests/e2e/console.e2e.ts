@@ -282,6 +282,34 @@ describe('the web console in Chromium (real stack)', () => {
     expect(alice.problems).toEqual([]);
   });
 
+  it('lists the catalogue and makes a server group from its form; a bad name is refused in the API’s words', async () => {
+    const { page } = alice;
+    await page.getByRole('link', { name: 'Resources' }).click();
+    await page.locator('tr[data-row="m1.tiny"]').waitFor();
+    // A tenant reads flavors and creates none.
+    expect(await page.getByRole('button', { name: 'Create', exact: true }).count()).toBe(0);
+    await page.getByRole('tab', { name: 'Server groups' }).click();
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('not a name!');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await dialog.getByText(/^name must be /).waitFor();
+    expect((await stack.call('GET', '/v1/server-groups')).body.items).toEqual([]);
+    alice.problems.splice(0);
+    await dialog.getByLabel('Name').fill('web-spread');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('tr[data-row="web-spread"]').getByText('anti-affinity').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByRole('link', { name: 'Instances' }).click();
+    await page.locator('tr[data-instance="web-1"]').getByRole('link', { name: 'web-1' }).click();
+    await page
+      .getByTestId('status')
+      .filter({ hasText: /^SHUTOFF$/ })
+      .waitFor();
+    expect(alice.problems).toEqual([]);
+  });
+
   it('deletes the instance from its page and ends the session on log out', async () => {
     const { page } = alice;
     await page.getByRole('button', { name: 'Delete' }).click();

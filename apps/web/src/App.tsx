@@ -8,7 +8,9 @@ import { HostsPage } from './pages/HostsPage';
 import { InstancePage } from './pages/InstancePage';
 import { InstancesPage } from './pages/InstancesPage';
 import { LoginPage } from './pages/LoginPage';
+import { PeakPage } from './pages/PeakPage';
 import { ProjectPage } from './pages/ProjectPage';
+import { ResourcesPage } from './pages/ResourcesPage';
 import { clientOf, loadSession, logOut, saveSession, type Session } from './session';
 
 interface SessionContext {
@@ -82,7 +84,9 @@ function LoggedIn({ session, begin, end }: { session: Session; begin: (s: Sessio
           <Route path="/instances" element={<InstancesPage />} />
           <Route path="/instances/:id" element={<InstancePage />} />
           <Route path="/project" element={<ProjectPage />} />
+          <Route path="/resources" element={<ResourcesPage />} />
           {session.role === 'admin' && <Route path="/hosts" element={<HostsPage />} />}
+          {session.role === 'admin' && <Route path="/peak" element={<PeakPage />} />}
           <Route path="*" element={<Navigate to="/instances" replace />} />
         </Routes>
       </Layout>

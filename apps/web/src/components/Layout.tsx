@@ -24,7 +24,9 @@ import { ProjectSwitcher } from './ProjectSwitcher';
 const SECTIONS = [
   { to: '/instances', label: 'Instances', admin: false },
   { to: '/project', label: 'Project', admin: false },
+  { to: '/resources', label: 'Resources', admin: false },
   { to: '/hosts', label: 'Hosts', admin: true },
+  { to: '/peak', label: 'Peak preparation', admin: true },
 ];
 
 /** The console's frame: who is logged in where, the sections, and the page. */

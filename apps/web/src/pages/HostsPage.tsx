@@ -2,8 +2,6 @@ import {
   Button,
   Flex,
   Label,
-  List,
-  ListItem,
   Modal,
   ModalBody,
   ModalFooter,
@@ -20,7 +18,8 @@ import { useState } from 'react';
 import { useSession } from '../App';
 import { ErrorAlert } from '../components/ErrorAlert';
 import type { HostView } from '../generated/api-types';
-import { useHosts, useOperation } from '../queries';
+import { OperationProgress } from '../components/OperationProgress';
+import { useHosts } from '../queries';
 
 /** A bar of what is used of what the host offers (its capacity times its allocation ratio). */
 function Use({ title, used, total, unit = '' }: { title: string; used: number; total: number; unit?: string }) {
@@ -55,7 +54,7 @@ export function HostsPage() {
       <PageSection>
         {!hosts.data ? <Spinner aria-label="Loading hosts" /> : <HostTable hosts={hosts.data} onDrain={setDraining} />}
         {draining && <DrainDialog host={draining} onClose={() => setDraining(null)} onStarted={(op) => setDrain(op)} />}
-        {drain && <DrainProgress operationId={drain} />}
+        {drain && <OperationProgress operationId={drain} title="Drain" />}
       </PageSection>
     </>
   );
@@ -159,25 +158,5 @@ function DrainDialog(props: { host: HostView; onClose: () => void; onStarted: (o
         </Button>
       </ModalFooter>
     </Modal>
-  );
-}
-
-function DrainProgress({ operationId }: { operationId: string }) {
-  const op = useOperation(operationId);
-  if (!op.data) return <Spinner aria-label="Loading the drain" />;
-  return (
-    <section aria-label="Drain progress" data-testid="drain">
-      <Title headingLevel="h2">
-        Drain: <span data-testid="drain-status">{op.data.status}</span>
-      </Title>
-      <List>
-        {op.data.steps.map((s) => (
-          <ListItem key={s.name}>
-            {s.name}: {s.status}
-            {s.detail ? ` (${s.detail})` : ''}
-          </ListItem>
-        ))}
-      </List>
-    </section>
   );
 }

@@ -33,15 +33,32 @@ import { useInstance } from '../queries';
 // xterm.js is loaded only when a terminal is opened: the first page stays small.
 const TerminalPanel = lazy(() => import('../components/TerminalPanel'));
 
-type Action = 'start' | 'stop' | 'reboot' | 'delete';
+type Action = 'start' | 'stop' | 'reboot' | 'migrate' | 'confirm' | 'revert' | 'delete';
 
-/** What each action may start from (the API refuses the rest with 409 anyway). */
-const ACTIONS: Array<{ action: Action; label: string; from: Array<InstanceView['status']> }> = [
+/**
+ * What each action may start from (the API refuses the rest with 409 anyway). A cold migration is the cloud admin's;
+ * its owner may end a resize that waits for verification, the admin any move.
+ */
+const ACTIONS: Array<{ action: Action; label: string; from: Array<InstanceView['status']>; admin?: boolean }> = [
   { action: 'start', label: 'Start', from: ['SHUTOFF'] },
   { action: 'stop', label: 'Stop', from: ['ACTIVE'] },
   { action: 'reboot', label: 'Reboot', from: ['ACTIVE'] },
+  { action: 'migrate', label: 'Migrate', from: ['ACTIVE', 'SHUTOFF'], admin: true },
+  { action: 'confirm', label: 'Confirm move', from: ['VERIFY_MIGRATION'] },
+  { action: 'revert', label: 'Revert move', from: ['VERIFY_MIGRATION'] },
   { action: 'delete', label: 'Delete', from: ['ACTIVE', 'SHUTOFF', 'ERROR', 'BUILDING'] },
 ];
+
+/** What the confirmation says each action does. */
+const CONSEQUENCE: Record<Exclude<Action, 'delete'>, string> = {
+  start: 'The instance will start.',
+  stop: 'The instance will stop.',
+  reboot: 'The instance will reboot.',
+  migrate:
+    'The instance moves to another host (it restarts there with the same address), then waits for you to confirm.',
+  confirm: 'The move is kept; what it held on its old host is freed.',
+  revert: 'The instance goes back to where it was before the move.',
+};
 
 /** One instance: where and what it is, its actions, and its operations with their steps, all live. */
 export function InstancePage() {
@@ -127,7 +144,7 @@ function details(i: InstanceView): Array<[string, string]> {
 }
 
 function Actions({ instance }: { instance: InstanceView }) {
-  const { client } = useSession();
+  const { client, session } = useSession();
   const navigate = useNavigate();
   const [asked, setAsked] = useState<Action | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
@@ -150,7 +167,7 @@ function Actions({ instance }: { instance: InstanceView }) {
     <>
       {failure !== null && <ErrorAlert error={failure} />}
       <Flex>
-        {ACTIONS.map(({ action, label, from }) => (
+        {ACTIONS.filter((a) => !a.admin || session.role === 'admin').map(({ action, label, from }) => (
           <Button
             key={action}
             variant={action === 'delete' ? 'danger' : 'secondary'}
@@ -167,7 +184,7 @@ function Actions({ instance }: { instance: InstanceView }) {
           {asked === 'delete' ? (
             <Alert variant="warning" isInline title="Its disk and address are gone for good." />
           ) : (
-            `The instance will ${asked ?? ''}.`
+            asked && CONSEQUENCE[asked]
           )}
         </ModalBody>
         <ModalFooter>

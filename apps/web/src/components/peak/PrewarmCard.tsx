@@ -1,0 +1,69 @@
+import {
+  ActionGroup,
+  Button,
+  Card,
+  CardBody,
+  CardTitle,
+  Form,
+  FormGroup,
+  FormSelect,
+  FormSelectOption,
+  TextInput,
+} from '@patternfly/react-core';
+import { useState, type FormEvent } from 'react';
+import { useSession } from '../../App';
+import { useCatalog } from '../../queries';
+import { explain } from '../../session';
+import { FieldError, type Failure } from '../FieldError';
+import { OperationProgress } from '../OperationProgress';
+
+/** POST /v1/images/:id/prewarm: pulls an image ahead of the peak on every host of a zone, each host's step shown. */
+export function PrewarmCard() {
+  const { client } = useSession();
+  const catalog = useCatalog();
+  const [image, setImage] = useState('');
+  const [zone, setZone] = useState('');
+  const [operationId, setOperationId] = useState<string | null>(null);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const start = async (event: FormEvent) => {
+    event.preventDefault();
+    setFailure(null);
+    try {
+      const res = await client.request<{ operationId: string }>('POST', `/v1/images/${image}/prewarm`, {
+        body: zone ? { zone } : {},
+      });
+      setOperationId(res.body.operationId);
+    } catch (error) {
+      setFailure(explain(error));
+    }
+  };
+  return (
+    <Card>
+      <CardTitle component="h2">Pre-warm an image</CardTitle>
+      <CardBody>
+        <Form isHorizontal onSubmit={(e) => void start(e)}>
+          <FormGroup label="Image" fieldId="prewarm-image">
+            <FormSelect id="prewarm-image" value={image} onChange={(_e, v) => setImage(v)}>
+              <FormSelectOption value="" label="Choose an image" isPlaceholder />
+              {(catalog.data?.images ?? []).map((i) => (
+                <FormSelectOption key={i.id} value={i.id} label={i.name} />
+              ))}
+            </FormSelect>
+            <FieldError failure={failure} name="id" />
+          </FormGroup>
+          <FormGroup label="Zone" fieldId="prewarm-zone">
+            <TextInput id="prewarm-zone" value={zone} onChange={(_e, v) => setZone(v)} placeholder="every zone" />
+            <FieldError failure={failure} name="zone" />
+          </FormGroup>
+          <ActionGroup>
+            <Button type="submit" isDisabled={!image}>
+              Pre-warm
+            </Button>
+          </ActionGroup>
+        </Form>
+        {failure && !Object.keys(failure.fields).length && <p role="alert">{failure.message}</p>}
+        {operationId && <OperationProgress operationId={operationId} title="Pre-warm" />}
+      </CardBody>
+    </Card>
+  );
+}
