@@ -349,35 +349,35 @@ describe('resource limits on the real kernel: cpuset, CPU quota, memory, pids, b
     // deletions): the agent rescans when it builds, so the limits hold however the last deletion left them.
     const dockerRoot = (await runCommand([DOCKER, 'info', '-f', '{{.DockerRootDir}}'])).trim();
     const unmark = await markQuotaInconsistent(dockerRoot);
-    let filler: any;
+    // The test's own subvolumes and quota group go at its end: taking them away can mark the groups again.
     try {
-      filler = await create('filler', 'm1.tiny');
+      const filler = await create('filler', 'm1.tiny');
       expect(await quotaInconsistent(dockerRoot)).toBe(false);
+      const other = await create('bystander', 'm1.tiny');
+      // dd's own report ("N+0 records out") and its exit code; the file goes again either way.
+      const fill = async (id: string, mb: number) => {
+        const out = await exec(id, [
+          'sh',
+          '-c',
+          `dd if=/dev/zero of=/fill bs=1M count=${mb} 2>&1; echo rc=$?; rm -f /fill`,
+        ]);
+        return { out: out.trim(), written: Number(/(\d+)\+\d+ records out/.exec(out)?.[1]), ok: out.includes('rc=0') };
+      };
+      const past = await fill(filler.id, 1100);
+      expect(past.ok).toBe(false);
+      expect(past.out).toMatch(/Disk quota exceeded|No space left on device/);
+      expect(past.written).toBeLessThanOrEqual(1024);
+      // The instance next to it, on the same filesystem, still writes.
+      expect(await fill(other.id, 64)).toMatchObject({ ok: true, written: 64 });
+
+      const grown = await change(filler.id, { action: 'resize', flavor: 'm1.disk2' });
+      expect(grown.op?.status).toBe('succeeded');
+      expect(grown.instance.flavor.diskGb).toBe(2);
+      expect(await fill(filler.id, 1100)).toMatchObject({ ok: true, written: 1100 });
+      for (const i of [filler, other]) await stack.remove(i.id);
     } finally {
       await unmark();
     }
-    const other = await create('bystander', 'm1.tiny');
-    // dd's own report ("N+0 records out") and its exit code; the file goes again either way.
-    const fill = async (id: string, mb: number) => {
-      const out = await exec(id, [
-        'sh',
-        '-c',
-        `dd if=/dev/zero of=/fill bs=1M count=${mb} 2>&1; echo rc=$?; rm -f /fill`,
-      ]);
-      return { out: out.trim(), written: Number(/(\d+)\+\d+ records out/.exec(out)?.[1]), ok: out.includes('rc=0') };
-    };
-    const past = await fill(filler.id, 1100);
-    expect(past.ok).toBe(false);
-    expect(past.out).toMatch(/Disk quota exceeded|No space left on device/);
-    expect(past.written).toBeLessThanOrEqual(1024);
-    // The instance next to it, on the same filesystem, still writes.
-    expect(await fill(other.id, 64)).toMatchObject({ ok: true, written: 64 });
-
-    const grown = await change(filler.id, { action: 'resize', flavor: 'm1.disk2' });
-    expect(grown.op?.status).toBe('succeeded');
-    expect(grown.instance.flavor.diskGb).toBe(2);
-    expect(await fill(filler.id, 1100)).toMatchObject({ ok: true, written: 1100 });
-    for (const i of [filler, other]) await stack.remove(i.id);
   });
 
   it('shows the container its own memory limit in /proc/meminfo through lxcfs', async () => {

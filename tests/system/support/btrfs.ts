@@ -15,6 +15,12 @@ export async function quotaInconsistent(path: string): Promise<boolean> {
   return (await readFile(`/sys/fs/btrfs/${await uuidOf(path)}/qgroups/inconsistent`, 'utf8')).trim() === '1';
 }
 
+async function subvolumeId(path: string): Promise<string> {
+  const id = /Subvolume ID:\s+(\d+)/.exec(await runCommand(['btrfs', 'subvolume', 'show', path]))?.[1];
+  if (!id) throw new Error(`no subvolume at ${path}`);
+  return id;
+}
+
 /**
  * Leaves the filesystem's quota groups marked inconsistent, as the kernel does by itself after some deletions: a
  * snapshot that inherits into a higher-level quota group of its own. Returns what removes the test's subvolumes and
@@ -30,9 +36,17 @@ export async function markQuotaInconsistent(dockerRoot: string): Promise<() => P
   await runCommand(['btrfs', 'qgroup', 'create', group, top]);
   await runCommand(['btrfs', 'subvolume', 'snapshot', '-i', group, source, copy]);
   if (!(await quotaInconsistent(top))) throw new Error('the snapshot left the quota groups consistent');
+  const ids = await Promise.all([copy, source].map(subvolumeId));
   return async () => {
     await runCommand(['btrfs', 'subvolume', 'delete', copy, source]);
-    await runCommand(['btrfs', 'subvolume', 'sync', top]);
-    await runCommand(['btrfs', 'qgroup', 'destroy', group, top]);
+    // The group goes once nothing is in it: the snapshot's own group is taken out of it first, so that nothing waits
+    // for the cleaner to drop the subvolumes (its queue holds every layer dockerd deleted meanwhile: minutes at times).
+    await runCommand(['btrfs', 'qgroup', 'remove', `0/${ids[0]}`, group, top]).catch(() => '');
+    try {
+      await runCommand(['btrfs', 'qgroup', 'destroy', group, top]);
+    } catch {
+      await runCommand(['btrfs', 'subvolume', 'sync', top, ...ids], { timeoutMs: 60_000 });
+      await runCommand(['btrfs', 'qgroup', 'destroy', group, top]);
+    }
   };
 }
