@@ -163,11 +163,15 @@ function Actions({ instance }: { instance: InstanceView }) {
     }
   };
   const idle = instance.taskState === null;
+  // A move's confirm and revert only while one waits; migrate for the cloud admin only.
+  const shown = (a: (typeof ACTIONS)[number]) =>
+    (!a.admin || session.role === 'admin') &&
+    ((a.action !== 'confirm' && a.action !== 'revert') || instance.status === 'VERIFY_MIGRATION');
   return (
     <>
       {failure !== null && <ErrorAlert error={failure} />}
       <Flex>
-        {ACTIONS.filter((a) => !a.admin || session.role === 'admin').map(({ action, label, from }) => (
+        {ACTIONS.filter(shown).map(({ action, label, from }) => (
           <Button
             key={action}
             variant={action === 'delete' ? 'danger' : 'secondary'}
