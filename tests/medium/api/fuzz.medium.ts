@@ -74,6 +74,7 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
   'POST /v1/reservations': [{ flavor: 'm1.tiny', count: 1, endsAt: '2099-01-01T00:00:00Z' }],
   'POST /v1/images/:id/prewarm': [{ hosts: ['fuzz-host'] }],
   'POST /v1/auth/tokens': [{ user: 'admin', password: 'not the password', project: 'admin' }],
+  'POST /v1/auth/rescope': [{ project: 'fuzz-nowhere' }],
   'PUT /v1/users/:id/password': [{ password: 'a long fuzz password' }],
   'PUT /v1/projects/:id/members/:user': [{ role: 'member' }],
   'POST /identity/v3/auth/tokens': [
