@@ -329,4 +329,44 @@ describe('the web console in Chromium (real stack)', () => {
     expect(await page.evaluate("sessionStorage.getItem('berth.session')")).toBeNull();
     expect(alice.problems).toEqual([]);
   });
+  it('works with the keyboard alone: logs in, moves between sections, opens and closes a dialog', async () => {
+    const tab = await openTab(browser, stack.url);
+    const { page } = tab;
+    /** Presses Tab until the focused element is `selector` (or says `text`), as a keyboard user would. */
+    const tabTo = async (selector: string, text?: string, most = 40) => {
+      for (let n = 0; n < most; n += 1) {
+        await page.keyboard.press('Tab');
+        const reached = await page.evaluate(
+          `(() => { const el = document.activeElement; return !!el && el.matches(${JSON.stringify(selector)}) &&
+            (${JSON.stringify(text ?? null)} === null || el.textContent.trim() === ${JSON.stringify(text ?? '')}); })()`,
+        );
+        if (reached) return;
+      }
+      throw new Error(`Tab never reached ${selector} ${text ?? ''}`);
+    };
+    try {
+      await page.goto('/');
+      await tabTo('#login-user');
+      await page.keyboard.type('alice');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(PASSWORD);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('shop');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('who').filter({ hasText: 'alice in shop' }).waitFor();
+      await tabTo('a[href="/project"]');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Project shop' }).waitFor();
+      await tabTo('a[href="/instances"]');
+      await page.keyboard.press('Enter');
+      await tabTo('button', 'Create instance');
+      await page.keyboard.press('Enter');
+      await page.getByRole('dialog').waitFor();
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
+      expect(tab.problems).toEqual([]);
+    } finally {
+      await tab.context.close();
+    }
+  });
 });

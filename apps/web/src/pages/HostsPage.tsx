@@ -38,8 +38,8 @@ function Use({ title, used, total, unit = '' }: { title: string; used: number; t
 /** The compute hosts (the cloud admin's): state, use as bars, enable or disable, and drain with its progress live. */
 export function HostsPage() {
   const hosts = useHosts();
-  const [draining, setDraining] = useState<HostView | null>(null);
-  const [drain, setDrain] = useState<string | null>(null);
+  const [asked, setAsked] = useState<{ host: HostView; move: Move } | null>(null);
+  const [running, setRunning] = useState<{ operationId: string; move: Move } | null>(null);
   if (hosts.error)
     return (
       <PageSection>
@@ -52,15 +52,33 @@ export function HostsPage() {
         <Title headingLevel="h1">Hosts</Title>
       </PageSection>
       <PageSection>
-        {!hosts.data ? <Spinner aria-label="Loading hosts" /> : <HostTable hosts={hosts.data} onDrain={setDraining} />}
-        {draining && <DrainDialog host={draining} onClose={() => setDraining(null)} onStarted={(op) => setDrain(op)} />}
-        {drain && <OperationProgress operationId={drain} title="Drain" />}
+        {!hosts.data ? (
+          <Spinner aria-label="Loading hosts" />
+        ) : (
+          <HostTable hosts={hosts.data} onMove={(host, move) => setAsked({ host, move })} />
+        )}
+        {asked && (
+          <MoveDialog
+            {...asked}
+            onClose={() => setAsked(null)}
+            onStarted={(operationId) => setRunning({ operationId, move: asked.move })}
+          />
+        )}
+        {running && (
+          <OperationProgress
+            operationId={running.operationId}
+            title={running.move === 'drain' ? 'Drain' : 'Evacuation'}
+          />
+        )}
       </PageSection>
     </>
   );
 }
 
-function HostTable({ hosts, onDrain }: { hosts: HostView[]; onDrain: (h: HostView) => void }) {
+/** A drain moves a host's instances off while it runs; an evacuation rebuilds those of a host that is down. */
+type Move = 'drain' | 'evacuate';
+
+function HostTable({ hosts, onMove }: { hosts: HostView[]; onMove: (h: HostView, move: Move) => void }) {
   const { client } = useSession();
   const [failure, setFailure] = useState<unknown>(null);
   const toggle = async (h: HostView) => {
@@ -116,7 +134,12 @@ function HostTable({ hosts, onDrain }: { hosts: HostView[]; onDrain: (h: HostVie
                   <Button variant="secondary" onClick={() => void toggle(h)}>
                     {h.enabled ? 'Disable' : 'Enable'}
                   </Button>
-                  <Button variant="warning" onClick={() => onDrain(h)} isDisabled={h.usage.instances === 0}>
+                  {h.state === 'down' && (
+                    <Button variant="danger" onClick={() => onMove(h, 'evacuate')} isDisabled={h.usage.instances === 0}>
+                      Evacuate
+                    </Button>
+                  )}
+                  <Button variant="warning" onClick={() => onMove(h, 'drain')} isDisabled={h.usage.instances === 0}>
                     Drain
                   </Button>
                 </Flex>
@@ -129,29 +152,37 @@ function HostTable({ hosts, onDrain }: { hosts: HostView[]; onDrain: (h: HostVie
   );
 }
 
-function DrainDialog(props: { host: HostView; onClose: () => void; onStarted: (operationId: string) => void }) {
+function MoveDialog(props: {
+  host: HostView;
+  move: Move;
+  onClose: () => void;
+  onStarted: (operationId: string) => void;
+}) {
   const { client } = useSession();
   const [failure, setFailure] = useState<unknown>(null);
+  const { host, move } = props;
   const start = async () => {
     try {
-      const res = await client.request<{ operationId: string }>('POST', `/v1/hosts/${props.host.id}/drain`);
+      const res = await client.request<{ operationId: string }>('POST', `/v1/hosts/${host.id}/${move}`);
       props.onStarted(res.body.operationId);
       props.onClose();
     } catch (error) {
       setFailure(error);
     }
   };
+  const label = move === 'drain' ? 'Drain' : 'Evacuate';
   return (
-    <Modal isOpen onClose={props.onClose} variant="small" aria-labelledby="drain-title">
-      <ModalHeader title={`Drain ${props.host.name}?`} labelId="drain-title" />
+    <Modal isOpen onClose={props.onClose} variant="small" aria-labelledby="move-title">
+      <ModalHeader title={`${label} ${host.name}?`} labelId="move-title" />
       <ModalBody>
         {failure !== null && <ErrorAlert error={failure} />}
-        It takes no new instances, and each of its {props.host.usage.instances} instances moves to another host (cold:
-        each restarts there with the same address).
+        {move === 'drain'
+          ? `It takes no new instances, and each of its ${host.usage.instances} instances moves to another host (cold: each restarts there with the same address).`
+          : `It is down: each of its ${host.usage.instances} instances is rebuilt on another host from its image, with the same address. What was written inside them on this host is not carried over.`}
       </ModalBody>
       <ModalFooter>
-        <Button variant="warning" onClick={() => void start()}>
-          Drain
+        <Button variant={move === 'drain' ? 'warning' : 'danger'} onClick={() => void start()}>
+          {label}
         </Button>
         <Button variant="link" onClick={props.onClose}>
           Cancel
