@@ -98,13 +98,37 @@ export class Terminals implements OnApplicationShutdown {
     );
     this.sessions.add(session);
     stopWatching = this.watchToken(principal, session);
-    unsubscribe = await this.bus.subscribe(output, (message) => session.fromHost(message));
+    try {
+      unsubscribe = await this.bus.subscribe(output, (message) => session.fromHost(message));
+      // The viewer left while the output was being subscribed: nothing was asked of the host yet.
+      if (session.endedWith !== null) return await unsubscribe();
+      await this.relay(session, request, sessionId, startedAt, (id) => (operationId = id));
+    } catch (error) {
+      // Redis or PostgreSQL failed under it: the session ends, and with it everything it held.
+      session.close(1011, 'the console session failed');
+      throw error;
+    }
+  }
+
+  /** Asks the host to open the terminal, records the session, and tells the viewer (or the host, if it left). */
+  private async relay(
+    session: TerminalSession,
+    request: TerminalRequest,
+    sessionId: string,
+    startedAt: Date,
+    recorded: (operationId: string) => void,
+  ): Promise<void> {
+    const { instance, principal } = request;
     const answer = await this.open(instance, sessionId, request.size);
     const actor = actorOf(principal, request.requestId);
     if (answer.opened) {
-      operationId = await recordConsoleOpened(this.dataSource, actor, instance.id, startedAt, { kind: answer.kind });
+      const operationId = await recordConsoleOpened(this.dataSource, actor, instance.id, startedAt, {
+        kind: answer.kind,
+      });
+      recorded(operationId);
       if (session.endedWith === null) return session.opened(answer.kind);
       // The viewer left while the host was opening it: the host hears the hang-up now that it listens.
+      const { input } = terminalChannels(this.env.BERTH_QUEUE_PREFIX, instance.hostName ?? '', sessionId);
       void this.bus.publish(input, encodeFrame({ type: 'close' })).catch(() => undefined);
       return this.closed(operationId, session.endedWith, session.bytes);
     }
