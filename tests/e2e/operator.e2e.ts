@@ -74,6 +74,7 @@ describe("the cloud admin's console in Chromium (two testbed hosts)", () => {
     expect(await page.getByTestId('drain').textContent()).toMatch(/^Drain: succeeded/);
     await row(second).getByText('2 instances').waitFor();
     await row(first).getByText('0 instances').waitFor();
+    await page.getByTestId('overview-instances').getByText('ACTIVE container 2').waitFor();
     expect((await placed()).sort()).toEqual([
       ['app-1', second, 'ACTIVE'],
       ['app-2', second, 'ACTIVE'],
@@ -151,6 +152,26 @@ describe("the cloud admin's console in Chromium (two testbed hosts)", () => {
     await reserved.getByRole('button', { name: 'Release' }).click();
     await reserved.getByText('released').waitFor();
     expect(ops.problems).toEqual([]);
+  });
+
+  it('counts a create refused for no valid host under the filter that refused it', async () => {
+    const { page } = ops;
+    expect(
+      (await stack.call('POST', '/v1/flavors', { name: 'm1.huge', vcpus: 64, ramMb: 128, diskGb: 1 })).status,
+    ).toBe(201);
+    const refused = await stack.call('POST', '/v1/instances', {
+      name: 'too-big',
+      kind: 'container',
+      flavor: 'm1.huge',
+      image: 'busybox',
+      network: 'vlan100',
+    });
+    expect((await stack.operation(refused.body.operationId)).status).toBe('failed');
+    await page.getByRole('link', { name: 'Hosts' }).click();
+    await page.getByTestId('overview-refusals').getByText('Capacity: 1').waitFor();
+    await page.getByTestId('overview-instances').getByText('ERROR container 1').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    expect((await stack.remove(refused.body.instance.id)).status).toBe('succeeded');
   });
 
   it("sets a project's quota and a member's role from the resources page", async () => {

@@ -23,6 +23,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator';
 import { TokenWatch } from './auth/token-watch';
 import { Terminals } from './terminal/terminals';
+import { OverviewController } from './overview/overview.controller';
 import { RateLimits } from './auth/rate-limits';
 import { ErrorFilter } from './common/error-filter';
 import { LOG } from './common/log';
@@ -109,6 +110,7 @@ const CONTROLLERS = [
   SecurityGroupRulesController,
   SchedulingController,
   ReservationsController,
+  OverviewController,
   ...OPENSTACK_CONTROLLERS,
 ];
 

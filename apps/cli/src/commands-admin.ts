@@ -234,6 +234,12 @@ export const ADMIN_COMMANDS: CommandDef[] = [
   },
 
   {
+    noun: 'overview',
+    verb: 'show',
+    op: 'OverviewController_get',
+    example: 'berth overview show --hours 24 -o yaml',
+  },
+  {
     noun: 'capacity',
     verb: 'show',
     op: 'SchedulingController_capacity',

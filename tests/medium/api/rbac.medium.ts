@@ -336,6 +336,7 @@ const CASES: Record<string, RouteCase> = {
   },
   'GET /v1/tokens': { access: 'any', ok: 200 },
   'GET /v1/auth/projects': { access: 'any', ok: 200 },
+  'GET /v1/overview': { access: 'admin', ok: 200 },
   // A project nobody here holds a role in: every valid token is told it has no such project (login.medium.ts switches).
   'POST /v1/auth/rescope': { access: 'any', ok: 404, body: () => ({ project: 'project-of-nobody' }) },
   'DELETE /v1/tokens/:id': { access: 'any', ok: 204, target: 'token', ownership: 'user' },

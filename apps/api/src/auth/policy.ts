@@ -27,6 +27,7 @@ export const POLICY = {
   'project:members': 'project-admin',
   'user:password': 'authenticated',
   'metrics:get': 'admin',
+  'overview:get': 'admin',
   'flavor:create': 'admin',
   'flavor:list': 'authenticated',
   'flavor:get': 'authenticated',

@@ -1592,6 +1592,20 @@ export const API: ApiOperations = {
     "query": [],
     "body": []
   },
+  "OverviewController_get": {
+    "method": "GET",
+    "path": "/v1/overview",
+    "summary": "Instances by status, and creates refused for no valid host by reason (admin)",
+    "query": [
+      {
+        "name": "hours",
+        "type": "number",
+        "required": false,
+        "description": "How far back refusals are counted"
+      }
+    ],
+    "body": []
+  },
   "Terminal_open": {
     "method": "GET",
     "path": "/v1/instances/{id}/terminal",

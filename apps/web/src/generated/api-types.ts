@@ -1020,3 +1020,29 @@ export interface ReservationView {
 export interface ReservationList {
   items: Array<ReservationView>;
 }
+
+export interface InstanceCountView {
+  status: string;
+  kind: "container" | "vm";
+  count: number;
+}
+
+export interface RefusalCountView {
+  /** The filter that turned down the most hosts; NoHosts: none */
+  reason: string;
+  count: number;
+}
+
+export interface RefusalsView {
+  since: string;
+  /** Creates refused for no valid host since then */
+  total: number;
+  /** The most frequent reason first */
+  byReason: Array<RefusalCountView>;
+}
+
+export interface OverviewView {
+  /** Instances not deleted, by status and kind */
+  instances: Array<InstanceCountView>;
+  refusedPlacements: RefusalsView;
+}

@@ -19,6 +19,7 @@ import { useSession } from '../App';
 import { ErrorAlert } from '../components/ErrorAlert';
 import type { HostView } from '../generated/api-types';
 import { OperationProgress } from '../components/OperationProgress';
+import { OverviewFigures } from '../components/OverviewFigures';
 import { useHosts } from '../queries';
 
 /** A bar of what is used of what the host offers (its capacity times its allocation ratio). */
@@ -50,6 +51,9 @@ export function HostsPage() {
     <>
       <PageSection>
         <Title headingLevel="h1">Hosts</Title>
+      </PageSection>
+      <PageSection>
+        <OverviewFigures />
       </PageSection>
       <PageSection>
         {!hosts.data ? (

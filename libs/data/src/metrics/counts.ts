@@ -34,3 +34,15 @@ export function hostCapacityRows(m: EntityManager): Promise<HostCapacityRow[]> {
        FROM hosts ORDER BY name`,
   );
 }
+
+/** The "no valid host" messages of creates refused since `since`, newest first, at most `limit`. */
+export async function refusedPlacements(m: EntityManager, since: Date, limit: number): Promise<string[]> {
+  const found = await rows<{ message: string }>(
+    m,
+    `SELECT fault->>'message' AS message FROM operations
+      WHERE status = 'failed' AND fault->>'step' = 'schedule' AND finished_at >= $1
+      ORDER BY finished_at DESC LIMIT $2`,
+    [since, limit],
+  );
+  return found.map((r) => r.message);
+}
