@@ -156,19 +156,26 @@ describe("the cloud admin's console in Chromium (two testbed hosts)", () => {
 
   it('counts a create refused for no valid host under the filter that refused it', async () => {
     const { page } = ops;
-    expect(
-      (await stack.call('POST', '/v1/flavors', { name: 'm1.huge', vcpus: 64, ramMb: 128, diskGb: 1 })).status,
-    ).toBe(201);
+    // Both hosts switched off: the scheduler turns each down (ComputeEnabled), and the create fails.
+    const both = async (enabled: boolean) => {
+      for (const name of [first, second]) await stack.call('PATCH', `/v1/hosts/${await hostId(name)}`, { enabled });
+    };
+    await both(false);
     const refused = await stack.call('POST', '/v1/instances', {
-      name: 'too-big',
+      name: 'nowhere',
       kind: 'container',
-      flavor: 'm1.huge',
+      flavor: 'm1.tiny',
       image: 'busybox',
       network: 'vlan100',
     });
-    expect((await stack.operation(refused.body.operationId)).status).toBe('failed');
+    try {
+      expect(refused.status).toBe(202);
+      expect((await stack.operation(refused.body.operationId)).status).toBe('failed');
+    } finally {
+      await both(true);
+    }
     await page.getByRole('link', { name: 'Hosts' }).click();
-    await page.getByTestId('overview-refusals').getByText('Capacity: 1').waitFor();
+    await page.getByTestId('overview-refusals').getByText('ComputeEnabled: 1').waitFor();
     await page.getByTestId('overview-instances').getByText('ERROR container 1').waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
     expect((await stack.remove(refused.body.instance.id)).status).toBe('succeeded');
