@@ -1,8 +1,12 @@
 import { explainNoValidHost, mainRefusal } from './explain';
 import type { Rejection } from './types';
 
-const rejection = (host: string, filter: string, code: string, reason: string): Rejection =>
-  ({ host, filter, code, reason });
+const rejection = (host: string, filter: string, code: string, reason: string): Rejection => ({
+  host,
+  filter,
+  code,
+  reason,
+});
 
 describe('reading a "no valid host" message back', () => {
   it('names the filter that refused the most hosts, when each host is listed', () => {
