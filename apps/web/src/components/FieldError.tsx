@@ -16,3 +16,9 @@ export function FieldError({ failure, name }: { failure: Failure | null; name: s
     </FormHelperText>
   );
 }
+
+/** The API's message for a refused form when it named no field (a field's own shows under it: FieldError). */
+export function FormFailure({ failure }: { failure: Failure | null }) {
+  if (!failure || Object.keys(failure.fields).length > 0) return null;
+  return <p role="alert">{failure.message}</p>;
+}

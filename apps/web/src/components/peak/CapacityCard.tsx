@@ -16,7 +16,7 @@ import { useSession } from '../../App';
 import type { CapacityView } from '../../generated/api-types';
 import { useCatalog } from '../../queries';
 import { explain } from '../../session';
-import { FieldError, type Failure } from '../FieldError';
+import { FieldError, FormFailure, type Failure } from '../FieldError';
 
 /** GET /v1/capacity: how many more of a flavor fit, in all and on each host, and why other hosts do not count. */
 export function CapacityCard() {
@@ -64,7 +64,7 @@ export function CapacityCard() {
             <Button type="submit">Ask</Button>
           </ActionGroup>
         </Form>
-        {failure && !Object.keys(failure.fields).length && <p role="alert">{failure.message}</p>}
+        <FormFailure failure={failure} />
         {answer && <CapacityAnswer answer={answer} />}
       </CardBody>
     </Card>

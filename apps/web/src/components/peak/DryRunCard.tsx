@@ -17,7 +17,7 @@ import { useSession } from '../../App';
 import type { DryRunView } from '../../generated/api-types';
 import { useCatalog } from '../../queries';
 import { explain } from '../../session';
-import { FieldError, type Failure } from '../FieldError';
+import { FieldError, FormFailure, type Failure } from '../FieldError';
 
 type Choice = 'flavor' | 'image' | 'network';
 
@@ -83,7 +83,7 @@ export function DryRunCard() {
             <Button type="submit">Try</Button>
           </ActionGroup>
         </Form>
-        {failure && !Object.keys(failure.fields).length && <p role="alert">{failure.message}</p>}
+        <FormFailure failure={failure} />
         {answer && <DryRunAnswer answer={answer} />}
       </CardBody>
     </Card>

@@ -14,7 +14,7 @@ import { useState, type FormEvent } from 'react';
 import { useSession } from '../../App';
 import { useCatalog } from '../../queries';
 import { explain } from '../../session';
-import { FieldError, type Failure } from '../FieldError';
+import { FieldError, FormFailure, type Failure } from '../FieldError';
 import { OperationProgress } from '../OperationProgress';
 
 /** POST /v1/images/:id/prewarm: pulls an image ahead of the peak on every host of a zone, each host's step shown. */
@@ -61,7 +61,7 @@ export function PrewarmCard() {
             </Button>
           </ActionGroup>
         </Form>
-        {failure && !Object.keys(failure.fields).length && <p role="alert">{failure.message}</p>}
+        <FormFailure failure={failure} />
         {operationId && <OperationProgress operationId={operationId} title="Pre-warm" />}
       </CardBody>
     </Card>

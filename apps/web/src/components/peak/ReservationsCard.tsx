@@ -19,7 +19,7 @@ import type { ProjectList, ReservationList } from '../../generated/api-types';
 import { useCatalog } from '../../queries';
 import { explain } from '../../session';
 import { ErrorAlert } from '../ErrorAlert';
-import { FieldError, type Failure } from '../FieldError';
+import { FieldError, FormFailure, type Failure } from '../FieldError';
 
 /** The next whole hour, a day from now, as a datetime-local input shows it. */
 const tomorrow = () => new Date(Date.now() + 86_400_000).toISOString().slice(0, 14) + '00';
@@ -149,7 +149,7 @@ function ReservationForm({ onCreated }: { onCreated: () => void }) {
         />
         <FieldError failure={failure} name="endsAt" />
       </FormGroup>
-      {failure && !Object.keys(failure.fields).length && <p role="alert">{failure.message}</p>}
+      <FormFailure failure={failure} />
       <ActionGroup>
         <Button type="submit">Reserve</Button>
       </ActionGroup>

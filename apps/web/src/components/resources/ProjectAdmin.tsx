@@ -15,7 +15,7 @@ import { useState, type FormEvent } from 'react';
 import { useSession } from '../../App';
 import type { MemberList, ProjectList, QuotaView } from '../../generated/api-types';
 import { explain } from '../../session';
-import { FieldError, type Failure } from '../FieldError';
+import { FieldError, FormFailure, type Failure } from '../FieldError';
 
 const ROLES = ['reader', 'member', 'project-admin', 'admin'] as const;
 const LIMITS = ['instances', 'vcpus', 'ramMb', 'diskGb', 'ips'] as const;
@@ -105,7 +105,7 @@ function Members({ projectId }: { projectId: string }) {
           </FormSelect>
           <FieldError failure={failure} name="role" />
         </FormGroup>
-        {failure && !Object.keys(failure.fields).length && <p role="alert">{failure.message}</p>}
+        <FormFailure failure={failure} />
         <ActionGroup>
           <Button type="submit">Set role</Button>
         </ActionGroup>

@@ -18,7 +18,7 @@ import { useState, type FormEvent } from 'react';
 import { useSession } from '../../App';
 import { explain } from '../../session';
 import { ErrorAlert } from '../ErrorAlert';
-import { FieldError, type Failure } from '../FieldError';
+import { FieldError, FormFailure, type Failure } from '../FieldError';
 import type { FieldDef, ResourceDef } from './resource-defs';
 
 type Item = { id: string };
@@ -150,7 +150,7 @@ function CreateDialog<T extends Item>(props: {
     <Modal isOpen onClose={props.onClose} variant="small" aria-labelledby={`${formId}-title`}>
       <ModalHeader title={`Create in ${props.def.title.toLowerCase()}`} labelId={`${formId}-title`} />
       <ModalBody>
-        {failure && !Object.keys(failure.fields).length && <ErrorAlert error={new Error(failure.message)} />}
+        <FormFailure failure={failure} />
         <Form id={formId} onSubmit={(e) => void submit(e)}>
           {props.fields.map((f) => (
             <FormGroup key={f.name} label={f.label} fieldId={`${formId}-${f.name}`} isRequired={f.required ?? false}>
