@@ -13,6 +13,7 @@ const env = testEnv();
 const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
 const PASSWORD = 'a long password for the console';
 const vms = vmHost('e2e');
+const PIDS_BOUNDS = { pidsLimit: 128, limitBounds: { pidsLimit: { min: 64, max: 512 } } };
 
 describe('the web console in Chromium (real stack)', () => {
   let stack: TestStack;
@@ -23,8 +24,9 @@ describe('the web console in Chromium (real stack)', () => {
     stack = await TestStack.start({ env: vms.env });
     const vm = (file: string) => join(env.vmImageDir, file);
     for (const [path, body] of [
-      ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 256, diskGb: 1 }],
-      ['/v1/flavors', { name: 'm1.small', vcpus: 1, ramMb: 512, diskGb: 1 }],
+      // A member may choose the processes limit of either flavor, within its bounds.
+      ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 256, diskGb: 1, ...PIDS_BOUNDS }],
+      ['/v1/flavors', { name: 'm1.small', vcpus: 1, ramMb: 512, diskGb: 1, ...PIDS_BOUNDS }],
       ['/v1/images', { name: 'busybox', kind: 'container', ref: env.image }],
       [
         '/v1/images',
@@ -41,6 +43,8 @@ describe('the web console in Chromium (real stack)', () => {
       const made = await stack.call('POST', '/v1/projects', { name: project });
       expect((await stack.call('POST', '/v1/users', { name: user, password: PASSWORD })).status).toBe(201);
       await stack.call('PUT', `/v1/projects/${made.body.id}/members/${user}`, { role: 'member' });
+      // Room for four instances: a ranged create makes as many as fit.
+      await stack.call('PUT', `/v1/projects/${made.body.id}/quotas`, { instances: 4 });
     }
     // Alice may also read the bank's project: the console switches to it without her password.
     const bank = ((await stack.call('GET', '/v1/projects')).body.items as any[]).find((p) => p.name === 'bank');
@@ -93,7 +97,15 @@ describe('the web console in Chromium (real stack)', () => {
       await dialog.getByLabel('Image').selectOption({ label: image });
       await dialog.getByLabel('Flavor').selectOption({ label: 'm1.tiny: 1 vCPU, 256 MB, 1 GB' });
       await dialog.getByLabel('Network').selectOption({ index: 1 });
-      if (name === 'web-1') expect(await accessibilityProblems(page)).toEqual([]);
+      if (name === 'web-1') {
+        // A limit past the flavor's bound is refused before the API is asked, in the API's words.
+        await dialog.getByRole('button', { name: 'Limits' }).click();
+        await dialog.getByLabel('Processes').fill('1000');
+        await dialog.getByText("limits.pidsLimit must not be greater than 512, the flavor's bound").waitFor();
+        expect(await dialog.getByRole('button', { name: 'Create' }).isDisabled()).toBe(true);
+        await dialog.getByLabel('Processes').fill('300');
+        expect(await accessibilityProblems(page)).toEqual([]);
+      }
       await dialog.getByRole('button', { name: 'Create' }).click();
       await dialog.waitFor({ state: 'detached' });
     }
@@ -105,8 +117,46 @@ describe('the web console in Chromium (real stack)', () => {
     expect(made).toMatchObject({ kind: 'container', status: 'ACTIVE' });
     const row = page.locator('tr[data-instance="web-1"]');
     await row.getByText(made.ip).waitFor();
+    // The limit asked in the form is the one the host read back from the container's pids cgroup.
+    expect(made.limits.pidsLimit).toBe(300);
+    await stack.until("web-1's processes limit read back", async () => {
+      const applied = (await stack.call('GET', `/v1/instances/${made.id}`)).body.appliedLimits;
+      return applied?.pidsLimit === 300 ? applied : null;
+    });
     expect(alice.loads()).toBe(loadsBefore);
     expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('makes as many as the quota holds from a ranged bulk create, and refuses early a least past it', async () => {
+    const { page } = alice;
+    await page.getByRole('button', { name: 'Create instance' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByTestId('quota-left').filter({ hasText: 'Quota left: 2 instances' }).waitFor();
+    await dialog.getByLabel('Name').fill('batch');
+    await dialog.getByLabel('Image').selectOption({ label: 'busybox (container)' });
+    await dialog.getByLabel('Flavor').selectOption({ label: 'm1.tiny: 1 vCPU, 256 MB, 1 GB' });
+    await dialog.getByLabel('Network').selectOption({ index: 1 });
+    await dialog.getByLabel('As many as fit, within a range').check();
+    await dialog.getByRole('spinbutton', { name: 'Up to' }).fill('5');
+    await dialog.getByRole('spinbutton', { name: 'At least' }).fill('3');
+    await dialog.getByText('Past the quota: 3 instances asked, 2 left').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Create' }).isDisabled()).toBe(true);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await dialog.getByRole('spinbutton', { name: 'At least' }).fill('1');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    for (const name of ['batch-1', 'batch-2']) {
+      const status = page.locator(`tr[data-instance="${name}"]`).getByTestId('status');
+      await status.filter({ hasText: /^ACTIVE$/ }).waitFor({ timeout: 60_000 });
+    }
+    const batch = ((await stack.call('GET', '/v1/instances')).body.items as any[]).filter((i) =>
+      i.name.startsWith('batch-'),
+    );
+    expect(batch.map((i) => i.name).sort()).toEqual(['batch-1', 'batch-2']);
+    // Gone again, so that the pages after this one see the two instances they expect.
+    for (const i of batch) expect((await stack.remove(i.id)).status).toBe('succeeded');
+    for (const i of batch) await page.locator(`tr[data-instance="${i.name}"]`).waitFor({ state: 'detached' });
+    expect(alice.problems).toEqual([]);
   });
 
   it('resizes an instance from its page and shows the limits its host read back change, live', async () => {
@@ -123,6 +173,14 @@ describe('the web console in Chromium (real stack)', () => {
     // Asked and applied (read back from the cgroup by the host) both show the new size.
     await memory.getByText('512 MB').nth(1).waitFor({ timeout: 60_000 });
     expect((await stack.call('GET', `/v1/instances/${made.id}`)).body.appliedLimits.ramMb).toBe(512);
+    // Set limits: past the new flavor's bound refused early, within it applied and read back.
+    await page.getByRole('button', { name: 'Set limits' }).click();
+    await page.getByLabel('Processes').fill('600');
+    await page.getByText("limits.pidsLimit must not be greater than 512, the flavor's bound").waitFor();
+    await page.getByLabel('Processes').fill('400');
+    await page.getByRole('button', { name: 'Apply limits' }).click();
+    await page.locator('tr[data-limit="Processes"]').getByText('400').nth(1).waitFor({ timeout: 60_000 });
+    expect((await stack.call('GET', `/v1/instances/${made.id}`)).body.appliedLimits.pidsLimit).toBe(400);
     expect(alice.loads()).toBe(loadsBefore);
     expect(await accessibilityProblems(page)).toEqual([]);
   });

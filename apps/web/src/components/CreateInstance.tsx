@@ -10,56 +10,60 @@ import {
   Modal,
   ModalBody,
   ModalFooter,
+  ExpandableSection,
   ModalHeader,
-  NumberInput,
   TextInput,
 } from '@patternfly/react-core';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useSession } from '../App';
 import type { CreateInstanceDto, QuotaView } from '../generated/api-types';
 import { quotaShortfalls } from '../quota';
+import { limitChanges, limitProblems, type LimitInputs } from '../limits';
+import { CountFields, countBody, fewest, ONE, type Count } from './CountFields';
 import { FieldError, type Failure } from './FieldError';
+import { LimitsFields } from './LimitsFields';
 import { useCatalog, useQuota } from '../queries';
 import { explain } from '../session';
 
 type Choice = 'flavor' | 'image' | 'network' | 'serverGroup';
 type Fields = Record<Choice | 'name' | 'restart', string>;
 
+const EMPTY: Fields = { name: '', flavor: '', image: '', network: '', serverGroup: '', restart: 'never' };
+
 const left = (quota: QuotaView, key: keyof QuotaView) =>
   quota[key].limit === -1 ? 'unlimited' : String(Math.max(0, quota[key].limit - quota[key].used));
 
 /** A create: container or VM by its image, with the catalogue's pickers and the quota left; the API's refusals by field. */
 export function CreateInstance({ onClose }: { onClose: () => void }) {
-  const { client } = useSession();
+  const { client, session } = useSession();
   const catalog = useCatalog();
   const quota = useQuota();
-  const [fields, setFields] = useState<Fields>({
-    name: '',
-    flavor: '',
-    image: '',
-    network: '',
-    serverGroup: '',
-    restart: 'never',
-  });
-  const [count, setCount] = useState(1);
+  const [fields, setFields] = useState<Fields>(EMPTY);
+  const [count, setCount] = useState<Count>(ONE);
+  const [limitInputs, setLimitInputs] = useState<LimitInputs>({});
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
+  const admin = session.role === 'admin';
   const flavor = catalog.data?.flavors.find((f) => f.id === fields.flavor);
   const image = catalog.data?.images.find((i) => i.id === fields.image);
-  const short = flavor && quota.data ? quotaShortfalls(quota.data, flavor, count) : [];
+  // Refused early: what even the fewest asked would take past the quota, and limits outside the flavor's bounds.
+  const short = flavor && quota.data ? quotaShortfalls(quota.data, flavor, fewest(count)) : [];
+  const problems = flavor ? limitProblems(flavor, limitInputs, admin) : {};
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!image) return;
     setBusy(true);
     setFailure(null);
+    const limits = limitChanges(limitInputs);
     const body: CreateInstanceDto = {
       name: fields.name,
       kind: image.kind,
       flavor: fields.flavor,
       image: fields.image,
       network: fields.network,
-      ...(count > 1 ? { count } : {}),
+      ...countBody(count),
+      ...(limits ? { limits } : {}),
       ...(fields.serverGroup ? { serverGroup: fields.serverGroup } : {}),
       restartPolicy: fields.restart === 'always' ? 'always' : 'never',
     };
@@ -71,6 +75,7 @@ export function CreateInstance({ onClose }: { onClose: () => void }) {
       setBusy(false);
     }
   };
+  const refused = short.length > 0 || Object.keys(problems).length > 0;
 
   return (
     <Modal isOpen onClose={onClose} variant="medium" aria-labelledby="create-title">
@@ -78,20 +83,27 @@ export function CreateInstance({ onClose }: { onClose: () => void }) {
       <ModalBody>
         <Form id="create-form" onSubmit={(e) => void submit(e)}>
           {failure && <Alert variant="danger" isInline title={failure.message} />}
-          <CreateFields fields={fields} onChange={setFields} count={count} onCount={setCount} failure={failure} />
-          {quota.data && (
-            <HelperText>
-              <HelperTextItem data-testid="quota-left">
-                Quota left: {left(quota.data, 'instances')} instances, {left(quota.data, 'vcpus')} vCPUs,{' '}
-                {left(quota.data, 'ramMb')} MB RAM, {left(quota.data, 'diskGb')} GB disk
-              </HelperTextItem>
-            </HelperText>
+          <CreateFields fields={fields} onChange={setFields} failure={failure} />
+          <CountFields value={count} onChange={setCount} failure={failure} />
+          {flavor && (
+            <ExpandableSection toggleText="Limits">
+              <LimitsFields
+                idPrefix="create-limits"
+                flavor={flavor}
+                admin={admin}
+                inputs={limitInputs}
+                onChange={setLimitInputs}
+                problems={problems}
+                failure={failure}
+              />
+            </ExpandableSection>
           )}
+          {quota.data && <QuotaLeft quota={quota.data} />}
           {short.length > 0 && <Alert variant="warning" isInline title={`Past the quota: ${short.join('; ')}`} />}
         </Form>
       </ModalBody>
       <ModalFooter>
-        <Button type="submit" form="create-form" isLoading={busy} isDisabled={busy || short.length > 0 || !image}>
+        <Button type="submit" form="create-form" isLoading={busy} isDisabled={busy || refused || !image}>
           Create
         </Button>
         <Button variant="link" onClick={onClose}>
@@ -102,16 +114,24 @@ export function CreateInstance({ onClose }: { onClose: () => void }) {
   );
 }
 
-/** The API's message for one field, under it. */
+function QuotaLeft({ quota }: { quota: QuotaView }) {
+  return (
+    <HelperText>
+      <HelperTextItem data-testid="quota-left">
+        Quota left: {left(quota, 'instances')} instances, {left(quota, 'vcpus')} vCPUs, {left(quota, 'ramMb')} MB RAM,{' '}
+        {left(quota, 'diskGb')} GB disk
+      </HelperTextItem>
+    </HelperText>
+  );
+}
+
 interface FieldsProps {
   fields: Fields;
   onChange: (fields: Fields) => void;
-  count: number;
-  onCount: (count: number) => void;
   failure: Failure | null;
 }
 
-function CreateFields({ fields, onChange, count, onCount, failure }: FieldsProps) {
+function CreateFields({ fields, onChange, failure }: FieldsProps) {
   const data = useCatalog().data;
   const set = (key: keyof Fields) => (_: unknown, value: string) => onChange({ ...fields, [key]: value });
   const pick = (key: Choice, label: string, options: Array<[string, string]>): ReactNode => (
@@ -157,21 +177,6 @@ function CreateFields({ fields, onChange, count, onCount, failure }: FieldsProps
           <FormSelectOption value="never" label="Stay stopped when stopped outside Berth" />
           <FormSelectOption value="always" label="Start again when stopped outside Berth" />
         </FormSelect>
-      </FormGroup>
-      <FormGroup label="How many" fieldId="create-count">
-        <NumberInput
-          id="create-count"
-          value={count}
-          min={1}
-          max={100}
-          onMinus={() => onCount(Math.max(1, count - 1))}
-          onPlus={() => onCount(Math.min(100, count + 1))}
-          onChange={(e) => onCount(Math.min(100, Math.max(1, Number((e.target as HTMLInputElement).value) || 1)))}
-          inputAriaLabel="How many"
-          minusBtnAriaLabel="One fewer"
-          plusBtnAriaLabel="One more"
-        />
-        <FieldError failure={failure} name="count" />
       </FormGroup>
     </>
   );

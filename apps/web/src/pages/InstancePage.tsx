@@ -25,6 +25,7 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { LimitsTable } from '../components/LimitsTable';
 import { OperationList } from '../components/OperationList';
 import { ResizeForm } from '../components/ResizeForm';
+import { SetLimitsForm } from '../components/SetLimitsForm';
 import { StatsCharts } from '../components/StatsCharts';
 import { StatusLabel } from '../components/StatusLabel';
 import type { InstanceView } from '../generated/api-types';
@@ -102,6 +103,7 @@ export function InstancePage() {
           </Tab>
           <Tab eventKey="limits" title={<TabTitleText>Limits</TabTitleText>}>
             <ResizeForm instance={i} />
+            <SetLimitsForm instance={i} />
             <LimitsTable instance={i} />
           </Tab>
           <Tab eventKey="usage" title={<TabTitleText>Usage</TabTitleText>} isDisabled={i.status !== 'ACTIVE'}>
