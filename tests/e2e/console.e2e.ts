@@ -359,6 +359,23 @@ describe('the web console in Chromium (real stack)', () => {
     await dialog.waitFor({ state: 'detached' });
     await page.locator('tr[data-row="web-spread"]').getByText('anti-affinity').waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
+
+    // A token for a script: its secret shown once, working, then revoked from the same table.
+    await page.getByRole('tab', { name: 'Tokens' }).click();
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await dialog.getByLabel('Name').fill('ci-deploy');
+    expect(await dialog.getByLabel('Role').inputValue()).toBe('member');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    const secret = await dialog.getByLabel('The secret').inputValue();
+    expect((await stack.call('GET', '/v1/instances', undefined, secret)).status).toBe(200);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const token = page.locator('tr[data-row="ci-deploy"]');
+    await token.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    await token.locator('td[data-label="Revoked"]').filter({ hasText: /\d/ }).waitFor();
+    expect((await stack.call('GET', '/v1/instances', undefined, secret)).status).toBe(401);
+    expect(await page.evaluate('JSON.stringify(sessionStorage)')).not.toContain(secret);
     await page.getByRole('link', { name: 'Instances' }).click();
     await page.locator('tr[data-instance="web-1"]').getByRole('link', { name: 'web-1' }).click();
     await page

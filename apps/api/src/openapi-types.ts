@@ -74,5 +74,28 @@ export function renderWebTypes(doc: OpenAPIObject): string {
       '',
     );
   }
+  out.push(...enumValues(schemas));
   return out.join('\n');
+}
+
+/**
+ * Each enumerated property's values as a constant (`ENUMS.CreateTokenDto.role`), so that a form offers exactly what
+ * the API takes, from the same document its types come from.
+ */
+function enumValues(schemas: Record<string, Schema>): string[] {
+  const lines: string[] = [];
+  for (const [name, schema] of Object.entries(schemas)) {
+    const props = Object.entries(schema.properties ?? {}).flatMap(([prop, p]) => {
+      const values = p.enum ?? p.items?.enum;
+      return values ? [`    ${key(prop)}: [${values.map((v) => JSON.stringify(v)).join(', ')}],`] : [];
+    });
+    if (props.length > 0) lines.push(`  ${name}: {`, ...props, '  },');
+  }
+  return [
+    '/** The values each enumerated property takes, by schema and property. */',
+    'export const ENUMS = {',
+    ...lines,
+    '} as const;',
+    '',
+  ];
 }

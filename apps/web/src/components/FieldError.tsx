@@ -4,14 +4,20 @@ import type { explain } from '../session';
 /** What the API said went wrong, with each field it named (session.ts explain). */
 export type Failure = ReturnType<typeof explain>;
 
-/** The API's own message for one field of a refused form, under that field. */
+/** The API's own messages for one field of a refused form (and for the parts of it, `name.*`), under that field. */
 export function FieldError({ failure, name }: { failure: Failure | null; name: string }) {
-  const message = failure?.fields[name];
-  if (!message) return null;
+  const messages = Object.entries(failure?.fields ?? {})
+    .filter(([field]) => field === name || field.startsWith(`${name}.`))
+    .map(([field, message]) => ({ field, message }));
+  if (messages.length === 0) return null;
   return (
     <FormHelperText>
       <HelperText>
-        <HelperTextItem variant="error">{message}</HelperTextItem>
+        {messages.map(({ field, message }) => (
+          <HelperTextItem key={field} variant="error">
+            {message}
+          </HelperTextItem>
+        ))}
       </HelperText>
     </FormHelperText>
   );

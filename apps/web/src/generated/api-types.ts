@@ -1046,3 +1046,112 @@ export interface OverviewView {
   instances: Array<InstanceCountView>;
   refusedPlacements: RefusalsView;
 }
+
+/** The values each enumerated property takes, by schema and property. */
+export const ENUMS = {
+  HealthView: {
+    status: ["ok"],
+  },
+  ReadyView: {
+    status: ["ready", "not ready"],
+  },
+  QuotaExcessView: {
+    resource: ["instances", "vcpus", "ramMb", "diskGb", "ips"],
+  },
+  ErrorContent: {
+    code: ["invalid", "not_found", "conflict", "unauthenticated", "forbidden", "quota_exceeded", "payload_too_large", "unavailable", "gone", "rate_limited", "internal"],
+  },
+  CreateFlavorDto: {
+    cpuPolicy: ["shared", "dedicated"],
+  },
+  FlavorView: {
+    cpuPolicy: ["shared", "dedicated"],
+  },
+  CreateImageDto: {
+    kind: ["container", "vm"],
+    visibility: ["public", "private"],
+  },
+  ImageView: {
+    kind: ["container", "vm"],
+    visibility: ["public", "private"],
+  },
+  CreateInstanceDto: {
+    kind: ["container", "vm"],
+    restartPolicy: ["never", "always"],
+  },
+  LimitsView: {
+    cpuPolicy: ["shared", "dedicated"],
+  },
+  AppliedLimitsView: {
+    procView: ["lxcfs", "host", "guest"],
+  },
+  InstanceView: {
+    kind: ["container", "vm"],
+    status: ["BUILDING", "ACTIVE", "SHUTOFF", "MIGRATING", "VERIFY_MIGRATION", "ERROR", "DELETED"],
+    taskState: ["scheduling", "spawning", "powering-off", "powering-on", "rebooting", "resizing", "migrating", "confirming", "reverting", "deleting"],
+    powerState: ["NOSTATE", "RUNNING", "SHUTDOWN", "CRASHED", "PAUSED"],
+    hostState: ["UP", "DOWN", "MAINTENANCE"],
+    restartPolicy: ["never", "always"],
+  },
+  InstanceActionDto: {
+    action: ["stop", "start", "reboot", "resize", "set-limits", "migrate", "confirm", "revert", "set-security-groups", "set-port-security"],
+  },
+  MigrationView: {
+    kind: ["migration", "evacuation", "resize"],
+    status: ["queued", "pre-migrating", "migrating", "post-migrating", "finished", "confirming", "confirmed", "reverting", "reverted", "error", "evacuated", "cleaning"],
+  },
+  StepView: {
+    status: ["pending", "running", "succeeded", "failed"],
+  },
+  OperationView: {
+    status: ["running", "succeeded", "failed"],
+  },
+  EnrollHostDto: {
+    drivers: ["container", "vm"],
+  },
+  HostView: {
+    state: ["up", "down"],
+  },
+  MemberView: {
+    role: ["reader", "member", "project-admin", "admin"],
+  },
+  SetMemberDto: {
+    role: ["reader", "member", "project-admin", "admin"],
+  },
+  TokenCreated: {
+    role: ["reader", "member", "project-admin", "admin"],
+  },
+  MyProject: {
+    role: ["reader", "member", "project-admin", "admin"],
+  },
+  CreateTokenDto: {
+    role: ["reader", "member", "project-admin", "admin"],
+  },
+  TokenView: {
+    role: ["reader", "member", "project-admin", "admin"],
+  },
+  CreateServerGroupDto: {
+    policy: ["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"],
+  },
+  ServerGroupView: {
+    policy: ["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"],
+  },
+  RuleView: {
+    direction: ["ingress", "egress"],
+    protocol: ["tcp", "udp", "icmp", "any"],
+  },
+  CreateRuleDto: {
+    direction: ["ingress", "egress"],
+    protocol: ["tcp", "udp", "icmp", "any"],
+  },
+  CreateReservationDto: {
+    kind: ["container", "vm"],
+  },
+  ReservationView: {
+    kind: ["container", "vm"],
+    status: ["active", "released"],
+  },
+  InstanceCountView: {
+    kind: ["container", "vm"],
+  },
+} as const;

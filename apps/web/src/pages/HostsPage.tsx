@@ -2,10 +2,6 @@ import {
   Button,
   Flex,
   Label,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
   PageSection,
   Progress,
   ProgressMeasureLocation,
@@ -16,6 +12,7 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import { useSession } from '../App';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ErrorAlert } from '../components/ErrorAlert';
 import type { HostView } from '../generated/api-types';
 import { OperationProgress } from '../components/OperationProgress';
@@ -176,22 +173,17 @@ function MoveDialog(props: {
   };
   const label = move === 'drain' ? 'Drain' : 'Evacuate';
   return (
-    <Modal isOpen onClose={props.onClose} variant="small" aria-labelledby="move-title">
-      <ModalHeader title={`${label} ${host.name}?`} labelId="move-title" />
-      <ModalBody>
-        {failure !== null && <ErrorAlert error={failure} />}
-        {move === 'drain'
-          ? `It takes no new instances, and each of its ${host.usage.instances} instances moves to another host (cold: each restarts there with the same address).`
-          : `It is down: each of its ${host.usage.instances} instances is rebuilt on another host from its image, with the same address. What was written inside them on this host is not carried over.`}
-      </ModalBody>
-      <ModalFooter>
-        <Button variant={move === 'drain' ? 'warning' : 'danger'} onClick={() => void start()}>
-          {label}
-        </Button>
-        <Button variant="link" onClick={props.onClose}>
-          Cancel
-        </Button>
-      </ModalFooter>
-    </Modal>
+    <ConfirmDialog
+      title={`${label} ${host.name}?`}
+      confirmLabel={label}
+      variant={move === 'drain' ? 'warning' : 'danger'}
+      failure={failure}
+      onConfirm={() => void start()}
+      onClose={props.onClose}
+    >
+      {move === 'drain'
+        ? `It takes no new instances, and each of its ${host.usage.instances} instances moves to another host (cold: each restarts there with the same address).`
+        : `It is down: each of its ${host.usage.instances} instances is rebuilt on another host from its image, with the same address. What was written inside them on this host is not carried over.`}
+    </ConfirmDialog>
   );
 }

@@ -6,10 +6,6 @@ import {
   DescriptionListGroup,
   DescriptionListTerm,
   Flex,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
   PageSection,
   Spinner,
   Tab,
@@ -20,6 +16,7 @@ import {
 import { lazy, Suspense, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { useSession } from '../App';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ConsoleLog } from '../components/ConsoleLog';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { LimitsTable } from '../components/LimitsTable';
@@ -184,24 +181,20 @@ function Actions({ instance }: { instance: InstanceView }) {
           </Button>
         ))}
       </Flex>
-      <Modal isOpen={asked !== null} onClose={() => setAsked(null)} variant="small" aria-labelledby="confirm-title">
-        <ModalHeader title={`${asked ?? ''} ${instance.name}?`} labelId="confirm-title" />
-        <ModalBody>
+      {asked && (
+        <ConfirmDialog
+          title={`${asked} ${instance.name}?`}
+          variant={asked === 'delete' ? 'danger' : 'primary'}
+          onConfirm={() => void run(asked)}
+          onClose={() => setAsked(null)}
+        >
           {asked === 'delete' ? (
             <Alert variant="warning" isInline title="Its disk and address are gone for good." />
           ) : (
-            asked && CONSEQUENCE[asked]
+            CONSEQUENCE[asked]
           )}
-        </ModalBody>
-        <ModalFooter>
-          <Button variant={asked === 'delete' ? 'danger' : 'primary'} onClick={() => asked && void run(asked)}>
-            Confirm
-          </Button>
-          <Button variant="link" onClick={() => setAsked(null)}>
-            Cancel
-          </Button>
-        </ModalFooter>
-      </Modal>
+        </ConfirmDialog>
+      )}
     </>
   );
 }

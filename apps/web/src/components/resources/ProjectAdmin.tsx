@@ -13,12 +13,13 @@ import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useSession } from '../../App';
-import type { MemberList, ProjectList, QuotaView } from '../../generated/api-types';
+import { ENUMS, type MemberList, type ProjectList, type QuotaView } from '../../generated/api-types';
 import { explain } from '../../session';
 import { FieldError, FormFailure, type Failure } from '../FieldError';
 
-const ROLES = ['reader', 'member', 'project-admin', 'admin'] as const;
-const LIMITS = ['instances', 'vcpus', 'ramMb', 'diskGb', 'ips'] as const;
+const ROLES = ENUMS.SetMemberDto.role;
+/** The quota's lines, as the API names the resources it counts. */
+const LIMITS = ENUMS.QuotaExcessView.resource;
 
 /** A project's members and roles (its project-admin's and the cloud admin's), and its quotas (the cloud admin's). */
 export function ProjectAdmin() {

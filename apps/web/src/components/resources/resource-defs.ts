@@ -1,12 +1,5 @@
-/** A field of a resource's create form; its value goes into the body under `name`. */
-export interface FieldDef {
-  name: string;
-  label: string;
-  type: 'text' | 'number' | 'password' | 'select';
-  options?: readonly string[];
-  required?: boolean;
-  placeholder?: string;
-}
+import { ENUMS } from '../../generated/api-types';
+import type { FieldDef } from './fields';
 
 /** One resource of the API the console lists, creates and deletes the same way (ResourceTable). */
 export interface ResourceDef<T extends { id: string }> {
@@ -15,8 +8,13 @@ export interface ResourceDef<T extends { id: string }> {
   /** Its collection, e.g. /v1/flavors. */
   path: string;
   columns: Array<{ label: string; value: (item: T) => string }>;
-  /** Who may create one, by the session's role; absent: nobody here. */
-  create?: { fields: FieldDef[]; roles: readonly string[] };
+  /**
+   * Who may create one, by the session's role; absent: nobody here. `reveal` names a property of the answer shown
+   * once, with a copy button (a token's secret).
+   */
+  create?: { fields: FieldDef[]; roles: readonly string[]; reveal?: string };
+  /** Who may change one (PUT to its path) and with which fields, opened with its current values; absent: nobody. */
+  edit?: { fields: FieldDef[]; roles: readonly string[] };
   /** Who may delete one; absent: nobody here. */
   remove?: { roles: readonly string[]; what: (item: T) => string; label?: string };
   /** Shown to these roles only; absent: everyone. */
@@ -95,6 +93,30 @@ export const FLAVORS: ResourceDef<Flavor> = {
       { name: 'vcpus', label: 'vCPUs', type: 'number', required: true },
       { name: 'ramMb', label: 'RAM (MB)', type: 'number', required: true },
       { name: 'diskGb', label: 'Disk (GB)', type: 'number', required: true },
+      { name: 'cpuPolicy', label: 'CPU policy', type: 'select', options: ENUMS.CreateFlavorDto.cpuPolicy },
+      { name: 'cpuQuota', label: 'CPU quota (%)', type: 'number', placeholder: '100' },
+      { name: 'pidsLimit', label: 'Processes', type: 'number', placeholder: "the cloud's default" },
+      { name: 'diskReadIops', label: 'Disk read (IO/s)', type: 'number', placeholder: 'unlimited' },
+      { name: 'diskWriteIops', label: 'Disk write (IO/s)', type: 'number', placeholder: 'unlimited' },
+      { name: 'diskReadBps', label: 'Disk read rate (B/s)', type: 'number', placeholder: 'unlimited' },
+      { name: 'diskWriteBps', label: 'Disk write rate (B/s)', type: 'number', placeholder: 'unlimited' },
+      { name: 'diskWeight', label: 'Disk weight', type: 'number', placeholder: '100' },
+      { name: 'netIngressMbps', label: 'Network in (Mbit/s)', type: 'number', placeholder: 'unlimited' },
+      { name: 'netEgressMbps', label: 'Network out (Mbit/s)', type: 'number', placeholder: 'unlimited' },
+      {
+        name: 'limitBounds',
+        label: 'Limits members may choose',
+        type: 'bounds',
+        placeholder: 'pidsLimit=64..512',
+        help: 'One throttle a line, name=min..max; a throttle not named is fixed by the flavor',
+      },
+      {
+        name: 'extraSpecs',
+        label: 'Extra specs',
+        type: 'map',
+        placeholder: 'aggregate:disk=ssd',
+        help: 'key=value, one a line',
+      },
     ],
   },
   remove: { roles: ADMIN, what: (f) => `flavor ${f.name}` },
@@ -114,8 +136,24 @@ export const IMAGES: ResourceDef<Image> = {
     roles: MEMBERS,
     fields: [
       { name: 'name', label: 'Name', type: 'text', required: true },
-      { name: 'kind', label: 'Kind', type: 'select', options: ['container', 'vm'], required: true },
-      { name: 'ref', label: 'Reference', type: 'text', required: true, placeholder: 'registry:5000/app:1.0' },
+      { name: 'kind', label: 'Kind', type: 'select', options: ENUMS.CreateImageDto.kind, required: true },
+      {
+        name: 'ref',
+        label: 'Reference',
+        type: 'text',
+        required: true,
+        placeholder: 'registry:5000/app:1.0',
+        help: "A container's Docker image; a VM's qcow2 disk, a path on the hosts or a URL they reach",
+      },
+      { name: 'kernelRef', label: 'Kernel', type: 'text', help: 'A VM only: a kernel to boot directly (path or URL)' },
+      { name: 'initrdRef', label: 'Initrd', type: 'text', help: 'A VM with a kernel: its initrd (path or URL)' },
+      {
+        name: 'cmdline',
+        label: 'Kernel command line',
+        type: 'text',
+        help: 'A VM with a kernel: more of its command line',
+      },
+      { name: 'visibility', label: 'Visibility', type: 'select', options: ENUMS.CreateImageDto.visibility },
     ],
   },
   remove: { roles: MEMBERS, what: (i) => `image ${i.name}` },
@@ -161,13 +199,32 @@ export const SERVER_GROUPS: ResourceDef<ServerGroup> = {
         name: 'policy',
         label: 'Policy',
         type: 'select',
-        options: ['anti-affinity', 'soft-anti-affinity', 'affinity', 'soft-affinity'],
+        options: ENUMS.CreateServerGroupDto.policy,
+        // Spread apart by default: what a group is most often made for.
+        initial: () => 'anti-affinity',
         required: true,
       },
     ],
   },
   remove: { roles: MEMBERS, what: (g) => `server group ${g.name}` },
 };
+
+const AGGREGATE_FIELDS: FieldDef[] = [
+  {
+    name: 'metadata',
+    label: 'Metadata',
+    type: 'map',
+    placeholder: 'disk=ssd',
+    help: 'key=value, one a line; flavors ask for it with the extra spec aggregate:<key>=<value>',
+  },
+  {
+    name: 'hosts',
+    label: 'Hosts',
+    type: 'list',
+    placeholder: 'host-1, host-2',
+    help: 'Host names; the members from now on',
+  },
+];
 
 export const AGGREGATES: ResourceDef<Aggregate> = {
   key: 'aggregates',
@@ -185,7 +242,11 @@ export const AGGREGATES: ResourceDef<Aggregate> = {
     },
     { label: 'Hosts', value: (a) => a.hosts.join(', ') },
   ],
-  create: { roles: ADMIN, fields: [{ name: 'name', label: 'Name', type: 'text', required: true }] },
+  create: {
+    roles: ADMIN,
+    fields: [{ name: 'name', label: 'Name', type: 'text', required: true }, ...AGGREGATE_FIELDS],
+  },
+  edit: { roles: ADMIN, fields: AGGREGATE_FIELDS },
   remove: { roles: ADMIN, what: (a) => `aggregate ${a.name}` },
 };
 
@@ -232,8 +293,27 @@ export const TOKENS: ResourceDef<Token> = {
     { label: 'Expires', value: (t) => when(t.expiresAt) },
     { label: 'Revoked', value: (t) => (t.revokedAt ? when(t.revokedAt) : '') },
   ],
+  create: {
+    roles: MEMBERS,
+    reveal: 'token',
+    fields: [
+      { name: 'name', label: 'Name', type: 'text', placeholder: 'ci-deploy' },
+      { name: 'user', label: 'User', type: 'text', required: true, initial: (who) => who.user },
+      { name: 'project', label: 'Project', type: 'text', required: true, initial: (who) => who.project },
+      {
+        name: 'role',
+        label: 'Role',
+        type: 'select',
+        options: ENUMS.CreateTokenDto.role,
+        required: true,
+        initial: (who) => who.role,
+        help: 'At most your own role',
+      },
+      { name: 'expiresAt', label: 'Expires', type: 'datetime', help: 'Empty: it works until revoked' },
+    ],
+  },
   remove: {
-    roles: ['admin', 'project-admin', 'member', 'reader'],
+    roles: ENUMS.TokenView.role,
     what: (t) => `token ${t.name ?? t.id.slice(0, 8)}`,
     label: 'Revoke',
   },
