@@ -58,7 +58,7 @@ describe('dockerd restarting on a host', () => {
     });
     expect(refused.status).toBe(202);
     const op = await stack.operation(refused.body.operationId);
-    expect(op).toMatchObject({ status: 'failed', fault: { step: 'schedule' } });
+    expect(op).toMatchObject({ status: 'failed', fault: { step: 'schedule', reason: 'DriverKind' } });
     expect(op.fault.message).toBe(`No valid host: ${host()}: DriverKind: host has no container driver (offers none)`);
     expect((await stack.remove(refused.body.instance.id)).status).toBe('succeeded');
 

@@ -116,4 +116,6 @@ export interface Fault {
   step: string;
   message: string;
   at: string;
+  /** A create no host could take: the filter that turned down the most hosts (NoHosts: none to turn down). */
+  reason?: string;
 }

@@ -44,7 +44,11 @@ describe('placement on real PostgreSQL', () => {
     expect(await instance(ids[0]!)).toMatchObject({
       status: 'ERROR',
       taskState: null,
-      fault: { step: 'schedule', message: 'No valid host: small: Capacity: ramMb needs 128, 64 free' },
+      fault: {
+        step: 'schedule',
+        message: 'No valid host: small: Capacity: ramMb needs 128, 64 free',
+        reason: 'Capacity',
+      },
     });
   });
 

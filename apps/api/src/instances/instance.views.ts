@@ -126,6 +126,11 @@ class FaultView {
   @ApiProperty({ description: 'The step that failed' }) step!: string;
   @ApiProperty() message!: string;
   @ApiProperty() at!: string;
+  @ApiPropertyOptional({
+    example: 'Capacity',
+    description: 'No valid host: the filter that turned down the most hosts',
+  })
+  reason?: string;
 }
 
 export const HOST_STATES = ['UP', 'DOWN', 'MAINTENANCE'] as const;

@@ -1,5 +1,4 @@
 import { instanceCounts, refusedPlacements } from '@berth/data';
-import { mainRefusal } from '@berth/domain';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -7,9 +6,6 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { ApiErrors } from '../common/api-errors';
-
-/** How many refused creates one answer reads at most (the newest). */
-const REFUSALS_READ = 10_000;
 
 class OverviewQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 720, default: 24, description: 'How far back refusals are counted' })
@@ -28,7 +24,10 @@ class InstanceCountView {
 }
 
 class RefusalCountView {
-  @ApiProperty({ example: 'Capacity', description: 'The filter that turned down the most hosts; NoHosts: none' })
+  @ApiProperty({
+    example: 'Capacity',
+    description: 'The filter that turned down the most hosts; NoHosts: none; Other: not recorded',
+  })
   reason!: string;
   @ApiProperty() count!: number;
 }
@@ -65,22 +64,13 @@ export class OverviewController {
     const since = new Date(Date.now() - (query.hours ?? 24) * 3_600_000);
     const [counts, refused] = await Promise.all([
       instanceCounts(this.dataSource.manager),
-      refusedPlacements(this.dataSource.manager, since, REFUSALS_READ),
+      refusedPlacements(this.dataSource.manager, since),
     ]);
-    const byReason = new Map<string, number>();
-    for (const message of refused) {
-      const reason = mainRefusal(message) ?? 'Other';
-      byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
-    }
     return {
       instances: counts
         .map((c) => ({ status: c.status, kind: c.kind, count: c.n }))
         .sort((a, b) => a.status.localeCompare(b.status) || a.kind.localeCompare(b.kind)),
-      refusedPlacements: {
-        since,
-        total: refused.length,
-        byReason: [...byReason].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
-      },
+      refusedPlacements: { since, ...refused },
     };
   }
 }

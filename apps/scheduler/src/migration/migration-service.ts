@@ -1,6 +1,6 @@
 import type { AgentReport, MigrateInstanceJob } from '@berth/contracts';
 import type { MigrationWorkflow, PlacementWorkflow } from '@berth/control';
-import { explainNoValidHost, selectHosts, type Rejection, type SchedulerPolicy } from '@berth/domain';
+import { explainNoValidHost, mainRefusal, selectHosts, type Rejection, type SchedulerPolicy } from '@berth/domain';
 import type { Logger } from '@berth/platform';
 import { placementRequest } from '../placement/placement-service';
 import type { HostStateCache } from '../placement/host-cache';
@@ -53,12 +53,13 @@ export class MigrationService {
         await this.cache.reload(host.id);
       }
     }
+    const rejected = [...last, ...lost];
     const message =
-      job.requestedHost !== null && last.length === 0 && lost.length === 0
+      job.requestedHost !== null && rejected.length === 0
         ? `No valid host: host ${job.requestedHost} is not up`
-        : explainNoValidHost([...last, ...lost]);
+        : explainNoValidHost(rejected);
     this.log.warn({ instanceId: job.instanceId, migrationId: job.migrationId, reason: message }, 'no migration target');
-    await this.migrations.noValidHost(job, message);
+    await this.migrations.noValidHost(job, message, mainRefusal(rejected));
   }
 
   /** A host's power sync: if it is back from an evacuation, its stale copies go and so does its claim. */

@@ -3,6 +3,7 @@ import { RollbackPlacement, type PlacementWorkflow } from '@berth/control';
 import { isDeadlock, type BuildClaim, type ClaimResult } from '@berth/data';
 import {
   explainNoValidHost,
+  mainRefusal,
   selectHosts,
   withReservationSlots,
   type GroupState,
@@ -96,7 +97,7 @@ export class PlacementService {
           }
         }
         if (applied.length < job.minCount) {
-          const first = misses[0] ?? { message: 'No valid host', filter: 'none' };
+          const first = misses[0] ?? { message: 'No valid host', filter: 'NoHosts' };
           throw new NotEnough(job.minCount, applied.length, first.message, first.filter);
         }
         // Beyond minCount a request is a best effort: what did not fit is not created.
@@ -107,7 +108,7 @@ export class PlacementService {
               miss.member.operationId,
               `not placed (best effort beyond minCount): ${miss.message}`,
             );
-          else await tx.noValidHost(miss.member.instanceId, miss.member.operationId, miss.message);
+          else await tx.noValidHost(miss.member.instanceId, miss.member.operationId, miss.message, miss.filter);
         }
       });
       this.log.info({ placed: applied.length, asked: job.members.length }, 'placed');
@@ -120,7 +121,7 @@ export class PlacementService {
       const message =
         job.members.length > 1 ? `${error.message} (needed ${error.needed}, ${error.placed} fitted)` : error.message;
       await this.store.decide(async (tx) => {
-        for (const m of job.members) await tx.noValidHost(m.instanceId, m.operationId, message);
+        for (const m of job.members) await tx.noValidHost(m.instanceId, m.operationId, message, error.filter);
       });
       for (let i = 0; i < job.members.length; i += 1) this.decided('no_valid_host', error.filter);
     }
@@ -191,7 +192,7 @@ export class PlacementService {
     const { message, filter } = outcome.miss;
     this.decided('no_valid_host', filter);
     this.log.warn({ instanceId: member.instanceId, reason: message }, 'no valid host');
-    await this.store.decide((tx) => tx.noValidHost(member.instanceId, member.operationId, message));
+    await this.store.decide((tx) => tx.noValidHost(member.instanceId, member.operationId, message, filter));
   }
 
   /**
@@ -233,11 +234,11 @@ export class PlacementService {
       }
     }
     const rejected = [...last, ...lost];
-    return { miss: { message: explainNoValidHost(rejected), filter: rejectingFilter(rejected) } };
+    return { miss: { message: explainNoValidHost(rejected), filter: mainRefusal(rejected) } };
   }
 }
 
-/** Why an instance found no host: the explanation, and the first filter that turned a host down (a metric label). */
+/** Why an instance found no host: the explanation, and its main reason (mainRefusal: the fault's and the metric's). */
 interface Miss {
   message: string;
   filter: string;
@@ -264,9 +265,4 @@ export function placementRequest(spec: RequestSpec, group: GroupState | null): P
     imageRef: spec.imageRef,
     group,
   };
-}
-
-/** The first filter that turned a host down, as a bounded metric label ('none': no host to turn down). */
-export function rejectingFilter(rejected: readonly Rejection[]): string {
-  return rejected[0]?.filter ?? 'none';
 }

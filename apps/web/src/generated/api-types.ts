@@ -318,6 +318,8 @@ export interface FaultView {
   step: string;
   message: string;
   at: string;
+  /** No valid host: the filter that turned down the most hosts */
+  reason?: string;
 }
 
 export interface InstanceView {
@@ -1028,7 +1030,7 @@ export interface InstanceCountView {
 }
 
 export interface RefusalCountView {
-  /** The filter that turned down the most hosts; NoHosts: none */
+  /** The filter that turned down the most hosts; NoHosts: none; Other: not recorded */
   reason: string;
   count: number;
 }

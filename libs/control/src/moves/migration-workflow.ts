@@ -66,8 +66,8 @@ export class MigrationWorkflow {
   }
 
   /** Scheduler: no host takes the instance; it stays where it was, and the migration says why. */
-  noValidHost(job: MigrateInstanceJob, message: string): Promise<void> {
-    return noHostForMigration(this.dataSource, job, message);
+  noValidHost(job: MigrateInstanceJob, message: string, reason: string): Promise<void> {
+    return noHostForMigration(this.dataSource, job, message, reason);
   }
 
   /** Scheduler (conductor): a host reported one step; the migration moves on, back, or ends. */

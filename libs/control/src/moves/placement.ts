@@ -56,8 +56,9 @@ export async function noHostForMigration(
   dataSource: DataSource,
   job: MigrateInstanceJob,
   message: string,
+  reason: string,
 ): Promise<void> {
-  const fault: Fault = { step: 'schedule', message, at: new Date().toISOString() };
+  const fault: Fault = { step: 'schedule', message, reason, at: new Date().toISOString() };
   await dataSource.transaction(async (m) => {
     const mig = await lockMigration(m, job.migrationId, 'queued');
     if (!mig) return;

@@ -157,9 +157,9 @@ export class PlacementTx {
     };
   }
 
-  /** No host can take the instance: ERROR with the explanation; its operation fails. */
-  async noValidHost(instanceId: string, operationId: string, message: string): Promise<void> {
-    const fault: Fault = { step: 'schedule', message, at: new Date().toISOString() };
+  /** No host can take the instance: ERROR with the explanation and its main reason; its operation fails. */
+  async noValidHost(instanceId: string, operationId: string, message: string, reason: string): Promise<void> {
+    const fault: Fault = { step: 'schedule', message, reason, at: new Date().toISOString() };
     await failUnplaced(this.manager, instanceId, fault);
     await finishOperation(this.manager, operationId, fault);
   }

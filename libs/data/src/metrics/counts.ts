@@ -35,14 +35,23 @@ export function hostCapacityRows(m: EntityManager): Promise<HostCapacityRow[]> {
   );
 }
 
-/** The "no valid host" messages of creates refused since `since`, newest first, at most `limit`. */
-export async function refusedPlacements(m: EntityManager, since: Date, limit: number): Promise<string[]> {
-  const found = await rows<{ message: string }>(
+/**
+ * Creates refused for no valid host since `since`, counted by the fault's reason (the filter that turned down the
+ * most hosts; 'Other' for a schedule fault without one), most first.
+ */
+export async function refusedPlacements(
+  m: EntityManager,
+  since: Date,
+): Promise<{ total: number; byReason: Array<{ reason: string; count: number }> }> {
+  const found = await rows<{ reason: string; n: number }>(
     m,
-    `SELECT fault->>'message' AS message FROM operations
+    `SELECT COALESCE(fault->>'reason', 'Other') AS reason, count(*)::int AS n FROM operations
       WHERE status = 'failed' AND fault->>'step' = 'schedule' AND finished_at >= $1
-      ORDER BY finished_at DESC LIMIT $2`,
-    [since, limit],
+      GROUP BY 1 ORDER BY 2 DESC, 1`,
+    [since],
   );
-  return found.map((r) => r.message);
+  return {
+    total: found.reduce((sum, r) => sum + r.n, 0),
+    byReason: found.map((r) => ({ reason: r.reason, count: r.n })),
+  };
 }

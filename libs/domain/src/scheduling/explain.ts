@@ -34,17 +34,14 @@ export function explainNoValidHost(rejected: readonly Rejection[]): string {
   return `No valid host among ${rejected.length} hosts: ${counts}`;
 }
 
-/** What turned a create down, read back from its "no valid host" message: the filter that refused the most hosts. */
-export function mainRefusal(message: string): string | null {
-  if (!message.startsWith('No valid host')) return null;
-  if (message === 'No valid host: no compute host is registered') return 'NoHosts';
+/**
+ * Why no host could take an instance, in one word: the filter that turned down the most hosts (ties: the first by
+ * name), or NoHosts when there was none to turn down. Recorded with the fault and used as the metric's label.
+ */
+export function mainRefusal(rejected: readonly Rejection[]): string {
   const hosts = new Map<string, number>();
-  const add = (filter: string, n: number) => hosts.set(filter, (hosts.get(filter) ?? 0) + n);
-  // Many hosts: "N × Filter (code), e.g. ..."; a few: "host: Filter: reason; host: Filter: reason".
-  for (const m of message.matchAll(/(?:: |; )(\d+) × (\w+) \(/g)) add(m[2] ?? '', Number(m[1]));
-  if (hosts.size === 0)
-    for (const m of message.matchAll(/(?:^No valid host: |; )[a-z0-9.-]+: (\w+): /g)) add(m[1] ?? '', 1);
+  for (const r of rejected) hosts.set(r.filter, (hosts.get(r.filter) ?? 0) + 1);
   let best: [string, number] | null = null;
-  for (const entry of hosts) if (!best || entry[1] > best[1]) best = entry;
-  return best?.[0] ?? null;
+  for (const entry of [...hosts].sort(([a], [b]) => a.localeCompare(b))) if (!best || entry[1] > best[1]) best = entry;
+  return best?.[0] ?? 'NoHosts';
 }
