@@ -177,6 +177,7 @@ describe('the web console in Chromium (real stack)', () => {
     await page.getByRole('button', { name: 'Set limits' }).click();
     await page.getByLabel('Processes').fill('600');
     await page.getByText("limits.pidsLimit must not be greater than 512, the flavor's bound").waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByLabel('Processes').fill('400');
     await page.getByRole('button', { name: 'Apply limits' }).click();
     await page.locator('tr[data-limit="Processes"]').getByText('400').nth(1).waitFor({ timeout: 60_000 });

@@ -233,6 +233,7 @@ describe("the cloud admin's console in Chromium (two testbed hosts)", () => {
     ops.problems.splice(0);
     await dialog.getByLabel('Limits members may choose').fill('pidsLimit=64..512\ncpuQuota=10..');
     await dialog.getByLabel('Extra specs').fill('aggregate:disk=ssd');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await dialog.getByRole('button', { name: 'Create' }).click();
     await dialog.waitFor({ state: 'detached' });
     const made = ((await stack.call('GET', '/v1/flavors')).body.items as any[]).find((f) => f.name === 'm1.bounded');
@@ -259,6 +260,7 @@ describe("the cloud admin's console in Chromium (two testbed hosts)", () => {
     await row.getByText(first).waitFor();
     await row.getByRole('button', { name: 'Edit' }).click();
     expect(await dialog.getByLabel('Hosts').inputValue()).toBe(first);
+    expect(await accessibilityProblems(page)).toEqual([]);
     await dialog.getByLabel('Hosts').fill(`${first}, ${second}`);
     await dialog.getByLabel('Metadata').fill('');
     await dialog.getByRole('button', { name: 'Save' }).click();
