@@ -3,6 +3,7 @@ import {
   InstanceWorkflow,
   MigrationWorkflow,
   ReservationWorkflow,
+  VolumeWorkflow,
   OutboxRelay,
 } from '@berth/control';
 import { createDataSource, EventStore, validTokenIds } from '@berth/data';
@@ -24,6 +25,8 @@ import { Authenticator } from './auth/authenticator';
 import { TokenWatch } from './auth/token-watch';
 import { Terminals } from './terminal/terminals';
 import { OverviewController } from './overview/overview.controller';
+import { VolumesController } from './volumes/volumes.controller';
+import { VolumeTypesController } from './volumes/volume-types.controller';
 import { RateLimits } from './auth/rate-limits';
 import { ErrorFilter } from './common/error-filter';
 import { LOG } from './common/log';
@@ -111,6 +114,8 @@ const CONTROLLERS = [
   SchedulingController,
   ReservationsController,
   OverviewController,
+  VolumesController,
+  VolumeTypesController,
   ...OPENSTACK_CONTROLLERS,
 ];
 
@@ -184,6 +189,11 @@ function workflows(env: ApiEnv): Provider[] {
       provide: ReservationWorkflow,
       inject: [DataSource],
       useFactory: (ds: DataSource) => new ReservationWorkflow(ds, limits),
+    },
+    {
+      provide: VolumeWorkflow,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new VolumeWorkflow(ds, env.quotaDefaults, env.BERTH_HOST_DOWN_AFTER_SEC),
     },
   ];
 }

@@ -95,6 +95,17 @@ export class ApiEnv extends SchedulingEnv {
   @Min(-1)
   BERTH_QUOTA_IPS = 50;
 
+  /** Volumes a project may hold, and their sizes' sum in GiB (Cinder's volumes and gigabytes). */
+  @EnvInt()
+  @IsInt()
+  @Min(-1)
+  BERTH_QUOTA_VOLUMES = 10;
+
+  @EnvInt()
+  @IsInt()
+  @Min(-1)
+  BERTH_QUOTA_VOLUME_GB = 1000;
+
   /** Security groups a project may hold (the default group included); a project's own limit overrides it. */
   @EnvInt()
   @IsInt()
@@ -200,6 +211,8 @@ export class ApiEnv extends SchedulingEnv {
       ramMb: this.BERTH_QUOTA_RAM_MB,
       diskGb: this.BERTH_QUOTA_DISK_GB,
       ips: this.BERTH_QUOTA_IPS,
+      volumes: this.BERTH_QUOTA_VOLUMES,
+      volumeGb: this.BERTH_QUOTA_VOLUME_GB,
     };
   }
 }

@@ -53,6 +53,8 @@ export const RESOLVE = {
   token: '/v1/tokens',
   reservation: '/v1/reservations',
   operation: '/v1/operations',
+  volume: '/v1/volumes',
+  'volume-type': '/v1/volume-types',
 } as const;
 export type Noun = keyof typeof RESOLVE;
 

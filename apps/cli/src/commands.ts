@@ -147,5 +147,36 @@ export const COMMANDS: CommandDef[] = [
     example: 'berth network delete vlan100',
   },
 
+  ...crud('volume', 'VolumesController', ['id', 'name', 'sizeGb', 'status', 'type', 'createdAt'], {
+    example: 'berth volume create db-data --size-gb 10 --wait',
+  }).map((c) => (c.verb === 'create' ? { ...c, waits: true } : c)),
+  {
+    noun: 'volume',
+    verb: 'extend',
+    op: 'VolumesController_act',
+    arg: path('volume', 'volume'),
+    fixed: { action: 'extend' },
+    waits: true,
+    example: 'berth volume extend db-data --size-gb 20 --wait',
+  },
+  {
+    noun: 'volume',
+    verb: 'delete',
+    op: 'VolumesController_remove',
+    arg: path('volume', 'volume'),
+    waits: true,
+    example: 'berth volume delete db-data --wait',
+  },
+  ...crud('volume-type', 'VolumeTypesController', ['id', 'name', 'backend', 'isDefault', 'readIops', 'writeIops'], {
+    example: 'berth volume-type create fast --read-iops 2000 --write-iops 1000',
+  }),
+  {
+    noun: 'volume-type',
+    verb: 'delete',
+    op: 'VolumeTypesController_remove',
+    arg: path('volume-type', 'volume-type'),
+    example: 'berth volume-type delete fast',
+  },
+
   ...ADMIN_COMMANDS,
 ];

@@ -37,6 +37,14 @@ export class AgentEnv extends BerthEnv {
   @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
   BERTH_IMAGE_CACHE_DIR = '/var/lib/berth/image-cache';
 
+  /** The pool of the file volume backend: one raw file per volume. */
+  @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
+  BERTH_VOLUMES_DIR = '/var/lib/berth/volumes';
+
+  /** The volume backends this host offers, comma-separated (file); empty: it holds no volumes. */
+  @Matches(/^(file)?$/, { message: 'must be file, or empty for none' })
+  BERTH_VOLUME_BACKENDS = 'file';
+
   /** The cloud's SSH key for fetching a migrating VM's disk from its source host (enrollment installs it). */
   @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
   BERTH_MIGRATION_KEY = '/etc/berth/migration_key';

@@ -1,4 +1,4 @@
-import type { DriverCapability, HostFacts, InstanceKind } from '@berth/contracts';
+import type { DriverCapability, HostFacts, InstanceKind, VolumeBackendName } from '@berth/contracts';
 import { lxcfsBinds } from '@berth/cgroups';
 import { formatCpuList, type HostCpuSets } from '@berth/domain';
 import { readdir, readFile, statfs, writeFile } from 'node:fs/promises';
@@ -25,6 +25,8 @@ export interface HostFactsOptions {
   confinement: () => Promise<string[]>;
   /** Each driver's capabilities, by the kind it runs. */
   capabilities: Partial<Record<InstanceKind, DriverCapability[]>>;
+  /** The volume backends this host offers. */
+  volumeBackends: VolumeBackendName[];
 }
 
 const PID_MAX = '/proc/sys/kernel/pid_max';
@@ -82,5 +84,6 @@ export async function readHostFacts(options: HostFactsOptions): Promise<HostFact
     pidMax,
     pids: Math.max(0, pidMax - options.reservedPids),
     capabilities: options.capabilities,
+    volumeBackends: options.volumeBackends,
   };
 }

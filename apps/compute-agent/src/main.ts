@@ -1,9 +1,19 @@
 import 'reflect-metadata';
-import { computeQueue, type HostCommand, type InstanceKind, type InterruptedCommand } from '@berth/contracts';
+import {
+  computeQueue,
+  VOLUME_COMMANDS,
+  type HostCommand,
+  type InstanceKind,
+  type InterruptedCommand,
+  type VolumeBackendName,
+  type VolumeCommand,
+} from '@berth/contracts';
 import {
   DockerDriver,
   DriverRegistry,
   FakeDriver,
+  FileVolumes,
+  type VolumeBackend,
   LibvirtDriver,
   probeVirtType,
   type ComputeDriver,
@@ -11,7 +21,16 @@ import {
 } from '@berth/drivers';
 import { formatCpuList, hostCpuSets, type HostCpuSets } from '@berth/domain';
 import { hostNet, hostPortTraces, type HostNet } from '@berth/network';
-import { createLogger, errorMessage, Failpoints, loadEnv, runMain, startOpsServer, type Logger } from '@berth/platform';
+import {
+  createLogger,
+  errorMessage,
+  Failpoints,
+  loadEnv,
+  runCommand,
+  runMain,
+  startOpsServer,
+  type Logger,
+} from '@berth/platform';
 import { PubSub, QueueMetrics, QueueProducer, startWorker, type Job } from '@berth/queue';
 import { InstanceMetrics } from './instance-metrics';
 import Docker from 'dockerode';
@@ -23,6 +42,12 @@ import { PowerSync } from './power-sync';
 import { NetworkSweeper } from './network-sweeper';
 import { Reporter } from './reporter';
 import { TerminalSessions } from './terminals';
+import { containerRootUid, HostVolumes } from './volumes';
+
+/** What this host's queue carries: the instance and host commands, and the volume commands. */
+type AgentCommand = HostCommand | VolumeCommand;
+const isVolumeCommand = (c: AgentCommand): c is VolumeCommand =>
+  (VOLUME_COMMANDS as readonly string[]).includes(c.type);
 
 const AGENT_VERSION = '0.1.0';
 
@@ -97,7 +122,8 @@ export async function startAgent(env: AgentEnv) {
     computeQueue(env.BERTH_HOST_NAME),
   ]);
   new InstanceMetrics(ops.registry, byKind, log);
-  const factsOptions = hostFactsOptions(env, byKind, cpuSets, log);
+  const volumes = await hostVolumes(env, reporter, log);
+  const factsOptions = { ...hostFactsOptions(env, byKind, cpuSets, log), volumeBackends: volumes.names };
   const heartbeat = async () => {
     try {
       await reporter.heartbeat(await readHostFacts(factsOptions));
@@ -109,7 +135,8 @@ export async function startAgent(env: AgentEnv) {
   // Jobs active before this agent takes any were cut short by its predecessor: the scheduler
   // recovers those (recoverTask, recoverMigration); the ones still waiting simply run.
   const incarnation = randomUUID();
-  const active = await producer.activeJobs<HostCommand>(computeQueue(env.BERTH_HOST_NAME));
+  const pending = await producer.activeJobs<AgentCommand>(computeQueue(env.BERTH_HOST_NAME));
+  const active = pending.filter((j): j is Job<HostCommand> => !isVolumeCommand(j.data));
   await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()], interruptedCommands(active));
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
@@ -117,11 +144,12 @@ export async function startAgent(env: AgentEnv) {
   const terminals = new TerminalSessions(byKind, bus, env.BERTH_QUEUE_PREFIX, env.BERTH_HOST_NAME, log);
   const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net, terminals);
   await replayFirewalls(active, handler, log);
+  await replayVolumes(pending, volumes);
   const syncTimer = startSync(env, names, { net, byKind, handler, reporter }, log);
-  const worker = startWorker<HostCommand>(
+  const worker = startWorker<AgentCommand>(
     queueSettings,
     computeQueue(env.BERTH_HOST_NAME),
-    (job) => handler.handle(job.data),
+    (job) => (isVolumeCommand(job.data) ? volumes.handle(job.data) : handler.handle(job.data)),
     {
       concurrency: env.BERTH_AGENT_CONCURRENCY,
       log,
@@ -183,7 +211,7 @@ function hostFactsOptions(
   byKind: Map<InstanceKind, ComputeDriver>,
   cpuSets: HostCpuSets,
   log: Logger,
-): HostFactsOptions {
+): Omit<HostFactsOptions, 'volumeBackends'> {
   const unavailable = new Set<InstanceKind>();
   const imagesOf = async (kind: InstanceKind, driver: ComputeDriver): Promise<string[]> => {
     try {
@@ -217,6 +245,29 @@ function hostFactsOptions(
     },
     capabilities: Object.fromEntries([...byKind].map(([kind, d]) => [kind, [...d.capabilities]])),
   };
+}
+
+/** A volume command cut short by the previous agent is simply run again: each is idempotent, and reports its end. */
+async function replayVolumes(pending: Array<Job<AgentCommand>>, volumes: HostVolumes): Promise<void> {
+  for (const { data } of pending) if (isVolumeCommand(data)) await volumes.handle(data);
+}
+
+/** This host's volume storage: the backends it offers, each pool ready; one that cannot start is left out, and said so. */
+async function hostVolumes(env: AgentEnv, reporter: Reporter, log: Logger): Promise<HostVolumes> {
+  const backends = new Map<VolumeBackendName, VolumeBackend>();
+  const volumes = new HostVolumes(backends, reporter, log, await containerRootUid());
+  if (env.BERTH_VOLUME_BACKENDS !== 'file') return volumes;
+  const file = new FileVolumes(env.BERTH_VOLUMES_DIR, runCommand);
+  try {
+    await file.init();
+    backends.set('file', file);
+  } catch (error) {
+    log.error(
+      { err: errorMessage(error), dir: env.BERTH_VOLUMES_DIR },
+      'file volumes unavailable: this host offers none',
+    );
+  }
+  return volumes;
 }
 
 /** A firewall change cut short by the previous agent is simply made again (it replaces the port's flows whole). */

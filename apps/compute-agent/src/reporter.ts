@@ -10,6 +10,7 @@ import {
   type InterruptedCommand,
   type MigrationCommand,
   type PowerState,
+  type VolumeCommand,
 } from '@berth/contracts';
 import type { QueueProducer } from '@berth/queue';
 
@@ -99,6 +100,19 @@ export class Reporter {
       ...(fault ? { fault } : {}),
       ...(applied === undefined ? {} : { applied }),
       ...(artifact ? { artifact } : {}),
+    });
+  }
+
+  volumeResult(command: VolumeCommand, outcome: { fault?: Fault; bytes?: number | null }): Promise<void> {
+    return this.send({
+      v: CONTRACT_VERSION,
+      type: 'volume.result',
+      operationId: command.operationId,
+      volumeId: command.volume.id,
+      command: command.type,
+      at: now(),
+      ...(outcome.fault ? { fault: outcome.fault } : {}),
+      ...(outcome.bytes === undefined || outcome.bytes === null ? {} : { bytes: outcome.bytes }),
     });
   }
 

@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import {
   MIGRATE_INSTANCE,
+  PLACE_VOLUME,
   PLACEMENT_QUEUE,
   REPORTS_QUEUE,
   type AgentReport,
   type MigrateInstanceJob,
   type PlaceInstancesJob,
+  type PlaceVolumeJob,
 } from '@berth/contracts';
 import {
   auditHostUsage,
@@ -22,6 +24,7 @@ import {
   ReservationWorkflow,
   OutboxRelay,
   FirewallRefresher,
+  VolumeHostWorkflow,
 } from '@berth/control';
 import { createDataSource, pingDatabase } from '@berth/data';
 import { schedulerPolicy } from '@berth/domain';
@@ -89,18 +92,14 @@ export async function startScheduler(env: SchedulerEnv) {
   const migrations = new MigrationWorkflow(dataSource, limits, env.BERTH_SNAPSHOT_REGISTRY);
   const migration = new MigrationService(migrations, placementStore, cache, schedulerPolicy(policyOptionsOf(env)), log);
   const enrollment = enrollmentService(env, dataSource, log);
-  const { reports, watchdog } = reportsService(env, dataSource, { placement, migration, migrations }, log);
+  const volumes = new VolumeHostWorkflow(dataSource, env.BERTH_HOST_DOWN_AFTER_SEC);
+  const { reports, watchdog } = reportsService(env, dataSource, { placement, migration, migrations, volumes }, log);
   const reservations = new ReservationWorkflow(dataSource, limits);
   const workers = [
-    startWorker<PlaceInstancesJob | MigrateInstanceJob | EnrollHostJob>(
+    startWorker<PlacementJob>(
       queueSettings,
       PLACEMENT_QUEUE,
-      (job) =>
-        job.name === MIGRATE_INSTANCE
-          ? migration.migrate(job.data as MigrateInstanceJob)
-          : job.name === ENROLL_HOST
-            ? enrollment.enroll(job.data as EnrollHostJob)
-            : placement.place(job.data as PlaceInstancesJob),
+      placementJobs({ placement, migration, enrollment, volumes }, log),
       workerOptions(env.BERTH_PLACEMENT_CONCURRENCY, PLACEMENT_QUEUE),
     ),
     startWorker<AgentReport>(
@@ -127,11 +126,46 @@ export async function startScheduler(env: SchedulerEnv) {
   };
 }
 
+type PlacementJob = PlaceInstancesJob | MigrateInstanceJob | EnrollHostJob | PlaceVolumeJob;
+
+/** The placement queue's jobs, by name: instances to place, moves, host enrollments, and volumes to place. */
+function placementJobs(
+  services: {
+    placement: PlacementService;
+    migration: MigrationService;
+    enrollment: EnrollmentService;
+    volumes: VolumeHostWorkflow;
+  },
+  log: Logger,
+) {
+  return async (job: { name: string; data: PlacementJob }): Promise<void> => {
+    switch (job.name) {
+      case MIGRATE_INSTANCE:
+        return services.migration.migrate(job.data as MigrateInstanceJob);
+      case ENROLL_HOST:
+        return services.enrollment.enroll(job.data as EnrollHostJob);
+      case PLACE_VOLUME: {
+        const { volumeId } = job.data as PlaceVolumeJob;
+        const { host } = await services.volumes.place(job.data as PlaceVolumeJob);
+        log.info({ volumeId, host }, host ? 'volume placed' : 'no host for a volume');
+        return;
+      }
+      default:
+        return services.placement.place(job.data as PlaceInstancesJob);
+    }
+  };
+}
+
 /** Applies agents' reports (results, power sync, recovery, strays); the watchdog rolls back what hosts never reported. */
 function reportsService(
   env: SchedulerEnv,
   dataSource: DataSource,
-  deps: { placement: PlacementService; migration: MigrationService; migrations: MigrationWorkflow },
+  deps: {
+    placement: PlacementService;
+    migration: MigrationService;
+    migrations: MigrationWorkflow;
+    volumes: VolumeHostWorkflow;
+  },
   log: Logger,
 ): { reports: ReportsService; watchdog: TaskWatchdog } {
   const workflow = new ReportWorkflow(dataSource, {
@@ -143,6 +177,7 @@ function reportsService(
     workflow,
     deps.placement,
     deps.migration,
+    deps.volumes,
     new RecoveryWorkflow(dataSource, deps.migrations),
     new StrayWorkflow(dataSource),
     env.BERTH_STRAY_GRACE_SEC,

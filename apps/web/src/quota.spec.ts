@@ -12,6 +12,8 @@ describe("the create form's quota check", () => {
       ramMb: line(-1, 99999),
       diskGb: line(20, 10),
       ips: line(10, 8),
+      volumes: line(10, 0),
+      volumeGb: line(100, 0),
     };
     expect(quotaShortfalls(quota, flavor, 2)).toEqual([]);
     expect(quotaShortfalls(quota, flavor, 3)).toEqual([
@@ -29,6 +31,8 @@ describe("the create form's quota check", () => {
       ramMb: line(-1, 0),
       diskGb: line(-1, 0),
       ips: line(-1, 0),
+      volumes: line(-1, 0),
+      volumeGb: line(-1, 0),
     };
     expect(quotaShortfalls(quota, flavor, 1)).toEqual(['2 vCPUs asked, 0 left']);
   });

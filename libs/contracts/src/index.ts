@@ -6,3 +6,4 @@ export * from './queues';
 export * from './reports';
 export * from './terminal';
 export * from './usage';
+export * from './volumes';

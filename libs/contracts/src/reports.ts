@@ -1,3 +1,4 @@
+import type { VolumeBackendName, VolumeResult } from './volumes';
 import type { InstanceKind, PowerState, Fault } from './instance';
 import type { CONTRACT_VERSION, ComputeCommandType } from './jobs';
 import type { AppliedLimits } from './limits';
@@ -50,6 +51,8 @@ export interface HostFacts {
   pids?: number;
   /** Each driver's capabilities, by the kind it runs. Absent from older agents: not known (nothing is refused). */
   capabilities?: Partial<Record<InstanceKind, DriverCapability[]>>;
+  /** The volume storage backends this host offers (its pool answered at this heartbeat). Absent: none. */
+  volumeBackends?: VolumeBackendName[];
 }
 
 /** A host command that an agent died running. */
@@ -142,6 +145,7 @@ export type AgentReport =
       at: string;
       /** Absent when the pull succeeded. */
       error?: string;
-    };
+    }
+  | VolumeResult;
 
 export type AgentReportType = AgentReport['type'];

@@ -33,3 +33,5 @@ export * from './tenancy/tenant-deletion';
 export * from './tenancy/keypair-workflow';
 export * from './tenancy/application-credential-workflow';
 export * from './instances/console-sessions';
+export * from './volumes/volume-workflow';
+export * from './volumes/volume-hosts';

@@ -43,3 +43,4 @@ export * from './images/images';
 export * from './metrics/counts';
 export * from './server-groups/server-groups';
 export * from './aggregates/aggregates';
+export * from './volumes/volumes';

@@ -11,6 +11,7 @@ export * from './scheduling/fit';
 export * from './scheduling/select';
 export * from './scheduling/types';
 export * from './scheduling/vlan-ranges';
+export * from './scheduling/volume-hosts';
 export * from './operations';
 export * from './errors';
 export * from './quotas';

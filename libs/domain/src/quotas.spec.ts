@@ -1,8 +1,8 @@
 import { quotaExcesses, type QuotaSet } from './quotas';
 import { roleAtMost } from './roles';
 
-const limits: QuotaSet = { instances: 10, vcpus: 8, ramMb: 4096, diskGb: 100, ips: 10 };
-const used: QuotaSet = { instances: 9, vcpus: 7, ramMb: 1024, diskGb: 10, ips: 9 };
+const limits: QuotaSet = { instances: 10, vcpus: 8, ramMb: 4096, diskGb: 100, ips: 10, volumes: 5, volumeGb: 50 };
+const used: QuotaSet = { instances: 9, vcpus: 7, ramMb: 1024, diskGb: 10, ips: 9, volumes: 4, volumeGb: 50 };
 
 describe('quotaExcesses', () => {
   it('allows a request that lands exactly on the limit', () => {

@@ -1,9 +1,9 @@
 import type { Resources } from './capacity';
 /**
- * Quotas per project. Usage is always counted from the rows that hold the resources (instances and
- * their ports), inside the transaction that adds more, so there is no counter that could drift.
+ * Quotas per project. Usage is always counted from the rows that hold the resources (instances, their ports, and
+ * volumes), inside the transaction that adds more, so there is no counter that could drift.
  */
-export const QUOTA_RESOURCES = ['instances', 'vcpus', 'ramMb', 'diskGb', 'ips'] as const;
+export const QUOTA_RESOURCES = ['instances', 'vcpus', 'ramMb', 'diskGb', 'ips', 'volumes', 'volumeGb'] as const;
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 export type QuotaSet = Record<QuotaResource, number>;
 

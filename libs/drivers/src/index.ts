@@ -6,3 +6,5 @@ export * from './fake/fake-driver';
 export * from './registry';
 export * from './libvirt';
 export * from './terminal';
+export * from './storage/volume-backend';
+export * from './storage/file-volumes';

@@ -63,6 +63,11 @@ const SEED_BODIES: Record<string, Array<Record<string, unknown>>> = {
   'POST /v1/aggregates': [{ name: 'a1', metadata: { disk: 'ssd' }, hosts: ['fuzz-host'] }],
   'PUT /v1/aggregates/:id': [{ metadata: { disk: 'nvme' }, hosts: ['fuzz-host'] }],
   'POST /v1/server-groups': [{ name: 'g1', policy: 'anti-affinity' }],
+  'POST /v1/volumes': [{ name: 'v1', sizeGb: 10, type: 'local', description: 'data', zone: 'nova' }],
+  'POST /v1/volumes/:id/actions': [{ action: 'extend', sizeGb: 20 }],
+  'POST /v1/volume-types': [
+    { name: 'fast', description: 'limited', backend: 'file', isDefault: false, readIops: 500, writeBps: 10485760 },
+  ],
   'POST /v1/security-groups': [{ name: 'sg1', description: 'web tier' }],
   'POST /v1/security-groups/:id/rules': [
     { direction: 'ingress', protocol: 'tcp', portMin: 80, portMax: 443, remoteCidr: '10.0.0.0/8' },
@@ -257,6 +262,8 @@ describe('bad input over every route (property-based, real PostgreSQL and Redis)
     real['projects'] = [await make('/v1/projects', { name: 'fuzz-project' })];
     real['aggregates'] = [await make('/v1/aggregates', { name: 'fuzz-agg', metadata: {} })];
     real['server-groups'] = [await make('/v1/server-groups', { name: 'fuzz-group', policy: 'affinity' })];
+    real['volumes'] = [await make('/v1/volumes', { name: 'fuzz-volume', sizeGb: 1 })];
+    real['volume-types'] = [await make('/v1/volume-types', { name: 'fuzz-type' })];
     real['security-groups'] = [await make('/v1/security-groups', { name: 'fuzz-sg' })];
     real['reservations'] = [
       await make('/v1/reservations', { flavor: 'm1.tiny', count: 1, endsAt: '2099-01-01T00:00:00Z' }),

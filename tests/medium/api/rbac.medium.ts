@@ -60,6 +60,9 @@ type Target =
   | 'user'
   /** A project of its own that holds nothing, for its deletion. */
   | 'emptyProject'
+  /** A volume of project A, available on the matrix's host. */
+  | 'volume'
+  | 'volumeType'
   /** Neutron's view of a fresh network's subnet, and of a fresh instance's port. */
   | 'subnet'
   | 'port';
@@ -368,6 +371,21 @@ const CASES: Record<string, RouteCase> = {
     body: () => ({ metadata: { disk: 'nvme' } }),
   },
   'DELETE /v1/aggregates/:id': { access: 'admin', ok: 204, target: 'aggregate', ownership: 'cloud' },
+  'POST /v1/volumes': { access: 'member', ok: 202, body: () => ({ name: unique(), sizeGb: 1 }) },
+  'GET /v1/volumes': { access: 'any', ok: 200 },
+  'GET /v1/volumes/:id': { access: 'any', ok: 200, target: 'volume', ownership: 'project' },
+  'POST /v1/volumes/:id/actions': {
+    access: 'member',
+    ok: 202,
+    target: 'volume',
+    ownership: 'project',
+    body: () => ({ action: 'extend', sizeGb: 2 }),
+  },
+  'DELETE /v1/volumes/:id': { access: 'member', ok: 202, target: 'volume', ownership: 'project' },
+  'POST /v1/volume-types': { access: 'admin', ok: 201, body: () => ({ name: unique(), readIops: 500 }) },
+  'GET /v1/volume-types': { access: 'any', ok: 200 },
+  'GET /v1/volume-types/:id': { access: 'any', ok: 200, target: 'volumeType', ownership: 'cloud' },
+  'DELETE /v1/volume-types/:id': { access: 'admin', ok: 204, target: 'volumeType', ownership: 'cloud' },
   'POST /v1/server-groups': { access: 'member', ok: 201, body: () => ({ name: unique(), policy: 'anti-affinity' }) },
   'GET /v1/server-groups': { access: 'any', ok: 200 },
   'GET /v1/server-groups/:id': { access: 'any', ok: 200, target: 'serverGroup', ownership: 'project' },
@@ -463,7 +481,15 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
     projectA = (await admin('POST', '/v1/projects', { name: 'project-a' })).body;
     const projectB = (await admin('POST', '/v1/projects', { name: 'project-b' })).body;
     for (const p of [projectA, projectB])
-      await admin('PUT', `/v1/projects/${p.id}/quotas`, { instances: -1, vcpus: -1, ramMb: -1, diskGb: -1, ips: -1 });
+      await admin('PUT', `/v1/projects/${p.id}/quotas`, {
+        instances: -1,
+        vcpus: -1,
+        ramMb: -1,
+        diskGb: -1,
+        ips: -1,
+        volumes: -1,
+        volumeGb: -1,
+      });
     // Every cell makes a group of its own: more than a project's default quota of them.
     await api.sql('UPDATE projects SET quota_security_groups = -1, quota_security_group_rules = -1');
     const users = await Promise.all(
@@ -612,6 +638,22 @@ describe('RBAC matrix over every route (real PostgreSQL)', () => {
       }
       case 'aggregate':
         return (await admin('POST', '/v1/aggregates', { name: unique() })).body.id;
+      case 'volumeType':
+        return (await admin('POST', '/v1/volume-types', { name: unique() })).body.id;
+      case 'volume': {
+        // As its host made it: available there, its disk claimed (no scheduler or agent runs in this tier).
+        const res = await admin('POST', '/v1/volumes', { name: unique(), sizeGb: 1, project: projectA.id });
+        expect(res.status).toBe(202);
+        await api.sql(`UPDATE hosts SET last_heartbeat_at = now(), volume_backends = '{file}' WHERE id = $1`, [hostId]);
+        await api.sql(`UPDATE volumes SET status = 'available', host_id = $2 WHERE id = $1`, [res.body.id, hostId]);
+        await api.sql(
+          `INSERT INTO allocations (volume_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pids, pinned_cpus)
+           VALUES ($1, $2, 0, 0, 0, 1, 0, '{}')`,
+          [res.body.id, hostId],
+        );
+        await api.sql('UPDATE hosts SET used_disk_gb = used_disk_gb + 1 WHERE id = $1', [hostId]);
+        return res.body.id;
+      }
       case 'securityGroup':
         return (await admin('POST', '/v1/security-groups', { name: unique(), project: projectA.id })).body.id;
       case 'securityGroupRule': {

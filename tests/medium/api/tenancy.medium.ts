@@ -51,6 +51,8 @@ describe('tenancy: quotas, tokens and the audit trail (real PostgreSQL)', () => 
         ramMb: { limit: 51200, used: 0 },
         diskGb: { limit: 1000, used: 0 },
         ips: { limit: 50, used: 0 },
+        volumes: { limit: 10, used: 0 },
+        volumeGb: { limit: 1000, used: 0 },
       });
     });
 

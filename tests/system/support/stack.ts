@@ -15,6 +15,8 @@ import { testEnv } from './test-env';
 
 const ROOT = resolve(__dirname, '../../..');
 const LOG_DIR = resolve(ROOT, '.berth/test-logs');
+/** Each test stack's volume pools, one directory per stack (its agents' BERTH_VOLUMES_DIR). */
+const VOLUMES_ROOT = '/var/lib/berth/test-volumes';
 
 export interface StackOptions {
   /** Failpoints armed in the compute agent (BERTH_FAILPOINTS). */
@@ -163,6 +165,11 @@ export class TestStack {
     return new Map([...this.agents].flatMap(([name, child]) => (child.pid ? [[name, child.pid] as const] : [])));
   }
 
+  /** The volume pool of this stack's own host (its agent's BERTH_VOLUMES_DIR). */
+  get volumesDir(): string {
+    return `${VOLUMES_ROOT}/stack-${this.prefix.slice(1)}`;
+  }
+
   /** Where this stack's VMs live on testbed host `n` (testbedVms). */
   testbedInstancesDir(n: number): string {
     return `/var/lib/berth-testbed/tb${n}/stack-${this.prefix.slice(1)}/instances`;
@@ -170,7 +177,7 @@ export class TestStack {
 
   /** Each real host's agent log. */
   private agentLogs = new Map<string, string>();
-  /** Directories this stack's testbed agents keep VMs and image copies in, removed at stop. */
+  /** Directories this stack's agents keep VMs, image copies and volumes in, removed at stop. */
   private testbedDirs: string[] = [];
 
   static async start(options: StackOptions = {}): Promise<TestStack> {
@@ -194,6 +201,8 @@ export class TestStack {
       BERTH_RATE_TOKEN_PER_MIN: '1000000',
       BERTH_RATE_ADDRESS_PER_MIN: '1000000',
       BERTH_RATE_AUTH_FAILURES: '1000000',
+      // The stack's own volume pool (removed at stop), so that it counts and cleans up only its own volumes.
+      BERTH_VOLUMES_DIR: `${VOLUMES_ROOT}/stack-${id}`,
       ...options.env,
     };
     mkdirSync(LOG_DIR, { recursive: true });
@@ -245,6 +254,7 @@ export class TestStack {
         OVS_RUNDIR: dir,
         BERTH_HEARTBEAT_SEC: '2',
         BERTH_STOP_TIMEOUT_SEC: '5',
+        BERTH_VOLUMES_DIR: `${data}/stack-${id}/volumes`,
         ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
         ...(options.testbedFailpoints?.[n] ? { BERTH_FAILPOINTS: options.testbedFailpoints[n].join(',') } : {}),
         ...vms,
@@ -314,6 +324,7 @@ export class TestStack {
         run(`fake-${fake.name}`, 'compute-agent/src/main.js', {
           BERTH_HOST_NAME: fake.name,
           BERTH_DRIVERS: 'fake',
+          BERTH_VOLUME_BACKENDS: '',
           BERTH_DISK_PATH: '/',
           BERTH_HEARTBEAT_SEC: '2',
           ...(fake.failpoints ? { BERTH_FAILPOINTS: fake.failpoints.join(',') } : {}),
@@ -349,7 +360,10 @@ export class TestStack {
       ),
       ...[...controlPlane.keys()].map((name) => [name, resolve(LOG_DIR, `${hostName}-${name}.log`)] as const),
     ]);
-    if (options.testbedVms) stack.testbedDirs = testbedHosts.map((h) => `${env.testbed.dataDir(h.n)}/stack-${id}`);
+    stack.testbedDirs = [
+      `${VOLUMES_ROOT}/stack-${id}`,
+      ...testbedHosts.map((h) => `${env.testbed.dataDir(h.n)}/stack-${id}`),
+    ];
     try {
       await stack.until('the API', async () => (await stack.call('GET', '/healthz').catch(() => null))?.status === 200);
       await stack.until('the compute hosts to register', async () => {

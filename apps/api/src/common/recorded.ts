@@ -20,6 +20,7 @@ const UNIQUE_FIELDS: Record<string, { field: string; message: string }> = {
     message: 'this project already has a security group with this name',
   },
   networks_vlan_key: { field: 'vlan', message: 'another network already uses this VLAN' },
+  volume_types_name_key: { field: 'name', message: 'a volume type with this name already exists' },
 };
 
 /**

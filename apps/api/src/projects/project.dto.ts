@@ -34,11 +34,13 @@ export class UpdateQuotasDto {
   @ApiPropertyOptional(limitDoc) @IsOptional() @IsInt() @Min(-1) @Max(LIMIT) ramMb?: number;
   @ApiPropertyOptional(limitDoc) @IsOptional() @IsInt() @Min(-1) @Max(LIMIT) diskGb?: number;
   @ApiPropertyOptional(limitDoc) @IsOptional() @IsInt() @Min(-1) @Max(LIMIT) ips?: number;
+  @ApiPropertyOptional(limitDoc) @IsOptional() @IsInt() @Min(-1) @Max(LIMIT) volumes?: number;
+  @ApiPropertyOptional(limitDoc) @IsOptional() @IsInt() @Min(-1) @Max(LIMIT) volumeGb?: number;
 }
 
 class QuotaLine {
   @ApiProperty({ description: '-1: unlimited' }) limit!: number;
-  @ApiProperty({ description: 'Counted from the live instances and their ports' }) used!: number;
+  @ApiProperty({ description: 'Counted from the live instances, their ports and the volumes' }) used!: number;
 }
 
 export class QuotaView {
@@ -47,6 +49,8 @@ export class QuotaView {
   @ApiProperty({ type: QuotaLine }) ramMb!: QuotaLine;
   @ApiProperty({ type: QuotaLine }) diskGb!: QuotaLine;
   @ApiProperty({ type: QuotaLine }) ips!: QuotaLine;
+  @ApiProperty({ type: QuotaLine }) volumes!: QuotaLine;
+  @ApiProperty({ type: QuotaLine, description: 'GiB of volumes' }) volumeGb!: QuotaLine;
 
   static of(limits: QuotaSet, usage: QuotaSet): QuotaView {
     const line = (r: keyof QuotaSet) => ({ limit: limits[r], used: usage[r] });
@@ -56,6 +60,8 @@ export class QuotaView {
       ramMb: line('ramMb'),
       diskGb: line('diskGb'),
       ips: line('ips'),
+      volumes: line('volumes'),
+      volumeGb: line('volumeGb'),
     };
   }
 }

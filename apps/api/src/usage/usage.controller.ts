@@ -14,16 +14,24 @@ class ResourcesView {
   @ApiProperty({ description: 'Pids limits held (containers), and QEMU threads (VMs)' }) pids!: number;
 }
 
+class HostUsageView extends ResourcesView {
+  @ApiProperty({ description: 'Dedicated CPUs held' }) pcpus!: number;
+  @ApiProperty({ description: 'Instances (and reservation slots) allocated; volumes are not instances' })
+  instances!: number;
+  @ApiProperty({ type: [Number], description: 'The host CPUs pinned' }) pinnedCpus!: number[];
+}
+
 class HostDriftView {
   @ApiProperty() host!: string;
-  @ApiProperty({ type: ResourcesView, description: "The host's usage counters" }) recorded!: ResourcesView;
-  @ApiProperty({ type: ResourcesView, description: 'The sum of its allocations' }) actual!: ResourcesView;
+  @ApiProperty({ type: HostUsageView, description: "The host's usage counters" }) recorded!: HostUsageView;
+  @ApiProperty({ type: HostUsageView, description: 'The sum of its allocations' }) actual!: HostUsageView;
 }
 
 class ProjectUsageView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty({ description: 'instances, vcpus, ramMb, diskGb, ips counted from the rows' }) usage!: QuotaSet;
+  @ApiProperty({ description: 'instances, vcpus, ramMb, diskGb, ips, volumes, volumeGb counted from the rows' })
+  usage!: QuotaSet;
 }
 
 export class UsageAudit {

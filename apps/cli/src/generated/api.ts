@@ -913,6 +913,18 @@ export const API: ApiOperations = {
         "type": "number",
         "required": false,
         "description": "-1: unlimited"
+      },
+      {
+        "name": "volumes",
+        "type": "number",
+        "required": false,
+        "description": "-1: unlimited"
+      },
+      {
+        "name": "volumeGb",
+        "type": "number",
+        "required": false,
+        "description": "-1: unlimited"
       }
     ]
   },
@@ -1604,6 +1616,180 @@ export const API: ApiOperations = {
         "description": "How far back refusals are counted"
       }
     ],
+    "body": []
+  },
+  "VolumesController_create": {
+    "method": "POST",
+    "path": "/v1/volumes",
+    "summary": "Create a volume: placed on a host with room (or the host of `localTo`), made there",
+    "query": [],
+    "body": [
+      {
+        "name": "name",
+        "type": "string",
+        "required": true
+      },
+      {
+        "name": "sizeGb",
+        "type": "number",
+        "required": true,
+        "description": "GiB"
+      },
+      {
+        "name": "type",
+        "type": "string",
+        "required": false,
+        "description": "Volume type, id or name; default: the type the admin made the default"
+      },
+      {
+        "name": "description",
+        "type": "string",
+        "required": false
+      },
+      {
+        "name": "localTo",
+        "type": "string",
+        "required": false,
+        "description": "An instance of the project: the volume is made on its host, so that it can be attached to it"
+      },
+      {
+        "name": "zone",
+        "type": "string",
+        "required": false,
+        "description": "Availability zone to make it in"
+      },
+      {
+        "name": "project",
+        "type": "string",
+        "required": false,
+        "description": "Project id or name (cloud admin only; default: the token's project)"
+      }
+    ]
+  },
+  "VolumesController_list": {
+    "method": "GET",
+    "path": "/v1/volumes",
+    "summary": "List the project's volumes (admin: all)",
+    "query": [],
+    "body": []
+  },
+  "VolumesController_get": {
+    "method": "GET",
+    "path": "/v1/volumes/{id}",
+    "summary": "Show a volume",
+    "query": [],
+    "body": []
+  },
+  "VolumesController_remove": {
+    "method": "DELETE",
+    "path": "/v1/volumes/{id}",
+    "summary": "Delete a volume attached nowhere, and its data",
+    "query": [],
+    "body": []
+  },
+  "VolumesController_act": {
+    "method": "POST",
+    "path": "/v1/volumes/{id}/actions",
+    "summary": "extend: grow an available volume and its filesystem (never shrinks)",
+    "query": [],
+    "body": [
+      {
+        "name": "action",
+        "type": "string",
+        "required": true,
+        "description": "extend: grow the volume to sizeGb (it must be available)",
+        "enum": [
+          "extend"
+        ]
+      },
+      {
+        "name": "sizeGb",
+        "type": "number",
+        "required": true,
+        "description": "extend: the new size in GiB, more than the current one"
+      }
+    ]
+  },
+  "VolumeTypesController_create": {
+    "method": "POST",
+    "path": "/v1/volume-types",
+    "summary": "Create a volume type (admin)",
+    "query": [],
+    "body": [
+      {
+        "name": "name",
+        "type": "string",
+        "required": true
+      },
+      {
+        "name": "description",
+        "type": "string",
+        "required": false
+      },
+      {
+        "name": "backend",
+        "type": "string",
+        "required": false,
+        "description": "Where its volumes are held (default: file)",
+        "enum": [
+          "file"
+        ]
+      },
+      {
+        "name": "isDefault",
+        "type": "boolean",
+        "required": false,
+        "description": "Volumes made without a type get this one (the old default stops being it)"
+      },
+      {
+        "name": "readIops",
+        "type": "number",
+        "required": false,
+        "description": "Read IO/s a volume of it may do",
+        "nullable": true
+      },
+      {
+        "name": "writeIops",
+        "type": "number",
+        "required": false,
+        "description": "Write IO/s a volume of it may do",
+        "nullable": true
+      },
+      {
+        "name": "readBps",
+        "type": "number",
+        "required": false,
+        "description": "Read bytes/s",
+        "nullable": true
+      },
+      {
+        "name": "writeBps",
+        "type": "number",
+        "required": false,
+        "description": "Write bytes/s",
+        "nullable": true
+      }
+    ]
+  },
+  "VolumeTypesController_list": {
+    "method": "GET",
+    "path": "/v1/volume-types",
+    "summary": "List the volume types",
+    "query": [],
+    "body": []
+  },
+  "VolumeTypesController_get": {
+    "method": "GET",
+    "path": "/v1/volume-types/{id}",
+    "summary": "Show a volume type",
+    "query": [],
+    "body": []
+  },
+  "VolumeTypesController_remove": {
+    "method": "DELETE",
+    "path": "/v1/volume-types/{id}",
+    "summary": "Delete a volume type no volume is of (admin)",
+    "query": [],
     "body": []
   },
   "Terminal_open": {

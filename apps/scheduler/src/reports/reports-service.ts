@@ -1,5 +1,5 @@
 import type { AgentReport } from '@berth/contracts';
-import type { RecoveryWorkflow, ReportWorkflow, StrayWorkflow } from '@berth/control';
+import type { RecoveryWorkflow, ReportWorkflow, StrayWorkflow, VolumeHostWorkflow } from '@berth/control';
 import { KeyedLock, type Logger } from '@berth/platform';
 import type { MigrationService } from '../migration/migration-service';
 import type { PlacementService } from '../placement/placement-service';
@@ -17,6 +17,7 @@ export class ReportsService {
     private readonly store: ReportWorkflow,
     private readonly placement: PlacementService,
     private readonly migration: MigrationService,
+    private readonly volumes: VolumeHostWorkflow,
     private readonly recovery: RecoveryWorkflow,
     private readonly strays: StrayWorkflow,
     /** How long a stray stays before its host is told to remove it (0: reported, never removed). */
@@ -71,6 +72,8 @@ export class ReportsService {
         return this.store.imageResult(report);
       case 'migration.result':
         return this.migration.apply(report);
+      case 'volume.result':
+        return this.volumes.result(report);
       case 'instance.result':
         if (
           report.command === 'instance.create' &&

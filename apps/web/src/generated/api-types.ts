@@ -18,7 +18,7 @@ export interface ErrorDetail {
 }
 
 export interface QuotaExcessView {
-  resource: "instances" | "vcpus" | "ramMb" | "diskGb" | "ips";
+  resource: "instances" | "vcpus" | "ramMb" | "diskGb" | "ips" | "volumes" | "volumeGb";
   /** -1: unlimited */
   limit: number;
   used: number;
@@ -656,7 +656,7 @@ export interface ProjectList {
 export interface QuotaLine {
   /** -1: unlimited */
   limit: number;
-  /** Counted from the live instances and their ports */
+  /** Counted from the live instances, their ports and the volumes */
   used: number;
 }
 
@@ -666,6 +666,9 @@ export interface QuotaView {
   ramMb: QuotaLine;
   diskGb: QuotaLine;
   ips: QuotaLine;
+  volumes: QuotaLine;
+  /** GiB of volumes */
+  volumeGb: QuotaLine;
 }
 
 export interface UpdateQuotasDto {
@@ -679,6 +682,10 @@ export interface UpdateQuotasDto {
   diskGb?: number;
   /** -1: unlimited */
   ips?: number;
+  /** -1: unlimited */
+  volumes?: number;
+  /** -1: unlimited */
+  volumeGb?: number;
 }
 
 export interface MemberView {
@@ -784,26 +791,32 @@ export interface TokenList {
   items: Array<TokenView>;
 }
 
-export interface ResourcesView {
+export interface HostUsageView {
   vcpus: number;
   ramMb: number;
   diskGb: number;
   /** Pids limits held (containers), and QEMU threads (VMs) */
   pids: number;
+  /** Dedicated CPUs held */
+  pcpus: number;
+  /** Instances (and reservation slots) allocated; volumes are not instances */
+  instances: number;
+  /** The host CPUs pinned */
+  pinnedCpus: Array<number>;
 }
 
 export interface HostDriftView {
   host: string;
   /** The host's usage counters */
-  recorded: ResourcesView;
+  recorded: HostUsageView;
   /** The sum of its allocations */
-  actual: ResourcesView;
+  actual: HostUsageView;
 }
 
 export interface ProjectUsageView {
   id: string;
   name: string;
-  /** instances, vcpus, ramMb, diskGb, ips counted from the rows */
+  /** instances, vcpus, ramMb, diskGb, ips, volumes, volumeGb counted from the rows */
   usage: Record<string, unknown>;
 }
 
@@ -1049,6 +1062,122 @@ export interface OverviewView {
   refusedPlacements: RefusalsView;
 }
 
+export interface CreateVolumeDto {
+  name: string;
+  /** GiB */
+  sizeGb: number;
+  /** Volume type, id or name; default: the type the admin made the default */
+  type?: string;
+  description?: string;
+  /** An instance of the project: the volume is made on its host, so that it can be attached to it */
+  localTo?: string;
+  /** Availability zone to make it in */
+  zone?: string;
+  /** Project id or name (cloud admin only; default: the token's project) */
+  project?: string;
+}
+
+export interface VolumeFaultView {
+  step: string;
+  message: string;
+  at: string;
+  /** No valid host: the filter that turned down the most hosts */
+  reason?: string;
+}
+
+export interface VolumeAcceptedView {
+  id: string;
+  name: string;
+  description: string;
+  /** GiB */
+  sizeGb: number;
+  status: "creating" | "available" | "attaching" | "in-use" | "detaching" | "extending" | "deleting" | "error";
+  /** Its volume type */
+  type: string;
+  projectId: string;
+  /** Where it lives, as the project sees it (Nova's hostId: the same for two of its resources on one host) */
+  hostId: string | null;
+  /** The host (cloud admin only) */
+  host?: string | null;
+  zone: string | null;
+  /** Why the last change failed */
+  fault: VolumeFaultView | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Poll GET /v1/operations/{id} */
+  operationId: string;
+}
+
+export interface VolumeView {
+  id: string;
+  name: string;
+  description: string;
+  /** GiB */
+  sizeGb: number;
+  status: "creating" | "available" | "attaching" | "in-use" | "detaching" | "extending" | "deleting" | "error";
+  /** Its volume type */
+  type: string;
+  projectId: string;
+  /** Where it lives, as the project sees it (Nova's hostId: the same for two of its resources on one host) */
+  hostId: string | null;
+  /** The host (cloud admin only) */
+  host?: string | null;
+  zone: string | null;
+  /** Why the last change failed */
+  fault: VolumeFaultView | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface VolumeList {
+  items: Array<VolumeView>;
+}
+
+export interface VolumeActionDto {
+  /** extend: grow the volume to sizeGb (it must be available) */
+  action: "extend";
+  /** extend: the new size in GiB, more than the current one */
+  sizeGb: number;
+}
+
+export interface CreateVolumeTypeDto {
+  name: string;
+  description?: string;
+  /** Where its volumes are held (default: file) */
+  backend?: "file";
+  /** Volumes made without a type get this one (the old default stops being it) */
+  isDefault?: boolean;
+  /** Read IO/s a volume of it may do */
+  readIops?: number | null;
+  /** Write IO/s a volume of it may do */
+  writeIops?: number | null;
+  /** Read bytes/s */
+  readBps?: number | null;
+  /** Write bytes/s */
+  writeBps?: number | null;
+}
+
+export interface VolumeTypeView {
+  id: string;
+  name: string;
+  description: string;
+  backend: "file";
+  isDefault: boolean;
+  /** IO/s (null: unlimited) */
+  readIops: number | null;
+  /** IO/s (null: unlimited) */
+  writeIops: number | null;
+  /** bytes/s (null: unlimited) */
+  readBps: number | null;
+  /** bytes/s (null: unlimited) */
+  writeBps: number | null;
+  createdAt: string;
+}
+
+export interface VolumeTypeList {
+  items: Array<VolumeTypeView>;
+}
+
 /** The values each enumerated property takes, by schema and property. */
 export const ENUMS = {
   HealthView: {
@@ -1058,7 +1187,7 @@ export const ENUMS = {
     status: ["ready", "not ready"],
   },
   QuotaExcessView: {
-    resource: ["instances", "vcpus", "ramMb", "diskGb", "ips"],
+    resource: ["instances", "vcpus", "ramMb", "diskGb", "ips", "volumes", "volumeGb"],
   },
   ErrorContent: {
     code: ["invalid", "not_found", "conflict", "unauthenticated", "forbidden", "quota_exceeded", "payload_too_large", "unavailable", "gone", "rate_limited", "internal"],
@@ -1155,5 +1284,20 @@ export const ENUMS = {
   },
   InstanceCountView: {
     kind: ["container", "vm"],
+  },
+  VolumeAcceptedView: {
+    status: ["creating", "available", "attaching", "in-use", "detaching", "extending", "deleting", "error"],
+  },
+  VolumeView: {
+    status: ["creating", "available", "attaching", "in-use", "detaching", "extending", "deleting", "error"],
+  },
+  VolumeActionDto: {
+    action: ["extend"],
+  },
+  CreateVolumeTypeDto: {
+    backend: ["file"],
+  },
+  VolumeTypeView: {
+    backend: ["file"],
   },
 } as const;

@@ -30,6 +30,8 @@ const RESOURCES: Array<[keyof QuotaView, string]> = [
   ['ramMb', 'RAM (MB)'],
   ['diskGb', 'Disk (GB)'],
   ['ips', 'Addresses'],
+  ['volumes', 'Volumes'],
+  ['volumeGb', 'Volume space (GiB)'],
 ];
 
 /** The session's project: its quotas and their use, its audit trail, and the events of this session, live. */

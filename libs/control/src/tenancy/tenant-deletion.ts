@@ -8,7 +8,7 @@ import type { EntityManager } from 'typeorm';
  */
 
 /**
- * Deletes an empty project: refused (409 inUse) while it holds instances or active reservations, and for the admin
+ * Deletes an empty project: refused (409 inUse) while it holds instances, volumes or active reservations, and for the admin
  * project. Its tokens, members, images and groups go with it.
  */
 export async function deleteProject(m: EntityManager, project: { id: string; name: string }): Promise<void> {
@@ -20,6 +20,7 @@ export async function deleteProject(m: EntityManager, project: { id: string; nam
   const left = [
     holds.instances > 0 ? `${holds.instances} instance(s)` : null,
     holds.reservations > 0 ? `${holds.reservations} active reservation(s)` : null,
+    holds.volumes > 0 ? `${holds.volumes} volume(s)` : null,
   ].filter((s): s is string => s !== null);
   if (left.length > 0) {
     throw BerthError.conflict(

@@ -63,8 +63,8 @@ export async function upsertHost(m: EntityManager, host: HostFacts, ratios: Allo
   await m.query(
     `INSERT INTO hosts (name, address, drivers, vcpus, ram_mb, disk_gb, cpu_ratio, ram_ratio, disk_ratio,
                         agent_version, vlan_ranges, cached_images, pcpus, cpu_shared_set, cpu_dedicated_set, lxcfs,
-                        unavailable_drivers, confinement, pid_max, pids, capabilities, last_heartbeat_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, now())
+                        unavailable_drivers, confinement, pid_max, pids, capabilities, volume_backends, last_heartbeat_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, now())
      ON CONFLICT (name) DO UPDATE SET address = EXCLUDED.address, drivers = EXCLUDED.drivers,
        vcpus = EXCLUDED.vcpus, ram_mb = EXCLUDED.ram_mb, disk_gb = EXCLUDED.disk_gb,
        agent_version = EXCLUDED.agent_version, vlan_ranges = EXCLUDED.vlan_ranges,
@@ -72,7 +72,7 @@ export async function upsertHost(m: EntityManager, host: HostFacts, ratios: Allo
        cpu_dedicated_set = EXCLUDED.cpu_dedicated_set, lxcfs = EXCLUDED.lxcfs,
        unavailable_drivers = EXCLUDED.unavailable_drivers, confinement = EXCLUDED.confinement,
        pid_max = EXCLUDED.pid_max, pids = EXCLUDED.pids, capabilities = EXCLUDED.capabilities,
-       last_heartbeat_at = now()`,
+       volume_backends = EXCLUDED.volume_backends, last_heartbeat_at = now()`,
     [
       host.name,
       host.address,
@@ -95,6 +95,7 @@ export async function upsertHost(m: EntityManager, host: HostFacts, ratios: Allo
       host.pidMax ?? null,
       host.pids ?? null,
       host.capabilities ? JSON.stringify(host.capabilities) : null,
+      host.volumeBackends ?? [],
     ],
   );
 }

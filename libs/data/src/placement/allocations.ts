@@ -8,11 +8,13 @@ export interface HostLimits {
 }
 
 /**
- * Who holds an allocation: an instance, an unused slot of a reservation, or a migration (the
- * source's claim while the instance is moved; Nova's migration-as-consumer). `hostId` narrows an
+ * Who holds an allocation: an instance, an unused slot of a reservation, a migration (the
+ * source's claim while the instance is moved; Nova's migration-as-consumer), or a volume (its disk only; it is not
+ * an instance of its host). `hostId` narrows an
  * instance's release to one host (the target of a migration that is undone).
  */
-export type Consumer = { instanceId: string; hostId?: string } | { reservationId: string } | { migrationId: string };
+export type Consumer =
+  { instanceId: string; hostId?: string } | { reservationId: string } | { migrationId: string } | { volumeId: string };
 
 /**
  * The part of a claim's host UPDATE that takes dedicated CPUs: the lowest free CPUs of the host's
@@ -83,8 +85,9 @@ async function insertAllocation(
   pinned: number[],
 ): Promise<void> {
   await manager.query(
-    `INSERT INTO allocations (instance_id, reservation_id, migration_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pids, pinned_cpus)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    `INSERT INTO allocations (instance_id, reservation_id, migration_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pids,
+                              pinned_cpus, volume_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       'instanceId' in consumer ? consumer.instanceId : null,
       'reservationId' in consumer ? consumer.reservationId : null,
@@ -96,6 +99,7 @@ async function insertAllocation(
       r.diskGb,
       r.pids,
       pinned,
+      'volumeId' in consumer ? consumer.volumeId : null,
     ],
   );
 }
@@ -128,7 +132,11 @@ export async function releaseAllocations(manager: EntityManager, consumer: Consu
       ? ['instance_id', consumer.instanceId]
       : 'reservationId' in consumer
         ? ['reservation_id', consumer.reservationId]
-        : ['migration_id', consumer.migrationId];
+        : 'volumeId' in consumer
+          ? ['volume_id', consumer.volumeId]
+          : ['migration_id', consumer.migrationId];
+  // A volume's allocation holds disk only: its host counts no instance for it.
+  const perInstance = 'volumeId' in consumer ? 0 : 1;
   const onHost = 'instanceId' in consumer && consumer.hostId !== undefined ? consumer.hostId : null;
   const released = await rows<Resources & { hostId: string; pinned: number[] }>(
     manager,
@@ -139,7 +147,11 @@ export async function releaseAllocations(manager: EntityManager, consumer: Consu
   const byHost = new Map<string, { total: Resources; cpus: number[]; n: number }>();
   for (const a of released) {
     const sum = byHost.get(a.hostId) ?? { total: NO_RESOURCES, cpus: [], n: 0 };
-    byHost.set(a.hostId, { total: addResources(sum.total, a), cpus: [...sum.cpus, ...a.pinned], n: sum.n + 1 });
+    byHost.set(a.hostId, {
+      total: addResources(sum.total, a),
+      cpus: [...sum.cpus, ...a.pinned],
+      n: sum.n + perInstance,
+    });
   }
   for (const [hostId, { total, cpus, n }] of byHost) await giveBack(manager, hostId, total, cpus, n);
 }
@@ -244,4 +256,53 @@ export async function migrationClaimPins(m: EntityManager, migrationId: string):
     [migrationId],
   );
   return claim?.pinned ?? null;
+}
+
+/**
+ * Claims a volume's disk on a host in one conditional UPDATE: the host must be enabled, up, offer the volume's
+ * backend, and have the room after its disk ratio. The allocation (disk only, no instance) is recorded with it.
+ * False when the host cannot take it (nothing changed).
+ */
+export async function claimVolumeOnHost(
+  m: EntityManager,
+  volumeId: string,
+  hostId: string,
+  volume: { sizeGb: number; backend: string },
+  downAfterSec: number,
+): Promise<boolean> {
+  const claimed = await rows(
+    m,
+    `UPDATE hosts SET used_disk_gb = used_disk_gb + $2
+      WHERE id = $1 AND enabled AND last_heartbeat_at > now() - make_interval(secs => $4)
+        AND $3 = ANY(volume_backends) AND used_disk_gb + $2 <= floor(disk_gb * disk_ratio)
+      RETURNING id`,
+    [hostId, volume.sizeGb, volume.backend, downAfterSec],
+  );
+  if (claimed.length === 0) return false;
+  await insertAllocation(m, { volumeId }, hostId, { ...NO_RESOURCES, diskGb: volume.sizeGb }, []);
+  return true;
+}
+
+/**
+ * Grows (or, with a negative `gb`, shrinks back) a volume's allocation on its host. Growing needs the host up and
+ * the room after its disk ratio; false when it lacks them (nothing changed). Shrinking always succeeds.
+ */
+export async function resizeVolumeAllocation(
+  m: EntityManager,
+  volumeId: string,
+  hostId: string,
+  gb: number,
+  downAfterSec: number,
+): Promise<boolean> {
+  const changed = await rows(
+    m,
+    `UPDATE hosts SET used_disk_gb = used_disk_gb + $2
+      WHERE id = $1 AND ($2 <= 0 OR (last_heartbeat_at > now() - make_interval(secs => $3)
+                                     AND used_disk_gb + $2 <= floor(disk_gb * disk_ratio)))
+      RETURNING id`,
+    [hostId, gb, downAfterSec],
+  );
+  if (changed.length === 0) return false;
+  await m.query('UPDATE allocations SET disk_gb = disk_gb + $2 WHERE volume_id = $1', [volumeId, gb]);
+  return true;
 }

@@ -22,7 +22,7 @@ export function lockHostUsage(
               json_build_object('vcpus', coalesce(sum(a.vcpus), 0), 'pcpus', coalesce(sum(a.pcpus), 0),
                                 'ramMb', coalesce(sum(a.ram_mb), 0), 'diskGb', coalesce(sum(a.disk_gb), 0),
                                 'pids', coalesce(sum(a.pids), 0),
-                                'instances', count(a.id),
+                                'instances', count(a.id) FILTER (WHERE a.volume_id IS NULL),
                                 'pinnedCpus', (SELECT coalesce(array_agg(c ORDER BY c), '{}')
                                                  FROM allocations a2, unnest(a2.pinned_cpus) c WHERE a2.host_id = h.id)) AS actual
          FROM locked h LEFT JOIN allocations a ON a.host_id = h.id

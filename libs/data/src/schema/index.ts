@@ -25,6 +25,7 @@ import { Keypairs1766000000000 } from './1766000000000-keypairs';
 import { NetworkSubnets1766100000000 } from './1766100000000-network-subnets';
 import { ApplicationCredentials1766200000000 } from './1766200000000-application-credentials';
 import { ResizeVerification1766300000000 } from './1766300000000-resize-verification';
+import { Volumes1766400000000 } from './1766400000000-volumes';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -58,4 +59,5 @@ export const SCHEMA_MIGRATIONS = [
   NetworkSubnets1766100000000,
   ApplicationCredentials1766200000000,
   ResizeVerification1766300000000,
+  Volumes1766400000000,
 ];

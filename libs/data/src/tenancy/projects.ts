@@ -7,6 +7,8 @@ export interface ProjectHoldings {
   instances: number;
   /** Reservations still holding capacity on hosts. */
   reservations: number;
+  /** Volumes, in any status: each is the project's data. */
+  volumes: number;
 }
 
 /**
@@ -17,7 +19,8 @@ export function lockProjectHoldings(m: EntityManager, projectId: string): Promis
   return one<ProjectHoldings>(
     m,
     `SELECT (SELECT count(*) FROM instances WHERE project_id = p.id AND deleted_at IS NULL)::int AS instances,
-            (SELECT count(*) FROM reservations WHERE project_id = p.id AND status = 'active')::int AS reservations
+            (SELECT count(*) FROM reservations WHERE project_id = p.id AND status = 'active')::int AS reservations,
+            (SELECT count(*) FROM volumes WHERE project_id = p.id)::int AS volumes
        FROM projects p WHERE p.id = $1 FOR UPDATE`,
     [projectId],
   );

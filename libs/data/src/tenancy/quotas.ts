@@ -8,10 +8,13 @@ interface ProjectQuotaRow {
   quotaRamMb: number | null;
   quotaDiskGb: number | null;
   quotaIps: number | null;
+  quotaVolumes: number | null;
+  quotaVolumeGb: number | null;
 }
 
 const QUOTA_COLUMNS = `quota_instances AS "quotaInstances", quota_vcpus AS "quotaVcpus", quota_ram_mb AS "quotaRamMb",
-                       quota_disk_gb AS "quotaDiskGb", quota_ips AS "quotaIps"`;
+                       quota_disk_gb AS "quotaDiskGb", quota_ips AS "quotaIps", quota_volumes AS "quotaVolumes",
+                       quota_volume_gb AS "quotaVolumeGb"`;
 
 /** A project's limits: its own where set, the configured default otherwise. */
 export function limitsOf(row: ProjectQuotaRow, defaults: QuotaSet): QuotaSet {
@@ -21,12 +24,15 @@ export function limitsOf(row: ProjectQuotaRow, defaults: QuotaSet): QuotaSet {
     ramMb: row.quotaRamMb ?? defaults.ramMb,
     diskGb: row.quotaDiskGb ?? defaults.diskGb,
     ips: row.quotaIps ?? defaults.ips,
+    volumes: row.quotaVolumes ?? defaults.volumes,
+    volumeGb: row.quotaVolumeGb ?? defaults.volumeGb,
   };
 }
 
 /**
- * What a project holds, counted from the rows themselves: live instances and their ports. An
- * instance being resized counts at the larger of its two sizes until its host has applied the change.
+ * What a project holds, counted from the rows themselves: live instances, their ports and volumes. An
+ * instance being resized counts at the larger of its two sizes until its host has applied the change, and so does a
+ * volume being extended.
  */
 export async function projectUsage(m: EntityManager, projectId: string): Promise<QuotaSet> {
   const usage = await one<QuotaSet>(
@@ -34,7 +40,10 @@ export async function projectUsage(m: EntityManager, projectId: string): Promise
     `SELECT count(*)::int AS instances, coalesce(sum(greatest(i.vcpus, (i.pending_resize->'to'->>'vcpus')::int)), 0)::int AS vcpus,
             coalesce(sum(greatest(i.ram_mb, (i.pending_resize->'to'->>'ramMb')::int)), 0)::int AS "ramMb",
             coalesce(sum(greatest(i.disk_gb, (i.pending_resize->'to'->>'diskGb')::int)), 0)::int AS "diskGb",
-            count(p.id)::int AS ips
+            count(p.id)::int AS ips,
+            (SELECT count(*) FROM volumes v WHERE v.project_id = $1)::int AS volumes,
+            (SELECT coalesce(sum(greatest(v.size_gb, v.pending_size_gb)), 0) FROM volumes v WHERE v.project_id = $1)::int
+              AS "volumeGb"
        FROM instances i LEFT JOIN ports p ON p.instance_id = i.id
       WHERE i.project_id = $1 AND i.deleted_at IS NULL`,
     [projectId],
@@ -79,6 +88,8 @@ const QUOTA_COLUMN: Record<keyof QuotaSet, string> = {
   ramMb: 'quota_ram_mb',
   diskGb: 'quota_disk_gb',
   ips: 'quota_ips',
+  volumes: 'quota_volumes',
+  volumeGb: 'quota_volume_gb',
 };
 
 /** Sets the project's own limits named in `change`; false when the project does not exist. */

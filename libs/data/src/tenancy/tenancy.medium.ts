@@ -12,7 +12,15 @@ describe('tenancy (quotas and tokens, real PostgreSQL)', () => {
   let ds: DataSource;
 
   const tx = <T>(work: (m: EntityManager) => Promise<T>) => ds.transaction(work);
-  const defaults: QuotaSet = { instances: 10, vcpus: 20, ramMb: 51200, diskGb: 1000, ips: 10 };
+  const defaults: QuotaSet = {
+    instances: 10,
+    vcpus: 20,
+    ramMb: 51200,
+    diskGb: 1000,
+    ips: 10,
+    volumes: 10,
+    volumeGb: 1000,
+  };
 
   beforeAll(async () => {
     db = await freshDatabase('tenancy');
@@ -40,6 +48,8 @@ describe('tenancy (quotas and tokens, real PostgreSQL)', () => {
       ramMb: 320,
       diskGb: 3,
       ips: 1,
+      volumes: 0,
+      volumeGb: 0,
     });
   });
 

@@ -1,0 +1,70 @@
+import type { Fault, VolumeBackendName, VolumeCommand } from '@berth/contracts';
+import type { VolumeBackend } from '@berth/drivers';
+import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
+import { readFile } from 'node:fs/promises';
+import type { Reporter } from './reporter';
+
+/** The step each volume command shows while it runs. */
+const STEP: Readonly<Record<VolumeCommand['type'], string>> = {
+  'volume.create': 'create',
+  'volume.extend': 'extend',
+  'volume.delete': 'delete',
+};
+
+/**
+ * This host's volume storage: runs the volume commands of its queue with the volume's backend, one at a time per
+ * volume, and always reports how each ended (the volume's size read back from the host).
+ */
+export class HostVolumes {
+  private readonly locks = new KeyedLock();
+
+  constructor(
+    private readonly backends: ReadonlyMap<VolumeBackendName, VolumeBackend>,
+    private readonly reporter: Reporter,
+    private readonly log: Logger,
+    /** The uid containers' root is mapped to: a new volume's root directory is theirs. */
+    private readonly rootOwner: number,
+  ) {}
+
+  /** The backends this host offers (their pools answered at start). */
+  get names(): VolumeBackendName[] {
+    return [...this.backends.keys()];
+  }
+
+  handle(command: VolumeCommand): Promise<void> {
+    return this.locks.run(command.volume.id, () => this.execute(command));
+  }
+
+  private async execute(command: VolumeCommand): Promise<void> {
+    const { volume } = command;
+    const step = STEP[command.type];
+    let fault: Fault | undefined;
+    let bytes: number | null = null;
+    const backend = this.backends.get(volume.backend);
+    try {
+      if (!backend) throw new Error(`this host offers no ${volume.backend} volumes`);
+      await this.reporter.step(command.operationId, step);
+      if (command.type === 'volume.create') await backend.create(volume, this.rootOwner);
+      else if (command.type === 'volume.extend') await backend.extend(volume);
+      else await backend.delete(volume.id);
+      bytes = await backend.bytes(volume.id);
+      this.log.info({ volumeId: volume.id, command: command.type, bytes }, 'volume command done');
+    } catch (error) {
+      fault = { step, message: errorMessage(error), at: new Date().toISOString() };
+      bytes = backend ? await backend.bytes(volume.id).catch(() => null) : null;
+      this.log.warn({ volumeId: volume.id, command: command.type, err: fault.message }, 'volume command failed');
+    }
+    await this.reporter.volumeResult(command, { ...(fault ? { fault } : {}), bytes });
+  }
+}
+
+/**
+ * The uid Docker maps containers' root to (the first of dockremap's subordinate ids, as `--userns-remap=default`
+ * uses), or 0 where root is not remapped.
+ */
+export async function containerRootUid(subuidPath = '/etc/subuid'): Promise<number> {
+  const text = await readFile(subuidPath, 'utf8').catch(() => '');
+  const line = text.split('\n').find((l) => l.startsWith('dockremap:'));
+  const first = Number(line?.split(':')[1]);
+  return Number.isInteger(first) && first > 0 ? first : 0;
+}
