@@ -28,6 +28,9 @@ APT_PACKAGES=(
   iperf3 openssh-server util-linux procps curl ca-certificates lxcfs
   # Docker's data root is btrfs, whose quota groups hold each container's writable layer to its flavor's disk.
   btrfs-progs
+  # Volumes: ext4 on raw files (e2fsprogs), and Python's ctypes for the one step that binds a volume inside a running
+  # container's namespaces (libs/drivers/src/docker/container-volumes.ts).
+  e2fsprogs python3
   # promtool (Prometheus's own parser and linter) checks every /metrics scrape in the tests.
   prometheus
   # The port security tests build a static raw-frame sender (tests/system/support/rawsend).

@@ -170,7 +170,7 @@ host_agent() { # i
     BERTH_DISK_PATH="$data/docker" OVS_RUNDIR="$run" BERTH_OVS_DB="unix:$run/db.sock" \
     BERTH_DRIVERS=docker,libvirt BERTH_LIBVIRT_URI="qemu+unix:///system?socket=$data/libvirt/run/libvirt-sock" \
     BERTH_INSTANCES_DIR="$data/instances" BERTH_IMAGE_CACHE_DIR="$data/image-cache" BERTH_VIRT_TYPE=qemu \
-    BERTH_VOLUMES_DIR="$data/volumes" \
+    BERTH_VOLUMES_DIR="$data/volumes" BERTH_VOLUME_MOUNTS_DIR="$data/volume-mounts" \
     nohup node --enable-source-maps "$BERTH_ROOT/dist/apps/compute-agent/src/main.js" >>"$data/agent.log" 2>&1 &
   echo $! >"$run/agent.pid"
 }

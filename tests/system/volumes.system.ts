@@ -1,12 +1,22 @@
+import { cgroupsOfProcess } from '@berth/cgroups';
 import { runCommand } from '@berth/platform';
+import { randomInt } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { containerPid } from './support/probes';
 import { TestStack } from './support/stack';
+import { testEnv } from './support/test-env';
 
 // Volumes on the real host: the agent's file pool, each volume a raw file with an ext4 filesystem whose UUID is the
 // volume's id, grown with its data kept, and gone at delete. Read back from the files themselves, not from Berth.
 
 const GIB = 1024 ** 3;
+const DOCKER = '/usr/bin/docker';
+const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
+
+/** Runs a command in the instance's container, as its (remapped) root. */
+const exec = (instanceId: string, script: string) =>
+  runCommand([DOCKER, 'exec', `berth-${instanceId}`, 'sh', '-c', script], { timeoutMs: 60_000 });
 
 /** The filesystem's own header, as dumpe2fs prints it. */
 async function superblock(file: string): Promise<Record<string, string>> {
@@ -35,6 +45,13 @@ describe('volumes on a real host (file pool)', () => {
     // Room in the quota for a volume larger than the host: the host, not the quota, is to refuse it.
     const [admin] = (await stack.call('GET', '/v1/projects')).body.items;
     expect((await stack.call('PUT', `/v1/projects/${admin.id}/quotas`, { volumeGb: -1 })).status).toBe(200);
+    for (const [path, body] of [
+      ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 }],
+      ['/v1/images', { name: 'busybox', kind: 'container', ref: testEnv().image }],
+      ['/v1/networks', { name: 'lan', vlan: 3900, cidr: `${net}.0/24`, gateway: `${net}.1` }],
+    ] as const) {
+      expect((await stack.call('POST', path, body)).status).toBe(201);
+    }
   });
   afterAll(async () => {
     await stack?.stop();
@@ -131,5 +148,113 @@ describe('volumes on a real host (file pool)', () => {
       (o: any) => o.action,
     );
     expect(audit.sort()).toEqual(['volume.create', 'volume.delete']);
+  });
+
+  describe('attached to containers', () => {
+    const act = async (instanceId: string, body: Record<string, unknown>) => {
+      const res = await stack.call('POST', `/v1/instances/${instanceId}/actions`, body);
+      expect({ status: res.status, body: res.status === 202 ? 'ok' : res.body }).toEqual({ status: 202, body: 'ok' });
+      return stack.operation(res.body.operationId);
+    };
+
+    it('carries a file from one container to another, across a stop and start, and outlives its instance', async () => {
+      const a = await stack.createInstance({ name: 'vol-a', network: 'lan' });
+      const b = await stack.createInstance({ name: 'vol-b', network: 'lan' });
+      const { res } = await create({ name: 'shared', sizeGb: 1, localTo: a.id });
+      const volume = res.body.id;
+      expect((await act(a.id, { action: 'attach', volume, path: '/data' })).status).toBe('succeeded');
+      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body.status).toBe('in-use');
+      // Written by the container's own root, through the mount the host made inside its namespaces.
+      await exec(a.id, 'head -c 4194304 /dev/urandom > /data/blob && sync');
+      const sum = (await exec(a.id, 'sha256sum /data/blob')).split(' ')[0];
+      expect(sum).toMatch(/^[0-9a-f]{64}$/);
+      // A stop and start mounts it again.
+      await stack.act(a.id, 'stop');
+      await stack.act(a.id, 'start');
+      expect((await exec(a.id, 'sha256sum /data/blob')).split(' ')[0]).toBe(sum);
+
+      expect((await act(a.id, { action: 'detach', volume })).status).toBe('succeeded');
+      expect((await exec(a.id, 'ls /data 2>/dev/null | wc -l')).trim()).toBe('0');
+      expect((await act(b.id, { action: 'attach', volume, path: '/srv/shared' })).status).toBe('succeeded');
+      expect((await exec(b.id, 'sha256sum /srv/shared/blob')).split(' ')[0]).toBe(sum);
+
+      // Deleting the instance lets the volume go with its data.
+      expect((await stack.remove(b.id)).status).toBe('succeeded');
+      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'available' });
+      expect(await runCommand(['losetup', '--list', '--noheadings', '--associated', file(volume)])).toBe('');
+      expect((await act(a.id, { action: 'attach', volume, path: '/data' })).status).toBe('succeeded');
+      expect((await exec(a.id, 'sha256sum /data/blob')).split(' ')[0]).toBe(sum);
+      expect((await stack.remove(a.id)).status).toBe('succeeded');
+    });
+
+    it("holds a volume's writes to its type's 20 IOPS with O_DIRECT, read back from the container's cgroup", async () => {
+      const type = await stack.call('POST', '/v1/volume-types', { name: 'slow', writeIops: 20 });
+      expect(type.status).toBe(201);
+      const d = await stack.createInstance({ name: 'vol-d', network: 'lan' });
+      const { res } = await create({ name: 'slow-data', sizeGb: 1, type: 'slow', localTo: d.id });
+      expect((await act(d.id, { action: 'attach', volume: res.body.id, path: '/data' })).status).toBe('succeeded');
+      const [loop] = (
+        await runCommand(['losetup', '--list', '--noheadings', '-O', 'NAME', '--associated', file(res.body.id)])
+      )
+        .trim()
+        .split('\n');
+      const device = (await readFile(`/sys/block/${(loop ?? '').replace('/dev/', '')}/dev`, 'utf8')).trim();
+      const cg = await cgroupsOfProcess(await containerPid(d.id));
+      const [file_, line] =
+        cg.version === 1
+          ? ['blkio.throttle.write_iops_device', `${device} 20`]
+          : ['io.max', `${device} rbps=max wbps=max riops=max wiops=20`];
+      expect(await readFile(join(cg.dir('io'), file_), 'utf8')).toContain(line);
+      const out = await exec(
+        d.id,
+        'read a _ < /proc/uptime; dd if=/dev/zero of=/data/dd.out bs=4k count=60 oflag=direct 2>/dev/null; ' +
+          'read b _ < /proc/uptime; echo "$a $b"',
+      );
+      const [start, end] = out.trim().split(' ').map(Number);
+      const opsPerSec = 60 / Math.max(0.01, (end ?? 0) - (start ?? 0));
+      expect({ opsPerSec, low: opsPerSec >= 15, high: opsPerSec <= 25 }).toMatchObject({ low: true, high: true });
+      expect((await stack.remove(d.id)).status).toBe('succeeded');
+    });
+
+    it("binds through a tenant's symlink only inside its own container, never on the host", async () => {
+      const e = await stack.createInstance({ name: 'vol-e', network: 'lan' });
+      const { res } = await create({ name: 'linked', sizeGb: 1, localTo: e.id });
+      // The container's root points a path at a directory the host also has: the bind must land in the container.
+      await exec(e.id, 'mkdir -p /var/spool && ln -s /var/spool /tenant-link');
+      const hostMountsBefore = await readFile('/proc/self/mountinfo', 'utf8');
+      expect((await act(e.id, { action: 'attach', volume: res.body.id, path: '/tenant-link' })).status).toBe(
+        'succeeded',
+      );
+      expect(await exec(e.id, 'ls /var/spool')).toContain('lost+found');
+      // On the host, the volume is mounted once, under the stack's mount root, and nowhere else.
+      const added = (await readFile('/proc/self/mountinfo', 'utf8'))
+        .split('\n')
+        .filter((line) => line && !hostMountsBefore.includes(line))
+        .map((line) => line.split(' ')[4]);
+      expect(added).toEqual([join(stack.volumesDir, 'mounts', e.id, res.body.id)]);
+      expect((await stack.remove(e.id)).status).toBe('succeeded');
+    });
+
+    it('refuses a mount point it must not use, another host’s volume state, and a VM field, changing nothing', async () => {
+      const c = await stack.createInstance({ name: 'vol-c', network: 'lan' });
+      const { res } = await create({ name: 'guarded', sizeGb: 1, localTo: c.id });
+      const volume = res.body.id;
+      for (const [body, field] of [
+        [{ action: 'attach', volume, path: '/' }, 'path'],
+        [{ action: 'attach', volume, path: '/proc/sys' }, 'path'],
+        [{ action: 'attach', volume, path: '/sys' }, 'path'],
+        [{ action: 'attach', volume, path: 'data' }, 'path'],
+        [{ action: 'attach', volume, path: '/data/../etc' }, 'path'],
+        [{ action: 'attach', volume }, 'path'],
+        [{ action: 'attach', volume, path: '/data', serial: 'abc' }, 'serial'],
+        [{ action: 'attach', path: '/data' }, 'volume'],
+      ] as const) {
+        const refused = await stack.call('POST', `/v1/instances/${c.id}/actions`, body);
+        expect({ body, status: refused.status }).toEqual({ body, status: 400 });
+        expect(refused.body.error.details.map((d: any) => d.field)).toContain(field);
+      }
+      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body.status).toBe('available');
+      expect((await stack.remove(c.id)).status).toBe('succeeded');
+    });
   });
 });

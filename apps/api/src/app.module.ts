@@ -4,6 +4,7 @@ import {
   MigrationWorkflow,
   ReservationWorkflow,
   VolumeWorkflow,
+  AttachmentWorkflow,
   OutboxRelay,
 } from '@berth/control';
 import { createDataSource, EventStore, validTokenIds } from '@berth/data';
@@ -190,6 +191,7 @@ function workflows(env: ApiEnv): Provider[] {
       inject: [DataSource],
       useFactory: (ds: DataSource) => new ReservationWorkflow(ds, limits),
     },
+    { provide: AttachmentWorkflow, inject: [DataSource], useFactory: (ds: DataSource) => new AttachmentWorkflow(ds) },
     {
       provide: VolumeWorkflow,
       inject: [DataSource],

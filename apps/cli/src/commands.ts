@@ -51,6 +51,13 @@ export const COMMANDS: CommandDef[] = [
     'berth instance migrate web-1 --host tb2 --wait',
   ),
   action(
+    'attach',
+    'Attach a volume on the same host: a container mounts it at --path, a VM sees a disk with --serial',
+    ['volume', 'path', 'serial'],
+    'berth instance attach web-1 --volume <volume id> --path /data --wait',
+  ),
+  action('detach', 'Detach a volume; its data stays', ['volume'], 'berth instance detach web-1 --volume <volume id>'),
+  action(
     'set-security-groups',
     "Put an instance's port in exactly these security groups (applied live)",
     ['securityGroups'],

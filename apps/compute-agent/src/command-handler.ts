@@ -119,7 +119,8 @@ export class CommandHandler {
   }
 
   /** Runs a command of one instance after the ones before it, marking the instance busy meanwhile. */
-  private async exclusive(instanceId: string, task: () => Promise<void>): Promise<void> {
+  /** Runs `task` alone for the instance: after the commands before it, before those after (volumes use it too). */
+  async exclusive(instanceId: string, task: () => Promise<void>): Promise<void> {
     this.touch(instanceId);
     return this.locks.run(instanceId, async () => {
       try {

@@ -41,6 +41,10 @@ export class AgentEnv extends BerthEnv {
   @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
   BERTH_VOLUMES_DIR = '/var/lib/berth/volumes';
 
+  /** Where containers' volumes are mounted on the host, a directory per container propagated into it. */
+  @Matches(/^\/[^\0]*$/, { message: 'must be an absolute path' })
+  BERTH_VOLUME_MOUNTS_DIR = '/var/lib/berth/volume-mounts';
+
   /** The volume backends this host offers, comma-separated (file); empty: it holds no volumes. */
   @Matches(/^(file)?$/, { message: 'must be file, or empty for none' })
   BERTH_VOLUME_BACKENDS = 'file';

@@ -57,12 +57,14 @@ interface DriverDeps {
   failpoints: Failpoints;
   cpuSets: HostCpuSets;
   virtType: VirtType;
+  /** The host's volume pool, where it holds volumes. */
+  pool: FileVolumes | null;
 }
 
 const drivers = new DriverRegistry<DriverDeps>()
   .register(
     'docker',
-    ({ env, net, cpuSets }) =>
+    ({ env, net, cpuSets, pool }) =>
       new DockerDriver({
         docker: new Docker({ socketPath: env.BERTH_DOCKER_SOCKET }),
         net,
@@ -70,6 +72,9 @@ const drivers = new DriverRegistry<DriverDeps>()
         stopTimeoutSec: env.BERTH_STOP_TIMEOUT_SEC,
         sharedCpus: formatCpuList(cpuSets.shared),
         lxcfsRoot: env.BERTH_LXCFS_PATH || null,
+        ...(pool
+          ? { volumes: { mountRoot: env.BERTH_VOLUME_MOUNTS_DIR, fileOf: (a) => pool.source(a.volume.id).file } }
+          : {}),
       }),
   )
   .register(
@@ -103,26 +108,18 @@ export async function startAgent(env: AgentEnv) {
   await raisePids(env, log);
   const cpuSets = hostCpuSets(await onlineCpus(), env.BERTH_CPU_DEDICATED_SET, env.BERTH_CPU_SHARED_SET);
   const names = env.BERTH_DRIVERS.split(',');
-  const byKind = await startDrivers(env, names, { net, failpoints, cpuSets }, log);
+  const pool = volumePool(env);
+  const byKind = await startDrivers(env, names, { net, failpoints, cpuSets, pool }, log);
 
   const queueSettings = { redisUrl: env.BERTH_REDIS_URL, prefix: env.BERTH_QUEUE_PREFIX };
   const producer = new QueueProducer(queueSettings);
   const reporter = new Reporter(producer);
-  const ops = await startOpsServer({
-    host: env.BERTH_METRICS_HOST,
-    port: env.BERTH_METRICS_PORT,
-    prefix: 'berth_agent_',
-    checks: {
-      redis: () => producer.ping(),
-      ...Object.fromEntries([...byKind].map(([kind, driver]) => [kind, () => driver.listInstances()])),
-    },
-    log,
-  });
+  const ops = await agentOps(env, producer, byKind, log);
   const queueMetrics = new QueueMetrics(ops.registry, 'berth_agent_', producer, () => [
     computeQueue(env.BERTH_HOST_NAME),
   ]);
   new InstanceMetrics(ops.registry, byKind, log);
-  const volumes = await hostVolumes(env, reporter, log);
+  const volumes = await hostVolumes(env, pool, reporter, log);
   const factsOptions = { ...hostFactsOptions(env, byKind, cpuSets, log), volumeBackends: volumes.names };
   const heartbeat = async () => {
     try {
@@ -143,6 +140,7 @@ export async function startAgent(env: AgentEnv) {
   const bus = new PubSub(env.BERTH_REDIS_URL, log);
   const terminals = new TerminalSessions(byKind, bus, env.BERTH_QUEUE_PREFIX, env.BERTH_HOST_NAME, log);
   const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net, terminals);
+  volumes.serve(byKind, (id, task) => handler.exclusive(id, task));
   await replayFirewalls(active, handler, log);
   await replayVolumes(pending, volumes);
   const syncTimer = startSync(env, names, { net, byKind, handler, reporter }, log);
@@ -172,6 +170,20 @@ export async function startAgent(env: AgentEnv) {
   };
 }
 
+/** The agent's ops server (/metrics, /healthz, /readyz: Redis and each driver's hypervisor answer). */
+function agentOps(env: AgentEnv, producer: QueueProducer, byKind: Map<InstanceKind, ComputeDriver>, log: Logger) {
+  return startOpsServer({
+    host: env.BERTH_METRICS_HOST,
+    port: env.BERTH_METRICS_PORT,
+    prefix: 'berth_agent_',
+    checks: {
+      redis: () => producer.ping(),
+      ...Object.fromEntries([...byKind].map(([kind, driver]) => [kind, () => driver.listInstances()])),
+    },
+    log,
+  });
+}
+
 /** Raises kernel.pid_max to what the operator asked (BERTH_PID_MAX), and says whether it could. */
 async function raisePids(env: AgentEnv, log: Logger): Promise<void> {
   const pids = await raisePidMax(env.BERTH_PID_MAX);
@@ -184,7 +196,7 @@ async function raisePids(env: AgentEnv, log: Logger): Promise<void> {
 async function startDrivers(
   env: AgentEnv,
   names: string[],
-  deps: { net: HostNet; failpoints: Failpoints; cpuSets: HostCpuSets },
+  deps: { net: HostNet; failpoints: Failpoints; cpuSets: HostCpuSets; pool: FileVolumes | null },
   log: Logger,
 ): Promise<Map<InstanceKind, ComputeDriver>> {
   const virtType: VirtType = !names.includes('libvirt')
@@ -252,22 +264,28 @@ async function replayVolumes(pending: Array<Job<AgentCommand>>, volumes: HostVol
   for (const { data } of pending) if (isVolumeCommand(data)) await volumes.handle(data);
 }
 
-/** This host's volume storage: the backends it offers, each pool ready; one that cannot start is left out, and said so. */
-async function hostVolumes(env: AgentEnv, reporter: Reporter, log: Logger): Promise<HostVolumes> {
+/** The file pool of volumes where the host offers them (prepared with the rest of its volume storage). */
+const volumePool = (env: AgentEnv) =>
+  env.BERTH_VOLUME_BACKENDS === 'file' ? new FileVolumes(env.BERTH_VOLUMES_DIR, runCommand) : null;
+
+/** This host's volume storage: the pool it offers, ready; one that cannot start is left out, and said so. */
+async function hostVolumes(
+  env: AgentEnv,
+  pool: FileVolumes | null,
+  reporter: Reporter,
+  log: Logger,
+): Promise<HostVolumes> {
   const backends = new Map<VolumeBackendName, VolumeBackend>();
-  const volumes = new HostVolumes(backends, reporter, log, await containerRootUid());
-  if (env.BERTH_VOLUME_BACKENDS !== 'file') return volumes;
-  const file = new FileVolumes(env.BERTH_VOLUMES_DIR, runCommand);
   try {
-    await file.init();
-    backends.set('file', file);
+    await pool?.init();
+    if (pool) backends.set('file', pool);
   } catch (error) {
     log.error(
       { err: errorMessage(error), dir: env.BERTH_VOLUMES_DIR },
       'file volumes unavailable: this host offers none',
     );
   }
-  return volumes;
+  return new HostVolumes(backends, reporter, log, await containerRootUid());
 }
 
 /** A firewall change cut short by the previous agent is simply made again (it replaces the port's flows whole). */

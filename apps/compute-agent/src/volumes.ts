@@ -1,5 +1,5 @@
-import type { Fault, VolumeBackendName, VolumeCommand } from '@berth/contracts';
-import type { VolumeBackend } from '@berth/drivers';
+import type { Fault, InstanceKind, VolumeBackendName, VolumeCommand } from '@berth/contracts';
+import type { ComputeDriver, VolumeBackend } from '@berth/drivers';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 import { readFile } from 'node:fs/promises';
 import type { Reporter } from './reporter';
@@ -9,7 +9,12 @@ const STEP: Readonly<Record<VolumeCommand['type'], string>> = {
   'volume.create': 'create',
   'volume.extend': 'extend',
   'volume.delete': 'delete',
+  'volume.attach': 'attach',
+  'volume.detach': 'detach',
 };
+
+/** Runs a task alone for an instance, in order with its other commands (CommandHandler.exclusive). */
+export type InstanceLock = (instanceId: string, task: () => Promise<void>) => Promise<void>;
 
 /**
  * This host's volume storage: runs the volume commands of its queue with the volume's backend, one at a time per
@@ -26,13 +31,23 @@ export class HostVolumes {
     private readonly rootOwner: number,
   ) {}
 
+  /** The drivers that attach volumes to their instances, by kind, and the lock of the instances' commands. */
+  private attach: { drivers: ReadonlyMap<InstanceKind, ComputeDriver>; lock: InstanceLock } | null = null;
+
+  /** From now on attaches and detaches volumes with these drivers, in order with each instance's commands. */
+  serve(drivers: ReadonlyMap<InstanceKind, ComputeDriver>, lock: InstanceLock): void {
+    this.attach = { drivers, lock };
+  }
+
   /** The backends this host offers (their pools answered at start). */
   get names(): VolumeBackendName[] {
     return [...this.backends.keys()];
   }
 
   handle(command: VolumeCommand): Promise<void> {
-    return this.locks.run(command.volume.id, () => this.execute(command));
+    const run = () => this.locks.run(command.volume.id, () => this.execute(command));
+    // An attach or detach changes the instance as well: it waits for the instance's other commands.
+    return command.instance && this.attach ? this.attach.lock(command.instance.id, run) : run();
   }
 
   private async execute(command: VolumeCommand): Promise<void> {
@@ -46,7 +61,8 @@ export class HostVolumes {
       await this.reporter.step(command.operationId, step);
       if (command.type === 'volume.create') await backend.create(volume, this.rootOwner);
       else if (command.type === 'volume.extend') await backend.extend(volume);
-      else await backend.delete(volume.id);
+      else if (command.type === 'volume.delete') await backend.delete(volume.id);
+      else await this.attachment(command, backend);
       bytes = await backend.bytes(volume.id);
       this.log.info({ volumeId: volume.id, command: command.type, bytes }, 'volume command done');
     } catch (error) {
@@ -55,6 +71,21 @@ export class HostVolumes {
       this.log.warn({ volumeId: volume.id, command: command.type, err: fault.message }, 'volume command failed');
     }
     await this.reporter.volumeResult(command, { ...(fault ? { fault } : {}), bytes });
+  }
+
+  /** An attach or detach, by the driver of the instance's kind (one that claims volumes). */
+  private async attachment(command: VolumeCommand, backend: VolumeBackend): Promise<void> {
+    const { instance, attachment } = command;
+    if (!instance || !attachment) throw new Error(`${command.type} names no instance or attachment`);
+    const driver = this.attach?.drivers.get(instance.kind);
+    const { file } = backend.source(command.volume.id);
+    if (command.type === 'volume.attach') {
+      if (!driver?.attachVolume) throw new Error(`this host attaches no volumes to a ${instance.kind}`);
+      await driver.attachVolume(instance, attachment, file);
+    } else {
+      if (!driver?.detachVolume) throw new Error(`this host attaches no volumes to a ${instance.kind}`);
+      await driver.detachVolume(instance, attachment, file);
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import type { VolumeAttachment } from './volumes';
 /** Vocabulary shared by every process. States and their rules live in libs/domain. */
 
 /**
@@ -99,6 +100,8 @@ export interface InstanceSpec {
    * from its image: a container before it first starts, a VM through its config drive. Absent: none.
    */
   publicKeys?: string[];
+  /** The volumes attached to it, each mounted again (a container) or kept in its definition (a VM) at every start. */
+  volumes?: VolumeAttachment[];
 }
 
 export const GRANTS = ['NET_RAW'] as const;

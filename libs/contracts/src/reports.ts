@@ -6,9 +6,10 @@ import type { DiskArtifact, MigrationCommandType } from './migration';
 
 /**
  * What a host's driver can do beyond running instances, so that the API refuses early and by name what it cannot
- * (Nova's driver capabilities): change limits while an instance runs, move a stopped copy to another host.
+ * (Nova's driver capabilities): change limits while an instance runs, move a stopped copy to another host, attach
+ * and detach volumes.
  */
-export const DRIVER_CAPABILITIES = ['live-resize', 'cold-migrate'] as const;
+export const DRIVER_CAPABILITIES = ['live-resize', 'cold-migrate', 'volumes'] as const;
 export type DriverCapability = (typeof DRIVER_CAPABILITIES)[number];
 
 /** What an agent knows about its host; sent at start and with every heartbeat. */

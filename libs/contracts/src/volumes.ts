@@ -1,4 +1,4 @@
-import type { Fault } from './instance';
+import type { Fault, InstanceSpec } from './instance';
 import type { CONTRACT_VERSION } from './jobs';
 
 /**
@@ -45,7 +45,31 @@ export interface PlaceVolumeJob {
 }
 export const PLACE_VOLUME = 'volumes.place';
 
-export const VOLUME_COMMANDS = ['volume.create', 'volume.delete', 'volume.extend'] as const;
+/** The I/O limits a volume's type gives it where it is attached (null: unlimited). */
+export interface VolumeThrottle {
+  readIops: number | null;
+  writeIops: number | null;
+  readBps: number | null;
+  writeBps: number | null;
+}
+
+/** A volume as an instance holds it: where a container mounts it, the serial a VM's guest sees, its limits. */
+export interface VolumeAttachment {
+  volume: VolumeSpec;
+  /** A container's mount point (absolute); null for a VM. */
+  path: string | null;
+  /** What a VM's guest reads as the disk's serial (the volume's id by default; virtio shows its first 20 bytes). */
+  serial: string;
+  throttle: VolumeThrottle;
+}
+
+export const VOLUME_COMMANDS = [
+  'volume.create',
+  'volume.delete',
+  'volume.extend',
+  'volume.attach',
+  'volume.detach',
+] as const;
 export type VolumeCommandType = (typeof VOLUME_COMMANDS)[number];
 
 /** Scheduler or API -> the volume's host. Each is idempotent: a volume already as asked succeeds unchanged. */
@@ -54,6 +78,9 @@ export interface VolumeCommand {
   type: VolumeCommandType;
   operationId: string;
   volume: VolumeSpec;
+  /** attach and detach: the instance (its spec, without this volume for a detach) and the attachment. */
+  instance?: InstanceSpec;
+  attachment?: VolumeAttachment;
 }
 
 /** Compute agent -> scheduler: how a volume command ended. */

@@ -35,3 +35,4 @@ export * from './tenancy/application-credential-workflow';
 export * from './instances/console-sessions';
 export * from './volumes/volume-workflow';
 export * from './volumes/volume-hosts';
+export * from './volumes/attachments';

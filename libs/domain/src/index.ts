@@ -26,3 +26,4 @@ export * from './passwords';
 export * from './host-id';
 export * from './metadata';
 export * from './ssh-keys';
+export * from './volume-paths';

@@ -9,6 +9,7 @@ import type {
   SshPeer,
   DriverCapability,
   TerminalSize,
+  VolumeAttachment,
 } from '@berth/contracts';
 import type { Terminal, TerminalListener } from './terminal';
 
@@ -161,6 +162,17 @@ export interface ComputeDriver {
 
   /** Removes a snapshot's local copy and, with `registry`, the shared one. A missing snapshot succeeds. */
   forgetSnapshot(ref: string, registry: boolean): Promise<void>;
+
+  /**
+   * Attaches a volume (drivers that claim `volumes`): a container's mounted at its path now if it runs and at every
+   * start, a VM's plugged live as a disk with the attachment's serial; the volume type's limits applied. The volume's
+   * data is at `file` on this host. Attaching one already attached succeeds unchanged. After failure it is attached
+   * nowhere and its data is untouched.
+   */
+  attachVolume?(spec: InstanceSpec, attachment: VolumeAttachment, file: string): Promise<void>;
+
+  /** Detaches a volume, running or not; nothing of it stays held by the instance. One attached nowhere succeeds. */
+  detachVolume?(spec: InstanceSpec, attachment: VolumeAttachment, file: string): Promise<void>;
 }
 
 /**

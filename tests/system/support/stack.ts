@@ -203,6 +203,7 @@ export class TestStack {
       BERTH_RATE_AUTH_FAILURES: '1000000',
       // The stack's own volume pool (removed at stop), so that it counts and cleans up only its own volumes.
       BERTH_VOLUMES_DIR: `${VOLUMES_ROOT}/stack-${id}`,
+      BERTH_VOLUME_MOUNTS_DIR: `${VOLUMES_ROOT}/stack-${id}/mounts`,
       ...options.env,
     };
     mkdirSync(LOG_DIR, { recursive: true });
@@ -255,6 +256,7 @@ export class TestStack {
         BERTH_HEARTBEAT_SEC: '2',
         BERTH_STOP_TIMEOUT_SEC: '5',
         BERTH_VOLUMES_DIR: `${data}/stack-${id}/volumes`,
+        BERTH_VOLUME_MOUNTS_DIR: `${data}/stack-${id}/volume-mounts`,
         ...(options.failpoints ? { BERTH_FAILPOINTS: options.failpoints.join(',') } : {}),
         ...(options.testbedFailpoints?.[n] ? { BERTH_FAILPOINTS: options.testbedFailpoints[n].join(',') } : {}),
         ...vms,
@@ -492,7 +494,18 @@ export class TestStack {
       ),
     );
     if (this.realHost) await this.removeLeftPorts();
-    for (const dir of this.testbedDirs) await rm(dir, { recursive: true, force: true });
+    for (const dir of this.testbedDirs) {
+      // A volume still mounted under the stack's directories (a test that failed midway) is let go, never erased.
+      const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '');
+      for (const point of mounts.filter((p) => p.startsWith(`${dir}/`) || p === dir).reverse()) {
+        await runCommand(['umount', '-l', point]).catch(() => '');
+      }
+      const loops = await runCommand(['losetup', '--list', '--noheadings', '--output', 'NAME,BACK-FILE']);
+      for (const [loop, file] of loops.split('\n').map((l) => l.trim().split(/\s+/))) {
+        if (loop && file?.startsWith(`${dir}/`)) await runCommand(['losetup', '-d', loop]).catch(() => '');
+      }
+      await rm(dir, { recursive: true, force: true });
+    }
     const redis = new IORedis(testRedisUrl());
     const keys = await redis.keys(`${this.prefix}:*`);
     if (keys.length > 0) await redis.del(...keys);

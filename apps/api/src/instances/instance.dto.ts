@@ -236,6 +236,8 @@ const ACTIONS = [
   ...MIGRATION_ACTIONS,
   'set-security-groups',
   'set-port-security',
+  'attach',
+  'detach',
 ] as const;
 
 export class ConsoleQuery {
@@ -273,10 +275,36 @@ export class InstanceActionDto {
       "with `verify` is its owner's to confirm or revert. " +
       'set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). ' +
       'set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches ' +
-      'its checks off or on',
+      'its checks off or on. attach: the `volume` (on the same host) at `path` (a container) or with `serial` (a ' +
+      'VM); detach: the `volume`',
   })
   @IsIn(ACTIONS, { message: `action must be one of: ${ACTIONS.join(', ')}` })
-  action!: PowerAction | LimitAction | MigrationAction | 'set-security-groups' | 'set-port-security';
+  action!:
+    PowerAction | LimitAction | MigrationAction | 'set-security-groups' | 'set-port-security' | 'attach' | 'detach';
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'attach, detach: the volume (its id)' })
+  @IsOptional()
+  @IsUUID('all', { message: 'volume must be a volume id' })
+  volume?: string;
+
+  @ApiPropertyOptional({
+    example: '/data',
+    maxLength: 255,
+    description:
+      'attach to a container: where it is mounted (absolute; not /, nor under /proc, /sys, /dev or /run/berth)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(2, 255, { message: 'path must be 2 to 255 characters' })
+  path?: string;
+
+  @ApiPropertyOptional({
+    maxLength: 20,
+    description: "attach to a VM: the disk's serial its guest reads (default: the volume's id, as much as fits)",
+  })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,20}$/, { message: 'serial must be 1 to 20 letters, digits, - or _' })
+  serial?: string;
 
   @SecurityGroupRefs()
   securityGroups?: string[];

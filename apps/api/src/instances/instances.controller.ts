@@ -19,7 +19,8 @@ import {
 } from './instance.views';
 import { InstancesService } from './instances.service';
 import { ApiEnv } from '../config';
-import type { InstanceRecord } from '@berth/data';
+import type { Actor, InstanceRecord } from '@berth/data';
+import { AttachmentWorkflow } from '@berth/control';
 
 const DEFAULT_PAGE = 100;
 
@@ -32,6 +33,7 @@ export class InstancesController {
   constructor(
     private readonly instances: InstancesService,
     private readonly env: ApiEnv,
+    private readonly attachments: AttachmentWorkflow,
   ) {}
 
   private view(r: InstanceRecord, caller: Principal): InstanceView {
@@ -96,6 +98,12 @@ export class InstancesController {
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
     const actor = actorOf(principal, requestId);
+    if (dto.action === 'attach' || dto.action === 'detach') return this.volumeAction(id, dto, principal, actor);
+    for (const field of ['volume', 'path', 'serial'] as const) {
+      if (dto[field] !== undefined) {
+        throw BerthError.invalid([{ field, rule: 'action', message: `${field} is not used by ${dto.action}` }]);
+      }
+    }
     if (dto.action === 'set-security-groups') {
       return { operationId: await this.instances.setSecurityGroups(id, dto.securityGroups, principal, actor) };
     }
@@ -174,6 +182,32 @@ export class InstancesController {
   }
 
   /** Once the operation succeeds the instance answers 404 and its address and capacity are free. */
+  /** attach and detach: a volume of the instance's project, on its host. */
+  private async volumeAction(
+    id: string,
+    dto: InstanceActionDto,
+    principal: Principal,
+    actor: Actor,
+  ): Promise<OperationAccepted> {
+    if (dto.volume === undefined) {
+      throw BerthError.invalid([{ field: 'volume', rule: 'required', message: `volume is required by ${dto.action}` }]);
+    }
+    const volume = dto.volume.toLowerCase();
+    if (dto.action === 'detach') {
+      for (const field of ['path', 'serial'] as const) {
+        if (dto[field] !== undefined) {
+          throw BerthError.invalid([{ field, rule: 'action', message: `${field} is not used by detach` }]);
+        }
+      }
+      return { operationId: await this.attachments.detach(actor, id, projectScope(principal), volume) };
+    }
+    const where = {
+      ...(dto.path === undefined ? {} : { path: dto.path }),
+      ...(dto.serial === undefined ? {} : { serial: dto.serial }),
+    };
+    return { operationId: await this.attachments.attach(actor, id, projectScope(principal), { volume, ...where }) };
+  }
+
   @Delete(':id')
   @Policy('instance:delete')
   @ApiOperation({ summary: 'Delete an instance and free its address and capacity' })

@@ -85,6 +85,14 @@ class VolumeFaultView {
   @ApiPropertyOptional({ description: 'No valid host: the filter that turned down the most hosts' }) reason?: string;
 }
 
+class VolumeAttachmentView {
+  @ApiProperty({ format: 'uuid' }) instanceId!: string;
+  @ApiProperty() instanceName!: string;
+  @ApiProperty({ nullable: true, type: String, description: "A container's mount point; null for a VM" })
+  path!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "The serial a VM's guest reads" }) serial!: string | null;
+}
+
 export class VolumeView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
@@ -103,6 +111,12 @@ export class VolumeView {
   @ApiPropertyOptional({ nullable: true, type: String, description: 'The host (cloud admin only)' })
   host?: string | null;
   @ApiProperty({ nullable: true, type: String }) zone!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: VolumeAttachmentView,
+    description: 'The instance it is attached to (or being attached to or detached from)',
+  })
+  attachment!: VolumeAttachmentView | null;
   @ApiProperty({ nullable: true, type: VolumeFaultView, description: 'Why the last change failed' })
   fault!: VolumeFaultView | null;
   @ApiProperty() createdAt!: Date;
@@ -130,6 +144,10 @@ export function volumeView(v: VolumeRow, admin: boolean): VolumeView {
     hostId: v.hostId === null ? null : tenantHostId(v.projectId, v.hostId),
     ...(admin ? { host: v.hostName } : {}),
     zone: v.zone,
+    attachment:
+      v.instanceId && v.instanceName
+        ? { instanceId: v.instanceId, instanceName: v.instanceName, path: v.attachPath, serial: v.serial }
+        : null,
     fault: v.fault
       ? {
           step: v.fault.step,

@@ -512,7 +512,7 @@ export const API: ApiOperations = {
         "name": "action",
         "type": "string",
         "required": true,
-        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked with `verify` is its owner's to confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on",
+        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked with `verify` is its owner's to confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on. attach: the `volume` (on the same host) at `path` (a container) or with `serial` (a VM); detach: the `volume`",
         "enum": [
           "stop",
           "start",
@@ -523,8 +523,28 @@ export const API: ApiOperations = {
           "confirm",
           "revert",
           "set-security-groups",
-          "set-port-security"
+          "set-port-security",
+          "attach",
+          "detach"
         ]
+      },
+      {
+        "name": "volume",
+        "type": "string",
+        "required": false,
+        "description": "attach, detach: the volume (its id)"
+      },
+      {
+        "name": "path",
+        "type": "string",
+        "required": false,
+        "description": "attach to a container: where it is mounted (absolute; not /, nor under /proc, /sys, /dev or /run/berth)"
+      },
+      {
+        "name": "serial",
+        "type": "string",
+        "required": false,
+        "description": "attach to a VM: the disk's serial its guest reads (default: the volume's id, as much as fits)"
       },
       {
         "name": "securityGroups",

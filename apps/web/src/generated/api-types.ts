@@ -384,8 +384,14 @@ export interface InstancePage {
 }
 
 export interface InstanceActionDto {
-  /** stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked with `verify` is its owner's to confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on */
-  action: "stop" | "start" | "reboot" | "resize" | "set-limits" | "migrate" | "confirm" | "revert" | "set-security-groups" | "set-port-security";
+  /** stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked with `verify` is its owner's to confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on. attach: the `volume` (on the same host) at `path` (a container) or with `serial` (a VM); detach: the `volume` */
+  action: "stop" | "start" | "reboot" | "resize" | "set-limits" | "migrate" | "confirm" | "revert" | "set-security-groups" | "set-port-security" | "attach" | "detach";
+  /** attach, detach: the volume (its id) */
+  volume?: string;
+  /** attach to a container: where it is mounted (absolute; not /, nor under /proc, /sys, /dev or /run/berth) */
+  path?: string;
+  /** attach to a VM: the disk's serial its guest reads (default: the volume's id, as much as fits) */
+  serial?: string;
   /** Security groups (ids or names, the project's) of the port: stateful allow lists. Default at create: the project's default group (egress anywhere, ingress from its members). [] allows nothing in or out */
   securityGroups?: Array<string>;
   /** set-port-security: every address the port may send from besides its own (replaces the list) */
@@ -620,7 +626,7 @@ export interface HostView {
   /** kernel.pid_max: processes and threads the host can hold at once (its agent raises it at start) */
   pidMax: number | null;
   /** Each driver's capabilities by instance kind, as its agent reports them: what the API lets instances there do (a live resize needs live-resize, a migration or a drain cold-migrate). null: not reported (an older agent) */
-  capabilities: Record<string, Array<"live-resize" | "cold-migrate">> | null;
+  capabilities: Record<string, Array<"live-resize" | "cold-migrate" | "volumes">> | null;
   lastHeartbeatAt: string | null;
   agentVersion: string;
 }
@@ -1077,6 +1083,15 @@ export interface CreateVolumeDto {
   project?: string;
 }
 
+export interface VolumeAttachmentView {
+  instanceId: string;
+  instanceName: string;
+  /** A container's mount point; null for a VM */
+  path: string | null;
+  /** The serial a VM's guest reads */
+  serial: string | null;
+}
+
 export interface VolumeFaultView {
   step: string;
   message: string;
@@ -1100,6 +1115,8 @@ export interface VolumeAcceptedView {
   /** The host (cloud admin only) */
   host?: string | null;
   zone: string | null;
+  /** The instance it is attached to (or being attached to or detached from) */
+  attachment: VolumeAttachmentView | null;
   /** Why the last change failed */
   fault: VolumeFaultView | null;
   createdAt: string;
@@ -1123,6 +1140,8 @@ export interface VolumeView {
   /** The host (cloud admin only) */
   host?: string | null;
   zone: string | null;
+  /** The instance it is attached to (or being attached to or detached from) */
+  attachment: VolumeAttachmentView | null;
   /** Why the last change failed */
   fault: VolumeFaultView | null;
   createdAt: string;
@@ -1225,7 +1244,7 @@ export const ENUMS = {
     restartPolicy: ["never", "always"],
   },
   InstanceActionDto: {
-    action: ["stop", "start", "reboot", "resize", "set-limits", "migrate", "confirm", "revert", "set-security-groups", "set-port-security"],
+    action: ["stop", "start", "reboot", "resize", "set-limits", "migrate", "confirm", "revert", "set-security-groups", "set-port-security", "attach", "detach"],
   },
   MigrationView: {
     kind: ["migration", "evacuation", "resize"],

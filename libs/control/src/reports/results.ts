@@ -9,6 +9,7 @@ import {
   liveInstance,
   lockTask,
   markInstanceDeleted,
+  releaseInstanceVolumes,
   releaseAllocations,
   setMigrationStatus,
   shrinkAllocation,
@@ -30,6 +31,8 @@ export async function applyResult(
     const instance = await lockTask(m, report.instanceId);
     if (instance?.taskState === outcome.expectedTask) {
       if (outcome.status === 'DELETED') {
+        // Its volumes stay, with their data: available again for another instance (its host let them go).
+        await releaseInstanceVolumes(m, report.instanceId);
         await markInstanceDeleted(m, report.instanceId, report.operationId);
       } else {
         const failedBuild = report.command === 'instance.create' && report.fault !== undefined;

@@ -29,6 +29,7 @@ export function specOf(r: InstanceRecord): InstanceSpec {
     imageRef: r.imageRef,
     ...(r.boot ? { boot: r.boot } : {}),
     ...(r.keyData ? { publicKeys: [r.keyData] } : {}),
+    ...(r.volumes.length > 0 ? { volumes: r.volumes } : {}),
     limits: instanceLimitsOf(r),
     port: {
       id: r.portId,

@@ -106,6 +106,18 @@ export class VolumeHostWorkflow {
             }
             break;
           }
+          case 'volume.attach':
+            await setVolumeStatus(m, volume.id, ['attaching'], fault ? 'available' : 'in-use', {
+              fault,
+              ...(fault ? { attachment: null } : {}),
+            });
+            break;
+          case 'volume.detach':
+            await setVolumeStatus(m, volume.id, ['detaching'], fault ? 'in-use' : 'available', {
+              fault,
+              ...(fault ? {} : { attachment: null }),
+            });
+            break;
           case 'volume.delete':
             if (volume.status !== 'deleting') break;
             if (fault) {

@@ -1,8 +1,9 @@
 import { CONTRACT_VERSION, type PlaceVolumeJob, type VolumeCommandType, type VolumeResult } from '@berth/contracts';
 import { lockHostUsage, one, operationRow, projectUsage, rows, takeOutboxBatch, volumeRow } from '@berth/data';
-import { aHost, aProject, freshDatabase, type FreshDatabase } from '@berth/data/testing';
+import { aHost, anInstance, aNetwork, aProject, freshDatabase, type FreshDatabase } from '@berth/data/testing';
 import { BerthError, type QuotaSet } from '@berth/domain';
 import type { DataSource } from 'typeorm';
+import { AttachmentWorkflow } from './attachments';
 import { VolumeHostWorkflow } from './volume-hosts';
 import { VolumeWorkflow } from './volume-workflow';
 
@@ -150,5 +151,77 @@ describe('volumes (workflows, real PostgreSQL)', () => {
     expect(
       await rows(ds.manager, 'SELECT id FROM volumes WHERE id = $1 AND status = $2', [volume.id, 'creating']),
     ).toHaveLength(1);
+  });
+
+  it('attaches an available volume to a container on its host, in use once the host answers, and lets it go', async () => {
+    const attachments = new AttachmentWorkflow(ds);
+    const projectId = await aProject(ds, 'attaching');
+    const hostId = await aHost(ds, 'vol-attach', { diskGb: 100, volumeBackends: ['file'] });
+    const elsewhere = await aHost(ds, 'vol-else', { diskGb: 100, volumeBackends: ['file'] });
+    await ds.query(`UPDATE hosts SET zone = 'attach', capabilities = '{"container": ["volumes"]}' WHERE id = $1`, [
+      hostId,
+    ]);
+    const networkId = await aNetwork(ds, 'attach-net', 3300);
+    const { instanceId } = await anInstance(ds, { projectId, hostId, port: { networkId, ip: '10.12.228.20' } });
+    const { instanceId: far } = await anInstance(ds, {
+      projectId,
+      hostId: elsewhere,
+      port: { networkId, ip: '10.12.228.21', mac: '02:be:00:00:00:02' },
+    });
+    const { volume, operationId } = await api.create({
+      actor,
+      projectId,
+      name: 'att',
+      description: '',
+      sizeGb: 1,
+      zone: 'attach',
+    });
+    await hosts.place(await placeJob(volume.id));
+    await hosts.result(answer(volume.id, operationId, 'volume.create'));
+
+    // Refused, each by the field it is about, with nothing changed.
+    await expect(attachments.attach(actor, far, projectId, { volume: volume.id, path: '/data' })).rejects.toMatchObject(
+      {
+        code: 'conflict',
+        reason: 'host',
+      },
+    );
+    await expect(
+      attachments.attach(actor, instanceId, projectId, { volume: volume.id, path: '/proc/x' }),
+    ).rejects.toMatchObject({ code: 'invalid' });
+    await expect(attachments.attach(actor, instanceId, projectId, { volume: volume.id })).rejects.toMatchObject({
+      code: 'invalid',
+    });
+    expect((await volumeRow(ds.manager, volume.id, null))?.status).toBe('available');
+
+    const attachOp = await attachments.attach(actor, instanceId, projectId, { volume: volume.id, path: '/data' });
+    expect(await volumeRow(ds.manager, volume.id, null)).toMatchObject({
+      status: 'attaching',
+      instanceId,
+      attachPath: '/data',
+    });
+    const sent = (await takeOutboxBatch(ds.manager, 1000)).find((r) => r.jobName === 'volume.attach');
+    expect(sent?.payload).toMatchObject({
+      instance: { id: instanceId },
+      attachment: { volume: { id: volume.id }, path: '/data', serial: volume.id.replace(/-/g, '').slice(0, 20) },
+    });
+    await hosts.result(answer(volume.id, attachOp, 'volume.attach'));
+    expect((await volumeRow(ds.manager, volume.id, null))?.status).toBe('in-use');
+    // The instance's spec now mounts it at every start.
+    await expect(
+      attachments.attach(actor, instanceId, projectId, { volume: volume.id, path: '/data' }),
+    ).rejects.toMatchObject({ code: 'conflict' });
+
+    const detachOp = await attachments.detach(actor, instanceId, projectId, volume.id);
+    await hosts.result(answer(volume.id, detachOp, 'volume.detach', 'umount: target is busy'));
+    expect(await volumeRow(ds.manager, volume.id, null)).toMatchObject({ status: 'in-use', fault: { step: 'detach' } });
+    const again = await attachments.detach(actor, instanceId, projectId, volume.id);
+    await hosts.result(answer(volume.id, again, 'volume.detach'));
+    expect(await volumeRow(ds.manager, volume.id, null)).toMatchObject({
+      status: 'available',
+      instanceId: null,
+      attachPath: null,
+      fault: null,
+    });
   });
 });

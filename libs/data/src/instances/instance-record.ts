@@ -9,6 +9,7 @@ import {
   type VmBoot,
   type AddressPair,
   type PortFirewall,
+  type VolumeAttachment,
 } from '@berth/contracts';
 import type { InstanceStatus, RestartPolicy, TaskState, ThrottleBounds } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
@@ -75,6 +76,8 @@ export interface InstanceRecord {
   serverGroupId: string | null;
   reservationId: string | null;
   securityGroups: Array<{ id: string; name: string }>;
+  /** The volumes attached to it and in use, as its host mounts them at each start. */
+  volumes: VolumeAttachment[];
 }
 
 /**
@@ -121,7 +124,15 @@ export const INSTANCE_RECORD_SQL = `
          i.zone, i.server_group_id AS "serverGroupId", i.reservation_id AS "reservationId",
          coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
                      FROM port_security_groups psg JOIN security_groups g ON g.id = psg.group_id
-                    WHERE psg.port_id = p.id), '[]'::json) AS "securityGroups"
+                    WHERE psg.port_id = p.id), '[]'::json) AS "securityGroups",
+         coalesce((SELECT json_agg(json_build_object(
+                     'volume', json_build_object('id', v.id, 'sizeGb', v.size_gb, 'backend', v.backend),
+                     'path', v.attach_path, 'serial', v.serial,
+                     'throttle', json_build_object('readIops', vt.read_iops, 'writeIops', vt.write_iops,
+                                                   'readBps', vt.read_bps, 'writeBps', vt.write_bps))
+                     ORDER BY v.updated_at, v.id)
+                     FROM volumes v JOIN volume_types vt ON vt.id = v.type_id
+                    WHERE v.instance_id = i.id AND v.status = 'in-use'), '[]'::json) AS volumes
     FROM instances i
     LEFT JOIN ports p ON p.instance_id = i.id
     LEFT JOIN networks n ON n.id = p.network_id

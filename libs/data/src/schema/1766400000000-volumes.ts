@@ -5,6 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * that holds it and the I/O limits a volume of it gets. A volume lives on one host, whose disk it takes through an
  * allocation (consumer: the volume), so that the usage audit covers it like an instance's disk; it is counted in
  * its project's quotas (volumes, volumeGb) from these rows, as instances are, so there is no counter to drift.
+ * A volume is attached to at most one instance (`instance_id`, with a container's mount path or a VM's serial).
  * A volume row goes when its host has removed it; `volume.created/updated/deleted` events come from triggers.
  */
 export class Volumes1766400000000 implements MigrationInterface {
@@ -43,11 +44,16 @@ export class Volumes1766400000000 implements MigrationInterface {
         zone text,
         fault jsonb,
         pending_size_gb integer,
+        instance_id uuid REFERENCES instances ON DELETE SET NULL,
+        attach_path text,
+        serial text,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       );
       CREATE INDEX volumes_by_project ON volumes (project_id, created_at, id);
       CREATE INDEX volumes_by_host ON volumes (host_id);
+      CREATE INDEX volumes_by_instance ON volumes (instance_id) WHERE instance_id IS NOT NULL;
+      CREATE UNIQUE INDEX volumes_one_per_path ON volumes (instance_id, attach_path) WHERE instance_id IS NOT NULL;
 
       ALTER TABLE allocations ADD COLUMN volume_id uuid REFERENCES volumes ON DELETE CASCADE;
       ALTER TABLE allocations DROP CONSTRAINT allocations_one_consumer;
@@ -66,14 +72,16 @@ export class Volumes1766400000000 implements MigrationInterface {
         VALUES (CASE TG_OP WHEN 'INSERT' THEN 'volume.created' WHEN 'DELETE' THEN 'volume.deleted'
                            ELSE 'volume.updated' END,
                 v.project_id, 'volume', v.id, jsonb_build_object(
-          'id', v.id, 'name', v.name, 'status', v.status, 'sizeGb', v.size_gb, 'hostId', v.host_id, 'fault', v.fault));
+          'id', v.id, 'name', v.name, 'status', v.status, 'sizeGb', v.size_gb, 'hostId', v.host_id,
+          'instanceId', v.instance_id, 'fault', v.fault));
         RETURN NULL;
       END $$;
       CREATE TRIGGER volume_created AFTER INSERT ON volumes FOR EACH ROW EXECUTE FUNCTION berth_volume_event();
       CREATE TRIGGER volume_deleted AFTER DELETE ON volumes FOR EACH ROW EXECUTE FUNCTION berth_volume_event();
       CREATE TRIGGER volume_changed AFTER UPDATE ON volumes FOR EACH ROW WHEN (
           OLD.status IS DISTINCT FROM NEW.status OR OLD.size_gb IS DISTINCT FROM NEW.size_gb
-          OR OLD.host_id IS DISTINCT FROM NEW.host_id OR OLD.name IS DISTINCT FROM NEW.name)
+          OR OLD.host_id IS DISTINCT FROM NEW.host_id OR OLD.name IS DISTINCT FROM NEW.name
+          OR OLD.instance_id IS DISTINCT FROM NEW.instance_id)
         EXECUTE FUNCTION berth_volume_event();
     `);
   }

@@ -79,6 +79,15 @@ export interface VolumeRow {
   fault: Fault | null;
   /** While an extend runs: the size it grows to. */
   pendingSizeGb: number | null;
+  /** The instance it is attached to (or being attached to, or detached from), its mount path and serial. */
+  instanceId: string | null;
+  instanceName: string | null;
+  attachPath: string | null;
+  serial: string | null;
+  readIops: number | null;
+  writeIops: number | null;
+  readBps: number | null;
+  writeBps: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -86,8 +95,12 @@ export interface VolumeRow {
 const VOLUME_SQL = `
   SELECT v.id, v.project_id AS "projectId", v.name, v.description, v.size_gb AS "sizeGb", v.type_id AS "typeId",
          t.name AS "typeName", v.backend, v.status, v.host_id AS "hostId", h.name AS "hostName", v.zone, v.fault,
-         v.pending_size_gb AS "pendingSizeGb", v.created_at AS "createdAt", v.updated_at AS "updatedAt"
-    FROM volumes v JOIN volume_types t ON t.id = v.type_id LEFT JOIN hosts h ON h.id = v.host_id`;
+         v.pending_size_gb AS "pendingSizeGb", v.instance_id AS "instanceId", i.name AS "instanceName",
+         v.attach_path AS "attachPath", v.serial, t.read_iops AS "readIops", t.write_iops AS "writeIops",
+         t.read_bps::float8 AS "readBps", t.write_bps::float8 AS "writeBps",
+         v.created_at AS "createdAt", v.updated_at AS "updatedAt"
+    FROM volumes v JOIN volume_types t ON t.id = v.type_id LEFT JOIN hosts h ON h.id = v.host_id
+    LEFT JOIN instances i ON i.id = v.instance_id`;
 
 /** The volumes of `projectId` (null: every project's), oldest first. */
 export function volumeRows(m: EntityManager, projectId: string | null): Promise<VolumeRow[]> {
@@ -141,14 +154,25 @@ export async function setVolumeStatus(
   id: string,
   from: readonly VolumeStatus[],
   to: VolumeStatus,
-  set: { hostId?: string; fault?: Fault | null; sizeGb?: number; pendingSizeGb?: number | null } = {},
+  set: {
+    hostId?: string;
+    fault?: Fault | null;
+    sizeGb?: number;
+    pendingSizeGb?: number | null;
+    /** Attached to an instance at a path with a serial, or (null) to none. */
+    attachment?: { instanceId: string; path: string | null; serial: string } | null;
+  } = {},
 ): Promise<boolean> {
+  const a = set.attachment;
   const changed = await rows(
     m,
     `UPDATE volumes SET status = $3, fault = $4,
             host_id = CASE WHEN $5::boolean THEN $6::uuid ELSE host_id END,
             size_gb = coalesce($7, size_gb),
             pending_size_gb = CASE WHEN $8::boolean THEN $9::int ELSE pending_size_gb END,
+            instance_id = CASE WHEN $10::boolean THEN $11::uuid ELSE instance_id END,
+            attach_path = CASE WHEN $10::boolean THEN $12 ELSE attach_path END,
+            serial = CASE WHEN $10::boolean THEN $13 ELSE serial END,
             updated_at = now()
       WHERE id = $1 AND status = ANY($2) RETURNING id`,
     [
@@ -161,6 +185,10 @@ export async function setVolumeStatus(
       set.sizeGb ?? null,
       set.pendingSizeGb !== undefined,
       set.pendingSizeGb ?? null,
+      a !== undefined,
+      a?.instanceId ?? null,
+      a?.path ?? null,
+      a?.serial ?? null,
     ],
   );
   return changed.length > 0;
@@ -179,5 +207,19 @@ export function volumeHosts(m: EntityManager, downAfterSec: number, hostId: stri
             volume_backends AS backends, (floor(disk_gb * disk_ratio) - used_disk_gb)::int AS "freeDiskGb"
        FROM hosts WHERE $2::uuid IS NULL OR id = $2 ORDER BY name`,
     [downAfterSec, hostId],
+  );
+}
+
+/** The volumes attached to an instance (in use, or on their way in or out), oldest attachment first. */
+export function instanceVolumes(m: EntityManager, instanceId: string): Promise<VolumeRow[]> {
+  return rows<VolumeRow>(m, `${VOLUME_SQL} WHERE v.instance_id = $1 ORDER BY v.updated_at, v.id`, [instanceId]);
+}
+
+/** Lets go of every volume attached to the instance (it was deleted): each is available again, its data kept. */
+export async function releaseInstanceVolumes(m: EntityManager, instanceId: string): Promise<void> {
+  await m.query(
+    `UPDATE volumes SET status = 'available', instance_id = NULL, attach_path = NULL, serial = NULL, updated_at = now()
+      WHERE instance_id = $1`,
+    [instanceId],
   );
 }

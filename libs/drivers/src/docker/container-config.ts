@@ -28,6 +28,8 @@ export interface ContainerContext extends HostLimitContext {
   lxcfs: readonly LxcfsBind[] | null;
   /** The storage options that hold its writable layer to its disk (disk-quota.ts); null where dockerd cannot. */
   storageOpt: Record<string, string> | null;
+  /** The way in for its volumes (container-volumes.ts), where the host holds volumes. */
+  volumeMount?: Docker.MountSettings | null;
 }
 
 /**
@@ -51,6 +53,7 @@ export function containerConfig(spec: InstanceSpec, ctx: ContainerContext): Dock
       ...dockerBlkio(spec.limits, ctx.blockDevice),
       ...(ctx.storageOpt ? { StorageOpt: ctx.storageOpt } : {}),
       Binds: (ctx.lxcfs ?? []).map((b) => `${b.source}:${b.target}:ro`),
+      ...(ctx.volumeMount ? { Mounts: [ctx.volumeMount] } : {}),
       Privileged: false,
       CapAdd: [],
       // A capability the flavor gave back (grants) is not dropped; none is ever added.

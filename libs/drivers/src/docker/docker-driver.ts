@@ -1,24 +1,12 @@
-import type {
-  AppliedLimits,
-  DriverCapability,
-  InstanceLimits,
-  InstanceSpec,
-  InstanceUsage,
-  PowerState,
-  TerminalSize,
-} from '@berth/contracts';
+import type { AppliedLimits, DriverCapability, InstanceLimits, InstanceSpec, VolumeAttachment } from '@berth/contracts';
 import { blockDeviceOf, lxcfsBinds, type BlockDevice } from '@berth/cgroups';
 import {
   applyPortSecurity,
   containerPortSecurity,
   ensureBridge,
   ensurePipeline,
-  hostVethName,
-  INSTANCE_IFNAME,
-  listPorts,
   plugContainerPort,
   probeDatapath,
-  readInstanceInterface,
   unplugContainerPort,
   type DatapathType,
   type HostNet,
@@ -26,19 +14,18 @@ import {
 import type { Reverter } from '@berth/platform';
 import type Docker from 'dockerode';
 import { DriverError, type ComputeDriver, type StepListener } from '../compute-driver';
-import type { Terminal, TerminalListener } from '../terminal';
 import { installAuthorizedKeys } from './authorized-keys';
 import { diskQuotaOf, type DiskQuota } from './disk-quota';
 import { runSteps } from '../run-steps';
-import { containerConfig, containerName, LABEL_HOST, LABEL_INSTANCE, LABEL_PORT } from './container-config';
+import { containerConfig, containerName, LABEL_PORT } from './container-config';
 import { isNotFound, isNotModified } from './docker-errors';
-import { DockerImages } from './images';
 import { applyContainerLimits, readContainerLimits, type LimitsContext } from './container-limits';
-import { powerStateOf, powerStateOfListed } from './power-states';
-import { containerLog, containerUsage, dockerConfinement } from './observe';
+import { dockerConfinement } from './observe';
 import { dockerResources, type HostLimitContext } from './limits';
 import { deleteFromRegistry } from './registry-client';
-import { openShell } from './shell-terminal';
+import { DockerReaders } from './docker-readers';
+import { ContainerVolumes } from './container-volumes';
+import { portPlugged, runsWhole } from './port-state';
 
 export interface DockerDriverOptions {
   docker: Docker;
@@ -50,13 +37,15 @@ export interface DockerDriverOptions {
   sharedCpus: string;
   /** Where lxcfs is mounted; null leaves instances with the host's /proc. */
   lxcfsRoot: string | null;
+  /** Where volumes are mounted on the host for containers, and each volume's file; absent: no volumes. */
+  volumes?: { mountRoot: string; fileOf: (a: VolumeAttachment) => string };
 }
 
 /** Containers treated as VMs, as nova-docker did: Docker runs them, Berth plumbs their network. */
-export class DockerDriver implements ComputeDriver {
+export class DockerDriver extends DockerReaders implements ComputeDriver {
   readonly name = 'docker';
   readonly kind = 'container' as const;
-  readonly capabilities: readonly DriverCapability[] = ['live-resize', 'cold-migrate'];
+  readonly capabilities: readonly DriverCapability[];
   private datapath: DatapathType = 'netdev';
   /** The disk under Docker's data root; block IO throttles apply to it. Null when there is none (tmpfs). */
   private blockDevice: BlockDevice | null = null;
@@ -64,17 +53,15 @@ export class DockerDriver implements ComputeDriver {
   private diskQuota: DiskQuota | null = null;
   dataRoot: string | null = null;
 
-  private readonly images: DockerImages;
-  constructor(private readonly options: DockerDriverOptions) {
-    this.images = new DockerImages(options.docker, options.net.failpoints);
+  private volumes: ContainerVolumes | null = null;
+  constructor(options: DockerDriverOptions) {
+    super(options);
+    this.capabilities = ['live-resize', 'cold-migrate', ...(options.volumes ? (['volumes'] as const) : [])];
   }
 
-  private get docker() {
-    return this.options.docker;
-  }
-
-  private get net() {
-    return this.options.net;
+  private volumeFile(a: VolumeAttachment): string {
+    if (!this.options.volumes) throw new Error('this host holds no volumes');
+    return this.options.volumes.fileOf(a);
   }
 
   /** What setting and reading a container's limits needs of this host (known once init has run). */
@@ -95,6 +82,10 @@ export class DockerDriver implements ComputeDriver {
     this.blockDevice = await blockDeviceOf(info.DockerRootDir).catch(() => null);
     this.diskQuota = diskQuotaOf(info.Driver, info.DockerRootDir, this.net.run);
     this.dataRoot = info.DockerRootDir;
+    if (this.options.volumes) {
+      this.volumes = new ContainerVolumes(this.options.volumes.mountRoot, this.net.run);
+      await this.volumes.init();
+    }
   }
 
   /** What an instance's limits depend on, besides the instance. */
@@ -104,7 +95,7 @@ export class DockerDriver implements ComputeDriver {
 
   async spawn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     const existing = await this.inspect(spec.id);
-    if (existing && (await this.isWhole(spec, existing))) {
+    if (existing && (await runsWhole(this.net, spec, existing))) {
       return runSteps(onStep, async (step) => {
         await step('limits');
         // A port already plugged (an agent restarted, a command repeated) gets its admission flows again: an
@@ -128,6 +119,7 @@ export class DockerDriver implements ComputeDriver {
           stopTimeoutSec: this.options.stopTimeoutSec,
           lxcfs,
           storageOpt: this.diskQuota?.storageOpt(spec.diskGb) ?? null,
+          volumeMount: (await this.volumes?.mountFor(spec.id)) ?? null,
         }),
       );
       reverter.add(`remove container ${container.id}`, () => this.remove(spec));
@@ -138,7 +130,7 @@ export class DockerDriver implements ComputeDriver {
       await step('network');
       const info = await this.plug(spec, reverter);
       await step('limits');
-      return applyContainerLimits(this.limitsContext, spec, info);
+      return this.limitsAndVolumes(spec, info, step);
     });
   }
 
@@ -161,7 +153,7 @@ export class DockerDriver implements ComputeDriver {
   async powerOn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     const existing = await this.inspect(spec.id);
     if (!existing) throw new DriverError('start', `instance ${spec.id} does not exist on this host`);
-    if (await this.isWhole(spec, existing)) {
+    if (await runsWhole(this.net, spec, existing)) {
       return runSteps(onStep, async (step) => {
         await step('limits');
         // A port already plugged (an agent restarted, a command repeated) gets its admission flows again: an
@@ -184,8 +176,18 @@ export class DockerDriver implements ComputeDriver {
       await step('network');
       const info = await this.plug(spec, reverter);
       await step('limits');
-      return applyContainerLimits(this.limitsContext, spec, info);
+      return this.limitsAndVolumes(spec, info, step);
     });
+  }
+
+  /** Applies the limits and mounts the volumes again (a start lets them go), each read back. */
+  private async limitsAndVolumes(spec: InstanceSpec, info: Docker.ContainerInspectInfo, step: StepListener) {
+    const applied = await applyContainerLimits(this.limitsContext, spec, info);
+    if (spec.volumes?.length && this.volumes) {
+      await step('volumes');
+      for (const a of spec.volumes) await this.volumes.attach(spec, a, this.volumeFile(a), info.State.Pid);
+    }
+    return applied;
   }
 
   async reboot(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
@@ -228,50 +230,8 @@ export class DockerDriver implements ComputeDriver {
     if (portId) await unplugContainerPort(this.net, portId);
   }
 
-  async powerState(instanceId: string): Promise<PowerState> {
-    const info = await this.inspect(instanceId);
-    return info ? powerStateOf(info.State) : 'NOSTATE';
-  }
-
-  async listInstances(): Promise<Array<{ instanceId: string; powerState: PowerState }>> {
-    const containers = await this.docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL_HOST}=${this.options.hostName}`] },
-    });
-    return containers.flatMap((c) => {
-      const instanceId = c.Labels[LABEL_INSTANCE];
-      return instanceId ? [{ instanceId, powerState: powerStateOfListed(c.State) }] : [];
-    });
-  }
-
-  usage(instanceId: string): Promise<InstanceUsage | null> {
-    return containerUsage(this.net, this.inspect(instanceId));
-  }
-
-  consoleTail(spec: InstanceSpec, lines: number): Promise<string[]> {
-    return containerLog(this.docker, spec.id, lines);
-  }
-
-  openTerminal(spec: InstanceSpec, size: TerminalSize, listener: TerminalListener): Promise<Terminal> {
-    return openShell(this.docker, spec.id, size, listener);
-  }
-
   confinement(): Promise<string[]> {
     return dockerConfinement(this.docker, this.diskQuota !== null);
-  }
-
-  async readInterface(spec: InstanceSpec): Promise<{ mac: string; addresses: string[] } | null> {
-    const info = await this.inspect(spec.id);
-    if (!info?.State.Running) return null;
-    return readInstanceInterface(this.net, info.State.Pid, INSTANCE_IFNAME);
-  }
-
-  async cacheImage(ref: string, onProgress: (detail: string) => Promise<void>): Promise<void> {
-    await this.images.pull(ref, onProgress);
-  }
-
-  cachedImages(): Promise<string[]> {
-    return this.images.tags();
   }
 
   /** Plugs the running container's port; returns the container as it then runs. */
@@ -304,26 +264,27 @@ export class DockerDriver implements ComputeDriver {
   }
 
   async applyFirewall(spec: InstanceSpec): Promise<boolean> {
-    if (!(await listPorts(this.net)).includes(hostVethName(spec.port.id))) return false;
+    if (!(await portPlugged(this.net, spec))) return false;
     await applyPortSecurity(this.net, containerPortSecurity(spec.port));
     return true;
   }
 
   async runsAsSpecified(spec: InstanceSpec): Promise<boolean> {
     const info = await this.inspect(spec.id);
-    return info !== null && (await this.isWhole(spec, info));
+    return info !== null && (await runsWhole(this.net, spec, info));
   }
 
-  /**
-   * Running, and plugged all the way: the veth is an OVS port and eth0 inside has the port's MAC
-   * and address. A plug cut short (a veth outside OVS, an eth0 without its address) is not whole.
-   */
-  private async isWhole(spec: InstanceSpec, info: Docker.ContainerInspectInfo): Promise<boolean> {
-    if (!info.State.Running) return false;
-    const hostEnd = hostVethName(spec.port.id);
-    if (!(await listPorts(this.net)).includes(hostEnd)) return false;
-    const seen = await readInstanceInterface(this.net, info.State.Pid, INSTANCE_IFNAME).catch(() => null);
-    return seen?.mac === spec.port.mac.toLowerCase() && seen.addresses.some((a) => a.split('/')[0] === spec.port.ip);
+  attachVolume(spec: InstanceSpec, attachment: VolumeAttachment, file: string): Promise<void> {
+    return this.withVolumes((v) => v.attachTo(spec, attachment, file, this.inspect(spec.id)));
+  }
+
+  detachVolume(spec: InstanceSpec, attachment: VolumeAttachment, file: string): Promise<void> {
+    return this.withVolumes((v) => v.detachFrom(spec, attachment, file, this.inspect(spec.id)));
+  }
+
+  private withVolumes(work: (volumes: ContainerVolumes) => Promise<void>): Promise<void> {
+    if (!this.volumes) return Promise.reject(new DriverError('attach', 'this host attaches no volumes to containers'));
+    return work(this.volumes);
   }
 
   /**
@@ -373,6 +334,7 @@ export class DockerDriver implements ComputeDriver {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    await this.volumes?.releaseAll(spec.id);
     await this.diskQuota?.hold();
     await this.options.net.failpoints.check('docker.unplug');
     await unplugContainerPort(this.net, spec.port.id);
@@ -385,14 +347,5 @@ export class DockerDriver implements ComputeDriver {
       if (!isNotFound(error) && !isNotModified(error)) throw error;
     }
     await unplugContainerPort(this.net, spec.port.id);
-  }
-
-  private async inspect(instanceId: string): Promise<Docker.ContainerInspectInfo | null> {
-    try {
-      return await this.docker.getContainer(containerName(instanceId)).inspect();
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
-    }
   }
 }

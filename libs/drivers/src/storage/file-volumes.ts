@@ -96,6 +96,10 @@ export class FileVolumes implements VolumeBackend {
     }
   }
 
+  source(volumeId: string): { file: string } {
+    return { file: this.path(volumeId) };
+  }
+
   async list(): Promise<string[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     return names.filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length));

@@ -37,4 +37,7 @@ export interface VolumeBackend {
 
   /** The volumes this pool holds, by id. */
   list(): Promise<string[]>;
+
+  /** Where a hypervisor finds the volume's data on this host (a file here; a block device for LVM or RBD). */
+  source(volumeId: string): { file: string };
 }
