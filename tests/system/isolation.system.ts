@@ -249,7 +249,7 @@ describe('isolation: root in a container is not root on the host, and no forged 
       });
     }
     // Its driver's capabilities, as the agent reported them, which the API holds requests to.
-    expect(host.capabilities.container).toEqual(['live-resize', 'cold-migrate']);
+    expect(host.capabilities.container).toEqual(['live-resize', 'cold-migrate', 'volumes']);
     const kernelPidMax = Number((await readFile('/proc/sys/kernel/pid_max', 'utf8')).trim());
     expect(host.pidMax).toBe(kernelPidMax);
     expect(kernelPidMax).toBeGreaterThanOrEqual(4_194_304);
