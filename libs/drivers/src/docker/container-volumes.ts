@@ -3,7 +3,7 @@ import type { InstanceSpec, VolumeAttachment } from '@berth/contracts';
 import { CommandError, type CommandRunner } from '@berth/platform';
 import type Docker from 'dockerode';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** Where, inside every container, its volumes appear first (propagated from the host), before each is bound to its path. */
 export const VOLUMES_IN_CONTAINER = '/run/berth/volumes';
@@ -58,6 +58,8 @@ export class ContainerVolumes {
 
   /** Makes the root a shared mount of its own, so that what is mounted under it appears in the containers. */
   async init(): Promise<void> {
+    // Its parents as any directory (mkdir's mode would reach them too), the root itself the host's root's alone.
+    await mkdir(dirname(this.root), { recursive: true });
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     const mounts = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
     if (!mounts.some((m) => m.mountPoint === this.root)) await this.run(['mount', '--bind', this.root, this.root]);

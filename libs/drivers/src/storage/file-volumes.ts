@@ -1,7 +1,7 @@
 import type { VolumeSpec } from '@berth/contracts';
 import type { CommandRunner } from '@berth/platform';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { VolumeBackend } from './volume-backend';
 
 const GIB = 1024 ** 3;
@@ -20,8 +20,13 @@ export class FileVolumes implements VolumeBackend {
     private readonly run: CommandRunner,
   ) {}
 
+  /**
+   * Makes the pool: its parents as any directory (a VM's files may sit beside it, and QEMU must reach them), the
+   * pool itself only the host's root's to read (0711: a hypervisor may open a file in it by name).
+   */
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await mkdir(dirname(this.dir), { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o711 });
   }
 
   /** The volume's file; ids are uuids, checked again here since the name becomes a path. */
