@@ -235,7 +235,7 @@ describe('volumes on a real host (file pool)', () => {
       expect((await stack.remove(e.id)).status).toBe('succeeded');
     });
 
-    it('refuses a mount point it must not use, another host’s volume state, and a VM field, changing nothing', async () => {
+    it('refuses a mount point it must not use, a missing path or volume, and a VM’s serial, changing nothing', async () => {
       const c = await stack.createInstance({ name: 'vol-c', network: 'lan' });
       const { res } = await create({ name: 'guarded', sizeGb: 1, localTo: c.id });
       const volume = res.body.id;

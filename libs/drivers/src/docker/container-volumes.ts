@@ -4,6 +4,7 @@ import { CommandError, type CommandRunner } from '@berth/platform';
 import type Docker from 'dockerode';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { loopDevicesOf } from '../storage/loop-devices';
 
 /** Where, inside every container, its volumes appear first (propagated from the host), before each is bound to its path. */
 export const VOLUMES_IN_CONTAINER = '/run/berth/volumes';
@@ -136,7 +137,7 @@ export class ContainerVolumes {
 
   /** Detaches one volume: unbound inside the container (if it runs), unmounted on the host, its loop device gone. */
   async detach(spec: InstanceSpec, a: VolumeAttachment, file: string, pid: number | null): Promise<void> {
-    const loops = await this.loopsOf(file);
+    const loops = await loopDevicesOf(this.run, file);
     if (pid !== null && a.path && (await this.mounted(a.path, pid))) {
       await this.run([PYTHON, '-c', NS_MOUNT, 'unbind', String(pid), a.path]);
     }
@@ -165,16 +166,8 @@ export class ContainerVolumes {
   }
 
   private async loopOf(file: string): Promise<string> {
-    const [loop] = await this.loopsOf(file);
+    const [loop] = await loopDevicesOf(this.run, file);
     return loop ?? (await this.run(['losetup', '--find', '--show', file])).trim();
-  }
-
-  private async loopsOf(file: string): Promise<string[]> {
-    const out = await this.run(['losetup', '--list', '--noheadings', '--output', 'NAME', '--associated', file]);
-    return out
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
   }
 
   private async mountsOf(pid: number | null) {

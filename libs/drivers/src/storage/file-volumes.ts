@@ -2,6 +2,7 @@ import type { VolumeSpec } from '@berth/contracts';
 import type { CommandRunner } from '@berth/platform';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { loopDevicesOf } from './loop-devices';
 import type { VolumeBackend } from './volume-backend';
 
 const GIB = 1024 ** 3;
@@ -110,25 +111,8 @@ export class FileVolumes implements VolumeBackend {
     return names.filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length));
   }
 
-  /** The loop devices that hold the volume's file ("/dev/loop3"), none when it is attached nowhere. */
-  async loopDevices(volumeId: string): Promise<string[]> {
-    const out = await this.run([
-      'losetup',
-      '--list',
-      '--noheadings',
-      '--output',
-      'NAME',
-      '--associated',
-      this.path(volumeId),
-    ]);
-    return out
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
-  }
-
   private async refuseAttached(volumeId: string): Promise<void> {
-    const loops = await this.loopDevices(volumeId);
+    const loops = await loopDevicesOf(this.run, this.path(volumeId));
     if (loops.length > 0) throw new Error(`volume ${volumeId} is attached (${loops.join(', ')})`);
   }
 }
