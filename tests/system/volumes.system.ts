@@ -3,9 +3,10 @@ import { runCommand } from '@berth/platform';
 import { randomInt } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { containerPid } from './support/probes';
+import { containerPid, guestExec, readyBoot } from './support/probes';
 import { TestStack } from './support/stack';
 import { testEnv } from './support/test-env';
+import { vmHost } from './support/vm-host';
 
 // Volumes on the real host: the agent's file pool, each volume a raw file with an ext4 filesystem whose UUID is the
 // volume's id, grown with its data kept, and gone at delete. Read back from the files themselves, not from Berth.
@@ -13,6 +14,8 @@ import { testEnv } from './support/test-env';
 const GIB = 1024 ** 3;
 const DOCKER = '/usr/bin/docker';
 const net = `10.${randomInt(100, 200)}.${randomInt(0, 255)}`;
+const vms = vmHost('volumes');
+const env = testEnv();
 
 /** Runs a command in the instance's container, as its (remapped) root. */
 const exec = (instanceId: string, script: string) =>
@@ -40,14 +43,32 @@ describe('volumes on a real host (file pool)', () => {
     return { res, op: await stack.operation(res.body.operationId) };
   };
 
+  const act = async (instanceId: string, body: Record<string, unknown>) => {
+    const res = await stack.call('POST', `/v1/instances/${instanceId}/actions`, body);
+    expect({ status: res.status, body: res.status === 202 ? 'ok' : res.body }).toEqual({ status: 202, body: 'ok' });
+    const op = await stack.operation(res.body.operationId, 120_000);
+    // How it ended, with its error when it failed.
+    return { status: op.status, fault: op.status === 'succeeded' ? null : op.fault };
+  };
+
   beforeAll(async () => {
-    stack = await TestStack.start();
+    stack = await TestStack.start({ env: vms.env });
     // Room in the quota for a volume larger than the host: the host, not the quota, is to refuse it.
     const [admin] = (await stack.call('GET', '/v1/projects')).body.items;
     expect((await stack.call('PUT', `/v1/projects/${admin.id}/quotas`, { volumeGb: -1 })).status).toBe(200);
     for (const [path, body] of [
       ['/v1/flavors', { name: 'm1.tiny', vcpus: 1, ramMb: 128, diskGb: 1 }],
-      ['/v1/images', { name: 'busybox', kind: 'container', ref: testEnv().image }],
+      ['/v1/images', { name: 'busybox', kind: 'container', ref: env.image }],
+      [
+        '/v1/images',
+        {
+          name: 'test-vm',
+          kind: 'vm',
+          ref: join(env.vmImageDir, 'disk.qcow2'),
+          kernelRef: join(env.vmImageDir, 'vmlinuz'),
+          initrdRef: join(env.vmImageDir, 'initrd.img'),
+        },
+      ],
       ['/v1/networks', { name: 'lan', vlan: 3900, cidr: `${net}.0/24`, gateway: `${net}.1` }],
     ] as const) {
       expect((await stack.call('POST', path, body)).status).toBe(201);
@@ -55,6 +76,7 @@ describe('volumes on a real host (file pool)', () => {
   });
   afterAll(async () => {
     await stack?.stop();
+    await vms.remove();
   });
 
   it('makes a volume on its host: a raw file of its size with ext4 named by its id, its root the containers’', async () => {
@@ -151,18 +173,15 @@ describe('volumes on a real host (file pool)', () => {
   });
 
   describe('attached to containers', () => {
-    const act = async (instanceId: string, body: Record<string, unknown>) => {
-      const res = await stack.call('POST', `/v1/instances/${instanceId}/actions`, body);
-      expect({ status: res.status, body: res.status === 202 ? 'ok' : res.body }).toEqual({ status: 202, body: 'ok' });
-      return stack.operation(res.body.operationId);
-    };
-
     it('carries a file from one container to another, across a stop and start, and outlives its instance', async () => {
       const a = await stack.createInstance({ name: 'vol-a', network: 'lan' });
       const b = await stack.createInstance({ name: 'vol-b', network: 'lan' });
       const { res } = await create({ name: 'shared', sizeGb: 1, localTo: a.id });
       const volume = res.body.id;
-      expect((await act(a.id, { action: 'attach', volume, path: '/data' })).status).toBe('succeeded');
+      expect(await act(a.id, { action: 'attach', volume, path: '/data' })).toEqual({
+        status: 'succeeded',
+        fault: null,
+      });
       expect((await stack.call('GET', `/v1/volumes/${volume}`)).body.status).toBe('in-use');
       // Written by the container's own root, through the mount the host made inside its namespaces.
       await exec(a.id, 'head -c 4194304 /dev/urandom > /data/blob && sync');
@@ -173,16 +192,22 @@ describe('volumes on a real host (file pool)', () => {
       await stack.act(a.id, 'start');
       expect((await exec(a.id, 'sha256sum /data/blob')).split(' ')[0]).toBe(sum);
 
-      expect((await act(a.id, { action: 'detach', volume })).status).toBe('succeeded');
+      expect(await act(a.id, { action: 'detach', volume })).toEqual({ status: 'succeeded', fault: null });
       expect((await exec(a.id, 'ls /data 2>/dev/null | wc -l')).trim()).toBe('0');
-      expect((await act(b.id, { action: 'attach', volume, path: '/srv/shared' })).status).toBe('succeeded');
+      expect(await act(b.id, { action: 'attach', volume, path: '/srv/shared' })).toEqual({
+        status: 'succeeded',
+        fault: null,
+      });
       expect((await exec(b.id, 'sha256sum /srv/shared/blob')).split(' ')[0]).toBe(sum);
 
       // Deleting the instance lets the volume go with its data.
       expect((await stack.remove(b.id)).status).toBe('succeeded');
       expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'available' });
       expect(await runCommand(['losetup', '--list', '--noheadings', '--associated', file(volume)])).toBe('');
-      expect((await act(a.id, { action: 'attach', volume, path: '/data' })).status).toBe('succeeded');
+      expect(await act(a.id, { action: 'attach', volume, path: '/data' })).toEqual({
+        status: 'succeeded',
+        fault: null,
+      });
       expect((await exec(a.id, 'sha256sum /data/blob')).split(' ')[0]).toBe(sum);
       expect((await stack.remove(a.id)).status).toBe('succeeded');
     });
@@ -192,7 +217,10 @@ describe('volumes on a real host (file pool)', () => {
       expect(type.status).toBe(201);
       const d = await stack.createInstance({ name: 'vol-d', network: 'lan' });
       const { res } = await create({ name: 'slow-data', sizeGb: 1, type: 'slow', localTo: d.id });
-      expect((await act(d.id, { action: 'attach', volume: res.body.id, path: '/data' })).status).toBe('succeeded');
+      expect(await act(d.id, { action: 'attach', volume: res.body.id, path: '/data' })).toEqual({
+        status: 'succeeded',
+        fault: null,
+      });
       const [loop] = (
         await runCommand(['losetup', '--list', '--noheadings', '-O', 'NAME', '--associated', file(res.body.id)])
       )
@@ -222,9 +250,10 @@ describe('volumes on a real host (file pool)', () => {
       // The container's root points a path at a directory the host also has: the bind must land in the container.
       await exec(e.id, 'mkdir -p /var/spool && ln -s /var/spool /tenant-link');
       const hostMountsBefore = await readFile('/proc/self/mountinfo', 'utf8');
-      expect((await act(e.id, { action: 'attach', volume: res.body.id, path: '/tenant-link' })).status).toBe(
-        'succeeded',
-      );
+      expect(await act(e.id, { action: 'attach', volume: res.body.id, path: '/tenant-link' })).toEqual({
+        status: 'succeeded',
+        fault: null,
+      });
       expect(await exec(e.id, 'ls /var/spool')).toContain('lost+found');
       // On the host, the volume is mounted once, under the stack's mount root, and nowhere else.
       const added = (await readFile('/proc/self/mountinfo', 'utf8'))
@@ -255,6 +284,109 @@ describe('volumes on a real host (file pool)', () => {
       }
       expect((await stack.call('GET', `/v1/volumes/${volume}`)).body.status).toBe('available');
       expect((await stack.remove(c.id)).status).toBe('succeeded');
+    });
+  });
+
+  describe('attached to VMs', () => {
+    const consoleSocket = (id: string) => join(vms.dir, id, 'console.sock');
+    const guestReady = (id: string, after = 0) =>
+      stack.until(
+        'the guest to be ready',
+        async () => readyBoot(await readFile(join(vms.dir, id, 'console.log'), 'utf8').catch(() => ''), after),
+        120_000,
+      );
+    const guest = async (id: string, command: string) => {
+      const { code, output } = await guestExec(consoleSocket(id), command, 60_000);
+      expect({ command, code, output }).toMatchObject({ command, code: 0 });
+      return output.trim();
+    };
+    /** The guest's disk whose serial is this one (the guest names disks in its own order). */
+    const diskBySerial = (id: string, serial: string) =>
+      guest(id, `for d in /sys/block/vd*; do [ "$(cat $d/serial)" = ${serial} ] && echo \${d##*/}; done; true`);
+    /** The volume's <disk> in the domain's running XML or its definition, as virsh prints it ('' when it has none). */
+    const diskXml = async (id: string, volumeId: string, inactive = false) => {
+      const xml = await runCommand([
+        'virsh',
+        '-c',
+        'qemu:///system',
+        'dumpxml',
+        `berth-${id}`,
+        ...(inactive ? ['--inactive'] : []),
+      ]);
+      return xml.split('</disk>').find((d) => d.includes(file(volumeId))) ?? '';
+    };
+
+    it("plugs a volume into a running VM as a disk with its serial and type's IOPS, kept across stop and start, then into a container", async () => {
+      expect((await stack.call('POST', '/v1/volume-types', { name: 'vm-io', writeIops: 25 })).status).toBe(201);
+      const vm = await stack.createInstance({ name: 'vol-vm', kind: 'vm', image: 'test-vm', network: 'lan' });
+      await guestReady(vm.id);
+      const { res } = await create({ name: 'vm-data', sizeGb: 1, type: 'vm-io', localTo: vm.id });
+      const volume = res.body.id;
+      const serial = volume.replace(/-/g, '').slice(0, 20);
+      expect(await act(vm.id, { action: 'attach', volume })).toEqual({ status: 'succeeded', fault: null });
+      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'in-use' });
+      for (const inactive of [false, true]) {
+        const disk = await diskXml(vm.id, volume, inactive);
+        expect(disk).toContain(`<serial>${serial}</serial>`);
+        expect(disk).toMatch(/<write_iops_sec>25<\/write_iops_sec>/);
+      }
+      // The guest finds a hot-plugged disk on its own time.
+      const dev = await stack.until(
+        'the guest to see the disk',
+        async () => (await diskBySerial(vm.id, serial)) || null,
+      );
+      expect(dev).toMatch(/^vd[c-z]$/);
+      // The guest's own kernel writes through the throttle: 75 direct writes at 25 IOPS take about 3 s.
+      await guest(vm.id, `mkdir -p /mnt/v && mount -t ext4 /dev/${dev} /mnt/v`);
+      const times = await guest(
+        vm.id,
+        'read a _ < /proc/uptime; dd if=/dev/zero of=/mnt/v/dd.out bs=4k count=75 oflag=direct 2>/dev/null; ' +
+          'read b _ < /proc/uptime; echo "$a $b"',
+      );
+      const [start, end] = times.split('\n').pop()!.split(' ').map(Number);
+      const opsPerSec = 75 / Math.max(0.01, (end ?? 0) - (start ?? 0));
+      expect({ opsPerSec, low: opsPerSec >= 18.75, high: opsPerSec <= 31.25 }).toMatchObject({ low: true, high: true });
+      await guest(vm.id, 'head -c 1048576 /dev/urandom > /mnt/v/blob && sync');
+      const sum = (await guest(vm.id, 'sha256sum /mnt/v/blob')).split('\n').pop()!.split(' ')[0];
+      expect(sum).toMatch(/^[0-9a-f]{64}$/);
+      await guest(vm.id, 'umount /mnt/v');
+
+      // Stopped and started, the domain comes back with the disk its definition holds.
+      await stack.act(vm.id, 'stop');
+      const booted = (await readFile(join(vms.dir, vm.id, 'console.log'), 'utf8')).length;
+      await stack.act(vm.id, 'start');
+      await guestReady(vm.id, booted);
+      expect(await diskBySerial(vm.id, serial)).toMatch(/^vd[c-z]$/);
+
+      // Unplugged live: gone from the guest, the running domain and its definition; then a container reads the file.
+      expect(await act(vm.id, { action: 'detach', volume })).toEqual({ status: 'succeeded', fault: null });
+      expect(await diskBySerial(vm.id, serial)).toBe('');
+      expect(await diskXml(vm.id, volume)).toBe('');
+      expect(await diskXml(vm.id, volume, true)).toBe('');
+      const c = await stack.createInstance({ name: 'vol-after-vm', network: 'lan' });
+      expect(await act(c.id, { action: 'attach', volume, path: '/data' })).toEqual({
+        status: 'succeeded',
+        fault: null,
+      });
+      expect((await exec(c.id, 'sha256sum /data/blob')).split(' ')[0]).toBe(sum);
+      expect((await stack.remove(c.id)).status).toBe('succeeded');
+      expect((await stack.remove(vm.id)).status).toBe('succeeded');
+      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'available' });
+    });
+
+    it('refuses a path for a VM, naming the field, and leaves the volume available', async () => {
+      const vm = await stack.createInstance({ name: 'vol-vm-2', kind: 'vm', image: 'test-vm', network: 'lan' });
+      const { res } = await create({ name: 'vm-guarded', sizeGb: 1, localTo: vm.id });
+      const refused = await stack.call('POST', `/v1/instances/${vm.id}/actions`, {
+        action: 'attach',
+        volume: res.body.id,
+        path: '/data',
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.details.map((d: any) => d.field)).toEqual(['path']);
+      expect((await stack.call('GET', `/v1/volumes/${res.body.id}`)).body.status).toBe('available');
+      expect(await diskXml(vm.id, res.body.id, true)).toBe('');
+      expect((await stack.remove(vm.id)).status).toBe('succeeded');
     });
   });
 });

@@ -79,7 +79,7 @@ const drivers = new DriverRegistry<DriverDeps>()
   )
   .register(
     'libvirt',
-    ({ env, net, cpuSets, virtType }) =>
+    ({ env, net, cpuSets, virtType, pool }) =>
       new LibvirtDriver({
         net,
         hostName: env.BERTH_HOST_NAME,
@@ -91,6 +91,7 @@ const drivers = new DriverRegistry<DriverDeps>()
         sharedCpus: formatCpuList(cpuSets.shared),
         maxVcpus: env.BERTH_VM_MAX_VCPUS || Math.max(1, cpuSets.shared.length),
         migrationKeyPath: env.BERTH_MIGRATION_KEY,
+        ...(pool ? { volumes: { fileOf: (a) => pool.source(a.volume.id).file } } : {}),
       }),
   )
   .register('fake', ({ failpoints }) => new FakeDriver('container', failpoints));

@@ -4,6 +4,7 @@ import { formatCpuList } from '@berth/domain';
 import { Builder } from 'xml2js';
 import { CPU_PERIOD_US } from '../limits';
 import type { VirtType } from './virt-type';
+import { iotuneOf, volumeDiskElement, type VolumeDisk } from './volume-disk';
 
 /** The XML namespace of Berth's own metadata inside a domain. */
 export const BERTH_XMLNS = 'https://berth.dev/xmlns/instance/1';
@@ -38,6 +39,8 @@ export interface DomainSpec {
   boot: { kernel: string; initrd: string | null; cmdline: string } | null;
   port: PortSpec;
   bridge: string;
+  /** The volumes attached to the instance, as disks after the config drive. */
+  volumes?: VolumeDisk[];
   /** Everything the serial console prints, kept across boots. */
   consoleLog: string;
   /** The serial console's socket on the host (root only): an operator's way into the guest, as virsh console. */
@@ -111,24 +114,16 @@ function cputuneOf(limits: InstanceLimits) {
   };
 }
 
-/** QEMU's block throttles of the data disk: only those set. */
-function iotuneOf(limits: InstanceLimits): Record<string, string> {
-  return Object.fromEntries(
-    (
-      [
-        ['read_bytes_sec', limits.diskReadBps],
-        ['write_bytes_sec', limits.diskWriteBps],
-        ['read_iops_sec', limits.diskReadIops],
-        ['write_iops_sec', limits.diskWriteIops],
-      ] as const
-    ).flatMap(([k, v]) => (v === null ? [] : [[k, String(v)]])),
-  );
-}
-
 /** The data disk, the config drive, the port's tap on the OVS bridge, and the serial console. */
 function devicesOf(spec: DomainSpec) {
   const { port } = spec;
-  const iotune = iotuneOf(spec.limits);
+  const { limits: l } = spec;
+  const iotune = iotuneOf({
+    readBps: l.diskReadBps,
+    writeBps: l.diskWriteBps,
+    readIops: l.diskReadIops,
+    writeIops: l.diskWriteIops,
+  });
   const offloadsOff = { csum: 'off', tso4: 'off', tso6: 'off', ecn: 'off', ufo: 'off' };
   return {
     disk: [
@@ -146,6 +141,7 @@ function devicesOf(spec: DomainSpec) {
         target: { $: { dev: 'vdb', bus: 'virtio' } },
         readonly: '',
       },
+      ...(spec.volumes ?? []).map(volumeDiskElement),
     ],
     interface: {
       $: { type: 'bridge' },
@@ -184,6 +180,7 @@ export function instanceDomainXml(
   o: { hostName: string; virtType: VirtType; maxVcpus: number; sharedCpus: string; bridge: string },
   image: { kernel: string | null; initrd: string | null },
   dir: string,
+  volumes: VolumeDisk[] = [],
 ): string {
   return domainXml({
     instanceId: spec.id,
@@ -202,5 +199,6 @@ export function instanceDomainXml(
     bridge: o.bridge,
     consoleLog: join(dir, 'console.log'),
     consoleSocket: join(dir, 'console.sock'),
+    volumes,
   });
 }

@@ -1,7 +1,8 @@
-import type { PowerState } from '@berth/contracts';
+import type { InstanceSpec, PowerState } from '@berth/contracts';
+import { listPorts, type HostNet } from '@berth/network';
 import type * as LibvirtModule from '@unraid/libvirt';
 import { parseStringPromise } from 'xml2js';
-import { domainName, BERTH_XMLNS } from './domain-xml';
+import { domainName, BERTH_XMLNS, tapName } from './domain-xml';
 
 type Hypervisor = LibvirtModule.Hypervisor;
 type Domain = LibvirtModule.Domain;
@@ -85,4 +86,22 @@ export async function hostDomains(
     found.push({ instanceId: meta.id, powerState: await stateOf(domain) });
   }
   return found;
+}
+
+/** Whether the instance's tap is on the bridge (libvirt plugs it as QEMU starts, and unplugs it as QEMU ends). */
+export async function tapPlugged(net: HostNet, spec: InstanceSpec): Promise<boolean> {
+  return (await listPorts(net)).includes(tapName(spec.port.id));
+}
+
+/** How long a started domain's tap may take to appear on the bridge. */
+const TAP_WAIT_MS = 30_000;
+
+/** Waits for the tap libvirt adds as QEMU starts; on a loaded host that takes seconds, so the wait is by the clock. */
+export async function waitForTap(net: HostNet, spec: InstanceSpec): Promise<void> {
+  const tap = tapName(spec.port.id);
+  const end = Date.now() + TAP_WAIT_MS;
+  while (!(await listPorts(net)).includes(tap)) {
+    if (Date.now() > end) throw new Error(`the VM's tap ${tap} never joined ${net.bridge} in ${TAP_WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -8,6 +8,7 @@ import type {
   SshPeer,
   DriverCapability,
   TerminalSize,
+  VolumeAttachment,
 } from '@berth/contracts';
 import { formatCpuList } from '@berth/domain';
 import {
@@ -19,7 +20,6 @@ import {
   removePortSecurity,
   probeDatapath,
   deletePort,
-  listPorts,
   type DatapathType,
   type HostNet,
 } from '@berth/network';
@@ -42,7 +42,8 @@ import type { LibvirtDriverOptions } from './libvirt-options';
 export type { LibvirtDriverOptions } from './libvirt-options';
 import { receiveDisk } from './disk-transfer';
 import { libvirtConfinement } from './confinement';
-import { anyDomain, domainMetadata, hostDomains, stateOf, stopDomain } from './domains';
+import { anyDomain, domainMetadata, hostDomains, stateOf, stopDomain, tapPlugged, waitForTap } from './domains';
+import { DomainVolumes, volumeDisksOf } from './domain-volumes';
 import { applyDomainLimits, changeDomainLimits, readDomainLimits, type DomainLimitsContext } from './domain-limits';
 
 type Libvirt = typeof LibvirtModule;
@@ -51,8 +52,6 @@ type Domain = LibvirtModule.Domain;
 
 /** Left in an instance's directory by a migration's fetch: spawn starts from the disk it brought, not a new one. */
 const RECEIVED = 'received';
-/** How long a started domain's tap may take to appear on the bridge. */
-const TAP_WAIT_MS = 30_000;
 
 /**
  * KVM/QEMU guests through libvirt: @unraid/libvirt for the connection and lifecycle, virsh (argv
@@ -62,14 +61,20 @@ const TAP_WAIT_MS = 30_000;
 export class LibvirtDriver implements ComputeDriver {
   readonly name = 'libvirt';
   readonly kind = 'vm' as const;
-  readonly capabilities: readonly DriverCapability[] = ['live-resize', 'cold-migrate'];
+  readonly capabilities: readonly DriverCapability[];
   private hypervisor: Hypervisor | null = null;
   private datapath: DatapathType = 'netdev';
   private readonly cache: ImageCache;
   private readonly serial = new SerialConsoles((id) => this.dir(id));
+  private readonly volumes: DomainVolumes;
 
   constructor(private readonly options: LibvirtDriverOptions) {
     this.cache = new ImageCache(options.imageCacheDir);
+    this.capabilities = ['live-resize', 'cold-migrate', ...(options.volumes ? (['volumes'] as const) : [])];
+    this.volumes = new DomainVolumes(this.run, options.uri, async (id) => {
+      const domain = await this.lookup(id);
+      return domain ? (await stateOf(domain)) === 'RUNNING' : null;
+    });
   }
 
   private get run(): CommandRunner {
@@ -97,7 +102,7 @@ export class LibvirtDriver implements ComputeDriver {
 
   async spawn(spec: InstanceSpec, onStep: StepListener): Promise<AppliedLimits | null> {
     const existing = await this.lookup(spec.id);
-    if (existing && (await stateOf(existing)) === 'RUNNING' && (await this.isPlugged(spec))) {
+    if (existing && (await stateOf(existing)) === 'RUNNING' && (await tapPlugged(this.net, spec))) {
       return runSteps(onStep, async (step) => {
         await step('limits');
         return applyDomainLimits(this.limitsContext, spec, () => this.lookup(spec.id));
@@ -122,14 +127,15 @@ export class LibvirtDriver implements ComputeDriver {
       await buildSeedIso(this.run, join(dir, 'seed.iso'), nocloudFiles(spec.id, spec.name, spec.port, spec.publicKeys));
       await step('define');
       await this.net.failpoints.check('libvirt.define');
-      const xml = instanceDomainXml(spec, { ...this.options, bridge: this.net.bridge }, image, dir);
+      const volumes = volumeDisksOf(spec, this.options.volumes?.fileOf);
+      const xml = instanceDomainXml(spec, { ...this.options, bridge: this.net.bridge }, image, dir, volumes);
       await writeFile(join(dir, 'domain.xml'), xml);
       const domain = await this.hv.domainDefineXML(xml);
       await step('start');
       await this.net.failpoints.check('libvirt.start');
       await domain.create();
       await step('network');
-      await this.waitForTap(spec);
+      await waitForTap(this.net, spec);
       await step('limits');
       const applied = await applyDomainLimits(this.limitsContext, spec, () => this.lookup(spec.id));
       await rm(join(dir, RECEIVED), { force: true });
@@ -162,7 +168,7 @@ export class LibvirtDriver implements ComputeDriver {
         );
       }
       await step('network');
-      await this.waitForTap(spec);
+      await waitForTap(this.net, spec);
       await step('limits');
       return applyDomainLimits(this.limitsContext, spec, () => this.lookup(spec.id));
     });
@@ -301,6 +307,15 @@ export class LibvirtDriver implements ComputeDriver {
     await writeFile(join(this.dir(spec.id), RECEIVED), `${ref}\n`);
   }
 
+  /** A volume as a virtio disk with its serial and iotune, live while the domain runs and in its definition. */
+  attachVolume(spec: InstanceSpec, attachment: VolumeAttachment, file: string): Promise<void> {
+    return this.volumes.attach(spec, attachment, file);
+  }
+
+  detachVolume(spec: InstanceSpec, _attachment: VolumeAttachment, file: string): Promise<void> {
+    return this.volumes.detach(spec, file);
+  }
+
   /** A VM's snapshot is its own disk, removed with its directory: nothing else to forget. */
   forgetSnapshot(): Promise<void> {
     return Promise.resolve();
@@ -368,12 +383,8 @@ export class LibvirtDriver implements ComputeDriver {
     await deletePort(this.net, tap);
   }
 
-  private async isPlugged(spec: InstanceSpec): Promise<boolean> {
-    return (await listPorts(this.net)).includes(tapName(spec.port.id));
-  }
-
   async applyFirewall(spec: InstanceSpec): Promise<boolean> {
-    if (!(await this.isPlugged(spec))) return false;
+    if (!(await tapPlugged(this.net, spec))) return false;
     await applyPortSecurity(this.net, portSecurityOf(tapName(spec.port.id), spec.port));
     return true;
   }
@@ -381,19 +392,6 @@ export class LibvirtDriver implements ComputeDriver {
   /** Libvirt plugs the tap as it starts the domain: a running domain whose tap is on the bridge is whole. */
   async runsAsSpecified(spec: InstanceSpec): Promise<boolean> {
     const domain = await this.lookup(spec.id);
-    return domain !== null && (await stateOf(domain)) === 'RUNNING' && (await this.isPlugged(spec));
-  }
-
-  private async waitForTap(spec: InstanceSpec): Promise<void> {
-    // libvirt adds the tap as QEMU starts; on a loaded host that takes seconds, so the wait is by the clock.
-    const end = Date.now() + TAP_WAIT_MS;
-    while (!(await this.isPlugged(spec))) {
-      if (Date.now() > end) {
-        throw new Error(
-          `the VM's tap ${tapName(spec.port.id)} never joined ${this.net.bridge} in ${TAP_WAIT_MS / 1000} s`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return domain !== null && (await stateOf(domain)) === 'RUNNING' && (await tapPlugged(this.net, spec));
   }
 }

@@ -1,3 +1,4 @@
+import type { VolumeAttachment } from '@berth/contracts';
 import type { HostNet } from '@berth/network';
 import type { CommandRunner } from '@berth/platform';
 import type { VirtType } from './virt-type';
@@ -19,5 +20,7 @@ export interface LibvirtDriverOptions {
   maxVcpus: number;
   /** The cloud's SSH key for fetching a migrating VM's disk from its source host (installed at enrollment). */
   migrationKeyPath: string;
+  /** Each volume's file on this host; absent: this host attaches no volumes to VMs. */
+  volumes?: { fileOf: (a: VolumeAttachment) => string };
   run?: CommandRunner;
 }
