@@ -212,6 +212,24 @@ describe('volumes on a real host (file pool)', () => {
       expect((await stack.remove(a.id)).status).toBe('succeeded');
     });
 
+    it('builds a container with its volume mounted at its path, on the volume’s host, in use at once', async () => {
+      const { res } = await create({ name: 'built-with', sizeGb: 1 });
+      const volume = res.body.id;
+      const c = await stack.createInstance({
+        name: 'vol-built',
+        network: 'lan',
+        volumes: [{ volume, path: '/srv/db' }],
+      });
+      expect(c).toMatchObject({ status: 'ACTIVE', host: stack.hostName });
+      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({
+        status: 'in-use',
+        attachment: { instanceId: c.id, path: '/srv/db' },
+      });
+      expect(await exec(c.id, 'ls /srv/db')).toContain('lost+found');
+      expect((await stack.remove(c.id)).status).toBe('succeeded');
+      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'available' });
+    });
+
     it("holds a volume's writes to its type's 20 IOPS with O_DIRECT, read back from the container's cgroup", async () => {
       const type = await stack.call('POST', '/v1/volume-types', { name: 'slow', writeIops: 20 });
       expect(type.status).toBe(201);
@@ -370,6 +388,25 @@ describe('volumes on a real host (file pool)', () => {
       });
       expect((await exec(c.id, 'sha256sum /data/blob')).split(' ')[0]).toBe(sum);
       expect((await stack.remove(c.id)).status).toBe('succeeded');
+      expect((await stack.remove(vm.id)).status).toBe('succeeded');
+      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'available' });
+    });
+
+    it('builds a VM with its volume as a disk the guest finds by its serial', async () => {
+      const { res } = await create({ name: 'vm-built-with', sizeGb: 1 });
+      const volume = res.body.id;
+      const vm = await stack.createInstance({
+        name: 'vol-vm-built',
+        kind: 'vm',
+        image: 'test-vm',
+        network: 'lan',
+        volumes: [{ volume, serial: 'built-disk' }],
+      });
+      expect(vm).toMatchObject({ status: 'ACTIVE' });
+      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'in-use' });
+      expect(await diskXml(vm.id, volume, true)).toContain('<serial>built-disk</serial>');
+      await guestReady(vm.id);
+      expect(await diskBySerial(vm.id, 'built-disk')).toMatch(/^vd[c-z]$/);
       expect((await stack.remove(vm.id)).status).toBe('succeeded');
       expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'available' });
     });

@@ -23,6 +23,8 @@ export interface RequestSpec {
   imageRef: string;
   serverGroupId: string | null;
   reservationId: string | null;
+  /** An instance built with volumes lands on their host (they live on one host's storage). */
+  volumes?: { hostId: string; ids: string[] };
 }
 
 /**

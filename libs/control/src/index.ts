@@ -36,3 +36,4 @@ export * from './instances/console-sessions';
 export * from './volumes/volume-workflow';
 export * from './volumes/volume-hosts';
 export * from './volumes/attachments';
+export * from './volumes/build-volumes';

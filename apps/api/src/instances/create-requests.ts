@@ -19,6 +19,7 @@ import {
   resourcesOf,
   checkAddressPairs,
   checkMetadata,
+  checkVolumeRequests,
 } from '@berth/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -71,6 +72,13 @@ export class CreateRequests {
     if (!throttles.ok) throw BerthError.invalid(throttles.errors);
     const pairs = checkAddressPairs(dto.allowedAddressPairs ?? []);
     if (!pairs.ok) throw BerthError.invalid(pairs.errors);
+    const volumes = checkVolumeRequests(dto.volumes ?? [], dto.kind);
+    if (!volumes.ok) throw BerthError.invalid(volumes.errors);
+    if (count > 1 && volumes.value.length > 0) {
+      throw BerthError.invalid([
+        { field: 'volumes', rule: 'single', message: 'volumes can only be given for a single instance' },
+      ]);
+    }
     const metadata = checkMetadata(dto.metadata ?? {}, 'metadata');
     if (!metadata.ok) throw BerthError.invalid(metadata.errors);
     const keypair =
@@ -114,6 +122,7 @@ export class CreateRequests {
       keyName: keypair?.name ?? null,
       keyData: keypair?.publicKey ?? null,
       portSecurity: dto.portSecurity ?? true,
+      volumes: volumes.value,
     };
   }
 

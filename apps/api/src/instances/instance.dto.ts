@@ -12,6 +12,9 @@ import {
   MIGRATION_ACTIONS,
   POWER_ACTIONS,
   RESTART_POLICIES,
+  MAX_BUILD_VOLUMES,
+  VOLUME_SERIAL,
+  VOLUME_SERIAL_RULE,
   type RestartPolicy,
   type LimitAction,
   type MigrationAction,
@@ -73,6 +76,18 @@ const SecurityGroupRefs = () =>
     IsString({ each: true, message: 'securityGroups must be a list of group ids or names' }),
     Length(1, 64, { each: true, message: 'each of securityGroups must be 1 to 64 characters' }),
   );
+
+/** One volume an instance is built with (checked by checkVolumeRequests). */
+export class VolumeRequestView {
+  @ApiProperty({ format: 'uuid', description: 'The volume (its id)' })
+  volume!: string;
+
+  @ApiPropertyOptional({ example: '/data', description: 'A container: where it is mounted (absolute, plain)' })
+  path?: string;
+
+  @ApiPropertyOptional({ maxLength: 20, description: `A VM: the disk's serial (${VOLUME_SERIAL_RULE})` })
+  serial?: string;
+}
 
 export class CreateInstanceDto {
   @ApiProperty({ example: 'web-1', description: `Becomes the hostname: ${INSTANCE_NAME_RULE}` })
@@ -184,6 +199,18 @@ export class CreateInstanceDto {
 
   @SecurityGroupRefs()
   securityGroups?: string[];
+
+  @ApiPropertyOptional({
+    type: () => [VolumeRequestView],
+    maxItems: MAX_BUILD_VOLUMES,
+    description:
+      'Volumes of the project to build a single instance with: each available, all on one host, where the ' +
+      'instance then lands (no valid host names the volume otherwise). A container mounts each at its path, a VM ' +
+      'sees each as a disk with its serial',
+  })
+  @IsOptional()
+  @IsArray({ message: 'volumes must be a list of {volume, path?, serial?}' })
+  volumes?: unknown[];
 
   @ApiPropertyOptional({
     default: true,
@@ -303,7 +330,7 @@ export class InstanceActionDto {
     description: "attach to a VM: the disk's serial its guest reads (default: the volume's id, as much as fits)",
   })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,20}$/, { message: 'serial must be 1 to 20 letters, digits, - or _' })
+  @Matches(VOLUME_SERIAL, { message: `serial must be ${VOLUME_SERIAL_RULE}` })
   serial?: string;
 
   @SecurityGroupRefs()

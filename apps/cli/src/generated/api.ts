@@ -433,6 +433,13 @@ export const API: ApiOperations = {
         "of": "string"
       },
       {
+        "name": "volumes",
+        "type": "array",
+        "required": false,
+        "description": "Volumes of the project to build a single instance with: each available, all on one host, where the instance then lands (no valid host names the volume otherwise). A container mounts each at its path, a VM sees each as a disk with its serial",
+        "of": "object"
+      },
+      {
         "name": "portSecurity",
         "type": "boolean",
         "required": false,
@@ -1492,6 +1499,13 @@ export const API: ApiOperations = {
         "required": false,
         "description": "Security groups (ids or names, the project's) of the port: stateful allow lists. Default at create: the project's default group (egress anywhere, ingress from its members). [] allows nothing in or out",
         "of": "string"
+      },
+      {
+        "name": "volumes",
+        "type": "array",
+        "required": false,
+        "description": "Volumes of the project to build a single instance with: each available, all on one host, where the instance then lands (no valid host names the volume otherwise). A container mounts each at its path, a VM sees each as a disk with its serial",
+        "of": "object"
       },
       {
         "name": "portSecurity",

@@ -264,5 +264,6 @@ export function placementRequest(spec: RequestSpec, group: GroupState | null): P
     vlan: spec.vlan,
     imageRef: spec.imageRef,
     group,
+    volumeHost: spec.volumes ? { hostId: spec.volumes.hostId, volumes: spec.volumes.ids } : null,
   };
 }

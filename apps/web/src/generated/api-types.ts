@@ -195,6 +195,15 @@ export interface AddressPairView {
   mac: string;
 }
 
+export interface VolumeRequestView {
+  /** The volume (its id) */
+  volume: string;
+  /** A container: where it is mounted (absolute, plain) */
+  path?: string;
+  /** A VM: the disk's serial (1 to 20 letters, digits, - or _) */
+  serial?: string;
+}
+
 export interface CreateInstanceDto {
   /** Becomes the hostname: 1-63 letters, digits and hyphens, not starting or ending with a hyphen */
   name: string;
@@ -227,6 +236,8 @@ export interface CreateInstanceDto {
   allowedAddressPairs?: Array<AddressPairView>;
   /** Security groups (ids or names, the project's) of the port: stateful allow lists. Default at create: the project's default group (egress anywhere, ingress from its members). [] allows nothing in or out */
   securityGroups?: Array<string>;
+  /** Volumes of the project to build a single instance with: each available, all on one host, where the instance then lands (no valid host names the volume otherwise). A container mounts each at its path, a VM sees each as a disk with its serial */
+  volumes?: Array<VolumeRequestView>;
   /** false: the port sends from any MAC and address (an appliance that routes for others). Cloud admin only */
   portSecurity?: boolean;
   /** always: started again when found stopped outside Berth (a crash, an OOM kill); never: left SHUTOFF */

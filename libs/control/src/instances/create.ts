@@ -24,6 +24,7 @@ import {
   type AddressPairRequest,
   type QuotaSet,
   type RestartPolicy,
+  type VolumeRequest,
 } from '@berth/domain';
 import {
   bindGroups,
@@ -46,6 +47,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { requestSpecOf, specOf } from '../specs/instance-spec';
+import { reserveBuildVolumes, type BuildVolumes } from '../volumes/build-volumes';
 
 export interface NewInstances {
   actor: Actor;
@@ -79,6 +81,8 @@ export interface NewInstances {
   allowedAddressPairs: AddressPairRequest[];
   /** The port's security groups, already found in the project; null: the project's default group. */
   securityGroupIds: string[] | null;
+  /** Volumes of the project to build a single instance with, already checked (checkVolumeRequests). */
+  volumes: VolumeRequest[];
 }
 
 /**
@@ -123,6 +127,9 @@ async function createOnce(m: EntityManager, quotaDefaults: QuotaSet, input: NewI
   for (const [i, ip] of ips.entries()) {
     made.push(await insertOne(m, input, count === 1 ? input.name : `${input.name}-${i + 1}`, ip));
   }
+  const single = made.length === 1 ? made[0] : undefined;
+  if (input.volumes.length > 0 && !single) throw new Error('volumes are for a single instance');
+  const volumes = single ? await reserveBuildVolumes(m, input.projectId, single.instanceId, input.volumes) : null;
   await joinGroups(
     m,
     input,
@@ -137,7 +144,7 @@ async function createOnce(m: EntityManager, quotaDefaults: QuotaSet, input: NewI
     if (!record) throw new Error(`instance ${c.instanceId} vanished within its create`);
     return { operationId: c.operationId, record };
   });
-  await queuePlacement(m, created, Math.min(input.minCount, count));
+  await queuePlacement(m, created, Math.min(input.minCount, count), volumes);
   return created;
 }
 
@@ -197,7 +204,12 @@ async function joinGroups(m: EntityManager, input: NewInstances, portIds: string
 }
 
 /** One placement job for the whole request: each member with the spec its host will need (pinned CPUs come later). */
-async function queuePlacement(m: EntityManager, created: CreatedInstance[], minCount: number): Promise<void> {
+async function queuePlacement(
+  m: EntityManager,
+  created: CreatedInstance[],
+  minCount: number,
+  volumes: BuildVolumes | null,
+): Promise<void> {
   const first = created[0];
   if (!first) throw new Error('a create made no instance');
   const members: Array<{ instanceId: string; operationId: string; spec: InstanceSpec }> = created.map((c) => ({
@@ -209,7 +221,7 @@ async function queuePlacement(m: EntityManager, created: CreatedInstance[], minC
     v: CONTRACT_VERSION,
     members,
     minCount,
-    request: requestSpecOf(first.record, { reservation: 'keep' }),
+    request: { ...requestSpecOf(first.record, { reservation: 'keep' }), ...(volumes ? { volumes } : {}) },
   };
   await enqueue(m, {
     queue: PLACEMENT_QUEUE,

@@ -19,7 +19,7 @@ import {
 } from '@berth/data';
 import type { DataSource } from 'typeorm';
 import { lacking } from '../instances/capabilities';
-import { startMigration } from './start';
+import { heldByVolumes, startMigration } from './start';
 import { partOf, sendStep } from './steps';
 
 /**
@@ -96,6 +96,9 @@ export function moveAllOff(dataSource: DataSource, hostId: string, actor: Actor,
 
 /** An evacuation also rebuilds what was in ERROR on the dead host, as Nova does. */
 function movableOff(instance: InstanceRecord, kind: MigrationKind): MigrationCheck {
+  // Its volumes live on this host's storage: an instance holding them stays, even when the host is gone.
+  const pinned = heldByVolumes(instance);
+  if (pinned) return { ok: false, reason: pinned };
   if (kind === 'evacuation' && instance.status === 'ERROR' && instance.taskState === null) {
     return { ok: true, taskState: 'migrating' };
   }

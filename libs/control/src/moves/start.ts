@@ -41,6 +41,8 @@ export async function startMigration(
 ): Promise<void> {
   const { host, parent, resize, verify } = options;
   if (!instance.hostId || !instance.hostName) throw BerthError.conflict('the instance has no host', 'action');
+  const pinned = heldByVolumes(instance);
+  if (pinned) throw BerthError.conflict(pinned, 'action', 'state');
   if (host !== null) await checkNamedTarget(m, host, instance.hostId);
   const kind = parent?.kind ?? 'migration';
   const migrationId = await insertMigration(m, {
@@ -74,6 +76,16 @@ export async function startMigration(
     jobId: jobId(operationId, 'migrate'),
     payload: job,
   });
+}
+
+/**
+ * Why the instance cannot leave its host while volumes are attached (they live on its storage, and moving them
+ * with it is not built yet), or null.
+ */
+export function heldByVolumes(instance: InstanceRecord): string | null {
+  if (instance.volumes.length === 0) return null;
+  const ids = instance.volumes.map((a) => a.volume.id).join(', ');
+  return `the instance has volumes attached (${ids}), which live on its host: detach them before it moves`;
 }
 
 /** A named target must exist and be another host than the instance's. */

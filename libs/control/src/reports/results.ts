@@ -9,7 +9,7 @@ import {
   liveInstance,
   lockTask,
   markInstanceDeleted,
-  releaseInstanceVolumes,
+  settleBuildVolumes,
   releaseAllocations,
   setMigrationStatus,
   shrinkAllocation,
@@ -31,12 +31,11 @@ export async function applyResult(
     const instance = await lockTask(m, report.instanceId);
     if (instance?.taskState === outcome.expectedTask) {
       if (outcome.status === 'DELETED') {
-        // Its volumes stay, with their data: available again for another instance (its host let them go).
-        await releaseInstanceVolumes(m, report.instanceId);
         await markInstanceDeleted(m, report.instanceId, report.operationId);
       } else {
         const failedBuild = report.command === 'instance.create' && report.fault !== undefined;
         if (failedBuild) await releaseAllocations(m, { instanceId: report.instanceId });
+        if (report.command === 'instance.create') await settleBuildVolumes(m, report.instanceId, !failedBuild);
         const resized =
           report.command === 'instance.set-limits'
             ? await finishResize(m, report.instanceId, report.operationId, report.fault === undefined)

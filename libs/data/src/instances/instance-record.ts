@@ -76,7 +76,7 @@ export interface InstanceRecord {
   serverGroupId: string | null;
   reservationId: string | null;
   securityGroups: Array<{ id: string; name: string }>;
-  /** The volumes attached to it and in use, as its host mounts them at each start. */
+  /** The volumes attached to it and in use (and, while it builds, those it is built with), as its host mounts them at each start. */
   volumes: VolumeAttachment[];
 }
 
@@ -132,7 +132,8 @@ export const INSTANCE_RECORD_SQL = `
                                                    'readBps', vt.read_bps, 'writeBps', vt.write_bps))
                      ORDER BY v.updated_at, v.id)
                      FROM volumes v JOIN volume_types vt ON vt.id = v.type_id
-                    WHERE v.instance_id = i.id AND v.status = 'in-use'), '[]'::json) AS volumes
+                    WHERE v.instance_id = i.id
+                      AND (v.status = 'in-use' OR (v.status = 'attaching' AND i.status = 'BUILDING'))), '[]'::json) AS volumes
     FROM instances i
     LEFT JOIN ports p ON p.instance_id = i.id
     LEFT JOIN networks n ON n.id = p.network_id

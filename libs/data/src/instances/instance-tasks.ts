@@ -144,11 +144,17 @@ export function buildFailuresOf(
   );
 }
 
-/** A build never placed (task scheduling) fails: ERROR, saying why; nothing is held on a host. */
+/**
+ * A build never placed (task scheduling) fails: ERROR, saying why; nothing is held on a host, and the volumes it
+ * was to be built with are available again.
+ */
 export async function failUnplaced(m: EntityManager, id: string, fault: Fault): Promise<void> {
   await m.query(
-    `UPDATE instances SET status = 'ERROR', task_state = NULL, fault = $2, updated_at = now()
-      WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling'`,
+    `WITH failed AS (
+       UPDATE instances SET status = 'ERROR', task_state = NULL, fault = $2, updated_at = now()
+        WHERE id = $1 AND status = 'BUILDING' AND task_state = 'scheduling' RETURNING id)
+     UPDATE volumes SET status = 'available', instance_id = NULL, attach_path = NULL, serial = NULL, updated_at = now()
+      WHERE instance_id IN (SELECT id FROM failed) AND status = 'attaching'`,
     [id, JSON.stringify(fault)],
   );
 }

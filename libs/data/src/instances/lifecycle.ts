@@ -2,13 +2,16 @@ import type { Fault } from '@berth/contracts';
 import type { EntityManager } from 'typeorm';
 import { releaseAllocations } from '../placement/allocations';
 import { groupsOfInstance, markGroupMembers } from '../security-groups/security-groups';
+import { releaseInstanceVolumes } from '../volumes/volumes';
 
 /**
  * The end of a delete. The instance row stays (status DELETED) for the audit trail; its address
- * and capacity are freed, and any other operation still running on it is closed as interrupted.
+ * and capacity are freed, its volumes are available again with their data (its host let them go), and any other
+ * operation still running on it is closed as interrupted.
  */
 export async function markInstanceDeleted(m: EntityManager, instanceId: string, byOperationId: string): Promise<void> {
   await releaseAllocations(m, { instanceId });
+  await releaseInstanceVolumes(m, instanceId);
   // Its address leaves its security groups: the instances whose rules name them forget it.
   const groups = await groupsOfInstance(m, instanceId);
   await m.query('DELETE FROM ports WHERE instance_id = $1', [instanceId]);

@@ -223,3 +223,14 @@ export async function releaseInstanceVolumes(m: EntityManager, instanceId: strin
     [instanceId],
   );
 }
+
+/** The end of a build with volumes: those reserved for it (`attaching`) are in use, or (it failed) available again. */
+export async function settleBuildVolumes(m: EntityManager, instanceId: string, built: boolean): Promise<void> {
+  await m.query(
+    built
+      ? `UPDATE volumes SET status = 'in-use', fault = NULL, updated_at = now() WHERE instance_id = $1 AND status = 'attaching'`
+      : `UPDATE volumes SET status = 'available', instance_id = NULL, attach_path = NULL, serial = NULL, updated_at = now()
+          WHERE instance_id = $1 AND status = 'attaching'`,
+    [instanceId],
+  );
+}

@@ -6,6 +6,7 @@ import { driverKindFilter } from './filters/driver-kind';
 import { networkReachableFilter } from './filters/network-reachable';
 import { numInstancesFilter } from './filters/num-instances';
 import { serverGroupFilter } from './filters/server-group';
+import { volumeHostFilter } from './filters/volume-host';
 import { candidate, request } from './testing';
 import type { GroupState } from './types';
 
@@ -31,6 +32,24 @@ describe('DriverKind', () => {
       code: 'container',
       reason: 'host has no container driver (offers vm)',
     }));
+});
+
+describe('VolumeHost', () => {
+  const on = (host: string, volumes: string[]) => request({ volumeHost: { hostId: `id-${host}`, volumes } });
+  it('applies only to an instance built with volumes', () => {
+    expect(volumeHostFilter.appliesTo?.(request())).toBe(false);
+    expect(volumeHostFilter.appliesTo?.(on('a', ['v1']))).toBe(true);
+  });
+  it('passes the volumes’ host', () => expect(volumeHostFilter.reject(on('a', ['v1']), candidate('a'))).toBeNull());
+  it('rejects every other host, naming the volumes', () => {
+    expect(volumeHostFilter.reject(on('a', ['v1']), candidate('b'))).toEqual({
+      code: 'volume-elsewhere',
+      reason: 'volume v1 lives on another host',
+    });
+    expect(volumeHostFilter.reject(on('a', ['v1', 'v2']), candidate('b'))?.reason).toBe(
+      'volumes v1, v2 live on another host',
+    );
+  });
 });
 
 describe('AvailabilityZone', () => {

@@ -1,5 +1,6 @@
 import { aggregateExtraSpecsFilter } from './filters/aggregate-extra-specs';
 import { availabilityZoneFilter } from './filters/availability-zone';
+import { volumeHostFilter } from './filters/volume-host';
 import { capacityFilter } from './filters/capacity';
 import { computeEnabledFilter } from './filters/compute-enabled';
 import { driverKindFilter } from './filters/driver-kind';
@@ -45,6 +46,7 @@ export function schedulerPolicy(options: PolicyOptions = DEFAULT_POLICY_OPTIONS)
     filters: [
       computeEnabledFilter,
       driverKindFilter,
+      volumeHostFilter,
       availabilityZoneFilter,
       networkReachableFilter,
       aggregateExtraSpecsFilter,

@@ -40,6 +40,8 @@ export interface PlacementRequest {
   /** The image to start; null when none is known yet (reservations). */
   imageRef: string | null;
   group: GroupState | null;
+  /** The host whose volumes the instance is built with: it lands there or nowhere. */
+  volumeHost?: { hostId: string; volumes: readonly string[] } | null;
 }
 
 export interface Rejection {
