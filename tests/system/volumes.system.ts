@@ -392,7 +392,7 @@ describe('volumes on a real host (file pool)', () => {
       expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'available' });
     });
 
-    it('builds a VM with its volume as a disk the guest finds by its serial', async () => {
+    it('builds a VM with its volume as a disk the guest finds by its serial, and deletes it with the VM as asked', async () => {
       const { res } = await create({ name: 'vm-built-with', sizeGb: 1 });
       const volume = res.body.id;
       const vm = await stack.createInstance({
@@ -400,15 +400,20 @@ describe('volumes on a real host (file pool)', () => {
         kind: 'vm',
         image: 'test-vm',
         network: 'lan',
-        volumes: [{ volume, serial: 'built-disk' }],
+        volumes: [{ volume, serial: 'built-disk', deleteOnTermination: true }],
       });
       expect(vm).toMatchObject({ status: 'ACTIVE' });
       expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'in-use' });
       expect(await diskXml(vm.id, volume, true)).toContain('<serial>built-disk</serial>');
       await guestReady(vm.id);
       expect(await diskBySerial(vm.id, 'built-disk')).toMatch(/^vd[c-z]$/);
+      // Built to go with the instance: its delete takes the volume, file and all, from the host.
       expect((await stack.remove(vm.id)).status).toBe('succeeded');
-      expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({ status: 'available' });
+      await stack.until(
+        'the volume to go',
+        async () => (await stack.call('GET', `/v1/volumes/${volume}`)).status === 404,
+      );
+      await expect(stat(file(volume))).rejects.toMatchObject({ code: 'ENOENT' });
     });
 
     it('refuses a path for a VM, naming the field, and leaves the volume available', async () => {

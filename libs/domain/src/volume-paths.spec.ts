@@ -86,6 +86,12 @@ describe('the volumes an instance is built with', () => {
     ['a serial for a container', [{ volume: a, path: '/d', serial: 'x' }], 'container', ['volumes[0].serial kind']],
     ['a path for a VM', [{ volume: a, path: '/d' }], 'vm', ['volumes[0].path kind']],
     ['a serial too long', [{ volume: a, serial: 'x'.repeat(21) }], 'vm', ['volumes[0].serial serial']],
+    [
+      'a deleteOnTermination that is not a boolean',
+      [{ volume: a, deleteOnTermination: 'yes' }],
+      'vm',
+      ['volumes[0].deleteOnTermination boolean'],
+    ],
     ['a serial with a space', [{ volume: a, serial: 'a b' }], 'vm', ['volumes[0].serial serial']],
   ] as const)('refuses %s, naming the entry and the rule', (_what, input, kind, expected) => {
     expect(fields(checkVolumeRequests(input, kind))).toEqual(expected);

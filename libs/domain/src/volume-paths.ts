@@ -35,6 +35,8 @@ export interface VolumeRequest {
   volume: string;
   path?: string;
   serial?: string;
+  /** Deleted with the instance (Nova's delete_on_termination); by default it stays, available. */
+  deleteOnTermination?: boolean;
 }
 
 /**
@@ -59,17 +61,25 @@ export function checkVolumeRequests(
       errors.push({ field: at, rule: 'object', message: `${at} must be an object {volume, path?, serial?}` });
       return;
     }
-    const { volume, path, serial, ...rest } = raw as Record<string, unknown>;
+    const { volume, path, serial, deleteOnTermination, ...rest } = raw as Record<string, unknown>;
     for (const key of Object.keys(rest)) {
       errors.push({ field: `${at}.${key}`, rule: 'unknown', message: `${at}.${key} is not a field of a volume` });
     }
-    const problem = entryProblem(at, kind, { volume, path, serial }, found);
+    const problem =
+      deleteOnTermination !== undefined && typeof deleteOnTermination !== 'boolean'
+        ? {
+            field: `${at}.deleteOnTermination`,
+            rule: 'boolean',
+            message: `${at}.deleteOnTermination must be true or false`,
+          }
+        : entryProblem(at, kind, { volume, path, serial }, found);
     if (problem) errors.push(problem);
     else {
       found.push({
         volume: (volume as string).toLowerCase(),
         ...(path === undefined ? {} : { path: path as string }),
         ...(serial === undefined ? {} : { serial: serial as string }),
+        ...(deleteOnTermination === true ? { deleteOnTermination } : {}),
       });
     }
   });

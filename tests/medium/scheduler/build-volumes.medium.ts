@@ -1,4 +1,4 @@
-import type { HostFacts } from '@berth/contracts';
+import { computeQueue, type HostFacts, type VolumeCommand } from '@berth/contracts';
 import { hostFacts } from '../host-facts';
 import { PlacementHarness } from './placement-harness';
 
@@ -137,5 +137,51 @@ describe('instances built with volumes', () => {
     expect(await h.api.counts()).toEqual(before);
     // The volume a refused create named first is as it was.
     expect(await volume(home)).toMatchObject({ status: 'available', attachment: null });
+  });
+
+  /** Builds an instance with these volumes on their host, played to ACTIVE; returns its id. */
+  async function builtWith(name: string, volumes: Array<Record<string, unknown>>): Promise<string> {
+    const { job, ids } = await h.create({ name, volumes });
+    await h.placement.place(job);
+    await h.hostResult(job.members[0]!.operationId, ids[0]!, 'instance.create');
+    return ids[0]!;
+  }
+  /** Deletes the instance as its host would answer; returns the volume commands its host was then sent. */
+  async function deleted(id: string, query = ''): Promise<Array<{ name: string; volumeId: string }>> {
+    const res = await h.api.call('DELETE', `/v1/instances/${id}${query}`);
+    expect(res.status).toBe(202);
+    await h.hostResult(res.body.operationId, id, 'instance.delete');
+    expect((await h.api.call('GET', `/v1/instances/${id}`)).status).toBe(404);
+    const jobs = await h.queue(computeQueue('vol-home')).getJobs(['waiting', 'delayed', 'prioritized']);
+    return jobs
+      .filter((j) => j.name.startsWith('volume.'))
+      .map((j) => ({ name: j.name, volumeId: (j.data as VolumeCommand).volume.id }));
+  }
+
+  it('keeps an instance’s volumes when it is deleted, and deletes those asked to go with it', async () => {
+    const kept = await aVolume('kept', 'vol-home');
+    const going = await aVolume('going', 'vol-home');
+    const id = await builtWith('deleting', [
+      { volume: kept, path: '/kept' },
+      { volume: going, path: '/going', deleteOnTermination: true },
+    ]);
+    expect(await volume(going)).toMatchObject({ attachment: { deleteOnTermination: true } });
+    const sent = await deleted(id);
+    expect(await volume(kept)).toMatchObject({ status: 'available', attachment: null });
+    expect(await volume(going)).toMatchObject({ status: 'deleting', attachment: null });
+    expect(sent).toContainEqual({ name: 'volume.delete', volumeId: going });
+    expect(sent).not.toContainEqual({ name: 'volume.delete', volumeId: kept });
+  });
+
+  it('deletes every volume with the instance when its delete asks deleteVolumes, and refuses a bad value', async () => {
+    const data = await aVolume('all-go', 'vol-home');
+    const id = await builtWith('deleting-all', [{ volume: data, path: '/data' }]);
+    const bad = await h.api.call('DELETE', `/v1/instances/${id}?deleteVolumes=yes`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: any) => d.field)).toEqual(['deleteVolumes']);
+    expect(await volume(data)).toMatchObject({ status: 'in-use', attachment: { deleteOnTermination: false } });
+    const sent = await deleted(id, '?deleteVolumes=true');
+    expect(await volume(data)).toMatchObject({ status: 'deleting' });
+    expect(sent).toContainEqual({ name: 'volume.delete', volumeId: data });
   });
 });

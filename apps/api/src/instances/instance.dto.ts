@@ -41,6 +41,7 @@ import {
 } from 'class-validator';
 import { Type } from 'class-transformer';
 import { PageQuery } from '../common/pagination';
+import { VolumeRequestView } from './instance-volumes.dto';
 
 const LIMITS_SCHEMA = {
   type: 'object',
@@ -76,18 +77,6 @@ const SecurityGroupRefs = () =>
     IsString({ each: true, message: 'securityGroups must be a list of group ids or names' }),
     Length(1, 64, { each: true, message: 'each of securityGroups must be 1 to 64 characters' }),
   );
-
-/** One volume an instance is built with (checked by checkVolumeRequests). */
-export class VolumeRequestView {
-  @ApiProperty({ format: 'uuid', description: 'The volume (its id)' })
-  volume!: string;
-
-  @ApiPropertyOptional({ example: '/data', description: 'A container: where it is mounted (absolute, plain)' })
-  path?: string;
-
-  @ApiPropertyOptional({ maxLength: 20, description: `A VM: the disk's serial (${VOLUME_SERIAL_RULE})` })
-  serial?: string;
-}
 
 export class CreateInstanceDto {
   @ApiProperty({ example: 'web-1', description: `Becomes the hostname: ${INSTANCE_NAME_RULE}` })

@@ -18,6 +18,7 @@ import {
   OperationAccepted,
 } from './instance.views';
 import { InstancesService } from './instances.service';
+import { DeleteInstanceQuery } from './instance-volumes.dto';
 import { ApiEnv } from '../config';
 import type { Actor, InstanceRecord } from '@berth/data';
 import { AttachmentWorkflow } from '@berth/control';
@@ -210,12 +211,17 @@ export class InstancesController {
 
   @Delete(':id')
   @Policy('instance:delete')
-  @ApiOperation({ summary: 'Delete an instance and free its address and capacity' })
+  @ApiOperation({
+    summary:
+      'Delete an instance and free its address and capacity; its volumes stay, available with their data, ' +
+      'unless deleteVolumes (or deleteOnTermination when it was built with them)',
+  })
   @ApiErrors(400, 403, 404, 409, 414)
   @HttpCode(202)
   @ApiAcceptedResponse({ type: OperationAccepted })
   async remove(
     @Param('id', UuidPipe) id: string,
+    @Query() query: DeleteInstanceQuery,
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
@@ -224,6 +230,7 @@ export class InstancesController {
       projectScope(principal),
       'delete',
       actorOf(principal, requestId),
+      { deleteVolumes: query.deleteVolumes === 'true' },
     );
     return { operationId };
   }

@@ -75,8 +75,14 @@ export class InstancesService {
     return this.store.list(projectId, { limit, afterId });
   }
 
-  request(id: string, projectId: string | null, action: InstanceAction, actor: Actor): Promise<string> {
-    return this.store.requestAction(id, projectId, action, actor);
+  request(
+    id: string,
+    projectId: string | null,
+    action: InstanceAction,
+    actor: Actor,
+    options: { deleteVolumes?: boolean } = {},
+  ): Promise<string> {
+    return this.store.requestAction(id, projectId, action, actor, options);
   }
 
   /**

@@ -91,6 +91,8 @@ class VolumeAttachmentView {
   @ApiProperty({ nullable: true, type: String, description: "A container's mount point; null for a VM" })
   path!: string | null;
   @ApiProperty({ nullable: true, type: String, description: "The serial a VM's guest reads" }) serial!: string | null;
+  @ApiProperty({ description: 'Deleted with the instance (by default it stays, available with its data)' })
+  deleteOnTermination!: boolean;
 }
 
 export class VolumeView {
@@ -146,7 +148,13 @@ export function volumeView(v: VolumeRow, admin: boolean): VolumeView {
     zone: v.zone,
     attachment:
       v.instanceId && v.instanceName
-        ? { instanceId: v.instanceId, instanceName: v.instanceName, path: v.attachPath, serial: v.serial }
+        ? {
+            instanceId: v.instanceId,
+            instanceName: v.instanceName,
+            path: v.attachPath,
+            serial: v.serial,
+            deleteOnTermination: v.deleteOnTermination,
+          }
         : null,
     fault: v.fault
       ? {

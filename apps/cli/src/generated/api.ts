@@ -505,8 +505,19 @@ export const API: ApiOperations = {
   "InstancesController_remove": {
     "method": "DELETE",
     "path": "/v1/instances/{id}",
-    "summary": "Delete an instance and free its address and capacity",
-    "query": [],
+    "summary": "Delete an instance and free its address and capacity; its volumes stay, available with their data, unless deleteVolumes (or deleteOnTermination when it was built with them)",
+    "query": [
+      {
+        "name": "deleteVolumes",
+        "type": "string",
+        "required": false,
+        "description": "true: the volumes attached to the instance are deleted with it (by default they stay, available)",
+        "enum": [
+          "true",
+          "false"
+        ]
+      }
+    ],
     "body": []
   },
   "InstancesController_act": {

@@ -202,6 +202,8 @@ export interface VolumeRequestView {
   path?: string;
   /** A VM: the disk's serial (1 to 20 letters, digits, - or _) */
   serial?: string;
+  /** Deleted with the instance (by default it stays, available) */
+  deleteOnTermination?: boolean;
 }
 
 export interface CreateInstanceDto {
@@ -1101,6 +1103,8 @@ export interface VolumeAttachmentView {
   path: string | null;
   /** The serial a VM's guest reads */
   serial: string | null;
+  /** Deleted with the instance (by default it stays, available with its data) */
+  deleteOnTermination: boolean;
 }
 
 export interface VolumeFaultView {

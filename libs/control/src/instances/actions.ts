@@ -1,8 +1,17 @@
 import { CONTRACT_VERSION, computeQueue, jobId, type ComputeCommand } from '@berth/contracts';
 import { ACTION_RULES, beginAction, type InstanceAction } from '@berth/domain';
-import { enqueue, finishOperation, insertOperation, markInstanceDeleted, setTaskState, type Actor } from '@berth/data';
+import {
+  deleteVolumesWithInstance,
+  enqueue,
+  finishOperation,
+  insertOperation,
+  markInstanceDeleted,
+  setTaskState,
+  type Actor,
+} from '@berth/data';
 import type { DataSource } from 'typeorm';
 import { specOf } from '../specs/instance-spec';
+import { deleteReleasedVolumes } from '../volumes/volume-workflow';
 import { lockLiveInstance, taskOrConflict } from './begin';
 
 /**
@@ -16,6 +25,8 @@ export function requestAction(
   projectId: string | null,
   action: InstanceAction,
   actor: Actor,
+  /** delete: its volumes go with it (those it was built with to go already do). */
+  options: { deleteVolumes?: boolean } = {},
 ): Promise<string> {
   return dataSource.transaction(async (m) => {
     const instance = await lockLiveInstance(m, id, projectId);
@@ -25,8 +36,9 @@ export function requestAction(
       { ...actor, projectId: instance.projectId },
       { action: `instance.${action}`, targetType: 'instance', targetId: id },
     );
+    if (action === 'delete' && options.deleteVolumes) await deleteVolumesWithInstance(m, id);
     if (action === 'delete' && instance.hostId === null) {
-      await markInstanceDeleted(m, id, operationId);
+      await deleteReleasedVolumes(m, actor, await markInstanceDeleted(m, id, operationId));
       await finishOperation(m, operationId, null);
       return operationId;
     }

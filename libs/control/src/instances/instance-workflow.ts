@@ -41,7 +41,13 @@ export class InstanceWorkflow {
     return requestLimits(this.dataSource, settings, id, projectId, change, actor);
   }
 
-  requestAction(id: string, projectId: string | null, action: InstanceAction, actor: Actor): Promise<string> {
-    return requestAction(this.dataSource, id, projectId, action, actor);
+  requestAction(
+    id: string,
+    projectId: string | null,
+    action: InstanceAction,
+    actor: Actor,
+    options: { deleteVolumes?: boolean } = {},
+  ): Promise<string> {
+    return requestAction(this.dataSource, id, projectId, action, actor, options);
   }
 }

@@ -7,6 +7,8 @@ import {
   finishOperation,
   insertResizeAwaiting,
   liveInstance,
+  operationRow,
+  type Actor,
   lockTask,
   markInstanceDeleted,
   settleBuildVolumes,
@@ -17,6 +19,7 @@ import {
 } from '@berth/data';
 import type { DataSource, EntityManager } from 'typeorm';
 import { sizeOf } from '../instances/limits';
+import { deleteReleasedVolumes } from '../volumes/volume-workflow';
 
 /**
  * A host finished a command. The instance moves only if it still holds the task this command ran under (a delete
@@ -31,7 +34,8 @@ export async function applyResult(
     const instance = await lockTask(m, report.instanceId);
     if (instance?.taskState === outcome.expectedTask) {
       if (outcome.status === 'DELETED') {
-        await markInstanceDeleted(m, report.instanceId, report.operationId);
+        const doomed = await markInstanceDeleted(m, report.instanceId, report.operationId);
+        await deleteReleasedVolumes(m, await actorOf(m, report.operationId), doomed);
       } else {
         const failedBuild = report.command === 'instance.create' && report.fault !== undefined;
         if (failedBuild) await releaseAllocations(m, { instanceId: report.instanceId });
@@ -116,4 +120,10 @@ async function withEarlierFailures(m: EntityManager, instanceId: string, last: F
     message: `the build failed on every host tried: ${all.map((f) => `${f.host}: ${f.step}: ${f.message}`).join('; ')}`,
     at: last.at,
   };
+}
+
+/** Who asked for an operation: what follows from it (a volume deleted with its instance) is done on their behalf. */
+async function actorOf(m: EntityManager, operationId: string): Promise<Actor> {
+  const op = await operationRow(m, operationId, null);
+  return { projectId: op?.projectId ?? null, userId: op?.userId ?? null, requestId: op?.requestId ?? null };
 }

@@ -35,7 +35,12 @@ export async function reserveBuildVolumes(
     }
     hosts.add(volume.hostId);
     await setVolumeStatus(m, volume.id, ['available'], 'attaching', {
-      attachment: { instanceId, path: r.path ?? null, serial: r.serial ?? defaultSerial(volume.id) },
+      attachment: {
+        instanceId,
+        path: r.path ?? null,
+        serial: r.serial ?? defaultSerial(volume.id),
+        deleteOnTermination: r.deleteOnTermination ?? false,
+      },
     });
   }
   const [hostId, ...others] = [...hosts];

@@ -124,7 +124,7 @@ export class VolumeWorkflow {
         );
       }
       await setVolumeStatus(m, volume.id, ['available'], 'extending', { pendingSizeGb: sizeGb });
-      const operationId = await this.hostCommand(m, actor, volume, 'volume.extend', sizeGb);
+      const operationId = await queueVolumeCommand(m, actor, volume, 'volume.extend', sizeGb);
       return { volume: await mustRead(m, volume.id), operationId };
     });
   }
@@ -147,7 +147,7 @@ export class VolumeWorkflow {
         await deleteVolumeRow(m, volume.id);
         return { volume: { ...volume, status: 'deleting' }, operationId };
       }
-      const operationId = await this.hostCommand(m, actor, volume, 'volume.delete', volume.sizeGb);
+      const operationId = await queueVolumeCommand(m, actor, volume, 'volume.delete', volume.sizeGb);
       return { volume: await mustRead(m, volume.id), operationId };
     });
   }
@@ -160,29 +160,44 @@ export class VolumeWorkflow {
     }
     return instance.hostId;
   }
+}
 
-  /** The operation and the command to the volume's host, queued with it. */
-  private async hostCommand(
-    m: EntityManager,
-    actor: Actor,
-    volume: VolumeRow,
-    type: VolumeCommandType,
-    sizeGb: number,
-  ): Promise<string> {
-    if (!volume.hostName) throw new Error(`volume ${volume.id} has no host`);
-    const operationId = await insertOperation(
-      m,
-      { ...actor, projectId: volume.projectId },
-      { action: type, targetType: 'volume', targetId: volume.id },
-    );
-    const command: VolumeCommand = { v: CONTRACT_VERSION, type, operationId, volume: volumeSpecOf(volume, sizeGb) };
-    await enqueue(m, {
-      queue: computeQueue(volume.hostName),
-      name: type,
-      jobId: jobId(operationId, type),
-      payload: command,
-    });
-    return operationId;
+/** The operation and the command to the volume's host, queued with it; returns the operation. */
+export async function queueVolumeCommand(
+  m: EntityManager,
+  actor: Actor,
+  volume: VolumeRow,
+  type: VolumeCommandType,
+  sizeGb: number,
+): Promise<string> {
+  if (!volume.hostName) throw new Error(`volume ${volume.id} has no host`);
+  const operationId = await insertOperation(
+    m,
+    { ...actor, projectId: volume.projectId },
+    { action: type, targetType: 'volume', targetId: volume.id },
+  );
+  const command: VolumeCommand = { v: CONTRACT_VERSION, type, operationId, volume: volumeSpecOf(volume, sizeGb) };
+  await enqueue(m, {
+    queue: computeQueue(volume.hostName),
+    name: type,
+    jobId: jobId(operationId, type),
+    payload: command,
+  });
+  return operationId;
+}
+
+/**
+ * The volumes that went with a deleted instance (`deleting`, markInstanceDeleted's answer): each one's host removes
+ * it, under an operation of its own on behalf of whoever deleted the instance.
+ */
+export async function deleteReleasedVolumes(
+  m: EntityManager,
+  actor: Actor,
+  volumes: readonly VolumeRow[],
+): Promise<void> {
+  for (const volume of volumes) {
+    if (volume.hostName) await queueVolumeCommand(m, actor, volume, 'volume.delete', volume.sizeGb);
+    else await deleteVolumeRow(m, volume.id);
   }
 }
 

@@ -26,6 +26,7 @@ import { NetworkSubnets1766100000000 } from './1766100000000-network-subnets';
 import { ApplicationCredentials1766200000000 } from './1766200000000-application-credentials';
 import { ResizeVerification1766300000000 } from './1766300000000-resize-verification';
 import { Volumes1766400000000 } from './1766400000000-volumes';
+import { VolumeDeleteOnTermination1766500000000 } from './1766500000000-volume-delete-on-termination';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -60,4 +61,5 @@ export const SCHEMA_MIGRATIONS = [
   ApplicationCredentials1766200000000,
   ResizeVerification1766300000000,
   Volumes1766400000000,
+  VolumeDeleteOnTermination1766500000000,
 ];

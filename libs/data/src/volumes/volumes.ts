@@ -84,6 +84,8 @@ export interface VolumeRow {
   instanceName: string | null;
   attachPath: string | null;
   serial: string | null;
+  /** Deleted when the instance it is attached to is (Nova's delete_on_termination). */
+  deleteOnTermination: boolean;
   readIops: number | null;
   writeIops: number | null;
   readBps: number | null;
@@ -96,7 +98,7 @@ const VOLUME_SQL = `
   SELECT v.id, v.project_id AS "projectId", v.name, v.description, v.size_gb AS "sizeGb", v.type_id AS "typeId",
          t.name AS "typeName", v.backend, v.status, v.host_id AS "hostId", h.name AS "hostName", v.zone, v.fault,
          v.pending_size_gb AS "pendingSizeGb", v.instance_id AS "instanceId", i.name AS "instanceName",
-         v.attach_path AS "attachPath", v.serial, t.read_iops AS "readIops", t.write_iops AS "writeIops",
+         v.attach_path AS "attachPath", v.serial, v.delete_on_termination AS "deleteOnTermination", t.read_iops AS "readIops", t.write_iops AS "writeIops",
          t.read_bps::float8 AS "readBps", t.write_bps::float8 AS "writeBps",
          v.created_at AS "createdAt", v.updated_at AS "updatedAt"
     FROM volumes v JOIN volume_types t ON t.id = v.type_id LEFT JOIN hosts h ON h.id = v.host_id
@@ -159,8 +161,8 @@ export async function setVolumeStatus(
     fault?: Fault | null;
     sizeGb?: number;
     pendingSizeGb?: number | null;
-    /** Attached to an instance at a path with a serial, or (null) to none. */
-    attachment?: { instanceId: string; path: string | null; serial: string } | null;
+    /** Attached to an instance at a path with a serial (and whether it goes with the instance), or (null) to none. */
+    attachment?: { instanceId: string; path: string | null; serial: string; deleteOnTermination?: boolean } | null;
   } = {},
 ): Promise<boolean> {
   const a = set.attachment;
@@ -173,6 +175,7 @@ export async function setVolumeStatus(
             instance_id = CASE WHEN $10::boolean THEN $11::uuid ELSE instance_id END,
             attach_path = CASE WHEN $10::boolean THEN $12 ELSE attach_path END,
             serial = CASE WHEN $10::boolean THEN $13 ELSE serial END,
+            delete_on_termination = CASE WHEN $10::boolean THEN $14 ELSE delete_on_termination END,
             updated_at = now()
       WHERE id = $1 AND status = ANY($2) RETURNING id`,
     [
@@ -189,6 +192,7 @@ export async function setVolumeStatus(
       a?.instanceId ?? null,
       a?.path ?? null,
       a?.serial ?? null,
+      a?.deleteOnTermination ?? false,
     ],
   );
   return changed.length > 0;
@@ -215,13 +219,27 @@ export function instanceVolumes(m: EntityManager, instanceId: string): Promise<V
   return rows<VolumeRow>(m, `${VOLUME_SQL} WHERE v.instance_id = $1 ORDER BY v.updated_at, v.id`, [instanceId]);
 }
 
-/** Lets go of every volume attached to the instance (it was deleted): each is available again, its data kept. */
-export async function releaseInstanceVolumes(m: EntityManager, instanceId: string): Promise<void> {
-  await m.query(
-    `UPDATE volumes SET status = 'available', instance_id = NULL, attach_path = NULL, serial = NULL, updated_at = now()
-      WHERE instance_id = $1`,
+/**
+ * Lets go of every volume attached to the instance (it was deleted): each is available again with its data, but
+ * those that were to go with it, which are `deleting` now; returns those, for their hosts to remove.
+ */
+export async function releaseInstanceVolumes(m: EntityManager, instanceId: string): Promise<VolumeRow[]> {
+  const released = await rows<{ id: string; status: VolumeStatus }>(
+    m,
+    `UPDATE volumes SET status = CASE WHEN delete_on_termination THEN 'deleting' ELSE 'available' END,
+            instance_id = NULL, attach_path = NULL, serial = NULL, delete_on_termination = false, fault = NULL,
+            updated_at = now()
+      WHERE instance_id = $1
+      RETURNING id, status`,
     [instanceId],
   );
+  const ids = released.filter((v) => v.status === 'deleting').map((v) => v.id);
+  return ids.length === 0 ? [] : rows<VolumeRow>(m, `${VOLUME_SQL} WHERE v.id = ANY ($1::uuid[]) ORDER BY v.id`, [ids]);
+}
+
+/** The instance's delete takes its volumes with it: each attached to it is deleted once the instance is. */
+export async function deleteVolumesWithInstance(m: EntityManager, instanceId: string): Promise<void> {
+  await m.query('UPDATE volumes SET delete_on_termination = true WHERE instance_id = $1', [instanceId]);
 }
 
 /** The end of a build with volumes: those reserved for it (`attaching`) are in use, or (it failed) available again. */
