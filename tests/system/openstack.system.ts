@@ -90,6 +90,8 @@ describe('the openstack client against the running stack', () => {
     // The resize applied, was confirmed, and web-1 ran the new flavor (the client's `--wait` exits 0 even on error).
     const small = ((await stack.call('GET', '/v1/flavors')).body.items as any[]).find((f) => f.name === 'm1.small');
     expect(res.out).toContain(`m1.small (${small.id})\nACTIVE\n`);
+    // web-1's snapshot became an active private image of shop (made, shown, deleted as the walk-through asked).
+    expect(res.out).toContain('active\nprivate\n');
     const ops = (await stack.call('GET', '/v1/operations?limit=500')).body.items as Array<{
       action: string;
       status: string;
@@ -101,6 +103,8 @@ describe('the openstack client against the running stack', () => {
       'instance.reboot',
       'instance.resize',
       'instance.confirm',
+      'instance.snapshot',
+      'image.delete',
       'instance.delete',
     ]) {
       expect(ops.filter((o) => o.action === action).map((o) => [action, o.status])).toContainEqual([

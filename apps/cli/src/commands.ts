@@ -58,6 +58,12 @@ export const COMMANDS: CommandDef[] = [
   ),
   action('detach', 'Detach a volume; its data stays', ['volume'], 'berth instance detach web-1 --volume <volume id>'),
   action(
+    'snapshot',
+    "Make a private image of the instance, running or not: a container committed, a VM's disk flattened",
+    ['name'],
+    'berth instance snapshot web-1 --name web-golden --wait',
+  ),
+  action(
     'set-security-groups',
     "Put an instance's port in exactly these security groups (applied live)",
     ['securityGroups'],

@@ -6,18 +6,18 @@ import type {
   Fault,
   HostCommand,
   InstanceKind,
-  DiskArtifact,
   HostPurgeCommand,
-  MigrationCommand,
   PortFirewallCommand,
   PowerState,
+  SnapshotImage,
   TerminalOpened,
 } from '@berth/contracts';
 import { consoleTail, pullImage, stats } from './host-queries';
-import { DriverError, noSteps, type ComputeDriver } from '@berth/drivers';
+import { DriverError, type ComputeDriver } from '@berth/drivers';
 import { hostPortTraces, portSuffix, unplugContainerPort, type HostNet, type PortTrace } from '@berth/network';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 
+import { migrationStep } from './migration-steps';
 import type { Reporter } from './reporter';
 import type { TerminalSessions } from './terminals';
 
@@ -30,9 +30,17 @@ const POWER_AFTER: Readonly<Record<ComputeCommand['type'], PowerState>> = {
   'instance.start': 'RUNNING',
   'instance.reboot': 'RUNNING',
   'instance.set-limits': 'RUNNING',
+  // A snapshot leaves the instance as it found it; what the hypervisor cannot say, the power sync corrects.
+  'instance.snapshot': 'RUNNING',
   'instance.stop': 'SHUTDOWN',
   'instance.delete': 'NOSTATE',
 };
+
+/** What a command that succeeded reports besides its power state: the limits in effect, or the image it made. */
+interface Done {
+  applied?: AppliedLimits | null;
+  image?: SnapshotImage;
+}
 
 /** Waits before each try at finishing a failed build's undo: about a minute in all, as long as a daemon restart takes. */
 const UNDO_RETRY_MS = [500, 1000, 2000, 4000, 8000, 15_000, 30_000];
@@ -92,6 +100,7 @@ export class CommandHandler {
       case 'instance.reboot':
       case 'instance.delete':
       case 'instance.set-limits':
+      case 'instance.snapshot':
         return this.exclusive(command.instance.id, () => this.execute(command));
       case 'host.purge':
         return this.purge(command);
@@ -102,7 +111,7 @@ export class CommandHandler {
       case 'migration.receive':
       case 'migration.drop':
       case 'migration.restore':
-        return this.exclusive(command.instance.id, () => this.migrationStep(command));
+        return this.exclusive(command.instance.id, () => migrationStep(this.drivers, this.reporter, this.log, command));
     }
   }
 
@@ -129,70 +138,6 @@ export class CommandHandler {
         this.touch(instanceId);
       }
     });
-  }
-
-  /**
-   * One host's part of a cold migration; always reports an outcome, which the conductor turns into
-   * the next step or the revert. Progress of the push and the pull shows on their steps.
-   */
-  private async migrationStep(command: MigrationCommand): Promise<void> {
-    const { instance, operationId, migrationId, type, snapshotRef } = command;
-    const log = this.log.child({ instanceId: instance.id, operationId, migrationId, command: type });
-    const driver = this.drivers.get(instance.kind);
-    const report = (
-      power: PowerState,
-      outcome: { fault?: Fault; applied?: AppliedLimits | null; artifact?: DiskArtifact } = {},
-    ) => this.reporter.migrationResult(command, power, outcome);
-    if (!driver) {
-      await report('NOSTATE', { fault: fault('driver', `this host has no ${instance.kind} driver`) });
-      return;
-    }
-    const onStep = (step: string, detail?: string) => this.reporter.step(operationId, step, detail);
-    const progress = (step: string) => (detail: string) => this.reporter.step(operationId, step, detail);
-    const started = Date.now();
-    try {
-      let applied: AppliedLimits | null = null;
-      let artifact: DiskArtifact | null = null;
-      switch (type) {
-        case 'migration.snapshot':
-          if (!snapshotRef) throw new DriverError('snapshot', 'the migration names no snapshot');
-          artifact = await driver.snapshot(instance, snapshotRef, onStep, progress('push'));
-          break;
-        case 'migration.fetch': {
-          // A container's image comes from the registry; a VM's disk from its source host over SSH.
-          const step = instance.kind === 'vm' ? 'copy' : 'pull';
-          await onStep(step);
-          await driver
-            .fetchSnapshot(instance, snapshotRef ?? instance.imageRef, command.peer ?? null, progress(step))
-            .catch((error: unknown) => {
-              throw new DriverError(step, errorMessage(error));
-            });
-          break;
-        }
-        case 'migration.receive':
-          applied = await driver.spawn(instance, onStep);
-          if (!command.powerOn) {
-            await driver.powerOff(instance, onStep);
-            applied = null;
-          }
-          break;
-        case 'migration.drop':
-          await driver.destroy(instance, noSteps);
-          if (snapshotRef) await driver.forgetSnapshot(snapshotRef, command.forgetSnapshot);
-          break;
-        case 'migration.restore':
-          if (snapshotRef) await driver.forgetSnapshot(snapshotRef, true);
-          if (command.powerOn) applied = await driver.powerOn(instance, onStep);
-          break;
-      }
-      log.info({ ms: Date.now() - started }, 'migration step succeeded');
-      await report(await driver.powerState(instance.id), { applied, ...(artifact ? { artifact } : {}) });
-    } catch (error) {
-      const step = error instanceof DriverError ? error.step : 'agent';
-      log.warn({ step, err: errorMessage(error), ms: Date.now() - started }, 'migration step failed');
-      const power = await driver.powerState(instance.id).catch(() => 'NOSTATE' as const);
-      await report(power, { fault: fault(step, errorMessage(error)) });
-    }
   }
 
   /**
@@ -299,9 +244,9 @@ export class CommandHandler {
     }
     const onStep = (step: string, detail?: string) => this.reporter.step(operationId, step, detail);
     const started = Date.now();
-    let applied: AppliedLimits | null;
+    let done: Done;
     try {
-      applied = await this.run(driver, command, onStep);
+      done = await this.run(driver, command, onStep);
     } catch (error) {
       const step = error instanceof DriverError ? error.step : 'agent';
       let undo =
@@ -324,7 +269,7 @@ export class CommandHandler {
     log.info({ ms: Date.now() - started }, 'command succeeded');
     // Done is done: a daemon that stops answering right after the command must not turn it into a failure.
     const power = await this.powerAfter(driver, instance.id, type, log);
-    await this.reporter.result(operationId, instance.id, type, power, { applied });
+    await this.reporter.result(operationId, instance.id, type, power, done);
   }
 
   /**
@@ -354,12 +299,12 @@ export class CommandHandler {
     return POWER_AFTER[type];
   }
 
-  /** Runs the command; returns the limits in effect afterwards (null when the instance does not run). */
+  /** Runs the command; returns the limits in effect afterwards (null when the instance does not run), or the image made. */
   private async run(
     driver: ComputeDriver,
     command: ComputeCommand,
-    onStep: (step: string) => Promise<void>,
-  ): Promise<AppliedLimits | null> {
+    onStep: (step: string, detail?: string) => Promise<void>,
+  ): Promise<Done> {
     const { instance } = command;
     switch (command.type) {
       case 'instance.create':
@@ -367,20 +312,27 @@ export class CommandHandler {
           await driver.destroy(instance, onStep);
           throw new DriverError('recover', 'the host restarted during the build; what it had made was removed');
         }
-        return driver.spawn(instance, onStep);
+        return { applied: await driver.spawn(instance, onStep) };
       case 'instance.start':
-        return driver.powerOn(instance, onStep);
+        return { applied: await driver.powerOn(instance, onStep) };
       case 'instance.stop':
         await driver.powerOff(instance, onStep);
-        return null;
+        return { applied: null };
       case 'instance.reboot':
-        return driver.reboot(instance, onStep);
+        return { applied: await driver.reboot(instance, onStep) };
       case 'instance.set-limits':
-        return driver.setLimits(instance, command.previous ?? instance.limits, onStep);
+        return { applied: await driver.setLimits(instance, command.previous ?? instance.limits, onStep) };
       case 'instance.delete':
         await driver.destroy(instance, onStep);
         this.remember(instance.id);
-        return null;
+        return { applied: null };
+      case 'instance.snapshot': {
+        if (!command.image) throw new DriverError('snapshot', 'the snapshot names no image to make');
+        if (!driver.captureImage)
+          throw new DriverError('snapshot', `this host's ${instance.kind} driver makes no images`);
+        const progress = (step: string) => (detail: string) => onStep(step, detail);
+        return { image: await driver.captureImage(instance, command.image, onStep, progress) };
+      }
     }
   }
 

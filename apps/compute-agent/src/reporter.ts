@@ -10,6 +10,7 @@ import {
   type InterruptedCommand,
   type MigrationCommand,
   type PowerState,
+  type SnapshotImage,
   type VolumeCommand,
 } from '@berth/contracts';
 import type { QueueProducer } from '@berth/queue';
@@ -66,9 +67,9 @@ export class Reporter {
     instanceId: string,
     command: ComputeCommandType,
     powerState: PowerState,
-    outcome: { fault?: Fault; applied?: AppliedLimits | null } = {},
+    outcome: { fault?: Fault; applied?: AppliedLimits | null; image?: SnapshotImage } = {},
   ): Promise<void> {
-    const { fault, applied } = outcome;
+    const { fault, applied, image } = outcome;
     return this.send({
       v: CONTRACT_VERSION,
       type: 'instance.result',
@@ -79,6 +80,7 @@ export class Reporter {
       at: now(),
       ...(fault ? { fault } : {}),
       ...(applied === undefined ? {} : { applied }),
+      ...(image ? { image } : {}),
     });
   }
 

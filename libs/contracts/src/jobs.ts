@@ -50,6 +50,7 @@ export const COMPUTE_COMMANDS = [
   'instance.reboot',
   'instance.delete',
   'instance.set-limits',
+  'instance.snapshot',
 ] as const;
 export type ComputeCommandType = (typeof COMPUTE_COMMANDS)[number];
 
@@ -69,6 +70,23 @@ export interface ComputeCommand {
    * if the instance already runs with its port plugged, and otherwise removes what exists and fails.
    */
   recovery?: boolean;
+  /**
+   * instance.snapshot: the new image's id and the registry repository its copy goes to (`<registry>/berth-images/<id>`):
+   * a container is committed and pushed there, a VM's disk flattened and uploaded there as a blob.
+   */
+  image?: SnapshotTarget;
+}
+
+export interface SnapshotTarget {
+  imageId: string;
+  repository: string;
+}
+
+/** A new image, as its host made it from an instance: where hosts fetch it, and its size in the registry. */
+export interface SnapshotImage {
+  /** A Docker reference (a container's) or the URL of the disk's blob in the registry (a VM's). */
+  ref: string;
+  bytes: number;
 }
 
 /** API -> one compute host: pull an image ahead of need (pre-warm before a peak). */

@@ -1,6 +1,6 @@
 import type { VolumeBackendName, VolumeResult } from './volumes';
 import type { InstanceKind, PowerState, Fault } from './instance';
-import type { CONTRACT_VERSION, ComputeCommandType } from './jobs';
+import type { CONTRACT_VERSION, ComputeCommandType, SnapshotImage } from './jobs';
 import type { AppliedLimits } from './limits';
 import type { DiskArtifact, MigrationCommandType } from './migration';
 
@@ -88,6 +88,8 @@ export type AgentReport =
       fault?: Fault;
       /** The limits in effect, read back from the host after the command; null when not running. */
       applied?: AppliedLimits | null;
+      /** instance.snapshot that succeeded: the image it made. */
+      image?: SnapshotImage;
     }
   | {
       v: typeof CONTRACT_VERSION;

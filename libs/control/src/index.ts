@@ -6,6 +6,7 @@ export * from './instances/create';
 export * from './instances/instance-workflow';
 export * from './instances/limits';
 export * from './instances/metadata-workflow';
+export * from './instances/snapshot';
 export * from './loops/outbox-relay';
 export * from './loops/task-watchdog';
 export * from './loops/usage-audit';

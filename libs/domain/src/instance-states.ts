@@ -29,6 +29,7 @@ export const TASK_STATES = [
   'powering-on',
   'rebooting',
   'resizing',
+  'image-snapshot',
   'migrating',
   'confirming',
   'reverting',
@@ -46,7 +47,7 @@ export type PowerAction = (typeof POWER_ACTIONS)[number];
 /** Live changes of size or throttles on the instance's host (a cold resize comes with migration). */
 export const LIMIT_ACTIONS = ['resize', 'set-limits'] as const;
 export type LimitAction = (typeof LIMIT_ACTIONS)[number];
-export type InstanceAction = PowerAction | LimitAction | 'delete';
+export type InstanceAction = PowerAction | LimitAction | 'delete' | 'snapshot';
 
 interface ActionRule {
   from: readonly InstanceStatus[];
@@ -65,6 +66,13 @@ export const ACTION_RULES: Readonly<Record<InstanceAction, ActionRule>> = {
     from: ['ACTIVE', 'SHUTOFF'],
     taskState: 'resizing',
     command: 'instance.set-limits',
+    interruptsTask: false,
+  },
+  // Nova's image_snapshot: a container is committed (paused for it), a VM's disk copied (the guest paused for it).
+  snapshot: {
+    from: ['ACTIVE', 'SHUTOFF'],
+    taskState: 'image-snapshot',
+    command: 'instance.snapshot',
     interruptsTask: false,
   },
   delete: {
@@ -104,6 +112,7 @@ export const TASK_OF_COMMAND: Readonly<Record<ComputeCommandType, TaskState>> = 
   'instance.reboot': 'rebooting',
   'instance.delete': 'deleting',
   'instance.set-limits': 'resizing',
+  'instance.snapshot': 'image-snapshot',
 };
 
 export interface Settlement {
@@ -129,6 +138,7 @@ export function settle(command: ComputeCommandType, succeeded: boolean, powerSta
       case 'instance.delete':
         return { expectedTask, status: 'DELETED', powerState: 'NOSTATE' };
       case 'instance.set-limits':
+      case 'instance.snapshot':
         return { expectedTask, status: statusFromPower(powerState), powerState };
     }
   }
@@ -140,6 +150,7 @@ export function settle(command: ComputeCommandType, succeeded: boolean, powerSta
     case 'instance.stop':
     case 'instance.reboot':
     case 'instance.set-limits':
+    case 'instance.snapshot':
       return { expectedTask, status: statusFromPower(powerState), powerState };
   }
 }

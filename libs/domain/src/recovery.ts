@@ -29,6 +29,9 @@ export function recoverTask(taskState: TaskState): TaskRecovery {
       return { kind: 'resend', command: 'instance.reboot', recovery: false };
     case 'resizing':
       return { kind: 'resend', command: 'instance.set-limits', recovery: false };
+    case 'image-snapshot':
+      // Sent again without its image, the host refuses it: the snapshot fails and the instance is as it was.
+      return { kind: 'resend', command: 'instance.snapshot', recovery: false };
     case 'migrating':
     case 'confirming':
     case 'reverting':

@@ -9,6 +9,8 @@ import type {
   SshPeer,
   DriverCapability,
   TerminalSize,
+  SnapshotImage,
+  SnapshotTarget,
   VolumeAttachment,
 } from '@berth/contracts';
 import type { Terminal, TerminalListener } from './terminal';
@@ -170,6 +172,18 @@ export interface ComputeDriver {
    * nowhere and its data is untouched.
    */
   attachVolume?(spec: InstanceSpec, attachment: VolumeAttachment, file: string): Promise<void>;
+
+  /**
+   * Makes a new image of the instance, running or not (drivers that can): a container committed (paused meanwhile)
+   * and pushed as `<repository>:latest`; a VM's disk flattened into one qcow2 (the guest paused meanwhile) and put in
+   * the registry as a blob of `repository`. Returns where hosts fetch it. After failure, nothing of it is left.
+   */
+  captureImage?(
+    spec: InstanceSpec,
+    target: SnapshotTarget,
+    onStep: StepListener,
+    progress: (step: string) => (detail: string) => Promise<void>,
+  ): Promise<SnapshotImage>;
 
   /** Detaches a volume, running or not; nothing of it stays held by the instance. One attached nowhere succeeds. */
   detachVolume?(spec: InstanceSpec, attachment: VolumeAttachment, file: string): Promise<void>;

@@ -10,3 +10,4 @@ export * from './keyed-lock';
 export * from './secret-box';
 export * from './ops-server';
 export * from './coalesced';
+export * from './registry-client';

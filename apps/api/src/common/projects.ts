@@ -36,3 +36,15 @@ export async function findVisibleImage(
   if (!image) throw BerthError.notFound('image', ref, field);
   return image;
 }
+
+/** An image that can be launched or pulled: one still being made from an instance (`saving`) cannot yet. */
+export function requireActiveImage(image: ImageEntity, field: string): ImageEntity {
+  if (image.status !== 'active') {
+    throw BerthError.conflict(
+      `image ${image.name} is ${image.status}: it can be used once it is active`,
+      field,
+      'state',
+    );
+  }
+  return image;
+}

@@ -1,4 +1,4 @@
-import type { ImageEntity } from '@berth/data';
+import { IMAGE_STATUSES, type ImageEntity, type ImageStatus } from '@berth/data';
 import { RESOURCE_NAME, RESOURCE_NAME_RULE } from '@berth/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
@@ -76,6 +76,15 @@ export class ImageView {
   @ApiProperty({ enum: VISIBILITIES }) visibility!: Visibility;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The owning project of a private image' })
   projectId!: string | null;
+  @ApiProperty({
+    enum: IMAGE_STATUSES,
+    description: 'saving: a snapshot of an instance still being made (not launchable yet); active: usable',
+  })
+  status!: ImageStatus;
+  @ApiProperty({ nullable: true, type: Number, description: "A snapshot's size in the registry, bytes" })
+  sizeBytes!: number | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The instance a snapshot was made from' })
+  sourceInstanceId!: string | null;
   @ApiProperty() createdAt!: Date;
 
   static of(i: ImageEntity): ImageView {
@@ -89,6 +98,9 @@ export class ImageView {
       cmdline: i.cmdline,
       visibility: i.projectId === null ? 'public' : 'private',
       projectId: i.projectId,
+      status: i.status,
+      sizeBytes: i.sizeBytes,
+      sourceInstanceId: i.sourceInstanceId,
       createdAt: i.createdAt,
     };
   }

@@ -16,7 +16,7 @@ import { DataSource } from 'typeorm';
 import { Policy } from '../auth/policy';
 import { actorOf, CurrentPrincipal, CurrentRequestId, projectScope, type Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
-import { findVisibleImage } from '../common/projects';
+import { findVisibleImage, requireActiveImage } from '../common/projects';
 import { UuidPipe } from '../common/uuid-pipe';
 import { ApiEnv } from '../config';
 import { OperationAccepted } from '../instances/instance.views';
@@ -102,7 +102,7 @@ export class ImagesController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
-    const image = await findVisibleImage(this.dataSource, principal, id, 'id');
+    const image = requireActiveImage(await findVisibleImage(this.dataSource, principal, id, 'id'), 'id');
     const candidates = await hostsReadyFor(this.dataSource.manager, image.kind, this.env.BERTH_HOST_DOWN_AFTER_SEC);
     let hosts: string[];
     if (dto.hosts) {

@@ -9,10 +9,11 @@ import {
   VM_FILE_REF_RULE,
   type FieldError,
 } from '@berth/domain';
+import { deleteRepositoryLatest, splitRef } from '@berth/platform';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { actorOf, type Principal } from '../auth/principal';
-import { findVisibleImage, targetProject } from '../common/projects';
+import { findVisibleImage, requireActiveImage, targetProject } from '../common/projects';
 import { recordedChange } from '../common/recorded';
 import { ApiEnv } from '../config';
 import type { CreateImageDto } from './image.dto';
@@ -97,9 +98,13 @@ export class ImagesService {
 
   /** Running instances keep their image reference; deleting an image never stops them. */
   async remove(id: string, principal: Principal, requestId: string): Promise<void> {
-    const image = await findVisibleImage(this.dataSource, principal, id, 'id');
+    // One being made is the host's to finish (or to fail, which removes it).
+    const image = requireActiveImage(await findVisibleImage(this.dataSource, principal, id, 'id'), 'id');
     if (image.projectId === null && principal.role !== 'admin')
       throw BerthError.forbidden('only a cloud admin may delete a public image');
+    // A snapshot's copy in the registry is Berth's own: it goes first, so that a registry that does not answer
+    // leaves the image as it was.
+    if (image.sourceInstanceId !== null) await deleteRepositoryLatest(snapshotRepository(image));
     await recordedChange(
       this.dataSource,
       { ...actorOf(principal, requestId), projectId: image.projectId ?? principal.projectId },
@@ -135,4 +140,12 @@ function vmImageErrors(dto: CreateImageDto): FieldError[] {
     });
   }
   return errors;
+}
+
+/** The registry repository a snapshot image's copy is in: a container's reference, or a VM disk blob's URL. */
+function snapshotRepository(image: ImageEntity): string {
+  if (image.kind === 'container') return splitRef(image.ref).repo;
+  const url = /^https?:\/\/([^/]+)\/v2\/(.+)\/blobs\/[^/]+$/.exec(image.ref);
+  if (!url) throw new Error(`image ${image.id} has no registry copy at ${image.ref}`);
+  return `${url[1]}/${url[2]}`;
 }

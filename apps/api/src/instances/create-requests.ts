@@ -24,7 +24,7 @@ import {
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type Principal } from '../auth/principal';
-import { findVisibleImage, targetProject } from '../common/projects';
+import { findVisibleImage, requireActiveImage, targetProject } from '../common/projects';
 import { findByRef } from '../common/references';
 import { ApiEnv } from '../config';
 import type { CreateInstanceDto } from './instance.dto';
@@ -51,7 +51,7 @@ export class CreateRequests {
     if (count > 1) checkBulk(dto, count);
     const projectId = await targetProject(this.dataSource, principal, dto.project);
     const flavor = await findByRef(this.dataSource.getRepository(FlavorEntity), dto.flavor, 'flavor', 'flavor');
-    const image = await findVisibleImage(this.dataSource, principal, dto.image, 'image');
+    const image = requireActiveImage(await findVisibleImage(this.dataSource, principal, dto.image, 'image'), 'image');
     const network = await findByRef(this.dataSource.getRepository(NetworkEntity), dto.network, 'network', 'network');
     if (image.projectId !== null && image.projectId !== projectId)
       throw BerthError.notFound('image', dto.image, 'image');

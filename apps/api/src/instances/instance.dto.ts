@@ -254,6 +254,7 @@ const ACTIONS = [
   'set-port-security',
   'attach',
   'detach',
+  'snapshot',
 ] as const;
 
 export class ConsoleQuery {
@@ -292,11 +293,24 @@ export class InstanceActionDto {
       'set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). ' +
       'set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches ' +
       'its checks off or on. attach: the `volume` (on the same host) at `path` (a container) or with `serial` (a ' +
-      'VM); detach: the `volume`',
+      'VM); detach: the `volume`. snapshot: a new private image `name` of the instance, launchable once its ' +
+      'operation succeeds',
   })
   @IsIn(ACTIONS, { message: `action must be one of: ${ACTIONS.join(', ')}` })
   action!:
-    PowerAction | LimitAction | MigrationAction | 'set-security-groups' | 'set-port-security' | 'attach' | 'detach';
+    | PowerAction
+    | LimitAction
+    | MigrationAction
+    | 'set-security-groups'
+    | 'set-port-security'
+    | 'attach'
+    | 'detach'
+    | 'snapshot';
+
+  @ApiPropertyOptional({ example: 'web-golden', description: `snapshot: the new image's name: ${RESOURCE_NAME_RULE}` })
+  @IsOptional()
+  @Matches(RESOURCE_NAME, { message: `name must be ${RESOURCE_NAME_RULE}` })
+  name?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'attach, detach: the volume (its id)' })
   @IsOptional()

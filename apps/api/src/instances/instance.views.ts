@@ -264,6 +264,8 @@ export class InstanceAccepted extends InstanceBuild {
 
 export class OperationAccepted {
   @ApiProperty({ format: 'uuid', description: 'Poll GET /v1/operations/{id}' }) operationId!: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'snapshot: the new image (saving until the operation ends)' })
+  imageId?: string;
 }
 
 /** One move of an instance between hosts, as its record keeps it. */

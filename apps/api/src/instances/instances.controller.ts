@@ -21,7 +21,8 @@ import { InstancesService } from './instances.service';
 import { DeleteInstanceQuery } from './instance-volumes.dto';
 import { ApiEnv } from '../config';
 import type { Actor, InstanceRecord } from '@berth/data';
-import { AttachmentWorkflow } from '@berth/control';
+import { AttachmentWorkflow, requestSnapshot } from '@berth/control';
+import { DataSource } from 'typeorm';
 
 const DEFAULT_PAGE = 100;
 
@@ -35,6 +36,7 @@ export class InstancesController {
     private readonly instances: InstancesService,
     private readonly env: ApiEnv,
     private readonly attachments: AttachmentWorkflow,
+    private readonly dataSource: DataSource,
   ) {}
 
   private view(r: InstanceRecord, caller: Principal): InstanceView {
@@ -99,6 +101,10 @@ export class InstancesController {
     @CurrentRequestId() requestId: string,
   ): Promise<OperationAccepted> {
     const actor = actorOf(principal, requestId);
+    if (dto.action === 'snapshot') return this.snapshot(id, dto, principal, actor);
+    if (dto.name !== undefined) {
+      throw BerthError.invalid([{ field: 'name', rule: 'action', message: `name is not used by ${dto.action}` }]);
+    }
     if (dto.action === 'attach' || dto.action === 'detach') return this.volumeAction(id, dto, principal, actor);
     for (const field of ['volume', 'path', 'serial'] as const) {
       if (dto[field] !== undefined) {
@@ -183,6 +189,24 @@ export class InstancesController {
   }
 
   /** Once the operation succeeds the instance answers 404 and its address and capacity are free. */
+  /** A new private image of the instance, named `name`; its operation ends when the image is launchable. */
+  private async snapshot(
+    id: string,
+    dto: InstanceActionDto,
+    principal: Principal,
+    actor: Actor,
+  ): Promise<OperationAccepted> {
+    if (dto.name === undefined) {
+      throw BerthError.invalid([{ field: 'name', rule: 'required', message: 'name is required by snapshot' }]);
+    }
+    const { action: _action, name: _name, ...rest } = dto;
+    const extra = Object.entries(rest).find(([, v]) => v !== undefined)?.[0];
+    if (extra)
+      throw BerthError.invalid([{ field: extra, rule: 'action', message: `${extra} is not used by snapshot` }]);
+    const request = { instanceId: id, projectId: projectScope(principal), name: dto.name, actor };
+    return requestSnapshot(this.dataSource, this.env.BERTH_SNAPSHOT_REGISTRY, request);
+  }
+
   /** attach and detach: a volume of the instance's project, on its host. */
   private async volumeAction(
     id: string,

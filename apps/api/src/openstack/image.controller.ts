@@ -21,14 +21,15 @@ import { OsIdPipe } from './os-id.pipe';
 export const imageDocument = (i: ImageEntity) => ({
   id: i.id,
   name: i.name,
-  status: 'active',
+  // Glance's own words: an image being made from a server is `saving`, then `active`.
+  status: i.status,
   visibility: i.projectId === null ? 'public' : 'private',
   protected: false,
   os_hidden: false,
   owner: i.projectId,
   container_format: i.kind === 'container' ? 'docker' : 'bare',
   disk_format: i.kind === 'container' ? 'raw' : 'qcow2',
-  size: null,
+  size: i.sizeBytes,
   virtual_size: null,
   checksum: null,
   os_hash_algo: null,

@@ -33,6 +33,7 @@ const TASK_STATES: Record<TaskState, string> = {
   'powering-on': 'powering-on',
   rebooting: 'rebooting',
   resizing: 'resize_prep',
+  'image-snapshot': 'image_snapshot',
   migrating: 'resize_migrating',
   confirming: 'resize_confirming',
   reverting: 'resize_reverting',

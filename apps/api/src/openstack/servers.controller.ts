@@ -1,5 +1,6 @@
 import { NetworkEntity, visibleImage, type Actor, type InstanceRecord } from '@berth/data';
-import { BerthError, checkMetadata, isUuid, type Metadata } from '@berth/domain';
+import { BerthError, checkMetadata, isUuid, RESOURCE_NAME, RESOURCE_NAME_RULE, type Metadata } from '@berth/domain';
+import { requestSnapshot } from '@berth/control';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -118,8 +119,8 @@ export class ServersController {
   }
 
   /**
-   * One action per request, by its key: os-start, os-stop, reboot, os-getConsoleOutput, and the moves: resize,
-   * confirmResize, revertResize, migrate (an admin's).
+   * One action per request, by its key: os-start, os-stop, reboot, os-getConsoleOutput, createImage (a snapshot),
+   * and the moves: resize, confirmResize, revertResize, migrate (an admin's).
    */
   @Post(':id/action')
   @Policy('instance:action')
@@ -155,6 +156,15 @@ export class ServersController {
       case 'resize':
         await this.resize(id, body, principal, actor);
         break;
+      case 'createImage': {
+        // Nova 2.1 answers 202 with the new image's URL in Location (the client reads the id from it).
+        const imageName = stringAt(body, 'createImage.name', 64);
+        if (!RESOURCE_NAME.test(imageName)) refuseField('createImage.name', 'matches', `must be ${RESOURCE_NAME_RULE}`);
+        const request = { instanceId: id, projectId: scope, name: imageName, actor };
+        const { imageId } = await requestSnapshot(this.dataSource, this.env.BERTH_SNAPSHOT_REGISTRY, request);
+        void reply.header('location', `${this.base(reply.request)}/image/v2/images/${imageId}`);
+        break;
+      }
       case 'confirmResize':
       case 'revertResize':
       case 'migrate': {

@@ -530,7 +530,7 @@ export const API: ApiOperations = {
         "name": "action",
         "type": "string",
         "required": true,
-        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked with `verify` is its owner's to confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on. attach: the `volume` (on the same host) at `path` (a container) or with `serial` (a VM); detach: the `volume`",
+        "description": "stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked with `verify` is its owner's to confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on. attach: the `volume` (on the same host) at `path` (a container) or with `serial` (a VM); detach: the `volume`. snapshot: a new private image `name` of the instance, launchable once its operation succeeds",
         "enum": [
           "stop",
           "start",
@@ -543,8 +543,15 @@ export const API: ApiOperations = {
           "set-security-groups",
           "set-port-security",
           "attach",
-          "detach"
+          "detach",
+          "snapshot"
         ]
+      },
+      {
+        "name": "name",
+        "type": "string",
+        "required": false,
+        "description": "snapshot: the new image's name: 1-63 letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit"
       },
       {
         "name": "volume",

@@ -139,6 +139,12 @@ export interface ImageView {
   visibility: "public" | "private";
   /** The owning project of a private image */
   projectId: string | null;
+  /** saving: a snapshot of an instance still being made (not launchable yet); active: usable */
+  status: "saving" | "active";
+  /** A snapshot's size in the registry, bytes */
+  sizeBytes: number | null;
+  /** The instance a snapshot was made from */
+  sourceInstanceId: string | null;
   createdAt: string;
 }
 
@@ -155,6 +161,8 @@ export interface PrewarmDto {
 export interface OperationAccepted {
   /** Poll GET /v1/operations/{id} */
   operationId: string;
+  /** snapshot: the new image (saving until the operation ends) */
+  imageId?: string;
 }
 
 export interface CreateNetworkDto {
@@ -341,7 +349,7 @@ export interface InstanceView {
   kind: "container" | "vm";
   projectId: string;
   status: "BUILDING" | "ACTIVE" | "SHUTOFF" | "MIGRATING" | "VERIFY_MIGRATION" | "ERROR" | "DELETED";
-  taskState: "scheduling" | "spawning" | "powering-off" | "powering-on" | "rebooting" | "resizing" | "migrating" | "confirming" | "reverting" | "deleting" | null;
+  taskState: "scheduling" | "spawning" | "powering-off" | "powering-on" | "rebooting" | "resizing" | "image-snapshot" | "migrating" | "confirming" | "reverting" | "deleting" | null;
   powerState: "NOSTATE" | "RUNNING" | "SHUTDOWN" | "CRASHED" | "PAUSED";
   /** Its host, as the project sees it: the same for two of the project's instances on one host, different on two hosts, and telling nothing else (a digest of the project and the host, as Nova's hostId); null without a host */
   hostId: string | null;
@@ -397,8 +405,10 @@ export interface InstancePage {
 }
 
 export interface InstanceActionDto {
-  /** stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked with `verify` is its owner's to confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on. attach: the `volume` (on the same host) at `path` (a container) or with `serial` (a VM); detach: the `volume` */
-  action: "stop" | "start" | "reboot" | "resize" | "set-limits" | "migrate" | "confirm" | "revert" | "set-security-groups" | "set-port-security" | "attach" | "detach";
+  /** stop, start, reboot; resize (to `flavor`, live on the same host) or set-limits (`limits`). A resize or set-limits the host lacks room for answers 409 and changes nothing. Admin: migrate (cold, to `host` or where the scheduler chooses), then confirm or revert. A resize asked with `verify` is its owner's to confirm or revert. set-security-groups: the port is in exactly `securityGroups` from now on (its host applies them live). set-port-security: the port may send from `allowedAddressPairs` from now on; `portSecurity` (admin) switches its checks off or on. attach: the `volume` (on the same host) at `path` (a container) or with `serial` (a VM); detach: the `volume`. snapshot: a new private image `name` of the instance, launchable once its operation succeeds */
+  action: "stop" | "start" | "reboot" | "resize" | "set-limits" | "migrate" | "confirm" | "revert" | "set-security-groups" | "set-port-security" | "attach" | "detach" | "snapshot";
+  /** snapshot: the new image's name: 1-63 letters, digits, ".", "_" and "-", starting with a letter or digit */
+  name?: string;
   /** attach, detach: the volume (its id) */
   volume?: string;
   /** attach to a container: where it is mounted (absolute; not /, nor under /proc, /sys, /dev or /run/berth) */
@@ -1239,6 +1249,7 @@ export const ENUMS = {
   ImageView: {
     kind: ["container", "vm"],
     visibility: ["public", "private"],
+    status: ["saving", "active"],
   },
   CreateInstanceDto: {
     kind: ["container", "vm"],
@@ -1253,13 +1264,13 @@ export const ENUMS = {
   InstanceView: {
     kind: ["container", "vm"],
     status: ["BUILDING", "ACTIVE", "SHUTOFF", "MIGRATING", "VERIFY_MIGRATION", "ERROR", "DELETED"],
-    taskState: ["scheduling", "spawning", "powering-off", "powering-on", "rebooting", "resizing", "migrating", "confirming", "reverting", "deleting"],
+    taskState: ["scheduling", "spawning", "powering-off", "powering-on", "rebooting", "resizing", "image-snapshot", "migrating", "confirming", "reverting", "deleting"],
     powerState: ["NOSTATE", "RUNNING", "SHUTDOWN", "CRASHED", "PAUSED"],
     hostState: ["UP", "DOWN", "MAINTENANCE"],
     restartPolicy: ["never", "always"],
   },
   InstanceActionDto: {
-    action: ["stop", "start", "reboot", "resize", "set-limits", "migrate", "confirm", "revert", "set-security-groups", "set-port-security", "attach", "detach"],
+    action: ["stop", "start", "reboot", "resize", "set-limits", "migrate", "confirm", "revert", "set-security-groups", "set-port-security", "attach", "detach", "snapshot"],
   },
   MigrationView: {
     kind: ["migration", "evacuation", "resize"],

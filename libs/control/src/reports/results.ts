@@ -5,6 +5,7 @@ import {
   endResize,
   endTask,
   finishOperation,
+  finishSnapshotImage,
   insertResizeAwaiting,
   liveInstance,
   operationRow,
@@ -55,6 +56,10 @@ export async function applyResult(
           applied: report.applied,
         });
       }
+    }
+    // The image a snapshot was making is active, or gone: whether or not the instance still held the task.
+    if (report.command === 'instance.snapshot') {
+      await finishSnapshotImage(m, report.operationId, report.fault ? null : (report.image ?? null));
     }
     await finishOperation(m, report.operationId, report.fault ?? null);
   });

@@ -25,6 +25,9 @@ export class FlavorEntity {
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }
 
+export const IMAGE_STATUSES = ['saving', 'active'] as const;
+export type ImageStatus = (typeof IMAGE_STATUSES)[number];
+
 @Entity('images')
 export class ImageEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
@@ -38,6 +41,18 @@ export class ImageEntity {
   @Column('text', { nullable: true }) cmdline!: string | null;
   /** Null for a public image; otherwise the only project that sees it. */
   @Column('uuid', { nullable: true }) projectId!: string | null;
+  /** saving: an instance's snapshot its host is still making (not launchable yet); active: usable. */
+  @Column('text', { default: 'active' }) status!: ImageStatus;
+  /** What the registry holds of a snapshot (its image or disk), once made; null for a registered image. */
+  @Column('bigint', {
+    nullable: true,
+    transformer: { to: (v: unknown) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
+  })
+  sizeBytes!: number | null;
+  /** The instance a snapshot was made from. */
+  @Column('uuid', { nullable: true }) sourceInstanceId!: string | null;
+  /** The operation making a snapshot. */
+  @Column('uuid', { nullable: true }) operationId!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }
 

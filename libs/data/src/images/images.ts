@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { ImageEntity } from '../entities/catalog.entity';
 import { deleteEntity, insertEntity } from '../entities/rows';
+import { rows } from '../sql';
 
 /**
  * The image `ref` (an id or a name) as `projectId` may use it: public ones, and that project's private ones (every
@@ -39,4 +40,60 @@ export function insertImage(m: EntityManager, image: NewImage): Promise<ImageEnt
 /** Deletes the image row; instances that use it keep their own reference. */
 export function deleteImage(m: EntityManager, id: string): Promise<boolean> {
   return deleteEntity(m, ImageEntity, id);
+}
+
+/** A snapshot of an instance being made: a private image, `saving` until its host answers the operation. */
+export interface NewSnapshotImage {
+  name: string;
+  kind: 'container' | 'vm';
+  projectId: string;
+  /** Where the host puts it (the registry repository); the host's answer gives the ref itself. */
+  repository: string;
+  kernelRef: string | null;
+  initrdRef: string | null;
+  cmdline: string | null;
+  sourceInstanceId: string;
+  operationId: string;
+}
+
+export async function insertSnapshotImage(m: EntityManager, id: string, s: NewSnapshotImage): Promise<void> {
+  await m.query(
+    `INSERT INTO images (id, name, kind, ref, kernel_ref, initrd_ref, cmdline, project_id, status, source_instance_id,
+                         operation_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'saving', $9, $10)`,
+    [
+      id,
+      s.name,
+      s.kind,
+      s.repository,
+      s.kernelRef,
+      s.initrdRef,
+      s.cmdline,
+      s.projectId,
+      s.sourceInstanceId,
+      s.operationId,
+    ],
+  );
+}
+
+/**
+ * The host's answer to a snapshot: the image is active with the ref and size it made, or (null: it failed) gone.
+ * Returns the image's id, or null when no image waited for this operation (a repeated answer).
+ */
+export async function finishSnapshotImage(
+  m: EntityManager,
+  operationId: string,
+  made: { ref: string; bytes: number } | null,
+): Promise<string | null> {
+  const [row] = made
+    ? await rows<{ id: string }>(
+        m,
+        `UPDATE images SET status = 'active', ref = $2, size_bytes = $3 WHERE operation_id = $1 AND status = 'saving'
+         RETURNING id`,
+        [operationId, made.ref, made.bytes],
+      )
+    : await rows<{ id: string }>(m, `DELETE FROM images WHERE operation_id = $1 AND status = 'saving' RETURNING id`, [
+        operationId,
+      ]);
+  return row?.id ?? null;
 }

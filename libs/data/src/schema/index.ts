@@ -27,6 +27,7 @@ import { ApplicationCredentials1766200000000 } from './1766200000000-application
 import { ResizeVerification1766300000000 } from './1766300000000-resize-verification';
 import { Volumes1766400000000 } from './1766400000000-volumes';
 import { VolumeDeleteOnTermination1766500000000 } from './1766500000000-volume-delete-on-termination';
+import { ImageSnapshots1766600000000 } from './1766600000000-image-snapshots';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -62,4 +63,5 @@ export const SCHEMA_MIGRATIONS = [
   ResizeVerification1766300000000,
   Volumes1766400000000,
   VolumeDeleteOnTermination1766500000000,
+  ImageSnapshots1766600000000,
 ];

@@ -1,4 +1,12 @@
-import type { AppliedLimits, DriverCapability, InstanceLimits, InstanceSpec, VolumeAttachment } from '@berth/contracts';
+import type {
+  AppliedLimits,
+  DriverCapability,
+  InstanceLimits,
+  InstanceSpec,
+  SnapshotImage,
+  SnapshotTarget,
+  VolumeAttachment,
+} from '@berth/contracts';
 import { blockDeviceOf, lxcfsBinds, type BlockDevice } from '@berth/cgroups';
 import {
   applyPortSecurity,
@@ -22,7 +30,7 @@ import { isNotFound, isNotModified } from './docker-errors';
 import { applyContainerLimits, readContainerLimits, type LimitsContext } from './container-limits';
 import { dockerConfinement } from './observe';
 import { dockerResources, type HostLimitContext } from './limits';
-import { deleteFromRegistry } from './registry-client';
+import { deleteFromRegistry } from '@berth/platform';
 import { DockerReaders } from './docker-readers';
 import { ContainerVolumes } from './container-volumes';
 import { portPlugged, runsWhole } from './port-state';
@@ -309,6 +317,26 @@ export class DockerDriver extends DockerReaders implements ComputeDriver {
       await this.images.push(ref, onProgress);
     });
     return null;
+  }
+
+  /** docker commit (the container paused meanwhile, running or not) and push as `<repository>:latest`. */
+  async captureImage(
+    spec: InstanceSpec,
+    target: SnapshotTarget,
+    onStep: StepListener,
+    progress: (step: string) => (detail: string) => Promise<void>,
+  ): Promise<SnapshotImage> {
+    return runSteps(onStep, async (step, reverter) => {
+      await step('commit');
+      if (!(await this.inspect(spec.id))) throw new Error(`instance ${spec.id} does not exist on this host`);
+      const ref = `${target.repository}:latest`;
+      await this.images.commit(containerName(spec.id), ref, `berth image ${target.imageId} of ${spec.id}`);
+      reverter.add(`remove image ${ref}`, () => this.images.remove(ref));
+      await step('push');
+      await this.images.push(ref, progress('push'));
+      const { Size } = await this.docker.getImage(ref).inspect();
+      return { ref, bytes: Size };
+    });
   }
 
   /** A container's snapshot is an image in the registry: pulled as any image is. */

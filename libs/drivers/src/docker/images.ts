@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { Failpoints } from '@berth/platform';
 import { isNotFound } from './docker-errors';
 import { LayerProgress, type LayerEvent } from './layer-progress';
-import { splitRef } from './registry-client';
+import { splitRef } from '@berth/platform';
 
 /** The daemon's images: pulled and pushed (with progress), committed from containers, listed and removed. */
 export class DockerImages {
@@ -36,7 +36,7 @@ export class DockerImages {
     await this.follow(await this.docker.pull(ref), new LayerProgress('pulled'), onProgress);
   }
 
-  /** docker commit of a (stopped) container to `ref`. */
+  /** docker commit of a container to `ref` (one that runs is paused meanwhile, docker's default). */
   async commit(container: string, ref: string, comment: string): Promise<void> {
     await this.failpoints.check('docker.commit');
     const { repo, tag } = splitRef(ref);

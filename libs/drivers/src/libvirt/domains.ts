@@ -105,3 +105,14 @@ export async function waitForTap(net: HostNet, spec: InstanceSpec): Promise<void
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Runs `work` with the guest paused (a domain that runs), resumed afterwards whatever happened. */
+export async function whilePaused(domain: Domain, work: () => Promise<void>): Promise<void> {
+  const running = (await stateOf(domain)) === 'RUNNING';
+  if (running) await domain.suspend();
+  try {
+    await work();
+  } finally {
+    if (running) await domain.resume();
+  }
+}

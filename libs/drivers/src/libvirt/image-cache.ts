@@ -1,3 +1,4 @@
+import type { InstanceSpec } from '@berth/contracts';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { access, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -58,4 +59,18 @@ export class ImageCache {
       throw error;
     }
   }
+}
+
+/** A VM image's files on this host (fetched into the cache once): its disk, and a kernel and initrd to boot directly. */
+export async function imageFiles(
+  cache: ImageCache,
+  spec: InstanceSpec,
+): Promise<{ disk: string; kernel: string | null; initrd: string | null }> {
+  const cached = (ref: string | null | undefined) => (ref ? cache.file(ref) : Promise.resolve(null));
+  const [disk, kernel, initrd] = await Promise.all([
+    cache.file(spec.imageRef),
+    cached(spec.boot?.kernelRef),
+    cached(spec.boot?.initrdRef),
+  ]);
+  return { disk, kernel, initrd };
 }

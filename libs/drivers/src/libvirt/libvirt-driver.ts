@@ -8,6 +8,8 @@ import type {
   SshPeer,
   DriverCapability,
   TerminalSize,
+  SnapshotImage,
+  SnapshotTarget,
   VolumeAttachment,
 } from '@berth/contracts';
 import { formatCpuList } from '@berth/domain';
@@ -32,26 +34,32 @@ import type { Terminal, TerminalListener } from '../terminal';
 import { SerialConsoles } from './serial-console';
 import { runSteps } from '../run-steps';
 import { createOverlay } from './disk';
-import { sha256File } from './disk-transfer';
-import { ImageCache } from './image-cache';
+import { ImageCache, imageFiles } from './image-cache';
+import { exportDisk } from './image-export';
 import { domainName, instanceDomainXml, tapName } from './domain-xml';
 import { readDomstats } from './domstats';
 import { buildSeedIso, nocloudFiles } from './seed';
 import type { LibvirtDriverOptions } from './libvirt-options';
 
 export type { LibvirtDriverOptions } from './libvirt-options';
-import { receiveDisk } from './disk-transfer';
+import { exportForMigration, fetchForMigration, forgetReceived, wasReceived } from './migration-disk';
 import { libvirtConfinement } from './confinement';
-import { anyDomain, domainMetadata, hostDomains, stateOf, stopDomain, tapPlugged, waitForTap } from './domains';
+import {
+  anyDomain,
+  domainMetadata,
+  hostDomains,
+  stateOf,
+  stopDomain,
+  tapPlugged,
+  waitForTap,
+  whilePaused,
+} from './domains';
 import { DomainVolumes, volumeDisksOf } from './domain-volumes';
 import { applyDomainLimits, changeDomainLimits, readDomainLimits, type DomainLimitsContext } from './domain-limits';
 
 type Libvirt = typeof LibvirtModule;
 type Hypervisor = LibvirtModule.Hypervisor;
 type Domain = LibvirtModule.Domain;
-
-/** Left in an instance's directory by a migration's fetch: spawn starts from the disk it brought, not a new one. */
-const RECEIVED = 'received';
 
 /**
  * KVM/QEMU guests through libvirt: @unraid/libvirt for the connection and lifecycle, virsh (argv
@@ -112,17 +120,13 @@ export class LibvirtDriver implements ComputeDriver {
 
     return runSteps(onStep, async (step, reverter) => {
       await step('image');
-      const image = await this.image(spec);
+      const image = await imageFiles(this.cache, spec);
       const dir = this.dir(spec.id);
       await step('disk');
       await mkdir(dir, { recursive: true });
       reverter.add(`remove ${dir}`, () => this.remove(spec));
       // A migration's target starts from the disk it fetched (fetchSnapshot), already on this host's base.
-      const received = await readFile(join(dir, RECEIVED), 'utf8').then(
-        () => true,
-        () => false,
-      );
-      if (!received) await createOverlay(this.run, image.disk, join(dir, 'disk.qcow2'), spec.diskGb);
+      if (!(await wasReceived(dir))) await createOverlay(this.run, image.disk, join(dir, 'disk.qcow2'), spec.diskGb);
       await step('seed');
       await buildSeedIso(this.run, join(dir, 'seed.iso'), nocloudFiles(spec.id, spec.name, spec.port, spec.publicKeys));
       await step('define');
@@ -138,7 +142,7 @@ export class LibvirtDriver implements ComputeDriver {
       await waitForTap(this.net, spec);
       await step('limits');
       const applied = await applyDomainLimits(this.limitsContext, spec, () => this.lookup(spec.id));
-      await rm(join(dir, RECEIVED), { force: true });
+      await forgetReceived(dir);
       return applied;
     });
   }
@@ -280,12 +284,7 @@ export class LibvirtDriver implements ComputeDriver {
       await this.unplug(spec);
       await step('export');
       await this.net.failpoints.check('libvirt.export');
-      const path = join(this.dir(spec.id), 'disk.qcow2');
-      const { sha256, bytes } = await sha256File(path);
-      // The definition as it stands now (live changes included) is what a revert defines again.
-      await writeFile(join(this.dir(spec.id), 'domain.xml'), await domain.getXMLDesc());
-      await domain.undefine();
-      return { path, sha256, bytes };
+      return exportForMigration(domain, this.dir(spec.id));
     });
   }
 
@@ -300,11 +299,13 @@ export class LibvirtDriver implements ComputeDriver {
     onProgress: (detail: string) => Promise<void>,
   ): Promise<void> {
     if (!peer) throw new Error('a VM disk is fetched from its source host: no peer was given');
-    const image = await this.image(spec);
+    const image = await imageFiles(this.cache, spec);
     await this.net.failpoints.check('libvirt.fetch');
     const key = await readFile(this.options.migrationKeyPath, 'utf8');
-    await receiveDisk({ dir: this.dir(spec.id), baseDisk: image.disk, ref, peer, key, run: this.run }, onProgress);
-    await writeFile(join(this.dir(spec.id), RECEIVED), `${ref}\n`);
+    await fetchForMigration(
+      { dir: this.dir(spec.id), baseDisk: image.disk, ref, peer, key, run: this.run },
+      onProgress,
+    );
   }
 
   /** A volume as a virtio disk with its serial and iotune, live while the domain runs and in its definition. */
@@ -314,6 +315,18 @@ export class LibvirtDriver implements ComputeDriver {
 
   detachVolume(spec: InstanceSpec, _attachment: VolumeAttachment, file: string): Promise<void> {
     return this.volumes.detach(spec, file);
+  }
+
+  /** The guest paused (if it runs) while its disk is flattened, then put in the registry (image-export.ts). */
+  async captureImage(spec: InstanceSpec, target: SnapshotTarget, onStep: StepListener): Promise<SnapshotImage> {
+    return runSteps(onStep, async (step) => {
+      await step('flatten');
+      const domain = await this.lookup(spec.id);
+      if (!domain) throw new Error(`instance ${spec.id} does not exist on this host`);
+      const scratch = join(this.dir(spec.id), `image-${target.imageId}.qcow2`);
+      const paused = (work: () => Promise<void>) => whilePaused(domain, work);
+      return exportDisk(this.run, join(this.dir(spec.id), 'disk.qcow2'), scratch, target, paused, step);
+    });
   }
 
   /** A VM's snapshot is its own disk, removed with its directory: nothing else to forget. */
@@ -328,17 +341,6 @@ export class LibvirtDriver implements ComputeDriver {
 
   private dir(instanceId: string): string {
     return join(this.options.instancesDir, instanceId);
-  }
-
-  /** The image's files on this host (fetched into the cache once): its disk, and a kernel and initrd to boot directly. */
-  private async image(spec: InstanceSpec): Promise<{ disk: string; kernel: string | null; initrd: string | null }> {
-    const cached = (ref: string | null | undefined) => (ref ? this.cache.file(ref) : Promise.resolve(null));
-    const [disk, kernel, initrd] = await Promise.all([
-      this.cache.file(spec.imageRef),
-      cached(spec.boot?.kernelRef),
-      cached(spec.boot?.initrdRef),
-    ]);
-    return { disk, kernel, initrd };
   }
 
   /** CPU, memory, disks and interface of the running domain, from `virsh domstats`. */

@@ -38,3 +38,11 @@ export async function deleteFromRegistry(ref: string): Promise<void> {
   if (!del.ok && del.status !== 404)
     throw new Error(`registry ${registry} refused to delete ${name}:${tag} (${del.status})`);
 }
+
+/**
+ * Deletes what a snapshot image put in the registry (its repository's `latest`): a container's image, or the
+ * artifact holding a VM's disk. Its blobs go at the registry's next garbage collection.
+ */
+export function deleteRepositoryLatest(repository: string): Promise<void> {
+  return deleteFromRegistry(`${repository}:latest`);
+}
