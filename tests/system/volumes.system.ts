@@ -87,6 +87,8 @@ describe('volumes on a real host (file pool)', () => {
     const volume = (await stack.call('GET', `/v1/volumes/${res.body.id}`)).body;
     expect(volume).toMatchObject({ status: 'available', sizeGb: 1, type: 'local', host: stack.hostName, fault: null });
     expect((await stat(file(volume.id))).size).toBe(GIB);
+    // The pool is root's to list, and QEMU's to open a volume in by name.
+    expect((await stat(stack.volumesDir)).mode & 0o777).toBe(0o711);
     const fs = await superblock(file(volume.id));
     expect(fs['Filesystem UUID']).toBe(volume.id);
     expect(Number(fs['Block count']) * Number(fs['Block size'])).toBe(GIB);

@@ -26,7 +26,7 @@ import { NetworkSubnets1766100000000 } from './1766100000000-network-subnets';
 import { ApplicationCredentials1766200000000 } from './1766200000000-application-credentials';
 import { ResizeVerification1766300000000 } from './1766300000000-resize-verification';
 import { Volumes1766400000000 } from './1766400000000-volumes';
-import { VolumeDeleteOnTermination1766500000000 } from './1766500000000-volume-delete-on-termination';
+import { VolumeAttachments1766500000000 } from './1766500000000-volume-attachments';
 import { ImageSnapshots1766600000000 } from './1766600000000-image-snapshots';
 
 /**
@@ -62,6 +62,6 @@ export const SCHEMA_MIGRATIONS = [
   ApplicationCredentials1766200000000,
   ResizeVerification1766300000000,
   Volumes1766400000000,
-  VolumeDeleteOnTermination1766500000000,
+  VolumeAttachments1766500000000,
   ImageSnapshots1766600000000,
 ];

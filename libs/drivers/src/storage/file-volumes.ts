@@ -1,6 +1,6 @@
 import type { VolumeSpec } from '@berth/contracts';
 import type { CommandRunner } from '@berth/platform';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loopDevicesOf } from './loop-devices';
 import type { VolumeBackend } from './volume-backend';
@@ -23,11 +23,13 @@ export class FileVolumes implements VolumeBackend {
 
   /**
    * Makes the pool: its parents as any directory (a VM's files may sit beside it, and QEMU must reach them), the
-   * pool itself only the host's root's to read (0711: a hypervisor may open a file in it by name).
+   * pool itself only the host's root's to read (0711: a hypervisor may open a file in it by name). A pool an
+   * earlier agent made 0700 is set to 0711 as well, or QEMU could not open its volumes.
    */
   async init(): Promise<void> {
     await mkdir(dirname(this.dir), { recursive: true });
     await mkdir(this.dir, { recursive: true, mode: 0o711 });
+    await chmod(this.dir, 0o711);
   }
 
   /** The volume's file; ids are uuids, checked again here since the name becomes a path. */
