@@ -64,4 +64,41 @@ describe('bootstrap admin and migrations (real PostgreSQL)', () => {
     await dataSource.runMigrations();
     expect(await tables()).toEqual(before);
   });
+
+  it('gives a database migrated by the first volumes migration the attachment columns it lacked', async () => {
+    const columns = async () =>
+      (
+        await dataSource.query<Array<{ name: string }>>(
+          `SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'volumes' ORDER BY 1`,
+        )
+      ).map((c) => c.name);
+    const whole = await columns();
+    // Back to Volumes1766400000000, then as its first version left the table: no attachment.
+    for (;;) {
+      const [last] = await dataSource.query<Array<{ name: string }>>(
+        'SELECT name FROM migrations ORDER BY id DESC LIMIT 1',
+      );
+      if (!last || last.name === 'Volumes1766400000000') break;
+      await dataSource.undoLastMigration();
+    }
+    await dataSource.query(`
+      DROP INDEX volumes_one_per_path, volumes_by_instance;
+      ALTER TABLE volumes DROP COLUMN instance_id CASCADE, DROP COLUMN attach_path, DROP COLUMN serial;
+      CREATE TRIGGER volume_changed AFTER UPDATE ON volumes FOR EACH ROW WHEN (
+          OLD.status IS DISTINCT FROM NEW.status OR OLD.size_gb IS DISTINCT FROM NEW.size_gb
+          OR OLD.host_id IS DISTINCT FROM NEW.host_id OR OLD.name IS DISTINCT FROM NEW.name)
+        EXECUTE FUNCTION berth_volume_event();`);
+    expect(await columns()).not.toContain('attach_path');
+    await dataSource.runMigrations();
+    expect(await columns()).toEqual(whole);
+    const indexes = await dataSource.query<Array<{ name: string }>>(
+      `SELECT indexname AS name FROM pg_indexes WHERE tablename = 'volumes' ORDER BY 1`,
+    );
+    expect(indexes.map((i) => i.name)).toEqual(expect.arrayContaining(['volumes_by_instance', 'volumes_one_per_path']));
+    // A change of instance is an event again.
+    const [trigger] = await dataSource.query<Array<{ def: string }>>(
+      `SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgname = 'volume_changed'`,
+    );
+    expect(trigger?.def).toContain('instance_id');
+  });
 });

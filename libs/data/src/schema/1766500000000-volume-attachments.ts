@@ -33,7 +33,7 @@ export class VolumeAttachments1766500000000 implements MigrationInterface {
           'instanceId', v.instance_id, 'fault', v.fault));
         RETURN NULL;
       END $$;
-      DROP TRIGGER volume_changed ON volumes;
+      DROP TRIGGER IF EXISTS volume_changed ON volumes;
       CREATE TRIGGER volume_changed AFTER UPDATE ON volumes FOR EACH ROW WHEN (
           OLD.status IS DISTINCT FROM NEW.status OR OLD.size_gb IS DISTINCT FROM NEW.size_gb
           OR OLD.host_id IS DISTINCT FROM NEW.host_id OR OLD.name IS DISTINCT FROM NEW.name
