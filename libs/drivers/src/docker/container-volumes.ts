@@ -1,6 +1,6 @@
 import { cgroupsOfProcess, NO_IO_THROTTLE, parseMountinfo, writeIoThrottle } from '@berth/cgroups';
 import type { InstanceSpec, VolumeAttachment } from '@berth/contracts';
-import { CommandError, type CommandRunner } from '@berth/platform';
+import { CommandError, Failpoints, type CommandRunner } from '@berth/platform';
 import type Docker from 'dockerode';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -55,6 +55,8 @@ export class ContainerVolumes {
   constructor(
     private readonly root: string,
     private readonly run: CommandRunner,
+    /** volume.mount, volume.bind, volume.throttle (attach) and volume.unmount (detach) fail here on purpose in tests. */
+    private readonly failpoints: Failpoints = new Failpoints(),
   ) {}
 
   /** Makes the root a shared mount of its own, so that what is mounted under it appears in the containers. */
@@ -104,7 +106,10 @@ export class ContainerVolumes {
     }
   }
 
-  /** Detaches a volume from the instance's container, running or not. */
+  /**
+   * Detaches a volume from the instance's container, running or not. One that fails midway is attached again as it
+   * was (a running container sees it at its path), so that it is either attached or not, never half.
+   */
   async detachFrom(
     spec: InstanceSpec,
     a: VolumeAttachment,
@@ -112,7 +117,13 @@ export class ContainerVolumes {
     container: Promise<Docker.ContainerInspectInfo | null>,
   ): Promise<void> {
     const info = await container;
-    await this.detach(spec, a, file, info?.State.Running ? info.State.Pid : null);
+    const pid = info?.State.Running ? info.State.Pid : null;
+    try {
+      await this.detach(spec, a, file, pid);
+    } catch (error) {
+      if (pid !== null) await this.attach(spec, a, file, pid).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Attaches (or attaches again) one volume to the running container whose process is `pid`. */
@@ -120,6 +131,7 @@ export class ContainerVolumes {
     if (!a.path) throw new Error('a container mounts a volume at a path, and none was given');
     const loop = await this.loopOf(file);
     const onHost = join(this.root, spec.id, a.volume.id);
+    await this.failpoints.check('volume.mount');
     if (!(await this.mounted(onHost))) {
       await mkdir(onHost, { recursive: true });
       // A filesystem a guest may have written is checked (and mended) before the host's kernel mounts it.
@@ -129,9 +141,11 @@ export class ContainerVolumes {
       });
       await this.run(['mount', '-t', 'ext4', '-o', 'nodev,nosuid', loop, onHost]);
     }
+    await this.failpoints.check('volume.bind');
     if (!(await this.mounted(a.path, pid))) {
       await this.run([PYTHON, '-c', NS_MOUNT, 'bind', String(pid), `${VOLUMES_IN_CONTAINER}/${a.volume.id}`, a.path]);
     }
+    await this.failpoints.check('volume.throttle');
     await writeIoThrottle(await cgroupsOfProcess(pid), await deviceId(loop), a.throttle);
   }
 
@@ -141,6 +155,7 @@ export class ContainerVolumes {
     if (pid !== null && a.path && (await this.mounted(a.path, pid))) {
       await this.run([PYTHON, '-c', NS_MOUNT, 'unbind', String(pid), a.path]);
     }
+    await this.failpoints.check('volume.unmount');
     if (pid !== null) {
       for (const loop of loops) {
         await writeIoThrottle(await cgroupsOfProcess(pid), await deviceId(loop), NO_IO_THROTTLE).catch(() => undefined);

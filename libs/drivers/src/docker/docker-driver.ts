@@ -91,7 +91,7 @@ export class DockerDriver extends DockerReaders implements ComputeDriver {
     this.diskQuota = diskQuotaOf(info.Driver, info.DockerRootDir, this.net.run);
     this.dataRoot = info.DockerRootDir;
     if (this.options.volumes) {
-      this.volumes = new ContainerVolumes(this.options.volumes.mountRoot, this.net.run);
+      this.volumes = new ContainerVolumes(this.options.volumes.mountRoot, this.net.run, this.net.failpoints);
       await this.volumes.init();
     }
   }

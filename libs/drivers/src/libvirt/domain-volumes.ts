@@ -1,5 +1,5 @@
 import type { InstanceSpec, VolumeAttachment } from '@berth/contracts';
-import type { CommandRunner } from '@berth/platform';
+import { Failpoints, type CommandRunner } from '@berth/platform';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,8 +63,10 @@ export async function plugVolume(
     ...(live === null || live.some((d) => d.file === disk.file) ? [] : ['--live']),
   ];
   if (scopes.length === 0) return;
+  // A disk one scope already has keeps its target in the other; a new one takes the first free in both.
+  const present = [...config, ...(live ?? [])].find((d) => d.file === disk.file)?.dev;
   const taken = new Set([...config, ...(live ?? [])].map((d) => d.dev));
-  const dev = VOLUME_DEVS.find((d) => !taken.has(d));
+  const dev = present ?? VOLUME_DEVS.find((d) => !taken.has(d));
   if (!dev) throw new Error(`a VM holds at most ${VOLUME_DEVS.length} volumes`);
   await withDiskXml({ ...disk, dev }, (path) =>
     run(['virsh', '-c', uri, 'attach-device', domainName(spec.id), path, ...scopes]),
@@ -81,12 +83,14 @@ export async function unplugVolume(
   spec: InstanceSpec,
   file: string,
   views: () => Promise<DomainViews>,
+  failpoints: Failpoints = new Failpoints(),
 ): Promise<void> {
   const now = await views();
   const inLive = now.live === null ? undefined : (await disksIn(now.live)).find((d) => d.file === file);
   const inConfig = (await disksIn(now.config)).find((d) => d.file === file);
   const virsh = (...args: string[]) => run(['virsh', '-c', uri, ...args]);
   if (inConfig) await virsh('detach-disk', domainName(spec.id), inConfig.dev, '--config');
+  await failpoints.check('volume.unplug');
   if (!inLive) return;
   await virsh('detach-disk', domainName(spec.id), inLive.dev, '--live');
   const end = Date.now() + UNPLUG_WAIT_MS;
@@ -110,21 +114,33 @@ export class DomainVolumes {
     private readonly uri: string,
     /** Whether this host's domain of the instance runs; null when it has none. */
     private readonly running: (instanceId: string) => Promise<boolean | null>,
+    /** volume.plug (attach) and volume.unplug (detach) fail here on purpose in tests. */
+    private readonly failpoints: Failpoints = new Failpoints(),
   ) {}
 
   async attach(spec: InstanceSpec, a: VolumeAttachment, file: string): Promise<void> {
-    const disk = { file, serial: a.serial, throttle: a.throttle };
     try {
-      await plugVolume(this.run, this.uri, spec, disk, await this.views(spec.id));
+      await plugVolume(this.run, this.uri, spec, this.disk(a, file), await this.views(spec.id));
+      await this.failpoints.check('volume.plug');
     } catch (error) {
       // Nothing of a failed attach stays: neither in the definition nor in the running guest.
-      await this.detach(spec, file).catch(() => undefined);
+      await unplugVolume(this.run, this.uri, spec, file, () => this.views(spec.id)).catch(() => undefined);
       throw error;
     }
   }
 
-  detach(spec: InstanceSpec, file: string): Promise<void> {
-    return unplugVolume(this.run, this.uri, spec, file, () => this.views(spec.id));
+  /** A detach that fails midway plugs the disk back where it went, so that it is attached or not, never half. */
+  async detach(spec: InstanceSpec, a: VolumeAttachment, file: string): Promise<void> {
+    try {
+      await unplugVolume(this.run, this.uri, spec, file, () => this.views(spec.id), this.failpoints);
+    } catch (error) {
+      await plugVolume(this.run, this.uri, spec, this.disk(a, file), await this.views(spec.id)).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private disk(a: VolumeAttachment, file: string) {
+    return { file, serial: a.serial, throttle: a.throttle };
   }
 
   private async views(instanceId: string): Promise<DomainViews> {

@@ -79,10 +79,11 @@ export class LibvirtDriver implements ComputeDriver {
   constructor(private readonly options: LibvirtDriverOptions) {
     this.cache = new ImageCache(options.imageCacheDir);
     this.capabilities = ['live-resize', 'cold-migrate', ...(options.volumes ? (['volumes'] as const) : [])];
-    this.volumes = new DomainVolumes(this.run, options.uri, async (id) => {
+    const running = async (id: string) => {
       const domain = await this.lookup(id);
       return domain ? (await stateOf(domain)) === 'RUNNING' : null;
-    });
+    };
+    this.volumes = new DomainVolumes(this.run, options.uri, running, options.net.failpoints);
   }
 
   private get run(): CommandRunner {
@@ -313,8 +314,8 @@ export class LibvirtDriver implements ComputeDriver {
     return this.volumes.attach(spec, attachment, file);
   }
 
-  detachVolume(spec: InstanceSpec, _attachment: VolumeAttachment, file: string): Promise<void> {
-    return this.volumes.detach(spec, file);
+  detachVolume(spec: InstanceSpec, attachment: VolumeAttachment, file: string): Promise<void> {
+    return this.volumes.detach(spec, attachment, file);
   }
 
   /** The guest paused (if it runs) while its disk is flattened, then put in the registry (image-export.ts). */
