@@ -1,7 +1,7 @@
 import { cgroupsOfProcess } from '@berth/cgroups';
 import { runCommand } from '@berth/platform';
-import { randomInt } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { randomInt, randomUUID } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { containerPid, guestExec, readyBoot } from './support/probes';
 import { TestStack } from './support/stack';
@@ -172,6 +172,38 @@ describe('volumes on a real host (file pool)', () => {
       (o: any) => o.action,
     );
     expect(audit.sort()).toEqual(['volume.create', 'volume.delete']);
+  });
+
+  it("compares its host's pool with the records as the agent starts: a lost file makes its volume error, a stray is listed and kept", async () => {
+    const { res: kept } = await create({ name: 'kept', sizeGb: 1 });
+    const { res: lost } = await create({ name: 'lost', sizeGb: 1 });
+    const stray = randomUUID();
+    await runCommand(['truncate', '-s', '1M', file(stray)]);
+    try {
+      // Behind Berth's back, as a disk that lost a file would.
+      await rm(file(lost.body.id));
+      await stack.kill(stack.hostName);
+      stack.restartAgent(stack.hostName);
+      const host = await stack.until('the host to list its stray', async () => {
+        const hosts = (await stack.call('GET', '/v1/hosts')).body.items as any[];
+        const mine = hosts.find((h) => h.name === stack.hostName);
+        return mine?.state === 'up' && mine.strayVolumes.length > 0 ? mine : null;
+      });
+      expect(host.strayVolumes).toEqual([stray]);
+      expect((await stack.call('GET', `/v1/volumes/${lost.body.id}`)).body).toMatchObject({
+        status: 'error',
+        fault: { step: 'reconcile' },
+      });
+      expect((await stack.call('GET', `/v1/volumes/${kept.body.id}`)).body).toMatchObject({ status: 'available' });
+      // The stray stays on the host; the lost volume's record can be deleted.
+      expect((await stat(file(stray))).size).toBe(1024 * 1024);
+      const del = await stack.call('DELETE', `/v1/volumes/${lost.body.id}`);
+      expect(del.status).toBe(202);
+      expect((await stack.operation(del.body.operationId)).status).toBe('succeeded');
+    } finally {
+      await rm(file(stray), { force: true });
+      await stack.call('DELETE', `/v1/volumes/${kept.body.id}`);
+    }
   });
 
   describe('attached to containers', () => {

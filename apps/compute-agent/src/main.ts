@@ -135,7 +135,8 @@ export async function startAgent(env: AgentEnv) {
   const incarnation = randomUUID();
   const pending = await producer.activeJobs<AgentCommand>(computeQueue(env.BERTH_HOST_NAME));
   const active = pending.filter((j): j is Job<HostCommand> => !isVolumeCommand(j.data));
-  await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()], interruptedCommands(active));
+  const held = await volumes.list();
+  await reporter.started(env.BERTH_HOST_NAME, incarnation, [...byKind.keys()], interruptedCommands(active), held);
   const timer = setInterval(() => void heartbeat(), env.BERTH_HEARTBEAT_SEC * 1000);
 
   const bus = new PubSub(env.BERTH_REDIS_URL, log);

@@ -34,8 +34,18 @@ export class Reporter {
     incarnation: string,
     kinds: HostFacts['drivers'],
     interrupted: InterruptedCommand[],
+    volumes: string[],
   ): Promise<void> {
-    return this.send({ v: CONTRACT_VERSION, type: 'host.started', host, incarnation, kinds, interrupted, at: now() });
+    return this.send({
+      v: CONTRACT_VERSION,
+      type: 'host.started',
+      host,
+      incarnation,
+      kinds,
+      interrupted,
+      volumes,
+      at: now(),
+    });
   }
 
   step(operationId: string, step: string, detail?: string): Promise<void> {

@@ -44,6 +44,12 @@ export class HostVolumes {
     return [...this.backends.keys()];
   }
 
+  /** Every volume this host's pools hold, by id (what its records are compared with as the agent starts). */
+  async list(): Promise<string[]> {
+    const held = await Promise.all([...this.backends.values()].map((b) => b.list()));
+    return held.flat();
+  }
+
   handle(command: VolumeCommand): Promise<void> {
     const run = () => this.locks.run(command.volume.id, () => this.execute(command));
     // An attach or detach changes the instance as well: it waits for the instance's other commands.

@@ -121,6 +121,8 @@ export type AgentReport =
        * still waiting in the queue are simply run.
        */
       interrupted: InterruptedCommand[];
+      /** The volumes this host's pools hold (by id), so that the records and the host are compared; absent: none. */
+      volumes?: string[];
       at: string;
     }
   | {

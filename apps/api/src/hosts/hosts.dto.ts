@@ -98,6 +98,15 @@ export class HostView {
       '(a live resize needs live-resize, a migration or a drain cold-migrate). null: not reported (an older agent)',
   })
   capabilities!: Partial<Record<InstanceKind, DriverCapability[]>> | null;
+  @ApiProperty({ type: [String], example: ['file'], description: 'The volume backends it offers (none: no volumes)' })
+  volumeBackends!: string[];
+  @ApiProperty({
+    type: [String],
+    description:
+      'What its volume pools held that no volume record of the host names, as its agent last started: kept on the ' +
+      'host for the admin to look at (docs/operations.md, Volumes)',
+  })
+  strayVolumes!: string[];
   @ApiProperty({ nullable: true, type: Date }) lastHeartbeatAt!: Date | null;
   @ApiProperty() agentVersion!: string;
 }
@@ -221,6 +230,8 @@ export function hostView(h: HostRow): HostView {
     confinement: h.confinement,
     pidMax: h.pidMax,
     capabilities: h.capabilities,
+    volumeBackends: h.volumeBackends,
+    strayVolumes: h.strayVolumes,
     lastHeartbeatAt: h.lastHeartbeatAt,
     agentVersion: h.agentVersion,
   };

@@ -64,6 +64,10 @@ export class ReportsService {
         const recovered = await this.recovery.hostStarted(report);
         if (recovered.length > 0)
           this.log.warn({ host: report.host, recovered }, 'agent restarted: recovering the tasks it left unfinished');
+        const volumes = await this.recovery.volumesOnStart(report);
+        if (volumes && volumes.missing.length + volumes.strays.length > 0) {
+          this.log.warn({ host: report.host, ...volumes }, 'volumes on the host differ from the records');
+        }
         return;
       }
       case 'operation.step':

@@ -650,6 +650,10 @@ export interface HostView {
   pidMax: number | null;
   /** Each driver's capabilities by instance kind, as its agent reports them: what the API lets instances there do (a live resize needs live-resize, a migration or a drain cold-migrate). null: not reported (an older agent) */
   capabilities: Record<string, Array<"live-resize" | "cold-migrate" | "volumes">> | null;
+  /** The volume backends it offers (none: no volumes) */
+  volumeBackends: Array<string>;
+  /** What its volume pools held that no volume record of the host names, as its agent last started: kept on the host for the admin to look at (docs/operations.md, Volumes) */
+  strayVolumes: Array<string>;
   lastHeartbeatAt: string | null;
   agentVersion: string;
 }

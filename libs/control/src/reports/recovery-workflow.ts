@@ -10,7 +10,9 @@ import { recoverTask, type TaskState } from '@berth/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   enqueue,
+  hostIdByName,
   insertOperation,
+  reconcileHostVolumes,
   lockBusyInstancesOn,
   newIncarnation,
   recordStep,
@@ -92,6 +94,20 @@ export class RecoveryWorkflow {
         action: r.recovery === 'fail' ? ('migration-failed' as const) : ('migration-resent' as const),
       })),
     ];
+  }
+
+  /**
+   * The volumes the restarted host holds against its records (reconcileHostVolumes): those whose data is gone are
+   * `error`, and what no record names is listed as the host's strays, never removed. Null for an agent that did not
+   * say what it holds.
+   */
+  volumesOnStart(report: HostStarted): Promise<{ missing: string[]; strays: string[] } | null> {
+    const held = report.volumes;
+    if (!held) return Promise.resolve(null);
+    return this.dataSource.transaction(async (m) => {
+      const host = await hostIdByName(m, report.host);
+      return host ? reconcileHostVolumes(m, host.id, held, report.at) : null;
+    });
   }
 
   /** The operation that runs the instance's task: its newest running one (one is opened if none runs). */

@@ -27,6 +27,9 @@ export interface HostRow {
   confinement: string[];
   pidMax: number | null;
   capabilities: Partial<Record<InstanceKind, DriverCapability[]>> | null;
+  /** The volume backends it offers, and what its pools hold that no volume record names (at its agent's start). */
+  volumeBackends: string[];
+  strayVolumes: string[];
   lastHeartbeatAt: Date | null;
   agentVersion: string;
 }
@@ -45,8 +48,8 @@ const HOST_ROW_SQL = `
                            'diskGb', h.used_disk_gb, 'pids', h.used_pids, 'instances', h.used_instances,
                            'pinnedCpus', (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest(h.pinned_cpus) c)) AS usage,
          json_build_object('shared', h.cpu_shared_set, 'dedicated', h.cpu_dedicated_set) AS "cpuSets", h.lxcfs,
-         h.confinement, h.pid_max AS "pidMax", h.capabilities,
-         h.last_heartbeat_at AS "lastHeartbeatAt", h.agent_version AS "agentVersion"
+         h.confinement, h.pid_max AS "pidMax", h.capabilities, h.volume_backends AS "volumeBackends",
+         h.stray_volumes AS "strayVolumes", h.last_heartbeat_at AS "lastHeartbeatAt", h.agent_version AS "agentVersion"
     FROM hosts h`;
 
 /** Every host, by name; `downAfterSec` of silence makes one down. */

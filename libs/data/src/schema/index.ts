@@ -28,6 +28,7 @@ import { ResizeVerification1766300000000 } from './1766300000000-resize-verifica
 import { Volumes1766400000000 } from './1766400000000-volumes';
 import { VolumeAttachments1766500000000 } from './1766500000000-volume-attachments';
 import { ImageSnapshots1766600000000 } from './1766600000000-image-snapshots';
+import { StrayVolumes1766700000000 } from './1766700000000-stray-volumes';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -64,4 +65,5 @@ export const SCHEMA_MIGRATIONS = [
   Volumes1766400000000,
   VolumeAttachments1766500000000,
   ImageSnapshots1766600000000,
+  StrayVolumes1766700000000,
 ];

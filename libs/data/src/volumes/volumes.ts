@@ -252,3 +252,38 @@ export async function settleBuildVolumes(m: EntityManager, instanceId: string, b
     [instanceId],
   );
 }
+
+/**
+ * A host's agent started holding the volumes `held`: each volume recorded on the host, at rest (available or in use),
+ * whose file the host no longer holds is `error`, with the fault saying so (its record and any attachment kept for
+ * the admin to look at); what the host holds that no record of it names is kept on the host, listed as the host's
+ * strays. Volumes with a command in flight are left to their command. Returns both lists.
+ */
+export async function reconcileHostVolumes(
+  m: EntityManager,
+  hostId: string,
+  held: readonly string[],
+  at: string,
+): Promise<{ missing: string[]; strays: string[] }> {
+  const fault: Fault = {
+    step: 'reconcile',
+    message: "its host no longer holds the volume's data (found missing as the host's agent started)",
+    at,
+  };
+  const missing = await rows<{ id: string }>(
+    m,
+    `UPDATE volumes SET status = 'error', fault = $3, updated_at = now()
+      WHERE host_id = $1 AND status IN ('available', 'in-use') AND NOT (id::text = ANY ($2::text[]))
+      RETURNING id`,
+    [hostId, held, JSON.stringify(fault)],
+  );
+  const strays = await rows<{ id: string }>(
+    m,
+    `SELECT h.id FROM unnest($2::text[]) AS h(id)
+      WHERE NOT EXISTS (SELECT 1 FROM volumes v WHERE v.host_id = $1 AND v.id::text = h.id)
+      ORDER BY h.id`,
+    [hostId, held],
+  );
+  await m.query('UPDATE hosts SET stray_volumes = $2 WHERE id = $1', [hostId, strays.map((s) => s.id)]);
+  return { missing: missing.map((v) => v.id), strays: strays.map((s) => s.id) };
+}
