@@ -107,7 +107,21 @@ describe('the berth CLI against the running stack', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    // And the cloud is as it says: web-1 resized, vm-1 gone, five more in the group.
+    // And the cloud is as it says: web-1 resized, vm-1 gone, five more in the group, the volume let go with its
+    // data, web-1's image ready to launch.
+    const volumes = (await stack.call('GET', '/v1/volumes')).body.items as any[];
+    expect(volumes.filter((v) => v.name === 'data')).toMatchObject([{ status: 'available', sizeGb: 1 }]);
+    const images = (await stack.call('GET', '/v1/images')).body.items as any[];
+    expect(images.filter((i) => i.name === 'web-golden')).toMatchObject([{ status: 'active', visibility: 'private' }]);
+    // The image's copy in the registry and the volume go with them.
+    for (const image of images.filter((i) => i.name === 'web-golden')) {
+      expect((await stack.call('DELETE', `/v1/images/${image.id}`)).status).toBe(204);
+    }
+    for (const volume of volumes.filter((v) => v.name === 'data')) {
+      expect(
+        (await stack.operation((await stack.call('DELETE', `/v1/volumes/${volume.id}`)).body.operationId)).status,
+      ).toBe('succeeded');
+    }
     const shop = ((await stack.call('GET', '/v1/instances?limit=500')).body.items as any[]).filter(
       (i) => i.name === 'web-1',
     );
