@@ -1,7 +1,7 @@
 import { blockDeviceOf, cgroupsOfProcess, readCgroupLimits } from '@berth/cgroups';
 import { runCommand } from '@berth/platform';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveTcp, tcpFrom } from './support/probes';
@@ -434,5 +434,82 @@ describe('a cold resize (testbed)', () => {
       instances: 0,
     });
     expect(hosts.find((h: any) => h.name === grown.host).usage).toMatchObject({ ramMb: 4096, vcpus: 2 });
+  });
+});
+
+describe('a container moving with its volume (testbed)', () => {
+  let stack: TestStack;
+  let mover: any;
+  let volume: string;
+  let sum = '';
+  const file = (host: number) => join(stack.testbedVolumesDir(host), `${volume}.raw`);
+  const exists = (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
+  const act = async (body: Record<string, unknown>) => {
+    const res = await stack.call('POST', `/v1/instances/${mover.id}/actions`, body);
+    expect(res.status).toBe(202);
+    return stack.operation(res.body.operationId, 120_000);
+  };
+
+  beforeAll(async () => {
+    stack = await startStack({}, {}, [1, 2]);
+    mover = await createOn(stack, 1, 'vol-mover', [1, 2]);
+    const made = await stack.call('POST', '/v1/volumes', { name: 'moving', sizeGb: 1, localTo: mover.id });
+    expect(made.status).toBe(202);
+    volume = made.body.id;
+    expect((await stack.operation(made.body.operationId)).status).toBe('succeeded');
+    expect(await act({ action: 'attach', volume, path: '/data' })).toMatchObject({ status: 'succeeded' });
+    await docker(1, 'exec', `berth-${mover.id}`, 'sh', '-c', 'head -c 2097152 /dev/urandom > /data/blob && sync');
+    sum = (await docker(1, 'exec', `berth-${mover.id}`, 'sha256sum', '/data/blob')).split(' ')[0] ?? '';
+  });
+  afterAll(() => stack?.stop());
+
+  it('copies the volume to the target over SSH, checked, and mounts it there with its data', async () => {
+    const op = await migrate(stack, mover.id, 2);
+    expect({ status: op.status, fault: op.fault }).toEqual({ status: 'succeeded', fault: null });
+    const names = op.steps.map((s: any) => s.name);
+    expect(names.filter((n: string) => n === 'volumes')).toHaveLength(2);
+    expect(op.steps.filter((s: any) => s.name === 'volumes').pop().detail).toMatch(/sha256 verified$/);
+    expect((await docker(2, 'exec', `berth-${mover.id}`, 'sha256sum', '/data/blob')).split(' ')[0]).toBe(sum);
+    // Until the move is confirmed the source keeps its copy, and the record keeps the volume there.
+    expect(await exists(file(1))).toBe(true);
+    expect((await stack.call('GET', `/v1/volumes/${volume}`)).body.host).toBe(stack.testbedHostNames[0]);
+  });
+
+  it('after confirm, the volume is on the target and gone from the source, its claim with it', async () => {
+    expect(await act({ action: 'confirm' })).toMatchObject({ status: 'succeeded' });
+    expect((await stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({
+      status: 'in-use',
+      host: stack.testbedHostNames[1],
+    });
+    expect(await exists(file(1))).toBe(false);
+    expect(await exists(file(2))).toBe(true);
+    const hosts = (await stack.call('GET', '/v1/hosts')).body.items;
+    const used = (n: number) => hosts.find((h: any) => h.name === stack.testbedHostNames[n - 1]).usage.diskGb;
+    expect({ source: used(1), target: used(2) }).toEqual({ source: 0, target: 1 + 1 });
+  });
+
+  it('moved back and reverted, stays on host 2 with its data, and host 1 keeps no copy', async () => {
+    const op = await migrate(stack, mover.id, 1);
+    expect(op).toMatchObject({ status: 'succeeded' });
+    expect(await exists(file(1))).toBe(true);
+    expect(await act({ action: 'revert' })).toMatchObject({ status: 'succeeded' });
+    expect((await stack.call('GET', `/v1/instances/${mover.id}`)).body).toMatchObject({
+      status: 'ACTIVE',
+      host: stack.testbedHostNames[1],
+    });
+    expect((await stack.call('GET', `/v1/volumes/${volume}`)).body.host).toBe(stack.testbedHostNames[1]);
+    expect(await exists(file(1))).toBe(false);
+    expect((await docker(2, 'exec', `berth-${mover.id}`, 'sha256sum', '/data/blob')).split(' ')[0]).toBe(sum);
+    const gone = await stack.call('DELETE', `/v1/instances/${mover.id}?deleteVolumes=true`);
+    expect((await stack.operation(gone.body.operationId)).status).toBe('succeeded');
+    await stack.until(
+      'the volume to go',
+      async () => (await stack.call('GET', `/v1/volumes/${volume}`)).status === 404,
+    );
+    expect(await exists(file(2))).toBe(false);
   });
 });

@@ -17,7 +17,7 @@ import { DriverError, type ComputeDriver } from '@berth/drivers';
 import { hostPortTraces, portSuffix, unplugContainerPort, type HostNet, type PortTrace } from '@berth/network';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 
-import { migrationStep } from './migration-steps';
+import { migrationStep, type VolumeMoves } from './migration-steps';
 import type { Reporter } from './reporter';
 import type { TerminalSessions } from './terminals';
 
@@ -67,6 +67,8 @@ export class CommandHandler {
     private readonly net: HostNet | null = null,
     /** The interactive consoles; null where they are not served (unit tests). */
     private readonly terminals: TerminalSessions | null = null,
+    /** This host's volumes, which cold moves take along; null where it holds none. */
+    private readonly volumes: VolumeMoves | null = null,
   ) {}
 
   /**
@@ -111,7 +113,9 @@ export class CommandHandler {
       case 'migration.receive':
       case 'migration.drop':
       case 'migration.restore':
-        return this.exclusive(command.instance.id, () => migrationStep(this.drivers, this.reporter, this.log, command));
+        return this.exclusive(command.instance.id, () =>
+          migrationStep(this.drivers, this.reporter, this.log, command, this.volumes),
+        );
     }
   }
 

@@ -141,7 +141,7 @@ export async function startAgent(env: AgentEnv) {
 
   const bus = new PubSub(env.BERTH_REDIS_URL, log);
   const terminals = new TerminalSessions(byKind, bus, env.BERTH_QUEUE_PREFIX, env.BERTH_HOST_NAME, log);
-  const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net, terminals);
+  const handler = new CommandHandler(byKind, reporter, log, env.BERTH_HOST_NAME, net, terminals, volumes);
   volumes.serve(byKind, (id, task) => handler.exclusive(id, task));
   await replayFirewalls(active, handler, log);
   await replayVolumes(pending, volumes);
@@ -287,7 +287,7 @@ async function hostVolumes(
       'file volumes unavailable: this host offers none',
     );
   }
-  return new HostVolumes(backends, reporter, log, await containerRootUid());
+  return new HostVolumes(backends, reporter, log, await containerRootUid(), env.BERTH_MIGRATION_KEY);
 }
 
 /** A firewall change cut short by the previous agent is simply made again (it replaces the port's flows whole). */

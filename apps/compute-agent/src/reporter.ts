@@ -11,6 +11,7 @@ import {
   type MigrationCommand,
   type PowerState,
   type SnapshotImage,
+  type VolumeArtifact,
   type VolumeCommand,
 } from '@berth/contracts';
 import type { QueueProducer } from '@berth/queue';
@@ -97,9 +98,14 @@ export class Reporter {
   migrationResult(
     command: MigrationCommand,
     powerState: PowerState,
-    outcome: { fault?: Fault; applied?: AppliedLimits | null; artifact?: DiskArtifact } = {},
+    outcome: {
+      fault?: Fault;
+      applied?: AppliedLimits | null;
+      artifact?: DiskArtifact;
+      volumes?: VolumeArtifact[];
+    } = {},
   ): Promise<void> {
-    const { fault, applied, artifact } = outcome;
+    const { fault, applied, artifact, volumes } = outcome;
     return this.send({
       v: CONTRACT_VERSION,
       type: 'migration.result',
@@ -112,6 +118,7 @@ export class Reporter {
       ...(fault ? { fault } : {}),
       ...(applied === undefined ? {} : { applied }),
       ...(artifact ? { artifact } : {}),
+      ...(volumes?.length ? { volumes } : {}),
     });
   }
 

@@ -1,7 +1,16 @@
-import type { Fault, InstanceKind, VolumeBackendName, VolumeCommand } from '@berth/contracts';
-import type { ComputeDriver, VolumeBackend } from '@berth/drivers';
+import type {
+  Fault,
+  InstanceKind,
+  SshPeer,
+  VolumeArtifact,
+  VolumeAttachment,
+  VolumeBackendName,
+  VolumeCommand,
+} from '@berth/contracts';
+import { fetchOverSsh, type ComputeDriver, type VolumeBackend } from '@berth/drivers';
 import { errorMessage, KeyedLock, type Logger } from '@berth/platform';
 import { readFile } from 'node:fs/promises';
+import type { VolumeMoves } from './migration-steps';
 import type { Reporter } from './reporter';
 
 /** The step each volume command shows while it runs. */
@@ -20,7 +29,7 @@ export type InstanceLock = (instanceId: string, task: () => Promise<void>) => Pr
  * This host's volume storage: runs the volume commands of its queue with the volume's backend, one at a time per
  * volume, and always reports how each ended (the volume's size read back from the host).
  */
-export class HostVolumes {
+export class HostVolumes implements VolumeMoves {
   private readonly locks = new KeyedLock();
 
   constructor(
@@ -29,6 +38,8 @@ export class HostVolumes {
     private readonly log: Logger,
     /** The uid containers' root is mapped to: a new volume's root directory is theirs. */
     private readonly rootOwner: number,
+    /** The cloud's key for copying a moving instance's volumes from its source host (BERTH_MIGRATION_KEY). */
+    private readonly migrationKey: string | null = null,
   ) {}
 
   /** The drivers that attach volumes to their instances, by kind, and the lock of the instances' commands. */
@@ -42,6 +53,41 @@ export class HostVolumes {
   /** The backends this host offers (their pools answered at start). */
   get names(): VolumeBackendName[] {
     return [...this.backends.keys()];
+  }
+
+  async exportVolumes(held: readonly VolumeAttachment[]): Promise<VolumeArtifact[]> {
+    const out: VolumeArtifact[] = [];
+    for (const a of held) out.push({ volumeId: a.volume.id, ...(await this.backendOf(a).export(a.volume.id)) });
+    return out;
+  }
+
+  async fetchVolumes(
+    held: readonly VolumeAttachment[],
+    artifacts: readonly VolumeArtifact[],
+    peer: SshPeer,
+    onProgress: (detail: string) => Promise<void>,
+  ): Promise<void> {
+    if (!this.migrationKey) throw new Error('this host has no migration key to fetch volumes with');
+    const key = await readFile(this.migrationKey, 'utf8');
+    for (const a of held) {
+      const artifact = artifacts.find((x) => x.volumeId === a.volume.id);
+      if (!artifact) throw new Error(`the source exported no copy of volume ${a.volume.id}`);
+      await this.locks.run(a.volume.id, () =>
+        this.backendOf(a).receive(a.volume.id, async (path) => {
+          await fetchOverSsh(peer, key, artifact, path, onProgress);
+        }),
+      );
+    }
+  }
+
+  async dropVolumes(held: readonly VolumeAttachment[]): Promise<void> {
+    for (const a of held) await this.locks.run(a.volume.id, () => this.backendOf(a).delete(a.volume.id));
+  }
+
+  private backendOf(a: VolumeAttachment): VolumeBackend {
+    const backend = this.backends.get(a.volume.backend);
+    if (!backend) throw new Error(`this host offers no ${a.volume.backend} volumes`);
+    return backend;
   }
 
   /** Every volume this host's pools hold, by id (what its records are compared with as the agent starts). */

@@ -25,6 +25,8 @@ export interface RequestSpec {
   reservationId: string | null;
   /** An instance built with volumes lands on their host (they live on one host's storage). */
   volumes?: { hostId: string; ids: string[] };
+  /** A move of an instance holding volumes: its target must offer their backends (their size is in diskGb). */
+  volumeBackends?: string[];
 }
 
 /**

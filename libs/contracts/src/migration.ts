@@ -95,8 +95,20 @@ export interface MigrationCommand {
   powerOn: boolean;
   /** drop: also delete the snapshot from the registry (after a confirm, or when a move is undone). */
   forgetSnapshot: boolean;
-  /** fetch of a VM's disk: where the source is. */
+  /** fetch of a VM's disk or of volumes: where the source is. */
   peer?: SshPeer;
+  /**
+   * fetch: the instance's volumes as the source exported them (each checked against its SHA-256 once copied into
+   * the target's pool). Absent or empty: it moves with none.
+   */
+  volumes?: VolumeArtifact[];
+  /** drop: this host's copy of the instance's volumes goes too (the move ended with them on the other host). */
+  dropVolumes?: boolean;
+}
+
+/** A volume's file on the source host, at rest, with its size and SHA-256, for the target to copy and check. */
+export interface VolumeArtifact extends DiskArtifact {
+  volumeId: string;
 }
 
 /** Where a cold migration's snapshot goes: one repository per instance, one tag per migration. */

@@ -2,7 +2,7 @@ import type { VolumeBackendName, VolumeResult } from './volumes';
 import type { InstanceKind, PowerState, Fault } from './instance';
 import type { CONTRACT_VERSION, ComputeCommandType, SnapshotImage } from './jobs';
 import type { AppliedLimits } from './limits';
-import type { DiskArtifact, MigrationCommandType } from './migration';
+import type { DiskArtifact, MigrationCommandType, VolumeArtifact } from './migration';
 
 /**
  * What a host's driver can do beyond running instances, so that the API refuses early and by name what it cannot
@@ -140,6 +140,8 @@ export type AgentReport =
       applied?: AppliedLimits | null;
       /** snapshot of a VM: the exported disk the target is to fetch. */
       artifact?: DiskArtifact;
+      /** snapshot: the instance's volumes, at rest on the source, for the target to fetch. */
+      volumes?: VolumeArtifact[];
     }
   | {
       v: typeof CONTRACT_VERSION;

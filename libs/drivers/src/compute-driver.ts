@@ -185,6 +185,12 @@ export interface ComputeDriver {
     progress: (step: string) => (detail: string) => Promise<void>,
   ): Promise<SnapshotImage>;
 
+  /**
+   * Lets go of what the host holds of a stopped instance's volumes (a container's loop devices and mounts), so that
+   * they rest attached nowhere (a cold move copies them); the instance's start attaches them again.
+   */
+  releaseVolumes?(spec: InstanceSpec): Promise<void>;
+
   /** Detaches a volume, running or not; nothing of it stays held by the instance. One attached nowhere succeeds. */
   detachVolume?(spec: InstanceSpec, attachment: VolumeAttachment, file: string): Promise<void>;
 }

@@ -213,4 +213,138 @@ describe('migrations on real PostgreSQL', () => {
     expect(await usage('m1')).toEqual({ ram: before.m1!.ram - 128, n: before.m1!.n - 1 });
     expect(await usage('m2')).toEqual({ ram: before.m2!.ram + 128, n: before.m2!.n + 1 });
   });
+
+  describe('with volumes attached', () => {
+    /** An in-use volume of `gb` on `host`, attached to the instance, holding its own claim on the host's disk. */
+    async function attachedVolume(instanceId: string, host: string, gb: number): Promise<string> {
+      const [row] = await h.api.sql<{ id: string }>(
+        `INSERT INTO volumes (project_id, name, size_gb, type_id, backend, status, host_id, instance_id, attach_path, serial)
+         SELECT i.project_id, 'moving', $3, t.id, 'file', 'in-use', h.id, i.id, '/data', 'moving'
+           FROM instances i, volume_types t, hosts h WHERE i.id = $1 AND t.name = 'local' AND h.name = $2
+         RETURNING id`,
+        [instanceId, host, gb],
+      );
+      await h.api.sql(
+        `WITH a AS (INSERT INTO allocations (volume_id, host_id, vcpus, pcpus, ram_mb, disk_gb, pids)
+                    SELECT $1, host_id, 0, 0, 0, $2, 0 FROM volumes WHERE id = $1 RETURNING host_id)
+         UPDATE hosts SET used_disk_gb = used_disk_gb + $2 WHERE id = (SELECT host_id FROM a)`,
+        [row!.id, gb],
+      );
+      return row!.id;
+    }
+    const disk = async (host: string) =>
+      (await h.api.sql<{ used: number }>('SELECT used_disk_gb AS used FROM hosts WHERE name = $1', [host]))[0]?.used;
+    const volumeHost = async (id: string) => (await h.api.call('GET', `/v1/volumes/${id}`)).body.host as string;
+    const noDrift = async () => {
+      const [drift] = await h.api.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM hosts h
+          WHERE used_disk_gb <> (SELECT coalesce(sum(disk_gb), 0) FROM allocations a WHERE a.host_id = h.id)`,
+      );
+      expect(drift?.n).toBe(0);
+    };
+    /** Migrates to m2 and plays the source's snapshot (exporting the volume) and the target's fetch and receive. */
+    async function movedToM2(id: string, volume: string) {
+      const res = await h.api.call('POST', `/v1/instances/${id}/actions`, { action: 'migrate', host: 'm2' });
+      expect(res.status).toBe(202);
+      const job = await eventually(
+        () => h.queue(PLACEMENT_QUEUE).getJob(jobId(res.body.operationId, 'migrate')),
+        'the job',
+      );
+      // The target must offer the volume's backend, and room for it besides the instance's own disk.
+      expect((job.data as MigrateInstanceJob).request).toMatchObject({ diskGb: 1 + 5, volumeBackends: ['file'] });
+      await conductor.migrate(job.data as MigrateInstanceJob);
+      const [record] = (await h.api.call('GET', `/v1/instances/${id}/migrations`)).body.items;
+      const base = resultOf(res.body.operationId, record.id, id, new Date().toISOString());
+      const exported = { volumeId: volume, path: `/pool/${volume}.raw`, sha256: 'a'.repeat(64), bytes: 5 * 1024 ** 3 };
+      const snapshot = { ...base, command: 'migration.snapshot' as const, powerState: 'SHUTDOWN' as const };
+      expect(await store.apply({ ...snapshot, volumes: [exported] })).toBe('send');
+      const fetch = await eventually(
+        () => h.queue(computeQueue('m2')).getJob(jobId(res.body.operationId, 'migration.fetch-m2')),
+        'the fetch command',
+      );
+      expect(fetch.data).toMatchObject({ volumes: [exported], peer: { port: 22 } });
+      expect(await store.apply({ ...base, command: 'migration.fetch', powerState: 'NOSTATE' })).toBe('send');
+      expect(await store.apply({ ...base, command: 'migration.receive', powerState: 'RUNNING' })).toBe('finished');
+      return { record, base };
+    }
+
+    beforeAll(async () => {
+      for (const name of ['m1', 'm2']) {
+        await reports.heartbeat(
+          hostFacts(name, { vcpus: 8, cpuSharedSet: '0-7', ramMb: 1024, diskGb: 100, volumeBackends: ['file'] }),
+        );
+      }
+    });
+
+    it('moves them with the instance: claimed on the target, recorded there once the source let its copies go', async () => {
+      const id = await activeOn('m1', 'with-volume');
+      const volume = await attachedVolume(id, 'm1', 5);
+      const before = { m1: await disk('m1'), m2: await disk('m2') };
+      const { record, base } = await movedToM2(id, volume);
+      // Landed, not yet confirmed: the target holds the instance and room for its volume, the source still its copy.
+      expect(await disk('m2')).toBe(before.m2! + 1 + 5);
+      expect(await volumeHost(volume)).toBe('m1');
+      const confirm = await h.api.call('POST', `/v1/instances/${id}/actions`, { action: 'confirm' });
+      const drop = await eventually(
+        () => h.queue(computeQueue('m1')).getJob(jobId(confirm.body.operationId, 'migration.drop-m1')),
+        'the drop command',
+      );
+      expect(drop.data).toMatchObject({ dropVolumes: true });
+      const dropped = { ...base, operationId: confirm.body.operationId, command: 'migration.drop' as const };
+      expect(await store.apply({ ...dropped, powerState: 'NOSTATE' })).toBe('confirmed');
+      expect(record.id).toBeTruthy();
+      expect(await volumeHost(volume)).toBe('m2');
+      expect((await h.api.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({
+        status: 'in-use',
+        attachment: { instanceId: id },
+      });
+      expect(await disk('m1')).toBe(before.m1! - 1 - 5);
+      expect(await disk('m2')).toBe(before.m2! + 1 + 5);
+      await noDrift();
+    });
+
+    it('keeps them on the source when the move is reverted, and the target drops its copies', async () => {
+      const id = await activeOn('m1', 'with-volume-back');
+      const volume = await attachedVolume(id, 'm1', 5);
+      const before = { m1: await disk('m1'), m2: await disk('m2') };
+      const { base } = await movedToM2(id, volume);
+      const revert = await h.api.call('POST', `/v1/instances/${id}/actions`, { action: 'revert' });
+      const drop = await eventually(
+        () => h.queue(computeQueue('m2')).getJob(jobId(revert.body.operationId, 'migration.drop-m2')),
+        'the drop command',
+      );
+      expect(drop.data).toMatchObject({ dropVolumes: true });
+      const ended = { ...base, operationId: revert.body.operationId };
+      expect(await store.apply({ ...ended, command: 'migration.drop', powerState: 'NOSTATE' })).toBe('send');
+      expect(await store.apply({ ...ended, command: 'migration.restore', powerState: 'RUNNING' })).toBe('reverted');
+      expect(await volumeHost(volume)).toBe('m1');
+      expect(await h.instance(id)).toMatchObject({ status: 'ACTIVE', host: 'm1' });
+      expect({ m1: await disk('m1'), m2: await disk('m2') }).toEqual(before);
+      await noDrift();
+    });
+
+    it('finds no target that offers no volumes, naming the backend', async () => {
+      await reports.heartbeat(
+        hostFacts('m2', { vcpus: 8, cpuSharedSet: '0-7', ramMb: 1024, diskGb: 100, volumeBackends: [] }),
+      );
+      try {
+        const id = await activeOn('m1', 'with-volume-stuck');
+        await attachedVolume(id, 'm1', 5);
+        const res = await h.api.call('POST', `/v1/instances/${id}/actions`, { action: 'migrate' });
+        const job = await eventually(
+          () => h.queue(PLACEMENT_QUEUE).getJob(jobId(res.body.operationId, 'migrate')),
+          'the job',
+        );
+        await conductor.migrate(job.data as MigrateInstanceJob);
+        const [record] = (await h.api.call('GET', `/v1/instances/${id}/migrations`)).body.items;
+        expect(record).toMatchObject({ status: 'error', failedStep: 'schedule' });
+        expect(record.fault.message).toContain('m2: VolumeBackend: host offers no file volumes');
+        expect(await h.instance(id)).toMatchObject({ status: 'ACTIVE', host: 'm1' });
+      } finally {
+        await reports.heartbeat(
+          hostFacts('m2', { vcpus: 8, cpuSharedSet: '0-7', ramMb: 1024, diskGb: 100, volumeBackends: ['file'] }),
+        );
+      }
+    });
+  });
 });

@@ -170,6 +170,11 @@ export class TestStack {
     return `${VOLUMES_ROOT}/stack-${this.prefix.slice(1)}`;
   }
 
+  /** The volume pool of this stack's agent on testbed host `n`. */
+  testbedVolumesDir(n: number): string {
+    return `/var/lib/berth-testbed/tb${n}/stack-${this.prefix.slice(1)}/volumes`;
+  }
+
   /** Where this stack's VMs live on testbed host `n` (testbedVms). */
   testbedInstancesDir(n: number): string {
     return `/var/lib/berth-testbed/tb${n}/stack-${this.prefix.slice(1)}/instances`;

@@ -265,5 +265,6 @@ export function placementRequest(spec: RequestSpec, group: GroupState | null): P
     imageRef: spec.imageRef,
     group,
     volumeHost: spec.volumes ? { hostId: spec.volumes.hostId, volumes: spec.volumes.ids } : null,
+    volumeBackends: spec.volumeBackends ?? [],
   };
 }

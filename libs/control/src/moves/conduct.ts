@@ -13,6 +13,8 @@ import {
   setPlaced,
   setSize,
   setSnapshotRef,
+  setVolumeArtifacts,
+  moveInstanceVolumes,
   settleByPower,
   takeClaimBack,
   type MigrationRow,
@@ -59,13 +61,19 @@ async function applyMove(m: EntityManager, mig: MigrationRow, move: MigrationMov
     case 'cleaned':
       await setMigrationStatus(m, mig.id, 'confirmed');
       await releaseAllocations(m, { migrationId: mig.id });
+      // The source let go of its copies: the volumes, and their claims on disk, are the target's now.
+      if (move.kind === 'confirmed' && mig.targetHostId) {
+        await moveInstanceVolumes(m, mig.instanceId, mig.sourceHostId, mig.targetHostId);
+      }
       if (move.kind === 'confirmed') {
         await settleByPower(m, mig.instanceId, statusFollowingPower);
         await finishOperation(m, report.operationId, null);
       }
       return;
     case 'confirm-failed': {
-      // The instance runs on the target; the source's copy and claim stay for an operator.
+      // The instance runs on the target, with its volumes' copies there; the source's copy and claim stay for an
+      // operator (its volumes' old files show as strays when its agent next starts).
+      if (mig.targetHostId) await moveInstanceVolumes(m, mig.instanceId, mig.sourceHostId, mig.targetHostId);
       const fault = report.fault ?? failedWithout(report);
       await setMigrationFault(m, mig.id, 'error', fault);
       await settleByPower(m, mig.instanceId, statusFollowingPower);
@@ -110,7 +118,14 @@ async function sendNext(
     ref = artifactRef(source?.address ?? '', SSH_PORT, report.artifact);
     await setSnapshotRef(m, mig.id, ref);
   }
-  await sendStep(m, { ...mig, status: move.status, snapshotRef: ref }, report.operationId, move.command, move.to);
+  // The volumes the source exported with it: the target fetches them (and a resent fetch, the same ones).
+  let volumeArtifacts = mig.volumeArtifacts;
+  if (report.command === 'migration.snapshot' && report.volumes) {
+    volumeArtifacts = report.volumes;
+    await setVolumeArtifacts(m, mig.id, volumeArtifacts);
+  }
+  const next = { ...mig, status: move.status, snapshotRef: ref, volumeArtifacts };
+  await sendStep(m, next, report.operationId, move.command, move.to);
 }
 
 /** Landed on the target: awaiting verification, or (a drain's or a cold resize's move) confirmed at once. */

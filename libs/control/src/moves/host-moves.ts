@@ -96,8 +96,8 @@ export function moveAllOff(dataSource: DataSource, hostId: string, actor: Actor,
 
 /** An evacuation also rebuilds what was in ERROR on the dead host, as Nova does. */
 function movableOff(instance: InstanceRecord, kind: MigrationKind): MigrationCheck {
-  // Its volumes live on this host's storage: an instance holding them stays, even when the host is gone.
-  const pinned = heldByVolumes(instance);
+  // Its volumes live on the dead host's storage: an instance holding them is not rebuilt elsewhere (a drain moves them).
+  const pinned = kind === 'evacuation' ? heldByVolumes(instance) : null;
   if (pinned) return { ok: false, reason: pinned };
   if (kind === 'evacuation' && instance.status === 'ERROR' && instance.taskState === null) {
     return { ok: true, taskState: 'migrating' };

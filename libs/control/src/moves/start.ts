@@ -5,6 +5,7 @@ import {
   PLACEMENT_QUEUE,
   type MigrateInstanceJob,
   type MigrationKind,
+  type RequestSpec,
 } from '@berth/contracts';
 import { BerthError } from '@berth/domain';
 import {
@@ -41,7 +42,8 @@ export async function startMigration(
 ): Promise<void> {
   const { host, parent, resize, verify } = options;
   if (!instance.hostId || !instance.hostName) throw BerthError.conflict('the instance has no host', 'action');
-  const pinned = heldByVolumes(instance);
+  // An evacuation rebuilds from the image on another host: volumes on the dead host's storage cannot come along.
+  const pinned = parent?.kind === 'evacuation' ? heldByVolumes(instance) : null;
   if (pinned) throw BerthError.conflict(pinned, 'action', 'state');
   if (host !== null) await checkNamedTarget(m, host, instance.hostId);
   const kind = parent?.kind ?? 'migration';
@@ -68,7 +70,10 @@ export async function startMigration(
     instanceId: instance.id,
     sourceHostId: instance.hostId,
     requestedHost: host,
-    request: requestSpecOf(instance, { reservation: 'none', ...(resize ? { size: resize.to } : {}) }),
+    request: withVolumes(
+      requestSpecOf(instance, { reservation: 'none', ...(resize ? { size: resize.to } : {}) }),
+      instance,
+    ),
   };
   await enqueue(m, {
     queue: PLACEMENT_QUEUE,
@@ -79,13 +84,21 @@ export async function startMigration(
 }
 
 /**
- * Why the instance cannot leave its host while volumes are attached (they live on its storage, and moving them
- * with it is not built yet), or null.
+ * Why the instance cannot be evacuated while volumes are attached (they live on the dead host's storage, and an
+ * evacuation rebuilds from the image), or null.
  */
 export function heldByVolumes(instance: InstanceRecord): string | null {
   if (instance.volumes.length === 0) return null;
   const ids = instance.volumes.map((a) => a.volume.id).join(', ');
-  return `the instance has volumes attached (${ids}), which live on its host: detach them before it moves`;
+  return `the instance has volumes attached (${ids}) on its host's storage: it cannot be rebuilt elsewhere without them`;
+}
+
+/** A move takes the instance's volumes along: the target needs their backends and room for them on its disk. */
+function withVolumes(request: RequestSpec, instance: InstanceRecord): RequestSpec {
+  if (instance.volumes.length === 0) return request;
+  const gb = instance.volumes.reduce((sum, a) => sum + a.volume.sizeGb, 0);
+  const backends = [...new Set(instance.volumes.map((a) => a.volume.backend))];
+  return { ...request, diskGb: request.diskGb + gb, volumeBackends: backends };
 }
 
 /** A named target must exist and be another host than the instance's. */

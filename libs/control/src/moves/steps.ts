@@ -55,7 +55,14 @@ export async function sendStep(
     powerOn: mig.wasRunning,
     // The registry's copy goes once the move is final (confirm); an undone move's restore removes it.
     forgetSnapshot: mig.status === 'confirming',
-    ...(type === 'migration.fetch' && record.kind === 'vm' ? { peer: await sourcePeer(m, mig) } : {}),
+    ...(type === 'migration.fetch' && (record.kind === 'vm' || mig.volumeArtifacts.length > 0)
+      ? { peer: await sourcePeer(m, mig) }
+      : {}),
+    // The instance's volumes go with it: fetched from the source's pool, and gone from the host a move leaves.
+    ...(type === 'migration.fetch' && mig.volumeArtifacts.length > 0 ? { volumes: mig.volumeArtifacts } : {}),
+    ...(type === 'migration.drop' && record.volumes.length > 0 && mig.kind !== 'evacuation'
+      ? { dropVolumes: mig.targetHostId !== null && mig.targetHostId !== mig.sourceHostId }
+      : {}),
   };
   await setPendingStep(m, mig.id, { command: type, on: to, operationId });
   await enqueue(m, {

@@ -1,4 +1,4 @@
-import type { Fault, MigrationCommandType, MigrationKind, MigrationStatus } from '@berth/contracts';
+import type { Fault, MigrationCommandType, MigrationKind, MigrationStatus, VolumeArtifact } from '@berth/contracts';
 import { ACTIVE_MIGRATION } from '@berth/domain';
 import type { EntityManager } from 'typeorm';
 import type { PendingResize } from '../entities/instance.entity';
@@ -48,6 +48,8 @@ export interface MigrationRow {
   pendingCommand: MigrationCommandType | null;
   pendingOn: 'source' | 'target' | null;
   pendingOperationId: string | null;
+  /** The instance's volumes as its source exported them at the snapshot (none before it, or without volumes). */
+  volumeArtifacts: VolumeArtifact[];
 }
 
 const MIGRATION_COLUMNS = `
@@ -57,7 +59,8 @@ const MIGRATION_COLUMNS = `
   m.snapshot_ref AS "snapshotRef", m.target_pinned_cpus AS "targetPinnedCpus", m.failed_step AS "failedStep",
   m.fault, m.created_at AS "createdAt", m.updated_at AS "updatedAt",
   m.parent_operation_id AS "parentOperationId", m.auto_confirm AS "autoConfirm", m.resize,
-  m.pending_command AS "pendingCommand", m.pending_on AS "pendingOn", m.pending_operation_id AS "pendingOperationId"`;
+  m.pending_command AS "pendingCommand", m.pending_on AS "pendingOn", m.pending_operation_id AS "pendingOperationId",
+  m.volume_artifacts AS "volumeArtifacts"`;
 
 const MIGRATION_FROM = `
   FROM instance_migrations m JOIN hosts s ON s.id = m.source_host_id LEFT JOIN hosts t ON t.id = m.target_host_id`;
@@ -225,6 +228,11 @@ export async function setMigrationTarget(
 
 export async function setSnapshotRef(m: EntityManager, id: string, ref: string): Promise<void> {
   await m.query('UPDATE instance_migrations SET snapshot_ref = $2 WHERE id = $1', [id, ref]);
+}
+
+/** What the source exported of the instance's volumes, for the target's fetch. */
+export async function setVolumeArtifacts(m: EntityManager, id: string, artifacts: VolumeArtifact[]): Promise<void> {
+  await m.query('UPDATE instance_migrations SET volume_artifacts = $2 WHERE id = $1', [id, JSON.stringify(artifacts)]);
 }
 
 /** The step just sent: which, to which side, under which operation (what a restart of that host interrupts). */

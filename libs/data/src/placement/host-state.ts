@@ -28,6 +28,7 @@ interface HostRow {
   usedDiskGb: number;
   usedPids: number;
   aggregates: Array<Record<string, string>>;
+  volumeBackends: string[];
 }
 
 const HOST_STATE_SQL = `
@@ -36,7 +37,8 @@ const HOST_STATE_SQL = `
          h.vcpus, h.pcpus, h.ram_mb AS "ramMb", h.disk_gb AS "diskGb", h.cpu_ratio AS "cpuRatio", h.ram_ratio AS "ramRatio",
          h.disk_ratio AS "diskRatio", h.used_vcpus AS "usedVcpus",
          h.used_pcpus AS "usedPcpus", h.used_ram_mb AS "usedRamMb", h.used_disk_gb AS "usedDiskGb",
-         h.pids, h.used_pids AS "usedPids", coalesce(ag.metadata, '[]') AS aggregates
+         h.pids, h.used_pids AS "usedPids", coalesce(ag.metadata, '[]') AS aggregates,
+         h.volume_backends AS "volumeBackends"
     FROM hosts h
     LEFT JOIN (SELECT ah.host_id, json_agg(a.metadata) AS metadata
                  FROM aggregate_hosts ah JOIN aggregates a ON a.id = ah.aggregate_id GROUP BY ah.host_id) ag
@@ -62,6 +64,7 @@ function toCandidate(h: HostRow): HostCandidate {
     cachedImages: new Set(h.cachedImages),
     aggregates,
     instances: h.instances,
+    volumeBackends: new Set(h.volumeBackends),
     // A host that has not told its pids (an older agent) is not held to any.
     total: {
       vcpus: h.vcpus,

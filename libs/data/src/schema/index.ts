@@ -29,6 +29,7 @@ import { Volumes1766400000000 } from './1766400000000-volumes';
 import { VolumeAttachments1766500000000 } from './1766500000000-volume-attachments';
 import { ImageSnapshots1766600000000 } from './1766600000000-image-snapshots';
 import { StrayVolumes1766700000000 } from './1766700000000-stray-volumes';
+import { MigrationVolumes1766800000000 } from './1766800000000-migration-volumes';
 
 /**
  * Every schema migration (a change of the database's tables), oldest first. A landed one is never edited: add a
@@ -66,4 +67,5 @@ export const SCHEMA_MIGRATIONS = [
   VolumeAttachments1766500000000,
   ImageSnapshots1766600000000,
   StrayVolumes1766700000000,
+  MigrationVolumes1766800000000,
 ];

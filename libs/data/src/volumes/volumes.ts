@@ -287,3 +287,33 @@ export async function reconcileHostVolumes(
   await m.query('UPDATE hosts SET stray_volumes = $2 WHERE id = $1', [hostId, strays.map((s) => s.id)]);
   return { missing: missing.map((v) => v.id), strays: strays.map((s) => s.id) };
 }
+
+/**
+ * A cold move of the instance ended on `targetHostId` (its source let go of its copies): its volumes are recorded
+ * there, and so is each one's claim on disk, which the instance's claim on the target held while it moved (so the
+ * target's use is unchanged and the source's drops by their size).
+ */
+export async function moveInstanceVolumes(
+  m: EntityManager,
+  instanceId: string,
+  sourceHostId: string,
+  targetHostId: string,
+): Promise<string[]> {
+  const moved = await rows<{ id: string; sizeGb: number }>(
+    m,
+    `UPDATE volumes SET host_id = $3, updated_at = now()
+      WHERE instance_id = $1 AND host_id = $2 RETURNING id, size_gb AS "sizeGb"`,
+    [instanceId, sourceHostId, targetHostId],
+  );
+  if (moved.length === 0) return [];
+  const ids = moved.map((v) => v.id);
+  const gb = moved.reduce((sum, v) => sum + v.sizeGb, 0);
+  await m.query('UPDATE allocations SET host_id = $2 WHERE volume_id = ANY ($1::uuid[])', [ids, targetHostId]);
+  await m.query('UPDATE hosts SET used_disk_gb = used_disk_gb - $2 WHERE id = $1', [sourceHostId, gb]);
+  await m.query('UPDATE allocations SET disk_gb = disk_gb - $3 WHERE instance_id = $1 AND host_id = $2', [
+    instanceId,
+    targetHostId,
+    gb,
+  ]);
+  return ids;
+}

@@ -1,6 +1,7 @@
 import { aggregateExtraSpecsFilter } from './filters/aggregate-extra-specs';
 import { availabilityZoneFilter } from './filters/availability-zone';
 import { volumeHostFilter } from './filters/volume-host';
+import { instanceVolumeBackendFilter } from './filters/volume-backend';
 import { capacityFilter } from './filters/capacity';
 import { computeEnabledFilter } from './filters/compute-enabled';
 import { driverKindFilter } from './filters/driver-kind';
@@ -47,6 +48,7 @@ export function schedulerPolicy(options: PolicyOptions = DEFAULT_POLICY_OPTIONS)
       computeEnabledFilter,
       driverKindFilter,
       volumeHostFilter,
+      instanceVolumeBackendFilter,
       availabilityZoneFilter,
       networkReachableFilter,
       aggregateExtraSpecsFilter,

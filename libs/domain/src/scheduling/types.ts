@@ -19,6 +19,8 @@ export interface HostCandidate extends HostUsage {
   aggregates: ReadonlyMap<string, ReadonlySet<string>>;
   /** Instances (and reservation slots) allocated here. */
   instances: number;
+  /** The volume backends it offers (absent: none known). */
+  volumeBackends?: ReadonlySet<string>;
 }
 
 export interface GroupState {
@@ -42,6 +44,8 @@ export interface PlacementRequest {
   group: GroupState | null;
   /** The host whose volumes the instance is built with: it lands there or nowhere. */
   volumeHost?: { hostId: string; volumes: readonly string[] } | null;
+  /** The volume backends a moving instance's volumes need on its target. */
+  volumeBackends?: readonly string[];
 }
 
 export interface Rejection {

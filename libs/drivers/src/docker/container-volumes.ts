@@ -166,10 +166,15 @@ export class ContainerVolumes {
 
   /** Everything the instance held on the host (its volumes' mounts and loop devices, its directory): at its destroy. */
   async releaseAll(instanceId: string): Promise<void> {
+    await this.releaseMounts(instanceId);
+    await rm(join(this.root, instanceId), { recursive: true, force: true });
+  }
+
+  /** Its volumes' mounts and loop devices, while it is stopped; its directory (bound into it) stays for its start. */
+  async releaseMounts(instanceId: string): Promise<void> {
     const dir = join(this.root, instanceId);
     const volumes = await readdir(dir).catch(() => [] as string[]);
     for (const volume of volumes) await this.release(join(dir, volume), []);
-    await rm(dir, { recursive: true, force: true });
   }
 
   private async release(onHost: string, loops: string[]): Promise<void> {

@@ -290,6 +290,10 @@ export class DockerDriver extends DockerReaders implements ComputeDriver {
     return this.withVolumes((v) => v.detachFrom(spec, attachment, file, this.inspect(spec.id)));
   }
 
+  async releaseVolumes(spec: InstanceSpec): Promise<void> {
+    await this.volumes?.releaseMounts(spec.id);
+  }
+
   private withVolumes(work: (volumes: ContainerVolumes) => Promise<void>): Promise<void> {
     if (!this.volumes) return Promise.reject(new DriverError('attach', 'this host attaches no volumes to containers'));
     return work(this.volumes);

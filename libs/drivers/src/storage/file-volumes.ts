@@ -1,7 +1,8 @@
-import type { VolumeSpec } from '@berth/contracts';
+import type { DiskArtifact, VolumeSpec } from '@berth/contracts';
 import type { CommandRunner } from '@berth/platform';
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { sha256File } from './ssh-copy';
 import { loopDevicesOf } from './loop-devices';
 import type { VolumeBackend } from './volume-backend';
 
@@ -111,6 +112,27 @@ export class FileVolumes implements VolumeBackend {
   async list(): Promise<string[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     return names.filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length));
+  }
+
+  async export(volumeId: string): Promise<DiskArtifact> {
+    if ((await this.bytes(volumeId)) === null) throw new Error(`volume ${volumeId} does not exist on this host`);
+    await this.refuseAttached(volumeId);
+    const path = this.path(volumeId);
+    return { path, ...(await sha256File(path)) };
+  }
+
+  async receive(volumeId: string, fetch: (path: string) => Promise<void>): Promise<void> {
+    const path = this.path(volumeId);
+    if ((await this.bytes(volumeId)) !== null) return;
+    const part = `${path}.part`;
+    try {
+      await rm(part, { force: true });
+      await fetch(part);
+      await rename(part, path);
+    } catch (error) {
+      await rm(part, { force: true });
+      throw error;
+    }
   }
 
   private async refuseAttached(volumeId: string): Promise<void> {

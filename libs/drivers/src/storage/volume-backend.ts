@@ -1,4 +1,4 @@
-import type { VolumeBackendName, VolumeSpec } from '@berth/contracts';
+import type { DiskArtifact, VolumeBackendName, VolumeSpec } from '@berth/contracts';
 
 /**
  * The contract a host's volume storage keeps (the file pool here; LVM-thin or Ceph RBD can be added beside it, and an
@@ -37,6 +37,18 @@ export interface VolumeBackend {
 
   /** The volumes this pool holds, by id. */
   list(): Promise<string[]>;
+
+  /**
+   * A volume attached nowhere, as a file another host copies (a cold move): its path, size and SHA-256. Changes
+   * nothing; one that is attached, or missing, is refused.
+   */
+  export(volumeId: string): Promise<DiskArtifact>;
+
+  /**
+   * Takes in a volume another host exported: `fetch` writes it to the path it is given, and once it is whole the
+   * volume exists here. After failure nothing of it exists here; one that already exists succeeds unchanged.
+   */
+  receive(volumeId: string, fetch: (path: string) => Promise<void>): Promise<void>;
 
   /** Where a hypervisor finds the volume's data on this host (a file here; a block device for LVM or RBD). */
   source(volumeId: string): { file: string };
