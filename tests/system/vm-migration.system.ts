@@ -143,7 +143,16 @@ describe('cold migration of a VM between two hosts (real libvirtd, QEMU, OVS; th
   beforeAll(() => p.start());
   afterAll(() => p.stop());
 
+  let volume = '';
+  const volumeFile = (host: number) => join(p.stack.testbedVolumesDir(host), `${volume}.raw`);
+  const sha256 = async (file: string) => (await runCommand(['sha256sum', file])).split(' ')[0];
+
   it('moves: the disk copied over SSH and checked, the guest up on the target with its address and its file', async () => {
+    // With a volume plugged in: it goes along, its file copied and checked like the disk.
+    const made = await p.stack.call('POST', '/v1/volumes', { name: 'vm-moving', sizeGb: 1, localTo: p.vm.id });
+    volume = made.body.id;
+    expect((await p.stack.operation(made.body.operationId)).status).toBe('succeeded');
+    expect(await p.act({ action: 'attach', volume })).toMatchObject({ status: 'succeeded' });
     const op = await p.act({ action: 'migrate', host: p.target });
     expect(op).toMatchObject({ status: 'succeeded' });
     const names = op.steps.map((s: any) => s.name);
@@ -161,6 +170,8 @@ describe('cold migration of a VM between two hosts (real libvirtd, QEMU, OVS; th
       ),
     );
     expect(await virsh(2, 'domblklist', domainName(p.vm.id))).toContain(join(p.files(2), 'disk.qcow2'));
+    expect(await virsh(2, 'domblklist', domainName(p.vm.id))).toContain(volumeFile(2));
+    expect(await sha256(volumeFile(2))).toBe(await sha256(volumeFile(1)));
     // The source keeps its files (for a revert) until the move is confirmed.
     expect(await exists(join(p.files(1), 'disk.qcow2'))).toBe(true);
 
@@ -182,6 +193,11 @@ describe('cold migration of a VM between two hosts (real libvirtd, QEMU, OVS; th
     });
     expect(await exists(p.files(1))).toBe(false);
     await expect(virsh(1, 'dominfo', domainName(p.vm.id))).rejects.toThrow(/failed to get domain|Domain not found/);
+    expect(await exists(volumeFile(1))).toBe(false);
+    expect((await p.stack.call('GET', `/v1/volumes/${volume}`)).body).toMatchObject({
+      status: 'in-use',
+      host: p.target,
+    });
   });
 
   it('moves back and, reverted, runs again where it was with its file, the other side clean', async () => {

@@ -7,6 +7,7 @@ import { networkReachableFilter } from './filters/network-reachable';
 import { numInstancesFilter } from './filters/num-instances';
 import { serverGroupFilter } from './filters/server-group';
 import { volumeHostFilter } from './filters/volume-host';
+import { instanceVolumeBackendFilter } from './filters/volume-backend';
 import { candidate, request } from './testing';
 import type { GroupState } from './types';
 
@@ -50,6 +51,23 @@ describe('VolumeHost', () => {
       'volumes v1, v2 live on another host',
     );
   });
+});
+
+describe('VolumeBackend (an instance moving with its volumes)', () => {
+  const moving = request({ volumeBackends: ['file'] });
+  it('applies only to an instance with volumes', () => {
+    expect(instanceVolumeBackendFilter.appliesTo?.(request())).toBe(false);
+    expect(instanceVolumeBackendFilter.appliesTo?.(moving)).toBe(true);
+  });
+  it('passes a host offering the backend', () =>
+    expect(
+      instanceVolumeBackendFilter.reject(moving, candidate('a', { volumeBackends: new Set(['file']) })),
+    ).toBeNull());
+  it('rejects one that offers none, naming the backend', () =>
+    expect(instanceVolumeBackendFilter.reject(moving, candidate('a'))).toEqual({
+      code: 'volume-backend',
+      reason: "host offers no file volumes for the instance's volumes",
+    }));
 });
 
 describe('AvailabilityZone', () => {
