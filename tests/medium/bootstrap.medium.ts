@@ -1,6 +1,6 @@
 import { createDataSource } from '@berth/data';
 import { createLogger } from '@berth/platform';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -23,20 +23,26 @@ describe('bootstrap admin and migrations (real PostgreSQL)', () => {
   });
 
   it('generates the admin token once, into a 0600 file, and stores only its hash', async () => {
-    const tokenFile = join(mkdtempSync(join(tmpdir(), 'berth-')), 'state', 'admin-token');
-    await bootstrapAdmin(dataSource, { tokenFile }, log);
-    const token = readFileSync(tokenFile, 'utf8').trim();
-    expect(token).toMatch(/^berth_[A-Za-z0-9_-]{43}$/);
-    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
-    const rows = await dataSource.query<Array<{ role: string; matches: boolean }>>(
-      `SELECT role, secret_hash = $1 AS matches FROM tokens`,
-      [hashToken(token)],
-    );
-    expect(rows).toEqual([{ role: 'admin', matches: true }]);
+    const dir = mkdtempSync(join(tmpdir(), 'berth-bootstrap-'));
+    // The token file is a secret: it goes with the test, whatever the test finds.
+    try {
+      const tokenFile = join(dir, 'state', 'admin-token');
+      await bootstrapAdmin(dataSource, { tokenFile }, log);
+      const token = readFileSync(tokenFile, 'utf8').trim();
+      expect(token).toMatch(/^berth_[A-Za-z0-9_-]{43}$/);
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      const rows = await dataSource.query<Array<{ role: string; matches: boolean }>>(
+        `SELECT role, secret_hash = $1 AS matches FROM tokens`,
+        [hashToken(token)],
+      );
+      expect(rows).toEqual([{ role: 'admin', matches: true }]);
 
-    await bootstrapAdmin(dataSource, { tokenFile }, log);
-    expect(readFileSync(tokenFile, 'utf8').trim()).toBe(token);
-    expect(await dataSource.query('SELECT count(*)::int AS n FROM tokens')).toEqual([{ n: 1 }]);
+      await bootstrapAdmin(dataSource, { tokenFile }, log);
+      expect(readFileSync(tokenFile, 'utf8').trim()).toBe(token);
+      expect(await dataSource.query('SELECT count(*)::int AS n FROM tokens')).toEqual([{ n: 1 }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes a given token as the admin token', async () => {

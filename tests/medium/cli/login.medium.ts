@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -30,10 +30,20 @@ describe('berth login (real PostgreSQL)', () => {
     const [shop] = await api.sql<{ id: string }>(`SELECT id FROM projects WHERE name = 'shop'`);
     await api.call('PUT', `/v1/projects/${shop!.id}/members/alice`, { role: 'member' });
   });
-  afterAll(() => api.stop());
+  /** Each test's config directory: its file holds tokens, so each goes at the end. */
+  const dirs: string[] = [];
+  const configIn = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-login-'));
+    dirs.push(dir);
+    return join(dir, 'config.yaml');
+  };
+  afterAll(async () => {
+    await api.stop();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
 
   it('stores an expiring token in the profile, readable by its owner only, and uses it', async () => {
-    const config = join(await mkdtemp(join(tmpdir(), 'berth-login-')), 'config.yaml');
+    const config = await configIn();
     const env = { BERTH_CONFIG: config };
     const login = await berth(
       ['login', '--user', 'alice', '--project', 'shop', '--password-stdin', '--url', url, '--profile', 'shop'],
